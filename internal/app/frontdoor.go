@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/temporalx"
+	"github.com/dsrflow/dsrflow/internal/web"
+	"github.com/dsrflow/dsrflow/workflows"
+)
+
+// pollerFreshness is how recently a worker must have polled for the front door to call it ready.
+const pollerFreshness = 2 * time.Minute
+
+// FrontDoor is a started `starter serve`.
+type FrontDoor struct {
+	Client  client.Client
+	Store   *store.Store
+	HTTP    *HTTPServer
+	closers Closers
+}
+
+// StartFrontDoor connects to Temporal and PostgreSQL and serves the front door. On failure nothing is left
+// running.
+func StartFrontDoor(ctx context.Context, cfg config.Serve, logger *slog.Logger) (_ *FrontDoor, err error) {
+	f := &FrontDoor{}
+	defer func() {
+		if err != nil {
+			_ = f.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	ln, err := Listen("DSR_HTTP_ADDR", cfg.HTTPAddr)
+	if err != nil {
+		return nil, err
+	}
+	f.closers.Add(func(context.Context) error { return ln.Close() })
+	if f.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger); err != nil {
+		return nil, err
+	}
+	f.closers.Add(func(context.Context) error { f.Client.Close(); return nil })
+	if f.Store, err = openPostgres(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	f.closers.Add(func(context.Context) error { return f.Store.Close() })
+	f.HTTP = Serve(ln, web.NewServer(web.Deps{Logger: logger, Readiness: Readiness(f.Client, f.Store, func(ctx context.Context) error {
+		return temporalx.CheckPollers(ctx, f.Client, workflows.TaskQueue, pollerFreshness)
+	})}), logger)
+	f.closers.Add(f.HTTP.Shutdown)
+	return f, nil
+}
+
+// URL is the front door's base URL.
+func (f *FrontDoor) URL() string { return f.HTTP.URL() }
+
+// Close stops serving, then closes the connections.
+func (f *FrontDoor) Close(ctx context.Context) error {
+	return f.closers.Close(ctx)
+}

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/temporalx"
+	"github.com/dsrflow/dsrflow/internal/web"
+	"github.com/dsrflow/dsrflow/workflows"
+)
+
+// Worker is a started production worker with its health endpoint.
+type Worker struct {
+	Client  client.Client
+	Store   *store.Store
+	Worker  worker.Worker
+	running atomic.Bool
+	closers Closers
+}
+
+// StartWorker connects to Temporal and PostgreSQL, checks the store's schema is current, and starts the
+// worker and its health endpoint. On failure nothing is left running.
+func StartWorker(ctx context.Context, cfg config.Worker, logger *slog.Logger) (_ *Worker, err error) {
+	w := &Worker{}
+	defer func() {
+		if err != nil {
+			_ = w.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	// Take the health address first: a clash must fail before anything else starts.
+	var ln net.Listener
+	if cfg.HealthAddr != "" {
+		if ln, err = Listen("DSR_WORKER_ADDR", cfg.HealthAddr); err != nil {
+			return nil, err
+		}
+		w.closers.Add(func(context.Context) error { return ln.Close() })
+	}
+	if w.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger); err != nil {
+		return nil, err
+	}
+	w.closers.Add(func(context.Context) error { w.Client.Close(); return nil })
+	if err := temporalx.EnsureSearchAttributes(ctx, w.Client, cfg.Temporal.Namespace, workflows.SearchAttributes()); err != nil {
+		return nil, err
+	}
+	if w.Store, err = openPostgres(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	w.closers.Add(func(context.Context) error { return w.Store.Close() })
+
+	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger})
+	if err := w.Worker.Start(); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	w.running.Store(true)
+	w.closers.Add(func(context.Context) error { w.running.Store(false); w.Worker.Stop(); return nil })
+	if ln != nil {
+		health := Serve(ln, web.NewServer(web.Deps{Logger: logger, Readiness: Readiness(w.Client, w.Store, Running(&w.running))}), logger)
+		w.closers.Add(health.Shutdown)
+	}
+	return w, nil
+}
+
+// Close stops the worker, then its connections, in reverse order of start.
+func (w *Worker) Close(ctx context.Context) error {
+	return w.closers.Close(ctx)
+}
+
+// openPostgres opens the production store and refuses a schema older than this build: migrations are
+// applied by `starter migrate`, once, not by every process that starts.
+func openPostgres(ctx context.Context, url string) (*store.Store, error) {
+	st, err := store.OpenPostgres(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
+}

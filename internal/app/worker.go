@@ -1,0 +1,34 @@
+// Package app assembles dsrflow's parts into the worker and the front door, for the programs in worker/
+// and starter/ and for the embedded dev stack.
+package app
+
+import (
+	"log/slog"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/workflows"
+)
+
+// WorkerDeps are what the worker's activities need.
+type WorkerDeps struct {
+	Client client.Client
+	Store  *store.Store
+	Logger *slog.Logger
+	// Register, when set, registers more workflows and activities (tests).
+	Register func(worker.Registry)
+}
+
+// NewWorker returns a worker for dsrflow's task queue with every workflow and activity registered. It is
+// not started.
+func NewWorker(d WorkerDeps) worker.Worker {
+	w := worker.New(d.Client, workflows.TaskQueue, worker.Options{})
+	w.RegisterActivity(&activities.Store{Store: d.Store})
+	if d.Register != nil {
+		d.Register(w)
+	}
+	return w
+}

@@ -1,0 +1,251 @@
+// Package config reads dsrflow's configuration from the environment. Every variable dsrflow reads is
+// listed in Vars, which feeds the README table and the docker-compose check; a missing or malformed value
+// is an *Error naming the variable.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Var documents one environment variable.
+type Var struct {
+	Name    string
+	Default string
+	// Required lists the programs that refuse to start without it: "worker" (production mode),
+	// "serve" (starter serve), "migrate".
+	Required []string
+	Doc      string
+}
+
+// Vars lists every environment variable dsrflow's programs read.
+var Vars = []Var{
+	{Name: "DSR_DATA_DIR", Default: "./.dsrflow", Doc: "`worker --dev`: directory for the embedded Temporal server's SQLite file, the store, the dev token"},
+	{Name: "DSR_TEMPORAL_ADDR", Default: "127.0.0.1:7233", Doc: "`worker --dev`: where the embedded Temporal frontend listens"},
+	{Name: "DSR_HTTP_ADDR", Default: "127.0.0.1:8080", Doc: "where the front door (`starter serve`, or `worker --dev`) listens"},
+	{Name: "DSR_WORKER_ADDR", Default: "127.0.0.1:9091", Doc: "`worker` (production mode): where its /healthz and /readyz listen; `off` disables"},
+	{Name: "DSR_LOG_LEVEL", Default: "info", Doc: "debug, info, warn or error"},
+	{Name: "TEMPORAL_ADDRESS", Required: []string{"worker", "serve"}, Doc: "production: the Temporal frontend, host:port"},
+	{Name: "TEMPORAL_NAMESPACE", Default: "default", Doc: "production: the Temporal namespace"},
+	{Name: "TEMPORAL_TLS_CERT", Doc: "production: client certificate file (PEM) for mTLS; with TEMPORAL_TLS_KEY"},
+	{Name: "TEMPORAL_TLS_KEY", Doc: "production: client private key file (PEM); with TEMPORAL_TLS_CERT"},
+	{Name: "TEMPORAL_TLS_CA", Doc: "production: CA bundle (PEM) that signed the Temporal server's certificate; setting any TEMPORAL_TLS_* enables TLS"},
+	{Name: "TEMPORAL_TLS_SERVER_NAME", Doc: "production: server name to verify, when it differs from the host in TEMPORAL_ADDRESS"},
+	{Name: "DATABASE_URL", Required: []string{"worker", "serve", "migrate"}, Doc: "production: the PostgreSQL store, `postgres://user:pass@host:5432/db?sslmode=...`"},
+	{Name: "DSR_TEST_POSTGRES_URL", Doc: "tests: a PostgreSQL server (admin URL) for the store conformance tests; `make test` starts a throwaway one"},
+}
+
+// Error is a missing or malformed variable. Programs print it and exit with status 2.
+type Error struct {
+	Var     string
+	Problem string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Problem }
+
+// Getenv reads a variable; os.Getenv in programs, a map in tests.
+type Getenv func(string) string
+
+// Common holds what every program reads.
+type Common struct {
+	LogLevel slog.Level
+}
+
+// Temporal says how to reach an external Temporal cluster.
+type Temporal struct {
+	Address, Namespace                    string
+	TLSCert, TLSKey, TLSCA, TLSServerName string
+}
+
+// TLS reports whether any TLS setting is present.
+func (t Temporal) TLS() bool {
+	return t.TLSCert != "" || t.TLSKey != "" || t.TLSCA != "" || t.TLSServerName != ""
+}
+
+// Dev is the configuration of `worker --dev`.
+type Dev struct {
+	Common
+	DataDir      string
+	TemporalAddr string
+	HTTPAddr     string
+}
+
+// Worker is the configuration of `worker` against external Temporal and PostgreSQL.
+type Worker struct {
+	Common
+	Temporal    Temporal
+	DatabaseURL string
+	// HealthAddr is where /healthz and /readyz listen; empty when disabled.
+	HealthAddr string
+}
+
+// Serve is the configuration of `starter serve`.
+type Serve struct {
+	Common
+	Temporal    Temporal
+	DatabaseURL string
+	HTTPAddr    string
+}
+
+// LoadDev reads the configuration of `worker --dev`.
+func LoadDev(getenv Getenv) (Dev, error) {
+	r := reader{getenv: getenv}
+	d := Dev{
+		Common:       r.common(),
+		DataDir:      r.str("DSR_DATA_DIR"),
+		TemporalAddr: r.addr("DSR_TEMPORAL_ADDR"),
+		HTTPAddr:     r.addr("DSR_HTTP_ADDR"),
+	}
+	return d, r.err
+}
+
+// LoadWorker reads the production worker's configuration.
+func LoadWorker(getenv Getenv) (Worker, error) {
+	r := reader{getenv: getenv}
+	w := Worker{Common: r.common(), Temporal: r.temporal(), DatabaseURL: r.databaseURL()}
+	if v := r.str("DSR_WORKER_ADDR"); v != "off" {
+		w.HealthAddr = r.addr("DSR_WORKER_ADDR")
+	}
+	return w, r.err
+}
+
+// LoadServe reads the configuration of `starter serve`.
+func LoadServe(getenv Getenv) (Serve, error) {
+	r := reader{getenv: getenv}
+	s := Serve{Common: r.common(), Temporal: r.temporal(), DatabaseURL: r.databaseURL(), HTTPAddr: r.addr("DSR_HTTP_ADDR")}
+	return s, r.err
+}
+
+// LoadDatabaseURL reads DATABASE_URL alone, for `starter migrate`.
+func LoadDatabaseURL(getenv Getenv) (string, error) {
+	r := reader{getenv: getenv}
+	u := r.databaseURL()
+	return u, r.err
+}
+
+// reader collects the first error so a Load function reads like a list of fields.
+type reader struct {
+	getenv Getenv
+	err    error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	if r.err == nil {
+		r.err = &Error{Var: name, Problem: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (r *reader) str(name string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return lookup(name).Default
+}
+
+func (r *reader) required(name string) string {
+	v := r.str(name)
+	if v == "" {
+		r.fail(name, "must be set (%s)", lookup(name).Doc)
+	}
+	return v
+}
+
+func (r *reader) addr(name string) string {
+	v := r.str(name)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		r.fail(name, "%q is not host:port", v)
+	}
+	return v
+}
+
+func (r *reader) file(name string) string {
+	v := r.str(name)
+	if v == "" {
+		return ""
+	}
+	if _, err := os.Stat(v); err != nil {
+		r.fail(name, "cannot read file %q: %v", v, err)
+	}
+	return v
+}
+
+func (r *reader) common() Common {
+	var level slog.Level
+	v := r.str("DSR_LOG_LEVEL")
+	if err := level.UnmarshalText([]byte(v)); err != nil {
+		r.fail("DSR_LOG_LEVEL", "%q is not one of debug, info, warn, error", v)
+	}
+	return Common{LogLevel: level}
+}
+
+func (r *reader) temporal() Temporal {
+	t := Temporal{
+		Address:       r.required("TEMPORAL_ADDRESS"),
+		Namespace:     r.str("TEMPORAL_NAMESPACE"),
+		TLSCert:       r.file("TEMPORAL_TLS_CERT"),
+		TLSKey:        r.file("TEMPORAL_TLS_KEY"),
+		TLSCA:         r.file("TEMPORAL_TLS_CA"),
+		TLSServerName: r.str("TEMPORAL_TLS_SERVER_NAME"),
+	}
+	if t.Address != "" {
+		if _, _, err := net.SplitHostPort(t.Address); err != nil {
+			r.fail("TEMPORAL_ADDRESS", "%q is not host:port", t.Address)
+		}
+	}
+	if (t.TLSCert == "") != (t.TLSKey == "") {
+		r.fail("TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together")
+	}
+	return t
+}
+
+func (r *reader) databaseURL() string {
+	v := r.required("DATABASE_URL")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		// The URL may hold a password: name the problem, not the value.
+		r.fail("DATABASE_URL", "must be a postgres:// URL with a host")
+	}
+	return v
+}
+
+func lookup(name string) Var {
+	for _, v := range Vars {
+		if v.Name == name {
+			return v
+		}
+	}
+	panic("config: undocumented variable " + name)
+}
+
+// StoreLocation says where the CLI's direct store commands (`starter audit verify`) find the store.
+type StoreLocation struct {
+	// PostgresURL is DATABASE_URL when set.
+	PostgresURL string
+	// SQLitePath is the dev stack's store file, used when DATABASE_URL is not set.
+	SQLitePath string
+}
+
+// LoadStoreLocation reads DATABASE_URL, or else DSR_DATA_DIR for the dev stack's SQLite store, which
+// must exist: a direct store command never creates an empty store by mistake.
+func LoadStoreLocation(getenv Getenv) (StoreLocation, error) {
+	r := reader{getenv: getenv}
+	if strings.TrimSpace(getenv("DATABASE_URL")) != "" {
+		return StoreLocation{PostgresURL: r.databaseURL()}, r.err
+	}
+	path := filepath.Join(r.str("DSR_DATA_DIR"), DevStoreFile)
+	if _, err := os.Stat(path); err != nil {
+		return StoreLocation{}, &Error{Var: "DATABASE_URL", Problem: fmt.Sprintf("not set, and no dev store at %s (set DSR_DATA_DIR to the dev stack's data directory)", path)}
+	}
+	return StoreLocation{SQLitePath: path}, nil
+}
+
+// DevStoreFile is the dev stack's SQLite store, under DSR_DATA_DIR.
+const DevStoreFile = "dsrflow.db"

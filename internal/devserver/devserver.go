@@ -1,0 +1,247 @@
+// Package devserver runs a real Temporal server inside the dsrflow process, persisted in a SQLite file,
+// for `worker --dev` and the end-to-end tests. It is the only package that imports go.temporal.io/server;
+// it follows the server's own temporaltest lite server, which is internal to the server module.
+package devserver
+
+import (
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives/timestamp"
+	"go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, which the server itself uses
+)
+
+// Options configure the embedded server.
+type Options struct {
+	// DatabaseFile is the SQLite file holding the server's state; created with its schema on first start.
+	DatabaseFile string
+	// FrontendAddr is host:port for the frontend gRPC service, the address clients dial.
+	FrontendAddr string
+	// Namespace is registered on first start.
+	Namespace string
+	// SearchAttributes are registered with the namespace on first start; later additions go through the
+	// operator API (see temporalx.EnsureSearchAttributes).
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// LogFile receives the server's own log at warn level and above; empty discards it.
+	LogFile string
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	srv  temporal.Server
+	addr string
+}
+
+// Start creates the schema on first use and starts the server. It returns when the frontend accepts
+// connections.
+func Start(opts Options) (*Server, error) {
+	host, portText, err := net.SplitHostPort(opts.FrontendAddr)
+	if err != nil {
+		return nil, fmt.Errorf("temporal frontend address %q: %w", opts.FrontendAddr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port <= 0 {
+		return nil, fmt.Errorf("temporal frontend address %q: port must be a number above 0", opts.FrontendAddr)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	// The frontend takes its port last, after persistence is up; test it first so a clash fails at once.
+	if err := probeListen(net.JoinHostPort(host, portText)); err != nil {
+		return nil, err
+	}
+
+	sqlConfig := &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: opts.DatabaseFile,
+		ConnectAttributes: map[string]string{
+			"mode": "rwc",
+			// WAL with synchronous=NORMAL survives a killed process; only power loss can lose the last commits.
+			"_journal_mode": "wal",
+			"_synchronous":  "1",
+		},
+	}
+	if _, err := os.Stat(opts.DatabaseFile); os.IsNotExist(err) {
+		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o700); err != nil {
+			return nil, fmt.Errorf("temporal data directory: %w", err)
+		}
+		if err := sqlite.SetupSchema(sqlConfig); err != nil {
+			// A half-made file would be taken for a valid one on the next start.
+			_ = os.Remove(opts.DatabaseFile)
+			return nil, fmt.Errorf("temporal schema: %w", err)
+		}
+	}
+	if err := forgetMembership(opts.DatabaseFile); err != nil {
+		return nil, err
+	}
+	nsConfig, err := sqlite.NewNamespaceConfig("active", opts.Namespace, false, opts.SearchAttributes)
+	if err != nil {
+		return nil, fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
+	}
+	// Closed requests keep their history a week, for inspection; the store keeps the record.
+	nsConfig.Detail.Config.Retention = timestamp.DurationFromHours(7 * 24)
+	if err := sqlite.CreateNamespaces(sqlConfig, nsConfig); err != nil {
+		return nil, fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
+	}
+
+	logger := newLogger(opts.LogFile)
+	cfg, err := serverConfig(sqlConfig, host, port)
+	if err != nil {
+		return nil, err
+	}
+	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("temporal authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&cfg.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("temporal claim mapper: %w", err)
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(cfg),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			// Search attributes registered at start-up are visible to the very next request.
+			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("temporal server start: %w", err)
+	}
+	return &Server{srv: srv, addr: net.JoinHostPort(host, portText)}, nil
+}
+
+// Addr is the frontend's host:port.
+func (s *Server) Addr() string { return s.addr }
+
+// Stop stops every service of the server.
+func (s *Server) Stop() error { return s.srv.Stop() }
+
+// AddrInUseError reports a listen address that another process holds.
+type AddrInUseError struct {
+	Addr string
+	Err  error
+}
+
+func (e *AddrInUseError) Error() string { return fmt.Sprintf("%s: %v", e.Addr, e.Err) }
+func (e *AddrInUseError) Unwrap() error { return e.Err }
+
+func probeListen(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return &AddrInUseError{Addr: addr, Err: err}
+	}
+	return l.Close()
+}
+
+// forgetMembership removes the cluster membership rows a previous process left. The data directory is
+// locked to one process, so every row is stale; left in place, the new services would wait for the old
+// addresses to answer before taking over history shards, which delays a restart by up to a minute.
+func forgetMembership(file string) error {
+	db, err := sql.Open("sqlite", "file:"+file)
+	if err != nil {
+		return fmt.Errorf("temporal membership: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DELETE FROM cluster_membership`); err != nil {
+		return fmt.Errorf("temporal membership: %w", err)
+	}
+	return nil
+}
+
+func serverConfig(sqlConfig *config.SQL, host string, frontendPort int) (*config.Config, error) {
+	service := func(grpcPort int) (config.Service, error) {
+		membership, err := freePort(host)
+		if err != nil {
+			return config.Service{}, err
+		}
+		if grpcPort == 0 {
+			if grpcPort, err = freePort(host); err != nil {
+				return config.Service{}, err
+			}
+		}
+		return config.Service{RPC: config.RPC{GRPCPort: grpcPort, MembershipPort: membership, BindOnIP: host}}, nil
+	}
+	services := map[string]config.Service{}
+	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+		port := 0
+		if name == "frontend" {
+			port = frontendPort
+		}
+		svc, err := service(port)
+		if err != nil {
+			return nil, err
+		}
+		services[name] = svc
+	}
+	frontend := net.JoinHostPort(host, strconv.Itoa(frontendPort))
+	return &config.Config{
+		Global: config.Global{
+			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
+		},
+		Persistence: config.Persistence{
+			DefaultStore:     sqliteplugin.PluginName,
+			VisibilityStore:  sqliteplugin.PluginName,
+			NumHistoryShards: 1,
+			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: sqlConfig}},
+		},
+		ClusterMetadata: &cluster.Config{
+			EnableGlobalNamespace:    false,
+			FailoverVersionIncrement: 10,
+			MasterClusterName:        "active",
+			CurrentClusterName:       "active",
+			ClusterInformation: map[string]cluster.ClusterInformation{
+				"active": {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontend},
+			},
+		},
+		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
+		Services:            services,
+		Archival: config.Archival{
+			History:    config.HistoryArchival{State: "disabled"},
+			Visibility: config.VisibilityArchival{State: "disabled"},
+		},
+		NamespaceDefaults: config.NamespaceDefaults{
+			Archival: config.ArchivalNamespaceDefaults{
+				History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+				Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+			},
+		},
+		PublicClient: config.PublicClient{HostPort: frontend},
+	}, nil
+}
+
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("temporal internal port on %s: %w", host, err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func newLogger(path string) log.Logger {
+	if path == "" {
+		return log.NewNoopLogger()
+	}
+	return log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", OutputFile: path}))
+}

@@ -1,0 +1,225 @@
+// Package devstack runs the whole of dsrflow in one process for `worker --dev` and the end-to-end tests:
+// an embedded Temporal server persisted under the data directory, the SQLite store, the worker and the
+// front door. A second start on the same directory resumes what the first left.
+package devstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/devserver"
+	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/temporalx"
+	"github.com/dsrflow/dsrflow/internal/web"
+	"github.com/dsrflow/dsrflow/workflows"
+)
+
+// Namespace is the embedded server's namespace.
+const Namespace = "default"
+
+// Files under the data directory.
+const (
+	TemporalFile = "temporal.db"
+	StoreFile    = config.DevStoreFile
+	TokenFile    = "dev-token"
+	lockFile     = "lock"
+	temporalLog  = "temporal.log"
+)
+
+// Options configure a dev stack.
+type Options struct {
+	Config config.Dev
+	Logger *slog.Logger
+	// Out receives the lines that say where each part listens; nil discards them.
+	Out io.Writer
+	// Register adds workflows and activities to the worker (tests).
+	Register func(worker.Registry)
+}
+
+// Stack is a running dev stack.
+type Stack struct {
+	DataDir  string
+	Temporal *devserver.Server
+	Client   client.Client
+	Store    *store.Store
+	Worker   worker.Worker
+	HTTP     *app.HTTPServer
+	// Token is the development API token, also in DataDir/dev-token.
+	Token string
+
+	lock          *os.File
+	workerRunning atomic.Bool
+	closers       app.Closers
+}
+
+// Start starts every part, in dependency order. On failure it stops what it started and returns an error
+// that says which part failed; a busy address names the variable that sets it.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	cfg := opts.Config
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Stack{DataDir: cfg.DataDir}
+	defer func() {
+		if err != nil {
+			_ = s.Close(context.WithoutCancel(ctx))
+		}
+	}()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, &config.Error{Var: "DSR_DATA_DIR", Problem: err.Error()}
+	}
+	if err := s.lockDataDir(); err != nil {
+		return nil, err
+	}
+	// Take the front door's address first: a clash must fail before anything else starts.
+	ln, err := app.Listen("DSR_HTTP_ADDR", cfg.HTTPAddr)
+	if err != nil {
+		return nil, err
+	}
+	s.closers.Add(func(context.Context) error { return ln.Close() })
+
+	srv, err := devserver.Start(devserver.Options{
+		DatabaseFile:     filepath.Join(cfg.DataDir, TemporalFile),
+		FrontendAddr:     cfg.TemporalAddr,
+		Namespace:        Namespace,
+		SearchAttributes: searchAttributeTypes(),
+		LogFile:          filepath.Join(cfg.DataDir, temporalLog),
+	})
+	var inUse *devserver.AddrInUseError
+	if errors.As(err, &inUse) {
+		return nil, &app.AddrError{Var: "DSR_TEMPORAL_ADDR", Addr: inUse.Addr, Err: inUse.Err}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("embedded temporal: %w", err)
+	}
+	s.Temporal = srv
+	s.closers.Add(func(context.Context) error { return srv.Stop() })
+
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  srv.Addr(),
+		Namespace: Namespace,
+		Logger:    sdklog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to embedded temporal: %w", err)
+	}
+	s.Client = c
+	s.closers.Add(func(context.Context) error { c.Close(); return nil })
+	if err := temporalx.EnsureSearchAttributes(ctx, c, Namespace, workflows.SearchAttributes()); err != nil {
+		return nil, err
+	}
+
+	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, StoreFile))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s.Store = st
+	s.closers.Add(func(context.Context) error { return st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("store migrations: %w", err)
+	}
+
+	if s.Token, err = devToken(filepath.Join(cfg.DataDir, TokenFile)); err != nil {
+		return nil, err
+	}
+
+	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Register: opts.Register})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	s.Worker = w
+	s.workerRunning.Store(true)
+	s.closers.Add(func(context.Context) error { s.workerRunning.Store(false); w.Stop(); return nil })
+
+	h := web.NewServer(web.Deps{Logger: logger, Readiness: app.Readiness(c, st, app.Running(&s.workerRunning))})
+	s.HTTP = app.Serve(ln, h, logger)
+	s.closers.Add(s.HTTP.Shutdown)
+
+	if opts.Out != nil {
+		fmt.Fprintf(opts.Out, "dsrflow dev stack, data in %s\n", cfg.DataDir)
+		fmt.Fprintf(opts.Out, "  temporal  %s (namespace %s, %s)\n", srv.Addr(), Namespace, filepath.Join(cfg.DataDir, TemporalFile))
+		fmt.Fprintf(opts.Out, "  store     sqlite %s\n", filepath.Join(cfg.DataDir, StoreFile))
+		fmt.Fprintf(opts.Out, "  worker    task queue %s\n", workflows.TaskQueue)
+		fmt.Fprintf(opts.Out, "  http      %s (dev token in %s)\n", s.HTTP.URL(), filepath.Join(cfg.DataDir, TokenFile))
+	}
+	return s, nil
+}
+
+// URL is the front door's base URL.
+func (s *Stack) URL() string { return s.HTTP.URL() }
+
+// Close stops every part in reverse order of start. It is safe to call more than once.
+func (s *Stack) Close(ctx context.Context) error {
+	err := s.closers.Close(ctx)
+	if s.lock != nil {
+		_ = syscall.Flock(int(s.lock.Fd()), syscall.LOCK_UN)
+		_ = s.lock.Close()
+		s.lock = nil
+	}
+	return err
+}
+
+// lockDataDir keeps a second process off the same SQLite files, which two servers would corrupt.
+func (s *Stack) lockDataDir() error {
+	f, err := os.OpenFile(filepath.Join(s.DataDir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return &config.Error{Var: "DSR_DATA_DIR", Problem: err.Error()}
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		return &config.Error{Var: "DSR_DATA_DIR", Problem: fmt.Sprintf("%s is in use by another dsrflow process", s.DataDir)}
+	}
+	s.lock = f
+	return nil
+}
+
+// devToken reads the development API token, creating it (mode 0600) on first start.
+func devToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return "", fmt.Errorf("dev token: %w", err)
+		}
+		if tok := strings.TrimSpace(string(b)); tok != "" {
+			return tok, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("dev token: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	tok := "dsr_dev_" + base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("dev token: %w", err)
+	}
+	return tok, nil
+}
+
+func searchAttributeTypes() map[string]enumspb.IndexedValueType {
+	m := map[string]enumspb.IndexedValueType{}
+	for _, k := range workflows.SearchAttributes() {
+		m[k.GetName()] = k.GetValueType()
+	}
+	return m
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
+var migrationFS embed.FS
+
+// migrateLockKey is the pg_advisory_lock key that serialises migrators across processes
+// (the bytes of "dsrflow" read as an integer, chosen to not collide with other applications' keys).
+const migrateLockKey int64 = 0x647372666c6f77
+
+// migration is one numbered SQL file.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the dialect's migrations in version order. File names are NNNN_name.sql, numbered
+// from 1 without gaps; anything else is a build mistake and is reported.
+func migrations(dialect string) ([]migration, error) {
+	dir := "migrations/" + dialect
+	entries, err := fs.ReadDir(migrationFS, dir)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", e.Name())
+		}
+		body, err := fs.ReadFile(migrationFS, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations/%s: expected version %d, found %d", dialect, i+1, m.version)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate applies the migrations not yet recorded in schema_migrations, in order, each in its own
+// transaction. It is safe to call from several processes at once: on PostgreSQL the callers queue on an
+// advisory lock, on SQLite on the database's write lock. A second call applies nothing.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := migrations(s.dialect)
+	if err != nil {
+		return err
+	}
+	// One connection for the whole run: PostgreSQL advisory locks belong to a session.
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return unavailable("migrate", err)
+	}
+	defer conn.Close()
+
+	if s.dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		defer func() {
+			// Unlock even if ctx is done; if that fails, discard the session, which releases the lock.
+			if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrateLockKey); err != nil {
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+	}
+
+	if err := s.migrateTx(ctx, conn, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.schemaMigrationsDDL())
+		return err
+	}); err != nil {
+		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+
+	for _, m := range ms {
+		err := s.migrateTx(ctx, conn, func(tx *sql.Tx) error {
+			// Checked inside the transaction: on SQLite another process may have applied it since.
+			var n int
+			if err := tx.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+				m.version, m.name, s.timeArg(time.Now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate %s %04d_%s: %w", s.dialect, m.version, m.name, err)
+		}
+	}
+	return nil
+}
+
+// migrateTx runs fn in a transaction on conn. On SQLite it is BEGIN IMMEDIATE (see OpenSQLite).
+func (s *Store) migrateTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) schemaMigrationsDDL() string {
+	if s.dialect == Postgres {
+		return `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT NOT NULL,
+			applied_at TIMESTAMPTZ NOT NULL)`
+	}
+	return `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY NOT NULL,
+		name       TEXT NOT NULL,
+		applied_at INTEGER NOT NULL)`
+}
+
+// Migration is a row of schema_migrations.
+type Migration struct {
+	Version   int
+	Name      string
+	AppliedAt time.Time
+}
+
+// Migrations returns the applied migrations in version order, for operators and tests.
+func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	defer rows.Close()
+	var out []Migration
+	for rows.Next() {
+		var m Migration
+		var at dbTime
+		if err := rows.Scan(&m.Version, &m.Name, &at); err != nil {
+			return nil, fmt.Errorf("list migrations: %w", err)
+		}
+		m.AppliedAt = at.Time
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	return out, nil
+}

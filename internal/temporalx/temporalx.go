@@ -1,0 +1,123 @@
+// Package temporalx connects dsrflow to a Temporal cluster: dialing with the configured TLS, registering
+// dsrflow's search attributes, and the readiness checks the front door reports.
+package temporalx
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/dsrflow/dsrflow/internal/config"
+)
+
+// Dial connects to Temporal and checks the connection once, so a wrong address fails at start-up rather
+// than on the first request.
+func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger) (client.Client, error) {
+	opts := client.Options{
+		HostPort:  cfg.Address,
+		Namespace: cfg.Namespace,
+		Logger:    sdklog.NewStructuredLogger(logger),
+	}
+	if cfg.TLS() {
+		tlsConfig, err := tlsConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.ConnectionOptions.TLS = tlsConfig
+	}
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("temporal at %s: %w", cfg.Address, err)
+	}
+	return c, nil
+}
+
+func tlsConfig(cfg config.Temporal) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TLSServerName}
+	if t.ServerName == "" {
+		host, _, _ := net.SplitHostPort(cfg.Address)
+		t.ServerName = host
+	}
+	if cfg.TLSCert != "" {
+		pair, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, &config.Error{Var: "TEMPORAL_TLS_CERT", Problem: fmt.Sprintf("cannot load the key pair: %v", err)}
+		}
+		t.Certificates = []tls.Certificate{pair}
+	}
+	if cfg.TLSCA != "" {
+		pem, err := os.ReadFile(cfg.TLSCA)
+		if err != nil {
+			return nil, &config.Error{Var: "TEMPORAL_TLS_CA", Problem: err.Error()}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &config.Error{Var: "TEMPORAL_TLS_CA", Problem: "holds no PEM certificate"}
+		}
+		t.RootCAs = pool
+	}
+	return t, nil
+}
+
+// EnsureSearchAttributes registers the attributes the namespace lacks. It is idempotent, so every worker
+// start may call it; an attribute registered with another type is an error, since queries would break.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string, keys []temporal.SearchAttributeKey) error {
+	ops := c.OperatorService()
+	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for _, k := range keys {
+		got, ok := have.GetCustomAttributes()[k.GetName()]
+		switch {
+		case !ok:
+			missing[k.GetName()] = k.GetValueType()
+		case got != k.GetValueType():
+			return fmt.Errorf("search attribute %s is registered as %s, dsrflow needs %s", k.GetName(), got, k.GetValueType())
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+	var exists *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
+
+// CheckHealth asks the frontend whether it serves.
+func CheckHealth(ctx context.Context, c client.Client) error {
+	_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
+	return err
+}
+
+// CheckPollers reports whether some worker polled the task queue recently: the front door's view of
+// "the worker is ready" when the worker runs in another process.
+func CheckPollers(ctx context.Context, c client.Client, taskQueue string, within time.Duration) error {
+	resp, err := c.DescribeTaskQueue(ctx, taskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return fmt.Errorf("describe task queue %s: %w", taskQueue, err)
+	}
+	for _, p := range resp.GetPollers() {
+		if time.Since(p.GetLastAccessTime().AsTime()) <= within {
+			return nil
+		}
+	}
+	return fmt.Errorf("no worker has polled task queue %s in the last %s", taskQueue, within)
+}

@@ -1,0 +1,102 @@
+// Package web is dsrflow's front door: the JSON API, and later the console, the privacy center and the
+// callbacks. NewServer takes every dependency explicitly; all routes are in routes.go.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Check is one part the front door depends on; Fn returns nil when the part is ready.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Deps are the front door's dependencies.
+type Deps struct {
+	Logger *slog.Logger
+	// Readiness lists the parts /readyz reports, in order.
+	Readiness []Check
+}
+
+type server struct {
+	Deps
+	mux *http.ServeMux
+}
+
+// NewServer returns the front door's handler.
+func NewServer(deps Deps) http.Handler {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &server{Deps: deps, mux: http.NewServeMux()}
+	s.routes()
+	return s.recoverPanics(s.mux)
+}
+
+// readyzTimeout bounds each readiness check so a hung dependency answers 503, not a hung probe.
+const readyzTimeout = 3 * time.Second
+
+func (s *server) handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+func (s *server) handleReadyz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		results := make(map[string]string, len(s.Readiness))
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, c := range s.Readiness {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(r.Context(), readyzTimeout)
+				defer cancel()
+				result := "ok"
+				if err := c.Fn(ctx); err != nil {
+					result = err.Error()
+				}
+				mu.Lock()
+				results[c.Name] = result
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		status := http.StatusOK
+		for _, v := range results {
+			if v != "ok" {
+				status = http.StatusServiceUnavailable
+			}
+		}
+		writeJSON(w, status, results)
+	})
+}
+
+func (s *server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("handler panic", "path", r.URL.Path, "panic", v)
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
