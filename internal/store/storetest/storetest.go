@@ -437,7 +437,9 @@ func exec(s *store.Store, q string, args ...any) error {
 }
 
 // disableAppendOnly removes the append-only triggers, as someone with owner rights on the database can.
-func disableAppendOnly(t *testing.T, s *store.Store) {
+// DisableAppendOnly removes the append-only guard, as an attacker with database access would, so tests
+// can tamper with the chain.
+func DisableAppendOnly(t *testing.T, s *store.Store) {
 	t.Helper()
 	if s.Dialect() == store.Postgres {
 		must(t, exec(s, `ALTER TABLE audit_events DISABLE TRIGGER USER`))
@@ -473,14 +475,14 @@ func testAuditAppendOnly(t *testing.T, s *store.Store) {
 
 func testTamperChanged(t *testing.T, s *store.Store) {
 	appendN(t, s, 10)
-	disableAppendOnly(t, s)
+	DisableAppendOnly(t, s)
 	must(t, exec(s, `UPDATE audit_events SET reason = ? WHERE seq = ?`, "nothing to see", 5))
 	verifyBroken(t, s, 5, "hash mismatch")
 }
 
 func testTamperDeleted(t *testing.T, s *store.Store) {
 	appendN(t, s, 10)
-	disableAppendOnly(t, s)
+	DisableAppendOnly(t, s)
 	must(t, exec(s, `DELETE FROM audit_events WHERE seq = ?`, 5))
 	verifyBroken(t, s, 6, "gap")
 }
@@ -489,7 +491,7 @@ func testTamperDeleted(t *testing.T, s *store.Store) {
 // event's link to it does not.
 func testTamperRewritten(t *testing.T, s *store.Store) {
 	evs := appendN(t, s, 10)
-	disableAppendOnly(t, s)
+	DisableAppendOnly(t, s)
 	e := evs[6] // seq 7
 	e.Reason = "rewritten"
 	e.Hash = store.HashEvent(e)
