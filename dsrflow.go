@@ -5,6 +5,8 @@ package dsrflow
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 )
 
 // Error codes. Each maps once to an HTTP status (internal/web) and a CLI exit code (starter).
@@ -62,4 +64,206 @@ func ErrorMessage(err error) string {
 		return e.Error()
 	}
 	return "internal error"
+}
+
+// RequestType is the right a data subject exercises (privacy policy, "Your rights" and "Marketing and
+// profiling").
+type RequestType string
+
+// Request types.
+const (
+	Access            RequestType = "access"             // GDPR Art. 15
+	Portability       RequestType = "portability"        // Art. 20
+	Rectification     RequestType = "rectification"      // Art. 16
+	Erasure           RequestType = "erasure"            // Art. 17
+	Restriction       RequestType = "restriction"        // Art. 18
+	Objection         RequestType = "objection"          // Art. 21(1)
+	MarketingOptout   RequestType = "marketing_optout"   // Art. 21(2)-(3)
+	ConsentWithdrawal RequestType = "consent_withdrawal" // Art. 7(3)
+)
+
+// RequestTypes lists every request type, in the order the policy names them.
+var RequestTypes = []RequestType{Access, Portability, Rectification, Erasure, Restriction, Objection, MarketingOptout, ConsentWithdrawal}
+
+// Valid reports whether t is a known request type.
+func (t RequestType) Valid() bool {
+	for _, known := range RequestTypes {
+		if t == known {
+			return true
+		}
+	}
+	return false
+}
+
+// Action is what a connector is asked to do for one request.
+type Action string
+
+// Connector actions.
+const (
+	ActionAccess          Action = "access"
+	ActionErase           Action = "erase"
+	ActionRectify         Action = "rectify"
+	ActionRestrict        Action = "restrict"
+	ActionObject          Action = "object"
+	ActionOptout          Action = "optout"
+	ActionWithdrawConsent Action = "withdraw_consent"
+	// ActionNotify tells a partner who received data about a rectification, erasure or restriction
+	// (GDPR Art. 19).
+	ActionNotify Action = "notify"
+	// ActionPurge deletes data past its retention period (retention sweeps).
+	ActionPurge Action = "purge"
+)
+
+// Action returns the connector action that fulfils a request of this type.
+func (t RequestType) Action() Action {
+	switch t {
+	case Access, Portability:
+		return ActionAccess
+	case Rectification:
+		return ActionRectify
+	case Erasure:
+		return ActionErase
+	case Restriction:
+		return ActionRestrict
+	case Objection:
+		return ActionObject
+	case MarketingOptout:
+		return ActionOptout
+	case ConsentWithdrawal:
+		return ActionWithdrawConsent
+	}
+	return ""
+}
+
+// NotifiesPartners reports whether recipients of the data must be told (GDPR Art. 19).
+func (t RequestType) NotifiesPartners() bool {
+	return t == Rectification || t == Erasure || t == Restriction
+}
+
+// Status is where a request is in its lifecycle:
+// received → verifying → [in_review] → fulfilling → [awaiting_tasks] → responding → completed,
+// or rejected, lapsed (never verified), canceled.
+type Status string
+
+// Request statuses.
+const (
+	StatusReceived      Status = "received"
+	StatusVerifying     Status = "verifying"
+	StatusInReview      Status = "in_review"
+	StatusFulfilling    Status = "fulfilling"
+	StatusAwaitingTasks Status = "awaiting_tasks"
+	StatusResponding    Status = "responding"
+	StatusCompleted     Status = "completed"
+	StatusRejected      Status = "rejected"
+	StatusLapsed        Status = "lapsed"
+	StatusCanceled      Status = "canceled"
+)
+
+// Closed reports whether the request has ended.
+func (s Status) Closed() bool {
+	switch s {
+	case StatusCompleted, StatusRejected, StatusLapsed, StatusCanceled:
+		return true
+	}
+	return false
+}
+
+// Verification is how the subject's identity is confirmed, in proportion to the request.
+type Verification string
+
+// Verification methods.
+const (
+	VerifyEmailCode     Verification = "email_code"
+	VerifyAgentAttested Verification = "agent_attested"
+	VerifyNone          Verification = "none"
+)
+
+// DefaultVerification is the method a request type gets when the agent attests nothing: opt-outs and
+// consent withdrawals need no identity check (the policy's opt-out is absolute).
+func (t RequestType) DefaultVerification() Verification {
+	if t == MarketingOptout || t == ConsentWithdrawal {
+		return VerifyNone
+	}
+	return VerifyEmailCode
+}
+
+// Identity is what identifies the data subject to the connectors. It is personal data: it never goes
+// into logs, workflow ids, search attributes or error messages.
+type Identity struct {
+	Email string `json:"email,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	// CustomerIDs maps a system's name to the subject's id in it.
+	CustomerIDs map[string]string `json:"customer_ids,omitempty"`
+}
+
+// Identity types a connector may match on. A customer id is "customer_id:SYSTEM".
+const (
+	IdentityEmail      = "email"
+	IdentityName       = "name"
+	IdentityPhone      = "phone"
+	IdentityCustomerID = "customer_id"
+)
+
+// Types lists the identity types present, customer ids as "customer_id:SYSTEM", sorted.
+func (id Identity) Types() []string {
+	var out []string
+	if id.Email != "" {
+		out = append(out, IdentityEmail)
+	}
+	if id.Name != "" {
+		out = append(out, IdentityName)
+	}
+	if id.Phone != "" {
+		out = append(out, IdentityPhone)
+	}
+	for system := range id.CustomerIDs {
+		out = append(out, IdentityCustomerID+":"+system)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// CodePolicy holds every number of email-code verification, so they live in one place.
+var CodePolicy = struct {
+	// TTL is how long a code is valid.
+	TTL time.Duration
+	// Attempts is how many wrong codes kill a code until a resend.
+	Attempts int
+	// Resends is how many new codes the subject may ask for.
+	Resends int
+	// Reminders are sent this long after the request was received, while it is unverified.
+	Reminders []time.Duration
+	// LapseAfter ends an unverified request as lapsed.
+	LapseAfter time.Duration
+}{
+	TTL:        30 * time.Minute,
+	Attempts:   5,
+	Resends:    3,
+	Reminders:  []time.Duration{3 * 24 * time.Hour, 7 * 24 * time.Hour},
+	LapseAfter: 14 * 24 * time.Hour,
+}
+
+// DeadlinePolicy holds the numbers of deadline tracking.
+var DeadlinePolicy = struct {
+	// RemindBefore lists reminders sent this long before the due date.
+	RemindBefore []time.Duration
+	// OverdueEvery repeats the overdue escalation after the due date.
+	OverdueEvery time.Duration
+	// JobMargin is how long before the due date connector jobs stop retrying and escalate, leaving
+	// time for a person to act.
+	JobMargin time.Duration
+	// MinJobWindow is the least time a job gets to retry, for requests received close to their due date.
+	MinJobWindow time.Duration
+	// PollEvery is how often an accepted (202) job is polled when no callback has come.
+	PollEvery time.Duration
+	// ExportValidFor is how long the subject's download link works.
+	ExportValidFor time.Duration
+}{
+	RemindBefore:   []time.Duration{7 * 24 * time.Hour, 2 * 24 * time.Hour},
+	OverdueEvery:   24 * time.Hour,
+	JobMargin:      3 * 24 * time.Hour,
+	MinJobWindow:   24 * time.Hour,
+	PollEvery:      10 * time.Minute,
+	ExportValidFor: 7 * 24 * time.Hour,
 }

@@ -4,10 +4,14 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -36,4 +40,45 @@ func (a *Store) AppendAudit(ctx context.Context, e store.AuditEvent) (store.Audi
 		return store.AuditEvent{}, fmt.Errorf("append audit %s for %s: %w", e.Action, e.RequestID, err)
 	}
 	return out, nil
+}
+
+// Transition records a status change: the index row, then its audit event.
+func (a *Store) Transition(ctx context.Context, t Transition) error {
+	if err := a.RecordRequest(ctx, t.Request); err != nil {
+		return err
+	}
+	_, err := a.AppendAudit(ctx, t.Event)
+	return err
+}
+
+// RecordJob stores a job's outcome and audits it. Records are stored by the connector activities, not
+// here: they never pass through workflow history.
+func (a *Store) RecordJob(ctx context.Context, out JobOutcome) error {
+	exemptions, err := json.Marshal(out.Exemptions)
+	if err != nil {
+		return err
+	}
+	requestID, _, _ := strings.Cut(out.JobID, ":")
+	j := store.Job{
+		JobID: out.JobID, RequestID: requestID, ConnectorID: out.Connector.ID, Owner: out.Connector.Owner,
+		Role: out.Connector.Role, Action: string(out.Action), Status: string(out.Status), Detail: out.Detail,
+		Attempts: out.Attempts, Counts: out.Counts, Exemptions: exemptions, UpdatedAt: time.Now().UTC(),
+	}
+	if err := a.Store.PutJob(ctx, j); err != nil {
+		return fmt.Errorf("record job %s: %w", out.JobID, err)
+	}
+	_, err = a.AppendAudit(ctx, store.AuditEvent{
+		At: j.UpdatedAt, RequestID: requestID, Action: "job_" + string(out.Status), Actor: "connector:" + out.Connector.ID,
+		Detail: map[string]string{"connector": out.Connector.ID, "action": string(out.Action)},
+	})
+	return err
+}
+
+// RecordDecision stores a reviewer's decision and audits it.
+func (a *Store) RecordDecision(ctx context.Context, d store.Decision) error {
+	if err := a.Store.AddDecision(ctx, d); err != nil && dsrflow.ErrorCode(err) != dsrflow.ECONFLICT {
+		return fmt.Errorf("record decision on %s: %w", d.RequestID, err)
+	}
+	_, err := a.AppendAudit(ctx, store.AuditEvent{At: d.At, RequestID: d.RequestID, Action: "decision_" + d.Decision, Actor: d.Reviewer, Reason: d.Reason})
+	return err
 }

@@ -29,6 +29,16 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newMigrateCmd(getenv),
 		newAuditCmd(getenv),
 		newDueCmd(),
+		newRequestCmd(getenv),
+		newShowCmd(getenv),
+		newListCmd(getenv),
+		newVerifyCmd(getenv),
+		newResendCmd(getenv),
+		newApproveCmd(getenv),
+		newReasonedCmd(getenv, "extend", "extend the deadline once, before the first due date; the subject is told the reason"),
+		newReasonedCmd(getenv, "cancel", "cancel a request before fulfilment starts"),
+		newOutboxCmd(getenv),
+		newExportCmd(getenv),
 	)
 	return root
 }
@@ -44,7 +54,7 @@ func newServeCmd(getenv func(string) string) *cobra.Command {
 				return err
 			}
 			logger := app.NewLogger(cmd.ErrOrStderr(), cfg.LogLevel, true)
-			fd, err := app.StartFrontDoor(cmd.Context(), cfg, logger)
+			fd, err := app.StartFrontDoor(cmd.Context(), cfg, getenv, logger)
 			if err != nil {
 				return err
 			}

@@ -53,7 +53,7 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return err
 	}
 	logger := app.NewLogger(stderr, cfg.LogLevel, false)
-	stack, err := devstack.Start(ctx, devstack.Options{Config: cfg, Logger: logger, Out: stdout})
+	stack, err := devstack.Start(ctx, devstack.Options{Config: cfg, Logger: logger, Out: stdout, Getenv: getenv})
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func runWorker(ctx context.Context, getenv func(string) string, stderr io.Writer
 		return err
 	}
 	logger := app.NewLogger(stderr, cfg.LogLevel, true)
-	w, err := app.StartWorker(ctx, cfg, logger)
+	w, err := app.StartWorker(ctx, cfg, getenv, logger)
 	if err != nil {
 		return err
 	}

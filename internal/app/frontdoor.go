@@ -27,8 +27,12 @@ type FrontDoor struct {
 
 // StartFrontDoor connects to Temporal and PostgreSQL and serves the front door. On failure nothing is left
 // running.
-func StartFrontDoor(ctx context.Context, cfg config.Serve, logger *slog.Logger) (_ *FrontDoor, err error) {
+func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) string, logger *slog.Logger) (_ *FrontDoor, err error) {
 	f := &FrontDoor{}
+	product, err := LoadProduct(cfg.Product, getenv, Product{})
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			_ = f.Close(context.WithoutCancel(ctx))
@@ -47,9 +51,13 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, logger *slog.Logger) 
 		return nil, err
 	}
 	f.closers.Add(func(context.Context) error { return f.Store.Close() })
-	f.HTTP = Serve(ln, web.NewServer(web.Deps{Logger: logger, Readiness: Readiness(f.Client, f.Store, func(ctx context.Context) error {
-		return temporalx.CheckPollers(ctx, f.Client, workflows.TaskQueue, pollerFreshness)
-	})}), logger)
+	f.HTTP = Serve(ln, web.NewServer(web.Deps{
+		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Connectors: product.Connectors,
+		// Production tokens come with the access-control issue; until then the API answers 401.
+		Auth: web.DevToken(""),
+		Readiness: Readiness(f.Client, f.Store, func(ctx context.Context) error {
+			return temporalx.CheckPollers(ctx, f.Client, workflows.TaskQueue, pollerFreshness)
+		})}), logger)
 	f.closers.Add(f.HTTP.Shutdown)
 	return f, nil
 }

@@ -28,8 +28,12 @@ type Worker struct {
 
 // StartWorker connects to Temporal and PostgreSQL, checks the store's schema is current, and starts the
 // worker and its health endpoint. On failure nothing is left running.
-func StartWorker(ctx context.Context, cfg config.Worker, logger *slog.Logger) (_ *Worker, err error) {
+func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) string, logger *slog.Logger) (_ *Worker, err error) {
 	w := &Worker{}
+	product, err := LoadProduct(cfg.Product, getenv, Product{})
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			_ = w.Close(context.WithoutCancel(ctx))
@@ -55,7 +59,7 @@ func StartWorker(ctx context.Context, cfg config.Worker, logger *slog.Logger) (_
 	}
 	w.closers.Add(func(context.Context) error { return w.Store.Close() })
 
-	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger})
+	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, CallbackBase: cfg.PublicURL})
 	if err := w.Worker.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}

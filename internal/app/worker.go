@@ -9,15 +9,19 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // WorkerDeps are what the worker's activities need.
 type WorkerDeps struct {
-	Client client.Client
-	Store  *store.Store
-	Logger *slog.Logger
+	Client  client.Client
+	Store   *store.Store
+	Logger  *slog.Logger
+	Product Product
+	// CallbackBase is the front door's public base URL, for connector callbacks.
+	CallbackBase string
 	// Register, when set, registers more workflows and activities (tests).
 	Register func(worker.Registry)
 }
@@ -26,7 +30,11 @@ type WorkerDeps struct {
 // not started.
 func NewWorker(d WorkerDeps) worker.Worker {
 	w := worker.New(d.Client, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.Request)
 	w.RegisterActivity(&activities.Store{Store: d.Store})
+	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key})
+	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, CallbackBase: d.CallbackBase})
+	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller})
 	if d.Register != nil {
 		d.Register(w)
 	}

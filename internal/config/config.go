@@ -37,6 +37,13 @@ var Vars = []Var{
 	{Name: "TEMPORAL_TLS_CA", Doc: "production: CA bundle (PEM) that signed the Temporal server's certificate; setting any TEMPORAL_TLS_* enables TLS"},
 	{Name: "TEMPORAL_TLS_SERVER_NAME", Doc: "production: server name to verify, when it differs from the host in TEMPORAL_ADDRESS"},
 	{Name: "DATABASE_URL", Required: []string{"worker", "serve", "migrate"}, Doc: "production: the PostgreSQL store, `postgres://user:pass@host:5432/db?sslmode=...`"},
+	{Name: "DSR_HMAC_KEY", Required: []string{"worker", "serve"}, Doc: "production: secret key (hex or base64, at least 32 bytes) for the keyed hashes of subjects' emails and verification codes; `worker --dev` keeps one in the data directory"},
+	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; `worker --dev` uses the demo subsidiaries when unset"},
+	{Name: "DSR_PUBLIC_URL", Required: []string{"worker"}, Doc: "production: the front door's public base URL, where connectors send their callbacks"},
+	{Name: "DSR_CONTROLLER", Doc: "path of the controller configuration (Art. 15 information for answers); the built-in demo controller when unset"},
+	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
+	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
+	{Name: "DSR_TOKEN", Doc: "`starter` commands: the API token; when unset, the dev token in DSR_DATA_DIR"},
 	{Name: "DSR_TEST_POSTGRES_URL", Doc: "tests: a PostgreSQL server (admin URL) for the store conformance tests; `make test` starts a throwaway one"},
 }
 
@@ -70,14 +77,30 @@ func (t Temporal) TLS() bool {
 // Dev is the configuration of `worker --dev`.
 type Dev struct {
 	Common
+	Product
 	DataDir      string
 	TemporalAddr string
 	HTTPAddr     string
+	// Demo runs the demo subsidiaries (when no Connectors file is given).
+	Demo bool
+}
+
+// Product is what the worker and the front door share about the product itself.
+type Product struct {
+	// HMACKey is the raw DSR_HMAC_KEY; empty in dev, where the data directory holds one.
+	HMACKey string
+	// Connectors is the path of connectors.yaml.
+	Connectors string
+	// Controller is the path of the controller configuration; empty for the built-in one.
+	Controller string
 }
 
 // Worker is the configuration of `worker` against external Temporal and PostgreSQL.
 type Worker struct {
 	Common
+	Product
+	// PublicURL is the front door's base URL for connector callbacks.
+	PublicURL   string
 	Temporal    Temporal
 	DatabaseURL string
 	// HealthAddr is where /healthz and /readyz listen; empty when disabled.
@@ -87,6 +110,7 @@ type Worker struct {
 // Serve is the configuration of `starter serve`.
 type Serve struct {
 	Common
+	Product
 	Temporal    Temporal
 	DatabaseURL string
 	HTTPAddr    string
@@ -100,6 +124,8 @@ func LoadDev(getenv Getenv) (Dev, error) {
 		DataDir:      r.str("DSR_DATA_DIR"),
 		TemporalAddr: r.addr("DSR_TEMPORAL_ADDR"),
 		HTTPAddr:     r.addr("DSR_HTTP_ADDR"),
+		Product:      r.product(false),
+		Demo:         r.str("DSR_DEMO") != "0",
 	}
 	return d, r.err
 }
@@ -107,7 +133,7 @@ func LoadDev(getenv Getenv) (Dev, error) {
 // LoadWorker reads the production worker's configuration.
 func LoadWorker(getenv Getenv) (Worker, error) {
 	r := reader{getenv: getenv}
-	w := Worker{Common: r.common(), Temporal: r.temporal(), DatabaseURL: r.databaseURL()}
+	w := Worker{Common: r.common(), Temporal: r.temporal(), DatabaseURL: r.databaseURL(), Product: r.product(true), PublicURL: r.url("DSR_PUBLIC_URL")}
 	if v := r.str("DSR_WORKER_ADDR"); v != "off" {
 		w.HealthAddr = r.addr("DSR_WORKER_ADDR")
 	}
@@ -117,7 +143,7 @@ func LoadWorker(getenv Getenv) (Worker, error) {
 // LoadServe reads the configuration of `starter serve`.
 func LoadServe(getenv Getenv) (Serve, error) {
 	r := reader{getenv: getenv}
-	s := Serve{Common: r.common(), Temporal: r.temporal(), DatabaseURL: r.databaseURL(), HTTPAddr: r.addr("DSR_HTTP_ADDR")}
+	s := Serve{Common: r.common(), Temporal: r.temporal(), DatabaseURL: r.databaseURL(), HTTPAddr: r.addr("DSR_HTTP_ADDR"), Product: r.product(true)}
 	return s, r.err
 }
 
@@ -170,6 +196,30 @@ func (r *reader) file(name string) string {
 	}
 	if _, err := os.Stat(v); err != nil {
 		r.fail(name, "cannot read file %q: %v", v, err)
+	}
+	return v
+}
+
+// product reads the shared product settings; production requires the key and the connectors file.
+func (r *reader) product(production bool) Product {
+	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER")}
+	if production {
+		p.HMACKey = r.required("DSR_HMAC_KEY")
+		if p.Connectors == "" {
+			r.required("DSR_CONNECTORS")
+		}
+	}
+	return p
+}
+
+// url reads a required absolute http(s) URL without a trailing slash.
+func (r *reader) url(name string) string {
+	v := strings.TrimRight(r.required(name), "/")
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, "%q is not an absolute http(s) URL", v)
 	}
 	return v
 }
@@ -249,3 +299,30 @@ func LoadStoreLocation(getenv Getenv) (StoreLocation, error) {
 
 // DevStoreFile is the dev stack's SQLite store, under DSR_DATA_DIR.
 const DevStoreFile = "dsrflow.db"
+
+// CLI is what `starter`'s API commands need: where the front door is and the token to show it.
+type CLI struct {
+	URL   string
+	Token string
+}
+
+// LoadCLI reads DSR_URL and DSR_TOKEN, falling back to the dev stack's token file.
+func LoadCLI(getenv Getenv) (CLI, error) {
+	r := reader{getenv: getenv}
+	c := CLI{URL: strings.TrimRight(r.str("DSR_URL"), "/"), Token: r.str("DSR_TOKEN")}
+	if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail("DSR_URL", "%q is not an absolute http(s) URL", c.URL)
+	}
+	if c.Token == "" && r.err == nil {
+		path := filepath.Join(r.str("DSR_DATA_DIR"), DevTokenFile)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			r.fail("DSR_TOKEN", "not set, and no dev token at %s", path)
+		}
+		c.Token = strings.TrimSpace(string(b))
+	}
+	return c, r.err
+}
+
+// DevTokenFile is the dev stack's API token, under DSR_DATA_DIR.
+const DevTokenFile = "dev-token"

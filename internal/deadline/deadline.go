@@ -154,3 +154,21 @@ func quote(s string) string {
 	}
 	return fmt.Sprintf("%q", s)
 }
+
+// Location returns the time zone deadlines are counted in for country.
+func Location(country string) (*time.Location, error) {
+	c, err := lookupCountry(country)
+	if err != nil {
+		return nil, err
+	}
+	return c.loc, nil
+}
+
+// DateOfEnd is the inverse of EndOfDay: the due date whose end is the instant t, in country's zone.
+func DateOfEnd(t time.Time, country string) string {
+	loc, err := Location(country)
+	if err != nil {
+		loc = time.UTC
+	}
+	return DateOf(t.In(loc).Add(-time.Nanosecond)).String()
+}

@@ -22,9 +22,11 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/dsrflow/dsrflow/connectors/demo"
 	"github.com/dsrflow/dsrflow/internal/app"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/devserver"
+	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -38,8 +40,10 @@ const Namespace = "default"
 const (
 	TemporalFile = "temporal.db"
 	StoreFile    = config.DevStoreFile
-	TokenFile    = "dev-token"
+	TokenFile    = config.DevTokenFile
 	lockFile     = "lock"
+	keyFile      = "hmac-key"
+	demoDir      = "demo"
 	temporalLog  = "temporal.log"
 )
 
@@ -51,6 +55,8 @@ type Options struct {
 	Out io.Writer
 	// Register adds workflows and activities to the worker (tests).
 	Register func(worker.Registry)
+	// Getenv reads connector secrets named in DSR_CONNECTORS' file; nil reads nothing.
+	Getenv func(string) string
 }
 
 // Stack is a running dev stack.
@@ -63,6 +69,9 @@ type Stack struct {
 	HTTP     *app.HTTPServer
 	// Token is the development API token, also in DataDir/dev-token.
 	Token string
+	// Demo runs the demo subsidiaries; nil when disabled or replaced by DSR_CONNECTORS.
+	Demo    *demo.Demo
+	Product app.Product
 
 	lock          *os.File
 	workerRunning atomic.Bool
@@ -141,8 +150,12 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Token, err = devToken(filepath.Join(cfg.DataDir, TokenFile)); err != nil {
 		return nil, err
 	}
+	if err := s.loadProduct(ctx, cfg, opts.Getenv); err != nil {
+		return nil, err
+	}
+	publicURL := "http://" + ln.Addr().String()
 
-	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Register: opts.Register})
+	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, CallbackBase: publicURL, Register: opts.Register})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
@@ -150,7 +163,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.workerRunning.Store(true)
 	s.closers.Add(func(context.Context) error { s.workerRunning.Store(false); w.Stop(); return nil })
 
-	h := web.NewServer(web.Deps{Logger: logger, Readiness: app.Readiness(c, st, app.Running(&s.workerRunning))})
+	h := web.NewServer(web.Deps{
+		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Connectors: s.Product.Connectors, Auth: web.DevToken(s.Token),
+		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)),
+	})
 	s.HTTP = app.Serve(ln, h, logger)
 	s.closers.Add(s.HTTP.Shutdown)
 
@@ -159,9 +175,36 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		fmt.Fprintf(opts.Out, "  temporal  %s (namespace %s, %s)\n", srv.Addr(), Namespace, filepath.Join(cfg.DataDir, TemporalFile))
 		fmt.Fprintf(opts.Out, "  store     sqlite %s\n", filepath.Join(cfg.DataDir, StoreFile))
 		fmt.Fprintf(opts.Out, "  worker    task queue %s\n", workflows.TaskQueue)
+		if s.Demo != nil {
+			fmt.Fprintf(opts.Out, "  demo      %d connectors at %s (state in %s)\n", len(s.Product.Connectors.List()), s.Demo.URL(), filepath.Join(cfg.DataDir, demoDir))
+		}
 		fmt.Fprintf(opts.Out, "  http      %s (dev token in %s)\n", s.HTTP.URL(), filepath.Join(cfg.DataDir, TokenFile))
 	}
 	return s, nil
+}
+
+// loadProduct reads the product's configuration; the key lives in the data directory and, unless
+// DSR_CONNECTORS names a file or DSR_DEMO=0, the demo subsidiaries are the connectors.
+func (s *Stack) loadProduct(ctx context.Context, cfg config.Dev, getenv func(string) string) error {
+	key, err := secret.LoadOrCreate(filepath.Join(cfg.DataDir, keyFile))
+	if err != nil {
+		return fmt.Errorf("hmac key: %w", err)
+	}
+	base := app.Product{Key: key}
+	if cfg.Connectors == "" && cfg.Demo {
+		d, err := demo.Start(ctx, filepath.Join(cfg.DataDir, demoDir))
+		if err != nil {
+			return fmt.Errorf("demo connectors: %w", err)
+		}
+		s.Demo = d
+		s.closers.Add(func(context.Context) error { return d.Close() })
+		base.Connectors = d.Registry()
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	s.Product, err = app.LoadProduct(cfg.Product, getenv, base)
+	return err
 }
 
 // URL is the front door's base URL.

@@ -16,6 +16,9 @@ type Request struct {
 	ReceivedAt, DueAt                       time.Time
 	ExtendedDueAt, ClosedAt                 *time.Time
 	UpdatedAt                               time.Time
+	// SubjectKey is a keyed hash of the subject's normalised email, computed by the caller, so that
+	// FindOpenRequest can find a subject's open request without the store seeing the address.
+	SubjectKey string
 }
 
 type requestRow struct {
@@ -29,20 +32,23 @@ type requestRow struct {
 	ExtendedDueAt dbTime `db:"extended_due_at"`
 	ClosedAt      dbTime `db:"closed_at"`
 	UpdatedAt     dbTime `db:"updated_at"`
+	SubjectKey    string `db:"subject_key"`
 }
 
-const requestColumns = `id, type, status, country, jurisdiction, received_at, due_at, extended_due_at, closed_at, updated_at`
+const requestColumns = `id, type, status, country, jurisdiction, received_at, due_at, extended_due_at, closed_at, updated_at, subject_key`
 
 func (r requestRow) request() Request {
 	return Request{
 		ID: r.ID, Type: r.Type, Status: r.Status, Country: r.Country, Jurisdiction: r.Jurisdiction,
 		ReceivedAt: r.ReceivedAt.Time, DueAt: r.DueAt.Time,
 		ExtendedDueAt: r.ExtendedDueAt.ptr(), ClosedAt: r.ClosedAt.ptr(),
-		UpdatedAt: r.UpdatedAt.Time,
+		UpdatedAt: r.UpdatedAt.Time, SubjectKey: r.SubjectKey,
 	}
 }
 
 // PutRequest inserts r, or replaces the stored request with the same ID. A zero UpdatedAt is set to now.
+// An empty SubjectKey keeps the stored one: the key is set once, at intake, and a later write that does
+// not carry it must not make the request unfindable by FindOpenRequest.
 // It returns EINVALID when the ID, type, status or dates are missing.
 func (s *Store) PutRequest(ctx context.Context, r Request) error {
 	if r.ID == "" || r.Type == "" || r.Status == "" || r.ReceivedAt.IsZero() || r.DueAt.IsZero() {
@@ -52,14 +58,15 @@ func (s *Store) PutRequest(ctx context.Context, r Request) error {
 		r.UpdatedAt = time.Now()
 	}
 	_, err := s.db.ExecContext(ctx, s.rebind(`
-		INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			type = excluded.type, status = excluded.status, country = excluded.country,
 			jurisdiction = excluded.jurisdiction, received_at = excluded.received_at,
 			due_at = excluded.due_at, extended_due_at = excluded.extended_due_at,
-			closed_at = excluded.closed_at, updated_at = excluded.updated_at`),
+			closed_at = excluded.closed_at, updated_at = excluded.updated_at,
+			subject_key = CASE WHEN excluded.subject_key = '' THEN requests.subject_key ELSE excluded.subject_key END`),
 		r.ID, r.Type, r.Status, r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
-		s.nullTimeArg(r.ExtendedDueAt), s.nullTimeArg(r.ClosedAt), s.timeArg(r.UpdatedAt))
+		s.nullTimeArg(r.ExtendedDueAt), s.nullTimeArg(r.ClosedAt), s.timeArg(r.UpdatedAt), r.SubjectKey)
 	if err != nil {
 		return fmt.Errorf("put request %s: %w", r.ID, err)
 	}
@@ -105,7 +112,11 @@ type RequestFilter struct {
 	Status, Type, Country string
 	Open                  bool      // only requests not closed
 	DueBefore             time.Time // only requests due strictly before this time; zero means no bound
-	Limit                 int       // at most this many; 0 means 100
+	// Overdue selects only open requests whose due date is strictly before Now (a zero Now means the
+	// current time). It combines with the other fields like Open and DueBefore do.
+	Overdue bool
+	Now     time.Time
+	Limit   int // at most this many; 0 means 100
 }
 
 // ListRequests returns the requests matching f, ordered by due date, then ID.
@@ -135,11 +146,18 @@ func (s *Store) listRequestsQuery(f RequestFilter) (string, []any) {
 	if f.Country != "" {
 		where, args = append(where, "country = ?"), append(args, f.Country)
 	}
-	if f.Open {
+	if f.Open || f.Overdue {
 		where = append(where, "closed_at IS NULL")
 	}
 	if !f.DueBefore.IsZero() {
 		where, args = append(where, "due_at < ?"), append(args, s.timeArg(f.DueBefore))
+	}
+	if f.Overdue {
+		now := f.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		where, args = append(where, "due_at < ?"), append(args, s.timeArg(now))
 	}
 	q := `SELECT ` + requestColumns + ` FROM requests`
 	if len(where) > 0 {
@@ -147,4 +165,40 @@ func (s *Store) listRequestsQuery(f RequestFilter) (string, []any) {
 	}
 	q += ` ORDER BY due_at, id LIMIT ?`
 	return s.rebind(q), append(args, limit(f.Limit))
+}
+
+// FindOpenRequest returns the open (not closed) request of type typ for the subject with the given key;
+// should there be several, the earliest received. It returns ENOTFOUND when there is none and EINVALID
+// for an empty key or type (requests recorded without a key must never match each other).
+func (s *Store) FindOpenRequest(ctx context.Context, subjectKey, typ string) (Request, error) {
+	if subjectKey == "" || typ == "" {
+		return Request{}, dsrflow.Errorf(dsrflow.EINVALID, "finding an open request needs a subject key and a type")
+	}
+	var row requestRow
+	err := s.db.GetContext(ctx, &row, s.findOpenRequestQuery(), subjectKey, typ)
+	if err != nil {
+		// The key identifies the subject, so it stays out of the message.
+		return Request{}, notFound(err, "find open request", "no open %s request for this subject", typ)
+	}
+	return row.request(), nil
+}
+
+// findOpenRequestQuery is separate so tests can check its plan uses requests_open_subject.
+func (s *Store) findOpenRequestQuery() string {
+	return s.rebind(`SELECT ` + requestColumns + ` FROM requests
+		WHERE subject_key = ? AND type = ? AND closed_at IS NULL
+		ORDER BY received_at, id LIMIT 1`)
+}
+
+// CountRequests returns the number of requests by type, then status, for metrics and dashboards.
+func (s *Store) CountRequests(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT type, status, count(*) FROM requests GROUP BY type, status`)
+	if err != nil {
+		return nil, fmt.Errorf("count requests: %w", err)
+	}
+	out, err := scanCounts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("count requests: %w", err)
+	}
+	return out, nil
 }

@@ -9,6 +9,13 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/secret"
+	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // Check is one part the front door depends on; Fn returns nil when the part is ready.
@@ -17,11 +24,20 @@ type Check struct {
 	Fn   func(ctx context.Context) error
 }
 
-// Deps are the front door's dependencies.
+// Deps are the front door's dependencies. Only Logger and Readiness are needed for /healthz and
+// /readyz; the API needs the rest.
 type Deps struct {
 	Logger *slog.Logger
 	// Readiness lists the parts /readyz reports, in order.
 	Readiness []Check
+	Client    client.Client
+	Store     *store.Store
+	Auth      Authenticator
+	// Key hashes subjects' emails and verification codes.
+	Key secret.Key
+	// Connectors verifies connector callbacks.
+	Connectors *connectors.Registry
+	Now        func() time.Time
 }
 
 type server struct {
@@ -92,6 +108,21 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+func (s *server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// fail answers with the error; unexpected ones are logged (they carry no personal data, see STYLE.md).
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if dsrflow.ErrorCode(userError(err)) == dsrflow.EINTERNAL {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	writeError(w, err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("AuditTamperRewrittenRow", func(t *testing.T) { testTamperRewritten(t, migrated(t)) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, migrated(t)) })
 	t.Run("OutboxList", func(t *testing.T) { testOutboxList(t, migrated(t)) })
+	runWorkflow(t, migrated)
 }
 
 var ctx = context.Background()

@@ -1,0 +1,87 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/answer"
+	"github.com/dsrflow/dsrflow/internal/store"
+)
+
+// Answer composes the subject's answer, builds the export for access and portability, and queues the
+// message.
+type Answer struct {
+	Store      *store.Store
+	Controller answer.Controller
+	Now        func() time.Time
+}
+
+// Respond is idempotent: the export is overwritten with the same content and the message has a fixed id.
+func (a *Answer) Respond(ctx context.Context, in RespondInput) error {
+	now := time.Now().UTC()
+	if a.Now != nil {
+		now = a.Now().UTC()
+	}
+	ai := answer.Input{
+		RequestID: in.RequestID, Type: in.Type, Country: in.Country, Received: in.Received, Due: in.Due,
+		Closed: in.Closed, Status: in.Status, Reason: in.Reason, Corrections: in.Corrections, Purposes: in.Purposes,
+	}
+	records, err := a.records(ctx, in)
+	if err != nil {
+		return err
+	}
+	for _, o := range in.Outcomes {
+		ai.Outcomes = append(ai.Outcomes, answer.Outcome{
+			ConnectorID: o.Connector.ID, Owner: o.Connector.Owner, Role: o.Connector.Role, Action: o.Action,
+			Status: o.Status, Detail: o.Detail, Records: records[o.JobID], Exemptions: o.Exemptions, Counts: o.Counts,
+		})
+	}
+	if in.Status == dsrflow.StatusCompleted && (in.Type == dsrflow.Access || in.Type == dsrflow.Portability) {
+		until := now.Add(dsrflow.DeadlinePolicy.ExportValidFor)
+		ai.ExportAvailableUntil = &until
+		var zip bytes.Buffer
+		if err := answer.BuildExport(a.Controller, ai, &zip); err != nil {
+			return fmt.Errorf("export for %s: %w", in.RequestID, err)
+		}
+		if err := a.Store.PutExport(ctx, store.Export{RequestID: in.RequestID, Data: zip.Bytes(), CreatedAt: now, ExpiresAt: until}); err != nil {
+			return fmt.Errorf("store export for %s: %w", in.RequestID, err)
+		}
+	}
+	msg := answer.Compose(a.Controller, ai)
+	if in.To == "" {
+		return nil
+	}
+	_, err = a.Store.EnqueueMessage(ctx, store.Message{
+		ID: in.RequestID + ":answer", RequestID: in.RequestID, Kind: "answer", To: in.To,
+		Subject: msg.Subject, Body: msg.Text, CreatedAt: now,
+	})
+	if err != nil {
+		return fmt.Errorf("queue answer for %s: %w", in.RequestID, err)
+	}
+	return nil
+}
+
+// records reads the access jobs' records from the store, by job id.
+func (a *Answer) records(ctx context.Context, in RespondInput) (map[string][]connectors.Record, error) {
+	out := map[string][]connectors.Record{}
+	if in.Type != dsrflow.Access && in.Type != dsrflow.Portability {
+		return out, nil
+	}
+	stored, err := a.Store.ListJobRecords(ctx, in.RequestID)
+	if err != nil {
+		return nil, fmt.Errorf("records of %s: %w", in.RequestID, err)
+	}
+	for jobID, data := range stored {
+		var recs []connectors.Record
+		if err := json.Unmarshal(data, &recs); err != nil {
+			return nil, fmt.Errorf("records of %s: %w", jobID, err)
+		}
+		out[jobID] = recs
+	}
+	return out, nil
+}

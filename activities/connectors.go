@@ -1,0 +1,123 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/store"
+)
+
+// ErrPermanentConnector is the error type of a job the connector refused for good (4xx other than 429):
+// retrying will not help, so the workflow escalates at once.
+const ErrPermanentConnector = "PermanentConnectorError"
+
+// Connectors runs jobs on the configured connectors over protocol v1.
+type Connectors struct {
+	Registry *connectors.Registry
+	Client   *connectors.Client
+	Store    *store.Store
+	// CallbackBase is the front door's public base URL; accepted jobs call back under it.
+	CallbackBase string
+}
+
+// Select returns the connectors a job goes to: subsidiaries supporting the action and matching one of
+// the subject's identity types, or every partner to notify.
+func (a *Connectors) Select(ctx context.Context, in SelectInput) ([]ConnectorRef, error) {
+	var conns []connectors.Connector
+	if in.Partners {
+		conns = a.Registry.Partners()
+	} else {
+		for _, c := range a.Registry.Select(in.Action, in.Identity) {
+			if c.Role == connectors.RoleSubsidiary {
+				conns = append(conns, c)
+			}
+		}
+	}
+	refs := make([]ConnectorRef, 0, len(conns))
+	for _, c := range conns {
+		refs = append(refs, ConnectorRef{ID: c.ID, Owner: c.Owner, Role: c.Role})
+	}
+	return refs, nil
+}
+
+// Run submits a job. A final answer's records go to the store; the workflow gets the outcome only.
+func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, error) {
+	conn, err := a.connector(job.Connector)
+	if err != nil {
+		return JobOutcome{}, err
+	}
+	job.CallbackURL = a.CallbackBase + "/connectors/v1/callbacks/" + conn.ID
+	res, err := a.Client.Submit(ctx, conn, job)
+	if err != nil {
+		return JobOutcome{}, retryable(err)
+	}
+	return a.outcome(ctx, conn, job, res)
+}
+
+// Poll asks an accepted job's connector for the result: the fallback when no callback came.
+func (a *Connectors) Poll(ctx context.Context, job connectors.Job) (JobOutcome, error) {
+	conn, err := a.connector(job.Connector)
+	if err != nil {
+		return JobOutcome{}, err
+	}
+	res, err := a.Client.Poll(ctx, conn, job.ID)
+	if err != nil {
+		return JobOutcome{}, retryable(err)
+	}
+	return a.outcome(ctx, conn, job, res)
+}
+
+func (a *Connectors) connector(id string) (connectors.Connector, error) {
+	conn, ok := a.Registry.Get(id)
+	if !ok {
+		// Configuration changed under a running request: a person must look.
+		return connectors.Connector{}, temporal.NewNonRetryableApplicationError("connector "+id+" is no longer configured", ErrPermanentConnector, nil)
+	}
+	return conn, nil
+}
+
+func (a *Connectors) outcome(ctx context.Context, conn connectors.Connector, job connectors.Job, res connectors.Result) (JobOutcome, error) {
+	if len(res.Records) > 0 {
+		if err := StoreRecords(ctx, a.Store, job.ID, res.Records); err != nil {
+			return JobOutcome{}, err
+		}
+	}
+	return JobOutcome{
+		Connector: ConnectorRef{ID: conn.ID, Owner: conn.Owner, Role: conn.Role}, JobID: job.ID, Action: job.Action,
+		Status: res.Status, Detail: res.Detail, Exemptions: res.Exemptions, Counts: res.Counts,
+		Attempts: int(activity.GetInfo(ctx).Attempt),
+	}, nil
+}
+
+// StoreRecords keeps an access job's records in the store, where the export reads them; the front door's
+// callback route uses it too.
+func StoreRecords(ctx context.Context, st *store.Store, jobID string, records []connectors.Record) error {
+	data, err := json.Marshal(records)
+	if err != nil {
+		return err
+	}
+	requestID, _, _, _ := connectors.ParseJobID(jobID)
+	if err := st.PutJobRecords(ctx, jobID, requestID, data); err != nil {
+		return fmt.Errorf("store records of %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// retryable classifies a connector call's failure for Temporal's retry policy.
+func retryable(err error) error {
+	var ce *connectors.CallError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	if ce.Permanent {
+		return temporal.NewNonRetryableApplicationError(ce.Message, ErrPermanentConnector, nil)
+	}
+	return temporal.NewApplicationErrorWithOptions(ce.Message, "ConnectorUnavailable", temporal.ApplicationErrorOptions{NextRetryDelay: ce.RetryAfter})
+}
+

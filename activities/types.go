@@ -1,0 +1,79 @@
+package activities
+
+import (
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/store"
+)
+
+// Transition records a status change: the request's index row and its audit event, in one call.
+type Transition struct {
+	Request store.Request
+	Event   store.AuditEvent
+}
+
+// ConnectorRef names a connector without its secret, as workflows see it.
+type ConnectorRef struct {
+	ID    string
+	Owner string
+	Role  string
+}
+
+// SelectInput asks which connectors a request's jobs go to.
+type SelectInput struct {
+	Action   dsrflow.Action
+	Identity dsrflow.Identity
+	// Partners selects the recipients to notify (Art. 19) instead of the subsidiaries.
+	Partners bool
+}
+
+// JobOutcome is a job's result as the workflow keeps it: records stay in the store.
+type JobOutcome struct {
+	Connector  ConnectorRef
+	JobID      string
+	Action     dsrflow.Action
+	Status     connectors.Status
+	Detail     string
+	Exemptions []connectors.Exemption
+	Counts     map[string]int
+	Attempts   int
+}
+
+// IssueCodeInput asks for a verification code to be made and mailed.
+type IssueCodeInput struct {
+	RequestID string
+	To        string
+	// Kind is "code" for the first, "resend" for a subject's request, "reminder" for a timer's.
+	Kind string
+	// Seq makes each issue's mail unique and idempotent under retries.
+	Seq int
+}
+
+// Mail is one message to the subject, through the outbox.
+type Mail struct {
+	ID        string
+	RequestID string
+	Kind      string
+	To        string
+	Subject   string
+	Text      string
+}
+
+// RespondInput asks for the answer to be composed, the export built (access, portability) and the
+// message queued.
+type RespondInput struct {
+	RequestID   string
+	Type        dsrflow.RequestType
+	Country     string
+	Status      dsrflow.Status
+	Reason      string
+	To          string
+	Received    time.Time
+	Due         time.Time
+	Closed      time.Time
+	Corrections map[string]string
+	Purposes    []string
+	Outcomes    []JobOutcome
+}

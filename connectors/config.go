@@ -1,0 +1,499 @@
+package connectors
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dsrflow/dsrflow"
+)
+
+// Roles a connector plays for its owner's data.
+const (
+	RoleSubsidiary = "subsidiary" // dsrflow acts on its data
+	RolePartner    = "partner"    // a recipient dsrflow notifies (GDPR Art. 19)
+)
+
+// Kinds of connector. Only http is implemented; the others are reserved names.
+const (
+	KindHTTP     = "http"
+	KindPostgres = "postgres"
+	KindManual   = "manual"
+)
+
+// Defaults for the optional fields of connectors.yaml.
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultConcurrency = 4
+	// MinSecretBytes is the shortest HMAC secret accepted.
+	MinSecretBytes = 32
+)
+
+// Connector is one system of one legal entity, as configured in connectors.yaml. It travels through
+// Temporal as an activity argument, so the secret is never serialised: activities look the connector
+// up in the Registry by ID to sign.
+type Connector struct {
+	ID    string `json:"id"`
+	Owner string `json:"owner"`
+	Role  string `json:"role"`
+	Kind  string `json:"kind"`
+	URL   string `json:"url"`
+	// Secret is the HMAC key shared with the connector, read from the secret_env variable.
+	Secret  []byte           `json:"-"`
+	Actions []dsrflow.Action `json:"actions"`
+	// Identities are the identity types the connector matches on: email, name, phone, customer_id:SYSTEM.
+	Identities []string `json:"identities"`
+	// Categories are the data categories the connector holds (user.contact.email, ...).
+	Categories  []string      `json:"categories,omitempty"`
+	Timeout     time.Duration `json:"timeout"`
+	Concurrency int           `json:"concurrency"`
+}
+
+// Supports reports whether the connector is configured for the action.
+func (c Connector) Supports(a dsrflow.Action) bool { return slices.Contains(c.Actions, a) }
+
+// Matches reports whether the subject gave at least one identity type the connector matches on.
+func (c Connector) Matches(id dsrflow.Identity) bool {
+	for _, t := range id.Types() {
+		if slices.Contains(c.Identities, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c Connector) clone() Connector {
+	c.Secret = slices.Clone(c.Secret)
+	c.Actions = slices.Clone(c.Actions)
+	c.Identities = slices.Clone(c.Identities)
+	c.Categories = slices.Clone(c.Categories)
+	return c
+}
+
+// Registry holds the configured connectors by id. It is read-only after Load, safe for concurrent use.
+type Registry struct {
+	byID map[string]Connector
+	ids  []string // sorted
+}
+
+// NewRegistry validates connectors built in code (tests, the demo) as Load validates connectors.yaml.
+// Zero Timeout and Concurrency get their defaults.
+func NewRegistry(conns ...Connector) (*Registry, error) {
+	var errs []error
+	seen := map[string]bool{}
+	out := make([]Connector, 0, len(conns))
+	for i, c := range conns {
+		c = c.clone()
+		applyDefaults(&c)
+		name := c.ID
+		if name == "" {
+			name = fmt.Sprintf("#%d", i+1)
+		}
+		for _, p := range validate(c) {
+			errs = append(errs, fmt.Errorf("connector %s: %s", name, p.msg))
+		}
+		if c.ID != "" && seen[c.ID] {
+			errs = append(errs, fmt.Errorf("connector %s: duplicate id", name))
+		}
+		seen[c.ID] = true
+		out = append(out, c)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return newRegistry(out), nil
+}
+
+func newRegistry(conns []Connector) *Registry {
+	r := &Registry{byID: make(map[string]Connector, len(conns))}
+	for _, c := range conns {
+		r.byID[c.ID] = c
+		r.ids = append(r.ids, c.ID)
+	}
+	slices.Sort(r.ids)
+	return r
+}
+
+// Get returns the connector with the id.
+func (r *Registry) Get(id string) (Connector, bool) {
+	c, ok := r.byID[id]
+	if !ok {
+		return Connector{}, false
+	}
+	return c.clone(), true
+}
+
+// List returns every connector, sorted by id.
+func (r *Registry) List() []Connector {
+	return r.filter(func(Connector) bool { return true })
+}
+
+// Select returns the connectors that support the action and match on at least one identity type the
+// subject gave (customer_id:crm matches when the identity has a customer id for "crm"), sorted by id.
+func (r *Registry) Select(action dsrflow.Action, id dsrflow.Identity) []Connector {
+	return r.filter(func(c Connector) bool { return c.Supports(action) && c.Matches(id) })
+}
+
+// Partners returns the partner connectors, sorted by id.
+func (r *Registry) Partners() []Connector {
+	return r.filter(func(c Connector) bool { return c.Role == RolePartner })
+}
+
+func (r *Registry) filter(keep func(Connector) bool) []Connector {
+	var out []Connector
+	for _, id := range r.ids {
+		if c := r.byID[id]; keep(c) {
+			out = append(out, c.clone())
+		}
+	}
+	return out
+}
+
+// Load reads connectors.yaml; secrets come from the variables the file names, through getenv.
+// Every error names the file, the line and the connector.
+func Load(path string, getenv func(string) string) (*Registry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("connectors: %w", err)
+	}
+	return parse(path, data, getenv)
+}
+
+// Parse is Load for the contents of a connectors.yaml; errors name it "connectors.yaml".
+func Parse(data []byte, getenv func(string) string) (*Registry, error) {
+	return parse("connectors.yaml", data, getenv)
+}
+
+var (
+	idPattern       = regexp.MustCompile(`^[a-z0-9_-]+$`)
+	categoryPattern = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
+	yamlLineError   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+)
+
+// knownActions are the actions connectors.yaml may list.
+var knownActions = []dsrflow.Action{
+	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
+	dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge,
+	dsrflow.ActionNotify,
+}
+
+// problem is one validation failure; field names the yaml key it is about ("" for the connector).
+type problem struct {
+	field string
+	msg   string
+}
+
+func applyDefaults(c *Connector) {
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+}
+
+// validate checks one connector; it is shared by connectors.yaml and NewRegistry.
+func validate(c Connector) []problem {
+	var ps []problem
+	add := func(field, format string, args ...any) {
+		ps = append(ps, problem{field, fmt.Sprintf(format, args...)})
+	}
+	if c.ID == "" {
+		add("id", "id is required")
+	} else if !idPattern.MatchString(c.ID) {
+		add("id", "id must match [a-z0-9_-]+")
+	}
+	if strings.TrimSpace(c.Owner) == "" {
+		add("owner", "owner (the legal entity) is required")
+	}
+	switch c.Role {
+	case RoleSubsidiary, RolePartner:
+	case "":
+		add("role", "role is required (subsidiary or partner)")
+	default:
+		add("role", "role must be subsidiary or partner")
+	}
+	switch c.Kind {
+	case KindHTTP:
+	case KindPostgres, KindManual:
+		add("kind", "kind %s is not supported yet; use http", c.Kind)
+	case "":
+		add("kind", "kind is required (http)")
+	default:
+		add("kind", "kind must be http")
+	}
+	if c.URL == "" {
+		add("url", "url is required")
+	} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("url", "url must be an absolute http or https URL")
+	} else if u.RawQuery != "" || u.Fragment != "" {
+		add("url", "url must not have a query or fragment")
+	}
+	if len(c.Secret) == 0 {
+		add("secret_env", "secret is required")
+	} else if len(c.Secret) < MinSecretBytes {
+		add("secret_env", "secret must be at least %d bytes", MinSecretBytes)
+	}
+	if len(c.Actions) == 0 {
+		add("actions", "actions must list at least one action")
+	}
+	for i, a := range c.Actions {
+		switch {
+		case !slices.Contains(knownActions, a):
+			add("actions", "unknown action %q", a)
+		case slices.Contains(c.Actions[:i], a):
+			add("actions", "action %s listed twice", a)
+		case c.Role == RolePartner && a != dsrflow.ActionNotify:
+			add("actions", "a partner supports only notify, not %s", a)
+		case c.Role == RoleSubsidiary && a == dsrflow.ActionNotify:
+			add("actions", "notify is for partners; a subsidiary cannot list it")
+		}
+	}
+	if len(c.Identities) == 0 {
+		add("identities", "identities must list at least one identity type")
+	}
+	for i, t := range c.Identities {
+		switch {
+		case !knownIdentity(t):
+			add("identities", "unknown identity type %q (email, name, phone or customer_id:SYSTEM)", t)
+		case slices.Contains(c.Identities[:i], t):
+			add("identities", "identity type %s listed twice", t)
+		}
+	}
+	for _, cat := range c.Categories {
+		if !categoryPattern.MatchString(cat) {
+			add("categories", "category %q must be dotted lower case, like user.contact.email", cat)
+		}
+	}
+	if c.Timeout < 0 {
+		add("timeout", "timeout must be positive")
+	}
+	if c.Concurrency < 0 {
+		add("concurrency", "concurrency must be at least 1")
+	}
+	return ps
+}
+
+func knownIdentity(t string) bool {
+	switch t {
+	case dsrflow.IdentityEmail, dsrflow.IdentityName, dsrflow.IdentityPhone:
+		return true
+	}
+	system, ok := strings.CutPrefix(t, dsrflow.IdentityCustomerID+":")
+	return ok && idPattern.MatchString(system)
+}
+
+// connectorFields are the keys a connector may have in connectors.yaml.
+var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency"}
+
+func parse(name string, data []byte, getenv func(string) string) (*Registry, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		if m := yamlLineError.FindStringSubmatch(err.Error()); m != nil {
+			return nil, fmt.Errorf("%s:%s: %s", name, m[1], m[2])
+		}
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	errorf := func(line int, format string, args ...any) error {
+		return fmt.Errorf("%s:%d: %s", name, line, fmt.Sprintf(format, args...))
+	}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty file; expected a connectors: list", name)
+	}
+	root := resolve(doc.Content[0])
+	if root.Kind != yaml.MappingNode {
+		return nil, errorf(root.Line, "expected a mapping with a connectors: list")
+	}
+	var list *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], resolve(root.Content[i+1])
+		if k.Value != "connectors" {
+			return nil, errorf(k.Line, "unknown field %q (expected connectors)", k.Value)
+		}
+		list = v
+	}
+	if list == nil {
+		return nil, errorf(root.Line, "connectors: list is missing")
+	}
+	if list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
+		return newRegistry(nil), nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, errorf(list.Line, "connectors must be a list")
+	}
+
+	var errs []error
+	seen := map[string]int{}
+	var conns []Connector
+	for i, item := range list.Content {
+		item = resolve(item)
+		label := fmt.Sprintf("#%d", i+1)
+		if item.Kind != yaml.MappingNode {
+			errs = append(errs, errorf(item.Line, "connector %s: expected a mapping", label))
+			continue
+		}
+		c, lines, perrs := decodeConnector(item, getenv)
+		if c.ID != "" {
+			label = c.ID
+		}
+		for _, p := range perrs {
+			errs = append(errs, errorf(p.line, "connector %s: %s", label, p.msg))
+		}
+		applyDefaults(&c)
+		for _, p := range validate(c) {
+			if p.field == "secret_env" {
+				continue // decodeConnector reports secrets, naming the variable
+			}
+			line, ok := lines[p.field]
+			if !ok {
+				line = item.Line
+			}
+			errs = append(errs, errorf(line, "connector %s: %s", label, p.msg))
+		}
+		if c.ID != "" {
+			if first, dup := seen[c.ID]; dup {
+				errs = append(errs, errorf(lines["id"], "connector %s: duplicate id (first defined on line %d)", label, first))
+			} else {
+				seen[c.ID] = lines["id"]
+			}
+		}
+		conns = append(conns, c)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return newRegistry(conns), nil
+}
+
+type lineProblem struct {
+	line int
+	msg  string
+}
+
+// decodeConnector reads one connector mapping; it reports shape errors (unknown keys, wrong types,
+// missing secret variable) with their lines and leaves the meaning to validate.
+func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[string]int, []lineProblem) {
+	var (
+		c     Connector
+		lines = map[string]int{}
+		ps    []lineProblem
+	)
+	bad := func(line int, format string, args ...any) {
+		ps = append(ps, lineProblem{line, fmt.Sprintf(format, args...)})
+	}
+	scalar := func(key string, v *yaml.Node) (string, bool) {
+		if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+			bad(v.Line, "%s must be a single value", key)
+			return "", false
+		}
+		return v.Value, true
+	}
+	list := func(key string, v *yaml.Node) []string {
+		if v.Kind != yaml.SequenceNode {
+			bad(v.Line, "%s must be a list", key)
+			return nil
+		}
+		var out []string
+		for _, e := range v.Content {
+			e = resolve(e)
+			if s, ok := scalar(key+" entries", e); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], resolve(m.Content[i+1])
+		key := k.Value
+		if !slices.Contains(connectorFields, key) {
+			bad(k.Line, "unknown field %q", key)
+			continue
+		}
+		if _, dup := lines[key]; dup {
+			bad(k.Line, "field %s given twice", key)
+			continue
+		}
+		lines[key] = k.Line
+		switch key {
+		case "id":
+			c.ID, _ = scalar(key, v)
+		case "owner":
+			c.Owner, _ = scalar(key, v)
+		case "role":
+			c.Role, _ = scalar(key, v)
+		case "kind":
+			c.Kind, _ = scalar(key, v)
+		case "url":
+			c.URL, _ = scalar(key, v)
+		case "secret_env":
+			env, ok := scalar(key, v)
+			if !ok {
+				continue
+			}
+			if env == "" {
+				bad(k.Line, "secret_env must name an environment variable")
+				continue
+			}
+			secret := getenv(env)
+			if secret == "" {
+				bad(k.Line, "secret_env: variable %s is not set", env)
+				continue
+			}
+			if len(secret) < MinSecretBytes {
+				bad(k.Line, "secret_env: variable %s must hold at least %d bytes", env, MinSecretBytes)
+				continue
+			}
+			c.Secret = []byte(secret)
+		case "actions":
+			for _, a := range list(key, v) {
+				c.Actions = append(c.Actions, dsrflow.Action(a))
+			}
+		case "identities":
+			c.Identities = list(key, v)
+		case "categories":
+			c.Categories = list(key, v)
+		case "timeout":
+			s, ok := scalar(key, v)
+			if !ok {
+				continue
+			}
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				bad(k.Line, "timeout must be a positive duration like 30s")
+				continue
+			}
+			c.Timeout = d
+		case "concurrency":
+			s, ok := scalar(key, v)
+			if !ok {
+				continue
+			}
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				bad(k.Line, "concurrency must be a whole number of at least 1")
+				continue
+			}
+			c.Concurrency = n
+		}
+	}
+	if _, ok := lines["secret_env"]; !ok {
+		bad(m.Line, "secret_env is required")
+	}
+	return c, lines, ps
+}
+
+// resolve follows a yaml alias to the node it names.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}

@@ -1,0 +1,429 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/sdk"
+)
+
+// state is one system's data, kept in dir/<id>.json.
+type state struct {
+	Subjects []subject `json:"subjects"`
+	Rows     []row     `json:"rows"`
+	// Notifications are what a partner was told; they hold no identities.
+	Notifications []notification `json:"notifications,omitempty"`
+}
+
+// subject is a person the system knows, under its own key (the customer id "customer_id:<system>"
+// matches).
+type subject struct {
+	Key        string          `json:"key"`
+	Email      string          `json:"email,omitempty"`
+	Name       string          `json:"name,omitempty"`
+	Phone      string          `json:"phone,omitempty"`
+	Restricted bool            `json:"restricted,omitempty"`
+	Objected   bool            `json:"objected,omitempty"`
+	OptedOut   bool            `json:"marketing_optout,omitempty"`
+	Consents   map[string]bool `json:"consents,omitempty"`
+}
+
+type row struct {
+	Dataset string            `json:"dataset"`
+	Subject string            `json:"subject"`
+	Fields  map[string]string `json:"fields"`
+}
+
+type notification struct {
+	JobID    string              `json:"job_id"`
+	Cause    dsrflow.RequestType `json:"cause"`
+	Received string              `json:"received"`
+}
+
+// system is one demo connector's data and its job handler.
+type system struct {
+	spec    spec
+	path    string
+	effects *effectLog
+
+	mu    sync.Mutex
+	state state
+}
+
+func openSystem(dir string, sp spec, effects *effectLog, now time.Time) (*system, error) {
+	s := &system{spec: sp, path: filepath.Join(dir, sp.id+".json"), effects: effects}
+	data, err := os.ReadFile(s.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		s.state = seed(sp.id, now)
+		if err := s.save(s.state); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(data, &s.state); err != nil {
+			return nil, fmt.Errorf("demo %s: state file is corrupt: %w", sp.id, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *system) save(st state) error {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.path, data)
+}
+
+// HandleJob implements sdk.Handler.
+func (s *system) HandleJob(_ context.Context, job connectors.Job) (connectors.Result, error) {
+	if job.Connector != s.spec.id {
+		return connectors.Result{}, sdk.Permanent(fmt.Errorf("job %s is for another connector", job.ID))
+	}
+	if !slices.Contains(s.spec.actions, job.Action) {
+		return connectors.Result{}, sdk.Permanent(fmt.Errorf("action %s is not supported", job.Action))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	if job.Action == dsrflow.ActionNotify {
+		return s.notify(job)
+	}
+	if job.Action == dsrflow.ActionAccess {
+		return s.access(job), nil
+	}
+
+	// Changes are made on a copy, saved, then kept: a failed save leaves the data as it was.
+	next := s.state.clone()
+	matched := next.match(s.spec, job.Identities)
+	if len(matched) == 0 {
+		return connectors.Result{JobID: job.ID, Status: connectors.StatusNotFound}, nil
+	}
+	var res connectors.Result
+	switch job.Action {
+	case dsrflow.ActionErase:
+		res = s.erase(&next, matched)
+	case dsrflow.ActionRectify:
+		res = rectify(&next, s.spec, matched, job.Corrections)
+	case dsrflow.ActionRestrict:
+		res = setFlag(&next, matched, "restricted", func(p *subject) *bool { return &p.Restricted })
+	case dsrflow.ActionObject:
+		res = setFlag(&next, matched, "objected", func(p *subject) *bool { return &p.Objected })
+	case dsrflow.ActionOptout:
+		res = setFlag(&next, matched, "opted_out", func(p *subject) *bool { return &p.OptedOut })
+	case dsrflow.ActionWithdrawConsent:
+		res = withdraw(&next, matched, job.Purposes)
+	default:
+		return connectors.Result{}, sdk.Permanent(fmt.Errorf("action %s is not supported", job.Action))
+	}
+	res.JobID = job.ID
+	if changed(res.Counts) {
+		if err := s.save(next); err != nil {
+			return connectors.Result{}, fmt.Errorf("save %s: %w", s.spec.id, err)
+		}
+		s.state = next
+		if err := s.effects.add(s.spec.id, job, res.Counts); err != nil {
+			return connectors.Result{}, err
+		}
+	}
+	return res, nil
+}
+
+func changed(counts map[string]int) bool {
+	for k, n := range counts {
+		if k != "retained" && n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *system) notify(job connectors.Job) (connectors.Result, error) {
+	next := s.state.clone()
+	next.Notifications = append(next.Notifications, notification{JobID: job.ID, Cause: job.Cause, Received: time.Now().UTC().Format(time.RFC3339)})
+	if err := s.save(next); err != nil {
+		return connectors.Result{}, fmt.Errorf("save %s: %w", s.spec.id, err)
+	}
+	s.state = next
+	counts := map[string]int{"notified": 1}
+	if err := s.effects.add(s.spec.id, job, counts); err != nil {
+		return connectors.Result{}, err
+	}
+	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts}, nil
+}
+
+func (s *system) access(job connectors.Job) connectors.Result {
+	matched := s.state.match(s.spec, job.Identities)
+	if len(matched) == 0 {
+		return connectors.Result{JobID: job.ID, Status: connectors.StatusNotFound}
+	}
+	var records []connectors.Record
+	add := func(dataset string, fields, cats map[string]string) {
+		rec := connectors.Record{Dataset: dataset, Fields: map[string]string{}, Categories: map[string]string{}}
+		for f, v := range fields {
+			cat := cats[f]
+			if len(job.Categories) > 0 && !slices.Contains(job.Categories, cat) {
+				continue
+			}
+			rec.Fields[f] = v
+			if cat != "" {
+				rec.Categories[f] = cat
+			}
+		}
+		if len(rec.Fields) > 0 {
+			records = append(records, rec)
+		}
+	}
+	for _, i := range matched {
+		p := s.state.Subjects[i]
+		if s.spec.profile != "" {
+			fields, cats := map[string]string{}, map[string]string{}
+			for _, f := range s.spec.profileFields {
+				if v := p.field(f); v != "" {
+					fields[f], cats[f] = v, profileCategories[f]
+				}
+			}
+			for name, on := range map[string]bool{"processing_restricted": p.Restricted, "objected": p.Objected, "marketing_optout": p.OptedOut} {
+				if on {
+					fields[name] = "true"
+				}
+			}
+			add(s.spec.profile, fields, cats)
+		}
+		for _, purpose := range sortedKeys(p.Consents) {
+			add("consents", map[string]string{"purpose": purpose, "granted": fmt.Sprint(p.Consents[purpose])}, s.spec.datasets["consents"])
+		}
+		for _, r := range s.state.Rows {
+			if r.Subject == p.Key {
+				add(r.Dataset, r.Fields, s.spec.datasets[r.Dataset])
+			}
+		}
+	}
+	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Records: records,
+		Counts: map[string]int{"records": len(records)}}
+}
+
+// erase removes the subjects and their rows, except datasets retained on a legal basis; a subject with
+// retained rows is kept as the key to find them.
+func (s *system) erase(st *state, matched []int) connectors.Result {
+	var exemptions []connectors.Exemption
+	erased := 0
+	keep := map[string]bool{}
+	var rows []row
+	for _, r := range st.Rows {
+		if !slices.ContainsFunc(matched, func(i int) bool { return st.Subjects[i].Key == r.Subject }) {
+			rows = append(rows, r)
+			continue
+		}
+		ret, ok := s.spec.retained[r.Dataset]
+		if !ok {
+			erased++
+			continue
+		}
+		rows = append(rows, r)
+		keep[r.Subject] = true
+		ex := connectors.Exemption{Dataset: r.Dataset, Basis: ret.basis, Detail: ret.detail, Categories: slices.Clone(ret.categories)}
+		if from, err := time.Parse(time.DateOnly, r.Fields[ret.dateField]); err == nil {
+			until := from.AddDate(ret.years, 0, 0)
+			ex.Until = &until
+		}
+		exemptions = append(exemptions, ex)
+	}
+	var subjects []subject
+	for i, p := range st.Subjects {
+		if slices.Contains(matched, i) && !keep[p.Key] {
+			erased++
+			continue
+		}
+		subjects = append(subjects, p)
+	}
+	st.Subjects, st.Rows = subjects, rows
+	res := connectors.Result{Status: connectors.StatusCompleted, Exemptions: exemptions, Counts: map[string]int{"erased": erased}}
+	if len(exemptions) > 0 {
+		res.Counts["retained"] = len(exemptions)
+		if erased == 0 {
+			res.Status = connectors.StatusExempt
+		}
+	}
+	return res
+}
+
+func rectify(st *state, sp spec, matched []int, corrections map[string]string) connectors.Result {
+	n := 0
+	var refused []string
+	for _, cat := range sortedKeys(corrections) {
+		field, ok := sp.rectifiable[cat]
+		if !ok {
+			refused = append(refused, cat)
+			continue
+		}
+		for _, i := range matched {
+			if p := &st.Subjects[i]; p.field(field) != corrections[cat] {
+				p.setField(field, corrections[cat])
+				n++
+			}
+		}
+	}
+	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"rectified": n}}
+	if len(refused) > 0 {
+		res.Detail = "not held or not correctable here: " + strings.Join(refused, ", ")
+		if len(refused) == len(corrections) {
+			res.Status = connectors.StatusFailed
+		}
+	}
+	return res
+}
+
+func setFlag(st *state, matched []int, count string, flag func(*subject) *bool) connectors.Result {
+	n := 0
+	for _, i := range matched {
+		if f := flag(&st.Subjects[i]); !*f {
+			*f = true
+			n++
+		}
+	}
+	return connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{count: n}}
+}
+
+// withdraw withdraws consent for the purposes, or for every purpose when none is named.
+func withdraw(st *state, matched []int, purposes []string) connectors.Result {
+	n := 0
+	for _, i := range matched {
+		p := &st.Subjects[i]
+		for purpose, granted := range p.Consents {
+			if granted && (len(purposes) == 0 || slices.Contains(purposes, purpose)) {
+				p.Consents[purpose] = false
+				n++
+			}
+		}
+	}
+	return connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"withdrawn": n}}
+}
+
+// match returns the indexes of the subjects matching the identity on the system's identity types.
+func (st state) match(sp spec, id dsrflow.Identity) []int {
+	var out []int
+	for i, p := range st.Subjects {
+		for _, t := range sp.identities {
+			if matchOne(t, sp.id, p, id) {
+				out = append(out, i)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func matchOne(t, system string, p subject, id dsrflow.Identity) bool {
+	switch t {
+	case dsrflow.IdentityEmail:
+		return id.Email != "" && strings.EqualFold(strings.TrimSpace(id.Email), p.Email)
+	case dsrflow.IdentityPhone:
+		return id.Phone != "" && normalizePhone(id.Phone) == normalizePhone(p.Phone)
+	case dsrflow.IdentityName:
+		return id.Name != "" && strings.EqualFold(strings.TrimSpace(id.Name), p.Name)
+	case dsrflow.IdentityCustomerID + ":" + system:
+		return id.CustomerIDs[system] != "" && id.CustomerIDs[system] == p.Key
+	}
+	return false
+}
+
+func normalizePhone(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '+' || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+func (p subject) field(f string) string {
+	switch f {
+	case "email":
+		return p.Email
+	case "name":
+		return p.Name
+	case "phone":
+		return p.Phone
+	}
+	return ""
+}
+
+func (p *subject) setField(f, v string) {
+	switch f {
+	case "email":
+		p.Email = v
+	case "name":
+		p.Name = v
+	case "phone":
+		p.Phone = v
+	}
+}
+
+func (st state) clone() state {
+	data, err := json.Marshal(st)
+	if err != nil {
+		panic(err) // plain data: cannot fail
+	}
+	var out state
+	if err := json.Unmarshal(data, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return sortedStrings(keys)
+}
+
+func sortedStrings(s []string) []string {
+	slices.Sort(s)
+	return s
+}
+
+// writeFileAtomic replaces path with data (mode 0600), durably: a crash leaves the old or the new file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

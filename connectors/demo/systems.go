@@ -1,0 +1,237 @@
+package demo
+
+import (
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+)
+
+// Data categories of the demo systems (dotted taxonomy).
+const (
+	catName      = "user.name"
+	catEmail     = "user.contact.email"
+	catPhone     = "user.contact.phone"
+	catLead      = "user.marketing.lead"
+	catConsent   = "user.consent"
+	catInvoice   = "user.financial.invoice"
+	catPost      = "user.content.post"
+	catComment   = "user.content.comment"
+	catUsage     = "user.usage.statistics"
+	catLoginID   = "user.account.login_id"
+	catIP        = "user.network.ip_address"
+	catJob       = "user.application.job"
+	catEventRegn = "user.event.registration"
+)
+
+// spec describes one demo system: who owns it, what it holds and what it can do.
+type spec struct {
+	id, owner, role string
+	actions         []dsrflow.Action
+	identities      []string
+	async           bool
+	// profile names the dataset of the subject's own record (email, name, phone, flags); "" when the
+	// system keeps no profile of its own (billing: the invoices carry the name and address).
+	profile       string
+	profileFields []string // of email, name, phone
+	datasets      map[string]map[string]string
+	// rectifiable maps a category to the profile field a rectify job corrects.
+	rectifiable map[string]string
+	// retained are datasets an erase job keeps on a legal basis.
+	retained map[string]retention
+}
+
+// retention is why and how long a dataset outlives an erasure (GDPR Art. 17(3)(b)).
+type retention struct {
+	basis, detail string
+	years         int
+	dateField     string // the row field the period runs from
+	categories    []string
+}
+
+var profileCategories = map[string]string{"email": catEmail, "name": catName, "phone": catPhone}
+
+var basicActions = []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict}
+
+var specs = []spec{
+	{
+		id: "crm", owner: "Example Marketing AS", role: connectors.RoleSubsidiary,
+		actions:    append(basicActions[:4:4], dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent),
+		identities: []string{"email", "phone", "customer_id:crm"},
+		profile:    "contacts", profileFields: []string{"email", "name", "phone"},
+		datasets: map[string]map[string]string{
+			"leads":    {"source": catLead, "interest": catLead, "last_activity": catLead},
+			"consents": {"purpose": catConsent, "granted": catConsent},
+		},
+		rectifiable: map[string]string{catName: "name", catPhone: "phone"},
+	},
+	{
+		id: "billing", owner: "Example Billing AS", role: connectors.RoleSubsidiary,
+		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict},
+		identities: []string{"email", "customer_id:billing"},
+		datasets: map[string]map[string]string{
+			"invoices": {"number": catInvoice, "date": catInvoice, "amount": catInvoice, "currency": catInvoice,
+				"billed_to_name": catName, "billed_to_email": catEmail},
+		},
+		retained: map[string]retention{
+			"invoices": {basis: "legal_obligation", detail: "Bookkeeping Act: 5 years", years: 5, dateField: "date",
+				categories: []string{catInvoice, catName, catEmail}},
+		},
+	},
+	{
+		id: "forum", owner: "Example Community AS", role: connectors.RoleSubsidiary,
+		actions:    basicActions,
+		identities: []string{"email"},
+		profile:    "profiles", profileFields: []string{"email", "name"},
+		datasets: map[string]map[string]string{
+			"posts":    {"title": catPost, "body": catPost, "posted": catPost},
+			"comments": {"body": catComment, "posted": catComment},
+		},
+		rectifiable: map[string]string{catName: "name"},
+	},
+	{
+		id: "analytics", owner: "Example Analytics AS", role: connectors.RoleSubsidiary,
+		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionObject, dsrflow.ActionOptout},
+		identities: []string{"email"},
+		profile:    "accounts", profileFields: []string{"email"},
+		datasets: map[string]map[string]string{
+			"login_ids":    {"login_id": catLoginID},
+			"ip_addresses": {"ip_address": catIP, "last_seen": catIP},
+			"usage":        {"month": catUsage, "sessions": catUsage, "page_views": catUsage},
+		},
+	},
+	{
+		id: "recruiting", owner: "Example Careers AS", role: connectors.RoleSubsidiary, async: true,
+		actions:    basicActions,
+		identities: []string{"email", "phone"},
+		profile:    "applicants", profileFields: []string{"email", "name", "phone"},
+		datasets: map[string]map[string]string{
+			"applications": {"position": catJob, "applied_on": catJob, "status": catJob},
+		},
+		rectifiable: map[string]string{catName: "name", catPhone: "phone", catEmail: "email"},
+	},
+	{
+		id: "webinars", owner: "Example Events AS", role: connectors.RoleSubsidiary, async: true,
+		actions:    append(basicActions[:4:4], dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent),
+		identities: []string{"email"},
+		profile:    "attendees", profileFields: []string{"email", "name", "phone"},
+		datasets: map[string]map[string]string{
+			"registrations": {"webinar": catEventRegn, "date": catEventRegn, "attended": catEventRegn},
+			"consents":      {"purpose": catConsent, "granted": catConsent},
+		},
+		rectifiable: map[string]string{catName: "name", catPhone: "phone", catEmail: "email"},
+	},
+	{
+		id: "adpartner", owner: "Example Ad Partner Ltd", role: connectors.RolePartner,
+		actions:    []dsrflow.Action{dsrflow.ActionNotify},
+		identities: []string{"email"},
+	},
+}
+
+// categories lists what the system holds, for connectors.yaml.
+func (sp spec) categories() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(c string) {
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	for _, f := range sp.profileFields {
+		add(profileCategories[f])
+	}
+	for _, fields := range sp.datasets {
+		for _, c := range fields {
+			add(c)
+		}
+	}
+	return sortedStrings(out)
+}
+
+// The demo personas. Jane is in every subsidiary; nobody@example.com is in none; John and Ola are in
+// some, so that tests can show a request for Jane touches only Jane.
+const (
+	janeEmail = "jane.doe@example.com"
+	johnEmail = "john.roe@example.com"
+	olaEmail  = "ola.nordmann@example.com"
+)
+
+// seed is a system's data on first start. Dates run back from now, so that some CRM leads are always
+// older than 24 months and some newer.
+func seed(id string, now time.Time) state {
+	day := func(monthsAgo int) string { return now.AddDate(0, -monthsAgo, 0).Format(time.DateOnly) }
+	jane := subject{Key: "jane", Email: janeEmail, Name: "Jane Doe", Phone: "+47 400 00 000"}
+	john := subject{Key: "john", Email: johnEmail, Name: "John Roe", Phone: "+47 400 00 001"}
+	ola := subject{Key: "ola", Email: olaEmail, Name: "Ola Nordmann", Phone: "+47 400 00 002"}
+	keyed := func(prefix string, subs ...subject) []subject {
+		for i := range subs {
+			subs[i].Key = prefix + "-" + subs[i].Key
+		}
+		return subs
+	}
+	switch id {
+	case "crm":
+		s := keyed("C", jane, john, ola)
+		for i := range s {
+			s[i].Consents = map[string]bool{"newsletter": true, "profiling": true}
+		}
+		return state{Subjects: s, Rows: []row{
+			{"leads", "C-jane", map[string]string{"source": "trade fair", "interest": "home insurance", "last_activity": day(30)}},
+			{"leads", "C-jane", map[string]string{"source": "newsletter signup", "interest": "travel insurance", "last_activity": day(2)}},
+			{"leads", "C-john", map[string]string{"source": "web form", "interest": "car insurance", "last_activity": day(27)}},
+			{"leads", "C-ola", map[string]string{"source": "webinar", "interest": "pension savings", "last_activity": day(5)}},
+		}}
+	case "billing":
+		s := keyed("B", jane, john)
+		for i := range s {
+			s[i].Phone = ""
+		}
+		invoice := func(key, number string, months int, amount string, sub subject) row {
+			return row{"invoices", key, map[string]string{"number": number, "date": day(months), "amount": amount,
+				"currency": "NOK", "billed_to_name": sub.Name, "billed_to_email": sub.Email}}
+		}
+		return state{Subjects: s, Rows: []row{
+			invoice("B-jane", "INV-1001", 20, "1200.00", jane),
+			invoice("B-jane", "INV-1187", 3, "450.00", jane),
+			invoice("B-john", "INV-1044", 11, "980.00", john),
+		}}
+	case "forum":
+		s := keyed("F", jane, john)
+		for i := range s {
+			s[i].Phone = ""
+		}
+		return state{Subjects: s, Rows: []row{
+			{"posts", "F-jane", map[string]string{"title": "Tips for first-time buyers", "body": "Compare at least three offers.", "posted": day(8)}},
+			{"comments", "F-jane", map[string]string{"body": "Thanks, that helped!", "posted": day(4)}},
+			{"posts", "F-john", map[string]string{"title": "Claims process question", "body": "How long does a claim take?", "posted": day(6)}},
+		}}
+	case "analytics":
+		s := keyed("A", jane, john)
+		for i := range s {
+			s[i].Name, s[i].Phone = "", ""
+		}
+		return state{Subjects: s, Rows: []row{
+			{"login_ids", "A-jane", map[string]string{"login_id": "u-7f3a9c"}},
+			{"ip_addresses", "A-jane", map[string]string{"ip_address": "192.0.2.10", "last_seen": day(1)}},
+			{"usage", "A-jane", map[string]string{"month": now.AddDate(0, -1, 0).Format("2006-01"), "sessions": "14", "page_views": "87"}},
+			{"login_ids", "A-john", map[string]string{"login_id": "u-41b2e0"}},
+			{"ip_addresses", "A-john", map[string]string{"ip_address": "198.51.100.7", "last_seen": day(2)}},
+		}}
+	case "recruiting":
+		return state{Subjects: keyed("R", jane, ola), Rows: []row{
+			{"applications", "R-jane", map[string]string{"position": "Data analyst", "applied_on": day(7), "status": "interview"}},
+			{"applications", "R-ola", map[string]string{"position": "Claims handler", "applied_on": day(2), "status": "received"}},
+		}}
+	case "webinars":
+		s := keyed("W", jane, ola)
+		for i := range s {
+			s[i].Consents = map[string]bool{"recording": true, "followup_email": true}
+		}
+		return state{Subjects: s, Rows: []row{
+			{"registrations", "W-jane", map[string]string{"webinar": "Saving for retirement", "date": day(1), "attended": "true"}},
+			{"registrations", "W-ola", map[string]string{"webinar": "Saving for retirement", "date": day(1), "attended": "false"}},
+		}}
+	}
+	return state{}
+}

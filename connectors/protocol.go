@@ -1,0 +1,100 @@
+// Package connectors is dsrflow's side of the connector contract: connectors.yaml, the HTTP protocol v1
+// (PROTOCOL.md), the client the activities use, and the types both sides share. connectors/sdk is the
+// other side, for connector authors; connectors/demo holds the demo subsidiaries.
+package connectors
+
+import (
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+)
+
+// ProtocolVersion names the wire protocol in every job.
+const ProtocolVersion = "dsrflow/1"
+
+// Job is one action on one connector for one request. Its ID is "{request}:{connector}:{action}":
+// the same job sent twice is the same job, and connectors must act on it once.
+type Job struct {
+	Protocol   string           `json:"protocol"`
+	ID         string           `json:"job_id"`
+	RequestID  string           `json:"request_id"`
+	Connector  string           `json:"connector"`
+	Action     dsrflow.Action   `json:"action"`
+	Identities dsrflow.Identity `json:"identities"`
+	// Portable asks access jobs for machine-readable data only (GDPR Art. 20).
+	Portable bool `json:"portable,omitempty"`
+	// Corrections maps a data category to its corrected value (rectify).
+	Corrections map[string]string `json:"corrections,omitempty"`
+	// Purposes lists the processing purposes consent is withdrawn for (withdraw_consent).
+	Purposes []string `json:"purposes,omitempty"`
+	// Grounds is the subject's stated grounds (object).
+	Grounds string `json:"grounds,omitempty"`
+	// Categories limits an access job to these data categories (authority disclosures).
+	Categories []string `json:"categories,omitempty"`
+	// Cause names the request type that a notify job reports to a partner.
+	Cause dsrflow.RequestType `json:"cause,omitempty"`
+	// Cutoff is the purge job's limit: data whose last activity is before it goes.
+	Cutoff *time.Time `json:"cutoff,omitempty"`
+	// CallbackURL is where a connector that answered 202 posts the signed result.
+	CallbackURL string `json:"callback_url,omitempty"`
+	// Deadline is when dsrflow needs the answer to keep the legal due date.
+	Deadline time.Time `json:"deadline"`
+}
+
+// JobID returns the id of a request's job on a connector.
+func JobID(requestID, connectorID string, action dsrflow.Action) string {
+	return requestID + ":" + connectorID + ":" + string(action)
+}
+
+// Status is a job's outcome as the connector reports it.
+type Status string
+
+// Job statuses. Accepted and Pending are not final: the result follows by callback or polling.
+const (
+	StatusCompleted Status = "completed" // done: data returned, erased, corrected, ...
+	StatusNotFound  Status = "not_found" // the connector holds nothing for these identities
+	StatusExempt    Status = "exempt"    // kept, on a legal basis given in Exemptions
+	StatusFailed    Status = "failed"    // the connector could not do it; Detail says why
+	StatusAccepted  Status = "accepted"  // 202: working on it
+	StatusPending   Status = "pending"   // polling: still working
+)
+
+// Final reports whether the status ends the job.
+func (s Status) Final() bool {
+	return s == StatusCompleted || s == StatusNotFound || s == StatusExempt || s == StatusFailed
+}
+
+// Result is a connector's answer to a job.
+type Result struct {
+	JobID  string `json:"job_id"`
+	Status Status `json:"status"`
+	// Detail is a short text for agents and the answer; never personal data.
+	Detail string `json:"detail,omitempty"`
+	// Records are the subject's data, for access jobs.
+	Records []Record `json:"records,omitempty"`
+	// Exemptions are data kept on a legal basis (erase, or part of it).
+	Exemptions []Exemption `json:"exemptions,omitempty"`
+	// Counts are what the job did, by kind ("erased": 3, "masked": 1, "notified": 1).
+	Counts map[string]int `json:"counts,omitempty"`
+}
+
+// Record is one row of the subject's data in one dataset of a connector.
+type Record struct {
+	Dataset string `json:"dataset"`
+	// Fields maps a field name to its value, as text.
+	Fields map[string]string `json:"fields"`
+	// Categories maps a field name to its data category (user.contact.email, ...).
+	Categories map[string]string `json:"categories,omitempty"`
+}
+
+// Exemption is data a connector keeps although asked to erase it (GDPR Art. 17(3)).
+type Exemption struct {
+	Dataset string `json:"dataset,omitempty"`
+	// Basis is the legal basis: legal_obligation, legal_claims, public_interest, ...
+	Basis string `json:"basis"`
+	// Detail names the law or reason: "Bookkeeping Act: 5 years".
+	Detail     string   `json:"detail"`
+	Categories []string `json:"categories,omitempty"`
+	// Until is when the data may go, when known.
+	Until *time.Time `json:"until,omitempty"`
+}

@@ -1,0 +1,394 @@
+package answer
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+)
+
+// Connector roles, as connectors.yaml names them.
+const (
+	RoleSubsidiary = "subsidiary" // dsrflow acts on its data
+	RolePartner    = "partner"    // a recipient dsrflow notifies (GDPR Art. 19)
+)
+
+// Outcome is one connector job's outcome, as the workflow collected it.
+type Outcome struct {
+	ConnectorID string
+	// Owner is the legal entity the connector's system belongs to: "Example Billing AS".
+	Owner string
+	// Role is RoleSubsidiary or RolePartner.
+	Role   string
+	Action dsrflow.Action
+	// Status is completed, not_found, exempt or failed; failed means it could not be done by the
+	// deadline, and the answer says so.
+	Status     connectors.Status
+	Detail     string
+	Records    []connectors.Record
+	Exemptions []connectors.Exemption
+	Counts     map[string]int
+}
+
+// Input is what the answer to one request is made of. Times are shown in their own location.
+type Input struct {
+	RequestID string
+	Type      dsrflow.RequestType
+	// Country is the request's country (ISO code); it picks the supervisory authority.
+	Country       string
+	Received, Due time.Time
+	Closed        time.Time
+	// Status is completed, rejected, lapsed or canceled; any other is answered as completed.
+	Status dsrflow.Status
+	// Reason says why a request was rejected, canceled or lapsed: the reviewer's or agent's reason, or
+	// the lapse rule. It is shown to the subject as written.
+	Reason   string
+	Outcomes []Outcome
+	// Corrections maps a data category to its corrected value (rectification). The answer names the
+	// categories, not the values.
+	Corrections map[string]string
+	// Purposes are the purpose ids (or names) consent was withdrawn for.
+	Purposes []string
+	// ExportAvailableUntil is when the export's download link expires (access, portability); nil when
+	// the export is attached to the message.
+	ExportAvailableUntil *time.Time
+}
+
+// Message is the answer to the subject.
+type Message struct {
+	Subject string
+	Text    string
+}
+
+// Compose writes the answer to the subject in plain language: what was found and done in each company,
+// what was kept and why, which partners were told, and where to complain. The same input gives the same
+// text. It names no internal ids other than the request reference.
+func Compose(c Controller, in Input) Message {
+	outcomes := sortOutcomes(in.Outcomes)
+	var subs, partners []Outcome
+	for _, o := range outcomes {
+		if o.Role == RolePartner {
+			partners = append(partners, o)
+		} else {
+			subs = append(subs, o)
+		}
+	}
+	w := &textWriter{}
+	w.para("Hello,")
+
+	var subject string
+	switch in.Status {
+	case dsrflow.StatusRejected:
+		subject = fmt.Sprintf("Our answer to your %s (reference %s)", shortName(in.Type), in.RequestID)
+		rejected(w, c, in)
+	case dsrflow.StatusLapsed:
+		subject = fmt.Sprintf("Your %s (reference %s) was closed", shortName(in.Type), in.RequestID)
+		lapsed(w, in)
+	case dsrflow.StatusCanceled:
+		subject = fmt.Sprintf("Your %s (reference %s) was canceled", shortName(in.Type), in.RequestID)
+		canceled(w, in)
+	default:
+		subject = fmt.Sprintf("Our answer to your %s (reference %s)", shortName(in.Type), in.RequestID)
+		completed(w, c, in)
+	}
+
+	if len(subs) > 0 {
+		if answeredAsCompleted(in.Status) {
+			w.heading("What we found and did")
+		} else {
+			w.heading("What we had done before we closed the request")
+		}
+		companies(w, c, subs)
+	}
+	if slices.ContainsFunc(subs, func(o Outcome) bool { return o.Status == connectors.StatusFailed }) {
+		w.para("We could not complete every part of your request before the deadline. We are sorry. " +
+			"Our data protection officer can tell you more.")
+	}
+	if len(partners) > 0 {
+		w.heading("Partners who received your data")
+		w.para("We shared your data with these partners earlier. We told them about your request, as the law requires.")
+		var lines []string
+		for _, o := range partners {
+			lines = append(lines, partnerLines(c, o)...)
+		}
+		w.para(strings.Join(lines, "\n"))
+	}
+
+	w.heading("Our record of your request")
+	w.para(fmt.Sprintf("We keep a record of your request and of this answer for %s, to show that we handled it as the law requires. Then we delete it.", c.RecordRetention))
+
+	w.heading("Questions and complaints")
+	if c.DPO.Email != "" {
+		w.para(fmt.Sprintf("You can contact our data protection officer at %s.", c.DPO.Email))
+	}
+	a := c.Authority(in.Country)
+	complain := fmt.Sprintf("If you are not satisfied with how we handled your request, you can complain to %s: %s", a.Name, a.URL)
+	if in.Status == dsrflow.StatusRejected {
+		complain = fmt.Sprintf("If you disagree with our decision, you can complain to %s: %s You can also take the matter to court.", a.Name, a.URL)
+	}
+	if a.Note != "" {
+		complain += "\n" + sentence(a.Note)
+	}
+	w.para(complain)
+	w.para("Kind regards,\n" + c.Name)
+	return Message{Subject: subject, Text: w.String()}
+}
+
+// answeredAsCompleted reports whether the request is answered as fulfilled: every status but the three
+// that end a request without fulfilling it.
+func answeredAsCompleted(s dsrflow.Status) bool {
+	return s != dsrflow.StatusRejected && s != dsrflow.StatusLapsed && s != dsrflow.StatusCanceled
+}
+
+// intro says which request this is and when it was received.
+func intro(w *textWriter, first string, in Input) {
+	s := first + "\nYour reference: " + in.RequestID + "."
+	if !in.Received.IsZero() {
+		s += "\nWe received it on " + date(in.Received) + "."
+	}
+	w.para(s)
+}
+
+func completed(w *textWriter, c Controller, in Input) {
+	s := "We have finished your " + longName(in.Type) + "."
+	intro(w, s, in)
+	if !in.Closed.IsZero() {
+		p := "We finished it on " + date(in.Closed) + "."
+		if !in.Due.IsZero() && in.Closed.After(in.Due) && date(in.Closed) != date(in.Due) {
+			p += " That is later than the legal deadline of " + date(in.Due) + ". We are sorry."
+		}
+		w.para(p)
+	}
+
+	switch in.Type {
+	case dsrflow.Access, dsrflow.Portability:
+		var p string
+		if in.ExportAvailableUntil != nil {
+			p = fmt.Sprintf("Your data is in an export you can download from our privacy center until %s. After that date the download link no longer works.", date(*in.ExportAvailableUntil))
+		} else {
+			p = "Your data is in the export attached to this message."
+		}
+		p += " Open summary.html in the export in a web browser: it shows what we found, and explains why we process your data, where it comes from, who receives it, how long we keep it and what your rights are."
+		if in.Type == dsrflow.Portability {
+			p += " The file data.json and the CSV files in the csv folder hold your data in machine-readable formats you can give to another service."
+		}
+		w.para(p)
+	case dsrflow.Rectification:
+		fields := make([]string, 0, len(in.Corrections))
+		for k := range in.Corrections {
+			fields = append(fields, humanize(k))
+		}
+		if fields = sortedUnique(fields); len(fields) > 0 {
+			w.para("You asked us to correct your " + list(fields) + ".")
+		}
+	case dsrflow.Restriction:
+		w.para("While the restriction applies, we store your data but do not otherwise use it without your consent, " +
+			"except for legal claims, to protect the rights of others, or for important reasons of public interest. " +
+			"We will tell you before we lift the restriction.")
+	case dsrflow.Objection:
+		w.para("We have stopped processing your data for the purposes you objected to.")
+	case dsrflow.MarketingOptout:
+		w.para("You will no longer receive marketing from us, and we no longer use your data for profiling. " +
+			"We keep your contact details on a suppression list only to make sure we do not send you marketing again.")
+	case dsrflow.ConsentWithdrawal:
+		names := make([]string, 0, len(in.Purposes))
+		for _, id := range in.Purposes {
+			if p, ok := c.purpose(id); ok {
+				names = append(names, p.Name)
+			} else {
+				names = append(names, humanize(id))
+			}
+		}
+		p := "You withdrew your consent."
+		if names = sortedUnique(names); len(names) > 0 {
+			p = "You withdrew your consent for: " + list(names) + "."
+		}
+		w.para(p + " We no longer process your data for these purposes on the basis of your consent. This does not affect what we did before you withdrew it.")
+	case dsrflow.Erasure:
+		p := "Below, we list what we did in each company of our group."
+		if hasExemptions(in.Outcomes) {
+			p += " Where the law requires us to keep some of your data, we say what we kept, why and until when."
+		}
+		w.para(p)
+	}
+}
+
+func rejected(w *textWriter, c Controller, in Input) {
+	reason := sentence(in.Reason)
+	if in.Type == dsrflow.Objection {
+		intro(w, "We have assessed your "+longName(in.Type)+".", in)
+		p := "We have decided to continue processing your data, because we have compelling legitimate grounds that override your interests, rights and freedoms."
+		if reason != "" {
+			p += "\nOur grounds: " + reason
+		}
+		w.para(p)
+		return
+	}
+	intro(w, "We have decided not to carry out your "+longName(in.Type)+".", in)
+	if reason != "" {
+		w.para("Our reason: " + reason)
+	} else {
+		w.para("Our data protection officer can tell you why.")
+	}
+}
+
+func lapsed(w *textWriter, in Input) {
+	reason := sentence(in.Reason)
+	if reason == "" {
+		reason = "We could not verify your identity in time."
+	}
+	intro(w, "We have closed your "+longName(in.Type)+" without acting on it. "+reason, in)
+	w.para("You may send a new request at any time.")
+}
+
+func canceled(w *textWriter, in Input) {
+	s := "Your " + longName(in.Type) + " was canceled, and we have closed it."
+	if reason := sentence(in.Reason); reason != "" {
+		s += " Reason: " + reason
+	}
+	intro(w, s, in)
+	w.para("You may send a new request at any time.")
+}
+
+func hasExemptions(outcomes []Outcome) bool {
+	return slices.ContainsFunc(outcomes, func(o Outcome) bool { return len(o.Exemptions) > 0 })
+}
+
+// companies writes, per subsidiary, what was found and done. A company where nothing was found in any
+// system gets one line saying so; otherwise its empty systems are not mentioned.
+func companies(w *textWriter, c Controller, outcomes []Outcome) {
+	var owners []string
+	byOwner := map[string][]Outcome{}
+	for _, o := range outcomes {
+		owner := o.Owner
+		if owner == "" {
+			owner = c.Name
+		}
+		if _, ok := byOwner[owner]; !ok {
+			owners = append(owners, owner)
+		}
+		byOwner[owner] = append(byOwner[owner], o)
+	}
+	for _, owner := range owners {
+		outs := byOwner[owner]
+		nothing := !slices.ContainsFunc(outs, func(o Outcome) bool { return o.Status != connectors.StatusNotFound })
+		var lines []string
+		if nothing {
+			lines = []string{"- We found no data about you."}
+		}
+		for _, o := range outs {
+			if o.Status == connectors.StatusNotFound {
+				continue
+			}
+			for _, l := range outcomeLines(c, o) {
+				if !slices.Contains(lines, l) {
+					lines = append(lines, l)
+				}
+			}
+		}
+		w.para(owner + "\n" + strings.Join(lines, "\n"))
+	}
+}
+
+// outcomeLines says what one job found and did, as list items.
+func outcomeLines(c Controller, o Outcome) []string {
+	var lines []string
+	switch o.Status {
+	case connectors.StatusCompleted:
+		lines = append(lines, "- "+doneSentence(o))
+	case connectors.StatusNotFound:
+		lines = append(lines, "- We found no data about you.")
+	case connectors.StatusExempt:
+		s := "- We kept some of your data here, because the law requires it."
+		if n := counts(o.Counts); n != "" {
+			s += " What we did with the rest: " + n + "."
+		}
+		lines = append(lines, s)
+		if len(o.Exemptions) == 0 {
+			if d := sentence(o.Detail); d != "" {
+				lines = append(lines, "  - "+d)
+			}
+		}
+	case connectors.StatusFailed:
+		lines = append(lines, "- We could not complete this before the deadline. We are sorry.")
+	default:
+		lines = append(lines, "- This part is not finished yet.")
+	}
+	for _, e := range sortExemptions(o.Exemptions) {
+		lines = append(lines, "  - "+exemptionText(c, e))
+	}
+	return lines
+}
+
+// doneSentence says what a completed job did.
+func doneSentence(o Outcome) string {
+	var s string
+	switch o.Action {
+	case dsrflow.ActionAccess:
+		if len(o.Records) == 0 {
+			return "We found no data about you."
+		}
+		var sets []string
+		for _, r := range o.Records {
+			sets = append(sets, humanize(r.Dataset))
+		}
+		return fmt.Sprintf("We found %s (%s). They are in your export.", plural(len(o.Records), "record", "records"), list(sortedUnique(sets)))
+	case dsrflow.ActionErase, dsrflow.ActionPurge:
+		s = "We erased your data."
+	case dsrflow.ActionRectify:
+		s = "We corrected your data."
+	case dsrflow.ActionRestrict:
+		s = "We restricted the use of your data."
+	case dsrflow.ActionObject:
+		s = "We stopped processing your data as you asked."
+	case dsrflow.ActionOptout:
+		s = "We recorded your opt-out from marketing and profiling."
+	case dsrflow.ActionWithdrawConsent:
+		s = "We recorded the withdrawal of your consent."
+	default:
+		s = "We carried out your request."
+	}
+	if n := counts(o.Counts); n != "" {
+		s = strings.TrimSuffix(s, ".") + " (" + n + ")."
+	}
+	return s
+}
+
+// partnerLines says what came of telling one partner, as list items.
+func partnerLines(c Controller, o Outcome) []string {
+	owner := o.Owner
+	if owner == "" {
+		owner = "A partner"
+	}
+	var s string
+	switch o.Status {
+	case connectors.StatusCompleted:
+		s = owner + ": we told them about your request."
+	case connectors.StatusNotFound:
+		s = owner + ": we told them about your request. They hold no data about you."
+	case connectors.StatusExempt:
+		s = owner + ": we told them about your request. They keep some data because the law requires it."
+	case connectors.StatusFailed:
+		s = owner + ": we tried to tell them, but could not confirm it before the deadline."
+	default:
+		s = owner + ": we told them about your request and are waiting for their confirmation."
+	}
+	lines := []string{"- " + s}
+	for _, e := range sortExemptions(o.Exemptions) {
+		lines = append(lines, "  - "+exemptionText(c, e))
+	}
+	return lines
+}
+
+// textWriter builds the plain-text message: paragraphs separated by blank lines.
+type textWriter struct{ paras []string }
+
+func (w *textWriter) para(s string) { w.paras = append(w.paras, s) }
+
+// heading starts a section; in plain text it is a paragraph of its own.
+func (w *textWriter) heading(s string) { w.paras = append(w.paras, s) }
+
+func (w *textWriter) String() string { return strings.Join(w.paras, "\n\n") + "\n" }

@@ -1,0 +1,395 @@
+package answer
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+)
+
+// summary is what summary.html and summary.txt show; both render the same view.
+type summary struct {
+	Title      string
+	RequestID  string
+	Request    string // "access request"
+	Received   string
+	Generated  string
+	Portable   bool
+	Found      []companyFound
+	Nothing    bool
+	Controller Controller
+	Purposes   []purposeView
+	Authority  Authority
+	Files      []string
+}
+
+type companyFound struct {
+	Owner      string
+	Partner    bool
+	Status     string
+	Datasets   []datasetView
+	Exemptions []string
+}
+
+type datasetView struct {
+	Name       string
+	File       string
+	Categories []string
+	Header     []string
+	Rows       [][]string
+}
+
+type purposeView struct {
+	Name, Description, Basis, BasisDetail string
+}
+
+func (ex *export) summary() summary {
+	s := summary{
+		Title:      "Your personal data at " + ex.c.Name,
+		RequestID:  ex.in.RequestID,
+		Request:    shortName(ex.in.Type),
+		Generated:  date(ex.generated),
+		Portable:   ex.in.Type == dsrflow.Portability,
+		Controller: ex.c,
+		Authority:  ex.c.Authority(ex.in.Country),
+		Files:      []string{fileSummaryHTML, fileSummaryText, fileData},
+		Nothing:    true,
+	}
+	if !ex.in.Received.IsZero() {
+		s.Received = date(ex.in.Received)
+	}
+	for _, p := range ex.c.Purposes {
+		s.Purposes = append(s.Purposes, purposeView{
+			Name: p.Name, Description: p.Description, Basis: legalBasis(p.LegalBasis), BasisDetail: p.LegalBasisDetail,
+		})
+	}
+	for _, cv := range ex.connectors {
+		cf := companyFound{Owner: cv.Owner, Partner: cv.Role == RolePartner, Status: foundStatus(cv)}
+		if cf.Owner == "" {
+			cf.Owner = ex.c.Name
+		}
+		for _, ds := range cv.datasets {
+			dv := datasetView{Name: capitalize(humanize(ds.name)), File: ds.file, Header: ds.header}
+			var cats []string
+			for _, r := range ds.records {
+				row := make([]string, len(ds.header))
+				for i, f := range ds.header {
+					row[i] = r.Fields[f]
+				}
+				dv.Rows = append(dv.Rows, row)
+				for _, t := range r.Categories {
+					cats = append(cats, t)
+				}
+			}
+			dv.Categories = categoryNames(ex.c, cats)
+			cf.Datasets = append(cf.Datasets, dv)
+			s.Files = append(s.Files, ds.file)
+		}
+		for _, e := range cv.Exemptions {
+			cf.Exemptions = append(cf.Exemptions, exemptionText(ex.c, e))
+		}
+		if len(cv.Records) > 0 || len(cv.Exemptions) > 0 {
+			s.Nothing = false
+		}
+		s.Found = append(s.Found, cf)
+	}
+	return s
+}
+
+// foundStatus says in one sentence what one system's search came to.
+func foundStatus(cv connectorExport) string {
+	switch cv.Status {
+	case connectors.StatusCompleted, connectors.StatusExempt:
+		if len(cv.Records) == 0 {
+			if len(cv.Exemptions) > 0 {
+				return "We hold data about you here on a legal basis, described below."
+			}
+			return "We found no data about you here."
+		}
+		return fmt.Sprintf("We found %s.", plural(len(cv.Records), "record", "records"))
+	case connectors.StatusNotFound:
+		return "We found no data about you here."
+	case connectors.StatusFailed:
+		return "We could not complete the search here before the deadline. We are sorry."
+	}
+	return "The search here is not finished yet."
+}
+
+const csvNote = "In the CSV files, a value that begins with =, +, -, @, a tab or a line break has a ' in front, so that spreadsheet programs show it as text and do not run it as a formula. data.json has every value unchanged."
+
+const portableNote = "data.json and the CSV files in the csv folder hold your data in structured, machine-readable formats (JSON and CSV). You can give them to another service."
+
+var summaryHTML = template.Must(template.New("summary").Funcs(template.FuncMap{"join": list}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
+h1, h2, h3 { line-height: 1.2; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
+th, td { border: 1px solid #999; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; white-space: pre-wrap; }
+th { background: #eee; }
+.note { background: #f4f4f4; padding: 0.5rem 1rem; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p>Your {{.Request}}, reference {{.RequestID}}.{{if .Received}} We received it on {{.Received}}.{{end}} This export was made on {{.Generated}}.</p>
+{{- if .Portable}}
+<p class="note">{{.PortableNote}}</p>
+{{- end}}
+
+<h2>What we found</h2>
+{{- if .Nothing}}
+<p>We found no personal data about you in any of our systems.</p>
+{{- end}}
+{{- range .Found}}
+<h3>{{.Owner}}{{if .Partner}} (partner){{end}}</h3>
+<p>{{.Status}}</p>
+{{- range .Datasets}}
+<h4>{{.Name}}</h4>
+<p>{{if .Categories}}Kinds of data: {{join .Categories}}. {{end}}File: {{.File}}</p>
+<table>
+<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
+{{- range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{- end}}
+</table>
+{{- end}}
+{{- if .Exemptions}}
+<p>What we keep, and why:</p>
+<ul>
+{{- range .Exemptions}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+{{- end}}
+{{- end}}
+
+<h2>About the processing of your data</h2>
+{{- with .Controller}}
+<h3>Who we are</h3>
+<p>{{.Name}}{{if .GroupCompanies}}: {{join .GroupCompanies}}{{end}}.</p>
+<p>Contact: {{.Contact.Email}}{{if .Contact.Address}}, {{.Contact.Address}}{{end}}{{if .Contact.URL}}, <a href="{{.Contact.URL}}">{{.Contact.URL}}</a>{{end}}.<br>
+Data protection officer: {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{end}}.</p>
+{{- end}}
+
+<h3>Why we process your data, and on which legal basis</h3>
+<ul>
+{{- range .Purposes}}
+<li><strong>{{.Name}}.</strong> {{.Description}} Legal basis: {{.Basis}}.{{if .BasisDetail}} {{.BasisDetail}}{{end}}</li>
+{{- end}}
+</ul>
+{{- with .Controller}}
+
+<h3>The kinds of personal data we process</h3>
+<ul>
+{{- range .Categories}}
+<li><strong>{{.Name}}.</strong> {{.Description}}</li>
+{{- end}}
+</ul>
+
+<h3>Who receives your data</h3>
+<ul>
+{{- range .Recipients}}
+<li><strong>{{.Name}}.</strong> {{.Description}}{{if .Condition}} {{.Condition}}{{end}}</li>
+{{- end}}
+</ul>
+{{- if .Transfers}}
+<p>{{.Transfers}}</p>
+{{- end}}
+
+<h3>How long we keep your data</h3>
+<ul>
+{{- range .Retention}}
+<li><strong>{{.Data}}:</strong> {{.Period}}</li>
+{{- end}}
+</ul>
+
+<h3>Where your data comes from</h3>
+<p>We collect most data from you. Data we did not collect from you comes:</p>
+<ul>
+{{- range .Sources}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+
+<h3>Automated decisions and profiling</h3>
+<p>{{.AutomatedDecisions.Decisions}}</p>
+{{- if .AutomatedDecisions.Profiling}}
+<p>{{.AutomatedDecisions.Profiling}}</p>
+{{- end}}
+
+<h3>Your rights</h3>
+<ul>
+{{- range .Rights}}
+<li><strong>{{.Name}}.</strong> {{.Text}}</li>
+{{- end}}
+</ul>
+{{- end}}
+
+<h3>Where to complain</h3>
+<p>You can lodge a complaint with a supervisory authority: {{.Authority.Name}}, <a href="{{.Authority.URL}}">{{.Authority.URL}}</a>.{{if .Authority.Note}} {{.Authority.Note}}{{end}}</p>
+
+<h3>Our record of your request</h3>
+<p>We keep a record of your request and of our answer for {{.Controller.RecordRetention}}, to show that we handled it as the law requires. Then we delete it.</p>
+
+<h2>Files in this export</h2>
+<ul>
+{{- range .Files}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+<p>{{.CSVNote}}</p>
+</body>
+</html>
+`))
+
+// htmlView adds the fixed notes to the summary for the template.
+type htmlView struct {
+	summary
+	PortableNote, CSVNote string
+}
+
+func (ex *export) writeHTML(w io.Writer) error {
+	return summaryHTML.Execute(w, htmlView{summary: ex.summary(), PortableNote: portableNote, CSVNote: csvNote})
+}
+
+func (ex *export) writeText(w io.Writer) error {
+	s := ex.summary()
+	t := &textWriter{}
+	t.para(s.Title + "\n" + strings.Repeat("=", len([]rune(s.Title))))
+	p := fmt.Sprintf("Your %s, reference %s.", s.Request, s.RequestID)
+	if s.Received != "" {
+		p += " We received it on " + s.Received + "."
+	}
+	t.para(p + " This export was made on " + s.Generated + ".")
+	if s.Portable {
+		t.para(portableNote)
+	}
+
+	t.para(underline("What we found", "-"))
+	if s.Nothing {
+		t.para("We found no personal data about you in any of our systems.")
+	}
+	for _, f := range s.Found {
+		head := f.Owner
+		if f.Partner {
+			head += " (partner)"
+		}
+		t.para(head + "\n" + f.Status)
+		for _, ds := range f.Datasets {
+			var b strings.Builder
+			b.WriteString(ds.Name + "\n")
+			if len(ds.Categories) > 0 {
+				b.WriteString("Kinds of data: " + list(ds.Categories) + ".\n")
+			}
+			b.WriteString("File: " + ds.File)
+			for i, row := range ds.Rows {
+				fmt.Fprintf(&b, "\n\nRecord %d", i+1)
+				for j, v := range row {
+					if v == "" {
+						continue
+					}
+					b.WriteString("\n  " + ds.Header[j] + ": " + strings.ReplaceAll(v, "\n", "\n    "))
+				}
+			}
+			t.para(b.String())
+		}
+		if len(f.Exemptions) > 0 {
+			t.para("What we keep, and why:\n" + bullets(f.Exemptions))
+		}
+	}
+
+	c := s.Controller
+	t.para(underline("About the processing of your data", "-"))
+	who := c.Name
+	if len(c.GroupCompanies) > 0 {
+		who += ": " + list(c.GroupCompanies)
+	}
+	contact := "Contact: " + joinNonEmpty(c.Contact.Email, c.Contact.Address, c.Contact.URL) + "."
+	dpo := "Data protection officer: " + joinNonEmpty(c.DPO.Email, c.DPO.Address) + "."
+	t.para("Who we are\n" + who + ".\n" + contact + "\n" + dpo)
+
+	var lines []string
+	for _, p := range s.Purposes {
+		l := p.Name + ". " + p.Description + " Legal basis: " + p.Basis + "."
+		if p.BasisDetail != "" {
+			l += " " + p.BasisDetail
+		}
+		lines = append(lines, l)
+	}
+	t.para("Why we process your data, and on which legal basis\n" + bullets(lines))
+
+	lines = nil
+	for _, cat := range c.Categories {
+		lines = append(lines, strings.TrimSpace(cat.Name+". "+cat.Description))
+	}
+	t.para("The kinds of personal data we process\n" + bullets(lines))
+
+	lines = nil
+	for _, r := range c.Recipients {
+		lines = append(lines, strings.TrimSpace(r.Name+". "+r.Description+" "+r.Condition))
+	}
+	p = "Who receives your data\n" + bullets(lines)
+	if c.Transfers != "" {
+		p += "\n" + c.Transfers
+	}
+	t.para(p)
+
+	lines = nil
+	for _, r := range c.Retention {
+		lines = append(lines, r.Data+": "+r.Period)
+	}
+	t.para("How long we keep your data\n" + bullets(lines))
+	t.para("Where your data comes from\nWe collect most data from you. Data we did not collect from you comes:\n" + bullets(c.Sources))
+	p = "Automated decisions and profiling\n" + c.AutomatedDecisions.Decisions
+	if c.AutomatedDecisions.Profiling != "" {
+		p += "\n" + c.AutomatedDecisions.Profiling
+	}
+	t.para(p)
+
+	lines = nil
+	for _, r := range c.Rights {
+		lines = append(lines, r.Name+". "+r.Text)
+	}
+	t.para("Your rights\n" + bullets(lines))
+	p = fmt.Sprintf("Where to complain\nYou can lodge a complaint with a supervisory authority: %s, %s.", s.Authority.Name, s.Authority.URL)
+	if s.Authority.Note != "" {
+		p += " " + s.Authority.Note
+	}
+	t.para(p)
+	t.para("Our record of your request\nWe keep a record of your request and of our answer for " + c.RecordRetention + ", to show that we handled it as the law requires. Then we delete it.")
+
+	t.para(underline("Files in this export", "-"))
+	t.para(bullets(s.Files))
+	t.para(csvNote)
+	_, err := io.WriteString(w, t.String())
+	return err
+}
+
+func underline(s, ch string) string { return s + "\n" + strings.Repeat(ch, len([]rune(s))) }
+
+func bullets(items []string) string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = "- " + strings.TrimSpace(it)
+	}
+	return strings.Join(out, "\n")
+}
+
+func joinNonEmpty(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,87 @@
+// Package secret holds dsrflow's keyed hashing: subjects are looked up and verification codes checked by
+// an HMAC of the value, never by the clear value.
+package secret
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// MinKeyLen is the least key length accepted, in bytes.
+const MinKeyLen = 32
+
+// Key is an HMAC-SHA256 key.
+type Key []byte
+
+// Hash returns the hex HMAC of value in a domain ("subject", "code", ...), so the same value hashed for
+// different purposes never matches.
+func (k Key) Hash(domain, value string) string {
+	m := hmac.New(sha256.New, k)
+	m.Write([]byte(domain))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// SubjectKey is the lookup key of a subject: the keyed hash of the normalised email.
+func (k Key) SubjectKey(email string) string {
+	return k.Hash("subject", strings.ToLower(strings.TrimSpace(email)))
+}
+
+// CodeHash is the stored form of a request's verification code.
+func (k Key) CodeHash(requestID, code string) string {
+	return k.Hash("code", requestID+"\x00"+strings.TrimSpace(code))
+}
+
+// Code derives the n-th 6-digit verification code of a request. Without the key it is as unpredictable
+// as a random code; with it, a retried issue reproduces the code it stored.
+func (k Key) Code(requestID string, n int) string {
+	sum, _ := hex.DecodeString(k.Hash("codegen", fmt.Sprintf("%s\x00%d", requestID, n)))
+	v := binary.BigEndian.Uint64(sum[:8]) % 1_000_000
+	return fmt.Sprintf("%06d", v)
+}
+
+// Parse reads a key written as base64 (standard or URL alphabet) or hex.
+func Parse(text string) (Key, error) {
+	text = strings.TrimSpace(text)
+	for _, dec := range []func(string) ([]byte, error){
+		hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString,
+		base64.URLEncoding.DecodeString, base64.RawURLEncoding.DecodeString,
+	} {
+		if b, err := dec(text); err == nil {
+			if len(b) < MinKeyLen {
+				return nil, fmt.Errorf("key is %d bytes, needs at least %d", len(b), MinKeyLen)
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("key must be hex or base64")
+}
+
+// LoadOrCreate reads a key file, creating it (mode 0600) with a random key when absent: the dev stack's
+// key in its data directory.
+func LoadOrCreate(path string) (Key, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return Parse(string(b))
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	k := make([]byte, MinKeyLen)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return k, nil
+}

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+)
+
+// Decision values.
+const (
+	DecisionApprove = "approve"
+	DecisionReject  = "reject"
+)
+
+// Decision is a reviewer's vote on a request (an objection now; authority disclosures later). Reason is
+// free text and may hold personal data: it is never put into errors or logs.
+type Decision struct {
+	RequestID, Reviewer, Decision, Reason string
+	At                                    time.Time
+}
+
+const listDecisionsQuery = `SELECT request_id, reviewer, decision, reason, at FROM decisions WHERE request_id = ? ORDER BY at, reviewer`
+
+type decisionRow struct {
+	RequestID string `db:"request_id"`
+	Reviewer  string `db:"reviewer"`
+	Decision  string `db:"decision"`
+	Reason    string `db:"reason"`
+	At        dbTime `db:"at"`
+}
+
+// AddDecision records d. A zero At is set to now. Each reviewer decides once per request: a second
+// decision is ECONFLICT and the first stands. Decision must be "approve" or "reject" (EINVALID), and the
+// request must exist (ENOTFOUND).
+func (s *Store) AddDecision(ctx context.Context, d Decision) error {
+	if d.RequestID == "" || d.Reviewer == "" {
+		return dsrflow.Errorf(dsrflow.EINVALID, "decision needs a request id and a reviewer")
+	}
+	if d.Decision != DecisionApprove && d.Decision != DecisionReject {
+		return dsrflow.Errorf(dsrflow.EINVALID, "decision must be %s or %s", DecisionApprove, DecisionReject)
+	}
+	if d.At.IsZero() {
+		d.At = time.Now()
+	}
+	res, err := s.db.ExecContext(ctx, s.rebind(`
+		INSERT INTO decisions (request_id, reviewer, decision, reason, at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (request_id, reviewer) DO NOTHING`),
+		d.RequestID, d.Reviewer, d.Decision, d.Reason, s.timeArg(d.At))
+	if err != nil {
+		return writeErr(err, "add decision on request "+d.RequestID, d.RequestID)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("add decision on request %s: %w", d.RequestID, err)
+	}
+	if n == 0 {
+		return dsrflow.Errorf(dsrflow.ECONFLICT, "this reviewer has already decided on request %s", d.RequestID)
+	}
+	return nil
+}
+
+// ListDecisions returns the decisions on a request in time order (then by reviewer).
+func (s *Store) ListDecisions(ctx context.Context, requestID string) ([]Decision, error) {
+	var rows []decisionRow
+	err := s.db.SelectContext(ctx, &rows, s.rebind(listDecisionsQuery), requestID)
+	if err != nil {
+		return nil, fmt.Errorf("list decisions on request %s: %w", requestID, err)
+	}
+	out := make([]Decision, len(rows))
+	for i, r := range rows {
+		out[i] = Decision{RequestID: r.RequestID, Reviewer: r.Reviewer, Decision: r.Decision, Reason: r.Reason, At: r.At.Time}
+	}
+	return out, nil
+}

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWorkflowPlans checks on SQLite that the lookups of the request workflow's tables are answered
+// from an index (or the index of the table's primary key) rather than a scan of the whole table.
+func TestWorkflowPlans(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	overdue, overdueArgs := s.listRequestsQuery(RequestFilter{Overdue: true, Now: now})
+	for _, c := range []struct {
+		name  string
+		q     string
+		args  []any
+		index string
+	}{
+		{"find open request", s.findOpenRequestQuery(), []any{"k", "access"}, "INDEX requests_open_subject"},
+		{"overdue", overdue, overdueArgs, "INDEX requests_open_due"},
+		{"detail", `SELECT identity FROM request_details WHERE request_id = ?`, []any{"r"}, "INDEX sqlite_autoindex_request_details_1"},
+		{"code", `SELECT hash FROM verification_codes WHERE request_id = ?`, []any{"r"}, "INDEX sqlite_autoindex_verification_codes_1"},
+		{"jobs", listJobsQuery, []any{"r"}, "INDEX jobs_request"},
+		{"job stats", jobStatsSinceQuery, []any{int64(0)}, "INDEX jobs_updated"},
+		{"job records", listJobRecordsQuery, []any{"r"}, "INDEX job_records_request"},
+		{"decisions", listDecisionsQuery, []any{"r"}, "INDEX decisions_request_at"},
+		{"export", `SELECT data FROM exports WHERE request_id = ?`, []any{"r"}, "INDEX sqlite_autoindex_exports_1"},
+	} {
+		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+c.q, c.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var details []string
+		for rows.Next() {
+			var id, parent, notUsed int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+				t.Fatal(err)
+			}
+			details = append(details, detail)
+		}
+		rows.Close()
+		if got := strings.Join(details, "; "); !strings.Contains(got, c.index) {
+			t.Errorf("%s: plan %q does not contain %q", c.name, got, c.index)
+		}
+	}
+}

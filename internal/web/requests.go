@@ -1,0 +1,247 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/mail"
+	"strings"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/deadline"
+	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/workflows"
+)
+
+// maxBody bounds JSON request bodies.
+const maxBody = 64 << 10
+
+// NewRequest is the body of POST /api/v1/requests.
+type NewRequest struct {
+	Type         string            `json:"type"`
+	Email        string            `json:"email"`
+	Name         string            `json:"name,omitempty"`
+	Phone        string            `json:"phone,omitempty"`
+	CustomerIDs  map[string]string `json:"customer_ids,omitempty"`
+	Country      string            `json:"country,omitempty"`
+	Jurisdiction string            `json:"jurisdiction,omitempty"`
+	Received     string            `json:"received,omitempty"`
+	Channel      string            `json:"channel,omitempty"`
+	Attest       string            `json:"attest,omitempty"`
+	Corrections  map[string]string `json:"corrections,omitempty"`
+	Purposes     []string          `json:"purposes,omitempty"`
+	Grounds      string            `json:"grounds,omitempty"`
+}
+
+// DefaultCountry is the controller's country, for requests that name none.
+const DefaultCountry = "NO"
+
+var channels = map[string]bool{"email": true, "web": true, "phone": true, "letter": true}
+
+// validate checks the request and computes its deadlines; every problem is reported, one per field.
+func (s *server) validate(in NewRequest) (workflows.RequestInput, error) {
+	fields := map[string]string{}
+	typ := dsrflow.RequestType(in.Type)
+	if !typ.Valid() {
+		fields["type"] = fmt.Sprintf("unknown type; one of %s", joinTypes())
+	}
+	email := strings.TrimSpace(in.Email)
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
+		fields["email"] = "not a valid email address"
+	}
+	country := strings.ToUpper(strings.TrimSpace(in.Country))
+	if country == "" {
+		country = DefaultCountry
+	}
+	jurisdiction := deadline.Jurisdiction(strings.ToLower(strings.TrimSpace(in.Jurisdiction)))
+	if jurisdiction == "" {
+		jurisdiction = deadline.GDPR
+	}
+	if jurisdiction != deadline.GDPR && jurisdiction != deadline.CCPA {
+		fields["jurisdiction"] = "must be gdpr or ccpa"
+	} else if !contains(deadline.CountriesFor(jurisdiction), country) {
+		fields["country"] = fmt.Sprintf("unknown country for %s; one of %s", jurisdiction, strings.Join(deadline.CountriesFor(jurisdiction), ", "))
+	}
+	now := s.now()
+	received := now
+	if in.Received != "" && fields["country"] == "" {
+		at, err := deadline.ParseReceived(in.Received, country)
+		switch {
+		case err != nil:
+			fields["received"] = "must be a date (YYYY-MM-DD) or an RFC 3339 time"
+		case at.After(now):
+			fields["received"] = "is in the future"
+		default:
+			received = at
+		}
+	}
+	channel := in.Channel
+	if channel == "" {
+		channel = "web"
+	}
+	if !channels[channel] {
+		fields["channel"] = "must be email, web, phone or letter"
+	}
+	if typ == dsrflow.Rectification && len(in.Corrections) == 0 {
+		fields["corrections"] = "a rectification needs at least one correction (category=value)"
+	}
+	for k, v := range in.Corrections {
+		if strings.TrimSpace(k) == "" || strings.TrimSpace(v) == "" {
+			fields["corrections"] = "every correction needs a category and a value"
+		}
+	}
+	if typ == dsrflow.ConsentWithdrawal && len(in.Purposes) == 0 {
+		fields["purposes"] = "a consent withdrawal needs at least one purpose"
+	}
+	if len(fields) > 0 {
+		return workflows.RequestInput{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid request: " + fieldList(fields), Fields: fields}
+	}
+	due, err := deadline.Compute(received, country, jurisdiction)
+	if err != nil {
+		return workflows.RequestInput{}, err
+	}
+	dueAt, err := deadline.EndOfDay(due.Due, country)
+	if err != nil {
+		return workflows.RequestInput{}, err
+	}
+	extendedAt, err := deadline.EndOfDay(due.ExtendedDue, country)
+	if err != nil {
+		return workflows.RequestInput{}, err
+	}
+	verification := typ.DefaultVerification()
+	if strings.TrimSpace(in.Attest) != "" {
+		verification = dsrflow.VerifyAgentAttested
+	}
+	return workflows.RequestInput{
+		Type: typ, Country: country, Jurisdiction: string(jurisdiction), Channel: channel,
+		ReceivedAt: received.UTC(), Due: dueAt.UTC(), ExtendedDue: extendedAt.UTC(),
+		SubjectKey:   s.Key.SubjectKey(email),
+		Identity:     dsrflow.Identity{Email: email, Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone), CustomerIDs: in.CustomerIDs},
+		Verification: verification, AttestReason: strings.TrimSpace(in.Attest),
+		Corrections: in.Corrections, Purposes: in.Purposes, Grounds: in.Grounds,
+	}, nil
+}
+
+func (s *server) handleCreateRequest() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body NewRequest
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		in, err := s.validate(body)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		existing, err := s.Store.FindOpenRequest(r.Context(), in.SubjectKey, string(in.Type))
+		if err == nil {
+			e := dsrflow.Errorf(dsrflow.ECONFLICT, "an open %s request for this subject exists: %s", in.Type, existing.ID)
+			e.Fields = map[string]string{"existing_id": existing.ID}
+			s.fail(w, r, e)
+			return
+		}
+		if dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND {
+			s.fail(w, r, err)
+			return
+		}
+		in.ID = newRequestID()
+		in.Actor = principal(r).ID
+		if err := s.start(r, in); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{
+			"id": in.ID, "status": string(dsrflow.StatusReceived), "type": string(in.Type),
+			"due": deadline.DateOfEnd(in.Due, in.Country), "extended_due": deadline.DateOfEnd(in.ExtendedDue, in.Country),
+			"verification": string(in.Verification),
+		})
+	})
+}
+
+// start writes the index row and the subject's detail, then starts the workflow. The row first: it is
+// how the next intake finds the open request, and what the detail's foreign key needs.
+func (s *server) start(r *http.Request, in workflows.RequestInput) error {
+	ctx := r.Context()
+	row := store.Request{ID: in.ID, Type: string(in.Type), Status: string(dsrflow.StatusReceived), Country: in.Country,
+		Jurisdiction: in.Jurisdiction, ReceivedAt: in.ReceivedAt, DueAt: in.Due, UpdatedAt: s.now().UTC(), SubjectKey: in.SubjectKey}
+	if err := s.Store.PutRequest(ctx, row); err != nil {
+		return err
+	}
+	identity, _ := json.Marshal(in.Identity)
+	details, _ := json.Marshal(map[string]any{"corrections": in.Corrections, "purposes": in.Purposes, "grounds": in.Grounds, "channel": in.Channel, "verification": in.Verification})
+	if err := s.Store.PutRequestDetail(ctx, store.RequestDetail{RequestID: in.ID, Identity: identity, Details: details}); err != nil {
+		return err
+	}
+	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    in.ID,
+		TaskQueue:             workflows.TaskQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrType.ValueSet(string(in.Type)),
+			workflows.AttrStatus.ValueSet(string(dsrflow.StatusReceived)),
+			workflows.AttrCountry.ValueSet(in.Country),
+			workflows.AttrJurisdiction.ValueSet(in.Jurisdiction),
+			workflows.AttrDueAt.ValueSet(in.Due),
+		),
+	}, workflows.Request, in)
+	if err != nil {
+		// The row would otherwise block the subject's next attempt as a phantom open request.
+		closed := s.now().UTC()
+		row.Status, row.ClosedAt = string(dsrflow.StatusCanceled), &closed
+		_ = s.Store.PutRequest(context.WithoutCancel(ctx), row)
+		return fmt.Errorf("start workflow %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// newRequestID returns "dsr_" and 26 base32 characters of randomness: no personal data, not guessable.
+func newRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "dsr_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var syntax *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr):
+			return dsrflow.Errorf(dsrflow.EINVALID, "field %s has the wrong type", typeErr.Field)
+		case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+			return dsrflow.Errorf(dsrflow.EINVALID, "body is not valid JSON")
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return dsrflow.Errorf(dsrflow.EINVALID, "%s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+		return dsrflow.Errorf(dsrflow.EINVALID, "body is not valid JSON or is larger than %d bytes", maxBody)
+	}
+	return nil
+}
+
+func joinTypes() string {
+	names := make([]string, len(dsrflow.RequestTypes))
+	for i, t := range dsrflow.RequestTypes {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ", ")
+}
+
+func fieldList(fields map[string]string) string {
+	var parts []string
+	for _, k := range sortedKeys(fields) {
+		parts = append(parts, k+" "+fields[k])
+	}
+	return strings.Join(parts, "; ")
+}

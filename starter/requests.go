@@ -1,0 +1,317 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+func newRequestCmd(getenv func(string) string) *cobra.Command {
+	var body web.NewRequest
+	var customerIDs, corrections []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "request TYPE --email E [flags]",
+		Short: "start a data-subject request: " + typeList(),
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body.Type = args[0]
+			var err error
+			if body.CustomerIDs, err = pairs("--customer-id", customerIDs); err != nil {
+				return err
+			}
+			if body.Corrections, err = pairs("--correct", corrections); err != nil {
+				return err
+			}
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			var out map[string]string
+			if err := c.call(cmd.Context(), "POST", "/api/v1/requests", nil, body, &out); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s, due %s (verification: %s)\n", out["id"], out["type"], out["status"], out["due"], out["verification"])
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&body.Email, "email", "", "the subject's email address (required)")
+	f.StringVar(&body.Name, "name", "", "the subject's name")
+	f.StringVar(&body.Phone, "phone", "", "the subject's phone number")
+	f.StringArrayVar(&customerIDs, "customer-id", nil, "SYSTEM=ID: the subject's id in a system (repeatable)")
+	f.StringVar(&body.Country, "country", "", "country whose deadline rules apply (default NO)")
+	f.StringVar(&body.Jurisdiction, "jurisdiction", "", "gdpr (default) or ccpa")
+	f.StringVar(&body.Received, "received", "", "when the request was received: YYYY-MM-DD or RFC 3339 (default now)")
+	f.StringVar(&body.Channel, "channel", "", "email, web (default), phone or letter")
+	f.StringVar(&body.Attest, "attest", "", "REASON: you confirmed the subject's identity from an authenticated channel")
+	f.StringArrayVar(&corrections, "correct", nil, "CATEGORY=VALUE: a correction, for rectification (repeatable)")
+	f.StringArrayVar(&body.Purposes, "purpose", nil, "a purpose consent is withdrawn for (repeatable)")
+	f.StringVar(&body.Grounds, "grounds", "", "the subject's grounds, for objection")
+	f.BoolVar(&asJSON, "json", false, "print the answer as JSON")
+	return cmd
+}
+
+func newShowCmd(getenv func(string) string) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "show a request: status, deadlines, jobs, decisions, timeline",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			var v web.RequestView
+			if err := c.call(cmd.Context(), "GET", "/api/v1/requests/"+url.PathEscape(args[0]), nil, nil, &v); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), v)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\tdue %s\n", v.ID, v.Type, v.Status, v.Country, v.Due)
+			for _, j := range v.Jobs {
+				fmt.Fprintf(w, "  job\t%s\t%s\t%s\t%s\n", j.Connector, j.Action, j.Status, j.Detail)
+			}
+			for _, d := range v.Decisions {
+				fmt.Fprintf(w, "  decision\t%s\t%s\t%s\n", d.Reviewer, d.Decision, d.Reason)
+			}
+			for _, e := range v.Events {
+				fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", e.Time.Format("2006-01-02 15:04"), e.Action, e.Actor, e.Reason)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func newListCmd(getenv func(string) string) *cobra.Command {
+	var status, typ, country, dueWithin string
+	var overdue, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--status S] [--type T] [--overdue] [--due-within 7d] [--json]",
+		Short: "list requests by due date, from the store's index",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			for k, v := range map[string]string{"status": status, "type": typ, "country": country, "due_within": dueWithin} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			if overdue {
+				q.Set("overdue", "true")
+			}
+			var rows []web.SummaryView
+			if err := c.call(cmd.Context(), "GET", "/api/v1/requests", q, nil, &rows); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), rows)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tTYPE\tSTATUS\tCOUNTRY\tDUE\tDAYS LEFT")
+			for _, r := range rows {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.Type, r.Status, r.Country, r.Due, r.DaysLeft)
+			}
+			return w.Flush()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&status, "status", "", "only this status")
+	f.StringVar(&typ, "type", "", "only this type")
+	f.StringVar(&country, "country", "", "only this country")
+	f.StringVar(&dueWithin, "due-within", "", "only open requests due within this long: 7d, 36h")
+	f.BoolVar(&overdue, "overdue", false, "only open requests past their due date")
+	f.BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+// newActionCmd builds the commands that post to one of a request's action routes and print its state.
+func newActionCmd(getenv func(string) string, use, short, route string, args int, body func(cmd *cobra.Command, args []string) (any, error)) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(args),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := body(cmd, args)
+			if err != nil {
+				return err
+			}
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			var out map[string]any
+			if err := c.call(cmd.Context(), "POST", "/api/v1/requests/"+url.PathEscape(args[0])+"/"+route, nil, b, &out); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %v, due %v\n", args[0], out["status"], out["due"])
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func newVerifyCmd(getenv func(string) string) *cobra.Command {
+	return newActionCmd(getenv, "verify ID CODE", "enter the 6-digit code the subject received", "verify", 2,
+		func(_ *cobra.Command, args []string) (any, error) { return map[string]string{"code": args[1]}, nil })
+}
+
+func newResendCmd(getenv func(string) string) *cobra.Command {
+	return newActionCmd(getenv, "resend ID", "mail the subject a new code", "resend", 1,
+		func(*cobra.Command, []string) (any, error) { return map[string]string{}, nil })
+}
+
+func newReasonedCmd(getenv func(string) string, name, short string) *cobra.Command {
+	var reason string
+	cmd := newActionCmd(getenv, name+" ID --reason R", short, name, 1, func(*cobra.Command, []string) (any, error) {
+		if strings.TrimSpace(reason) == "" {
+			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--reason is required")
+		}
+		return map[string]string{"reason": reason}, nil
+	})
+	cmd.Flags().StringVar(&reason, "reason", "", "why (audited; for extend, told to the subject)")
+	return cmd
+}
+
+func newApproveCmd(getenv func(string) string) *cobra.Command {
+	var reason string
+	var reject bool
+	cmd := newActionCmd(getenv, "approve ID [--reject] --reason R", "decide a pending review: approve, or --reject", "decisions", 1, func(*cobra.Command, []string) (any, error) {
+		if strings.TrimSpace(reason) == "" {
+			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--reason is required")
+		}
+		decision := "approve"
+		if reject {
+			decision = "reject"
+		}
+		return map[string]string{"decision": decision, "reason": reason}, nil
+	})
+	cmd.Flags().StringVar(&reason, "reason", "", "the grounds of the decision")
+	cmd.Flags().BoolVar(&reject, "reject", false, "reject instead of approve")
+	return cmd
+}
+
+func newOutboxCmd(getenv func(string) string) *cobra.Command {
+	var to, request string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "outbox [--to EMAIL] [--request ID] [--json]",
+		Short: "list mail to subjects (admin or dev token)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			if to != "" {
+				q.Set("to", to)
+			}
+			if request != "" {
+				q.Set("request", request)
+			}
+			var msgs []map[string]any
+			if err := c.call(cmd.Context(), "GET", "/api/v1/outbox", q, nil, &msgs); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), msgs)
+			}
+			for _, m := range msgs {
+				fmt.Fprintf(cmd.OutOrStdout(), "%v  %v  %v\n%v\n\n", m["created"], m["to"], m["subject"], m["body"])
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "only mail to this address")
+	cmd.Flags().StringVar(&request, "request", "", "only mail of this request")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func newExportCmd(getenv func(string) string) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "export ID -o FILE",
+		Short: "download an access or portability request's export (ZIP)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return dsrflow.Errorf(dsrflow.EINVALID, "-o FILE is required")
+			}
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			data, _, err := c.do(cmd.Context(), "GET", "/api/v1/requests/"+url.PathEscape(args[0])+"/export", nil, nil)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, data, 0o600); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes)\n", out, len(data))
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (mode 0600: it holds personal data)")
+	return cmd
+}
+
+// pairs parses repeated KEY=VALUE flags.
+func pairs(flag string, list []string) (map[string]string, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, kv := range list {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, dsrflow.Errorf(dsrflow.EINVALID, "%s wants KEY=VALUE", flag)
+		}
+		m[strings.TrimSpace(k)] = v
+	}
+	return m, nil
+}
+
+func typeList() string {
+	names := make([]string, 0, len(dsrflow.RequestTypes))
+	for _, t := range dsrflow.RequestTypes {
+		names = append(names, string(t))
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,157 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/internal/store"
+)
+
+// registerHandlers wires the request's updates, signal and query. Validators refuse an update before it
+// enters history, so a refused one leaves no trace but the caller's error.
+func (r *request) registerHandlers(ctx workflow.Context) error {
+	err := errors.Join(
+		workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return r.state(), nil }),
+		workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerified, r.onVerified, workflow.UpdateHandlerOptions{Validator: r.validateVerified}),
+		workflow.SetUpdateHandlerWithOptions(ctx, UpdateResend, r.onResend, workflow.UpdateHandlerOptions{Validator: r.validateResend}),
+		workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, r.onDecide, workflow.UpdateHandlerOptions{Validator: r.validateDecide}),
+		workflow.SetUpdateHandlerWithOptions(ctx, UpdateExtend, r.onExtend, workflow.UpdateHandlerOptions{Validator: r.validateExtend}),
+		workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, r.onCancel, workflow.UpdateHandlerOptions{Validator: r.validateCancel}),
+	)
+	if err != nil {
+		return err
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalJobResult)
+		for {
+			var res JobResult
+			ch.Receive(ctx, &res)
+			if _, seen := r.results[res.JobID]; !seen && res.Result.Status.Final() {
+				r.results[res.JobID] = res.Result
+			}
+		}
+	})
+	return nil
+}
+
+func (r *request) state() State {
+	return State{Status: r.status, Due: r.due, Extended: r.extended, Verified: r.verified, Jobs: len(r.outcomes) + r.pending, JobsPending: r.pending}
+}
+
+func (r *request) validateVerified(in VerifiedInput) error {
+	if r.closed || r.status != dsrflow.StatusVerifying && !r.verified {
+		return refuse("request is %s, not waiting for verification", r.status)
+	}
+	return nil
+}
+
+// onVerified is idempotent: the front door may repeat it after a lost answer.
+func (r *request) onVerified(ctx workflow.Context, in VerifiedInput) (State, error) {
+	if !r.verified {
+		r.verified = true
+		r.audit(ctx, "identity_verified", nil, in.Actor.ID, "")
+	}
+	return r.state(), nil
+}
+
+func (r *request) validateResend(in ResendInput) error {
+	switch {
+	case r.verified || r.closed || r.status != dsrflow.StatusVerifying:
+		return refuse("request is %s, not waiting for a code", r.status)
+	case r.resends >= dsrflow.CodePolicy.Resends:
+		return refuse("no resends left: at most %d", dsrflow.CodePolicy.Resends)
+	}
+	return nil
+}
+
+func (r *request) onResend(ctx workflow.Context, in ResendInput) (State, error) {
+	r.resends++
+	r.issueCode(ctx, "resend")
+	r.audit(ctx, "verification_code_resent", nil, in.Actor.ID, "")
+	return r.state(), nil
+}
+
+func (r *request) validateDecide(in DecisionInput) error {
+	switch {
+	case r.status != dsrflow.StatusInReview || r.decision != nil:
+		return refuse("request is %s, no decision is pending", r.status)
+	case !reviewerRoles[in.Actor.Role]:
+		return rejectf(dsrflow.EFORBIDDEN, "role %q may not decide; reviewer, dpo or admin may", in.Actor.Role)
+	case in.Decision != DecisionApprove && in.Decision != DecisionReject:
+		return rejectf(dsrflow.EINVALID, "decision must be approve or reject")
+	case strings.TrimSpace(in.Reason) == "":
+		return rejectf(dsrflow.EINVALID, "a decision needs a reason")
+	}
+	return nil
+}
+
+func (r *request) onDecide(ctx workflow.Context, in DecisionInput) (State, error) {
+	if r.decision != nil { // a second update raced past the validator
+		return r.state(), refuse("already decided")
+	}
+	r.decision = &in
+	r.mustLocal(ctx, storeActs.RecordDecision, store.Decision{RequestID: r.in.ID, Reviewer: in.Actor.ID, Decision: in.Decision, Reason: in.Reason, At: workflow.Now(ctx).UTC()})
+	return r.state(), nil
+}
+
+func (r *request) validateExtend(in ExtendInput) error {
+	switch {
+	case r.closed:
+		return refuse("request is %s", r.status)
+	case r.extended:
+		return refuse("the deadline was already extended once")
+	case strings.TrimSpace(in.Reason) == "":
+		return rejectf(dsrflow.EINVALID, "an extension needs a reason, which the subject is told")
+	}
+	return nil
+}
+
+func (r *request) onExtend(ctx workflow.Context, in ExtendInput) (State, error) {
+	// The validator cannot read the workflow clock; the deadline test belongs here.
+	if !workflow.Now(ctx).Before(r.in.Due) {
+		return r.state(), refuse("the first due date has passed; the extension had to be told before it")
+	}
+	if r.extended {
+		return r.state(), refuse("the deadline was already extended once")
+	}
+	r.extended = true
+	r.due = r.in.ExtendedDue
+	r.dueChanged++
+	r.transition(ctx, r.status, "deadline_extended", map[string]string{"due": r.due.Format("2006-01-02")}, in.Actor.ID, in.Reason)
+	mail := activities.Mail{
+		ID: r.in.ID + ":extension", RequestID: r.in.ID, Kind: "extension", To: r.in.Identity.Email,
+		Subject: "Your request " + r.in.ID + ": we need more time",
+		Text: fmt.Sprintf("We need more time to answer your request %s. We will answer by %s.\n\nWhy: %s\n",
+			r.in.ID, r.due.Format("2 January 2006"), in.Reason),
+	}
+	if err := workflow.ExecuteActivity(activityOptions(ctx), verifyActs.Send, mail).Get(ctx, nil); err != nil {
+		r.audit(ctx, "extension_mail_failed", nil, "system", "")
+	}
+	return r.state(), nil
+}
+
+func (r *request) validateCancel(in CancelInput) error {
+	switch {
+	case r.closed || r.canceled != nil:
+		return refuse("request is %s", r.status)
+	case r.fulfilling:
+		return refuse("fulfilment has started; the request can no longer be canceled")
+	case strings.TrimSpace(in.Reason) == "":
+		return rejectf(dsrflow.EINVALID, "a cancellation needs a reason")
+	}
+	return nil
+}
+
+func (r *request) onCancel(ctx workflow.Context, in CancelInput) (State, error) {
+	if r.fulfilling {
+		return r.state(), refuse("fulfilment has started; the request can no longer be canceled")
+	}
+	r.canceled = &in
+	return r.state(), nil
+}
+

@@ -1,0 +1,421 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/store"
+)
+
+// Activity receivers: method values on nil pointers name the activities registered by the worker.
+var (
+	storeActs     *activities.Store
+	verifyActs    *activities.Verification
+	connectorActs *activities.Connectors
+	answerActs    *activities.Answer
+)
+
+// jobConcurrency bounds one request's connector jobs in flight.
+const jobConcurrency = 16
+
+// Request carries one data-subject request from receipt to answer.
+func Request(ctx workflow.Context, in RequestInput) (Outcome, error) {
+	r := &request{in: in, due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{}, outcomes: map[string]activities.JobOutcome{}}
+	if err := r.registerHandlers(ctx); err != nil {
+		return Outcome{}, err
+	}
+	return r.run(ctx)
+}
+
+type request struct {
+	in       RequestInput
+	status   dsrflow.Status
+	due      time.Time
+	extended bool
+	// dueChanged wakes the deadline timers after an extension.
+	dueChanged int
+	verified   bool
+	resends    int
+	codeSeq    int
+	decision   *DecisionInput
+	canceled   *CancelInput
+	// fulfilling is set once connector jobs may start; cancellation is refused from then on.
+	fulfilling bool
+	closed     bool
+	// results holds accepted jobs' results delivered by callback, by job id.
+	results  map[string]connectors.Result
+	outcomes map[string]activities.JobOutcome
+	pending  int
+}
+
+func (r *request) run(ctx workflow.Context) (Outcome, error) {
+	r.transition(ctx, dsrflow.StatusReceived, "request_received", map[string]string{"verification": string(r.in.Verification), "channel": r.in.Channel}, r.in.Actor, "")
+	workflow.Go(ctx, r.trackDeadline)
+
+	if !r.verify(ctx) {
+		return r.finish(ctx)
+	}
+	if r.in.Type == dsrflow.Objection && !r.review(ctx) {
+		return r.finish(ctx)
+	}
+	if r.canceled != nil {
+		return r.finish(ctx)
+	}
+	r.fulfilling = true
+	r.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", nil, "system", "")
+	r.fanOut(ctx, r.in.Type.Action(), false)
+	if r.in.Type.NotifiesPartners() {
+		r.fanOut(ctx, dsrflow.ActionNotify, true)
+	}
+	return r.finish(ctx)
+}
+
+// verify confirms the subject's identity in proportion to the request. It returns false when the
+// request ended instead (lapsed or canceled).
+func (r *request) verify(ctx workflow.Context) bool {
+	switch r.in.Verification {
+	case dsrflow.VerifyNone:
+		r.verified = true
+		r.audit(ctx, "verification_not_required", nil, "system", "")
+		return true
+	case dsrflow.VerifyAgentAttested:
+		r.verified = true
+		r.audit(ctx, "identity_attested", nil, r.in.Actor, r.in.AttestReason)
+		return true
+	}
+	r.transition(ctx, dsrflow.StatusVerifying, "verification_started", nil, "system", "")
+	r.issueCode(ctx, "code")
+	done := func() bool { return r.verified || r.canceled != nil }
+	start := r.in.ReceivedAt
+	for _, at := range dsrflow.CodePolicy.Reminders {
+		if r.awaitUntil(ctx, start.Add(at), done) {
+			return r.verified
+		}
+		r.issueCode(ctx, "reminder")
+		r.audit(ctx, "verification_reminder", nil, "system", "")
+	}
+	if r.awaitUntil(ctx, start.Add(dsrflow.CodePolicy.LapseAfter), done) {
+		return r.verified
+	}
+	r.status = dsrflow.StatusLapsed
+	return false
+}
+
+// review waits for a reviewer's decision on an objection: uphold (approve) lets the object jobs run,
+// decline (reject) ends the request with the reviewer's grounds.
+func (r *request) review(ctx workflow.Context) bool {
+	r.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
+	_ = workflow.Await(ctx, func() bool { return r.decision != nil || r.canceled != nil })
+	if r.canceled != nil {
+		return false
+	}
+	if r.decision.Decision == DecisionReject {
+		r.status = dsrflow.StatusRejected
+		return false
+	}
+	return true
+}
+
+// fanOut runs the action's jobs on every matching connector in parallel. One connector's failure never
+// loses another's result: each job ends as an outcome, failed ones escalated.
+func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners bool) {
+	// Selection reads configuration only, so it runs as a local activity.
+	var refs []activities.ConnectorRef
+	sel := activities.SelectInput{Action: action, Identity: r.in.Identity, Partners: partners}
+	if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.Select, sel).Get(ctx, &refs); err != nil {
+		r.audit(ctx, "connector_selection_failed", nil, "system", "")
+		return
+	}
+	if len(refs) == 0 {
+		return
+	}
+	sem := workflow.NewSemaphore(ctx, jobConcurrency)
+	wg := workflow.NewWaitGroup(ctx)
+	for _, ref := range refs {
+		wg.Add(1)
+		r.pending++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if err := sem.Acquire(ctx, 1); err != nil {
+				return
+			}
+			defer sem.Release(1)
+			out := r.runJob(ctx, ref, action)
+			r.outcomes[out.JobID] = out
+			r.pending--
+			r.recordJob(ctx, out)
+		})
+	}
+	wg.Wait(ctx)
+}
+
+// runJob submits one job and, when the connector accepted it for later, waits for the callback or polls.
+// Retries stop at a margin before the due date; then the job fails and escalates.
+func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, action dsrflow.Action) activities.JobOutcome {
+	job := r.job(ref, action)
+	giveUp := r.jobDeadline(ctx)
+	failed := func(detail string) activities.JobOutcome {
+		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
+		return activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
+	}
+	var out activities.JobOutcome
+	err := workflow.ExecuteActivity(jobOptions(ctx, giveUp.Sub(workflow.Now(ctx))), connectorActs.Run, job).Get(ctx, &out)
+	if err != nil {
+		return failed(jobFailure(err))
+	}
+	for !out.Status.Final() {
+		if r.awaitUntil(ctx, minTime(workflow.Now(ctx).Add(dsrflow.DeadlinePolicy.PollEvery), giveUp), func() bool { _, ok := r.results[job.ID]; return ok }) {
+			res := r.results[job.ID]
+			out.Status, out.Detail, out.Exemptions, out.Counts = res.Status, res.Detail, res.Exemptions, res.Counts
+			break
+		}
+		if !workflow.Now(ctx).Before(giveUp) {
+			return failed("no result from the connector before the margin to the due date")
+		}
+		if err := workflow.ExecuteActivity(jobOptions(ctx, giveUp.Sub(workflow.Now(ctx))), connectorActs.Poll, job).Get(ctx, &out); err != nil {
+			return failed(jobFailure(err))
+		}
+	}
+	return out
+}
+
+func (r *request) job(ref activities.ConnectorRef, action dsrflow.Action) connectors.Job {
+	j := connectors.Job{
+		Protocol:   connectors.ProtocolVersion,
+		ID:         connectors.JobID(r.in.ID, ref.ID, action),
+		RequestID:  r.in.ID,
+		Connector:  ref.ID,
+		Action:     action,
+		Identities: r.in.Identity,
+		Portable:   r.in.Type == dsrflow.Portability,
+		Deadline:   r.due,
+	}
+	switch action {
+	case dsrflow.ActionRectify:
+		j.Corrections = r.in.Corrections
+	case dsrflow.ActionWithdrawConsent:
+		j.Purposes = r.in.Purposes
+	case dsrflow.ActionObject:
+		j.Grounds = r.in.Grounds
+	case dsrflow.ActionNotify:
+		j.Cause = r.in.Type
+		j.Corrections = r.in.Corrections
+	}
+	return j
+}
+
+// jobDeadline is when connector retries stop: a margin before the due date, but never less than a
+// minimum window from now.
+func (r *request) jobDeadline(ctx workflow.Context) time.Time {
+	now := workflow.Now(ctx)
+	limit := r.due.Add(-dsrflow.DeadlinePolicy.JobMargin)
+	if floor := now.Add(dsrflow.DeadlinePolicy.MinJobWindow); limit.Before(floor) {
+		return floor
+	}
+	return limit
+}
+
+// finish answers the subject and closes the request with its final status.
+func (r *request) finish(ctx workflow.Context) (Outcome, error) {
+	final, reason := r.finalStatus()
+	if final == dsrflow.StatusCompleted {
+		r.transition(ctx, dsrflow.StatusResponding, "responding", nil, "system", "")
+	}
+	outcomes := r.sortedOutcomes()
+	in := activities.RespondInput{
+		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: final, Reason: reason,
+		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due, Closed: workflow.Now(ctx),
+		Corrections: r.in.Corrections, Purposes: r.in.Purposes, Outcomes: outcomes,
+	}
+	if err := workflow.ExecuteActivity(activityOptions(ctx), answerActs.Respond, in).Get(ctx, nil); err != nil {
+		// The answer is owed: keep the request open and visible rather than closing it unanswered.
+		r.audit(ctx, "answer_failed", nil, "system", "")
+		return Outcome{}, err
+	}
+	r.closed = true
+	r.transition(ctx, final, "request_"+string(final), nil, r.closer(), reason)
+	// Let in-flight update handlers return before the workflow completes.
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	jobs := map[string]connectors.Status{}
+	for _, o := range outcomes {
+		jobs[o.JobID] = o.Status
+	}
+	return Outcome{Status: final, Jobs: jobs}, nil
+}
+
+func (r *request) finalStatus() (dsrflow.Status, string) {
+	switch {
+	case r.canceled != nil:
+		return dsrflow.StatusCanceled, r.canceled.Reason
+	case r.status == dsrflow.StatusLapsed:
+		return dsrflow.StatusLapsed, "identity not verified within 14 days"
+	case r.status == dsrflow.StatusRejected:
+		return dsrflow.StatusRejected, r.decision.Reason
+	}
+	return dsrflow.StatusCompleted, ""
+}
+
+func (r *request) closer() string {
+	switch {
+	case r.canceled != nil:
+		return r.canceled.Actor.ID
+	case r.decision != nil && r.decision.Decision == DecisionReject:
+		return r.decision.Actor.ID
+	}
+	return "system"
+}
+
+func (r *request) sortedOutcomes() []activities.JobOutcome {
+	ids := make([]string, 0, len(r.outcomes))
+	for id := range r.outcomes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]activities.JobOutcome, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, r.outcomes[id])
+	}
+	return out
+}
+
+// trackDeadline runs beside the request: reminders before the due date, an escalation every day after
+// it, all audited, until the request closes. An extension restarts it on the new date.
+func (r *request) trackDeadline(ctx workflow.Context) {
+	for !r.closed {
+		seen := r.dueChanged
+		next, action, detail := r.nextDeadlineEvent(workflow.Now(ctx))
+		if r.awaitUntil(ctx, next, func() bool { return r.closed || r.dueChanged != seen }) {
+			continue
+		}
+		r.audit(ctx, action, detail, "system", "")
+	}
+}
+
+func (r *request) nextDeadlineEvent(now time.Time) (time.Time, string, map[string]string) {
+	for _, before := range dsrflow.DeadlinePolicy.RemindBefore {
+		if at := r.due.Add(-before); at.After(now) {
+			return at, "deadline_reminder", map[string]string{"days_left": fmt.Sprint(int(before.Hours() / 24))}
+		}
+	}
+	every := dsrflow.DeadlinePolicy.OverdueEvery
+	n := int64(1)
+	if now.After(r.due) {
+		n = int64(now.Sub(r.due)/every) + 1
+	}
+	return r.due.Add(time.Duration(n) * every), "overdue_escalation", map[string]string{"days_overdue": fmt.Sprint(n)}
+}
+
+// awaitUntil waits until cond holds (true) or the time comes (false).
+func (r *request) awaitUntil(ctx workflow.Context, at time.Time, cond func() bool) bool {
+	d := at.Sub(workflow.Now(ctx))
+	if d <= 0 {
+		return cond()
+	}
+	ok, _ := workflow.AwaitWithTimeout(ctx, d, cond)
+	return ok
+}
+
+func (r *request) issueCode(ctx workflow.Context, kind string) {
+	r.codeSeq++
+	in := activities.IssueCodeInput{RequestID: r.in.ID, To: r.in.Identity.Email, Kind: kind, Seq: r.codeSeq}
+	if err := workflow.ExecuteActivity(activityOptions(ctx), verifyActs.IssueCode, in).Get(ctx, nil); err != nil {
+		r.audit(ctx, "verification_mail_failed", nil, "system", "")
+	}
+}
+
+// transition moves the request to a status: search attribute, index row and audit event.
+func (r *request) transition(ctx workflow.Context, status dsrflow.Status, action string, detail map[string]string, actor, reason string) {
+	r.status = status
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStatus.ValueSet(string(status)), AttrDueAt.ValueSet(r.due))
+	now := workflow.Now(ctx).UTC()
+	row := store.Request{
+		ID: r.in.ID, Type: string(r.in.Type), Status: string(status), Country: r.in.Country, Jurisdiction: r.in.Jurisdiction,
+		ReceivedAt: r.in.ReceivedAt, DueAt: r.due, UpdatedAt: now, SubjectKey: r.in.SubjectKey,
+	}
+	// due_at is the due date in force, which lists and overdue queries use.
+	if r.extended {
+		row.ExtendedDueAt = &r.due
+	}
+	if status.Closed() {
+		row.ClosedAt = &now
+	}
+	t := activities.Transition{Request: row, Event: r.event(ctx, action, detail, actor, reason)}
+	r.mustLocal(ctx, storeActs.Transition, t)
+}
+
+func (r *request) audit(ctx workflow.Context, action string, detail map[string]string, actor, reason string) {
+	r.mustLocal(ctx, storeActs.AppendAudit, r.event(ctx, action, detail, actor, reason))
+}
+
+func (r *request) event(ctx workflow.Context, action string, detail map[string]string, actor, reason string) store.AuditEvent {
+	return store.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: r.in.ID, Action: action, Actor: actor, Reason: reason, Detail: detail}
+}
+
+func (r *request) recordJob(ctx workflow.Context, out activities.JobOutcome) {
+	r.mustLocal(ctx, storeActs.RecordJob, out)
+}
+
+// mustLocal runs a bookkeeping local activity. The store being down stalls the request (retried without
+// end) rather than losing an audit event.
+func (r *request) mustLocal(ctx workflow.Context, activity any, arg any) {
+	_ = workflow.ExecuteLocalActivity(localOptions(ctx), activity, arg).Get(ctx, nil)
+}
+
+func localOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+}
+
+func activityOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+	})
+}
+
+// jobOptions retries a connector call with backoff for at most window; permanent errors (4xx) stop at once.
+func jobOptions(ctx workflow.Context, window time.Duration) workflow.Context {
+	if window < time.Minute {
+		window = time.Minute
+	}
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    2 * time.Minute,
+		ScheduleToCloseTimeout: window,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        5 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Hour,
+			NonRetryableErrorTypes: []string{activities.ErrPermanentConnector},
+		},
+	})
+}
+
+// jobFailure turns a job's activity error into a detail safe for agents and the answer.
+func jobFailure(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrPermanentConnector {
+		return "the connector refused the job: " + appErr.Message()
+	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return "the connector did not answer before the margin to the due date"
+	}
+	return "the connector failed"
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
