@@ -10,6 +10,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/answer"
+	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -27,9 +28,14 @@ func (a *Answer) Respond(ctx context.Context, in RespondInput) error {
 	if a.Now != nil {
 		now = a.Now().UTC()
 	}
+	// Dates in the answer are the subject's local dates, as the deadline was counted.
+	loc, err := deadline.Location(in.Country)
+	if err != nil {
+		loc = time.UTC
+	}
 	ai := answer.Input{
-		RequestID: in.RequestID, Type: in.Type, Country: in.Country, Received: in.Received, Due: in.Due,
-		Closed: in.Closed, Status: in.Status, Reason: in.Reason, Corrections: in.Corrections, Purposes: in.Purposes,
+		RequestID: in.RequestID, Type: in.Type, Country: in.Country, Received: in.Received.In(loc),
+		Due: in.Due.In(loc).Add(-time.Nanosecond), Closed: in.Closed.In(loc), Status: in.Status, Reason: in.Reason, Corrections: in.Corrections, Purposes: in.Purposes,
 	}
 	records, err := a.records(ctx, in)
 	if err != nil {

@@ -120,4 +120,3 @@ func retryable(err error) error {
 	}
 	return temporal.NewApplicationErrorWithOptions(ce.Message, "ConnectorUnavailable", temporal.ApplicationErrorOptions{NextRetryDelay: ce.RetryAfter})
 }
-

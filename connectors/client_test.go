@@ -260,10 +260,12 @@ func TestSubmitUnreachable(t *testing.T) {
 }
 
 func TestSubmitTimeout(t *testing.T) {
+	stop := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
+		<-stop
 	}))
 	defer srv.Close()
+	defer close(stop)
 	conn, _ := connectorAt(t, srv.URL)
 	conn.Timeout = 50 * time.Millisecond
 	var c connectors.Client

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -86,7 +88,12 @@ func TestDevRunsEverythingAndStopsOnSignal(t *testing.T) {
 }
 
 func TestProductionConfigurationErrorsStartNothing(t *testing.T) {
-	valid := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "DATABASE_URL": "postgres://127.0.0.1:1/x", "DSR_WORKER_ADDR": "off"}
+	conns := filepath.Join(t.TempDir(), "connectors.yaml")
+	if err := os.WriteFile(conns, []byte("connectors: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	valid := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "DATABASE_URL": "postgres://127.0.0.1:1/x", "DSR_WORKER_ADDR": "off",
+		"DSR_HMAC_KEY": strings.Repeat("ab", 32), "DSR_CONNECTORS": conns, "DSR_PUBLIC_URL": "https://dsr.example.com"}
 	for _, tc := range []struct {
 		name, variable string
 		change         map[string]string
@@ -98,6 +105,12 @@ func TestProductionConfigurationErrorsStartNothing(t *testing.T) {
 		{"certificate without key", "TEMPORAL_TLS_CERT", map[string]string{"TEMPORAL_TLS_CERT": "/nonexistent/cert.pem"}},
 		{"bad log level", "DSR_LOG_LEVEL", map[string]string{"DSR_LOG_LEVEL": "verbose"}},
 		{"bad health address", "DSR_WORKER_ADDR", map[string]string{"DSR_WORKER_ADDR": "9091"}},
+		{"no hmac key", "DSR_HMAC_KEY", map[string]string{"DSR_HMAC_KEY": ""}},
+		{"short hmac key", "DSR_HMAC_KEY", map[string]string{"DSR_HMAC_KEY": "abcd"}},
+		{"no connectors file", "DSR_CONNECTORS", map[string]string{"DSR_CONNECTORS": ""}},
+		{"missing connectors file", "DSR_CONNECTORS", map[string]string{"DSR_CONNECTORS": "/nonexistent/connectors.yaml"}},
+		{"no public url", "DSR_PUBLIC_URL", map[string]string{"DSR_PUBLIC_URL": ""}},
+		{"relative public url", "DSR_PUBLIC_URL", map[string]string{"DSR_PUBLIC_URL": "dsr.example.com"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

@@ -44,7 +44,7 @@ func (r *request) state() State {
 }
 
 func (r *request) validateVerified(in VerifiedInput) error {
-	if r.closed || r.status != dsrflow.StatusVerifying && !r.verified {
+	if r.ending || r.status != dsrflow.StatusVerifying && !r.verified {
 		return refuse("request is %s, not waiting for verification", r.status)
 	}
 	return nil
@@ -61,7 +61,7 @@ func (r *request) onVerified(ctx workflow.Context, in VerifiedInput) (State, err
 
 func (r *request) validateResend(in ResendInput) error {
 	switch {
-	case r.verified || r.closed || r.status != dsrflow.StatusVerifying:
+	case r.verified || r.ending || r.status != dsrflow.StatusVerifying:
 		return refuse("request is %s, not waiting for a code", r.status)
 	case r.resends >= dsrflow.CodePolicy.Resends:
 		return refuse("no resends left: at most %d", dsrflow.CodePolicy.Resends)
@@ -78,7 +78,7 @@ func (r *request) onResend(ctx workflow.Context, in ResendInput) (State, error) 
 
 func (r *request) validateDecide(in DecisionInput) error {
 	switch {
-	case r.status != dsrflow.StatusInReview || r.decision != nil:
+	case r.ending || r.status != dsrflow.StatusInReview || r.decision != nil:
 		return refuse("request is %s, no decision is pending", r.status)
 	case !reviewerRoles[in.Actor.Role]:
 		return rejectf(dsrflow.EFORBIDDEN, "role %q may not decide; reviewer, dpo or admin may", in.Actor.Role)
@@ -101,7 +101,7 @@ func (r *request) onDecide(ctx workflow.Context, in DecisionInput) (State, error
 
 func (r *request) validateExtend(in ExtendInput) error {
 	switch {
-	case r.closed:
+	case r.ending:
 		return refuse("request is %s", r.status)
 	case r.extended:
 		return refuse("the deadline was already extended once")
@@ -137,7 +137,7 @@ func (r *request) onExtend(ctx workflow.Context, in ExtendInput) (State, error) 
 
 func (r *request) validateCancel(in CancelInput) error {
 	switch {
-	case r.closed || r.canceled != nil:
+	case r.ending || r.canceled != nil:
 		return refuse("request is %s", r.status)
 	case r.fulfilling:
 		return refuse("fulfilment has started; the request can no longer be canceled")
@@ -154,4 +154,3 @@ func (r *request) onCancel(ctx workflow.Context, in CancelInput) (State, error) 
 	r.canceled = &in
 	return r.state(), nil
 }
-

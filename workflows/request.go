@@ -49,7 +49,9 @@ type request struct {
 	canceled   *CancelInput
 	// fulfilling is set once connector jobs may start; cancellation is refused from then on.
 	fulfilling bool
-	closed     bool
+	// ending is set once the final status is chosen: from then on every update is refused.
+	ending bool
+	closed bool
 	// results holds accepted jobs' results delivered by callback, by job id.
 	results  map[string]connectors.Result
 	outcomes map[string]activities.JobOutcome
@@ -158,31 +160,42 @@ func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners b
 }
 
 // runJob submits one job and, when the connector accepted it for later, waits for the callback or polls.
-// Retries stop at a margin before the due date; then the job fails and escalates.
+// Retries stop at a margin before the due date in force; then the job fails and escalates.
 func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, action dsrflow.Action) activities.JobOutcome {
 	job := r.job(ref, action)
-	giveUp := r.jobDeadline(ctx)
 	failed := func(detail string) activities.JobOutcome {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
 		return activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
 	}
+	// The give-up time is read afresh on every wait: an extension gives running jobs the new date.
 	var out activities.JobOutcome
-	err := workflow.ExecuteActivity(jobOptions(ctx, giveUp.Sub(workflow.Now(ctx))), connectorActs.Run, job).Get(ctx, &out)
-	if err != nil {
-		return failed(jobFailure(err))
+	for {
+		err := workflow.ExecuteActivity(jobOptions(ctx, r.jobDeadline(ctx).Sub(workflow.Now(ctx))), connectorActs.Run, job).Get(ctx, &out)
+		if err == nil {
+			break
+		}
+		var timeout *temporal.TimeoutError
+		if !errors.As(err, &timeout) || !workflow.Now(ctx).Before(r.jobDeadline(ctx)) {
+			return failed(jobFailure(err))
+		}
 	}
 	for !out.Status.Final() {
-		if r.awaitUntil(ctx, minTime(workflow.Now(ctx).Add(dsrflow.DeadlinePolicy.PollEvery), giveUp), func() bool { _, ok := r.results[job.ID]; return ok }) {
+		received := func() bool { _, ok := r.results[job.ID]; return ok }
+		if r.awaitUntil(ctx, minTime(workflow.Now(ctx).Add(dsrflow.DeadlinePolicy.PollEvery), r.jobDeadline(ctx)), received) {
 			res := r.results[job.ID]
 			out.Status, out.Detail, out.Exemptions, out.Counts = res.Status, res.Detail, res.Exemptions, res.Counts
 			break
 		}
-		if !workflow.Now(ctx).Before(giveUp) {
+		if !workflow.Now(ctx).Before(r.jobDeadline(ctx)) {
 			return failed("no result from the connector before the margin to the due date")
 		}
-		if err := workflow.ExecuteActivity(jobOptions(ctx, giveUp.Sub(workflow.Now(ctx))), connectorActs.Poll, job).Get(ctx, &out); err != nil {
+		if err := workflow.ExecuteActivity(jobOptions(ctx, r.jobDeadline(ctx).Sub(workflow.Now(ctx))), connectorActs.Poll, job).Get(ctx, &out); err != nil {
 			return failed(jobFailure(err))
 		}
+	}
+	if out.Status == connectors.StatusFailed {
+		// The connector itself could not do it: a person must follow up, as for any failed job.
+		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", out.Detail)
 	}
 	return out
 }
@@ -225,6 +238,7 @@ func (r *request) jobDeadline(ctx workflow.Context) time.Time {
 
 // finish answers the subject and closes the request with its final status.
 func (r *request) finish(ctx workflow.Context) (Outcome, error) {
+	r.ending = true
 	final, reason := r.finalStatus()
 	if final == dsrflow.StatusCompleted {
 		r.transition(ctx, dsrflow.StatusResponding, "responding", nil, "system", "")
@@ -241,7 +255,7 @@ func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 		return Outcome{}, err
 	}
 	r.closed = true
-	r.transition(ctx, final, "request_"+string(final), nil, r.closer(), reason)
+	r.transition(ctx, final, "request_"+string(final), nil, r.closer(final), reason)
 	// Let in-flight update handlers return before the workflow completes.
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	jobs := map[string]connectors.Status{}
@@ -263,11 +277,11 @@ func (r *request) finalStatus() (dsrflow.Status, string) {
 	return dsrflow.StatusCompleted, ""
 }
 
-func (r *request) closer() string {
-	switch {
-	case r.canceled != nil:
+func (r *request) closer(final dsrflow.Status) string {
+	switch final {
+	case dsrflow.StatusCanceled:
 		return r.canceled.Actor.ID
-	case r.decision != nil && r.decision.Decision == DecisionReject:
+	case dsrflow.StatusRejected:
 		return r.decision.Actor.ID
 	}
 	return "system"

@@ -192,7 +192,8 @@ func (s *Stack) loadProduct(ctx context.Context, cfg config.Dev, getenv func(str
 	}
 	base := app.Product{Key: key}
 	if cfg.Connectors == "" && cfg.Demo {
-		d, err := demo.Start(ctx, filepath.Join(cfg.DataDir, demoDir))
+		// The demo lives until Close, not until the start-up context ends.
+		d, err := demo.Start(context.WithoutCancel(ctx), filepath.Join(cfg.DataDir, demoDir))
 		if err != nil {
 			return fmt.Errorf("demo connectors: %w", err)
 		}

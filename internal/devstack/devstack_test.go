@@ -53,7 +53,7 @@ func registerProbe(r worker.Registry) { r.RegisterWorkflow(restartProbe) }
 
 func testConfig(t *testing.T, dir string) config.Dev {
 	t.Helper()
-	return config.Dev{DataDir: dir, TemporalAddr: freeAddr(t), HTTPAddr: "127.0.0.1:0"}
+	return config.Dev{DataDir: dir, TemporalAddr: freeAddr(t), HTTPAddr: "127.0.0.1:0", Demo: true}
 }
 
 func freeAddr(t *testing.T) string {
