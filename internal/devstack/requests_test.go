@@ -265,11 +265,47 @@ func TestEveryRightEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("nobody is found nowhere", func(t *testing.T) {
-		id := c.create(web.NewRequest{Type: "access", Email: nobody, Attest: "in person"})
-		v := c.waitStatus(id, "completed")
-		for _, j := range v.Jobs {
-			if j.Status != "not_found" {
-				t.Errorf("%s for nobody = %s, want not_found", j.Connector, j.Status)
+		for _, typ := range []string{"access", "portability", "rectification", "erasure", "restriction", "objection", "marketing_optout", "consent_withdrawal"} {
+			body := web.NewRequest{Type: typ, Email: nobody, Attest: "in person", Corrections: map[string]string{"user.name": "No Body"}, Purposes: []string{"newsletter"}}
+			if typ == "marketing_optout" || typ == "consent_withdrawal" {
+				body.Attest = ""
+			}
+			if typ != "rectification" {
+				body.Corrections = nil
+			}
+			if typ != "consent_withdrawal" {
+				body.Purposes = nil
+			}
+			id := c.create(body)
+			if typ == "objection" {
+				c.waitStatus(id, "in_review")
+				if status, data := c.call("POST", "/api/v1/requests/"+id+"/decisions", map[string]string{"decision": "reject", "reason": "no processing of this person's data"}); status != http.StatusOK {
+					t.Fatalf("decision: %d %s", status, data)
+				}
+				if v := c.waitStatus(id, "rejected"); len(v.Jobs) != 0 {
+					t.Errorf("rejected objection ran jobs: %+v", v.Jobs)
+				}
+				if !strings.Contains(strings.ToLower(c.answer(id)), "no processing of this person's data") {
+					t.Error("the rejection does not give the reviewer's grounds")
+				}
+				continue
+			}
+			v := c.waitStatus(id, "completed")
+			subsidiaryJobs := 0
+			for _, j := range v.Jobs {
+				if j.Role == "partner" {
+					continue
+				}
+				subsidiaryJobs++
+				if j.Status != "not_found" {
+					t.Errorf("%s: %s/%s for nobody = %s, want not_found", typ, j.Connector, j.Action, j.Status)
+				}
+			}
+			if subsidiaryJobs == 0 {
+				t.Errorf("%s for nobody ran no subsidiary job", typ)
+			}
+			if c.answer(id) == "" {
+				t.Errorf("%s for nobody: no answer", typ)
 			}
 		}
 	})
