@@ -11,6 +11,7 @@ import (
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/deadline"
+	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -19,7 +20,10 @@ import (
 type Answer struct {
 	Store      *store.Store
 	Controller answer.Controller
-	Now        func() time.Time
+	// Key signs the subject's export link; PublicURL is the front door's base URL it points to.
+	Key       secret.Key
+	PublicURL string
+	Now       func() time.Time
 }
 
 // Respond is idempotent: the export is overwritten with the same content and the message has a fixed id.
@@ -50,6 +54,9 @@ func (a *Answer) Respond(ctx context.Context, in RespondInput) error {
 	if in.Status == dsrflow.StatusCompleted && (in.Type == dsrflow.Access || in.Type == dsrflow.Portability) {
 		until := now.Add(dsrflow.DeadlinePolicy.ExportValidFor)
 		ai.ExportAvailableUntil = &until
+		if a.PublicURL != "" {
+			ai.ExportURL = a.PublicURL + "/exports/" + in.RequestID + "?" + a.Key.ExportLink(in.RequestID, until)
+		}
 		var zip bytes.Buffer
 		if err := answer.BuildExport(a.Controller, ai, &zip); err != nil {
 			return fmt.Errorf("export for %s: %w", in.RequestID, err)

@@ -55,6 +55,8 @@ type Input struct {
 	// ExportAvailableUntil is when the export's download link expires (access, portability); nil when
 	// the export is attached to the message.
 	ExportAvailableUntil *time.Time
+	// ExportURL is the signed download link of the export, shown with ExportAvailableUntil.
+	ExportURL string
 }
 
 // Message is the answer to the subject.
@@ -167,7 +169,7 @@ func completed(w *textWriter, c Controller, in Input) {
 	case dsrflow.Access, dsrflow.Portability:
 		var p string
 		if in.ExportAvailableUntil != nil {
-			p = fmt.Sprintf("Your data is in an export you can download from our privacy center until %s. After that date the download link no longer works.", date(*in.ExportAvailableUntil))
+			p = fmt.Sprintf("Your data is in an export you can download until %s. After that date the download link no longer works.", date(*in.ExportAvailableUntil))
 		} else {
 			p = "Your data is in the export attached to this message."
 		}
@@ -176,6 +178,9 @@ func completed(w *textWriter, c Controller, in Input) {
 			p += " The file data.json and the CSV files in the csv folder hold your data in machine-readable formats you can give to another service."
 		}
 		w.para(p)
+		if in.ExportURL != "" && in.ExportAvailableUntil != nil {
+			w.para("Download your export here: " + in.ExportURL)
+		}
 	case dsrflow.Rectification:
 		fields := make([]string, 0, len(in.Corrections))
 		for k := range in.Corrections {

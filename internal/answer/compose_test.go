@@ -47,10 +47,12 @@ func TestCompose(t *testing.T) {
 			in: with(baseInput(dsrflow.Access, dsrflow.StatusCompleted), func(in *Input) {
 				in.Outcomes = []Outcome{crm}
 				in.ExportAvailableUntil = &linkExpiry
+				in.ExportURL = "https://dsr.example.com/exports/DSR-7Q2K-4M9P?expires=1745020800&sig=ab12"
 			}),
 			subject: "Our answer to your access request (reference DSR-7Q2K-4M9P)",
 			want: []string{
-				"Your data is in an export you can download from our privacy center until 19 April 2025.",
+				"Your data is in an export you can download until 19 April 2025.",
+				"Download your export here: https://dsr.example.com/exports/DSR-7Q2K-4M9P?expires=1745020800&sig=ab12",
 				"After that date the download link no longer works.",
 			},
 			notWant: []string{"attached"},

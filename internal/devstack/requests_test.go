@@ -175,8 +175,30 @@ func TestEveryRightEndToEnd(t *testing.T) {
 		if !strings.Contains(files["data.json"], jane) || files["csv/billing/invoices.csv"] == "" || files["csv/forum/posts.csv"] == "" {
 			t.Fatalf("export lacks jane's data: files %v", keys(files))
 		}
-		if !strings.Contains(c.answer(id), "Datatilsynet") {
+		answer := c.answer(id)
+		if !strings.Contains(answer, "Datatilsynet") {
 			t.Fatal("the answer does not say where to complain")
+		}
+		link := regexp.MustCompile(`https?://\S+/exports/\S+`).FindString(answer)
+		if link == "" {
+			t.Fatalf("the answer has no download link: %s", answer)
+		}
+		resp, err := http.Get(link) // the subject has no token: the signature is the authority
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(body, []byte("PK")) {
+			t.Fatalf("subject's link: %d, %d bytes", resp.StatusCode, len(body))
+		}
+		resp, err = http.Get(strings.Replace(link, "sig=", "sig=0", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("tampered link: %d, want 404", resp.StatusCode)
 		}
 	})
 

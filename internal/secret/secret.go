@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // MinKeyLen is the least key length accepted, in bytes.
@@ -47,6 +49,22 @@ func (k Key) Code(requestID string, n int) string {
 	sum, _ := hex.DecodeString(k.Hash("codegen", fmt.Sprintf("%s\x00%d", requestID, n)))
 	v := binary.BigEndian.Uint64(sum[:8]) % 1_000_000
 	return fmt.Sprintf("%06d", v)
+}
+
+// ExportLink returns the query of a subject's signed export link: valid until expires, for this request
+// only.
+func (k Key) ExportLink(requestID string, expires time.Time) string {
+	exp := strconv.FormatInt(expires.Unix(), 10)
+	return "expires=" + exp + "&sig=" + k.Hash("export", requestID+"\x00"+exp)
+}
+
+// CheckExportLink verifies a signed export link's expiry and signature (constant time).
+func (k Key) CheckExportLink(requestID, expires, sig string, now time.Time) bool {
+	exp, err := strconv.ParseInt(expires, 10, 64)
+	if err != nil || now.Unix() > exp {
+		return false
+	}
+	return hmac.Equal([]byte(sig), []byte(k.Hash("export", requestID+"\x00"+expires)))
 }
 
 // Parse reads a key written as base64 (standard or URL alphabet) or hex.

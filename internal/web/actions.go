@@ -317,10 +317,7 @@ func (s *server) handleExport() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		w.Header().Set("Content-Type", "application/zip")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.zip"`)
-		w.Header().Set("Cache-Control", "no-store")
-		_, _ = w.Write(exp.Data)
+		writeZip(w, id, exp.Data)
 	})
 }
 

@@ -19,6 +19,9 @@ func (s *server) routes() {
 	s.mux.Handle("GET /api/v1/requests/{id}/export", s.requireRole(s.handleExport(), agents...))
 	s.mux.Handle("GET /api/v1/outbox", s.requireRole(s.handleOutbox()))
 
+	// The subject's export link authenticates by its signature and expiry.
+	s.mux.Handle("GET /exports/{id}", s.handleSubjectExport())
+
 	// Connectors authenticate by their HMAC signature, checked by ReadCallback.
 	s.mux.Handle("POST /connectors/v1/callbacks/{connector}", s.handleCallback())
 }
