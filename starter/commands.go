@@ -39,6 +39,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newReasonedCmd(getenv, "cancel", "cancel a request before fulfilment starts"),
 		newOutboxCmd(getenv),
 		newExportCmd(getenv),
+		newTokenCmd(getenv),
 	)
 	return root
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/store/storetest"
+	"github.com/dsrflow/dsrflow/internal/web"
 )
 
 // runStarter runs the CLI in-process and returns its exit status and output.
@@ -154,5 +155,42 @@ func TestDue(t *testing.T) {
 	code, _, errOut = runStarter(t, nil, "due", "--received", "2026-01-31", "--country", "XX")
 	if code != app.ExitInvalid || !strings.Contains(errOut, `"XX"`) {
 		t.Fatalf("unknown country: exit %d, %q", code, errOut)
+	}
+}
+
+func TestTokenCommands(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dir, config.DevStoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DSR_DATA_DIR": dir}
+	code, out, errOut := runStarter(t, env, "token", "create", "--role", "agent", "--name", "alice")
+	token := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(token, "dsr_tok_") || len(token) < 40 {
+		t.Fatalf("token create: exit %d, %q %q", code, out, errOut)
+	}
+	if got, err := st.TokenByHash(context.Background(), web.TokenHash(token)); err != nil || got.Role != "agent" || got.Name != "alice" {
+		t.Fatalf("stored token = %+v, %v", got, err)
+	}
+	if code, _, _ := runStarter(t, env, "token", "create", "--role", "agent", "--name", "alice"); code != app.ExitInvalid {
+		t.Fatalf("duplicate name: exit %d, want 3", code)
+	}
+	if code, _, _ := runStarter(t, env, "token", "create", "--role", "root", "--name", "bob"); code != app.ExitInvalid {
+		t.Fatalf("unknown role: exit %d, want 3", code)
+	}
+	code, out, _ = runStarter(t, env, "token", "list")
+	if code != 0 || !strings.Contains(out, "alice") || strings.Contains(out, token) {
+		t.Fatalf("token list: exit %d, %q (must name alice, never show the token)", code, out)
+	}
+	if code, _, _ := runStarter(t, env, "token", "revoke", "alice"); code != 0 {
+		t.Fatalf("revoke: exit %d", code)
+	}
+	if code, _, _ := runStarter(t, env, "token", "revoke", "alice"); code != app.ExitMissing {
+		t.Fatalf("second revoke: exit %d, want 5", code)
 	}
 }

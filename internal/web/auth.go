@@ -2,11 +2,16 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // Roles of API tokens.
@@ -78,4 +83,52 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// StoreTokens accepts the API tokens in the store (`starter token create`).
+type StoreTokens struct{ Store *store.Store }
+
+// Authenticate implements Authenticator.
+func (a StoreTokens) Authenticate(ctx context.Context, token string) (Principal, error) {
+	t, err := a.Store.TokenByHash(ctx, TokenHash(token))
+	if dsrflow.ErrorCode(err) == dsrflow.ENOTFOUND {
+		return Principal{}, dsrflow.Errorf(dsrflow.EUNAUTHORIZED, "unknown or revoked token")
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{ID: "token:" + t.Name, Role: t.Role}, nil
+}
+
+// AnyOf tries each authenticator in turn: the dev token, then the store's tokens.
+type AnyOf []Authenticator
+
+// Authenticate implements Authenticator.
+func (list AnyOf) Authenticate(ctx context.Context, token string) (Principal, error) {
+	err := error(dsrflow.Errorf(dsrflow.EUNAUTHORIZED, "unknown token"))
+	for _, a := range list {
+		p, e := a.Authenticate(ctx, token)
+		if e == nil {
+			return p, nil
+		}
+		if dsrflow.ErrorCode(e) != dsrflow.EUNAUTHORIZED {
+			err = e
+		}
+	}
+	return Principal{}, err
+}
+
+// TokenHash is how a token is stored: its SHA-256, hex.
+func TokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewToken returns a new random token and its store id.
+func NewToken() (token, id string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	idb := make([]byte, 8)
+	_, _ = rand.Read(idb)
+	return "dsr_tok_" + base64.RawURLEncoding.EncodeToString(b), "tok_" + hex.EncodeToString(idb)
 }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+// newTokenCmd manages API tokens directly in the store (like migrate): the first admin token cannot
+// come from an API that needs a token.
+func newTokenCmd(getenv func(string) string) *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "API tokens: create, list, revoke (direct store access)"}
+	withStore := func(run func(cmd *cobra.Command, st *store.Store, args []string) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			loc, err := config.LoadStoreLocation(getenv)
+			if err != nil {
+				return err
+			}
+			st, err := openStore(cmd.Context(), loc)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.CheckSchema(cmd.Context()); err != nil {
+				return err
+			}
+			return run(cmd, st, args)
+		}
+	}
+	var role, name string
+	create := &cobra.Command{
+		Use:   "create --role agent|reviewer|dpo|admin --name NAME",
+		Short: "create a token; it is printed once and stored only as a hash",
+		Args:  noArgs,
+		RunE: withStore(func(cmd *cobra.Command, st *store.Store, _ []string) error {
+			if strings.TrimSpace(name) == "" {
+				return dsrflow.Errorf(dsrflow.EINVALID, "--name is required")
+			}
+			token, id := web.NewToken()
+			if err := st.CreateToken(cmd.Context(), store.Token{ID: id, Name: name, Role: role, Hash: web.TokenHash(token), CreatedAt: time.Now()}); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), token)
+			return nil
+		}),
+	}
+	create.Flags().StringVar(&role, "role", "", "agent, reviewer, dpo or admin")
+	create.Flags().StringVar(&name, "name", "", "who or what holds the token (shown in the audit trail)")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "list tokens (names, roles, dates; never the tokens)",
+		Args:  noArgs,
+		RunE: withStore(func(cmd *cobra.Command, st *store.Store, _ []string) error {
+			tokens, err := st.ListTokens(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tROLE\tCREATED\tREVOKED")
+			for _, t := range tokens {
+				revoked := ""
+				if t.RevokedAt != nil {
+					revoked = t.RevokedAt.Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.Name, t.Role, t.CreatedAt.Format(time.RFC3339), revoked)
+			}
+			return w.Flush()
+		}),
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke NAME",
+		Short: "revoke a token at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: withStore(func(cmd *cobra.Command, st *store.Store, args []string) error {
+			if err := st.RevokeToken(cmd.Context(), args[0], time.Now()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+			return nil
+		}),
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
