@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -24,6 +26,8 @@ type Connectors struct {
 	Store    *store.Store
 	// CallbackBase is the front door's public base URL; accepted jobs call back under it.
 	CallbackBase string
+	// Metrics counts and times the calls to connectors; nil counts nothing.
+	Metrics *metrics.Registry
 }
 
 // Select returns the connectors a job goes to: subsidiaries supporting the action and matching one of
@@ -53,7 +57,9 @@ func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, e
 		return JobOutcome{}, err
 	}
 	job.CallbackURL = a.CallbackBase + "/connectors/v1/callbacks/" + conn.ID
+	start := time.Now()
 	res, err := a.Client.Submit(ctx, conn, job)
+	a.observe(conn, job, res, err, start)
 	if err != nil {
 		return JobOutcome{}, retryable(err)
 	}
@@ -66,11 +72,23 @@ func (a *Connectors) Poll(ctx context.Context, job connectors.Job) (JobOutcome, 
 	if err != nil {
 		return JobOutcome{}, err
 	}
+	start := time.Now()
 	res, err := a.Client.Poll(ctx, conn, job.ID)
+	a.observe(conn, job, res, err, start)
 	if err != nil {
 		return JobOutcome{}, retryable(err)
 	}
 	return a.outcome(ctx, conn, job, res)
+}
+
+// observe counts a call that started at start: its status is the one the connector answered (a closed
+// set, checked by the client) or metrics.StatusError.
+func (a *Connectors) observe(conn connectors.Connector, job connectors.Job, res connectors.Result, err error, start time.Time) {
+	status := string(res.Status)
+	if err != nil {
+		status = metrics.StatusError
+	}
+	a.Metrics.ConnectorCall(conn.ID, string(job.Action), status, time.Since(start))
 }
 
 func (a *Connectors) connector(id string) (connectors.Connector, error) {

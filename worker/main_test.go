@@ -93,7 +93,8 @@ func TestProductionConfigurationErrorsStartNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	valid := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "DATABASE_URL": "postgres://127.0.0.1:1/x", "DSR_WORKER_ADDR": "off",
-		"DSR_HMAC_KEY": strings.Repeat("ab", 32), "DSR_CONNECTORS": conns, "DSR_PUBLIC_URL": "https://dsr.example.com"}
+		"DSR_HMAC_KEY": strings.Repeat("ab", 32), "DSR_CONNECTORS": conns, "DSR_PUBLIC_URL": "https://dsr.example.com",
+		"DSR_SMTP_URL": "smtp://mail.example.com:587?from=privacy@example.com"}
 	for _, tc := range []struct {
 		name, variable string
 		change         map[string]string
@@ -111,6 +112,8 @@ func TestProductionConfigurationErrorsStartNothing(t *testing.T) {
 		{"missing connectors file", "DSR_CONNECTORS", map[string]string{"DSR_CONNECTORS": "/nonexistent/connectors.yaml"}},
 		{"no public url", "DSR_PUBLIC_URL", map[string]string{"DSR_PUBLIC_URL": ""}},
 		{"relative public url", "DSR_PUBLIC_URL", map[string]string{"DSR_PUBLIC_URL": "dsr.example.com"}},
+		{"no smtp url", "DSR_SMTP_URL", map[string]string{"DSR_SMTP_URL": ""}},
+		{"smtp url without sender", "DSR_SMTP_URL", map[string]string{"DSR_SMTP_URL": "smtp://mail.example.com:587"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

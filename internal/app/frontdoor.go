@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -19,9 +20,11 @@ const pollerFreshness = 2 * time.Minute
 
 // FrontDoor is a started `starter serve`.
 type FrontDoor struct {
-	Client  client.Client
-	Store   *store.Store
-	HTTP    *HTTPServer
+	Client client.Client
+	Store  *store.Store
+	HTTP   *HTTPServer
+	// Metrics are served on /metrics: the request index's counts, verifications, the SDK's, the process.
+	Metrics *metrics.Registry
 	closers Closers
 }
 
@@ -43,7 +46,8 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 		return nil, err
 	}
 	f.closers.Add(func(context.Context) error { return ln.Close() })
-	if f.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger); err != nil {
+	f.Metrics = metrics.NewRegistry()
+	if f.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger, temporalx.WithMetrics(f.Metrics.TemporalHandler(logger))); err != nil {
 		return nil, err
 	}
 	f.closers.Add(func(context.Context) error { f.Client.Close(); return nil })
@@ -51,10 +55,13 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 		return nil, err
 	}
 	f.closers.Add(func(context.Context) error { return f.Store.Close() })
+	// The index's counts are served by the front door only, so that summing over processes counts once.
+	if err := f.Metrics.Register(metrics.NewStoreCollector(f.Store, nil, logger)); err != nil {
+		return nil, err
+	}
 	f.HTTP = Serve(ln, web.NewServer(web.Deps{
-		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Connectors: product.Connectors,
-		// Production tokens come with the access-control issue; until then the API answers 401.
-		Auth: web.DevToken(""),
+		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Connectors: product.Connectors, Metrics: f.Metrics,
+		Auth: web.StoreTokens{Store: f.Store},
 		Readiness: Readiness(f.Client, f.Store, func(ctx context.Context) error {
 			return temporalx.CheckPollers(ctx, f.Client, workflows.TaskQueue, pollerFreshness)
 		})}), logger)

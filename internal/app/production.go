@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/mail"
+	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -19,9 +21,11 @@ import (
 
 // Worker is a started production worker with its health endpoint.
 type Worker struct {
-	Client  client.Client
-	Store   *store.Store
-	Worker  worker.Worker
+	Client client.Client
+	Store  *store.Store
+	Worker worker.Worker
+	// Metrics are served on the health endpoint: the SDK's, the connector calls, the process.
+	Metrics *metrics.Registry
 	running atomic.Bool
 	closers Closers
 }
@@ -47,7 +51,8 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 		}
 		w.closers.Add(func(context.Context) error { return ln.Close() })
 	}
-	if w.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger); err != nil {
+	w.Metrics = metrics.NewRegistry()
+	if w.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger, temporalx.WithMetrics(w.Metrics.TemporalHandler(logger))); err != nil {
 		return nil, err
 	}
 	w.closers.Add(func(context.Context) error { w.Client.Close(); return nil })
@@ -59,14 +64,16 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 	}
 	w.closers.Add(func(context.Context) error { return w.Store.Close() })
 
-	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, CallbackBase: cfg.PublicURL})
+	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, CallbackBase: cfg.PublicURL, Metrics: w.Metrics})
 	if err := w.Worker.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
 	w.running.Store(true)
 	w.closers.Add(func(context.Context) error { w.running.Store(false); w.Worker.Stop(); return nil })
+	// Mail to subjects leaves the outbox over SMTP while the worker runs; Close stops it and waits.
+	w.closers.Add((&mail.Dispatcher{Store: w.Store, Sender: mail.NewSMTPSender(cfg.SMTP), Logger: logger}).Start(ctx))
 	if ln != nil {
-		health := Serve(ln, web.NewServer(web.Deps{Logger: logger, Readiness: Readiness(w.Client, w.Store, Running(&w.running))}), logger)
+		health := Serve(ln, web.NewServer(web.Deps{Logger: logger, Readiness: Readiness(w.Client, w.Store, Running(&w.running)), Metrics: w.Metrics}), logger)
 		w.closers.Add(health.Shutdown)
 	}
 	return w, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
@@ -24,6 +25,8 @@ type WorkerDeps struct {
 	CallbackBase string
 	// Register, when set, registers more workflows and activities (tests).
 	Register func(worker.Registry)
+	// Metrics counts the connector calls; nil counts nothing.
+	Metrics *metrics.Registry
 }
 
 // NewWorker returns a worker for dsrflow's task queue with every workflow and activity registered. It is
@@ -33,7 +36,7 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterWorkflow(workflows.Request)
 	w.RegisterActivity(&activities.Store{Store: d.Store})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key})
-	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, CallbackBase: d.CallbackBase})
+	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
 	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	if d.Register != nil {
 		d.Register(w)

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -40,6 +42,7 @@ var Vars = []Var{
 	{Name: "DSR_HMAC_KEY", Required: []string{"worker", "serve"}, Doc: "production: secret key (hex or base64, at least 32 bytes) for the keyed hashes of subjects' emails and verification codes; `worker --dev` keeps one in the data directory"},
 	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; `worker --dev` uses the demo subsidiaries when unset"},
 	{Name: "DSR_PUBLIC_URL", Required: []string{"worker"}, Doc: "production: the front door's public base URL, where connectors send their callbacks"},
+	{Name: "DSR_SMTP_URL", Required: []string{"worker"}, Doc: "production: where the worker sends mail to subjects, `smtp://user:pass@host:587?from=privacy@example.com` (STARTTLS required; `&starttls=off` only for a local mail catcher) or `smtps://...:465` (implicit TLS)"},
 	{Name: "DSR_CONTROLLER", Doc: "path of the controller configuration (Art. 15 information for answers); the built-in demo controller when unset"},
 	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
 	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
@@ -105,7 +108,28 @@ type Worker struct {
 	DatabaseURL string
 	// HealthAddr is where /healthz and /readyz listen; empty when disabled.
 	HealthAddr string
+	// SMTP is where the worker delivers the outbox.
+	SMTP SMTP
 }
+
+// SMTP security modes.
+const (
+	SMTPStartTLS = "starttls" // smtp://: the connection must be upgraded with STARTTLS before anything is sent
+	SMTPTLS      = "tls"      // smtps://: TLS from the first byte
+	SMTPPlain    = "plain"    // smtp://...?starttls=off: no TLS, for a mail catcher on a private network
+)
+
+// SMTP is the mail server the worker delivers the outbox to, read from DSR_SMTP_URL.
+type SMTP struct {
+	Host, Port         string
+	Username, Password string // no authentication when Username is empty
+	// From is the sender, as given (a bare address or "Name <address>"); FromAddress is its address.
+	From, FromAddress string
+	Security          string // SMTPStartTLS, SMTPTLS or SMTPPlain
+}
+
+// Addr is host:port.
+func (s SMTP) Addr() string { return net.JoinHostPort(s.Host, s.Port) }
 
 // Serve is the configuration of `starter serve`.
 type Serve struct {
@@ -137,6 +161,7 @@ func LoadWorker(getenv Getenv) (Worker, error) {
 	if v := r.str("DSR_WORKER_ADDR"); v != "off" {
 		w.HealthAddr = r.addr("DSR_WORKER_ADDR")
 	}
+	w.SMTP = r.smtp("DSR_SMTP_URL")
 	return w, r.err
 }
 
@@ -264,6 +289,76 @@ func (r *reader) databaseURL() string {
 		r.fail("DATABASE_URL", "must be a postgres:// URL with a host")
 	}
 	return v
+}
+
+// smtp reads a required smtp:// or smtps:// URL. The URL may hold a password: problems are named, the
+// value is never echoed.
+func (r *reader) smtp(name string) SMTP {
+	v := r.required(name)
+	if v == "" {
+		return SMTP{}
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Opaque != "" {
+		r.fail(name, "must be an smtp:// or smtps:// URL (user and password percent-encoded)")
+		return SMTP{}
+	}
+	s := SMTP{Host: u.Hostname(), Port: u.Port()}
+	q := u.Query()
+	switch u.Scheme {
+	case "smtp":
+		s.Security = SMTPStartTLS
+		switch q.Get("starttls") {
+		case "", "on":
+		case "off":
+			s.Security = SMTPPlain
+		default:
+			r.fail(name, "starttls must be on or off")
+		}
+		if s.Port == "" {
+			s.Port = "587"
+		}
+	case "smtps":
+		s.Security = SMTPTLS
+		if q.Has("starttls") {
+			r.fail(name, "starttls applies to smtp://; smtps:// is TLS from the start")
+		}
+		if s.Port == "" {
+			s.Port = "465"
+		}
+	default:
+		r.fail(name, "scheme must be smtp (STARTTLS) or smtps (implicit TLS)")
+	}
+	if s.Host == "" {
+		r.fail(name, "has no host")
+	}
+	if p, err := strconv.Atoi(s.Port); err != nil || p < 1 || p > 65535 {
+		r.fail(name, "port must be a number from 1 to 65535")
+	}
+	for k := range q {
+		if k != "from" && k != "starttls" {
+			r.fail(name, "unknown parameter %q (known: from, starttls)", k)
+		}
+	}
+	s.From = q.Get("from")
+	if s.From == "" {
+		r.fail(name, "needs ?from= the sender's address, e.g. ?from=privacy@example.com")
+	} else if a, err := mail.ParseAddress(s.From); err != nil {
+		r.fail(name, "from= is not a valid email address")
+	} else {
+		s.FromAddress = a.Address
+	}
+	if u.User != nil {
+		s.Username = u.User.Username()
+		s.Password, _ = u.User.Password()
+		if s.Username == "" {
+			r.fail(name, "has a password but no user name")
+		}
+		if s.Security == SMTPPlain {
+			r.fail(name, "starttls=off would send the password unencrypted; use TLS or a catcher without login")
+		}
+	}
+	return s
 }
 
 func lookup(name string) Var {

@@ -26,6 +26,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/app"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/devserver"
+	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
@@ -72,6 +73,8 @@ type Stack struct {
 	// Demo runs the demo subsidiaries; nil when disabled or replaced by DSR_CONNECTORS.
 	Demo    *demo.Demo
 	Product app.Product
+	// Metrics is the one registry of the worker and the front door, served on the front door's /metrics.
+	Metrics *metrics.Registry
 
 	lock          *os.File
 	workerRunning atomic.Bool
@@ -123,10 +126,12 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.Temporal = srv
 	s.closers.Add(func(context.Context) error { return srv.Stop() })
 
+	s.Metrics = metrics.NewRegistry()
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  srv.Addr(),
-		Namespace: Namespace,
-		Logger:    sdklog.NewStructuredLogger(logger),
+		HostPort:       srv.Addr(),
+		Namespace:      Namespace,
+		Logger:         sdklog.NewStructuredLogger(logger),
+		MetricsHandler: s.Metrics.TemporalHandler(logger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to embedded temporal: %w", err)
@@ -146,6 +151,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err := st.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("store migrations: %w", err)
 	}
+	if err := s.Metrics.Register(metrics.NewStoreCollector(st, nil, logger)); err != nil {
+		return nil, err
+	}
 
 	if s.Token, err = devToken(filepath.Join(cfg.DataDir, TokenFile)); err != nil {
 		return nil, err
@@ -155,7 +163,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	publicURL := "http://" + ln.Addr().String()
 
-	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, CallbackBase: publicURL, Register: opts.Register})
+	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
@@ -164,8 +172,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.closers.Add(func(context.Context) error { s.workerRunning.Store(false); w.Stop(); return nil })
 
 	h := web.NewServer(web.Deps{
-		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Connectors: s.Product.Connectors, Auth: web.DevToken(s.Token),
-		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)),
+		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
+		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics,
 	})
 	s.HTTP = app.Serve(ln, h, logger)
 	s.closers.Add(s.HTTP.Shutdown)

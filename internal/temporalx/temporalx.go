@@ -23,13 +23,24 @@ import (
 	"github.com/dsrflow/dsrflow/internal/config"
 )
 
+// DialOption adjusts the client options Dial uses.
+type DialOption func(*client.Options)
+
+// WithMetrics makes the client, and the workers built on it, report the SDK's metrics to h.
+func WithMetrics(h client.MetricsHandler) DialOption {
+	return func(o *client.Options) { o.MetricsHandler = h }
+}
+
 // Dial connects to Temporal and checks the connection once, so a wrong address fails at start-up rather
 // than on the first request.
-func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger) (client.Client, error) {
+func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger, options ...DialOption) (client.Client, error) {
 	opts := client.Options{
 		HostPort:  cfg.Address,
 		Namespace: cfg.Namespace,
 		Logger:    sdklog.NewStructuredLogger(logger),
+	}
+	for _, o := range options {
+		o(&opts)
 	}
 	if cfg.TLS() {
 		tlsConfig, err := tlsConfig(cfg)

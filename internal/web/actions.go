@@ -14,6 +14,7 @@ import (
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/deadline"
+	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
@@ -197,20 +198,26 @@ func (s *server) handleVerify() http.Handler {
 		}
 		switch {
 		case check.NoCode:
+			s.Metrics.Verification(metrics.VerifyNoCode)
 			s.fail(w, r, dsrflow.Errorf(dsrflow.ECONFLICT, "this request has no code to check"))
 			return
 		case check.AlreadyVerified && !check.OK, check.Expired:
+			s.Metrics.Verification(metrics.VerifyExpired)
 			s.fail(w, r, dsrflow.Errorf(dsrflow.ECONFLICT, "the code has expired; ask for a new one"))
 			return
 		case !check.OK:
 			msg := "wrong code; " + strconv.Itoa(check.AttemptsLeft) + " attempts left"
+			outcome := metrics.VerifyWrong
 			if check.AttemptsLeft == 0 {
 				msg = "wrong code; no attempts left: ask for a new code"
+				outcome = metrics.VerifyDead
 			}
+			s.Metrics.Verification(outcome)
 			e := &dsrflow.Error{Code: dsrflow.EINVALID, Message: msg, Fields: map[string]string{"code": "wrong", "attempts_left": strconv.Itoa(check.AttemptsLeft)}}
 			s.fail(w, r, e)
 			return
 		}
+		s.Metrics.Verification(metrics.VerifyOK)
 		p := principal(r)
 		s.update(w, r, id, workflows.UpdateVerified, workflows.VerifiedInput{Actor: workflows.Actor{ID: p.ID, Role: p.Role}})
 	})

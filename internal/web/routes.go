@@ -5,6 +5,10 @@ import "github.com/dsrflow/dsrflow/workflows"
 func (s *server) routes() {
 	s.mux.Handle("GET /healthz", s.handleHealthz())
 	s.mux.Handle("GET /readyz", s.handleReadyz())
+	if s.Metrics != nil {
+		// Like the probes, unauthenticated: it holds counts, no personal data.
+		s.mux.Handle("GET /metrics", s.Metrics.Handler())
+	}
 
 	agents := []string{RoleAgent, RoleDPO}
 	everyone := []string{RoleAgent, RoleReviewer, RoleDPO}

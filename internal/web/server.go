@@ -14,6 +14,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
@@ -38,6 +39,8 @@ type Deps struct {
 	// Connectors verifies connector callbacks.
 	Connectors *connectors.Registry
 	Now        func() time.Time
+	// Metrics, when set, is served on /metrics and counts verification outcomes.
+	Metrics *metrics.Registry
 }
 
 type server struct {

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, migrated(t)) })
 	t.Run("OutboxList", func(t *testing.T) { testOutboxList(t, migrated(t)) })
 	runWorkflow(t, migrated)
+	runDelivery(t, migrated)
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, migrated(t)) })
 }
 
