@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
@@ -94,7 +95,8 @@ func TestProductionConfigurationErrorsStartNothing(t *testing.T) {
 	}
 	valid := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "DATABASE_URL": "postgres://127.0.0.1:1/x", "DSR_WORKER_ADDR": "off",
 		"DSR_HMAC_KEY": strings.Repeat("ab", 32), "DSR_CONNECTORS": conns, "DSR_PUBLIC_URL": "https://dsr.example.com",
-		"DSR_SMTP_URL": "smtp://mail.example.com:587?from=privacy@example.com"}
+		"DSR_SMTP_URL":    "smtp://mail.example.com:587?from=privacy@example.com",
+		"DSR_MASTER_KEYS": "k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))}
 	for _, tc := range []struct {
 		name, variable string
 		change         map[string]string
@@ -112,6 +114,9 @@ func TestProductionConfigurationErrorsStartNothing(t *testing.T) {
 		{"missing connectors file", "DSR_CONNECTORS", map[string]string{"DSR_CONNECTORS": "/nonexistent/connectors.yaml"}},
 		{"no public url", "DSR_PUBLIC_URL", map[string]string{"DSR_PUBLIC_URL": ""}},
 		{"relative public url", "DSR_PUBLIC_URL", map[string]string{"DSR_PUBLIC_URL": "dsr.example.com"}},
+		{"no master keys", "DSR_MASTER_KEYS", map[string]string{"DSR_MASTER_KEYS": ""}},
+		{"short master key", "DSR_MASTER_KEYS", map[string]string{"DSR_MASTER_KEYS": "k1:c2hvcnQ="}},
+		{"missing master key file", "DSR_MASTER_KEYS", map[string]string{"DSR_MASTER_KEYS": "file:/nonexistent/keys"}},
 		{"no smtp url", "DSR_SMTP_URL", map[string]string{"DSR_SMTP_URL": ""}},
 		{"smtp url without sender", "DSR_SMTP_URL", map[string]string{"DSR_SMTP_URL": "smtp://mail.example.com:587"}},
 	} {

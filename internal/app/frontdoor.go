@@ -47,7 +47,7 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 	}
 	f.closers.Add(func(context.Context) error { return ln.Close() })
 	f.Metrics = metrics.NewRegistry()
-	if f.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger, temporalx.WithMetrics(f.Metrics.TemporalHandler(logger))); err != nil {
+	if f.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger, temporalx.WithMetrics(f.Metrics.TemporalHandler(logger)), temporalx.WithEncryption(product.Keys)); err != nil {
 		return nil, err
 	}
 	f.closers.Add(func(context.Context) error { f.Client.Close(); return nil })
@@ -60,7 +60,7 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 		return nil, err
 	}
 	f.HTTP = Serve(ln, web.NewServer(web.Deps{
-		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Connectors: product.Connectors, Metrics: f.Metrics,
+		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Keys: product.Keys, CodecOrigin: cfg.CodecOrigin, Connectors: product.Connectors, Metrics: f.Metrics,
 		Auth: web.StoreTokens{Store: f.Store},
 		Readiness: Readiness(f.Client, f.Store, func(ctx context.Context) error {
 			return temporalx.CheckPollers(ctx, f.Client, workflows.TaskQueue, pollerFreshness)

@@ -7,11 +7,14 @@ import (
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/secret"
 )
 
 // Product is what the worker and the front door need of the product's configuration.
 type Product struct {
+	// Keys encrypt Temporal payloads.
+	Keys       *payload.KeyRing
 	Key        secret.Key
 	Connectors *connectors.Registry
 	Controller answer.Controller
@@ -26,6 +29,13 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 			return Product{}, &config.Error{Var: "DSR_HMAC_KEY", Problem: err.Error()}
 		}
 		p.Key = k
+	}
+	if p.Keys == nil {
+		keys, err := payload.ParseKeyRing(cfg.MasterKeys)
+		if err != nil {
+			return Product{}, &config.Error{Var: "DSR_MASTER_KEYS", Problem: err.Error()}
+		}
+		p.Keys = keys
 	}
 	if cfg.Connectors != "" {
 		reg, err := connectors.Load(cfg.Connectors, getenv)

@@ -52,7 +52,7 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 		w.closers.Add(func(context.Context) error { return ln.Close() })
 	}
 	w.Metrics = metrics.NewRegistry()
-	if w.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger, temporalx.WithMetrics(w.Metrics.TemporalHandler(logger))); err != nil {
+	if w.Client, err = temporalx.Dial(ctx, cfg.Temporal, logger, temporalx.WithMetrics(w.Metrics.TemporalHandler(logger)), temporalx.WithEncryption(product.Keys)); err != nil {
 		return nil, err
 	}
 	w.closers.Add(func(context.Context) error { w.Client.Close(); return nil })

@@ -40,6 +40,8 @@ var Vars = []Var{
 	{Name: "TEMPORAL_TLS_SERVER_NAME", Doc: "production: server name to verify, when it differs from the host in TEMPORAL_ADDRESS"},
 	{Name: "DATABASE_URL", Required: []string{"worker", "serve", "migrate"}, Doc: "production: the PostgreSQL store, `postgres://user:pass@host:5432/db?sslmode=...`"},
 	{Name: "DSR_HMAC_KEY", Required: []string{"worker", "serve"}, Doc: "production: secret key (hex or base64, at least 32 bytes) for the keyed hashes of subjects' emails and verification codes; `worker --dev` keeps one in the data directory"},
+	{Name: "DSR_MASTER_KEYS", Required: []string{"worker", "serve"}, Doc: "production: the keys that encrypt Temporal payloads, `id:base64key,...` (32-byte AES keys, the first encrypts, all decrypt), or `file:PATH` naming a file that holds them; `worker --dev` keeps one in the data directory"},
+	{Name: "DSR_CODEC_ORIGIN", Doc: "the Temporal UI's origin (e.g. `http://127.0.0.1:8233`), allowed by CORS to call the front door's `/codec` to decrypt payloads"},
 	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; `worker --dev` uses the demo subsidiaries when unset"},
 	{Name: "DSR_PUBLIC_URL", Required: []string{"worker"}, Doc: "production: the front door's public base URL, where connectors send their callbacks"},
 	{Name: "DSR_SMTP_URL", Required: []string{"worker"}, Doc: "production: where the worker sends mail to subjects, `smtp://user:pass@host:587?from=privacy@example.com` (STARTTLS required; `&starttls=off` only for a local mail catcher) or `smtps://...:465` (implicit TLS)"},
@@ -96,6 +98,11 @@ type Product struct {
 	Connectors string
 	// Controller is the path of the controller configuration; empty for the built-in one.
 	Controller string
+	// MasterKeys is the payload key ring spec (DSR_MASTER_KEYS, a file's content for file:PATH); empty
+	// in dev, where the data directory holds one.
+	MasterKeys string
+	// CodecOrigin is the Temporal UI origin allowed to call /codec.
+	CodecOrigin string
 }
 
 // Worker is the configuration of `worker` against external Temporal and PostgreSQL.
@@ -227,14 +234,32 @@ func (r *reader) file(name string) string {
 
 // product reads the shared product settings; production requires the key and the connectors file.
 func (r *reader) product(production bool) Product {
-	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER")}
+	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys()}
 	if production {
+		if p.MasterKeys == "" {
+			r.required("DSR_MASTER_KEYS")
+		}
 		p.HMACKey = r.required("DSR_HMAC_KEY")
 		if p.Connectors == "" {
 			r.required("DSR_CONNECTORS")
 		}
 	}
 	return p
+}
+
+// masterKeys reads DSR_MASTER_KEYS, following file:PATH. The value is key material: errors never show it.
+func (r *reader) masterKeys() string {
+	v := r.str("DSR_MASTER_KEYS")
+	path, ok := strings.CutPrefix(v, "file:")
+	if !ok {
+		return v
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		r.fail("DSR_MASTER_KEYS", "cannot read the key file %q: %v", path, err)
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // url reads a required absolute http(s) URL without a trailing slash.

@@ -27,6 +27,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/devserver"
 	"github.com/dsrflow/dsrflow/internal/metrics"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
@@ -39,13 +40,14 @@ const Namespace = "default"
 
 // Files under the data directory.
 const (
-	TemporalFile = "temporal.db"
-	StoreFile    = config.DevStoreFile
-	TokenFile    = config.DevTokenFile
-	lockFile     = "lock"
-	keyFile      = "hmac-key"
-	demoDir      = "demo"
-	temporalLog  = "temporal.log"
+	TemporalFile   = "temporal.db"
+	StoreFile      = config.DevStoreFile
+	TokenFile      = config.DevTokenFile
+	lockFile       = "lock"
+	keyFile        = "hmac-key"
+	masterKeysFile = "master-keys"
+	demoDir        = "demo"
+	temporalLog    = "temporal.log"
 )
 
 // Options configure a dev stack.
@@ -126,12 +128,18 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.Temporal = srv
 	s.closers.Add(func(context.Context) error { return srv.Stop() })
 
+	keys, err := devKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
 	s.Metrics = metrics.NewRegistry()
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:       srv.Addr(),
-		Namespace:      Namespace,
-		Logger:         sdklog.NewStructuredLogger(logger),
-		MetricsHandler: s.Metrics.TemporalHandler(logger),
+		HostPort:         srv.Addr(),
+		Namespace:        Namespace,
+		Logger:           sdklog.NewStructuredLogger(logger),
+		MetricsHandler:   s.Metrics.TemporalHandler(logger),
+		DataConverter:    payload.DataConverter(keys),
+		FailureConverter: payload.FailureConverter(keys),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to embedded temporal: %w", err)
@@ -158,7 +166,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.Token, err = devToken(filepath.Join(cfg.DataDir, TokenFile)); err != nil {
 		return nil, err
 	}
-	if err := s.loadProduct(ctx, cfg, opts.Getenv); err != nil {
+	if err := s.loadProduct(ctx, cfg, opts.Getenv, keys); err != nil {
 		return nil, err
 	}
 	publicURL := "http://" + ln.Addr().String()
@@ -172,7 +180,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.closers.Add(func(context.Context) error { s.workerRunning.Store(false); w.Stop(); return nil })
 
 	h := web.NewServer(web.Deps{
-		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
+		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics,
 	})
 	s.HTTP = app.Serve(ln, h, logger)
@@ -193,12 +201,12 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 // loadProduct reads the product's configuration; the key lives in the data directory and, unless
 // DSR_CONNECTORS names a file or DSR_DEMO=0, the demo subsidiaries are the connectors.
-func (s *Stack) loadProduct(ctx context.Context, cfg config.Dev, getenv func(string) string) error {
+func (s *Stack) loadProduct(ctx context.Context, cfg config.Dev, getenv func(string) string, keys *payload.KeyRing) error {
 	key, err := secret.LoadOrCreate(filepath.Join(cfg.DataDir, keyFile))
 	if err != nil {
 		return fmt.Errorf("hmac key: %w", err)
 	}
-	base := app.Product{Key: key}
+	base := app.Product{Key: key, Keys: keys}
 	if cfg.Connectors == "" && cfg.Demo {
 		// The demo lives until Close, not until the start-up context ends.
 		d, err := demo.Start(context.WithoutCancel(ctx), filepath.Join(cfg.DataDir, demoDir))
@@ -214,6 +222,22 @@ func (s *Stack) loadProduct(ctx context.Context, cfg config.Dev, getenv func(str
 	}
 	s.Product, err = app.LoadProduct(cfg.Product, getenv, base)
 	return err
+}
+
+// devKeys returns the payload key ring: DSR_MASTER_KEYS when set, else the data directory's own key.
+func devKeys(cfg config.Dev) (*payload.KeyRing, error) {
+	if cfg.MasterKeys != "" {
+		keys, err := payload.ParseKeyRing(cfg.MasterKeys)
+		if err != nil {
+			return nil, &config.Error{Var: "DSR_MASTER_KEYS", Problem: err.Error()}
+		}
+		return keys, nil
+	}
+	keys, err := payload.LoadOrCreateKeyRing(filepath.Join(cfg.DataDir, masterKeysFile))
+	if err != nil {
+		return nil, fmt.Errorf("payload keys: %w", err)
+	}
+	return keys, nil
 }
 
 // URL is the front door's base URL.

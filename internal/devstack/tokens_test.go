@@ -47,6 +47,9 @@ func TestTokensAndRoles(t *testing.T) {
 		{"reviewer decides on an unknown request", tokens["reviewer"], "POST", "/api/v1/requests/dsr_x/decisions", map[string]string{"decision": "approve", "reason": "r"}, http.StatusNotFound},
 		{"dpo reads the outbox", tokens["dpo"], "GET", "/api/v1/outbox", nil, http.StatusForbidden},
 		{"dev token reads the outbox", s.Token, "GET", "/api/v1/outbox", nil, http.StatusOK},
+		{"agent decrypts payloads", tokens["agent"], "POST", "/codec/decode", map[string]any{"payloads": []any{}}, http.StatusForbidden},
+		{"reviewer decrypts payloads", tokens["reviewer"], "POST", "/codec/decode", map[string]any{"payloads": []any{}}, http.StatusForbidden},
+		{"dpo decrypts payloads", tokens["dpo"], "POST", "/codec/decode", map[string]any{"payloads": []any{}}, http.StatusOK},
 	} {
 		if got := call(tc.token, tc.method, tc.path, tc.body); got != tc.want {
 			t.Errorf("%s: %s %s = %d, want %d", tc.name, tc.method, tc.path, got, tc.want)

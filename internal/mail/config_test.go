@@ -19,7 +19,8 @@ func workerEnv(t *testing.T, smtpURL string) config.Getenv {
 		t.Fatal(err)
 	}
 	env := map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:7233", "DATABASE_URL": "postgres://127.0.0.1:5432/x", "DSR_WORKER_ADDR": "off",
-		"DSR_HMAC_KEY": strings.Repeat("ab", 32), "DSR_CONNECTORS": conns, "DSR_PUBLIC_URL": "https://dsr.example.com", "DSR_SMTP_URL": smtpURL}
+		"DSR_HMAC_KEY": strings.Repeat("ab", 32), "DSR_CONNECTORS": conns, "DSR_PUBLIC_URL": "https://dsr.example.com", "DSR_SMTP_URL": smtpURL,
+		"DSR_MASTER_KEYS": "k1:" + strings.Repeat("A", 43) + "="}
 	return func(k string) string { return env[k] }
 }
 

@@ -21,10 +21,20 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/payload"
 )
 
 // DialOption adjusts the client options Dial uses.
 type DialOption func(*client.Options)
+
+// WithEncryption encrypts every payload and failure message the client, and the workers built on it,
+// send to Temporal, and decrypts what they read.
+func WithEncryption(keys *payload.KeyRing) DialOption {
+	return func(o *client.Options) {
+		o.DataConverter = payload.DataConverter(keys)
+		o.FailureConverter = payload.FailureConverter(keys)
+	}
+}
 
 // WithMetrics makes the client, and the workers built on it, report the SDK's metrics to h.
 func WithMetrics(h client.MetricsHandler) DialOption {

@@ -23,6 +23,10 @@ func (s *server) routes() {
 	s.mux.Handle("GET /api/v1/requests/{id}/export", s.requireRole(s.handleExport(), agents...))
 	s.mux.Handle("GET /api/v1/outbox", s.requireRole(s.handleOutbox()))
 
+	if s.Keys != nil {
+		s.mux.Handle("/codec/", s.handleCodec())
+	}
+
 	// The subject's export link authenticates by its signature and expiry.
 	s.mux.Handle("GET /exports/{id}", s.handleSubjectExport())
 

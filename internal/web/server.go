@@ -15,6 +15,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/metrics"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
@@ -36,6 +37,9 @@ type Deps struct {
 	Auth      Authenticator
 	// Key hashes subjects' emails and verification codes.
 	Key secret.Key
+	// Keys decrypt payloads for /codec; CodecOrigin is the Temporal UI origin allowed to call it.
+	Keys        *payload.KeyRing
+	CodecOrigin string
 	// Connectors verifies connector callbacks.
 	Connectors *connectors.Registry
 	Now        func() time.Time
