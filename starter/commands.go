@@ -106,16 +106,7 @@ func newAuditCmd(getenv func(string) string) *cobra.Command {
 		Use:   "verify",
 		Short: "walk the audit hash chain; exit 0 when it holds, 1 naming the first broken sequence number",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			loc, err := config.LoadStoreLocation(getenv)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(cmd.Context(), loc)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: withStore(getenv, func(cmd *cobra.Command, st *store.Store, _ []string) error {
 			report, err := st.VerifyAudit(cmd.Context())
 			if err != nil {
 				return err
@@ -125,7 +116,7 @@ func newAuditCmd(getenv func(string) string) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "audit chain holds: %d events\n", report.Checked)
 			return nil
-		},
+		}),
 	})
 	return audit
 }
@@ -163,6 +154,26 @@ func newDueCmd() *cobra.Command {
 	cmd.Flags().StringVar(&jurisdiction, "jurisdiction", "gdpr", "gdpr or ccpa")
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"due","extended_due"} as JSON`)
 	return cmd
+}
+
+// withStore runs a command against the store directly (DATABASE_URL, or the dev store), for the
+// operations that cannot go through the front door: verifying the audit chain, minting the first token.
+func withStore(getenv func(string) string, run func(cmd *cobra.Command, st *store.Store, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		loc, err := config.LoadStoreLocation(getenv)
+		if err != nil {
+			return err
+		}
+		st, err := openStore(cmd.Context(), loc)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.CheckSchema(cmd.Context()); err != nil {
+			return err
+		}
+		return run(cmd, st, args)
+	}
 }
 
 func openStore(ctx context.Context, loc config.StoreLocation) (*store.Store, error) {

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
@@ -18,29 +17,12 @@ import (
 // come from an API that needs a token.
 func newTokenCmd(getenv func(string) string) *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "API tokens: create, list, revoke (direct store access)"}
-	withStore := func(run func(cmd *cobra.Command, st *store.Store, args []string) error) func(*cobra.Command, []string) error {
-		return func(cmd *cobra.Command, args []string) error {
-			loc, err := config.LoadStoreLocation(getenv)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(cmd.Context(), loc)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.CheckSchema(cmd.Context()); err != nil {
-				return err
-			}
-			return run(cmd, st, args)
-		}
-	}
 	var role, name string
 	create := &cobra.Command{
 		Use:   "create --role agent|reviewer|dpo|admin --name NAME",
 		Short: "create a token; it is printed once and stored only as a hash",
 		Args:  noArgs,
-		RunE: withStore(func(cmd *cobra.Command, st *store.Store, _ []string) error {
+		RunE: withStore(getenv, func(cmd *cobra.Command, st *store.Store, _ []string) error {
 			if strings.TrimSpace(name) == "" {
 				return dsrflow.Errorf(dsrflow.EINVALID, "--name is required")
 			}
@@ -58,7 +40,7 @@ func newTokenCmd(getenv func(string) string) *cobra.Command {
 		Use:   "list",
 		Short: "list tokens (names, roles, dates; never the tokens)",
 		Args:  noArgs,
-		RunE: withStore(func(cmd *cobra.Command, st *store.Store, _ []string) error {
+		RunE: withStore(getenv, func(cmd *cobra.Command, st *store.Store, _ []string) error {
 			tokens, err := st.ListTokens(cmd.Context())
 			if err != nil {
 				return err
@@ -79,7 +61,7 @@ func newTokenCmd(getenv func(string) string) *cobra.Command {
 		Use:   "revoke NAME",
 		Short: "revoke a token at once",
 		Args:  cobra.ExactArgs(1),
-		RunE: withStore(func(cmd *cobra.Command, st *store.Store, args []string) error {
+		RunE: withStore(getenv, func(cmd *cobra.Command, st *store.Store, args []string) error {
 			if err := st.RevokeToken(cmd.Context(), args[0], time.Now()); err != nil {
 				return err
 			}

@@ -3,7 +3,8 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -28,7 +29,7 @@ const jobConcurrency = 16
 
 // Request carries one data-subject request from receipt to answer.
 func Request(ctx workflow.Context, in RequestInput) (Outcome, error) {
-	r := &request{in: in, due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{}, outcomes: map[string]activities.JobOutcome{}}
+	r := &request{in: in, due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{}}
 	if err := r.registerHandlers(ctx); err != nil {
 		return Outcome{}, err
 	}
@@ -53,8 +54,9 @@ type request struct {
 	ending bool
 	closed bool
 	// results holds accepted jobs' results delivered by callback, by job id.
-	results  map[string]connectors.Result
-	outcomes map[string]activities.JobOutcome
+	results map[string]connectors.Result
+	// outcomes are the finished jobs, in the order they finished.
+	outcomes []activities.JobOutcome
 	pending  int
 }
 
@@ -151,7 +153,7 @@ func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners b
 			}
 			defer sem.Release(1)
 			out := r.runJob(ctx, ref, action)
-			r.outcomes[out.JobID] = out
+			r.outcomes = append(r.outcomes, out)
 			r.pending--
 			r.recordJob(ctx, out)
 		})
@@ -287,16 +289,10 @@ func (r *request) closer(final dsrflow.Status) string {
 	return "system"
 }
 
+// sortedOutcomes returns the finished jobs by job id, so the answer does not depend on finishing order.
 func (r *request) sortedOutcomes() []activities.JobOutcome {
-	ids := make([]string, 0, len(r.outcomes))
-	for id := range r.outcomes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	out := make([]activities.JobOutcome, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, r.outcomes[id])
-	}
+	out := slices.Clone(r.outcomes)
+	slices.SortFunc(out, func(a, b activities.JobOutcome) int { return strings.Compare(a.JobID, b.JobID) })
 	return out
 }
 

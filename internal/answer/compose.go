@@ -10,18 +10,12 @@ import (
 	"github.com/dsrflow/dsrflow/connectors"
 )
 
-// Connector roles, as connectors.yaml names them.
-const (
-	RoleSubsidiary = "subsidiary" // dsrflow acts on its data
-	RolePartner    = "partner"    // a recipient dsrflow notifies (GDPR Art. 19)
-)
-
 // Outcome is one connector job's outcome, as the workflow collected it.
 type Outcome struct {
 	ConnectorID string
 	// Owner is the legal entity the connector's system belongs to: "Example Billing AS".
 	Owner string
-	// Role is RoleSubsidiary or RolePartner.
+	// Role is connectors.RoleSubsidiary or connectors.RolePartner.
 	Role   string
 	Action dsrflow.Action
 	// Status is completed, not_found, exempt or failed; failed means it could not be done by the
@@ -72,7 +66,7 @@ func Compose(c Controller, in Input) Message {
 	outcomes := sortOutcomes(in.Outcomes)
 	var subs, partners []Outcome
 	for _, o := range outcomes {
-		if o.Role == RolePartner {
+		if o.Role == connectors.RolePartner {
 			partners = append(partners, o)
 		} else {
 			subs = append(subs, o)

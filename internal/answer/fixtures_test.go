@@ -49,7 +49,7 @@ func mustZone(name string) *time.Location {
 func billingExempt() Outcome {
 	until := bookkeeping
 	return Outcome{
-		ConnectorID: "billing-invoices", Owner: "Example Billing AS", Role: RoleSubsidiary,
+		ConnectorID: "billing-invoices", Owner: "Example Billing AS", Role: connectors.RoleSubsidiary,
 		Action: dsrflow.ActionErase, Status: connectors.StatusExempt,
 		Counts: map[string]int{"erased": 2},
 		Exemptions: []connectors.Exemption{{
@@ -60,11 +60,11 @@ func billingExempt() Outcome {
 }
 
 func subsidiary(id, owner string, action dsrflow.Action, status connectors.Status) Outcome {
-	return Outcome{ConnectorID: id, Owner: owner, Role: RoleSubsidiary, Action: action, Status: status}
+	return Outcome{ConnectorID: id, Owner: owner, Role: connectors.RoleSubsidiary, Action: action, Status: status}
 }
 
 func partner(status connectors.Status) Outcome {
-	return Outcome{ConnectorID: "ad-partner", Owner: "Example Ad Partner Ltd", Role: RolePartner, Action: dsrflow.ActionNotify, Status: status}
+	return Outcome{ConnectorID: "ad-partner", Owner: "Example Ad Partner Ltd", Role: connectors.RolePartner, Action: dsrflow.ActionNotify, Status: status}
 }
 
 func baseInput(t dsrflow.RequestType, s dsrflow.Status) Input {

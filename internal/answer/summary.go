@@ -67,7 +67,7 @@ func (ex *export) summary() summary {
 		})
 	}
 	for _, cv := range ex.connectors {
-		cf := companyFound{Owner: cv.Owner, Partner: cv.Role == RolePartner, Status: foundStatus(cv)}
+		cf := companyFound{Owner: cv.Owner, Partner: cv.Role == connectors.RolePartner, Status: foundStatus(cv)}
 		if cf.Owner == "" {
 			cf.Owner = ex.c.Name
 		}

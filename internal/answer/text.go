@@ -194,7 +194,7 @@ func sortOutcomes(in []Outcome) []Outcome {
 }
 
 func roleRank(role string) int {
-	if role == RolePartner {
+	if role == connectors.RolePartner {
 		return 1
 	}
 	return 0
