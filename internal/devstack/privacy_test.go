@@ -34,6 +34,17 @@ func TestTemporalHoldsNoPersonalDataInClear(t *testing.T) {
 		t.Fatalf("verify: %d %s", status, data)
 	}
 	c.waitStatus(id, "completed")
+	// The export rests encrypted in the store; the API decrypts it for those allowed to read it.
+	stored, err := s.Store.GetExport(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.HasPrefix(stored.Data, []byte("PK")) || bytes.Contains(stored.Data, []byte("csv/")) {
+		t.Fatal("the export is stored as a readable ZIP")
+	}
+	if files := c.export(id); !strings.Contains(files["data.json"], jane) {
+		t.Fatal("the decrypted export lacks jane's data")
+	}
 	rect := c.create(web.NewRequest{Type: "rectification", Email: jane, Name: "Jane Doe", Attest: "video call", Corrections: map[string]string{"user.name": "Jane Smith"}})
 	c.waitStatus(rect, "completed")
 

@@ -324,7 +324,7 @@ func (s *server) handleExport() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		writeZip(w, id, exp.Data)
+		s.writeExport(w, r, exp)
 	})
 }
 

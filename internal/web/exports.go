@@ -1,9 +1,11 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -32,8 +34,18 @@ func (s *server) handleSubjectExport() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		writeZip(w, id, exp.Data)
+		s.writeExport(w, r, exp)
 	})
+}
+
+// writeExport decrypts an export and sends it.
+func (s *server) writeExport(w http.ResponseWriter, r *http.Request, exp store.Export) {
+	data, err := s.Keys.Open(exp.Data, activities.ExportContext(exp.RequestID))
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("export of %s: %w", exp.RequestID, err))
+		return
+	}
+	writeZip(w, exp.RequestID, data)
 }
 
 // writeZip sends an export: never cached, never leaking its URL onward.
