@@ -211,6 +211,13 @@ func TestEveryRightEndToEnd(t *testing.T) {
 		return id, c.waitStatus(id, "completed")
 	}
 
+	t.Run("a closed request can no longer change", func(t *testing.T) {
+		id, _ := attested("restriction", nil)
+		status, data := c.call("POST", "/api/v1/requests/"+id+"/extend", map[string]string{"reason": "late"})
+		if status != http.StatusConflict || !strings.Contains(string(data), "completed") {
+			t.Fatalf("extend a completed request: %d %s, want 409 saying it is completed", status, data)
+		}
+	})
 	t.Run("portability", func(t *testing.T) {
 		id, _ := attested("portability", nil)
 		if files := c.export(id); !strings.Contains(files["data.json"], "user.contact.email") {

@@ -267,8 +267,13 @@ func (s *server) handleReasoned(update string) http.Handler {
 
 // update sends a workflow update and answers with the request's state after it.
 func (s *server) update(w http.ResponseWriter, r *http.Request, id, name string, arg any) {
-	if _, err := s.Store.GetRequest(r.Context(), id); err != nil {
+	req, err := s.Store.GetRequest(r.Context(), id)
+	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if req.ClosedAt != nil {
+		s.fail(w, r, dsrflow.Errorf(dsrflow.ECONFLICT, "request is %s: it can no longer change", req.Status))
 		return
 	}
 	handle, err := s.Client.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
@@ -280,11 +285,6 @@ func (s *server) update(w http.ResponseWriter, r *http.Request, id, name string,
 	}
 	var st workflows.State
 	if err := handle.Get(r.Context(), &st); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	req, err := s.Store.GetRequest(r.Context(), id)
-	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
