@@ -10,7 +10,9 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/postgres"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
@@ -24,6 +26,8 @@ type Connectors struct {
 	Registry *connectors.Registry
 	Client   *connectors.Client
 	Store    *store.Store
+	// Databases are the connectors of kind postgres, opened at worker start, by id.
+	Databases map[string]*postgres.Connector
 	// CallbackBase is the front door's public base URL; accepted jobs call back under it.
 	CallbackBase string
 	// Metrics counts and times the calls to connectors; nil counts nothing.
@@ -58,12 +62,28 @@ func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, e
 	}
 	job.CallbackURL = a.CallbackBase + "/connectors/v1/callbacks/" + conn.ID
 	start := time.Now()
-	res, err := a.Client.Submit(ctx, conn, job)
+	res, err := a.submit(ctx, conn, job)
 	a.observe(conn, job, res, err, start)
 	if err != nil {
 		return JobOutcome{}, retryable(err)
 	}
 	return a.outcome(ctx, conn, job, res)
+}
+
+// submit runs the job on the connector's kind: a database dsrflow reaches itself, or protocol v1.
+func (a *Connectors) submit(ctx context.Context, conn connectors.Connector, job connectors.Job) (connectors.Result, error) {
+	if conn.Kind != connectors.KindPostgres {
+		return a.Client.Submit(ctx, conn, job)
+	}
+	db, ok := a.Databases[conn.ID]
+	if !ok {
+		return connectors.Result{}, &connectors.CallError{Connector: conn.ID, Permanent: true, Message: "the database connector is not open in this worker"}
+	}
+	res, err := db.Run(ctx, job)
+	if code := dsrflow.ErrorCode(err); code == dsrflow.EINVALID || code == dsrflow.ECONFLICT {
+		return res, &connectors.CallError{Connector: conn.ID, Permanent: true, Message: dsrflow.ErrorMessage(err)}
+	}
+	return res, err
 }
 
 // Poll asks an accepted job's connector for the result: the fallback when no callback came.

@@ -22,7 +22,7 @@ const (
 	RolePartner    = "partner"    // a recipient dsrflow notifies (GDPR Art. 19)
 )
 
-// Kinds of connector. Only http is implemented; the others are reserved names.
+// Kinds of connector. http and postgres are implemented; manual is a reserved name.
 const (
 	KindHTTP     = "http"
 	KindPostgres = "postgres"
@@ -55,6 +55,11 @@ type Connector struct {
 	Categories  []string      `json:"categories,omitempty"`
 	Timeout     time.Duration `json:"timeout"`
 	Concurrency int           `json:"concurrency"`
+	// DSNEnv names the variable holding a postgres connector's connection string. The string itself is
+	// read when the connector is opened (connectors/postgres), so it never travels with the Connector.
+	DSNEnv string `json:"dsn_env,omitempty"`
+	// Datasets map a postgres connector's tables (mapping.go).
+	Datasets []Dataset `json:"datasets,omitempty"`
 }
 
 // Supports reports whether the connector is configured for the action.
@@ -75,6 +80,13 @@ func (c Connector) clone() Connector {
 	c.Actions = slices.Clone(c.Actions)
 	c.Identities = slices.Clone(c.Identities)
 	c.Categories = slices.Clone(c.Categories)
+	if c.Datasets != nil {
+		ds := make([]Dataset, len(c.Datasets))
+		for i, d := range c.Datasets {
+			ds[i] = d.clone()
+		}
+		c.Datasets = ds
+	}
 	return c
 }
 
@@ -198,6 +210,14 @@ func applyDefaults(c *Connector) {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	// A postgres connector's categories are those its datasets map, unless listed.
+	if c.Kind == KindPostgres && len(c.Categories) == 0 {
+		for _, d := range c.Datasets {
+			c.Categories = append(c.Categories, d.CategoryList()...)
+		}
+		slices.Sort(c.Categories)
+		c.Categories = slices.Compact(c.Categories)
+	}
 }
 
 // validate checks one connector; it is shared by connectors.yaml and NewRegistry.
@@ -222,25 +242,35 @@ func validate(c Connector) []problem {
 		add("role", "role must be subsidiary or partner")
 	}
 	switch c.Kind {
-	case KindHTTP:
-	case KindPostgres, KindManual:
-		add("kind", "kind %s is not supported yet; use http", c.Kind)
+	case KindHTTP, KindPostgres:
+	case KindManual:
+		add("kind", "kind %s is not supported yet; use http or postgres", c.Kind)
 	case "":
-		add("kind", "kind is required (http)")
+		add("kind", "kind is required (http or postgres)")
 	default:
-		add("kind", "kind must be http")
+		add("kind", "kind must be http or postgres")
 	}
-	if c.URL == "" {
-		add("url", "url is required")
-	} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		add("url", "url must be an absolute http or https URL")
-	} else if u.RawQuery != "" || u.Fragment != "" {
-		add("url", "url must not have a query or fragment")
-	}
-	if len(c.Secret) == 0 {
-		add("secret_env", "secret is required")
-	} else if len(c.Secret) < MinSecretBytes {
-		add("secret_env", "secret must be at least %d bytes", MinSecretBytes)
+	if c.Kind == KindPostgres {
+		ps = append(ps, validatePostgres(c)...)
+	} else {
+		if c.DSNEnv != "" {
+			add("dsn_env", "dsn_env is for postgres connectors")
+		}
+		if c.Datasets != nil {
+			add("datasets", "datasets are for postgres connectors")
+		}
+		if c.URL == "" {
+			add("url", "url is required")
+		} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("url", "url must be an absolute http or https URL")
+		} else if u.RawQuery != "" || u.Fragment != "" {
+			add("url", "url must not have a query or fragment")
+		}
+		if len(c.Secret) == 0 {
+			add("secret_env", "secret is required")
+		} else if len(c.Secret) < MinSecretBytes {
+			add("secret_env", "secret must be at least %d bytes", MinSecretBytes)
+		}
 	}
 	if len(c.Actions) == 0 {
 		add("actions", "actions must list at least one action")
@@ -292,7 +322,7 @@ func knownIdentity(t string) bool {
 }
 
 // connectorFields are the keys a connector may have in connectors.yaml.
-var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency"}
+var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency", "dsn_env", "datasets"}
 
 func parse(name string, data []byte, getenv func(string) string) (*Registry, error) {
 	var doc yaml.Node
@@ -349,13 +379,10 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 		}
 		applyDefaults(&c)
 		for _, p := range validate(c) {
-			if p.field == "secret_env" {
+			if p.field == "secret_env" && c.Kind != KindPostgres {
 				continue // decodeConnector reports secrets, naming the variable
 			}
-			line, ok := lines[p.field]
-			if !ok {
-				line = item.Line
-			}
+			line := lineOf(lines, p.field, item.Line)
 			errs = append(errs, errorf(line, "connector %s: %s", label, p.msg))
 		}
 		if c.ID != "" {
@@ -371,6 +398,22 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 		return nil, errors.Join(errs...)
 	}
 	return newRegistry(conns), nil
+}
+
+// lineOf returns the line of a field path (datasets.0.mask.email), or of its nearest recorded parent,
+// or def.
+func lineOf(lines map[string]int, field string, def int) int {
+	for field != "" {
+		if line, ok := lines[field]; ok {
+			return line
+		}
+		i := strings.LastIndexByte(field, '.')
+		if i < 0 {
+			break
+		}
+		field = field[:i]
+	}
+	return def
 }
 
 type lineProblem struct {
@@ -482,9 +525,20 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 				continue
 			}
 			c.Concurrency = n
+		case "dsn_env":
+			env, ok := scalar(key, v)
+			if !ok {
+				continue
+			}
+			if getenv(env) == "" {
+				bad(k.Line, "dsn_env: variable %s is not set", env)
+			}
+			c.DSNEnv = env
+		case "datasets":
+			c.Datasets = decodeDatasets(v, lines, bad)
 		}
 	}
-	if _, ok := lines["secret_env"]; !ok {
+	if _, ok := lines["secret_env"]; !ok && c.Kind != KindPostgres {
 		bad(m.Line, "secret_env is required")
 	}
 	return c, lines, ps

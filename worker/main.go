@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -53,6 +54,8 @@ func runDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return err
 	}
 	logger := app.NewLogger(stderr, cfg.LogLevel, false)
+	// Libraries that log through slog's default (the demo connectors) pass the same masking handler.
+	slog.SetDefault(logger)
 	stack, err := devstack.Start(ctx, devstack.Options{Config: cfg, Logger: logger, Out: stdout, Getenv: getenv})
 	if err != nil {
 		return err
@@ -67,6 +70,7 @@ func runWorker(ctx context.Context, getenv func(string) string, stderr io.Writer
 		return err
 	}
 	logger := app.NewLogger(stderr, cfg.LogLevel, true)
+	slog.SetDefault(logger)
 	w, err := app.StartWorker(ctx, cfg, getenv, logger)
 	if err != nil {
 		return err

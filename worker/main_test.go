@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.temporal.io/server/common/testing/freeport"
 
 	"github.com/dsrflow/dsrflow/internal/app"
 )
@@ -30,14 +33,11 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
+// freeAddr returns a loopback address whose port the kernel will not hand to another bind(:0) for a
+// while (the server's freeport helper leaves it in TIME_WAIT): test packages run in parallel.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
 }
 
 func TestDevRunsEverythingAndStopsOnSignal(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/logsafe"
 )
 
 // UsageError is a bad command line.
@@ -50,11 +51,15 @@ func ExitCode(err error, stderr io.Writer) int {
 	return ExitFailure
 }
 
-// NewLogger returns the process logger: JSON for production, text for the dev stack.
+// NewLogger returns the process logger: JSON for production, text for the dev stack. Every line goes
+// through logsafe, which masks personal data that a caller logs by mistake.
 func NewLogger(w io.Writer, level slog.Level, json bool) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
 	if json {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
+	} else {
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logsafe.New(h))
 }

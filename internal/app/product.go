@@ -42,6 +42,12 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 		if err != nil {
 			return Product{}, &config.Error{Var: "DSR_CONNECTORS", Problem: err.Error()}
 		}
+		if p.Connectors != nil {
+			// The dev stack's demo connectors and the file's work side by side; ids must not clash.
+			if reg, err = connectors.NewRegistry(append(p.Connectors.List(), reg.List()...)...); err != nil {
+				return Product{}, &config.Error{Var: "DSR_CONNECTORS", Problem: err.Error()}
+			}
+		}
 		p.Connectors = reg
 	}
 	if p.Connectors == nil {

@@ -64,7 +64,12 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 	}
 	w.closers.Add(func(context.Context) error { return w.Store.Close() })
 
-	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, CallbackBase: cfg.PublicURL, Metrics: w.Metrics})
+	dbs, closeDBs, err := OpenDatabases(ctx, product.Connectors, getenv, logger)
+	if err != nil {
+		return nil, err
+	}
+	w.closers.Add(closeDBs)
+	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, Databases: dbs, CallbackBase: cfg.PublicURL, Metrics: w.Metrics})
 	if err := w.Worker.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/postgres"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
@@ -21,6 +22,8 @@ type WorkerDeps struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	Product Product
+	// Databases are the opened connectors of kind postgres (OpenDatabases).
+	Databases map[string]*postgres.Connector
 	// CallbackBase is the front door's public base URL, for connector callbacks.
 	CallbackBase string
 	// Register, when set, registers more workflows and activities (tests).
@@ -36,7 +39,7 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterWorkflow(workflows.Request)
 	w.RegisterActivity(&activities.Store{Store: d.Store})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key})
-	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
+	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, Databases: d.Databases, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
 	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, Keys: d.Product.Keys, PublicURL: d.CallbackBase})
 	if d.Register != nil {
 		d.Register(w)

@@ -42,7 +42,7 @@ var Vars = []Var{
 	{Name: "DSR_HMAC_KEY", Required: []string{"worker", "serve"}, Doc: "production: secret key (hex or base64, at least 32 bytes) for the keyed hashes of subjects' emails and verification codes; `worker --dev` keeps one in the data directory"},
 	{Name: "DSR_MASTER_KEYS", Required: []string{"worker", "serve"}, Doc: "production: the keys that encrypt Temporal payloads, `id:base64key,...` (32-byte AES keys, the first encrypts, all decrypt), or `file:PATH` naming a file that holds them; `worker --dev` keeps one in the data directory"},
 	{Name: "DSR_CODEC_ORIGIN", Doc: "the Temporal UI's origin (e.g. `http://127.0.0.1:8233`), allowed by CORS to call the front door's `/codec` to decrypt payloads"},
-	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; `worker --dev` uses the demo subsidiaries when unset"},
+	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; in `worker --dev` its connectors join the demo subsidiaries"},
 	{Name: "DSR_PUBLIC_URL", Required: []string{"worker"}, Doc: "production: the front door's public base URL, where connectors send their callbacks"},
 	{Name: "DSR_SMTP_URL", Required: []string{"worker"}, Doc: "production: where the worker sends mail to subjects, `smtp://user:pass@host:587?from=privacy@example.com` (STARTTLS required; `&starttls=off` only for a local mail catcher) or `smtps://...:465` (implicit TLS)"},
 	{Name: "DSR_CONTROLLER", Doc: "path of the controller configuration (Art. 15 information for answers); the built-in demo controller when unset"},

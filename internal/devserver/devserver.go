@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/server/common/log"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives/timestamp"
+	"go.temporal.io/server/common/testing/freeport"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, which the server itself uses
@@ -230,13 +231,17 @@ func serverConfig(sqlConfig *config.SQL, host string, frontendPort int) (*config
 	}, nil
 }
 
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("temporal internal port on %s: %w", host, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+// freePort picks a port for one of the server's internal listeners. It uses the server's own freeport
+// helper, which leaves the port in TIME_WAIT so the kernel does not hand it to another process's
+// bind(:0) before the server binds it: two embedded servers starting at once (parallel test packages)
+// must not collide.
+func freePort(host string) (port int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("temporal internal port on %s: %v", host, r)
+		}
+	}()
+	return freeport.MustGetFreePort(), nil
 }
 
 func newLogger(path string) log.Logger {

@@ -91,6 +91,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Getenv == nil {
+		opts.Getenv = func(string) string { return "" }
+	}
 	s := &Stack{DataDir: cfg.DataDir}
 	defer func() {
 		if err != nil {
@@ -171,7 +174,12 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	publicURL := "http://" + ln.Addr().String()
 
-	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics})
+	dbs, closeDBs, err := app.OpenDatabases(ctx, s.Product.Connectors, opts.Getenv, logger)
+	if err != nil {
+		return nil, err
+	}
+	s.closers.Add(closeDBs)
+	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Databases: dbs, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
@@ -200,14 +208,14 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 }
 
 // loadProduct reads the product's configuration; the key lives in the data directory and, unless
-// DSR_CONNECTORS names a file or DSR_DEMO=0, the demo subsidiaries are the connectors.
+// DSR_DEMO=0, the demo subsidiaries run beside the connectors of DSR_CONNECTORS' file.
 func (s *Stack) loadProduct(ctx context.Context, cfg config.Dev, getenv func(string) string, keys *payload.KeyRing) error {
 	key, err := secret.LoadOrCreate(filepath.Join(cfg.DataDir, keyFile))
 	if err != nil {
 		return fmt.Errorf("hmac key: %w", err)
 	}
 	base := app.Product{Key: key, Keys: keys}
-	if cfg.Connectors == "" && cfg.Demo {
+	if cfg.Demo {
 		// The demo lives until Close, not until the start-up context ends.
 		d, err := demo.Start(context.WithoutCancel(ctx), filepath.Join(cfg.DataDir, demoDir))
 		if err != nil {
@@ -216,9 +224,6 @@ func (s *Stack) loadProduct(ctx context.Context, cfg config.Dev, getenv func(str
 		s.Demo = d
 		s.closers.Add(func(context.Context) error { return d.Close() })
 		base.Connectors = d.Registry()
-	}
-	if getenv == nil {
-		getenv = func(string) string { return "" }
 	}
 	s.Product, err = app.LoadProduct(cfg.Product, getenv, base)
 	return err

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"go.temporal.io/server/common/testing/freeport"
 
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/internal/app"
@@ -56,14 +58,11 @@ func testConfig(t *testing.T, dir string) config.Dev {
 	return config.Dev{DataDir: dir, TemporalAddr: freeAddr(t), HTTPAddr: "127.0.0.1:0", Demo: true}
 }
 
+// freeAddr returns a loopback address whose port the kernel will not hand to another bind(:0) for a
+// while (the server's freeport helper leaves it in TIME_WAIT): test packages run in parallel.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
 }
 
 func start(t *testing.T, cfg config.Dev) *devstack.Stack {

@@ -1,0 +1,482 @@
+package connectors
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dsrflow/dsrflow"
+)
+
+// This file holds the mapping of a postgres connector: which tables hold a subject's data, how rows are
+// found, and what each action does to them. The types live here, not in connectors/postgres, because
+// the Connector carries them (connectors.yaml is parsed here, and the Connector travels through
+// Temporal); connectors/postgres imports them and acts on a database.
+
+// Erase rules of a dataset: what an erase job does to the subject's rows.
+const (
+	EraseDelete = "delete" // the rows go
+	EraseMask   = "mask"   // the rows stay; their mapped columns are masked (Mask)
+	EraseRetain = "retain" // the rows stay untouched on a legal basis (Retain); the answer says so
+)
+
+// Mask strategies for one column.
+const (
+	MaskNullify = "nullify" // NULL
+	MaskRedact  = "redact"  // the text MaskRedacted
+	MaskHash    = "hash"    // the lower-case hex SHA-256 of the value: rows stay distinguishable
+)
+
+// MaskRedacted is what the redact strategy writes.
+const MaskRedacted = "[redacted]"
+
+// RetainBases are the legal bases a retained dataset may name (GDPR Art. 17(3)).
+var RetainBases = []string{"legal_obligation", "legal_claims", "public_interest", "public_health", "archiving", "freedom_of_expression"}
+
+// postgresActions are the actions a postgres connector can carry out itself.
+var postgresActions = []dsrflow.Action{
+	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
+	dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent,
+}
+
+// Dataset maps one table of a postgres connector.
+type Dataset struct {
+	Table string `json:"table"`
+	// Match says how the subject's rows are found: any of them matching is enough.
+	Match []Match `json:"match"`
+	// Categories maps a column to its data category; only these columns are returned by access jobs.
+	Categories map[string]string `json:"categories"`
+	// Erase is EraseDelete, EraseMask or EraseRetain.
+	Erase string `json:"erase,omitempty"`
+	// Mask maps each mapped column to its mask strategy (erase: mask).
+	Mask map[string]string `json:"mask,omitempty"`
+	// Rectify lists the mapped columns a rectify job may write.
+	Rectify []string `json:"rectify,omitempty"`
+	// RestrictColumn is a boolean column set true by restrict jobs.
+	RestrictColumn string `json:"restrict_column,omitempty"`
+	// OptoutColumn is a boolean column set true by optout (and marketing consent withdrawal) jobs.
+	OptoutColumn string `json:"optout_column,omitempty"`
+	// Retain is the legal basis of erase: retain.
+	Retain *Retention `json:"retain,omitempty"`
+}
+
+// Match is one way to find a subject's rows in a dataset: Column equals the subject's identity of type
+// Identity, or Column holds a value of LinkColumn in the subject's rows of the earlier dataset LinkTable
+// (a foreign key).
+type Match struct {
+	Column     string `json:"column"`
+	Identity   string `json:"identity,omitempty"`
+	LinkTable  string `json:"link_table,omitempty"`
+	LinkColumn string `json:"link_column,omitempty"`
+}
+
+// Retention is why and how long an erase job keeps a dataset's rows.
+type Retention struct {
+	Basis  string `json:"basis"`
+	Detail string `json:"detail"`
+	Years  int    `json:"years"`
+	// FromColumn is the date the period runs from; the rows may go Years after the latest of them.
+	FromColumn string `json:"from_column"`
+}
+
+// Columns returns every column the dataset names, sorted: the ones a schema check must find.
+func (d Dataset) Columns() []string {
+	set := map[string]bool{}
+	for _, m := range d.Match {
+		set[m.Column] = true
+	}
+	for col := range d.Categories {
+		set[col] = true
+	}
+	for col := range d.Mask {
+		set[col] = true
+	}
+	for _, col := range d.Rectify {
+		set[col] = true
+	}
+	for _, col := range []string{d.RestrictColumn, d.OptoutColumn} {
+		if col != "" {
+			set[col] = true
+		}
+	}
+	if d.Retain != nil && d.Retain.FromColumn != "" {
+		set[d.Retain.FromColumn] = true
+	}
+	delete(set, "")
+	return slices.Sorted(maps.Keys(set))
+}
+
+// CategoryList returns the dataset's data categories, sorted and without repeats.
+func (d Dataset) CategoryList() []string {
+	return slices.Compact(slices.Sorted(maps.Values(d.Categories)))
+}
+
+func (d Dataset) clone() Dataset {
+	d.Match = slices.Clone(d.Match)
+	d.Categories = maps.Clone(d.Categories)
+	d.Mask = maps.Clone(d.Mask)
+	d.Rectify = slices.Clone(d.Rectify)
+	if d.Retain != nil {
+		r := *d.Retain
+		d.Retain = &r
+	}
+	return d
+}
+
+// sqlName is what a table or column may be called: a plain identifier, so "table.column" is unambiguous.
+var sqlName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validatePostgres checks a postgres connector's mapping. Problems name the field path the parser
+// records lines for: datasets.0.mask.email, datasets.1.retain.years, ...
+func validatePostgres(c Connector) []problem {
+	var ps []problem
+	add := func(field, format string, args ...any) {
+		ps = append(ps, problem{field, fmt.Sprintf(format, args...)})
+	}
+	if c.URL != "" {
+		add("url", "url is for http connectors; a postgres connector reads its database from dsn_env")
+	}
+	if len(c.Secret) > 0 {
+		add("secret_env", "secret_env is for http connectors")
+	}
+	if c.Role != "" && c.Role != RoleSubsidiary {
+		add("role", "a postgres connector acts on data, so its role must be subsidiary")
+	}
+	if c.DSNEnv == "" {
+		add("dsn_env", "dsn_env (the variable holding the connection string) is required")
+	}
+	for _, a := range c.Actions {
+		if slices.Contains(knownActions, a) && !slices.Contains(postgresActions, a) && a != dsrflow.ActionNotify {
+			add("actions", "kind postgres does not support action %s", a)
+		}
+	}
+	if len(c.Datasets) == 0 {
+		add("datasets", "datasets must list at least one table")
+	}
+	tables := map[string]int{}   // table -> index
+	matched := map[string]bool{} // identity types some dataset matches on
+	var restrict, optout, rectify bool
+	for i, d := range c.Datasets {
+		at := fmt.Sprintf("datasets.%d", i)
+		name := d.Table
+		if name == "" {
+			name = fmt.Sprintf("#%d", i+1)
+		}
+		addD := func(field, format string, args ...any) {
+			add(at+field, "dataset %s: "+format, append([]any{name}, args...)...)
+		}
+		switch {
+		case d.Table == "":
+			addD("", "table is required")
+		case !sqlName.MatchString(d.Table):
+			addD(".table", "table must be a plain name ([A-Za-z_][A-Za-z0-9_]*)")
+		default:
+			if _, dup := tables[d.Table]; dup {
+				addD(".table", "table mapped twice")
+			}
+		}
+		column := func(field, col string) bool {
+			if !sqlName.MatchString(col) {
+				addD(field, "column %q must be a plain name ([A-Za-z_][A-Za-z0-9_]*)", col)
+				return false
+			}
+			return true
+		}
+
+		if len(d.Match) == 0 {
+			addD(".match", "match must name at least one column")
+		}
+		for _, m := range d.Match {
+			field := ".match." + m.Column
+			if !column(field, m.Column) {
+				continue
+			}
+			switch {
+			case m.Identity != "":
+				if !slices.Contains(c.Identities, m.Identity) {
+					addD(field, "match %s: identity type %q is not in the connector's identities", m.Column, m.Identity)
+				}
+				matched[m.Identity] = true
+			default:
+				j, ok := tables[m.LinkTable]
+				if !ok {
+					addD(field, "match %s: %s.%s must name an identity type or an earlier dataset's table.column", m.Column, m.LinkTable, m.LinkColumn)
+				} else if column(field, m.LinkColumn) {
+					parent := c.Datasets[j]
+					if s, masked := parent.Mask[m.LinkColumn]; masked && parent.Erase == EraseMask {
+						addD(field, "match %s: %s.%s is masked (%s) on erase, so linked rows could not be found again", m.Column, m.LinkTable, m.LinkColumn, s)
+					}
+				}
+			}
+		}
+		if d.Table != "" {
+			if _, dup := tables[d.Table]; !dup {
+				tables[d.Table] = i
+			}
+		}
+
+		if len(d.Categories) == 0 {
+			addD(".categories", "categories must map at least one column to a data category")
+		}
+		for _, col := range slices.Sorted(maps.Keys(d.Categories)) {
+			field := ".categories." + col
+			if column(field, col) && !categoryPattern.MatchString(d.Categories[col]) {
+				addD(field, "category %q must be dotted lower case, like user.contact.email", d.Categories[col])
+			}
+		}
+
+		erases := slices.Contains(c.Actions, dsrflow.ActionErase)
+		switch d.Erase {
+		case EraseDelete, EraseMask, EraseRetain:
+		case "":
+			if erases {
+				addD("", "erase is required (delete, mask or retain) since the connector supports erase")
+			}
+		default:
+			addD(".erase", "erase must be delete, mask or retain, not %q", d.Erase)
+		}
+		if d.Erase == EraseMask {
+			for _, col := range slices.Sorted(maps.Keys(d.Categories)) {
+				if _, ok := d.Mask[col]; !ok {
+					addD(".mask", "column %s is mapped to a category but has no mask strategy", col)
+				}
+			}
+		} else if len(d.Mask) > 0 {
+			addD(".mask", "mask is only for erase: mask")
+		}
+		for _, col := range slices.Sorted(maps.Keys(d.Mask)) {
+			field := ".mask." + col
+			if !column(field, col) {
+				continue
+			}
+			switch s := d.Mask[col]; s {
+			case MaskNullify, MaskRedact, MaskHash:
+			default:
+				addD(field, "mask strategy for %s must be nullify, redact or hash, not %q", col, s)
+			}
+			if _, ok := d.Categories[col]; !ok {
+				addD(field, "mask column %s is not mapped to a category", col)
+			}
+		}
+		if d.Erase == EraseRetain {
+			if d.Retain == nil {
+				addD(".erase", "erase: retain needs retain: {basis, detail, years, from_column}")
+			} else {
+				r := d.Retain
+				switch {
+				case r.Basis == "":
+					addD(".retain", "retain.basis is required")
+				case !slices.Contains(RetainBases, r.Basis):
+					addD(".retain.basis", "retain.basis must be one of %s", strings.Join(RetainBases, ", "))
+				}
+				if strings.TrimSpace(r.Detail) == "" {
+					addD(".retain", "retain.detail (the law or reason) is required")
+				}
+				if r.Years < 1 || r.Years > 100 {
+					addD(".retain.years", "retain.years must be a whole number from 1 to 100")
+				}
+				if r.FromColumn == "" {
+					addD(".retain", "retain.from_column (the date the period runs from) is required")
+				} else {
+					column(".retain.from_column", r.FromColumn)
+				}
+			}
+		} else if d.Retain != nil {
+			addD(".retain", "retain is only for erase: retain")
+		}
+
+		for _, col := range d.Rectify {
+			field := ".rectify." + col
+			if column(field, col) {
+				if _, ok := d.Categories[col]; !ok {
+					addD(field, "rectify column %s is not mapped to a category", col)
+				}
+			}
+		}
+		if d.RestrictColumn != "" {
+			column(".restrict_column", d.RestrictColumn)
+		}
+		if d.OptoutColumn != "" {
+			column(".optout_column", d.OptoutColumn)
+		}
+		rectify = rectify || len(d.Rectify) > 0
+		restrict = restrict || d.RestrictColumn != ""
+		optout = optout || d.OptoutColumn != ""
+	}
+	for _, t := range c.Identities {
+		if knownIdentity(t) && len(c.Datasets) > 0 && !matched[t] {
+			add("identities", "identity type %s is listed but no dataset matches on it", t)
+		}
+	}
+	needs := []struct {
+		action dsrflow.Action
+		ok     bool
+		what   string
+	}{
+		{dsrflow.ActionRectify, rectify, "a dataset with rectify columns"},
+		{dsrflow.ActionRestrict, restrict, "a dataset with a restrict_column"},
+		{dsrflow.ActionOptout, optout, "a dataset with an optout_column"},
+		{dsrflow.ActionWithdrawConsent, optout, "a dataset with an optout_column"},
+	}
+	for _, n := range needs {
+		if slices.Contains(c.Actions, n.action) && !n.ok {
+			add("actions", "action %s needs %s", n.action, n.what)
+		}
+	}
+	return ps
+}
+
+// datasetFields are the keys a dataset may have in connectors.yaml.
+var datasetFields = []string{"table", "match", "categories", "erase", "mask", "rectify", "restrict_column", "optout_column", "retain"}
+
+// retainFields are the keys of a dataset's retain mapping.
+var retainFields = []string{"basis", "detail", "years", "from_column"}
+
+// decodeDatasets reads a postgres connector's datasets list. It records the line of every key under
+// its field path (datasets.0.mask.email) for validatePostgres's problems, and reports shape errors.
+func decodeDatasets(v *yaml.Node, lines map[string]int, bad func(int, string, ...any)) []Dataset {
+	if v.Kind != yaml.SequenceNode {
+		bad(v.Line, "datasets must be a list")
+		return nil
+	}
+	out := []Dataset{} // not nil: an empty list was given
+	for i, item := range v.Content {
+		item = resolve(item)
+		at := fmt.Sprintf("datasets.%d", i)
+		lines[at] = item.Line
+		name := fmt.Sprintf("#%d", i+1)
+		if item.Kind != yaml.MappingNode {
+			bad(item.Line, "dataset %s: expected a mapping", name)
+			out = append(out, Dataset{})
+			continue
+		}
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			if k, v := item.Content[j], resolve(item.Content[j+1]); k.Value == "table" && v.Kind == yaml.ScalarNode && v.Value != "" {
+				name = v.Value
+			}
+		}
+		badD := func(line int, format string, args ...any) {
+			bad(line, "dataset %s: "+format, append([]any{name}, args...)...)
+		}
+		scalar := func(key string, v *yaml.Node) (string, bool) {
+			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+				badD(v.Line, "%s must be a single value", key)
+				return "", false
+			}
+			return v.Value, true
+		}
+		// pairs reads a flat mapping of names to values in file order, recording each key's line.
+		pairs := func(key string, v *yaml.Node, fn func(k, val string)) {
+			if v.Kind != yaml.MappingNode {
+				badD(v.Line, "%s must be a mapping", key)
+				return
+			}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				k, e := v.Content[j], resolve(v.Content[j+1])
+				path := at + "." + key + "." + k.Value
+				if _, dup := lines[path]; dup {
+					badD(k.Line, "%s: %s given twice", key, k.Value)
+					continue
+				}
+				lines[path] = k.Line
+				if s, ok := scalar(key+"."+k.Value, e); ok {
+					fn(k.Value, s)
+				}
+			}
+		}
+		var d Dataset
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			k, v := item.Content[j], resolve(item.Content[j+1])
+			key := k.Value
+			if !slices.Contains(datasetFields, key) {
+				badD(k.Line, "unknown field %q", key)
+				continue
+			}
+			path := at + "." + key
+			if _, dup := lines[path]; dup {
+				badD(k.Line, "field %s given twice", key)
+				continue
+			}
+			lines[path] = k.Line
+			switch key {
+			case "table":
+				d.Table, _ = scalar(key, v)
+			case "match":
+				pairs(key, v, func(col, src string) {
+					m := Match{Column: col}
+					if table, column, ok := strings.Cut(src, "."); ok {
+						m.LinkTable, m.LinkColumn = table, column
+					} else {
+						m.Identity = src
+					}
+					d.Match = append(d.Match, m)
+				})
+			case "categories":
+				d.Categories = map[string]string{}
+				pairs(key, v, func(col, cat string) { d.Categories[col] = cat })
+			case "erase":
+				d.Erase, _ = scalar(key, v)
+			case "mask":
+				d.Mask = map[string]string{}
+				pairs(key, v, func(col, s string) { d.Mask[col] = s })
+			case "rectify":
+				if v.Kind != yaml.SequenceNode {
+					badD(v.Line, "rectify must be a list")
+					continue
+				}
+				for _, e := range v.Content {
+					e = resolve(e)
+					if s, ok := scalar("rectify entries", e); ok {
+						lines[path+"."+s] = e.Line
+						d.Rectify = append(d.Rectify, s)
+					}
+				}
+			case "restrict_column":
+				d.RestrictColumn, _ = scalar(key, v)
+			case "optout_column":
+				d.OptoutColumn, _ = scalar(key, v)
+			case "retain":
+				r := &Retention{}
+				if v.Kind != yaml.MappingNode {
+					badD(v.Line, "retain must be a mapping")
+					continue
+				}
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					k, e := v.Content[j], resolve(v.Content[j+1])
+					if !slices.Contains(retainFields, k.Value) {
+						badD(k.Line, "unknown field retain.%s", k.Value)
+						continue
+					}
+					lines[path+"."+k.Value] = k.Line
+					s, ok := scalar("retain."+k.Value, e)
+					if !ok {
+						continue
+					}
+					switch k.Value {
+					case "basis":
+						r.Basis = s
+					case "detail":
+						r.Detail = s
+					case "from_column":
+						r.FromColumn = s
+					case "years":
+						n, err := strconv.Atoi(s)
+						if err != nil {
+							badD(k.Line, "retain.years must be a whole number")
+							continue
+						}
+						r.Years = n
+					}
+				}
+				d.Retain = r
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}

@@ -1,0 +1,172 @@
+package connectors
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dsrflow/dsrflow"
+)
+
+// postgresYAML is the mapping of issue 4; line numbers below refer to it.
+const postgresYAML = `connectors:
+  - id: erp
+    kind: postgres
+    owner: Example Software AS
+    role: subsidiary
+    dsn_env: ERP_DSN
+    actions: [access, erase, rectify, restrict, optout]
+    identities: [email]
+    datasets:
+      - table: customers
+        match: {email: email}
+        categories: {name: user.name, email: user.contact.email, phone: user.contact.phone}
+        erase: mask
+        mask: {name: redact, email: hash, phone: nullify}
+        rectify: [name, phone]
+        restrict_column: restricted
+        optout_column: marketing_opt_out
+      - table: invoices
+        match: {customer_id: customers.id}
+        categories: {amount: user.financial.invoice, issued_on: user.financial.invoice}
+        erase: retain
+        retain: {basis: legal_obligation, detail: "Bookkeeping Act: 5 years", years: 5, from_column: issued_on}
+`
+
+func postgresEnv(name string) string {
+	if name == "ERP_DSN" {
+		return "postgres://erp@db.example.com/erp"
+	}
+	return testEnv(name)
+}
+
+func TestParsePostgres(t *testing.T) {
+	reg, err := Parse([]byte(postgresYAML), postgresEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := reg.Get("erp")
+	if !ok {
+		t.Fatal("erp missing")
+	}
+	if c.Kind != KindPostgres || c.DSNEnv != "ERP_DSN" || c.URL != "" || len(c.Secret) != 0 || len(c.Datasets) != 2 {
+		t.Fatalf("erp = %+v", c)
+	}
+	cust, inv := c.Datasets[0], c.Datasets[1]
+	if cust.Table != "customers" || !slices.Equal(cust.Match, []Match{{Column: "email", Identity: "email"}}) ||
+		cust.Categories["phone"] != "user.contact.phone" || cust.Erase != EraseMask || cust.Mask["email"] != MaskHash ||
+		!slices.Equal(cust.Rectify, []string{"name", "phone"}) || cust.RestrictColumn != "restricted" || cust.OptoutColumn != "marketing_opt_out" {
+		t.Fatalf("customers = %+v", cust)
+	}
+	if !slices.Equal(inv.Match, []Match{{Column: "customer_id", LinkTable: "customers", LinkColumn: "id"}}) || inv.Erase != EraseRetain ||
+		*inv.Retain != (Retention{Basis: "legal_obligation", Detail: "Bookkeeping Act: 5 years", Years: 5, FromColumn: "issued_on"}) {
+		t.Fatalf("invoices = %+v (retain %+v)", inv, inv.Retain)
+	}
+	// Categories default to the datasets'.
+	want := []string{"user.contact.email", "user.contact.phone", "user.financial.invoice", "user.name"}
+	if !slices.Equal(c.Categories, want) {
+		t.Fatalf("Categories = %v, want %v", c.Categories, want)
+	}
+	if got := inv.Columns(); !slices.Equal(got, []string{"amount", "customer_id", "issued_on"}) {
+		t.Fatalf("invoices Columns = %v", got)
+	}
+	// The registry does not share the mapping with callers.
+	c.Datasets[0].Mask["email"] = MaskNullify
+	c.Datasets[1].Retain.Years = 1
+	if again, _ := reg.Get("erp"); again.Datasets[0].Mask["email"] != MaskHash || again.Datasets[1].Retain.Years != 5 {
+		t.Fatal("Get shares the registry's datasets")
+	}
+	// The connection string never travels with the Connector.
+	data, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), postgresEnv("ERP_DSN")) {
+		t.Fatalf("DSN serialised: %s", data)
+	}
+	var back Connector
+	if err := json.Unmarshal(data, &back); err != nil || back.Datasets[1].Retain.FromColumn != "issued_on" {
+		t.Fatalf("round trip = %+v, %v", back, err)
+	}
+	if got := reg.Select(dsrflow.ActionErase, dsrflow.Identity{Email: "jane.doe@example.com"}); len(got) != 1 || got[0].ID != "erp" {
+		t.Fatalf("Select = %+v", got)
+	}
+}
+
+func TestParsePostgresErrorsNameTheLine(t *testing.T) {
+	replace := func(line int, text string) string {
+		lines := strings.Split(postgresYAML, "\n")
+		lines[line-1] = text
+		return strings.Join(lines, "\n")
+	}
+	tests := []struct {
+		name string
+		yaml string
+		want string
+	}{
+		{"dsn variable not set", replace(6, "    dsn_env: NOT_SET"), "connectors.yaml:6: connector erp: dsn_env: variable NOT_SET is not set"},
+		{"dsn_env missing", replace(6, "    # no dsn"), "connectors.yaml:2: connector erp: dsn_env (the variable holding the connection string) is required"},
+		{"url on postgres", replace(6, "    dsn_env: ERP_DSN\n    url: http://erp.example.com"), "connectors.yaml:7: connector erp: url is for http connectors"},
+		{"partner role", replace(5, "    role: partner"), "connectors.yaml:5: connector erp: a postgres connector acts on data, so its role must be subsidiary"},
+		{"unsupported action", replace(7, "    actions: [access, object]"), "connectors.yaml:7: connector erp: kind postgres does not support action object"},
+		{"datasets missing", strings.Split(postgresYAML, "    datasets:")[0], "connectors.yaml:2: connector erp: datasets must list at least one table"},
+		{"unknown erase rule", replace(13, "        erase: shred"), `connectors.yaml:13: connector erp: dataset customers: erase must be delete, mask or retain, not "shred"`},
+		{"erase rule missing", replace(13, "        # erase"), "connectors.yaml:10: connector erp: dataset customers: erase is required"},
+		{"unknown mask strategy", replace(14, "        mask: {name: redact, email: scramble, phone: nullify}"), `connectors.yaml:14: connector erp: dataset customers: mask strategy for email must be nullify, redact or hash, not "scramble"`},
+		{"unmasked column", replace(14, "        mask: {name: redact, email: hash}"), "connectors.yaml:14: connector erp: dataset customers: column phone is mapped to a category but has no mask strategy"},
+		{"mask without erase mask", replace(21, "        erase: delete\n        mask: {amount: nullify}"), "connectors.yaml:22: connector erp: dataset invoices: mask is only for erase: mask"},
+		{"retain missing", replace(22, ""), "connectors.yaml:21: connector erp: dataset invoices: erase: retain needs retain"},
+		{"retain basis missing", replace(22, `        retain: {detail: "Bookkeeping Act: 5 years", years: 5, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.basis is required"},
+		{"retain basis unknown", replace(22, `        retain: {basis: convenience, detail: "x", years: 5, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.basis must be one of legal_obligation"},
+		{"retain detail missing", replace(22, `        retain: {basis: legal_obligation, years: 5, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.detail (the law or reason) is required"},
+		{"retain years missing", replace(22, `        retain: {basis: legal_obligation, detail: "x", from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.years must be a whole number from 1 to 100"},
+		{"retain years not a number", replace(22, `        retain: {basis: legal_obligation, detail: "x", years: five, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.years must be a whole number"},
+		{"retain from_column missing", replace(22, `        retain: {basis: legal_obligation, detail: "x", years: 5}`), "connectors.yaml:22: connector erp: dataset invoices: retain.from_column (the date the period runs from) is required"},
+		{"retain on mask", replace(14, "        mask: {name: redact, email: hash, phone: nullify}\n        retain: {basis: legal_obligation, detail: x, years: 1, from_column: created}"), "connectors.yaml:15: connector erp: dataset customers: retain is only for erase: retain"},
+		{"match unknown identity", replace(11, "        match: {phone: phone}"), `connectors.yaml:11: connector erp: dataset customers: match phone: identity type "phone" is not in the connector's identities`},
+		{"identity matched by nobody", replace(8, "    identities: [email, phone]"), "connectors.yaml:8: connector erp: identity type phone is listed but no dataset matches on it"},
+		{"match later dataset", replace(19, "        match: {customer_id: orders.id}"), "connectors.yaml:19: connector erp: dataset invoices: match customer_id: orders.id must name an identity type or an earlier dataset's table.column"},
+		{"match itself", replace(19, "        match: {customer_id: invoices.id}"), "connectors.yaml:19: connector erp: dataset invoices: match customer_id: invoices.id must name"},
+		{"match masked link", replace(19, "        match: {customer_id: customers.email}"), "connectors.yaml:19: connector erp: dataset invoices: match customer_id: customers.email is masked (hash) on erase"},
+		{"match missing", replace(11, "        # match"), "connectors.yaml:10: connector erp: dataset customers: match must name at least one column"},
+		{"rectify unmapped column", replace(15, "        rectify: [name, birthday]"), "connectors.yaml:15: connector erp: dataset customers: rectify column birthday is not mapped to a category"},
+		{"rectify action without columns", replace(15, "        # rectify"), "connectors.yaml:7: connector erp: action rectify needs a dataset with rectify columns"},
+		{"restrict action without column", replace(16, "        # restrict"), "connectors.yaml:7: connector erp: action restrict needs a dataset with a restrict_column"},
+		{"bad column name", replace(16, "        restrict_column: restricted; drop table customers"), `connectors.yaml:16: connector erp: dataset customers: column "restricted; drop table customers" must be a plain name`},
+		{"bad table name", replace(10, `      - table: "public.customers"`), "connectors.yaml:10: connector erp: dataset public.customers: table must be a plain name"},
+		{"table twice", replace(18, "      - table: customers"), "connectors.yaml:18: connector erp: dataset customers: table mapped twice"},
+		{"bad category", replace(12, "        categories: {name: User Name, email: user.contact.email, phone: user.contact.phone}"), `connectors.yaml:12: connector erp: dataset customers: category "User Name" must be dotted lower case`},
+		{"unknown dataset field", replace(16, "        restrict: restricted"), `connectors.yaml:16: connector erp: dataset customers: unknown field "restrict"`},
+		{"unknown retain field", replace(22, `        retain: {basis: legal_obligation, detail: "x", years: 5, from_column: issued_on, until: 2030}`), "connectors.yaml:22: connector erp: dataset invoices: unknown field retain.until"},
+		{"datasets on http", strings.Replace(validYAML, "    timeout: 10s", "    datasets: []", 1), "connectors.yaml:11: connector crm: datasets are for postgres connectors"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg, err := Parse([]byte(tt.yaml), postgresEnv)
+			if err == nil {
+				t.Fatalf("no error; registry %+v", reg.List())
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error\n%v\nwant it to contain\n%s", err, tt.want)
+			}
+			if strings.Contains(err.Error(), postgresEnv("ERP_DSN")) {
+				t.Fatal("error shows the connection string")
+			}
+		})
+	}
+}
+
+func TestNewRegistryValidatesPostgres(t *testing.T) {
+	c := Connector{ID: "erp", Owner: "X AS", Role: RoleSubsidiary, Kind: KindPostgres, DSNEnv: "ERP_DSN",
+		Actions: []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase}, Identities: []string{"email"},
+		Datasets: []Dataset{{Table: "customers", Match: []Match{{Column: "email", Identity: "email"}}, Categories: map[string]string{"email": "user.contact.email"}}}}
+	_, err := NewRegistry(c)
+	if err == nil || !strings.Contains(err.Error(), "connector erp: dataset customers: erase is required") {
+		t.Fatalf("err = %v", err)
+	}
+	c.Datasets[0].Erase = EraseDelete
+	if _, err := NewRegistry(c); err != nil {
+		t.Fatal(err)
+	}
+}

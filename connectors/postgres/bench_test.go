@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+)
+
+// BenchmarkAccess measures one access job against 10,000 customers (indexed email), each with two
+// invoices: run it with scripts/with-postgres.sh go test -run '^$' -bench Access ./connectors/postgres/
+func BenchmarkAccess(b *testing.B) {
+	// storetest's helpers take a *testing.T, so the benchmark makes its own database.
+	admin := os.Getenv("DSR_TEST_POSTGRES_URL")
+	if admin == "" {
+		b.Skip("no PostgreSQL: set DSR_TEST_POSTGRES_URL or run under scripts/with-postgres.sh")
+	}
+	dsn := benchDatabase(b, admin)
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(schema + `
+		CREATE INDEX ON customers (email);
+		SELECT setval('customers_id_seq', 2);
+		INSERT INTO customers (name, email, phone)
+			SELECT 'Person ' || n, 'person' || n || '@example.com', '+47 ' || (40000000 + n) FROM generate_series(3, 10000) n;
+		INSERT INTO invoices (customer_id, amount, issued_on)
+			SELECT id, 10 + id % 90, date '2024-01-01' + id % 365 FROM customers, generate_series(1, 2) s WHERE id > 2;
+		ANALYZE;`); err != nil {
+		b.Fatal(err)
+	}
+	reg, err := connectors.Parse([]byte(erpYAML), func(string) string { return dsn })
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn, _ := reg.Get("erp")
+	c, err := Open(context.Background(), conn, func(string) string { return dsn })
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+
+	j := job(dsrflow.ActionAccess, jane)
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := c.Run(context.Background(), j)
+		if err != nil || len(res.Records) != 3 {
+			b.Fatalf("access = %+v, %v", res, err)
+		}
+	}
+}
+
+func benchDatabase(b *testing.B, adminURL string) string {
+	admin, err := sqlx.Open("postgres", adminURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	rand.Read(buf)
+	name := "dsr_bench_" + hex.EncodeToString(buf)
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, name)
+		admin.Exec(`DROP DATABASE IF EXISTS ` + name)
+		admin.Close()
+	})
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}

@@ -1,0 +1,448 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+)
+
+// marketingPurposes are the consent purposes a withdrawal can stop through the optout column.
+var marketingPurposes = []string{"marketing", "newsletter"}
+
+// Run carries out the job on the subject's rows in one transaction: it commits only when the whole
+// job succeeded. An error means nothing was changed; its text names tables and error codes, never
+// values.
+func (c *Connector) Run(ctx context.Context, job connectors.Job) (connectors.Result, error) {
+	if err := job.Validate(); err != nil {
+		return connectors.Result{}, err
+	}
+	if job.Connector != c.conn.ID {
+		return connectors.Result{}, dsrflow.Errorf(dsrflow.EINVALID, "job is for connector %s, not %s", job.Connector, c.conn.ID)
+	}
+	if !c.conn.Supports(job.Action) {
+		return connectors.Result{}, dsrflow.Errorf(dsrflow.EINVALID, "connector %s does not support %s", c.conn.ID, job.Action)
+	}
+	opts := &sql.TxOptions{}
+	if job.Action == dsrflow.ActionAccess {
+		// One snapshot for every dataset, and a guarantee that access writes nothing.
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := c.db.BeginTxx(ctx, opts)
+	if err != nil {
+		return connectors.Result{}, c.dbError(job.Action, "", err)
+	}
+	defer tx.Rollback()
+
+	r := &run{c: c, tx: tx, job: job, lock: job.Action != dsrflow.ActionAccess}
+	res, err := r.do(ctx)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return connectors.Result{}, c.dbError(job.Action, "", err)
+	}
+	res.JobID = job.ID
+	return res, nil
+}
+
+// run is one job in its transaction.
+type run struct {
+	c    *Connector
+	tx   *sqlx.Tx
+	job  connectors.Job
+	lock bool // FOR UPDATE: the rows found are the rows changed
+	// found holds, per dataset, the subject's rows as read before any change: the selected columns'
+	// values as text (nil for NULL).
+	found [][][]*string
+}
+
+func (r *run) do(ctx context.Context) (connectors.Result, error) {
+	if r.job.Action == dsrflow.ActionWithdrawConsent {
+		if detail, ok := r.unsupportedPurposes(); !ok {
+			return connectors.Result{Status: connectors.StatusFailed, Detail: detail}, nil
+		}
+	}
+	total, err := r.find(ctx)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	if total == 0 {
+		return connectors.Result{Status: connectors.StatusNotFound}, nil
+	}
+	switch r.job.Action {
+	case dsrflow.ActionAccess:
+		return r.access(), nil
+	case dsrflow.ActionErase:
+		return r.erase(ctx)
+	case dsrflow.ActionRectify:
+		return r.rectify(ctx)
+	case dsrflow.ActionRestrict:
+		return r.setFlag(ctx, "restricted", func(d connectors.Dataset) string { return d.RestrictColumn })
+	case dsrflow.ActionOptout:
+		return r.setFlag(ctx, "opted_out", func(d connectors.Dataset) string { return d.OptoutColumn })
+	case dsrflow.ActionWithdrawConsent:
+		res, err := r.setFlag(ctx, "opted_out", func(d connectors.Dataset) string { return d.OptoutColumn })
+		res.Detail, _ = r.unsupportedPurposes()
+		return res, err
+	}
+	return connectors.Result{}, dsrflow.Errorf(dsrflow.EINVALID, "kind postgres does not support %s", r.job.Action)
+}
+
+// find reads the subject's rows of every dataset, in order, so that a linked dataset finds its rows
+// through its parent's rows. It returns how many rows it found.
+func (r *run) find(ctx context.Context) (int, error) {
+	total := 0
+	r.found = make([][][]*string, len(r.c.conn.Datasets))
+	for i, d := range r.c.conn.Datasets {
+		q := &query{}
+		where := r.where(i, q)
+		if where == "" {
+			continue
+		}
+		cols := r.c.selects[i]
+		exprs := make([]string, len(cols))
+		order := make([]string, len(cols))
+		for j, col := range cols {
+			exprs[j] = pq.QuoteIdentifier(col) + "::text"
+			order[j] = strconv.Itoa(j + 1)
+		}
+		stmt := "SELECT " + strings.Join(exprs, ", ") + " FROM " + pq.QuoteIdentifier(d.Table) + " WHERE " + where +
+			" ORDER BY " + strings.Join(order, ", ")
+		if r.lock {
+			stmt += " FOR UPDATE"
+		}
+		rows, err := r.tx.QueryContext(ctx, stmt, q.args...)
+		if err != nil {
+			return 0, r.c.dbError(r.job.Action, d.Table, err)
+		}
+		for rows.Next() {
+			vals := make([]*string, len(cols))
+			ptrs := make([]any, len(cols))
+			for j := range vals {
+				ptrs[j] = &vals[j]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return 0, r.c.dbError(r.job.Action, d.Table, err)
+			}
+			r.found[i] = append(r.found[i], vals)
+		}
+		if err := rows.Close(); err != nil {
+			return 0, r.c.dbError(r.job.Action, d.Table, err)
+		}
+		if err := rows.Err(); err != nil {
+			return 0, r.c.dbError(r.job.Action, d.Table, err)
+		}
+		total += len(r.found[i])
+	}
+	return total, nil
+}
+
+// where returns the condition that selects the subject's rows of dataset i, or "" when nothing can
+// match: no identity the dataset matches on was given, and no parent row links to it.
+func (r *run) where(i int, q *query) string {
+	var terms []string
+	for _, m := range r.c.conn.Datasets[i].Match {
+		col := pq.QuoteIdentifier(m.Column)
+		if m.Identity != "" {
+			if v := identity(r.job.Identities, m.Identity); v != "" {
+				terms = append(terms, col+" = "+q.arg(v))
+			}
+			continue
+		}
+		// The parent's values as text: the server reads the array as the column's type.
+		if vals := r.linked(m.LinkTable, m.LinkColumn); len(vals) > 0 {
+			terms = append(terms, col+" = ANY("+q.arg(pq.StringArray(vals))+")")
+		}
+	}
+	if len(terms) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(terms, " OR ") + ")"
+}
+
+// linked returns the distinct non-NULL values of a column in the subject's rows of a table, as found.
+func (r *run) linked(table, column string) []string {
+	for i, d := range r.c.conn.Datasets {
+		if d.Table != table {
+			continue
+		}
+		j := slices.Index(r.c.selects[i], column)
+		var out []string
+		for _, row := range r.found[i] {
+			if v := row[j]; v != nil && !slices.Contains(out, *v) {
+				out = append(out, *v)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func (r *run) access() connectors.Result {
+	res := connectors.Result{Status: connectors.StatusCompleted}
+	for i, d := range r.c.conn.Datasets {
+		for _, row := range r.found[i] {
+			rec := connectors.Record{Dataset: d.Table, Fields: map[string]string{}, Categories: map[string]string{}}
+			for j, col := range r.c.selects[i] {
+				cat, mapped := d.Categories[col]
+				if !mapped || row[j] == nil || (len(r.job.Categories) > 0 && !slices.Contains(r.job.Categories, cat)) {
+					continue
+				}
+				rec.Fields[col] = *row[j]
+				rec.Categories[col] = cat
+			}
+			if len(rec.Fields) > 0 {
+				res.Records = append(res.Records, rec)
+			}
+		}
+	}
+	return res
+}
+
+// erase works children first, so that deleting a parent never meets a foreign key still pointing at
+// it; every dataset finds its rows through the values read before any change.
+func (r *run) erase(ctx context.Context) (connectors.Result, error) {
+	counts := map[string]int{"deleted": 0, "masked": 0, "retained": 0}
+	var exemptions []connectors.Exemption
+	onlyRetained := true
+	for i := len(r.c.conn.Datasets) - 1; i >= 0; i-- {
+		d := r.c.conn.Datasets[i]
+		if len(r.found[i]) == 0 {
+			continue
+		}
+		if d.Erase != connectors.EraseRetain {
+			onlyRetained = false
+		}
+		q := &query{}
+		where := r.where(i, q)
+		table := pq.QuoteIdentifier(d.Table)
+		switch d.Erase {
+		case connectors.EraseDelete:
+			n, err := r.exec(ctx, d.Table, "DELETE FROM "+table+" WHERE "+where, q.args)
+			if err != nil {
+				return connectors.Result{}, err
+			}
+			counts["deleted"] += n
+		case connectors.EraseMask:
+			var sets, changed []string
+			for _, col := range slices.Sorted(maps.Keys(d.Mask)) {
+				name := pq.QuoteIdentifier(col)
+				var expr string
+				switch d.Mask[col] {
+				case connectors.MaskNullify:
+					expr = "NULL"
+				case connectors.MaskRedact:
+					expr = q.arg(connectors.MaskRedacted)
+				case connectors.MaskHash:
+					// A value already hashed stays as it is, so a second erase changes nothing.
+					expr = "CASE WHEN " + name + " ~ '^[0-9a-f]{64}$' THEN " + name +
+						" ELSE encode(sha256(convert_to(" + name + ", 'UTF8')), 'hex') END"
+				}
+				sets = append(sets, name+" = "+expr)
+				changed = append(changed, name+" IS DISTINCT FROM "+expr)
+			}
+			stmt := "UPDATE " + table + " SET " + strings.Join(sets, ", ") + " WHERE " + where +
+				" AND (" + strings.Join(changed, " OR ") + ")"
+			n, err := r.exec(ctx, d.Table, stmt, q.args)
+			if err != nil {
+				return connectors.Result{}, err
+			}
+			counts["masked"] += n
+		case connectors.EraseRetain:
+			counts["retained"] += len(r.found[i])
+			ex, err := r.exemption(ctx, d, where, q.args)
+			if err != nil {
+				return connectors.Result{}, err
+			}
+			exemptions = append([]connectors.Exemption{ex}, exemptions...)
+		default:
+			// Parsing requires a rule whenever erase is supported; this guards connectors built in code.
+			return connectors.Result{}, dsrflow.Errorf(dsrflow.EINVALID, "connector %s: dataset %s has no erase rule", r.c.conn.ID, d.Table)
+		}
+	}
+	res := connectors.Result{Status: connectors.StatusCompleted, Counts: counts, Exemptions: exemptions}
+	if onlyRetained {
+		res.Status = connectors.StatusExempt
+	}
+	return res, nil
+}
+
+// exemption describes a retained dataset: until is the latest from_column among the rows plus the
+// retention years (unknown when every from_column is NULL).
+func (r *run) exemption(ctx context.Context, d connectors.Dataset, where string, args []any) (connectors.Exemption, error) {
+	ret := d.Retain
+	ex := connectors.Exemption{Dataset: d.Table, Basis: ret.Basis, Detail: ret.Detail, Categories: d.CategoryList()}
+	var latest sql.NullTime
+	stmt := "SELECT max(" + pq.QuoteIdentifier(ret.FromColumn) + ") FROM " + pq.QuoteIdentifier(d.Table) + " WHERE " + where
+	if err := r.tx.GetContext(ctx, &latest, stmt, args...); err != nil {
+		return ex, r.c.dbError(r.job.Action, d.Table, err)
+	}
+	if latest.Valid {
+		t := latest.Time.UTC()
+		if r.c.columns[d.Table][ret.FromColumn].DataType == "date" {
+			// A date is a calendar day wherever the server runs.
+			y, m, day := latest.Time.Date()
+			t = time.Date(y, m, day, 0, 0, 0, 0, time.UTC)
+		}
+		until := t.AddDate(ret.Years, 0, 0)
+		ex.Until = &until
+	}
+	return ex, nil
+}
+
+// rectify writes each corrected category to the dataset columns mapped to it and listed under rectify.
+// Categories no such column holds are named in Detail; when none could be written the job fails.
+func (r *run) rectify(ctx context.Context) (connectors.Result, error) {
+	var unrectifiable []string
+	byDataset := make([][]string, len(r.c.conn.Datasets)) // columns to write, per dataset
+	for _, cat := range slices.Sorted(maps.Keys(r.job.Corrections)) {
+		held := false
+		for i, d := range r.c.conn.Datasets {
+			for _, col := range d.Rectify {
+				if d.Categories[col] == cat {
+					byDataset[i] = append(byDataset[i], col)
+					held = true
+				}
+			}
+		}
+		if !held {
+			unrectifiable = append(unrectifiable, cat)
+		}
+	}
+	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"rectified": 0}}
+	if len(unrectifiable) > 0 {
+		res.Detail = "not corrected, no rectifiable column holds: " + strings.Join(unrectifiable, ", ")
+		if len(unrectifiable) == len(r.job.Corrections) {
+			res.Status = connectors.StatusFailed
+			return res, nil
+		}
+	}
+	for i, d := range r.c.conn.Datasets {
+		cols := byDataset[i]
+		if len(cols) == 0 || len(r.found[i]) == 0 {
+			continue
+		}
+		q := &query{}
+		where := r.where(i, q)
+		var sets, changed []string
+		for _, col := range cols {
+			name := pq.QuoteIdentifier(col)
+			v := q.arg(r.job.Corrections[d.Categories[col]])
+			sets = append(sets, name+" = "+v)
+			changed = append(changed, name+" IS DISTINCT FROM "+v)
+		}
+		stmt := "UPDATE " + pq.QuoteIdentifier(d.Table) + " SET " + strings.Join(sets, ", ") + " WHERE " + where +
+			" AND (" + strings.Join(changed, " OR ") + ")"
+		n, err := r.exec(ctx, d.Table, stmt, q.args)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		res.Counts["rectified"] += n
+	}
+	return res, nil
+}
+
+// setFlag sets a boolean column true on the subject's rows of every dataset that has one.
+func (r *run) setFlag(ctx context.Context, count string, flag func(connectors.Dataset) string) (connectors.Result, error) {
+	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{count: 0}}
+	for i, d := range r.c.conn.Datasets {
+		col := flag(d)
+		if col == "" || len(r.found[i]) == 0 {
+			continue
+		}
+		q := &query{}
+		where := r.where(i, q)
+		name := pq.QuoteIdentifier(col)
+		stmt := "UPDATE " + pq.QuoteIdentifier(d.Table) + " SET " + name + " = true WHERE " + where +
+			" AND " + name + " IS DISTINCT FROM true"
+		n, err := r.exec(ctx, d.Table, stmt, q.args)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		res.Counts[count] += n
+	}
+	return res, nil
+}
+
+// unsupportedPurposes checks a consent withdrawal's purposes: this kind can only stop marketing (the
+// optout column). ok is false when no purpose asked for is marketing; the result then says so.
+func (r *run) unsupportedPurposes() (detail string, ok bool) {
+	if len(r.job.Purposes) == 0 {
+		return "consent withdrawn for all purposes; this system records only a marketing opt-out", true
+	}
+	var other []string
+	for _, p := range r.job.Purposes {
+		if !slices.Contains(marketingPurposes, p) {
+			other = append(other, p)
+		}
+	}
+	if len(other) == 0 {
+		return "", true
+	}
+	detail = "unsupported purposes (this system records only a marketing opt-out): " + strings.Join(other, ", ")
+	return detail, len(other) < len(r.job.Purposes)
+}
+
+func (r *run) exec(ctx context.Context, table, stmt string, args []any) (int, error) {
+	res, err := r.tx.ExecContext(ctx, stmt, args...)
+	if err != nil {
+		return 0, r.c.dbError(r.job.Action, table, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, r.c.dbError(r.job.Action, table, err)
+	}
+	return int(n), nil
+}
+
+// dbError describes a database failure without its message: PostgreSQL quotes values in messages
+// (invalid input syntax for type integer: "..."), and a value may be personal data.
+func (c *Connector) dbError(action dsrflow.Action, table string, err error) error {
+	where := "connector " + c.conn.ID
+	if table != "" {
+		where += " table " + table
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s %s: database error %s (%s)", action, where, pe.Code, pe.Code.Name())
+	}
+	return fmt.Errorf("%s %s: %w", action, where, err)
+}
+
+// query collects a statement's bind parameters.
+type query struct{ args []any }
+
+// arg adds a parameter and returns its placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// identity returns the subject's identity of a type: email, name, phone or customer_id:SYSTEM.
+func identity(id dsrflow.Identity, t string) string {
+	switch t {
+	case dsrflow.IdentityEmail:
+		return id.Email
+	case dsrflow.IdentityName:
+		return id.Name
+	case dsrflow.IdentityPhone:
+		return id.Phone
+	}
+	if system, ok := strings.CutPrefix(t, dsrflow.IdentityCustomerID+":"); ok {
+		return id.CustomerIDs[system]
+	}
+	return ""
+}
