@@ -40,6 +40,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newOutboxCmd(getenv),
 		newExportCmd(getenv),
 		newTokenCmd(getenv),
+		newConnectorCmd(getenv),
 	)
 	return root
 }
