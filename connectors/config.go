@@ -60,6 +60,63 @@ type Connector struct {
 	DSNEnv string `json:"dsn_env,omitempty"`
 	// Datasets map a postgres connector's tables (mapping.go).
 	Datasets []Dataset `json:"datasets,omitempty"`
+	// Retention are the periods after which the connector's data of a category goes, swept daily by
+	// purge jobs (workflows.Retention).
+	Retention []RetentionRule `json:"retention,omitempty"`
+}
+
+// RetentionRule says that data of a category goes once its last activity is older than Age: "leads
+// are deleted no later than 24 months after the last registered activity".
+type RetentionRule struct {
+	Category string `json:"category"`
+	Age      Age    `json:"age"`
+	// ActivityField names the field holding the last activity date, for the connector's information.
+	ActivityField string `json:"activity_field"`
+}
+
+// Age is a retention period in calendar months and days: months are counted with time.AddDate, so 24
+// months before 2026-03-02 is 2024-03-02 whatever the leap years.
+type Age struct {
+	Months int `json:"months,omitempty"`
+	Days   int `json:"days,omitempty"`
+}
+
+// Cutoff returns the time Age before now: data last active before it is past its period.
+func (a Age) Cutoff(now time.Time) time.Time { return now.AddDate(0, -a.Months, -a.Days) }
+
+// String formats the age as connectors.yaml accepts it.
+func (a Age) String() string {
+	switch {
+	case a.Months == 0:
+		return fmt.Sprintf("%dd", a.Days)
+	case a.Days == 0:
+		return fmt.Sprintf("%d months", a.Months)
+	}
+	return fmt.Sprintf("%d months %dd", a.Months, a.Days)
+}
+
+var agePattern = regexp.MustCompile(`^(\d+)\s*(d|days?|months?|y|years?)$`)
+
+// ParseAge reads a retention age: "24 months", "2 years", "730d" or "730 days".
+func ParseAge(s string) (Age, error) {
+	m := agePattern.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return Age{}, fmt.Errorf("age %q must be a whole number of days, months or years, like 24 months or 730d", s)
+	}
+	n, err := strconv.Atoi(m[1])
+	var age Age
+	switch m[2][0] {
+	case 'd':
+		age = Age{Days: n}
+	case 'y':
+		age = Age{Months: 12 * n}
+	default:
+		age = Age{Months: n}
+	}
+	if err != nil || n < 1 || age.Months > 1200 || age.Days > 36600 {
+		return Age{}, fmt.Errorf("age %q must be at least one day and at most 100 years", s)
+	}
+	return age, nil
 }
 
 // Supports reports whether the connector is configured for the action.
@@ -80,6 +137,7 @@ func (c Connector) clone() Connector {
 	c.Actions = slices.Clone(c.Actions)
 	c.Identities = slices.Clone(c.Identities)
 	c.Categories = slices.Clone(c.Categories)
+	c.Retention = slices.Clone(c.Retention)
 	if c.Datasets != nil {
 		ds := make([]Dataset, len(c.Datasets))
 		for i, d := range c.Datasets {
@@ -309,7 +367,68 @@ func validate(c Connector) []problem {
 	if c.Concurrency < 0 {
 		add("concurrency", "concurrency must be at least 1")
 	}
+	return append(ps, validateRetention(c)...)
+}
+
+// validateRetention checks a connector's retention rules. A connector with rules must list purge among
+// its actions: the operator states that the system can delete by date, rather than dsrflow adding an
+// action the system may refuse every night.
+func validateRetention(c Connector) []problem {
+	if len(c.Retention) == 0 {
+		return nil
+	}
+	var ps []problem
+	add := func(field, format string, args ...any) {
+		ps = append(ps, problem{field, fmt.Sprintf(format, args...)})
+	}
+	if c.Kind == KindPostgres {
+		add("retention", "retention is not supported for postgres connectors yet (their mapping has no purge)")
+	}
+	if !c.Supports(dsrflow.ActionPurge) {
+		add("retention", "a connector with retention rules must list purge in actions")
+	}
+	var first Age // the first rule's age that is set
+	for _, r := range c.Retention {
+		if r.Age != (Age{}) {
+			first = r.Age
+			break
+		}
+	}
+	for i, r := range c.Retention {
+		field := fmt.Sprintf("retention.%d", i)
+		switch {
+		case r.Category == "":
+			add(field+".category", "retention #%d: category is required", i+1)
+		case !categoryPattern.MatchString(r.Category):
+			add(field+".category", "retention #%d: category %q must be dotted lower case, like user.marketing.lead", i+1, r.Category)
+		case len(c.Categories) > 0 && !slices.Contains(c.Categories, r.Category):
+			add(field+".category", "retention #%d: category %s is not among the connector's categories", i+1, r.Category)
+		case slices.ContainsFunc(c.Retention[:i], func(o RetentionRule) bool { return o.Category == r.Category }):
+			add(field+".category", "retention #%d: category %s has a rule already", i+1, r.Category)
+		}
+		switch {
+		case r.Age == (Age{}):
+			add(field+".age", "retention #%d: age is required, like 24 months or 730d", i+1)
+		case r.Age.Months < 0 || r.Age.Days < 0:
+			add(field+".age", "retention #%d: age must be positive", i+1)
+		case r.Age != first:
+			// A purge job carries one cutoff.
+			add(field+".age", "retention #%d: every rule of a connector must have the same age (%s), since one purge job carries one cutoff", i+1, first)
+		}
+		if r.ActivityField == "" {
+			add(field+".activity_field", "retention #%d: activity_field is required", i+1)
+		}
+	}
 	return ps
+}
+
+// RetentionCategories returns the categories the connector's retention rules cover.
+func (c Connector) RetentionCategories() []string {
+	out := make([]string, 0, len(c.Retention))
+	for _, r := range c.Retention {
+		out = append(out, r.Category)
+	}
+	return out
 }
 
 func knownIdentity(t string) bool {
@@ -322,7 +441,7 @@ func knownIdentity(t string) bool {
 }
 
 // connectorFields are the keys a connector may have in connectors.yaml.
-var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency", "dsn_env", "datasets"}
+var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency", "dsn_env", "datasets", "retention"}
 
 func parse(name string, data []byte, getenv func(string) string) (*Registry, error) {
 	var doc yaml.Node
@@ -381,6 +500,9 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 		for _, p := range validate(c) {
 			if p.field == "secret_env" && c.Kind != KindPostgres {
 				continue // decodeConnector reports secrets, naming the variable
+			}
+			if _, reported := lines[p.field+reportedSuffix]; reported {
+				continue
 			}
 			line := lineOf(lines, p.field, item.Line)
 			errs = append(errs, errorf(line, "connector %s: %s", label, p.msg))
@@ -536,12 +658,73 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 			c.DSNEnv = env
 		case "datasets":
 			c.Datasets = decodeDatasets(v, lines, bad)
+		case "retention":
+			c.Retention = decodeRetention(v, lines, bad)
 		}
 	}
 	if _, ok := lines["secret_env"]; !ok && c.Kind != KindPostgres {
 		bad(m.Line, "secret_env is required")
 	}
 	return c, lines, ps
+}
+
+// reportedSuffix marks a field path in the lines map whose value decodeConnector already reported as
+// malformed, so validate's message about the field left unset is not repeated.
+const reportedSuffix = "#reported"
+
+// retentionFields are the keys a retention rule may have.
+var retentionFields = []string{"category", "age", "activity_field"}
+
+// decodeRetention reads a connector's retention: list, recording each rule's and key's line as
+// retention.N and retention.N.key.
+func decodeRetention(v *yaml.Node, lines map[string]int, bad func(int, string, ...any)) []RetentionRule {
+	if v.Kind != yaml.SequenceNode {
+		bad(v.Line, "retention must be a list")
+		return nil
+	}
+	out := []RetentionRule{}
+	for i, item := range v.Content {
+		item = resolve(item)
+		at := fmt.Sprintf("retention.%d", i)
+		lines[at] = item.Line
+		if item.Kind != yaml.MappingNode {
+			bad(item.Line, "retention #%d: expected a mapping with category, age and activity_field", i+1)
+			continue
+		}
+		var r RetentionRule
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			k, e := item.Content[j], resolve(item.Content[j+1])
+			if !slices.Contains(retentionFields, k.Value) {
+				bad(k.Line, "retention #%d: unknown field %q (expected category, age, activity_field)", i+1, k.Value)
+				continue
+			}
+			if _, dup := lines[at+"."+k.Value]; dup {
+				bad(k.Line, "retention #%d: field %s given twice", i+1, k.Value)
+				continue
+			}
+			lines[at+"."+k.Value] = k.Line
+			if e.Kind != yaml.ScalarNode || e.Tag == "!!null" {
+				bad(e.Line, "retention #%d: %s must be a single value", i+1, k.Value)
+				continue
+			}
+			switch k.Value {
+			case "category":
+				r.Category = e.Value
+			case "activity_field":
+				r.ActivityField = e.Value
+			case "age":
+				age, err := ParseAge(e.Value)
+				if err != nil {
+					bad(e.Line, "retention #%d: %v", i+1, err)
+					lines[at+".age"+reportedSuffix] = e.Line // validate's "age is required" would repeat it
+					continue
+				}
+				r.Age = age
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // resolve follows a yaml alias to the node it names.

@@ -41,6 +41,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newExportCmd(getenv),
 		newTokenCmd(getenv),
 		newConnectorCmd(getenv),
+		newRetentionCmd(getenv),
 	)
 	return root
 }

@@ -109,6 +109,7 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 			Actions:    sp.actions,
 			Identities: sp.identities,
 			Categories: sp.categories(),
+			Retention:  sp.purges,
 		})
 	}
 	if d.reg, err = connectors.NewRegistry(conns...); err != nil {

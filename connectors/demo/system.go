@@ -104,6 +104,9 @@ func (s *system) HandleJob(_ context.Context, job connectors.Job) (connectors.Re
 	if job.Action == dsrflow.ActionAccess {
 		return s.access(job), nil
 	}
+	if job.Action == dsrflow.ActionPurge {
+		return s.purge(job)
+	}
 
 	// Changes are made on a copy, saved, then kept: a failed save leaves the data as it was.
 	next := s.state.clone()
@@ -139,6 +142,53 @@ func (s *system) HandleJob(_ context.Context, job connectors.Job) (connectors.Re
 		}
 	}
 	return res, nil
+}
+
+// purge deletes the rows past their retention period: those of a dataset holding a rule's category
+// whose activity field is a date before the job's cutoff. Subjects stay (their contact data is not
+// swept here), and so do rows whose date cannot be read: a sweep deletes only what it knows is due.
+func (s *system) purge(job connectors.Job) (connectors.Result, error) {
+	next := s.state.clone()
+	var rows []row
+	purged := 0
+	for _, r := range next.Rows {
+		if s.due(r, *job.Cutoff, job.Categories) {
+			purged++
+			continue
+		}
+		rows = append(rows, r)
+	}
+	next.Rows = rows
+	counts := map[string]int{"purged": purged}
+	if purged > 0 {
+		if err := s.save(next); err != nil {
+			return connectors.Result{}, fmt.Errorf("save %s: %w", s.spec.id, err)
+		}
+		s.state = next
+		if err := s.effects.add(s.spec.id, job, counts); err != nil {
+			return connectors.Result{}, err
+		}
+	}
+	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts}, nil
+}
+
+// due reports whether a row is past a retention rule's period at cutoff. categories, when given, limits
+// the sweep to those rules.
+func (s *system) due(r row, cutoff time.Time, categories []string) bool {
+	fields := s.spec.datasets[r.Dataset]
+	for _, rule := range s.spec.purges {
+		if len(categories) > 0 && !slices.Contains(categories, rule.Category) {
+			continue
+		}
+		if fields[rule.ActivityField] != rule.Category {
+			continue
+		}
+		last, err := time.Parse(time.DateOnly, r.Fields[rule.ActivityField])
+		if err == nil && last.Before(cutoff) {
+			return true
+		}
+	}
+	return false
 }
 
 func changed(counts map[string]int) bool {

@@ -39,7 +39,14 @@ type spec struct {
 	rectifiable map[string]string
 	// retained are datasets an erase job keeps on a legal basis.
 	retained map[string]retention
+	// purges are the retention rules the system declares; a purge job deletes the rows of their
+	// categories whose activity field is before the job's cutoff.
+	purges []connectors.RetentionRule
 }
+
+// leadsPeriod is the privacy policy's promise: contact information kept for marketing, leads included,
+// is deleted no later than 24 months after the last registered activity.
+var leadsPeriod = connectors.Age{Months: 24}
 
 // retention is why and how long a dataset outlives an erasure (GDPR Art. 17(3)(b)).
 type retention struct {
@@ -56,7 +63,7 @@ var basicActions = []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, d
 var specs = []spec{
 	{
 		id: "crm", owner: "Example Marketing AS", role: connectors.RoleSubsidiary,
-		actions:    append(basicActions[:4:4], dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent),
+		actions:    append(basicActions[:4:4], dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge),
 		identities: []string{"email", "phone", "customer_id:crm"},
 		profile:    "contacts", profileFields: []string{"email", "name", "phone"},
 		datasets: map[string]map[string]string{
@@ -64,6 +71,7 @@ var specs = []spec{
 			"consents": {"purpose": catConsent, "granted": catConsent},
 		},
 		rectifiable: map[string]string{catName: "name", catPhone: "phone"},
+		purges:      []connectors.RetentionRule{{Category: catLead, Age: leadsPeriod, ActivityField: "last_activity"}},
 	},
 	{
 		id: "billing", owner: "Example Billing AS", role: connectors.RoleSubsidiary,

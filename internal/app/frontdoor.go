@@ -55,6 +55,9 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 		return nil, err
 	}
 	f.closers.Add(func(context.Context) error { return f.Store.Close() })
+	if err := CheckKeys(ctx, f.Store, product.Keys); err != nil {
+		return nil, err
+	}
 	// The index's counts are served by the front door only, so that summing over processes counts once.
 	if err := f.Metrics.Register(metrics.NewStoreCollector(f.Store, nil, logger)); err != nil {
 		return nil, err

@@ -63,6 +63,9 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 		return nil, err
 	}
 	w.closers.Add(func(context.Context) error { return w.Store.Close() })
+	if err := CheckKeys(ctx, w.Store, product.Keys); err != nil {
+		return nil, err
+	}
 
 	dbs, closeDBs, err := OpenDatabases(ctx, product.Connectors, getenv, logger)
 	if err != nil {
@@ -75,6 +78,9 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 	}
 	w.running.Store(true)
 	w.closers.Add(func(context.Context) error { w.running.Store(false); w.Worker.Stop(); return nil })
+	if err := workflows.EnsureRetentionSchedule(ctx, w.Client); err != nil {
+		return nil, err
+	}
 	// Mail to subjects leaves the outbox over SMTP while the worker runs; Close stops it and waits.
 	w.closers.Add((&mail.Dispatcher{Store: w.Store, Sender: mail.NewSMTPSender(cfg.SMTP), Logger: logger}).Start(ctx))
 	if ln != nil {

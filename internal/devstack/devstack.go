@@ -162,6 +162,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err := st.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("store migrations: %w", err)
 	}
+	if err := app.CheckKeys(ctx, st, keys); err != nil {
+		return nil, err
+	}
 	if err := s.Metrics.Register(metrics.NewStoreCollector(st, nil, logger)); err != nil {
 		return nil, err
 	}
@@ -186,6 +189,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.Worker = w
 	s.workerRunning.Store(true)
 	s.closers.Add(func(context.Context) error { s.workerRunning.Store(false); w.Stop(); return nil })
+	if err := workflows.EnsureRetentionSchedule(ctx, c); err != nil {
+		return nil, err
+	}
 
 	h := web.NewServer(web.Deps{
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},

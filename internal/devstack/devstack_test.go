@@ -76,16 +76,14 @@ func start(t *testing.T, cfg config.Dev) *devstack.Stack {
 	return s
 }
 
+// stop closes the stack. The 5-second promise of Ctrl-C is asserted once, in worker's
+// TestDevRunsEverythingAndStopsOnSignal; here a loaded CI machine gets more room.
 func stop(t *testing.T, s *devstack.Stack) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	begin := time.Now()
 	if err := s.Close(ctx); err != nil {
 		t.Fatalf("stop dev stack: %v", err)
-	}
-	if d := time.Since(begin); d > 5*time.Second {
-		t.Fatalf("stop took %s, want under 5s", d)
 	}
 }
 

@@ -1,0 +1,107 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+)
+
+func purgeJob(conn connectors.Connector, request string, cutoff time.Time) connectors.Job {
+	return connectors.Job{
+		Protocol: connectors.ProtocolVersion, ID: connectors.JobID(request, conn.ID, dsrflow.ActionPurge), RequestID: request,
+		Connector: conn.ID, Action: dsrflow.ActionPurge, Cutoff: &cutoff, Deadline: time.Now().Add(24 * time.Hour),
+	}
+}
+
+// leadActivity returns the last_activity dates of the subject's leads, sorted.
+func leadActivity(t *testing.T, c *connectors.Client, crm connectors.Connector, id dsrflow.Identity) []string {
+	t.Helper()
+	res := do(t, c, crm, newJob(crm, "req-look-"+time.Now().Format("150405.000000000"), dsrflow.ActionAccess, id))
+	var out []string
+	for _, r := range res.Records {
+		if r.Dataset == "leads" {
+			out = append(out, r.Fields["last_activity"])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod sweeps the crm with the policy's 24-month cutoff: the
+// leads last active 30 (jane) and 27 (john) months ago go; jane's 2-month lead, ola's 5-month lead and
+// every contact stay. The same job again acts once; a later sweep with nothing due purges nothing.
+func TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod(t *testing.T) {
+	d := start(t, t.TempDir())
+	var c connectors.Client
+	crm, _ := d.Registry().Get("crm")
+	if !crm.Supports(dsrflow.ActionPurge) || len(crm.Retention) != 1 || crm.Retention[0].Category != catLead ||
+		crm.Retention[0].Age != (connectors.Age{Months: 24}) || crm.Retention[0].ActivityField != "last_activity" {
+		t.Fatalf("crm's registry entry: actions %v, retention %+v", crm.Actions, crm.Retention)
+	}
+	now := time.Now().UTC()
+	recent := func(monthsAgo int) string { return now.AddDate(0, -monthsAgo, 0).Format(time.DateOnly) }
+	if got, want := leadActivity(t, &c, crm, jane), []string{recent(30), recent(2)}; !slices.Equal(got, want) {
+		t.Fatalf("jane's leads before: %v, want %v", got, want)
+	}
+
+	job := purgeJob(crm, "retention-20260302", crm.Retention[0].Age.Cutoff(now))
+	for range 2 {
+		res := do(t, &c, crm, job)
+		if res.Status != connectors.StatusCompleted || res.Counts["purged"] != 2 {
+			t.Fatalf("purge = %+v, want completed with 2 purged", res)
+		}
+	}
+
+	if got, want := leadActivity(t, &c, crm, jane), []string{recent(2)}; !slices.Equal(got, want) {
+		t.Fatalf("jane's leads after: %v, want %v", got, want)
+	}
+	if got := leadActivity(t, &c, crm, dsrflow.Identity{Email: johnEmail}); len(got) != 0 {
+		t.Fatalf("john's 27-month lead survived: %v", got)
+	}
+	if got, want := leadActivity(t, &c, crm, dsrflow.Identity{Email: olaEmail}), []string{recent(5)}; !slices.Equal(got, want) {
+		t.Fatalf("ola's leads after: %v, want %v", got, want)
+	}
+	res := do(t, &c, crm, newJob(crm, "req-contact", dsrflow.ActionAccess, jane))
+	contact := res.Records[0]
+	if contact.Dataset != "contacts" || contact.Fields["email"] != janeEmail || contact.Fields["name"] != "Jane Doe" || contact.Fields["phone"] == "" {
+		t.Fatalf("jane's contact after the sweep: %+v", contact)
+	}
+
+	next := do(t, &c, crm, purgeJob(crm, "retention-20260303", crm.Retention[0].Age.Cutoff(now)))
+	if next.Status != connectors.StatusCompleted || next.Counts["purged"] != 0 {
+		t.Fatalf("second day's sweep = %+v, want 0 purged", next)
+	}
+	effects, err := d.Effects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if effects[job.ID] != 1 || effects[connectors.JobID("retention-20260303", "crm", dsrflow.ActionPurge)] != 0 {
+		t.Fatalf("effects %v: want the first sweep once, the empty one never", effects)
+	}
+}
+
+// TestPurgeNeedsACutoffAndSupport: a purge without cutoff is refused by the protocol, and a system that
+// declares no retention does not purge.
+func TestPurgeNeedsACutoffAndSupport(t *testing.T) {
+	d := start(t, t.TempDir())
+	var c connectors.Client
+	crm, _ := d.Registry().Get("crm")
+	job := purgeJob(crm, "retention-20260302", time.Now())
+	job.Cutoff = nil
+	_, err := c.Submit(context.Background(), crm, job)
+	var ce *connectors.CallError
+	if !errors.As(err, &ce) || !ce.Permanent {
+		t.Fatalf("purge without cutoff: %#v", err)
+	}
+	billing, _ := d.Registry().Get("billing")
+	_, err = c.Submit(context.Background(), billing, purgeJob(billing, "retention-20260302", time.Now()))
+	if !errors.As(err, &ce) || !ce.Permanent || ce.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("purge on billing: %#v", err)
+	}
+}

@@ -1,0 +1,247 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/store"
+)
+
+// RetentionScheduleID is the Temporal Schedule that starts the retention sweep every day.
+const RetentionScheduleID = "dsrflow-retention"
+
+// RetentionPolicy holds the numbers of the retention sweep.
+var RetentionPolicy = struct {
+	// Window is how long a connector's purge job is retried, with backoff, before it fails and is
+	// escalated: short of a day, so that a failure surfaces before the next sweep.
+	Window time.Duration
+	// MaxAttempts bounds the tries within the window: with backoff (5 s doubling to 1 h) the window
+	// ends first, after about 28; a connector answering Retry-After: 1 again and again ends here.
+	MaxAttempts int32
+	// JobDeadline is the purge job's deadline as the connector sees it, from the sweep's start.
+	JobDeadline time.Duration
+	// AtHour is the hour (UTC) the schedule starts the sweep every day.
+	AtHour int
+}{
+	Window:      20 * time.Hour,
+	MaxAttempts: 50,
+	JobDeadline: 24 * time.Hour,
+	AtHour:      3,
+}
+
+// ErrRetentionFailed is the error type of a sweep in which some connector's purge failed.
+const ErrRetentionFailed = "RetentionFailed"
+
+// RetentionInput starts a retention sweep.
+type RetentionInput struct {
+	// Now, when set, replaces the workflow's clock as the time the retention periods are counted back
+	// from (tests; a sweep replayed for a given day).
+	Now *time.Time
+}
+
+// RetentionSummary is a sweep's result: what each connector purged, by connector id.
+type RetentionSummary struct {
+	// Sweep is the sweep's id, retention-YYYYMMDD: the request id of its jobs and audit events.
+	Sweep      string
+	Connectors []RetentionOutcome
+}
+
+// RetentionOutcome is one connector's purge.
+type RetentionOutcome struct {
+	Connector string
+	Cutoff    time.Time
+	Purged    int
+	Failed    bool
+	// Detail says why a purge failed; never personal data.
+	Detail string
+}
+
+// Retention purges, on every connector with retention rules, the data whose last activity is older
+// than the rule's age: the privacy policy's "deleted no later than 24 months after the last registered
+// activity". Each connector's result is audited; a connector that still fails after the retry window is
+// audited as failed and escalated, and the sweep then fails, so that the schedule pauses until someone
+// looks.
+func Retention(ctx workflow.Context, in RetentionInput) (RetentionSummary, error) {
+	now := workflow.Now(ctx).UTC()
+	if in.Now != nil {
+		now = in.Now.UTC()
+	}
+	s := &sweep{id: RetentionSweepID(now), now: now}
+
+	var targets []activities.RetentionTarget
+	if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.RetentionTargets).Get(ctx, &targets); err != nil {
+		return RetentionSummary{}, fmt.Errorf("list connectors with retention rules: %w", err)
+	}
+	outcomes := make([]RetentionOutcome, len(targets))
+	wg := workflow.NewWaitGroup(ctx)
+	for i, t := range targets {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			outcomes[i] = s.purge(ctx, t)
+		})
+	}
+	wg.Wait(ctx)
+
+	summary := RetentionSummary{Sweep: s.id, Connectors: outcomes}
+	var failed []string
+	for _, o := range outcomes {
+		if o.Failed {
+			failed = append(failed, o.Connector)
+		}
+	}
+	if len(failed) > 0 {
+		return summary, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("retention sweep %s failed on %s", s.id, strings.Join(failed, ", ")), ErrRetentionFailed, nil, summary)
+	}
+	return summary, nil
+}
+
+// RetentionSweepID names the sweep of the day t falls on (UTC).
+func RetentionSweepID(t time.Time) string { return "retention-" + t.UTC().Format("20060102") }
+
+type sweep struct {
+	id  string
+	now time.Time
+}
+
+// purge runs one connector's purge job through the same connector activities as requests' jobs, and
+// audits the outcome.
+func (s *sweep) purge(ctx workflow.Context, t activities.RetentionTarget) RetentionOutcome {
+	// connectors.yaml gives every rule of a connector the same age: one job, one cutoff.
+	cutoff := t.Rules[0].Age.Cutoff(s.now)
+	out := RetentionOutcome{Connector: t.Connector.ID, Cutoff: cutoff}
+	job := connectors.Job{
+		Protocol:  connectors.ProtocolVersion,
+		ID:        connectors.JobID(s.id, t.Connector.ID, dsrflow.ActionPurge),
+		RequestID: s.id,
+		Connector: t.Connector.ID,
+		Action:    dsrflow.ActionPurge,
+		Cutoff:    &cutoff,
+		Deadline:  workflow.Now(ctx).UTC().Add(RetentionPolicy.JobDeadline),
+	}
+	for _, r := range t.Rules {
+		job.Categories = append(job.Categories, r.Category)
+	}
+
+	res, detail := s.run(ctx, job)
+	if detail != "" {
+		out.Failed, out.Detail = true, detail
+		s.escalate(ctx, t.Connector.ID, cutoff, detail)
+		return out
+	}
+	out.Purged = res.Counts["purged"]
+	s.audit(ctx, "retention_purged", map[string]string{
+		"connector": t.Connector.ID, "purged": strconv.Itoa(out.Purged), "cutoff": cutoff.Format(time.RFC3339),
+	}, "")
+	return out
+}
+
+// run submits the job, retried with backoff within the window, and polls a connector that accepted it
+// for later (no callback reaches a sweep: it has no request workflow). It returns a failure's detail, or
+// "" when the connector purged.
+func (s *sweep) run(ctx workflow.Context, job connectors.Job) (activities.JobOutcome, string) {
+	giveUp := workflow.Now(ctx).Add(RetentionPolicy.Window)
+	var out activities.JobOutcome
+	if err := workflow.ExecuteActivity(purgeOptions(ctx, RetentionPolicy.Window), connectorActs.Run, job).Get(ctx, &out); err != nil {
+		return out, retentionFailure(err)
+	}
+	for !out.Status.Final() {
+		left := giveUp.Sub(workflow.Now(ctx))
+		if left <= 0 {
+			return out, "no result from the connector within the retry window"
+		}
+		if err := workflow.Sleep(ctx, min(dsrflow.DeadlinePolicy.PollEvery, left)); err != nil {
+			return out, "the sweep was canceled"
+		}
+		if err := workflow.ExecuteActivity(purgeOptions(ctx, giveUp.Sub(workflow.Now(ctx))), connectorActs.Poll, job).Get(ctx, &out); err != nil {
+			return out, retentionFailure(err)
+		}
+	}
+	if out.Status == connectors.StatusFailed {
+		if out.Detail == "" {
+			return out, "the connector reported a failure"
+		}
+		return out, "the connector reported a failure: " + out.Detail
+	}
+	return out, ""
+}
+
+// purgeOptions are a request job's options (jobOptions) with the sweep's bound on attempts.
+func purgeOptions(ctx workflow.Context, window time.Duration) workflow.Context {
+	ctx = jobOptions(ctx, window)
+	o := workflow.GetActivityOptions(ctx)
+	o.RetryPolicy.MaximumAttempts = RetentionPolicy.MaxAttempts
+	return workflow.WithActivityOptions(ctx, o)
+}
+
+// escalate records a connector whose purge failed, so that a person follows up: data past its period is
+// still held. The alert to the team's channel joins here when the Slack connector comes.
+func (s *sweep) escalate(ctx workflow.Context, connectorID string, cutoff time.Time, detail string) {
+	workflow.GetLogger(ctx).Error("retention purge failed", "sweep", s.id, "connector", connectorID)
+	s.audit(ctx, "retention_failed", map[string]string{"connector": connectorID, "cutoff": cutoff.Format(time.RFC3339)}, detail)
+}
+
+func (s *sweep) audit(ctx workflow.Context, action string, detail map[string]string, reason string) {
+	e := store.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: s.id, Action: action, Actor: "system", Reason: reason, Detail: detail}
+	// As for requests: the store being down stalls the sweep rather than losing the event.
+	_ = workflow.ExecuteLocalActivity(localOptions(ctx), storeActs.AppendAudit, e).Get(ctx, nil)
+}
+
+// retentionFailure turns a purge job's activity error into a detail safe for the audit log. Every
+// error but a refusal is retried, so any other error means the retries ran out.
+func retentionFailure(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrPermanentConnector {
+		return "the connector refused the job: " + appErr.Message()
+	}
+	return "the connector still failed when the retries ended"
+}
+
+// RetentionSchedule is the daily schedule of the retention sweep: at 03:00 UTC, never two sweeps at
+// once, paused when a sweep fails (a connector's purge failed) until an operator unpauses it.
+func RetentionSchedule() client.ScheduleOptions {
+	return client.ScheduleOptions{
+		ID: RetentionScheduleID,
+		Spec: client.ScheduleSpec{
+			Calendars: []client.ScheduleCalendarSpec{{
+				Hour:    []client.ScheduleRange{{Start: RetentionPolicy.AtHour}},
+				Comment: "daily retention sweep",
+			}},
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID:        RetentionScheduleID + "-run",
+			Workflow:  Retention,
+			Args:      []any{RetentionInput{}},
+			TaskQueue: TaskQueue,
+		},
+		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		// A worker down over 03:00 still sweeps when it is back the same day.
+		CatchupWindow:  RetentionPolicy.Window,
+		PauseOnFailure: true,
+	}
+}
+
+// EnsureRetentionSchedule creates the retention schedule unless it exists; every worker start calls it.
+// An existing schedule is left as it is, paused or not: pausing is an operator's decision.
+func EnsureRetentionSchedule(ctx context.Context, c client.Client) error {
+	_, err := c.ScheduleClient().Create(ctx, RetentionSchedule())
+	var exists *serviceerror.AlreadyExists
+	if err == nil || errors.Is(err, temporal.ErrScheduleAlreadyRunning) || errors.As(err, &exists) {
+		return nil
+	}
+	return fmt.Errorf("create schedule %s: %w", RetentionScheduleID, err)
+}
