@@ -1,11 +1,12 @@
 // Package sdk is the connector side of dsrflow's protocol v1 (connectors/PROTOCOL.md) for Go services:
 // it verifies signatures, validates jobs, answers a job sent twice from its JobStore instead of acting
 // twice, and in async mode answers 202, runs the job in the background, posts the signed result to the
-// callback URL and serves polling. A connector author writes only the Handler:
+// callback URL and serves polling. A connector author writes one method per action it supports (Access,
+// Erase, ...) and hands the value to Actions, or writes a whole Handler:
 //
-//	h := sdk.New(sdk.Options{Secret: secret}, sdk.HandlerFunc(func(ctx context.Context, job connectors.Job) (connectors.Result, error) {
-//		...
-//	}))
+//	actions, err := sdk.Actions(db) // db has Access and Erase methods
+//	...
+//	h := sdk.New(sdk.Options{Secret: secret}, actions)
 //	http.Handle("/v1/", h) // or under a prefix: http.Handle("/crm/", http.StripPrefix("/crm", h))
 package sdk
 
