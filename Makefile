@@ -2,7 +2,7 @@
 GO ?= go
 WORKFLOWCHECK = go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: test check fmt-check vet workflowcheck unit build clean
+.PHONY: test check fmt-check vet workflowcheck unit bench build clean
 
 ## test: every check, then every test with the race detector, the store suite on SQLite and a throwaway PostgreSQL
 test: check unit
@@ -23,6 +23,14 @@ workflowcheck:
 # -race everywhere: measured at about 26 s for the end-to-end package once the race build is cached.
 unit:
 	scripts/with-postgres.sh $(GO) test -race -count=1 ./...
+
+## bench: figures for this machine, as medians of repeated rounds (not part of make test)
+# The PostgreSQL connector: one access and one erasure among one million customers (DSR_BENCH_ROWS).
+bench:
+	@scripts/with-postgres.sh $(GO) test -run '^$$' -bench 'Access|Erase' -benchtime 200x -count 5 ./connectors/postgres/ | tee /dev/stderr | \
+	awk '/^Benchmark(Access|Erase)/ { print (($$1 ~ /Access/) ? "pg_access_ms_1m" : "pg_erase_ms_1m"), $$3/1e6 }' | sort -k1,1 -k2,2n | \
+	awk '{ v[$$1] = v[$$1] " " $$2; c[$$1]++ } END { for (n in v) { split(substr(v[n], 2), a, " "); k = c[n]; \
+	printf "%s=%.2f (median of %d rounds, min %.2f, max %.2f)\n", n, a[int((k+1)/2)], k, a[1], a[k] } }'
 
 build:
 	$(GO) build -o bin/ ./worker ./starter

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
+	"fmt"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -14,9 +16,21 @@ import (
 	"github.com/dsrflow/dsrflow/connectors"
 )
 
-// BenchmarkAccess measures one access job against 10,000 customers (indexed email), each with two
-// invoices: run it with scripts/with-postgres.sh go test -run '^$' -bench Access ./connectors/postgres/
-func BenchmarkAccess(b *testing.B) {
+// benchRows is the size of the customers table: one million unless DSR_BENCH_ROWS says otherwise.
+func benchRows(b *testing.B) int {
+	if v := os.Getenv("DSR_BENCH_ROWS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10 {
+			b.Fatalf("DSR_BENCH_ROWS=%q: want a number of at least 10", v)
+		}
+		return n
+	}
+	return 1_000_000
+}
+
+// benchConnector makes a database with rows customers (indexed email), each with two invoices, and opens
+// the issue's mapping on it.
+func benchConnector(b *testing.B) *Connector {
 	// storetest's helpers take a *testing.T, so the benchmark makes its own database.
 	admin := os.Getenv("DSR_TEST_POSTGRES_URL")
 	if admin == "" {
@@ -28,14 +42,14 @@ func BenchmarkAccess(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(schema + `
+	if _, err := db.Exec(schema + fmt.Sprintf(`
 		CREATE INDEX ON customers (email);
 		SELECT setval('customers_id_seq', 2);
 		INSERT INTO customers (name, email, phone)
-			SELECT 'Person ' || n, 'person' || n || '@example.com', '+47 ' || (40000000 + n) FROM generate_series(3, 10000) n;
+			SELECT 'Person ' || n, 'person' || n || '@example.com', '+47 ' || (40000000 + n) FROM generate_series(3, %d) n;
 		INSERT INTO invoices (customer_id, amount, issued_on)
-			SELECT id, 10 + id % 90, date '2024-01-01' + id % 365 FROM customers, generate_series(1, 2) s WHERE id > 2;
-		ANALYZE;`); err != nil {
+			SELECT id, 10 + id %% 90, date '2024-01-01' + id %% 365 FROM customers, generate_series(1, 2) s WHERE id > 2;
+		ANALYZE;`, benchRows(b))); err != nil {
 		b.Fatal(err)
 	}
 	reg, err := connectors.Parse([]byte(erpYAML), func(string) string { return dsn })
@@ -47,14 +61,40 @@ func BenchmarkAccess(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	b.Cleanup(func() { c.Close() })
+	return c
+}
 
+// BenchmarkAccess measures one access job for one subject among DSR_BENCH_ROWS customers (default one
+// million), each with two invoices. `make bench` runs it and prints the median.
+func BenchmarkAccess(b *testing.B) {
+	c := benchConnector(b)
 	j := job(dsrflow.ActionAccess, jane)
 	b.ResetTimer()
 	for b.Loop() {
 		res, err := c.Run(context.Background(), j)
 		if err != nil || len(res.Records) != 3 {
 			b.Fatalf("access = %+v, %v", res, err)
+		}
+	}
+}
+
+// BenchmarkErase measures one erasure (customer masked, invoices retained) for a different subject each
+// time, among DSR_BENCH_ROWS customers.
+func BenchmarkErase(b *testing.B) {
+	c := benchConnector(b)
+	rows := benchRows(b)
+	n := 3
+	b.ResetTimer()
+	for b.Loop() {
+		if n > rows {
+			b.Fatal("ran out of subjects: raise DSR_BENCH_ROWS")
+		}
+		j := job(dsrflow.ActionErase, dsrflow.Identity{Email: fmt.Sprintf("person%d@example.com", n)})
+		n++
+		res, err := c.Run(context.Background(), j)
+		if err != nil || res.Counts["masked"] != 1 {
+			b.Fatalf("erase = %+v, %v", res, err)
 		}
 	}
 }
