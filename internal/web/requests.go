@@ -55,7 +55,10 @@ func (s *server) validate(in NewRequest) (workflows.RequestInput, error) {
 		fields["type"] = fmt.Sprintf("unknown type; one of %s", joinTypes())
 	}
 	email := strings.TrimSpace(in.Email)
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
+	// Every address RFC 5322 allows is accepted, quotes and dashes included: refusing a real person's
+	// address fails them, and connectors bind values rather than trust them. Display names are not.
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Name != "" || strings.ContainsAny(email, "<>") ||
+		!strings.Contains(addr.Address[strings.LastIndex(addr.Address, "@")+1:], ".") {
 		fields["email"] = "not a valid email address"
 	}
 	country := strings.ToUpper(strings.TrimSpace(in.Country))
