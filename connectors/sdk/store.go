@@ -37,12 +37,19 @@ func (s *MemoryStore) Get(jobID string) (connectors.Result, bool, error) {
 	s.mu.Lock()
 	data, ok := s.m[jobID]
 	s.mu.Unlock()
+	return decodeStored(data, ok)
+}
+
+// decodeStored turns a stored result back into a copy; both stores keep results as JSON.
+func decodeStored(data []byte, ok bool) (connectors.Result, bool, error) {
 	if !ok {
 		return connectors.Result{}, false, nil
 	}
 	var r connectors.Result
-	err := json.Unmarshal(data, &r)
-	return r, err == nil, err
+	if err := json.Unmarshal(data, &r); err != nil {
+		return connectors.Result{}, false, err
+	}
+	return r, true, nil
 }
 
 // Put implements JobStore.
@@ -116,14 +123,7 @@ func (s *FileStore) Get(jobID string) (connectors.Result, bool, error) {
 	s.mu.Lock()
 	data, ok := s.m[jobID]
 	s.mu.Unlock()
-	if !ok {
-		return connectors.Result{}, false, nil
-	}
-	var r connectors.Result
-	if err := json.Unmarshal(data, &r); err != nil {
-		return connectors.Result{}, false, err
-	}
-	return r, true, nil
+	return decodeStored(data, ok)
 }
 
 // Put implements JobStore: the result is on disk when it returns.

@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/lib/pq"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Token is an API token's record; the token itself is never stored, only its hash.
@@ -92,17 +89,4 @@ func (s *Store) RevokeToken(ctx context.Context, nameOrID string, at time.Time) 
 		return dsrflow.Errorf(dsrflow.ENOTFOUND, "no live token named %q", nameOrID)
 	}
 	return nil
-}
-
-// isUniqueViolation reports whether err is a unique constraint failure of either dialect.
-func isUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		return pqErr.Code == "23505" // unique_violation
-	}
-	var liteErr *sqlite.Error
-	if errors.As(err, &liteErr) {
-		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
 }

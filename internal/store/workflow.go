@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/lib/pq"
@@ -27,13 +28,23 @@ func (s *Store) forUpdate() string {
 
 // isForeignKeyViolation reports whether err is a foreign key constraint failure of either dialect.
 func isForeignKeyViolation(err error) bool {
+	return isConstraint(err, "23503", sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) // foreign_key_violation
+}
+
+// isUniqueViolation reports whether err is a unique constraint failure of either dialect.
+func isUniqueViolation(err error) bool {
+	return isConstraint(err, "23505", sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) // unique_violation
+}
+
+// isConstraint reports whether err is the PostgreSQL error pgCode or one of the SQLite codes.
+func isConstraint(err error, pgCode string, liteCodes ...int) bool {
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
-		return pqErr.Code == "23503" // foreign_key_violation
+		return string(pqErr.Code) == pgCode
 	}
 	var liteErr *sqlite.Error
 	if errors.As(err, &liteErr) {
-		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+		return slices.Contains(liteCodes, liteErr.Code())
 	}
 	return false
 }
