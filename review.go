@@ -1,0 +1,132 @@
+package dsrflow
+
+import (
+	"context"
+	"slices"
+)
+
+// A review is a step that waits for a person: a reviewer's decision (an authority disclosure, an
+// objection) or a team's manual task for a connector of kind manual. The workflow that waits posts a Card
+// through a Notifier (Slack when configured) and receives Votes through a Dispatcher, whichever way the
+// person answered: a Slack button, the API, the CLI or the console. Cards and votes carry no personal data.
+
+// ReviewKind says what a review decides.
+type ReviewKind string
+
+const (
+	ReviewDisclosure ReviewKind = "disclosure" // an authority's request for data, under a court order
+	ReviewObjection  ReviewKind = "objection"  // Art. 21(1): compelling legitimate grounds?
+	ReviewTask       ReviewKind = "task"       // a manual connector's job, done by a team by hand
+)
+
+// VoteAction is what a person chose.
+type VoteAction string
+
+const (
+	VoteApprove      VoteAction = "approve"
+	VoteReject       VoteAction = "reject" // needs a reason
+	VoteNarrow       VoteAction = "narrow" // approve a smaller set of categories (Vote.Scope)
+	VoteDone         VoteAction = "done"
+	VoteNothingFound VoteAction = "nothing_found"
+	VoteCannot       VoteAction = "cannot" // needs a reason
+)
+
+// NeedsReason reports whether the action must come with a reason.
+func (a VoteAction) NeedsReason() bool { return a == VoteReject || a == VoteCannot }
+
+// Card is what a reviewer or a team sees of a review. It names the case, never the subject: Fields hold
+// case references, categories and counts; Link leads to the front door, where an authenticated person
+// sees the rest.
+type Card struct {
+	// ReviewID identifies the review: the workflow id, or "<workflow id>/<connector>" for a task.
+	ReviewID string
+	Kind     ReviewKind
+	Title    string
+	Fields   []CardField
+	Link     string
+	// Actions offered; empty when the review is final (the buttons go).
+	Actions []VoteAction
+	// Scope lists the categories a narrowing vote may keep (disclosures).
+	Scope []string
+	// State says who decided what so far and what is awaited, e.g. "Approved by <@U01>; one more legal
+	// approval needed".
+	State string
+	// Channel to post in; empty means the review channel.
+	Channel string
+}
+
+// CardField is one labelled line of a card.
+type CardField struct{ Label, Value string }
+
+// CardRef identifies a posted card so that it can be updated.
+type CardRef struct{ Channel, TS string }
+
+// Alert is a message to the alert channel: reminders, overdue escalations, permanent connector failures.
+type Alert struct {
+	Severity string // info | warning | critical
+	Title    string
+	Text     string
+	Link     string
+}
+
+// Notifier shows cards and alerts to people. Errors are worth retrying: a Slack outage delays messages,
+// it never loses a decision.
+type Notifier interface {
+	Post(ctx context.Context, c Card) (CardRef, error)
+	Update(ctx context.Context, ref CardRef, c Card) error
+	Alert(ctx context.Context, a Alert) error
+}
+
+// Vote is one person's answer to a review.
+type Vote struct {
+	ReviewID string
+	Kind     ReviewKind
+	Action   VoteAction
+	Reason   string
+	Scope    []string // VoteNarrow: the categories kept
+	// Reviewer is a Slack user id or an API token's name; Groups are the reviewer groups it belongs to
+	// (Reviewers.GroupsOf), resolved by the front door before the vote reaches the workflow.
+	Reviewer string
+	Groups   []string
+	Via      string // slack | api
+	// Key de-duplicates: Slack's retries and double clicks carry the same key and count once.
+	Key string
+	// Ref is the card the vote was cast on, when it came from Slack.
+	Ref CardRef
+}
+
+// VoteOutcome is the workflow's answer to a vote.
+type VoteOutcome struct {
+	Accepted bool
+	// Message explains a refused vote to the voter (shown ephemerally in Slack), e.g. "you are not in
+	// the legal group" or "you have already approved".
+	Message string
+	// Card is the review as it stands after the vote, for updating the original message.
+	Card *Card
+}
+
+// Dispatcher delivers votes to the workflow that waits for them. A refused vote is a VoteOutcome with
+// Accepted false, not an error; errors are ENOTFOUND (no such review) or EUNAVAILABLE.
+type Dispatcher interface {
+	Vote(ctx context.Context, v Vote) (VoteOutcome, error)
+}
+
+// Reviewers are the reviewer groups (legal, dpo, ...) by member: Slack user ids or API token names.
+type Reviewers struct {
+	Groups map[string][]string `yaml:"groups"`
+}
+
+// GroupsOf lists the groups a member belongs to, sorted.
+func (r Reviewers) GroupsOf(member string) []string {
+	var out []string
+	for g, members := range r.Groups {
+		if slices.Contains(members, member) {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Members lists a group's members.
+func (r Reviewers) Members(group string) []string { return r.Groups[group] }
