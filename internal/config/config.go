@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/dsrflow/dsrflow"
 )
 
 // Var documents one environment variable.
@@ -49,6 +51,13 @@ var Vars = []Var{
 	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
 	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
 	{Name: "DSR_TOKEN", Doc: "`starter` commands: the API token; when unset, the dev token in DSR_DATA_DIR"},
+	{Name: "DSR_REVIEWERS", Doc: "path of the reviewer groups file (`groups: {legal: [U01LEGAL1, U01LEGAL2], dpo: [U01DPO]}`: Slack user ids or API token names); no groups when unset"},
+	{Name: "SLACK_BOT_TOKEN", Doc: "the Slack app's bot token (xoxb-...); Slack is off when unset, and reviews go through the API, starter and the console"},
+	{Name: "SLACK_APP_TOKEN", Doc: "an app-level token (xapp-..., scope connections:write) for Socket Mode: reviewers' clicks arrive over a websocket, no public URL needed"},
+	{Name: "SLACK_SIGNING_SECRET", Doc: "the app's signing secret, for HTTP interactivity at `POST /slack/interactions` on the front door; this or SLACK_APP_TOKEN (or both) when SLACK_BOT_TOKEN is set"},
+	{Name: "SLACK_API_URL", Default: DefaultSlackAPIURL, Doc: "Slack's Web API base URL (tests, proxies)"},
+	{Name: "DSR_SLACK_REVIEW_CHANNEL", Doc: "channel id where review cards are posted; required with SLACK_BOT_TOKEN"},
+	{Name: "DSR_SLACK_ALERT_CHANNEL", Doc: "channel id for reminders, overdue escalations and connector failures; the review channel when unset"},
 	{Name: "DSR_TEST_POSTGRES_URL", Doc: "tests: a PostgreSQL server (admin URL) for the store conformance tests; `make test` starts a throwaway one"},
 }
 
@@ -103,6 +112,10 @@ type Product struct {
 	MasterKeys string
 	// CodecOrigin is the Temporal UI origin allowed to call /codec.
 	CodecOrigin string
+	// Slack is the Slack app; zero when Slack is not configured.
+	Slack Slack
+	// Reviewers are the reviewer groups (DSR_REVIEWERS).
+	Reviewers dsrflow.Reviewers
 }
 
 // Worker is the configuration of `worker` against external Temporal and PostgreSQL.
@@ -235,6 +248,7 @@ func (r *reader) file(name string) string {
 // product reads the shared product settings; production requires the key and the connectors file.
 func (r *reader) product(production bool) Product {
 	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys()}
+	p.Slack, p.Reviewers = r.slack(), r.reviewers()
 	if production {
 		if p.MasterKeys == "" {
 			r.required("DSR_MASTER_KEYS")
