@@ -32,4 +32,9 @@ func (s *server) routes() {
 
 	// Connectors authenticate by their HMAC signature, checked by ReadCallback.
 	s.mux.Handle("POST /connectors/v1/callbacks/{connector}", s.handleCallback())
+
+	// Slack authenticates by its request signature, checked by the Slack handler.
+	if s.Slack != nil {
+		s.mux.Handle("POST /slack/interactions", s.Slack)
+	}
 }

@@ -45,6 +45,10 @@ type Deps struct {
 	Now        func() time.Time
 	// Metrics, when set, is served on /metrics and counts verification outcomes.
 	Metrics *metrics.Registry
+
+	// Slack, when set, serves Slack's interactivity requests at POST /slack/interactions (slack.Handler);
+	// it checks Slack's signatures itself.
+	Slack http.Handler
 }
 
 type server struct {
