@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/slack"
+)
+
+// StartSlack builds the Slack app, or returns nil when Slack is not configured. With an app token and a
+// dispatcher it also takes clicks over Socket Mode until stop runs; stop then waits, until its context
+// ends, for the clicks in flight. The worker passes a nil dispatcher: it only posts.
+func StartSlack(cfg config.Slack, reviewers dsrflow.Reviewers, d dsrflow.Dispatcher, logger *slog.Logger) (_ *slack.Slack, stop func(context.Context) error, _ error) {
+	if !cfg.Enabled() {
+		return nil, func(context.Context) error { return nil }, nil
+	}
+	sl, err := slack.New(cfg, reviewers, d, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	if cfg.AppToken != "" && d != nil {
+		go func() {
+			defer close(done)
+			// Connection failures are retried inside; what returns is fatal, such as a revoked token.
+			if err := sl.RunSocketMode(ctx); err != nil {
+				logger.Error("slack: Socket Mode stopped; clicks arrive only over HTTP now, if configured", "error", err)
+			}
+		}()
+	} else {
+		close(done)
+	}
+	return sl, func(ctx context.Context) error {
+		cancel()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return sl.Close(ctx)
+	}, nil
+}
