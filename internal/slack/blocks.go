@@ -13,16 +13,22 @@ import (
 )
 
 // Identifiers in the Block Kit dsrflow posts. A click carries the action_id and the button's value; a
-// modal submission carries the callback_id, the private_metadata and the input blocks' values.
+// modal submission carries the callback_id, the private_metadata and the input blocks' values. Tests
+// that play a reviewer use them with slacktest: Click(t, msg, user, ActionID(dsrflow.VoteApprove)),
+// Submit(t, view, user, slacktest.Input{BlockID: ReasonBlockID, ActionID: ReasonActionID, Value: "..."}).
 const (
 	actionPrefix   = "dsr_" // action_id of a vote button: dsr_<VoteAction>
 	actionsBlockID = "dsr_actions"
 	callbackVote   = "dsr_vote" // the modal asking for a reason or a scope
-	reasonBlockID  = "dsr_reason"
-	reasonActionID = "reason"
-	scopeBlockID   = "dsr_scope"
-	scopeActionID  = "scope"
+
+	ReasonBlockID  = "dsr_reason" // the modal's reason input
+	ReasonActionID = "reason"
+	ScopeBlockID   = "dsr_scope" // the narrowing modal's categories (checkboxes, or a multi-select beyond ten)
+	ScopeActionID  = "scope"
 )
+
+// ActionID is the action_id of the button for a vote action.
+func ActionID(a dsrflow.VoteAction) string { return actionPrefix + string(a) }
 
 // buttonValue is a button's value: which review, never who it is about. Scope (the categories, not data)
 // rides on the narrow button so that its modal can offer them.
@@ -112,7 +118,7 @@ func cardBlocks(c dsrflow.Card) ([]slack.Block, string, error) {
 			if err != nil {
 				return nil, "", err
 			}
-			b := slack.NewButtonBlockElement(actionPrefix+string(a), string(value), plain(label))
+			b := slack.NewButtonBlockElement(ActionID(a), string(value), plain(label))
 			switch a {
 			case dsrflow.VoteApprove, dsrflow.VoteDone:
 				b.WithStyle(slack.StylePrimary)
@@ -165,15 +171,15 @@ func voteModal(md modalMetadata, scope []string) (slack.ModalViewRequest, error)
 		}
 		var el slack.BlockElement
 		if len(opts) <= 10 {
-			el = slack.NewCheckboxGroupsBlockElement(scopeActionID, opts...)
+			el = slack.NewCheckboxGroupsBlockElement(ScopeActionID, opts...)
 		} else {
-			el = slack.NewOptionsMultiSelectBlockElement(slack.MultiOptTypeStatic, plain("Categories"), scopeActionID, opts...)
+			el = slack.NewOptionsMultiSelectBlockElement(slack.MultiOptTypeStatic, plain("Categories"), ScopeActionID, opts...)
 		}
-		blocks = append(blocks, slack.NewInputBlock(scopeBlockID, plain("Categories to disclose"), nil, el))
+		blocks = append(blocks, slack.NewInputBlock(ScopeBlockID, plain("Categories to disclose"), nil, el))
 	}
-	reason := slack.NewPlainTextInputBlockElement(plain("Why?"), reasonActionID)
+	reason := slack.NewPlainTextInputBlockElement(plain("Why?"), ReasonActionID)
 	reason.Multiline, reason.MaxLength = true, 1000
-	in := slack.NewInputBlock(reasonBlockID, plain("Reason"), plain("Recorded in the audit log. Do not include the subject's personal data."), reason)
+	in := slack.NewInputBlock(ReasonBlockID, plain("Reason"), plain("Recorded in the audit log. Do not include the subject's personal data."), reason)
 	in.Optional = !md.Action.NeedsReason()
 	blocks = append(blocks, in)
 	return slack.ModalViewRequest{

@@ -101,16 +101,16 @@ func (s *Slack) acceptSubmission(ic slack.InteractionCallback, retry int) (any, 
 	var reason string
 	var scope []string
 	if ic.View.State != nil {
-		reason = strings.TrimSpace(ic.View.State.Values[reasonBlockID][reasonActionID].Value)
-		for _, o := range ic.View.State.Values[scopeBlockID][scopeActionID].SelectedOptions {
+		reason = strings.TrimSpace(ic.View.State.Values[ReasonBlockID][ReasonActionID].Value)
+		for _, o := range ic.View.State.Values[ScopeBlockID][ScopeActionID].SelectedOptions {
 			scope = append(scope, o.Value)
 		}
 	}
 	switch {
 	case md.Action.NeedsReason() && reason == "":
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{reasonBlockID: "Give a reason."}), nil
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{ReasonBlockID: "Give a reason."}), nil
 	case md.Action == dsrflow.VoteNarrow && len(scope) == 0:
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{scopeBlockID: "Keep at least one category, or reject."}), nil
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{ScopeBlockID: "Keep at least one category, or reject."}), nil
 	}
 	user := ic.User.ID
 	if !s.deliveries.first("submit\x00"+ic.View.ID+"\x00"+ic.View.Hash+"\x00"+user, s.now()) {
