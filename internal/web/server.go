@@ -45,11 +45,17 @@ type Deps struct {
 	Now        func() time.Time
 	// Metrics, when set, is served on /metrics and counts verification outcomes.
 	Metrics *metrics.Registry
+	// DevSignIn is the dev token, offered on the console's sign-in page to visitors on loopback; set only
+	// by `worker --dev` when the front door listens on loopback.
+	DevSignIn string
+	// PublicURL is the front door's public base URL, for links mailed to subjects; empty: the request's host.
+	PublicURL string
 }
 
 type server struct {
 	Deps
-	mux *http.ServeMux
+	mux    *http.ServeMux
+	limits limiter
 }
 
 // NewServer returns the front door's handler.
