@@ -170,7 +170,7 @@ const (
 )
 
 func newChart(id, title, caption string) chart {
-	return chart{ID: id, Title: title, Caption: caption, Width: chartLabelW + chartBarMax + 230}
+	return chart{ID: id, Title: title, Caption: caption, Width: chartLabelW + chartBarMax + 330}
 }
 
 // add draws a bar of value out of max.
