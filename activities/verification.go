@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dsrflow/dsrflow"
@@ -14,7 +15,10 @@ import (
 type Verification struct {
 	Store *store.Store
 	Key   secret.Key
-	Now   func() time.Time
+	// PublicURL is the front door's public base URL: the code mail links to the request's status page in
+	// the privacy center.
+	PublicURL string
+	Now       func() time.Time
 }
 
 // IssueCode makes a fresh 6-digit code, stores only its keyed hash and mails the code. The code never
@@ -36,8 +40,11 @@ func (a *Verification) IssueCode(ctx context.Context, in IssueCodeInput) error {
 	if in.Kind == "reminder" {
 		intro = "We are still waiting for you to confirm your request. Here is a new code."
 	}
-	text := fmt.Sprintf("%s\n\nYour code is %s. It works for %d minutes.\n\nIf you did not make this request, ignore this message: nothing happens without the code.\n",
-		intro, code, int(dsrflow.CodePolicy.TTL.Minutes()))
+	text := fmt.Sprintf("%s\n\nYour code is %s. It works for %d minutes.\n", intro, code, int(dsrflow.CodePolicy.TTL.Minutes()))
+	if a.PublicURL != "" {
+		text += "\nEnter it, and follow your request, on this page:\n" + strings.TrimRight(a.PublicURL, "/") + "/privacy/requests/" + in.RequestID + "?t=" + a.Key.StatusToken(in.RequestID) + "\n"
+	}
+	text += "\nIf you did not make this request, ignore this message: nothing happens without the code.\n"
 	// Each code is a new message; a retry finds the message of its sequence number already queued.
 	return a.send(ctx, Mail{ID: fmt.Sprintf("%s:%s:%d", in.RequestID, in.Kind, in.Seq), RequestID: in.RequestID, Kind: "verification_" + in.Kind, To: in.To, Subject: subject, Text: text})
 }

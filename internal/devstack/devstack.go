@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,10 +194,14 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	h := web.NewServer(web.Deps{
+	deps := web.Deps{
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
-		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics,
-	})
+		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics, PublicURL: publicURL,
+	}
+	if ip := net.ParseIP(ln.Addr().(*net.TCPAddr).IP.String()); ip != nil && ip.IsLoopback() {
+		deps.DevSignIn = s.Token // offered on the console's sign-in page, to this machine only
+	}
+	h := web.NewServer(deps)
 	s.HTTP = app.Serve(ln, h, logger)
 	s.closers.Add(s.HTTP.Shutdown)
 
@@ -209,6 +214,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			fmt.Fprintf(opts.Out, "  demo      %d connectors at %s (state in %s)\n", len(s.Product.Connectors.List()), s.Demo.URL(), filepath.Join(cfg.DataDir, demoDir))
 		}
 		fmt.Fprintf(opts.Out, "  http      %s (dev token in %s)\n", s.HTTP.URL(), filepath.Join(cfg.DataDir, TokenFile))
+		fmt.Fprintf(opts.Out, "  console   %s/console, privacy center %s/privacy\n", s.HTTP.URL(), s.HTTP.URL())
 	}
 	return s, nil
 }

@@ -103,3 +103,6 @@ func LoadOrCreate(path string) (Key, error) {
 	}
 	return k, nil
 }
+
+// StatusToken is the secret part of a subject's link to the status page of a request.
+func (k Key) StatusToken(requestID string) string { return k.Hash("status", requestID)[:32] }

@@ -20,3 +20,29 @@ func (s *Store) CountOpenDue(ctx context.Context, now, soon time.Time) (overdue,
 	}
 	return overdue, dueBeforeSoon, nil
 }
+
+// ClosedRequest is when a closed request was received, due and closed, for answer-time statistics.
+type ClosedRequest struct {
+	Status                      string
+	ReceivedAt, DueAt, ClosedAt time.Time
+}
+
+// ClosedSince returns the requests closed at or after since, oldest first (the requests_closed index).
+func (s *Store) ClosedSince(ctx context.Context, since time.Time) ([]ClosedRequest, error) {
+	var rows []struct {
+		Status     string `db:"status"`
+		ReceivedAt dbTime `db:"received_at"`
+		DueAt      dbTime `db:"due_at"`
+		ClosedAt   dbTime `db:"closed_at"`
+	}
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT status, received_at, due_at, closed_at FROM requests
+		WHERE closed_at IS NOT NULL AND closed_at >= ? ORDER BY closed_at`), s.timeArg(since))
+	if err != nil {
+		return nil, fmt.Errorf("list closed requests: %w", err)
+	}
+	out := make([]ClosedRequest, len(rows))
+	for i, r := range rows {
+		out[i] = ClosedRequest{Status: r.Status, ReceivedAt: r.ReceivedAt.Time, DueAt: r.DueAt.Time, ClosedAt: r.ClosedAt.Time}
+	}
+	return out, nil
+}

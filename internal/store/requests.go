@@ -116,7 +116,9 @@ type RequestFilter struct {
 	// current time). It combines with the other fields like Open and DueBefore do.
 	Overdue bool
 	Now     time.Time
-	Limit   int // at most this many; 0 means 100
+	// SubjectKey selects one subject's requests, open or closed (the console's search by email).
+	SubjectKey string
+	Limit      int // at most this many; 0 means 100
 }
 
 // ListRequests returns the requests matching f, ordered by due date, then ID.
@@ -145,6 +147,9 @@ func (s *Store) listRequestsQuery(f RequestFilter) (string, []any) {
 	}
 	if f.Country != "" {
 		where, args = append(where, "country = ?"), append(args, f.Country)
+	}
+	if f.SubjectKey != "" {
+		where, args = append(where, "subject_key = ?"), append(args, f.SubjectKey)
 	}
 	if f.Open || f.Overdue {
 		where = append(where, "closed_at IS NULL")

@@ -147,6 +147,14 @@ func (s *server) handleListRequests() http.Handler {
 			}
 			f.Limit = n
 		}
+		if v := q.Get("email"); v != "" {
+			// Finding a person's requests is an agent's task; reviewers see cases, not people.
+			if p := principal(r); p.Role != RoleAgent && p.Role != RoleDPO && p.Role != RoleAdmin {
+				s.fail(w, r, dsrflow.Errorf(dsrflow.EFORBIDDEN, "role %s may not search by email", p.Role))
+				return
+			}
+			f.SubjectKey = s.Key.SubjectKey(v)
+		}
 		rows, err := s.Store.ListRequests(r.Context(), f)
 		if err != nil {
 			s.fail(w, r, err)
@@ -289,6 +297,34 @@ func (s *server) update(w http.ResponseWriter, r *http.Request, id, name string,
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": st.Status, "due": deadline.DateOfEnd(st.Due, req.Country), "extended": st.Extended, "verified": st.Verified})
+}
+
+// MessageView is one message queued for the subject of a request: what and when, not the text.
+type MessageView struct {
+	Kind    string     `json:"kind"`
+	Subject string     `json:"subject"`
+	Created time.Time  `json:"created"`
+	Sent    *time.Time `json:"sent,omitempty"`
+}
+
+func (s *server) handleRequestMessages() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if _, err := s.Store.GetRequest(r.Context(), id); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		msgs, err := s.Store.ListOutbox(r.Context(), store.OutboxFilter{RequestID: id, Limit: 1000})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out := make([]MessageView, 0, len(msgs))
+		for _, m := range msgs {
+			out = append(out, MessageView{Kind: m.Kind, Subject: m.Subject, Created: m.CreatedAt, Sent: m.SentAt})
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
 }
 
 func (s *server) handleOutbox() http.Handler {

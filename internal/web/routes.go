@@ -1,6 +1,10 @@
 package web
 
-import "github.com/dsrflow/dsrflow/workflows"
+import (
+	"net/http"
+
+	"github.com/dsrflow/dsrflow/workflows"
+)
 
 func (s *server) routes() {
 	s.mux.Handle("GET /healthz", s.handleHealthz())
@@ -21,6 +25,8 @@ func (s *server) routes() {
 	s.mux.Handle("POST /api/v1/requests/{id}/extend", s.requireRole(s.handleReasoned(workflows.UpdateExtend), agents...))
 	s.mux.Handle("POST /api/v1/requests/{id}/cancel", s.requireRole(s.handleReasoned(workflows.UpdateCancel), agents...))
 	s.mux.Handle("GET /api/v1/requests/{id}/export", s.requireRole(s.handleExport(), agents...))
+	s.mux.Handle("GET /api/v1/requests/{id}/messages", s.requireRole(s.handleRequestMessages(), everyone...))
+	s.mux.Handle("GET /api/v1/dashboard", s.requireRole(s.handleDashboardAPI(), everyone...))
 	s.mux.Handle("GET /api/v1/outbox", s.requireRole(s.handleOutbox()))
 
 	if s.Keys != nil {
@@ -37,4 +43,30 @@ func (s *server) routes() {
 	if s.Slack != nil {
 		s.mux.Handle("POST /slack/interactions", s.Slack)
 	}
+
+	s.consoleRoutes()
+}
+
+// consoleRoutes serve people in a browser: the support console and the privacy center.
+func (s *server) consoleRoutes() {
+	s.mux.Handle("GET /static/", s.handleStatic())
+	s.mux.Handle("GET /console/signin", s.handleSignInPage())
+	s.mux.Handle("POST /console/signin", s.handleSignIn())
+	s.mux.Handle("POST /console/signout", s.handleSignOut())
+
+	page := func(h http.Handler, roles ...string) http.Handler { return s.consolePage(h, roles...) }
+	s.mux.Handle("GET /console", page(s.handleDashboard(), consoleEveryone...))
+	s.mux.Handle("GET /console/requests", page(s.handleConsoleRequests(), consoleEveryone...))
+	s.mux.Handle("GET /console/requests/new", page(s.handleNewRequestPage(), consoleAgents...))
+	s.mux.Handle("POST /console/requests/new", page(s.handleNewRequest(), consoleAgents...))
+	s.mux.Handle("GET /console/requests/{id}", page(s.handleConsoleRequest(), consoleEveryone...))
+	s.mux.Handle("POST /console/requests/{id}/{action}", page(s.handleConsoleAction(), consoleEveryone...))
+	s.mux.Handle("GET /console/requests/{id}/export", page(s.handleConsoleExport(), consoleAgents...))
+	s.mux.Handle("GET /console/outbox", page(s.handleConsoleOutbox()))
+
+	s.mux.Handle("GET /privacy", s.handlePrivacyHome())
+	s.mux.Handle("GET /privacy/request", s.handlePrivacyForm())
+	s.mux.Handle("POST /privacy/request", s.handlePrivacySubmit())
+	s.mux.Handle("GET /privacy/requests/{id}", s.handlePrivacyStatus())
+	s.mux.Handle("POST /privacy/requests/{id}/verify", s.handlePrivacyVerify())
 }

@@ -49,11 +49,17 @@ type Deps struct {
 	// Slack, when set, serves Slack's interactivity requests at POST /slack/interactions (slack.Handler);
 	// it checks Slack's signatures itself.
 	Slack http.Handler
+	// DevSignIn is the dev token, offered on the console's sign-in page to visitors on loopback; set only
+	// by `worker --dev` when the front door listens on loopback.
+	DevSignIn string
+	// PublicURL is the front door's public base URL, for links mailed to subjects; empty: the request's host.
+	PublicURL string
 }
 
 type server struct {
 	Deps
-	mux *http.ServeMux
+	mux    *http.ServeMux
+	limits limiter
 }
 
 // NewServer returns the front door's handler.

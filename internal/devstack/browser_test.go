@@ -1,0 +1,215 @@
+package devstack_test
+
+import (
+	"context"
+	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/dsrflow/dsrflow/internal/devstack"
+	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+// The browser tests drive the console and the privacy center in headless Chromium (Debian's chromium
+// package; .ci/run installs it). Without it they skip, except under CI=true, where that is a failure.
+// Each main page is saved as a screenshot under artifacts/screenshots (git-ignored).
+
+const screenshotDir = "../../artifacts/screenshots"
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("Chromium is not installed; .ci/run installs Debian's chromium package")
+	}
+	t.Skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
+	return ""
+}
+
+// tab opens a fresh browser (its own cookie jar) for one person.
+func tab(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath(t)), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
+	return ctx
+}
+
+// act runs the steps and fails the test with what was being done.
+func act(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func pageText(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatalf("read the page: %v", err)
+	}
+	return text
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrowserAgentReviewerAndSubject(t *testing.T) {
+	chromiumPath(t)
+	s := start(t, testConfig(t, t.TempDir()))
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+	agentTok := createToken(t, s, "agent-anna", "agent")
+	reviewerTok := createToken(t, s, "reviewer-rolf", "reviewer")
+
+	t.Run("agent starts and finishes a request", func(t *testing.T) {
+		ctx := tab(t)
+		act(t, ctx, "open the console", chromedp.Navigate(s.URL()+"/console"), chromedp.WaitVisible(chromedp.CSS("#token")))
+		screenshot(t, ctx, "console-signin")
+		act(t, ctx, "sign in", chromedp.SetValue(chromedp.CSS("#token"), agentTok),
+			chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".cards")))
+		act(t, ctx, "open the form", chromedp.Click(chromedp.CSS(`nav a[href="/console/requests/new"]`)), chromedp.WaitVisible(chromedp.CSS("#email")))
+		act(t, ctx, "submit an invalid address", chromedp.SendKeys(chromedp.CSS("#email"), "jane.doe@"),
+			chromedp.Click(chromedp.CSS("form.stack button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#email-err")))
+		screenshot(t, ctx, "console-new-request")
+		act(t, ctx, "start an access request", chromedp.SetValue(chromedp.CSS("#email"), jane),
+			chromedp.Click(chromedp.CSS("form.stack button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("dl.facts")))
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		id := loc[strings.LastIndex(loc, "/")+1 : strings.Index(loc, "?")]
+		c.waitStatus(id, "verifying")
+		act(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#code")))
+		act(t, ctx, "enter the code", chromedp.SendKeys(chromedp.CSS("#code"), mailedCode(t, c, id)),
+			chromedp.Click(chromedp.CSS(`form[action$="/verify"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		c.waitStatus(id, "completed")
+		act(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`a[href$="/export"]`)))
+		screenshot(t, ctx, "console-request")
+		if text := pageText(t, ctx); !strings.Contains(text, "completed") || !strings.Contains(text, "crm") {
+			t.Fatalf("the request page does not show the completed jobs: %q", text)
+		}
+		downloadZip(t, ctx, `a[href$="/export"]`)
+		act(t, ctx, "list", chromedp.Navigate(s.URL()+"/console/requests"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+		screenshot(t, ctx, "console-requests")
+		act(t, ctx, "dashboard", chromedp.Navigate(s.URL()+"/console"), chromedp.WaitVisible(chromedp.CSS("figure svg")))
+		screenshot(t, ctx, "console-dashboard")
+	})
+
+	t.Run("reviewer approves an objection and meets the role checks", func(t *testing.T) {
+		id := c.create(webObjection())
+		c.waitStatus(id, "in_review")
+		ctx := tab(t)
+		act(t, ctx, "sign in", chromedp.Navigate(s.URL()+"/console/requests/"+id), chromedp.WaitVisible(chromedp.CSS("#token")),
+			chromedp.SetValue(chromedp.CSS("#token"), reviewerTok),
+			chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#decide-reason")))
+		act(t, ctx, "approve", chromedp.SendKeys(chromedp.CSS("#decide-reason"), "no compelling grounds of ours"),
+			chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		if v := c.waitStatus(id, "completed"); len(v.Decisions) != 1 || v.Decisions[0].Reviewer != "token:reviewer-rolf" {
+			t.Fatalf("decisions %+v", v.Decisions)
+		}
+		act(t, ctx, "open the agents' form", chromedp.Navigate(s.URL()+"/console/requests/new"), chromedp.WaitVisible(chromedp.CSS("main p.error")))
+		if text := pageText(t, ctx); !strings.Contains(text, "may not open this page") {
+			t.Fatalf("a reviewer opened the new-request form: %q", text)
+		}
+	})
+
+	t.Run("subject uses the privacy center from request to download", func(t *testing.T) {
+		ctx := tab(t)
+		act(t, ctx, "open the privacy center", chromedp.Navigate(s.URL()+"/privacy"), chromedp.WaitVisible(chromedp.CSS("ul.rights")))
+		screenshot(t, ctx, "privacy-center")
+		act(t, ctx, "choose portability", chromedp.Click(chromedp.CSS(`a[href="/privacy/request?type=portability"]`)), chromedp.WaitVisible(chromedp.CSS("#email")))
+		screenshot(t, ctx, "privacy-form")
+		act(t, ctx, "submit", chromedp.SendKeys(chromedp.CSS("#email"), jane), chromedp.Click(chromedp.CSS("form button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS("h1#sent")))
+		if text := pageText(t, ctx); !strings.Contains(text, "Check your email") {
+			t.Fatalf("after submitting: %q", text)
+		}
+		rows, _ := s.Store.ListRequests(context.Background(), store.RequestFilter{Type: "portability"})
+		if len(rows) != 1 {
+			t.Fatalf("%d portability requests, want 1", len(rows))
+		}
+		id := rows[0].ID
+		code := mailedCode(t, c, id)
+		link := mailedStatusLink(t, s, id)
+		act(t, ctx, "follow the mailed link", chromedp.Navigate(s.URL()+link), chromedp.WaitVisible(chromedp.CSS("#code")))
+		screenshot(t, ctx, "privacy-status")
+		act(t, ctx, "enter the code", chromedp.SendKeys(chromedp.CSS("#code"), code), chromedp.Click(chromedp.CSS("form button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS(".flash")))
+		c.waitStatus(id, "completed")
+		act(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`a[href^="/exports/"]`)))
+		screenshot(t, ctx, "privacy-download")
+		downloadZip(t, ctx, `a[href^="/exports/"]`)
+	})
+}
+
+func webObjection() web.NewRequest {
+	return web.NewRequest{Type: "objection", Email: jane, Attest: "called back on the number on file", Grounds: "no longer a customer"}
+}
+
+func mailedStatusLink(t *testing.T, s *devstack.Stack, id string) string {
+	t.Helper()
+	msgs, _ := s.Store.ListOutbox(context.Background(), store.OutboxFilter{RequestID: id})
+	for _, m := range msgs {
+		if l := statusLink.FindString(m.Body); l != "" {
+			return html.UnescapeString(l)
+		}
+	}
+	t.Fatal("no status link mailed")
+	return ""
+}
+
+// downloadZip clicks the link and waits for the browser to save a zip archive.
+func downloadZip(t *testing.T, ctx context.Context, link string) {
+	t.Helper()
+	dir := t.TempDir()
+	progress := chromedp.Events(ctx, cdpbrowser.DownloadProgress)
+	act(t, ctx, "download", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: ptrTo(true),
+		})
+		return err
+	}), chromedp.Click(chromedp.CSS(link)))
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download: %v", err)
+		}
+		if ev.State == cdpbrowser.DownloadProgressStateCanceled {
+			t.Fatal("download canceled")
+		}
+		if ev.State != cdpbrowser.DownloadProgressStateCompleted {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+		if err != nil || !strings.HasPrefix(string(data), "PK") {
+			t.Fatalf("downloaded file: %v, want a zip archive", err)
+		}
+		return
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,0 +1,352 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/deadline"
+)
+
+// The support console (/console): agents start and follow requests, reviewers decide, admins see the
+// outbox. Every change goes through the JSON API in process (apicall.go), as the signed-in person.
+
+var (
+	consoleEveryone = []string{RoleAgent, RoleReviewer, RoleDPO}
+	consoleAgents   = []string{RoleAgent, RoleDPO}
+)
+
+type signInData struct {
+	Next, DevToken string
+	OIDC           bool
+}
+
+func (s *server) handleSignInPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := s.readSession(r); ok {
+			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+			return
+		}
+		s.render(w, r, http.StatusOK, "signin", view{Title: "Sign in", Data: s.signInData(r, r.URL.Query().Get("next"))})
+	})
+}
+
+// signInData offers the dev token only in dev mode and only to someone on this machine.
+func (s *server) signInData(r *http.Request, next string) signInData {
+	d := signInData{Next: safeNext(next)}
+	if s.DevSignIn != "" && loopbackHost(r) {
+		d.DevToken = s.DevSignIn
+	}
+	return d
+}
+
+func (s *server) handleSignIn() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		token := strings.TrimSpace(r.PostFormValue("token"))
+		next := r.PostFormValue("next")
+		var p Principal
+		err := error(errSignIn)
+		if token != "" && s.Auth != nil {
+			p, err = s.Auth.Authenticate(r.Context(), token)
+		}
+		if err != nil {
+			if code := dsrflow.ErrorCode(err); code != dsrflow.EUNAUTHORIZED {
+				s.renderFailure(w, r, err)
+				return
+			}
+			s.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in", Error: "Unknown or revoked token.", Data: s.signInData(r, next)})
+			return
+		}
+		s.startSession(w, r, p, TokenHash(token))
+		http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+	})
+}
+
+func (s *server) handleSignOut() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.endSession(w, r)
+		http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+	})
+}
+
+type listFilter struct {
+	Status, Type, Country, DueWithin, Q string
+	Overdue                             bool
+}
+
+type listRow struct {
+	SummaryView
+	Left string
+}
+
+type listData struct {
+	Filter                     listFilter
+	Rows                       []listRow
+	Statuses, Types, DueWithin []string
+	CanSearchEmail             bool
+}
+
+var allStatuses = []string{"received", "verifying", "in_review", "fulfilling", "awaiting_tasks", "responding", "completed", "rejected", "lapsed", "canceled"}
+
+func (s *server) handleConsoleRequests() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := currentSession(r).Principal
+		q := r.URL.Query()
+		f := listFilter{Status: q.Get("status"), Type: q.Get("type"), Country: strings.ToUpper(strings.TrimSpace(q.Get("country"))),
+			DueWithin: q.Get("due_within"), Q: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") == "true"}
+		data := listData{Filter: f, Statuses: allStatuses, DueWithin: []string{"7d", "14d", "30d"},
+			CanSearchEmail: p.Role == RoleAgent || p.Role == RoleDPO || p.Role == RoleAdmin}
+		for _, t := range dsrflow.RequestTypes {
+			data.Types = append(data.Types, string(t))
+		}
+		api := url.Values{}
+		for k, v := range map[string]string{"status": f.Status, "type": f.Type, "country": f.Country, "due_within": f.DueWithin} {
+			if v != "" {
+				api.Set(k, v)
+			}
+		}
+		if f.Overdue {
+			api.Set("overdue", "true")
+		}
+		switch {
+		case strings.HasPrefix(f.Q, "dsr_"):
+			http.Redirect(w, r, "/console/requests/"+url.PathEscape(f.Q), http.StatusSeeOther)
+			return
+		case strings.Contains(f.Q, "@"):
+			// Exact email: the API hashes it with the store's key; the address is never stored or logged.
+			api.Set("email", f.Q)
+		case f.Q != "":
+			s.render(w, r, http.StatusBadRequest, "requests", view{Title: "Requests", Nav: "requests", Error: "Search by a request id (dsr_...) or an exact email address.", Data: data})
+			return
+		}
+		var rows []SummaryView
+		if err := s.callAPI(r.Context(), p, "GET", "/api/v1/requests?"+api.Encode(), nil, &rows); err != nil {
+			if dsrflow.ErrorCode(err) == dsrflow.EINVALID || dsrflow.ErrorCode(err) == dsrflow.EFORBIDDEN {
+				s.render(w, r, http.StatusBadRequest, "requests", view{Title: "Requests", Nav: "requests", Error: dsrflow.ErrorMessage(err), Data: data})
+				return
+			}
+			s.renderFailure(w, r, err)
+			return
+		}
+		for _, row := range rows {
+			data.Rows = append(data.Rows, listRow{SummaryView: row, Left: daysLeft(row.DaysLeft)})
+		}
+		s.render(w, r, http.StatusOK, "requests", view{Title: "Requests", Nav: "requests", Flash: flash(r), Data: data})
+	})
+}
+
+type requestPage struct {
+	R        RequestView
+	Messages []MessageView
+	Actions  []string
+}
+
+func (s *server) handleConsoleRequest() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.showRequestPage(w, r, http.StatusOK, "")
+	})
+}
+
+func (s *server) showRequestPage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+	p := currentSession(r).Principal
+	id := r.PathValue("id")
+	var page requestPage
+	if err := s.callAPI(r.Context(), p, "GET", "/api/v1/requests/"+url.PathEscape(id), nil, &page.R); err != nil {
+		s.renderFailure(w, r, err)
+		return
+	}
+	if err := s.callAPI(r.Context(), p, "GET", "/api/v1/requests/"+url.PathEscape(id)+"/messages", nil, &page.Messages); err != nil && dsrflow.ErrorCode(err) != dsrflow.EFORBIDDEN {
+		s.renderFailure(w, r, err)
+		return
+	}
+	page.Actions = allowedActions(p.Role, page.R)
+	s.render(w, r, status, "request", view{Title: "Request " + id, Nav: "requests", Flash: flash(r), Error: errMsg, Data: page})
+}
+
+// allowedActions lists the actions the page offers: those the role may take in the request's status.
+// The API decides in the end; this only spares people buttons that would be refused.
+func allowedActions(role string, v RequestView) []string {
+	agent := role == RoleAgent || role == RoleDPO || role == RoleAdmin
+	reviewer := role == RoleReviewer || role == RoleDPO || role == RoleAdmin
+	var out []string
+	if v.Closed == nil {
+		if agent && v.Status == string(dsrflow.StatusVerifying) {
+			out = append(out, "verify", "resend")
+		}
+		if reviewer && v.Status == string(dsrflow.StatusInReview) {
+			out = append(out, "decide")
+		}
+		if agent && v.ExtendedDue == "" && v.Status != string(dsrflow.StatusResponding) {
+			out = append(out, "extend")
+		}
+		if agent && v.Status != string(dsrflow.StatusResponding) {
+			out = append(out, "cancel")
+		}
+	}
+	if agent && v.Status == string(dsrflow.StatusCompleted) && (v.Type == string(dsrflow.Access) || v.Type == string(dsrflow.Portability)) {
+		out = append(out, "export")
+	}
+	return out
+}
+
+// consoleActions maps the page's forms to the API: each form field the API call takes.
+var consoleActions = map[string]struct {
+	path   string
+	fields []string
+	done   string
+}{
+	"verify": {"verify", []string{"code"}, "The code was accepted: the request goes on."},
+	"resend": {"resend", nil, "A new code is on its way to the subject."},
+	"decide": {"decisions", []string{"decision", "reason"}, "Your decision was recorded."},
+	"extend": {"extend", []string{"reason"}, "The request was extended by two months; the subject will be told why."},
+	"cancel": {"cancel", []string{"reason"}, "The request was canceled."},
+}
+
+func (s *server) handleConsoleAction() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		action, ok := consoleActions[r.PathValue("action")]
+		if !ok {
+			s.renderError(w, r, http.StatusNotFound, "No such action.")
+			return
+		}
+		body := map[string]string{}
+		for _, f := range action.fields {
+			body[f] = strings.TrimSpace(r.PostFormValue(f))
+		}
+		id := r.PathValue("id")
+		if err := s.callAPI(r.Context(), currentSession(r).Principal, "POST", "/api/v1/requests/"+url.PathEscape(id)+"/"+action.path, body, nil); err != nil {
+			code := dsrflow.ErrorCode(err)
+			if code == dsrflow.EINVALID || code == dsrflow.ECONFLICT || code == dsrflow.EFORBIDDEN {
+				s.showRequestPage(w, r, httpStatus[code], dsrflow.ErrorMessage(err))
+				return
+			}
+			s.renderFailure(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/console/requests/"+url.PathEscape(id)+"?done="+url.QueryEscape(r.PathValue("action")), http.StatusSeeOther)
+	})
+}
+
+// flash is the confirmation shown after a redirect: only the fixed texts above, never user input.
+func flash(r *http.Request) string {
+	if a, ok := consoleActions[r.URL.Query().Get("done")]; ok {
+		return a.done
+	}
+	if r.URL.Query().Get("done") == "created" {
+		return "The request was started."
+	}
+	return ""
+}
+
+func (s *server) handleConsoleExport() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		var data []byte
+		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/requests/"+url.PathEscape(id)+"/export", nil, &data); err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
+		writeZip(w, id, data)
+	})
+}
+
+type newData struct {
+	In                    NewRequest
+	Corrections, Purposes string
+	Errors                map[string]string
+	Types, Channels       []string
+}
+
+func (s *server) newRequestData(in NewRequest, corrections, purposes string, errs map[string]string) newData {
+	d := newData{In: in, Corrections: corrections, Purposes: purposes, Errors: errs, Channels: []string{"web", "email", "phone", "letter"}}
+	for _, t := range dsrflow.RequestTypes {
+		d.Types = append(d.Types, string(t))
+	}
+	if d.Errors == nil {
+		d.Errors = map[string]string{}
+	}
+	return d
+}
+
+func (s *server) handleNewRequestPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in := NewRequest{Country: DefaultCountry, Jurisdiction: string(deadline.GDPR), Channel: "email", Type: r.URL.Query().Get("type")}
+		s.render(w, r, http.StatusOK, "new", view{Title: "New request", Nav: "new", Data: s.newRequestData(in, "", "", nil)})
+	})
+}
+
+func (s *server) handleNewRequest() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in := NewRequest{Type: r.PostFormValue("type"), Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Phone: r.PostFormValue("phone"),
+			Country: r.PostFormValue("country"), Jurisdiction: r.PostFormValue("jurisdiction"), Received: r.PostFormValue("received"),
+			Channel: r.PostFormValue("channel"), Attest: r.PostFormValue("attest"), Grounds: r.PostFormValue("grounds")}
+		corrections, purposes := r.PostFormValue("corrections"), r.PostFormValue("purposes")
+		errs := map[string]string{}
+		for _, line := range strings.Split(corrections, "\n") {
+			if line = strings.TrimSpace(line); line == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				errs["corrections"] = "write each correction as category=value"
+				continue
+			}
+			if in.Corrections == nil {
+				in.Corrections = map[string]string{}
+			}
+			in.Corrections[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		for _, p := range strings.Split(purposes, ",") {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(in.Purposes, p) {
+				in.Purposes = append(in.Purposes, p)
+			}
+		}
+		if len(errs) > 0 {
+			s.render(w, r, http.StatusBadRequest, "new", view{Title: "New request", Nav: "new", Error: "Please correct the fields marked below.", Data: s.newRequestData(in, corrections, purposes, errs)})
+			return
+		}
+		var created map[string]string
+		err := s.callAPI(r.Context(), currentSession(r).Principal, "POST", "/api/v1/requests", in, &created)
+		if err != nil {
+			e, ok := err.(*dsrflow.Error)
+			if ok && (e.Code == dsrflow.EINVALID || e.Code == dsrflow.ECONFLICT) {
+				if e.Code == dsrflow.ECONFLICT {
+					e.Fields = nil // the message names the open request
+				}
+				s.render(w, r, httpStatus[e.Code], "new", view{Title: "New request", Nav: "new", Error: e.Message, Data: s.newRequestData(in, corrections, purposes, e.Fields)})
+				return
+			}
+			s.renderFailure(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/console/requests/"+url.PathEscape(created["id"])+"?done=created", http.StatusSeeOther)
+	})
+}
+
+// outboxRow is GET /api/v1/outbox's row.
+type outboxRow struct {
+	ID        string     `json:"id"`
+	RequestID string     `json:"request_id"`
+	Kind      string     `json:"kind"`
+	To        string     `json:"to"`
+	Subject   string     `json:"subject"`
+	Body      string     `json:"body"`
+	Created   time.Time  `json:"created"`
+	Sent      *time.Time `json:"sent,omitempty"`
+}
+
+func (s *server) handleConsoleOutbox() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var rows []outboxRow
+		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/outbox", nil, &rows); err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
+		slices.Reverse(rows)
+		s.render(w, r, http.StatusOK, "outbox", view{Title: "Outbox", Nav: "outbox", Data: rows})
+	})
+}

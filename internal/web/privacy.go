@@ -1,0 +1,285 @@
+package web
+
+import (
+	"crypto/hmac"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/store"
+)
+
+// The privacy center (/privacy) is where data subjects make requests themselves: choose a right, give an
+// email, confirm with the mailed code, follow the request on a page reached by an unguessable link, and
+// download the answer. It answers the same whether or not the address is known to us or already has an
+// open request, so nobody learns anything about someone else's address by typing it in.
+
+// privacyCenter is the principal the center acts as in the API.
+var privacyCenter = Principal{ID: "privacy-center", Role: RoleAgent}
+
+type rightItem struct{ Type, Title, Text string }
+
+func rightItems() []rightItem {
+	var out []rightItem
+	for _, t := range dsrflow.RequestTypes {
+		title, _ := text("right." + string(t) + ".title")
+		body, _ := text("right." + string(t) + ".text")
+		out = append(out, rightItem{string(t), title, body})
+	}
+	return out
+}
+
+func (s *server) handlePrivacyHome() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, http.StatusOK, "privacy", view{Title: mustText("center.title"), Public: true, Data: rightItems()})
+	})
+}
+
+type privacyForm struct {
+	Right                        rightItem
+	Email, Name, Grounds         string
+	Corrections, Purposes        string
+	Errors                       map[string]string
+	NeedsCorrections, NeedsPurps bool
+	NeedsGrounds                 bool
+}
+
+func newPrivacyForm(typ string) (privacyForm, bool) {
+	i := slices.IndexFunc(rightItems(), func(it rightItem) bool { return it.Type == typ })
+	if i < 0 {
+		return privacyForm{}, false
+	}
+	t := dsrflow.RequestType(typ)
+	return privacyForm{Right: rightItems()[i], Errors: map[string]string{},
+		NeedsCorrections: t == dsrflow.Rectification, NeedsPurps: t == dsrflow.ConsentWithdrawal, NeedsGrounds: t == dsrflow.Objection}, true
+}
+
+func (s *server) handlePrivacyForm() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := newPrivacyForm(r.URL.Query().Get("type"))
+		if !ok {
+			http.Redirect(w, r, "/privacy", http.StatusSeeOther)
+			return
+		}
+		s.render(w, r, http.StatusOK, "privacy_form", view{Title: f.Right.Title, Public: true, Data: f})
+	})
+}
+
+func (s *server) handlePrivacySubmit() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		f, ok := newPrivacyForm(r.PostFormValue("type"))
+		if !ok {
+			s.renderError(w, r, http.StatusBadRequest, "Choose one of the rights on the privacy center's first page.")
+			return
+		}
+		f.Email, f.Name, f.Grounds = strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("name"), r.PostFormValue("grounds")
+		f.Corrections, f.Purposes = r.PostFormValue("corrections"), r.PostFormValue("purposes")
+		now := s.now()
+		if !s.limits.allow("ip:"+clientIP(r), ipSubmitLimit, now) || (f.Email != "" && !s.limits.allow("email:"+s.Key.SubjectKey(f.Email), emailSubmitLimit, now)) {
+			s.render(w, r, http.StatusTooManyRequests, "privacy_form", view{Title: f.Right.Title, Public: true, Error: mustText("error.rate"), Data: f})
+			return
+		}
+		in := NewRequest{Type: f.Right.Type, Email: f.Email, Name: strings.TrimSpace(f.Name), Channel: "web", Grounds: strings.TrimSpace(f.Grounds)}
+		for _, line := range strings.Split(f.Corrections, "\n") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+				if in.Corrections == nil {
+					in.Corrections = map[string]string{}
+				}
+				in.Corrections[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			} else if strings.TrimSpace(line) != "" {
+				f.Errors["corrections"] = "write each correction as what=correct value"
+			}
+		}
+		for _, p := range strings.Split(f.Purposes, ",") {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(in.Purposes, p) {
+				in.Purposes = append(in.Purposes, p)
+			}
+		}
+		if len(f.Errors) == 0 {
+			var created map[string]string
+			err := s.callAPI(r.Context(), privacyCenter, "POST", "/api/v1/requests", in, &created)
+			e, isErr := err.(*dsrflow.Error)
+			switch {
+			case err == nil:
+			case isErr && e.Code == dsrflow.ECONFLICT && e.Fields["existing_id"] != "":
+				// An open request of this kind exists: its link goes to the address, and the page says
+				// exactly what it says for a new request.
+				if err := s.mailStatusLink(r, e.Fields["existing_id"], in.Email); err != nil {
+					s.renderFailure(w, r, err)
+					return
+				}
+			case isErr && e.Code == dsrflow.EINVALID:
+				for k, v := range e.Fields {
+					f.Errors[k] = v
+				}
+			default:
+				s.renderFailure(w, r, err)
+				return
+			}
+		}
+		if len(f.Errors) > 0 {
+			s.render(w, r, http.StatusBadRequest, "privacy_form", view{Title: f.Right.Title, Public: true, Error: mustText("error.fields"), Data: f})
+			return
+		}
+		s.render(w, r, http.StatusOK, "privacy_sent", view{Title: mustText("sent.title"), Public: true, Data: dsrflow.RequestType(f.Right.Type).DefaultVerification() == dsrflow.VerifyNone})
+	})
+}
+
+// mailStatusLink queues a message with the link to an open request's status page.
+func (s *server) mailStatusLink(r *http.Request, requestID, to string) error {
+	now := s.now().UTC()
+	body := "You asked us again about a request that is still open. Follow it here:\n\n" + s.statusURL(r, requestID) +
+		"\n\nIf you did not ask, ignore this message: nothing happens without the code we sent with the request.\n"
+	_, err := s.Store.EnqueueMessage(r.Context(), store.Message{
+		ID: "status-link:" + requestID + ":" + now.Format("20060102T150405.000000"), RequestID: requestID, Kind: "status_link",
+		To: to, Subject: "Your open request " + requestID, Body: body, CreatedAt: now,
+	})
+	return err
+}
+
+// statusURL is the subject's link to the status page; PublicURL when configured, else this host.
+func (s *server) statusURL(r *http.Request, requestID string) string {
+	base := strings.TrimRight(s.PublicURL, "/")
+	if base == "" {
+		scheme := "https"
+		if r.TLS == nil && loopbackHost(r) {
+			scheme = "http"
+		}
+		base = scheme + "://" + r.Host
+	}
+	return base + "/privacy/requests/" + url.PathEscape(requestID) + "?t=" + s.Key.StatusToken(requestID)
+}
+
+type statusPage struct {
+	ID, Token, Type, Status, Due string
+	Explain                      string
+	CanVerify                    bool
+	ExportURL                    string
+}
+
+func (s *server) handlePrivacyStatus() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.showStatus(w, r, http.StatusOK, "", r.URL.Query().Get("t"))
+	})
+}
+
+func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, errMsg, token string) {
+	id := r.PathValue("id")
+	if !hmac.Equal([]byte(token), []byte(s.Key.StatusToken(id))) {
+		s.render(w, r, http.StatusNotFound, "error", view{Title: mustText("status.title"), Public: true, Error: mustText("error.link")})
+		return
+	}
+	var v RequestView
+	if err := s.callAPI(r.Context(), privacyCenter, "GET", "/api/v1/requests/"+url.PathEscape(id), nil, &v); err != nil {
+		s.renderFailure(w, r, err)
+		return
+	}
+	title, _ := text("right." + v.Type + ".title")
+	explain, _ := text("status." + v.Status)
+	p := statusPage{ID: id, Token: token, Type: title, Status: v.Status, Due: v.Due, Explain: explain, CanVerify: v.Status == string(dsrflow.StatusVerifying)}
+	if v.Status == string(dsrflow.StatusCompleted) && (v.Type == string(dsrflow.Access) || v.Type == string(dsrflow.Portability)) {
+		if _, err := s.Store.GetExport(r.Context(), id); err == nil {
+			p.ExportURL = "/exports/" + url.PathEscape(id) + "?" + s.Key.ExportLink(id, s.now().Add(time.Hour))
+		}
+	}
+	flash := ""
+	if r.URL.Query().Get("done") == "verified" {
+		flash = mustText("status.verified")
+	}
+	s.render(w, r, status, "privacy_status", view{Title: mustText("status.title"), Public: true, Flash: flash, Error: errMsg, Data: p})
+}
+
+func (s *server) handlePrivacyVerify() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		id, token := r.PathValue("id"), r.PostFormValue("t")
+		if !hmac.Equal([]byte(token), []byte(s.Key.StatusToken(id))) {
+			s.render(w, r, http.StatusNotFound, "error", view{Title: mustText("status.title"), Public: true, Error: mustText("error.link")})
+			return
+		}
+		if !s.limits.allow("verify-ip:"+clientIP(r), ipVerifyLimit, s.now()) {
+			s.showStatus(w, r, http.StatusTooManyRequests, mustText("error.rate"), token)
+			return
+		}
+		err := s.callAPI(r.Context(), privacyCenter, "POST", "/api/v1/requests/"+url.PathEscape(id)+"/verify", map[string]string{"code": r.PostFormValue("code")}, nil)
+		if err != nil {
+			code := dsrflow.ErrorCode(err)
+			if code == dsrflow.EINVALID || code == dsrflow.ECONFLICT {
+				s.showStatus(w, r, httpStatus[code], dsrflow.ErrorMessage(err), token)
+				return
+			}
+			s.renderFailure(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/privacy/requests/"+url.PathEscape(id)+"?t="+url.QueryEscape(token)+"&done=verified", http.StatusSeeOther)
+	})
+}
+
+func mustText(key string) string {
+	v, err := text(key)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// clientIP is the peer's address. X-Forwarded-For is not trusted: a proxy in front must preserve the
+// client address at the connection level or the limits count the proxy.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Rate limits of the privacy center, per window.
+var (
+	ipSubmitLimit    = limit{n: 20, per: time.Hour}
+	emailSubmitLimit = limit{n: 5, per: time.Hour}
+	ipVerifyLimit    = limit{n: 30, per: time.Hour}
+)
+
+type limit struct {
+	n   int
+	per time.Duration
+}
+
+// limiter counts events per key in fixed windows, in memory (per front door process).
+type limiter struct {
+	mu      sync.Mutex
+	windows map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+func (l *limiter) allow(key string, lim limit, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.windows == nil {
+		l.windows = map[string]*window{}
+	}
+	if len(l.windows) > 100_000 {
+		for k, w := range l.windows {
+			if now.Sub(w.start) > 24*time.Hour {
+				delete(l.windows, k)
+			}
+		}
+	}
+	w := l.windows[key]
+	if w == nil || now.Sub(w.start) >= lim.per {
+		w = &window{start: now}
+		l.windows[key] = w
+	}
+	w.n++
+	return w.n <= lim.n
+}
