@@ -51,6 +51,11 @@ var Vars = []Var{
 	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
 	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
 	{Name: "DSR_TOKEN", Doc: "`starter` commands: the API token; when unset, the dev token in DSR_DATA_DIR"},
+	{Name: "DSR_OIDC_ISSUER", Doc: "single sign-on for the console: the OpenID Connect provider's issuer URL; off when unset (people sign in with API tokens). The provider must allow the redirect `DSR_PUBLIC_URL/console/oidc/callback`"},
+	{Name: "DSR_OIDC_CLIENT_ID", Doc: "the console's client id at the provider; required with DSR_OIDC_ISSUER"},
+	{Name: "DSR_OIDC_CLIENT_SECRET", Doc: "the console's client secret (a public client with PKCE leaves it empty)"},
+	{Name: "DSR_OIDC_ROLES", Doc: "which provider groups give which role, `group=role,...` (roles agent, reviewer, dpo, admin; a person in several gets the strongest); required with DSR_OIDC_ISSUER"},
+	{Name: "DSR_OIDC_GROUPS_CLAIM", Default: "groups", Doc: "the ID token claim that lists the person's groups"},
 	{Name: "DSR_REVIEWERS", Doc: "path of the reviewer groups file (`groups: {legal: [U01LEGAL1, U01LEGAL2], dpo: [U01DPO]}`: Slack user ids or API token names); no groups when unset"},
 	{Name: "SLACK_BOT_TOKEN", Doc: "the Slack app's bot token (xoxb-...); Slack is off when unset, and reviews go through the API, starter and the console"},
 	{Name: "SLACK_APP_TOKEN", Doc: "an app-level token (xapp-..., scope connections:write) for Socket Mode: reviewers' clicks arrive over a websocket, no public URL needed"},
@@ -116,6 +121,8 @@ type Product struct {
 	Slack Slack
 	// Reviewers are the reviewer groups (DSR_REVIEWERS).
 	Reviewers dsrflow.Reviewers
+	// OIDC is single sign-on for the console; zero when off.
+	OIDC OIDC
 }
 
 // Worker is the configuration of `worker` against external Temporal and PostgreSQL.
@@ -249,6 +256,7 @@ func (r *reader) file(name string) string {
 func (r *reader) product(production bool) Product {
 	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys()}
 	p.Slack, p.Reviewers = r.slack(), r.reviewers()
+	p.OIDC = r.oidc(production)
 	if production {
 		if p.MasterKeys == "" {
 			r.required("DSR_MASTER_KEYS")

@@ -36,7 +36,7 @@ func (s *server) handleSignInPage() http.Handler {
 
 // signInData offers the dev token only in dev mode and only to someone on this machine.
 func (s *server) signInData(r *http.Request, next string) signInData {
-	d := signInData{Next: safeNext(next)}
+	d := signInData{Next: safeNext(next), OIDC: s.OIDC != nil}
 	if s.DevSignIn != "" && loopbackHost(r) {
 		d.DevToken = s.DevSignIn
 	}

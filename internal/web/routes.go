@@ -53,6 +53,10 @@ func (s *server) consoleRoutes() {
 	s.mux.Handle("GET /console/signin", s.handleSignInPage())
 	s.mux.Handle("POST /console/signin", s.handleSignIn())
 	s.mux.Handle("POST /console/signout", s.handleSignOut())
+	if s.OIDC != nil {
+		s.mux.Handle("GET /console/oidc/start", s.handleOIDCStart())
+		s.mux.Handle("GET /console/oidc/callback", s.handleOIDCCallback())
+	}
 
 	page := func(h http.Handler, roles ...string) http.Handler { return s.consolePage(h, roles...) }
 	s.mux.Handle("GET /console", page(s.handleDashboard(), consoleEveryone...))

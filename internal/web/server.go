@@ -52,6 +52,8 @@ type Deps struct {
 	// DevSignIn is the dev token, offered on the console's sign-in page to visitors on loopback; set only
 	// by `worker --dev` when the front door listens on loopback.
 	DevSignIn string
+	// OIDC, when set, offers single sign-on on the console's sign-in page.
+	OIDC *OIDC
 	// PublicURL is the front door's public base URL, for links mailed to subjects; empty: the request's host.
 	PublicURL string
 }
