@@ -158,6 +158,15 @@ func validatePostgres(c Connector) []problem {
 	if len(c.Datasets) == 0 {
 		add("datasets", "datasets must list at least one table")
 	}
+	if c.AccessLimit < 1 || c.AccessLimit > MaxAccessLimit {
+		add("access_limit", "access_limit must be a whole number of rows from 1 to %d", MaxAccessLimit)
+	}
+	switch {
+	case !sqlName.MatchString(c.JobTable):
+		add("job_table", "job_table must be a plain name ([A-Za-z_][A-Za-z0-9_]*)")
+	case slices.ContainsFunc(c.Datasets, func(d Dataset) bool { return d.Table == c.JobTable }):
+		add("job_table", "job_table %s is a mapped dataset; the job log needs a table of its own", c.JobTable)
+	}
 	tables := map[string]int{}   // table -> index
 	matched := map[string]bool{} // identity types some dataset matches on
 	var restrict, optout, rectify bool
