@@ -124,14 +124,15 @@ type run struct {
 	truncated []bool
 }
 
-// changes reports whether the job may change rows of dataset i: those rows are locked when read
-// (FOR UPDATE), so the rows found are the rows changed. Rows only read are not locked: locking needs
-// the UPDATE privilege, which the role holds only where it writes.
-func (r *run) changes(i int) bool {
+// updates reports whether the job may update rows of dataset i: those rows are locked when read (FOR
+// UPDATE), so the rows found are the rows changed. Other rows are not locked: locking needs the UPDATE
+// privilege, which the role holds only on what it updates (rows erased by delete are locked by the
+// DELETE itself, which counts what it deleted).
+func (r *run) updates(i int) bool {
 	d := r.c.conn.Datasets[i]
 	switch r.job.Action {
 	case dsrflow.ActionErase:
-		return d.Erase == connectors.EraseDelete || d.Erase == connectors.EraseMask
+		return d.Erase == connectors.EraseMask
 	case dsrflow.ActionRectify:
 		return slices.ContainsFunc(d.Rectify, func(col string) bool { _, ok := r.job.Corrections[d.Categories[col]]; return ok })
 	case dsrflow.ActionRestrict:
@@ -210,7 +211,7 @@ func (r *run) find(ctx context.Context) (int, error) {
 		case access:
 			// One row more than may be returned tells whether there are more.
 			stmt += " LIMIT " + q.arg(budget+1)
-		case r.changes(i):
+		case r.updates(i):
 			stmt += " FOR UPDATE"
 		}
 		rows, err := r.tx.QueryContext(ctx, stmt, q.args...)
