@@ -33,10 +33,10 @@ func Grants(conn connectors.Connector) []Grant {
 	optout := supports(dsrflow.ActionOptout) || supports(dsrflow.ActionWithdrawConsent)
 	var out []Grant
 	for i, d := range conn.Datasets {
-		read := map[string]string{} // column -> why
-		note := func(set map[string]string, col, why string) {
-			if col != "" && set[col] == "" {
-				set[col] = why
+		read := map[string][]string{} // column -> why
+		note := func(set map[string][]string, col, why string) {
+			if col != "" && !slices.Contains(set[col], why) {
+				set[col] = append(set[col], why)
 			}
 		}
 		for _, m := range d.Match {
@@ -52,7 +52,7 @@ func Grants(conn connectors.Connector) []Grant {
 				}
 			}
 		}
-		write := map[string]string{}
+		write := map[string][]string{}
 		if erase && d.Erase == connectors.EraseRetain && d.Retain != nil {
 			note(read, d.Retain.FromColumn, "retain.from_column")
 		}
@@ -91,12 +91,14 @@ func Grants(conn connectors.Connector) []Grant {
 }
 
 // columnGrant is one privilege on columns; Why lists the reasons in column order, without repeats.
-func columnGrant(privilege, table string, cols map[string]string) Grant {
+func columnGrant(privilege, table string, cols map[string][]string) Grant {
 	g := Grant{Privilege: privilege, Table: table, Columns: slices.Sorted(maps.Keys(cols))}
 	var whys []string
 	for _, col := range g.Columns {
-		if !slices.Contains(whys, cols[col]) {
-			whys = append(whys, cols[col])
+		for _, why := range cols[col] {
+			if !slices.Contains(whys, why) {
+				whys = append(whys, why)
+			}
 		}
 	}
 	g.Why = strings.Join(whys, ", ")

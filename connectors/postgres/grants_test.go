@@ -26,7 +26,7 @@ func TestGrantScript(t *testing.T) {
 		`CREATE TABLE IF NOT EXISTS "dsrflow_jobs"`,
 		`REVOKE ALL ON TABLE "customers", "invoices", "dsrflow_jobs" FROM "dsr_erp";`,
 		`GRANT SELECT ("email", "id", "marketing_opt_out", "name", "phone", "restricted") ON TABLE "customers" TO "dsr_erp";`,
-		`GRANT UPDATE ("email", "marketing_opt_out", "name", "phone", "restricted") ON TABLE "customers" TO "dsr_erp"; -- mask on erase, optout_column, restrict_column`,
+		`GRANT UPDATE ("email", "marketing_opt_out", "name", "phone", "restricted") ON TABLE "customers" TO "dsr_erp"; -- mask on erase, optout_column, rectify, restrict_column`,
 		`GRANT SELECT ("amount", "customer_id", "issued_on") ON TABLE "invoices" TO "dsr_erp";`,
 		`GRANT SELECT ON TABLE "dsrflow_jobs" TO "dsr_erp"; -- job log`,
 		`GRANT INSERT ON TABLE "dsrflow_jobs" TO "dsr_erp"; -- job log`,
