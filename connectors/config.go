@@ -82,7 +82,8 @@ type Connector struct {
 type RetentionRule struct {
 	Category string `json:"category"`
 	Age      Age    `json:"age"`
-	// ActivityField names the field holding the last activity date, for the connector's information.
+	// ActivityField names the field holding the last activity date: for an http connector's information;
+	// for a postgres connector, the date column its purge compares with the cutoff.
 	ActivityField string `json:"activity_field"`
 }
 
@@ -407,9 +408,6 @@ func validateRetention(c Connector) []problem {
 	add := func(field, format string, args ...any) {
 		ps = append(ps, problem{field, fmt.Sprintf(format, args...)})
 	}
-	if c.Kind == KindPostgres {
-		add("retention", "retention is not supported for postgres connectors yet (their mapping has no purge)")
-	}
 	if !c.Supports(dsrflow.ActionPurge) {
 		add("retention", "a connector with retention rules must list purge in actions")
 	}
@@ -444,6 +442,9 @@ func validateRetention(c Connector) []problem {
 		if r.ActivityField == "" {
 			add(field+".activity_field", "retention #%d: activity_field is required", i+1)
 		}
+	}
+	if c.Kind == KindPostgres {
+		ps = append(ps, validatePostgresRetention(c)...)
 	}
 	return ps
 }

@@ -26,11 +26,14 @@ type Grant struct {
 // order, then the job table's: SELECT on the columns jobs read (match, categories, columns later
 // datasets link to, retain.from_column, the flag columns it checks), UPDATE only on columns it masks,
 // corrects or flags, DELETE only on tables erased by delete, SELECT and INSERT on the job table. A
-// connector that only answers access writes nothing, so it needs no job table.
+// connector that only answers access writes nothing, so it needs no job table. A purge job erases the
+// rows of datasets holding a retention rule's category, and of datasets linked to them, by their erase
+// rules, so it needs what erase needs there, and SELECT on the activity_field.
 func Grants(conn connectors.Connector) []Grant {
 	supports := conn.Supports
 	erase := supports(dsrflow.ActionErase)
 	optout := supports(dsrflow.ActionOptout) || supports(dsrflow.ActionWithdrawConsent)
+	purged := conn.PurgedDatasets()
 	var out []Grant
 	for i, d := range conn.Datasets {
 		read := map[string][]string{} // column -> why
@@ -53,13 +56,29 @@ func Grants(conn connectors.Connector) []Grant {
 			}
 		}
 		write := map[string][]string{}
-		if erase && d.Erase == connectors.EraseRetain && d.Retain != nil {
-			note(read, d.Retain.FromColumn, "retain.from_column")
-		}
-		if erase && d.Erase == connectors.EraseMask {
-			for col := range d.Mask {
-				note(write, col, "mask on erase")
+		var deletes []string
+		for _, e := range []struct {
+			on  bool
+			why string
+		}{{erase, "erase"}, {purged[i], "purge"}} {
+			if !e.on {
+				continue
 			}
+			switch d.Erase {
+			case connectors.EraseRetain:
+				if d.Retain != nil {
+					note(read, d.Retain.FromColumn, "retain.from_column")
+				}
+			case connectors.EraseMask:
+				for col := range d.Mask {
+					note(write, col, "mask on "+e.why)
+				}
+			case connectors.EraseDelete:
+				deletes = append(deletes, e.why+": delete")
+			}
+		}
+		if col := conn.ActivityColumn(d, nil); col != "" && supports(dsrflow.ActionPurge) {
+			note(read, col, "retention activity_field")
 		}
 		if supports(dsrflow.ActionRectify) {
 			for _, col := range d.Rectify {
@@ -78,8 +97,8 @@ func Grants(conn connectors.Connector) []Grant {
 		if len(write) > 0 {
 			out = append(out, columnGrant("UPDATE", d.Table, write))
 		}
-		if erase && d.Erase == connectors.EraseDelete {
-			out = append(out, Grant{Privilege: "DELETE", Table: d.Table, Why: "erase: delete"})
+		if len(deletes) > 0 {
+			out = append(out, Grant{Privilege: "DELETE", Table: d.Table, Why: strings.Join(deletes, ", ")})
 		}
 	}
 	if writes(conn) {

@@ -150,6 +150,13 @@ func (c *Connector) checkSchema(ctx context.Context) error {
 				bad(d.Table, "column %s must be boolean, not %s", name, col.DataType)
 			}
 		}
+		if col := c.conn.ActivityColumn(d, nil); col != "" {
+			if got, ok := cols[col]; !ok {
+				bad(d.Table, "no column %s (the activity_field of a retention rule)", col)
+			} else if !isDate(got.DataType) {
+				bad(d.Table, "retention activity_field %s must be a date or timestamp, not %s", col, got.DataType)
+			}
+		}
 		if d.Erase == connectors.EraseRetain && d.Retain != nil {
 			if col, ok := cols[d.Retain.FromColumn]; ok && !isDate(col.DataType) {
 				bad(d.Table, "retain.from_column %s must be a date or timestamp, not %s", d.Retain.FromColumn, col.DataType)

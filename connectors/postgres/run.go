@@ -131,7 +131,7 @@ type run struct {
 func (r *run) updates(i int) bool {
 	d := r.c.conn.Datasets[i]
 	switch r.job.Action {
-	case dsrflow.ActionErase:
+	case dsrflow.ActionErase, dsrflow.ActionPurge:
 		return d.Erase == connectors.EraseMask
 	case dsrflow.ActionRectify:
 		return slices.ContainsFunc(d.Rectify, func(col string) bool { _, ok := r.job.Corrections[d.Categories[col]]; return ok })
@@ -154,9 +154,14 @@ func (r *run) do(ctx context.Context) (connectors.Result, error) {
 		return connectors.Result{}, err
 	}
 	if total == 0 {
+		if r.job.Action == dsrflow.ActionPurge {
+			return connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"purged": 0}}, nil
+		}
 		return connectors.Result{Status: connectors.StatusNotFound}, nil
 	}
 	switch r.job.Action {
+	case dsrflow.ActionPurge:
+		return r.purge(ctx)
 	case dsrflow.ActionAccess:
 		return r.access(), nil
 	case dsrflow.ActionErase:
@@ -254,6 +259,13 @@ func (c *Connector) datasetIndex(table string) int {
 // match: no identity the dataset matches on was given, and no parent row links to it.
 func (r *run) where(i int, q *query) string {
 	var terms []string
+	if r.job.Action == dsrflow.ActionPurge {
+		// A purge has no subject: its rows are those past the cutoff, and the rows linked to them. A NULL
+		// activity is not past anything, so those rows stay.
+		if col := r.c.conn.ActivityColumn(r.c.conn.Datasets[i], r.job.Categories); col != "" {
+			terms = append(terms, pq.QuoteIdentifier(col)+" < "+q.arg(*r.job.Cutoff))
+		}
+	}
 	for _, m := range r.c.conn.Datasets[i].Match {
 		col := pq.QuoteIdentifier(m.Column)
 		if m.Identity != "" {
@@ -395,6 +407,21 @@ func (r *run) erase(ctx context.Context) (connectors.Result, error) {
 		res.Status = connectors.StatusExempt
 	}
 	return res, nil
+}
+
+// purge erases the rows past the job's cutoff, and the rows linked to them, by their datasets' erase
+// rules, as an erasure does. It answers completed with the rows purged (deleted or masked), and those
+// of linked datasets kept on their retain rule; there is no subject to tell of exemptions.
+func (r *run) purge(ctx context.Context) (connectors.Result, error) {
+	erased, err := r.erase(ctx)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	counts := map[string]int{"purged": erased.Counts["deleted"] + erased.Counts["masked"]}
+	if n := erased.Counts["retained"]; n > 0 {
+		counts["retained"] = n
+	}
+	return connectors.Result{Status: connectors.StatusCompleted, Counts: counts, Datasets: erased.Datasets}, nil
 }
 
 // exemption describes a retained dataset: until is the latest from_column among the rows plus the
