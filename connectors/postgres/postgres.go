@@ -243,7 +243,7 @@ const columnsQuery = `
 	FROM pg_attribute a
 	JOIN pg_class c ON c.oid = a.attrelid
 	JOIN pg_type t ON t.oid = a.atttypid
-	WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+	WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 		AND c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped`
 
 // jobTableColumns are the job table's columns Run writes and reads.

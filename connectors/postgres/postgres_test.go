@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -546,5 +547,29 @@ func TestRedactPassword(t *testing.T) {
 		if got := redactPassword("bad thing near pw-123 here", dsn); strings.Contains(got, "pw-123") {
 			t.Errorf("redactPassword(%q) = %q", dsn, got)
 		}
+	}
+}
+
+// TestOpenInAnotherSchema: the mapping is checked in the connection's current schema, whatever its name.
+func TestOpenInAnotherSchema(t *testing.T) {
+	dsn := storetest.FreshPostgres(t, storetest.PostgresURL(t))
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE SCHEMA "Erp"; SET search_path TO "Erp";` + schema + JobTableDDL(connectors.DefaultJobTable)); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("options", `-c search_path="Erp"`)
+	u.RawQuery = q.Encode()
+	c := openERP(t, erpYAML, u.String())
+	if res := runJob(t, c, job(dsrflow.ActionErase, jane)); res.Counts["masked"] != 1 {
+		t.Fatalf("erase = %+v", res)
 	}
 }
