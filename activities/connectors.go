@@ -128,7 +128,7 @@ func (a *Connectors) outcome(ctx context.Context, conn connectors.Connector, job
 	}
 	return JobOutcome{
 		Connector: ConnectorRef{ID: conn.ID, Owner: conn.Owner, Role: conn.Role}, JobID: job.ID, Action: job.Action,
-		Status: res.Status, Detail: res.Detail, Exemptions: res.Exemptions, Counts: res.Counts,
+		Status: res.Status, Detail: res.Detail, Exemptions: res.Exemptions, Counts: res.Counts, Datasets: res.Datasets,
 		Attempts: int(activity.GetInfo(ctx).Attempt),
 	}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,9 +71,45 @@ func (a *Store) RecordJob(ctx context.Context, out JobOutcome) error {
 	}
 	_, err = a.AppendAudit(ctx, store.AuditEvent{
 		At: j.UpdatedAt, RequestID: requestID, Action: "job_" + string(out.Status), Actor: "connector:" + out.Connector.ID,
-		Detail: map[string]string{"connector": out.Connector.ID, "action": string(out.Action)},
+		Detail: jobAuditDetail(out),
 	})
 	return err
+}
+
+// auditName is what a count kind or a dataset name must look like to enter the audit log: connectors
+// name them, and the log holds no personal data, so anything that is not a short plain name stays out.
+var auditName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// maxAuditDatasets bounds the per-dataset counts one audit event holds.
+const maxAuditDatasets = 32
+
+// jobAuditDetail is a job's audit detail: connector, action, and what the job did as counts, in total
+// ("count.masked": "1") and per dataset ("count.customers.masked": "1"; "truncated.invoices": "true"
+// when access stopped short there). Counts are not personal data.
+func jobAuditDetail(out JobOutcome) map[string]string {
+	d := map[string]string{"connector": out.Connector.ID, "action": string(out.Action)}
+	for kind, n := range out.Counts {
+		if auditName.MatchString(kind) {
+			d["count."+kind] = strconv.Itoa(n)
+		}
+	}
+	for i, ds := range out.Datasets {
+		if i == maxAuditDatasets {
+			break
+		}
+		if !auditName.MatchString(ds.Dataset) {
+			continue
+		}
+		for kind, n := range ds.Counts {
+			if auditName.MatchString(kind) {
+				d["count."+ds.Dataset+"."+kind] = strconv.Itoa(n)
+			}
+		}
+		if ds.Truncated {
+			d["truncated."+ds.Dataset] = "true"
+		}
+	}
+	return d
 }
 
 // RecordDecision stores a reviewer's decision and audits it.

@@ -38,7 +38,9 @@ type JobOutcome struct {
 	Detail     string
 	Exemptions []connectors.Exemption
 	Counts     map[string]int
-	Attempts   int
+	// Datasets are the per-dataset counts (and truncation) when the connector gave them.
+	Datasets []connectors.DatasetResult
+	Attempts int
 }
 
 // IssueCodeInput asks for a verification code to be made and mailed.

@@ -35,6 +35,12 @@ const (
 	DefaultConcurrency = 4
 	// MinSecretBytes is the shortest HMAC secret accepted.
 	MinSecretBytes = 32
+	// DefaultAccessLimit is how many rows a postgres connector's access job returns at most.
+	DefaultAccessLimit = 10000
+	// MaxAccessLimit bounds access_limit: the rows of one job are held in memory and in the store.
+	MaxAccessLimit = 1000000
+	// DefaultJobTable is the table in a postgres connector's database that logs its jobs.
+	DefaultJobTable = "dsrflow_jobs"
 )
 
 // Connector is one system of one legal entity, as configured in connectors.yaml. It travels through
@@ -60,6 +66,12 @@ type Connector struct {
 	DSNEnv string `json:"dsn_env,omitempty"`
 	// Datasets map a postgres connector's tables (mapping.go).
 	Datasets []Dataset `json:"datasets,omitempty"`
+	// AccessLimit is the most rows a postgres connector's access job returns (over all datasets);
+	// a job that stops there says so per dataset (DatasetResult.Truncated).
+	AccessLimit int `json:"access_limit,omitempty"`
+	// JobTable is the table in a postgres connector's database where each job that writes is logged,
+	// in the job's own transaction, so that a job runs once (connectors/postgres).
+	JobTable string `json:"job_table,omitempty"`
 	// Retention are the periods after which the connector's data of a category goes, swept daily by
 	// purge jobs (workflows.Retention).
 	Retention []RetentionRule `json:"retention,omitempty"`
@@ -70,7 +82,8 @@ type Connector struct {
 type RetentionRule struct {
 	Category string `json:"category"`
 	Age      Age    `json:"age"`
-	// ActivityField names the field holding the last activity date, for the connector's information.
+	// ActivityField names the field holding the last activity date: for an http connector's information;
+	// for a postgres connector, the date column its purge compares with the cutoff.
 	ActivityField string `json:"activity_field"`
 }
 
@@ -268,6 +281,14 @@ func applyDefaults(c *Connector) {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	if c.Kind == KindPostgres {
+		if c.AccessLimit == 0 {
+			c.AccessLimit = DefaultAccessLimit
+		}
+		if c.JobTable == "" {
+			c.JobTable = DefaultJobTable
+		}
+	}
 	// A postgres connector's categories are those its datasets map, unless listed.
 	if c.Kind == KindPostgres && len(c.Categories) == 0 {
 		for _, d := range c.Datasets {
@@ -316,6 +337,12 @@ func validate(c Connector) []problem {
 		}
 		if c.Datasets != nil {
 			add("datasets", "datasets are for postgres connectors")
+		}
+		if c.AccessLimit != 0 {
+			add("access_limit", "access_limit is for postgres connectors")
+		}
+		if c.JobTable != "" {
+			add("job_table", "job_table is for postgres connectors")
 		}
 		if c.URL == "" {
 			add("url", "url is required")
@@ -381,9 +408,6 @@ func validateRetention(c Connector) []problem {
 	add := func(field, format string, args ...any) {
 		ps = append(ps, problem{field, fmt.Sprintf(format, args...)})
 	}
-	if c.Kind == KindPostgres {
-		add("retention", "retention is not supported for postgres connectors yet (their mapping has no purge)")
-	}
 	if !c.Supports(dsrflow.ActionPurge) {
 		add("retention", "a connector with retention rules must list purge in actions")
 	}
@@ -419,6 +443,9 @@ func validateRetention(c Connector) []problem {
 			add(field+".activity_field", "retention #%d: activity_field is required", i+1)
 		}
 	}
+	if c.Kind == KindPostgres {
+		ps = append(ps, validatePostgresRetention(c)...)
+	}
 	return ps
 }
 
@@ -441,7 +468,7 @@ func knownIdentity(t string) bool {
 }
 
 // connectorFields are the keys a connector may have in connectors.yaml.
-var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency", "dsn_env", "datasets", "retention"}
+var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency", "dsn_env", "datasets", "retention", "access_limit", "job_table"}
 
 func parse(name string, data []byte, getenv func(string) string) (*Registry, error) {
 	var doc yaml.Node
@@ -656,6 +683,19 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 				bad(k.Line, "dsn_env: variable %s is not set", env)
 			}
 			c.DSNEnv = env
+		case "access_limit":
+			s, ok := scalar(key, v)
+			if !ok {
+				continue
+			}
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > MaxAccessLimit {
+				bad(k.Line, "access_limit must be a whole number of rows from 1 to %d", MaxAccessLimit)
+				continue
+			}
+			c.AccessLimit = n
+		case "job_table":
+			c.JobTable, _ = scalar(key, v)
 		case "datasets":
 			c.Datasets = decodeDatasets(v, lines, bad)
 		case "retention":

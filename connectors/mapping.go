@@ -41,7 +41,7 @@ var RetainBases = []string{"legal_obligation", "legal_claims", "public_interest"
 // postgresActions are the actions a postgres connector can carry out itself.
 var postgresActions = []dsrflow.Action{
 	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
-	dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent,
+	dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge,
 }
 
 // Dataset maps one table of a postgres connector.
@@ -128,6 +128,74 @@ func (d Dataset) clone() Dataset {
 	return d
 }
 
+// ActivityColumn returns the column of dataset d that a purge job compares with its cutoff: the
+// activity_field of the first retention rule whose category d holds and, when categories is not empty,
+// is among them. "" means the purge job does not select d's rows by date.
+func (c Connector) ActivityColumn(d Dataset, categories []string) string {
+	for _, r := range c.Retention {
+		if slices.Contains(d.CategoryList(), r.Category) && (len(categories) == 0 || slices.Contains(categories, r.Category)) {
+			return r.ActivityField
+		}
+	}
+	return ""
+}
+
+// PurgedDatasets marks, by index, the datasets a purge job may erase rows of: those holding a retention
+// rule's category, and those linked to a marked one. None when the connector does not list purge.
+func (c Connector) PurgedDatasets() []bool {
+	out := make([]bool, len(c.Datasets))
+	if !c.Supports(dsrflow.ActionPurge) {
+		return out
+	}
+	for i, d := range c.Datasets {
+		out[i] = c.ActivityColumn(d, nil) != ""
+		for _, m := range d.Match {
+			for j, parent := range c.Datasets[:i] {
+				if parent.Table == m.LinkTable && out[j] {
+					out[i] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// validatePostgresRetention checks a postgres connector's retention rules against its datasets: a rule's
+// rows are those of the datasets holding its category, whose activity_field column is older than the
+// cutoff; they go as the dataset's erase rule says, so it must be delete or mask.
+func validatePostgresRetention(c Connector) []problem {
+	var ps []problem
+	for i, r := range c.Retention {
+		field := fmt.Sprintf("retention.%d", i)
+		if r.ActivityField != "" && !sqlName.MatchString(r.ActivityField) {
+			ps = append(ps, problem{field + ".activity_field", fmt.Sprintf("retention #%d: activity_field %q must be a column name ([A-Za-z_][A-Za-z0-9_]*)", i+1, r.ActivityField)})
+		}
+		held := false
+		for _, d := range c.Datasets {
+			if !slices.Contains(d.CategoryList(), r.Category) {
+				continue
+			}
+			held = true
+			if d.Erase != EraseDelete && d.Erase != EraseMask {
+				ps = append(ps, problem{field + ".category", fmt.Sprintf("retention #%d: dataset %s holds %s, so a purge erases its rows: its erase rule must be delete or mask", i+1, d.Table, r.Category)})
+			}
+			if col := c.ActivityColumn(d, nil); col != r.ActivityField {
+				ps = append(ps, problem{field + ".activity_field", fmt.Sprintf("retention #%d: dataset %s is purged by %s already; one dataset has one activity_field", i+1, d.Table, col)})
+			}
+		}
+		if !held && r.Category != "" {
+			ps = append(ps, problem{field + ".category", fmt.Sprintf("retention #%d: no dataset maps a column to %s", i+1, r.Category)})
+		}
+	}
+	for i, purged := range c.PurgedDatasets() {
+		d := c.Datasets[i]
+		if purged && d.Erase == "" && c.ActivityColumn(d, nil) == "" {
+			ps = append(ps, problem{fmt.Sprintf("datasets.%d", i), fmt.Sprintf("dataset %s: erase is required (delete, mask or retain): a purge reaches its rows through a link", d.Table)})
+		}
+	}
+	return ps
+}
+
 // sqlName is what a table or column may be called: a plain identifier, so "table.column" is unambiguous.
 var sqlName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -157,6 +225,15 @@ func validatePostgres(c Connector) []problem {
 	}
 	if len(c.Datasets) == 0 {
 		add("datasets", "datasets must list at least one table")
+	}
+	if c.AccessLimit < 1 || c.AccessLimit > MaxAccessLimit {
+		add("access_limit", "access_limit must be a whole number of rows from 1 to %d", MaxAccessLimit)
+	}
+	switch {
+	case !sqlName.MatchString(c.JobTable):
+		add("job_table", "job_table must be a plain name ([A-Za-z_][A-Za-z0-9_]*)")
+	case slices.ContainsFunc(c.Datasets, func(d Dataset) bool { return d.Table == c.JobTable }):
+		add("job_table", "job_table %s is a mapped dataset; the job log needs a table of its own", c.JobTable)
 	}
 	tables := map[string]int{}   // table -> index
 	matched := map[string]bool{} // identity types some dataset matches on
@@ -322,6 +399,7 @@ func validatePostgres(c Connector) []problem {
 		{dsrflow.ActionRestrict, restrict, "a dataset with a restrict_column"},
 		{dsrflow.ActionOptout, optout, "a dataset with an optout_column"},
 		{dsrflow.ActionWithdrawConsent, optout, "a dataset with an optout_column"},
+		{dsrflow.ActionPurge, len(c.Retention) > 0, "retention rules"},
 	}
 	for _, n := range needs {
 		if slices.Contains(c.Actions, n.action) && !n.ok {

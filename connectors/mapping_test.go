@@ -77,6 +77,17 @@ func TestParsePostgres(t *testing.T) {
 	if again, _ := reg.Get("erp"); again.Datasets[0].Mask["email"] != MaskHash || again.Datasets[1].Retain.Years != 5 {
 		t.Fatal("Get shares the registry's datasets")
 	}
+	// access_limit and job_table have defaults, and may be set.
+	if c.AccessLimit != DefaultAccessLimit || c.JobTable != DefaultJobTable {
+		t.Fatalf("defaults: access_limit %d, job_table %q", c.AccessLimit, c.JobTable)
+	}
+	set, err := Parse([]byte(strings.Replace(postgresYAML, "    dsn_env: ERP_DSN\n", "    dsn_env: ERP_DSN\n    access_limit: 500\n    job_table: dsr_log\n", 1)), postgresEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := set.Get("erp"); c.AccessLimit != 500 || c.JobTable != "dsr_log" {
+		t.Fatalf("set: access_limit %d, job_table %q", c.AccessLimit, c.JobTable)
+	}
 	// The connection string never travels with the Connector.
 	data, err := json.Marshal(c)
 	if err != nil {
@@ -139,6 +150,13 @@ func TestParsePostgresErrorsNameTheLine(t *testing.T) {
 		{"bad category", replace(12, "        categories: {name: User Name, email: user.contact.email, phone: user.contact.phone}"), `connectors.yaml:12: connector erp: dataset customers: category "User Name" must be dotted lower case`},
 		{"unknown dataset field", replace(16, "        restrict: restricted"), `connectors.yaml:16: connector erp: dataset customers: unknown field "restrict"`},
 		{"unknown retain field", replace(22, `        retain: {basis: legal_obligation, detail: "x", years: 5, from_column: issued_on, until: 2030}`), "connectors.yaml:22: connector erp: dataset invoices: unknown field retain.until"},
+		{"access_limit zero", replace(6, "    dsn_env: ERP_DSN\n    access_limit: 0"), "connectors.yaml:7: connector erp: access_limit must be a whole number of rows from 1 to 1000000"},
+		{"access_limit not a number", replace(6, "    dsn_env: ERP_DSN\n    access_limit: many"), "connectors.yaml:7: connector erp: access_limit must be a whole number of rows"},
+		{"access_limit too high", replace(6, "    dsn_env: ERP_DSN\n    access_limit: 1000001"), "connectors.yaml:7: connector erp: access_limit must be a whole number of rows from 1 to 1000000"},
+		{"job_table not a name", replace(6, "    dsn_env: ERP_DSN\n    job_table: audit.jobs"), "connectors.yaml:7: connector erp: job_table must be a plain name"},
+		{"job_table is a dataset", replace(6, "    dsn_env: ERP_DSN\n    job_table: invoices"), "connectors.yaml:7: connector erp: job_table invoices is a mapped dataset"},
+		{"access_limit on http", strings.Replace(validYAML, "    timeout: 10s", "    access_limit: 10", 1), "connectors.yaml:11: connector crm: access_limit is for postgres connectors"},
+		{"job_table on http", strings.Replace(validYAML, "    timeout: 10s", "    job_table: jobs", 1), "connectors.yaml:11: connector crm: job_table is for postgres connectors"},
 		{"datasets on http", strings.Replace(validYAML, "    timeout: 10s", "    datasets: []", 1), "connectors.yaml:11: connector crm: datasets are for postgres connectors"},
 	}
 	for _, tt := range tests {

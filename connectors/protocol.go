@@ -76,6 +76,19 @@ type Result struct {
 	Exemptions []Exemption `json:"exemptions,omitempty"`
 	// Counts are what the job did, by kind ("erased": 3, "masked": 1, "notified": 1).
 	Counts map[string]int `json:"counts,omitempty"`
+	// Datasets say per dataset (a table, a collection) what the job found and did. Optional: added to
+	// protocol v1 without changing its version, so connectors may leave it out.
+	Datasets []DatasetResult `json:"datasets,omitempty"`
+}
+
+// DatasetResult is what one job found and did in one dataset of a connector. It holds no personal data.
+type DatasetResult struct {
+	Dataset string `json:"dataset"`
+	// Counts are what the job did to the dataset's rows, by kind, as Result.Counts: {"masked": 1}.
+	Counts map[string]int `json:"counts,omitempty"`
+	// Truncated says that an access job stopped short at the connector's row limit: the dataset may hold
+	// more of the subject's rows than the records returned.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Record is one row of the subject's data in one dataset of a connector.

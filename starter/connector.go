@@ -14,8 +14,8 @@ import (
 )
 
 func newConnectorCmd(getenv func(string) string) *cobra.Command {
-	connector := &cobra.Command{Use: "connector", Short: "connectors speaking protocol v1"}
-	connector.AddCommand(newConnectorCheckCmd(getenv))
+	connector := &cobra.Command{Use: "connector", Short: "connectors: check one speaking protocol v1, print a postgres connector's GRANTs"}
+	connector.AddCommand(newConnectorCheckCmd(getenv), newConnectorGrantsCmd(getenv))
 	return connector
 }
 

@@ -185,7 +185,7 @@ func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, acti
 		received := func() bool { _, ok := r.results[job.ID]; return ok }
 		if r.awaitUntil(ctx, minTime(workflow.Now(ctx).Add(dsrflow.DeadlinePolicy.PollEvery), r.jobDeadline(ctx)), received) {
 			res := r.results[job.ID]
-			out.Status, out.Detail, out.Exemptions, out.Counts = res.Status, res.Detail, res.Exemptions, res.Counts
+			out.Status, out.Detail, out.Exemptions, out.Counts, out.Datasets = res.Status, res.Detail, res.Exemptions, res.Counts, res.Datasets
 			break
 		}
 		if !workflow.Now(ctx).Before(r.jobDeadline(ctx)) {

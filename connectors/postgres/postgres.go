@@ -1,13 +1,18 @@
 // Package postgres is the postgres connector kind: dsrflow acts on a subsidiary's PostgreSQL database
 // itself, driven by the connector's mapping in connectors.yaml (connectors.Dataset). Open checks the
-// mapping against the database's schema; Run carries out one job in one transaction.
+// mapping, the job table and the role's privileges against the database; Run carries out one job in
+// one transaction.
 //
-// Idempotency: the connector writes nothing of its own into the subsidiary's database (no table of
-// applied job ids). Every write is idempotent by nature instead, and counts only rows it changed:
-// deleting deleted rows finds none, a mask or a flag is written only where the column does not hold it
-// yet (IS DISTINCT FROM), a hashed value (64 lower-case hex digits) is not hashed again, a correction is
-// written only where the value differs. So the same job run twice acts once: the second run answers
-// not_found (its rows are gone, or their match column was masked) or completed with zero counts.
+// Idempotency: a job that writes is recorded in the connector's job table (connectors.Connector.JobTable,
+// default dsrflow_jobs) in the same transaction as its changes: job id, action, the result without
+// records (counts, exemptions: no personal data) and the time. A job id found there answers with the
+// recorded result and changes nothing, so a retry after a lost answer or a crash acts exactly once in the
+// subsidiary's database; a lock on the job id serialises two runs of one job. The writes are idempotent
+// by themselves too (a mask or a flag is written only where it is not yet, a hashed value is not hashed
+// again), which keeps a second erasure request for the same person from changing anything more.
+//
+// Privileges: Grants lists exactly what the connector's role needs, GrantScript prints it as SQL
+// (`starter connector grants`), and Open refuses to start with a role that lacks any of it.
 package postgres
 
 import (
@@ -33,6 +38,13 @@ type Connector struct {
 	columns  map[string]map[string]column // table -> column -> what the schema says
 	selects  [][]string                   // per dataset: the columns a job reads, sorted
 	warnings []string
+}
+
+// schemaColumn is one row of columnsQuery.
+type schemaColumn struct {
+	Table  string `db:"table_name"`
+	Column string `db:"column_name"`
+	column
 }
 
 // column is a column as information_schema describes it.
@@ -68,7 +80,14 @@ func Open(ctx context.Context, conn connectors.Connector, getenv func(string) st
 		return nil, fmt.Errorf("connector %s: connect to the database in %s: %s", conn.ID, conn.DSNEnv, redactPassword(err.Error(), dsn))
 	}
 	c := &Connector{conn: conn, db: db}
-	if err := c.checkSchema(ctx); err != nil {
+	err = c.checkSchema(ctx)
+	if err == nil {
+		err = c.checkJobTable(ctx)
+	}
+	if err == nil {
+		err = c.checkPrivileges(ctx)
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -88,15 +107,10 @@ func (c *Connector) checkSchema(ctx context.Context) error {
 	for _, d := range c.conn.Datasets {
 		tables = append(tables, d.Table)
 	}
-	var rows []struct {
-		Table  string `db:"table_name"`
-		Column string `db:"column_name"`
-		column
-	}
-	err := c.db.SelectContext(ctx, &rows, `
-		SELECT table_name, column_name, data_type, is_nullable, character_maximum_length
-		FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name = ANY($1)`, pq.StringArray(tables))
+	var rows []schemaColumn
+	// pg_catalog, not information_schema: information_schema shows only the columns the role holds a
+	// privilege on, and a role without its grants must hear that, not that the columns do not exist.
+	err := c.db.SelectContext(ctx, &rows, columnsQuery, pq.StringArray(tables))
 	if err != nil {
 		return fmt.Errorf("connector %s: read the schema: %w", id, err)
 	}
@@ -134,6 +148,13 @@ func (c *Connector) checkSchema(ctx context.Context) error {
 		for _, name := range []string{d.RestrictColumn, d.OptoutColumn} {
 			if col, ok := cols[name]; ok && col.DataType != "boolean" {
 				bad(d.Table, "column %s must be boolean, not %s", name, col.DataType)
+			}
+		}
+		if col := c.conn.ActivityColumn(d, nil); col != "" {
+			if got, ok := cols[col]; !ok {
+				bad(d.Table, "no column %s (the activity_field of a retention rule)", col)
+			} else if !isDate(got.DataType) {
+				bad(d.Table, "retention activity_field %s must be a date or timestamp, not %s", col, got.DataType)
 			}
 		}
 		if d.Erase == connectors.EraseRetain && d.Retain != nil {
@@ -206,6 +227,94 @@ func (c *Connector) checkSchema(ctx context.Context) error {
 			}
 		}
 		c.selects[i] = slices.Sorted(maps.Keys(set))
+	}
+	return nil
+}
+
+// columnsQuery lists the columns of the named tables in the current schema as information_schema.columns
+// would (data_type of a domain is its base type's), from pg_catalog, which every role may read.
+const columnsQuery = `
+	SELECT c.relname AS table_name, a.attname AS column_name,
+		format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END, NULL) AS data_type,
+		CASE WHEN a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) THEN 'NO' ELSE 'YES' END AS is_nullable,
+		CASE WHEN (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END) IN ('varchar'::regtype, 'bpchar'::regtype)
+			AND (CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) > 4
+			THEN (CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) - 4 END AS character_maximum_length
+	FROM pg_attribute a
+	JOIN pg_class c ON c.oid = a.attrelid
+	JOIN pg_type t ON t.oid = a.atttypid
+	WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+		AND c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped`
+
+// jobTableColumns are the job table's columns Run writes and reads.
+var jobTableColumns = []string{"job_id", "action", "result", "done_at"}
+
+// checkJobTable checks that a connector that writes has its job table, with the columns Run uses.
+func (c *Connector) checkJobTable(ctx context.Context) error {
+	if !writes(c.conn) {
+		return nil
+	}
+	table := c.conn.JobTable
+	var cols []schemaColumn
+	if err := c.db.SelectContext(ctx, &cols, columnsQuery, pq.StringArray{table}); err != nil {
+		return fmt.Errorf("connector %s: read the schema: %w", c.conn.ID, err)
+	}
+	if len(cols) == 0 {
+		return fmt.Errorf("connector %s: job table %s does not exist in the connection's current schema: a postgres connector "+
+			"that writes records each job there, in the job's transaction, so that it acts once. Create it as the tables' owner "+
+			"with the SQL that `starter connector grants --connector %s` prints (it also grants the role what the mapping needs): %s",
+			c.conn.ID, table, c.conn.ID, strings.Join(strings.Fields(JobTableDDL(table)), " "))
+	}
+	for _, want := range jobTableColumns {
+		if !slices.ContainsFunc(cols, func(r schemaColumn) bool { return r.Column == want }) {
+			return fmt.Errorf("connector %s: job table %s has no column %s; expected the table `starter connector grants --connector %s` creates",
+				c.conn.ID, table, want, c.conn.ID)
+		}
+	}
+	return nil
+}
+
+// checkPrivileges checks that the connection's role holds every privilege Grants lists, so that a
+// missing GRANT stops the worker at start rather than failing a request.
+func (c *Connector) checkPrivileges(ctx context.Context) error {
+	var role string
+	if err := c.db.GetContext(ctx, &role, `SELECT current_user`); err != nil {
+		return fmt.Errorf("connector %s: read the role: %w", c.conn.ID, err)
+	}
+	var errs []error
+	for _, g := range Grants(c.conn) {
+		cols := g.Columns
+		if len(cols) == 0 {
+			cols = []string{""}
+		}
+		var missing []string
+		for _, col := range cols {
+			var ok bool
+			var err error
+			if col == "" {
+				err = c.db.GetContext(ctx, &ok, `SELECT has_table_privilege(format('%I.%I', current_schema(), $1::text), $2)`, g.Table, g.Privilege)
+			} else {
+				err = c.db.GetContext(ctx, &ok, `SELECT has_column_privilege(format('%I.%I', current_schema(), $1::text), $2, $3)`, g.Table, col, g.Privilege)
+			}
+			if err != nil {
+				return fmt.Errorf("connector %s: table %s: check the privileges: %w", c.conn.ID, g.Table, err)
+			}
+			if !ok {
+				missing = append(missing, col)
+			}
+		}
+		switch {
+		case len(missing) == 0:
+		case missing[0] == "":
+			errs = append(errs, fmt.Errorf("connector %s: table %s: role %s lacks %s (needed for %s)", c.conn.ID, g.Table, role, g.Privilege, g.Why))
+		default:
+			errs = append(errs, fmt.Errorf("connector %s: table %s: role %s lacks %s on column %s (needed for %s)",
+				c.conn.ID, g.Table, role, g.Privilege, strings.Join(missing, ", "), g.Why))
+		}
+	}
+	if len(errs) > 0 {
+		errs = append(errs, fmt.Errorf("connector %s: `starter connector grants --connector %s --role %s` prints the GRANTs the mapping needs", c.conn.ID, c.conn.ID, role))
+		return errors.Join(errs...)
 	}
 	return nil
 }

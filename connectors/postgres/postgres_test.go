@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -82,7 +83,7 @@ func freshERP(t *testing.T, noIndex bool) (string, *sqlx.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ddl := schema
+	ddl := schema + JobTableDDL(connectors.DefaultJobTable)
 	if !noIndex {
 		ddl += "CREATE INDEX ON customers (email);"
 	}
@@ -124,6 +125,12 @@ func openERP(t *testing.T, yaml, dsn string) *Connector {
 func job(action dsrflow.Action, id dsrflow.Identity) connectors.Job {
 	return connectors.Job{Protocol: connectors.ProtocolVersion, ID: connectors.JobID("r_1", "erp", action), RequestID: "r_1",
 		Connector: "erp", Action: action, Identities: id, Deadline: time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)}
+}
+
+// inRequest returns the job as another request would send it: its own job id.
+func inRequest(j connectors.Job, requestID string) connectors.Job {
+	j.RequestID, j.ID = requestID, connectors.JobID(requestID, j.Connector, j.Action)
+	return j
 }
 
 func runJob(t *testing.T, c *Connector, j connectors.Job) connectors.Result {
@@ -181,7 +188,8 @@ func ptr(s string) *string { return &s }
 func olaUntouched(t *testing.T, db *sqlx.DB) {
 	t.Helper()
 	want := customer{ID: 2, Name: "Ola Nordmann", Email: ptr("ola.nordmann@example.com"), Phone: ptr("+47 411 11 111")}
-	if got := customers(t, db)[1]; !reflect.DeepEqual(got, want) {
+	cs := customers(t, db)
+	if got := cs[len(cs)-1]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("the other person changed: %+v", got)
 	}
 	if n := invoiceCount(t, db)[2]; n != 1 {
@@ -204,6 +212,9 @@ func TestAccess(t *testing.T) {
 			Categories: map[string]string{"name": "user.name", "email": "user.contact.email", "phone": "user.contact.phone"}},
 		{Dataset: "invoices", Fields: map[string]string{"amount": "120.00", "issued_on": "2024-03-15"}, Categories: invoice},
 		{Dataset: "invoices", Fields: map[string]string{"amount": "80.50", "issued_on": "2025-01-31"}, Categories: invoice},
+	}, Counts: map[string]int{"records": 3}, Datasets: []connectors.DatasetResult{
+		{Dataset: "customers", Counts: map[string]int{"records": 1}},
+		{Dataset: "invoices", Counts: map[string]int{"records": 2}},
 	}}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("access =\n%+v\nwant\n%+v", res, want)
@@ -241,7 +252,8 @@ func TestEraseMasksAndRetains(t *testing.T) {
 	want := connectors.Result{JobID: "r_1:erp:erase", Status: connectors.StatusCompleted,
 		Counts: map[string]int{"deleted": 0, "masked": 1, "retained": 2},
 		Exemptions: []connectors.Exemption{{Dataset: "invoices", Basis: "legal_obligation", Detail: "Bookkeeping Act: 5 years",
-			Categories: []string{"user.financial.invoice"}, Until: &until}}}
+			Categories: []string{"user.financial.invoice"}, Until: &until}},
+		Datasets: []connectors.DatasetResult{{Dataset: "customers", Counts: map[string]int{"masked": 1}}, {Dataset: "invoices", Counts: map[string]int{"retained": 2}}}}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("erase =\n%+v (until %v)\nwant\n%+v", res, res.Exemptions, want)
 	}
@@ -255,12 +267,19 @@ func TestEraseMasksAndRetains(t *testing.T) {
 	}
 	olaUntouched(t, db)
 
-	// The same job again: the hashed email no longer matches, so nothing is found and nothing changes.
-	if res := runJob(t, c, job(dsrflow.ActionErase, jane)); res.Status != connectors.StatusNotFound {
-		t.Fatalf("second erase = %+v", res)
+	// The same job again (its answer was lost): it reports what the first run did and changes nothing.
+	if res := runJob(t, c, job(dsrflow.ActionErase, jane)); !reflect.DeepEqual(res, want) {
+		t.Fatalf("second run of the job =\n%+v\nwant the first run's\n%+v", res, want)
 	}
 	if got := customers(t, db)[0]; !reflect.DeepEqual(got, wantJane) {
 		t.Fatalf("jane after second erase = %+v", got)
+	}
+	// Another erasure request: the hashed email no longer matches, so nothing is found and nothing changes.
+	if res := runJob(t, c, inRequest(job(dsrflow.ActionErase, jane), "r_2")); res.Status != connectors.StatusNotFound {
+		t.Fatalf("second erasure request = %+v", res)
+	}
+	if got := customers(t, db)[0]; !reflect.DeepEqual(got, wantJane) {
+		t.Fatalf("jane after second erasure request = %+v", got)
 	}
 }
 
@@ -275,7 +294,8 @@ func TestEraseMaskIsIdempotentWhenRowsStillMatch(t *testing.T) {
 		t.Fatalf("first erase = %+v", res)
 	}
 	first := customers(t, db)[0]
-	res := runJob(t, c, j)
+	// Another erasure request finds the masked row by its customer id, and changes nothing more.
+	res := runJob(t, c, inRequest(j, "r_2"))
 	if res.Status != connectors.StatusCompleted || !reflect.DeepEqual(res.Counts, map[string]int{"deleted": 0, "masked": 0, "retained": 2}) {
 		t.Fatalf("second erase = %+v", res)
 	}
@@ -294,7 +314,8 @@ func TestEraseDeletesChildrenFirst(t *testing.T) {
 	c := openERP(t, yaml, dsn)
 
 	res := runJob(t, c, job(dsrflow.ActionErase, jane))
-	want := connectors.Result{JobID: "r_1:erp:erase", Status: connectors.StatusCompleted, Counts: map[string]int{"deleted": 3, "masked": 0, "retained": 0}}
+	want := connectors.Result{JobID: "r_1:erp:erase", Status: connectors.StatusCompleted, Counts: map[string]int{"deleted": 3, "masked": 0, "retained": 0},
+		Datasets: []connectors.DatasetResult{{Dataset: "customers", Counts: map[string]int{"deleted": 1}}, {Dataset: "invoices", Counts: map[string]int{"deleted": 2}}}}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("erase = %+v, want %+v", res, want)
 	}
@@ -308,8 +329,11 @@ func TestEraseDeletesChildrenFirst(t *testing.T) {
 	if ola.Name != "Ola Nordmann" || invoiceCount(t, db)[2] != 1 {
 		t.Fatal("the other person was touched")
 	}
-	if res := runJob(t, c, job(dsrflow.ActionErase, jane)); res.Status != connectors.StatusNotFound {
-		t.Fatalf("second erase = %+v", res)
+	if res := runJob(t, c, job(dsrflow.ActionErase, jane)); !reflect.DeepEqual(res, want) {
+		t.Fatalf("second run of the job = %+v, want the first run's", res)
+	}
+	if res := runJob(t, c, inRequest(job(dsrflow.ActionErase, jane), "r_2")); res.Status != connectors.StatusNotFound {
+		t.Fatalf("second erasure request = %+v", res)
 	}
 }
 
@@ -344,7 +368,8 @@ func TestRectify(t *testing.T) {
 		"user.contact.email": "jane.smith@example.com", "user.shoe_size": "38"}
 	res := runJob(t, c, j)
 	want := connectors.Result{JobID: "r_1:erp:rectify", Status: connectors.StatusCompleted, Counts: map[string]int{"rectified": 1},
-		Detail: "not corrected, no rectifiable column holds: user.contact.email, user.shoe_size"}
+		Detail:   "not corrected, no rectifiable column holds: user.contact.email, user.shoe_size",
+		Datasets: []connectors.DatasetResult{{Dataset: "customers", Counts: map[string]int{"rectified": 1}}}}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("rectify = %+v, want %+v", res, want)
 	}
@@ -354,12 +379,15 @@ func TestRectify(t *testing.T) {
 	}
 	olaUntouched(t, db)
 
-	if res := runJob(t, c, j); res.Counts["rectified"] != 0 || res.Status != connectors.StatusCompleted {
-		t.Fatalf("second rectify = %+v", res)
+	if res := runJob(t, c, j); !reflect.DeepEqual(res, want) {
+		t.Fatalf("second run of the job = %+v, want the first run's", res)
+	}
+	if res := runJob(t, c, inRequest(j, "r_2")); res.Counts["rectified"] != 0 || res.Status != connectors.StatusCompleted {
+		t.Fatalf("second rectification request = %+v", res)
 	}
 
 	j.Corrections = map[string]string{"user.contact.email": "jane.smith@example.com"}
-	res = runJob(t, c, j)
+	res = runJob(t, c, inRequest(j, "r_3"))
 	if res.Status != connectors.StatusFailed || !strings.Contains(res.Detail, "user.contact.email") {
 		t.Fatalf("rectify of nothing rectifiable = %+v", res)
 	}
@@ -393,7 +421,7 @@ func TestRestrictAndOptout(t *testing.T) {
 	if res.Status != connectors.StatusCompleted || !reflect.DeepEqual(res.Counts, map[string]int{"restricted": 1}) {
 		t.Fatalf("restrict = %+v", res)
 	}
-	if res := runJob(t, c, job(dsrflow.ActionRestrict, jane)); !reflect.DeepEqual(res.Counts, map[string]int{"restricted": 0}) {
+	if res := runJob(t, c, inRequest(job(dsrflow.ActionRestrict, jane), "r_2")); !reflect.DeepEqual(res.Counts, map[string]int{"restricted": 0}) {
 		t.Fatalf("second restrict = %+v", res)
 	}
 	res = runJob(t, c, job(dsrflow.ActionOptout, jane))
@@ -405,7 +433,7 @@ func TestRestrictAndOptout(t *testing.T) {
 		t.Fatalf("jane = %+v", got)
 	}
 	olaUntouched(t, db)
-	if res := runJob(t, c, job(dsrflow.ActionOptout, dsrflow.Identity{Email: "nobody@example.com"})); res.Status != connectors.StatusNotFound {
+	if res := runJob(t, c, inRequest(job(dsrflow.ActionOptout, dsrflow.Identity{Email: "nobody@example.com"}), "r_2")); res.Status != connectors.StatusNotFound {
 		t.Fatalf("optout of an unknown person = %+v", res)
 	}
 }
@@ -519,5 +547,29 @@ func TestRedactPassword(t *testing.T) {
 		if got := redactPassword("bad thing near pw-123 here", dsn); strings.Contains(got, "pw-123") {
 			t.Errorf("redactPassword(%q) = %q", dsn, got)
 		}
+	}
+}
+
+// TestOpenInAnotherSchema: the mapping is checked in the connection's current schema, whatever its name.
+func TestOpenInAnotherSchema(t *testing.T) {
+	dsn := storetest.FreshPostgres(t, storetest.PostgresURL(t))
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE SCHEMA "Erp"; SET search_path TO "Erp";` + schema + JobTableDDL(connectors.DefaultJobTable)); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("options", `-c search_path="Erp"`)
+	u.RawQuery = q.Encode()
+	c := openERP(t, erpYAML, u.String())
+	if res := runJob(t, c, job(dsrflow.ActionErase, jane)); res.Counts["masked"] != 1 {
+		t.Fatalf("erase = %+v", res)
 	}
 }

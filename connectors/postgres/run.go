@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -34,8 +35,9 @@ func (c *Connector) Run(ctx context.Context, job connectors.Job) (connectors.Res
 	if !c.conn.Supports(job.Action) {
 		return connectors.Result{}, dsrflow.Errorf(dsrflow.EINVALID, "connector %s does not support %s", c.conn.ID, job.Action)
 	}
+	access := job.Action == dsrflow.ActionAccess
 	opts := &sql.TxOptions{}
-	if job.Action == dsrflow.ActionAccess {
+	if access {
 		// One snapshot for every dataset, and a guarantee that access writes nothing.
 		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	}
@@ -45,27 +47,100 @@ func (c *Connector) Run(ctx context.Context, job connectors.Job) (connectors.Res
 	}
 	defer tx.Rollback()
 
-	r := &run{c: c, tx: tx, job: job, lock: job.Action != dsrflow.ActionAccess}
+	if !access {
+		res, done, err := c.recorded(ctx, tx, job)
+		if err != nil || done {
+			return res, err
+		}
+	}
+	r := &run{c: c, tx: tx, job: job}
 	res, err := r.do(ctx)
 	if err != nil {
 		return connectors.Result{}, err
 	}
+	res.JobID = job.ID
+	if !access && res.Status != connectors.StatusFailed {
+		// A failed job changed nothing; it is not recorded, so that it may be run again once fixed.
+		if err := c.record(ctx, tx, job, res); err != nil {
+			return connectors.Result{}, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return connectors.Result{}, c.dbError(job.Action, "", err)
 	}
-	res.JobID = job.ID
 	return res, nil
+}
+
+// jobLockClass is the first key of the transaction's advisory lock on a job id ("dsrf"): the second is
+// the id's hash, so two runs of one job wait for each other and other jobs do not.
+const jobLockClass = 0x64737266
+
+// recorded locks the job id for the transaction and returns the job's recorded result, if the job ran
+// before: done is then true and nothing more is to be done.
+func (c *Connector) recorded(ctx context.Context, tx *sqlx.Tx, job connectors.Job) (res connectors.Result, done bool, err error) {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, jobLockClass, job.ID); err != nil {
+		return res, false, c.dbError(job.Action, c.conn.JobTable, err)
+	}
+	var data []byte
+	err = tx.GetContext(ctx, &data, `SELECT result FROM `+pq.QuoteIdentifier(c.conn.JobTable)+` WHERE job_id = $1`, job.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return res, false, nil
+	}
+	if err != nil {
+		return res, false, c.dbError(job.Action, c.conn.JobTable, err)
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		return res, false, fmt.Errorf("%s connector %s table %s: recorded result of the job: %w", job.Action, c.conn.ID, c.conn.JobTable, err)
+	}
+	res.JobID = job.ID
+	return res, true, nil
+}
+
+// record logs the job's result in the job table, in the job's transaction. The result of a job that
+// writes holds no records: counts, exemptions and a detail without personal data.
+func (c *Connector) record(ctx context.Context, tx *sqlx.Tx, job connectors.Job, res connectors.Result) error {
+	res.Records = nil
+	data, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO `+pq.QuoteIdentifier(c.conn.JobTable)+` (job_id, action, result, done_at) VALUES ($1, $2, $3, now())`,
+		job.ID, string(job.Action), string(data))
+	if err != nil {
+		return c.dbError(job.Action, c.conn.JobTable, err)
+	}
+	return nil
 }
 
 // run is one job in its transaction.
 type run struct {
-	c    *Connector
-	tx   *sqlx.Tx
-	job  connectors.Job
-	lock bool // FOR UPDATE: the rows found are the rows changed
+	c   *Connector
+	tx  *sqlx.Tx
+	job connectors.Job
 	// found holds, per dataset, the subject's rows as read before any change: the selected columns'
 	// values as text (nil for NULL).
 	found [][][]*string
+	// truncated marks the datasets where access stopped at the connector's access limit.
+	truncated []bool
+}
+
+// updates reports whether the job may update rows of dataset i: those rows are locked when read (FOR
+// UPDATE), so the rows found are the rows changed. Other rows are not locked: locking needs the UPDATE
+// privilege, which the role holds only on what it updates (rows erased by delete are locked by the
+// DELETE itself, which counts what it deleted).
+func (r *run) updates(i int) bool {
+	d := r.c.conn.Datasets[i]
+	switch r.job.Action {
+	case dsrflow.ActionErase, dsrflow.ActionPurge:
+		return d.Erase == connectors.EraseMask
+	case dsrflow.ActionRectify:
+		return slices.ContainsFunc(d.Rectify, func(col string) bool { _, ok := r.job.Corrections[d.Categories[col]]; return ok })
+	case dsrflow.ActionRestrict:
+		return d.RestrictColumn != ""
+	case dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent:
+		return d.OptoutColumn != ""
+	}
+	return false
 }
 
 func (r *run) do(ctx context.Context) (connectors.Result, error) {
@@ -79,9 +154,14 @@ func (r *run) do(ctx context.Context) (connectors.Result, error) {
 		return connectors.Result{}, err
 	}
 	if total == 0 {
+		if r.job.Action == dsrflow.ActionPurge {
+			return connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"purged": 0}}, nil
+		}
 		return connectors.Result{Status: connectors.StatusNotFound}, nil
 	}
 	switch r.job.Action {
+	case dsrflow.ActionPurge:
+		return r.purge(ctx)
 	case dsrflow.ActionAccess:
 		return r.access(), nil
 	case dsrflow.ActionErase:
@@ -101,11 +181,22 @@ func (r *run) do(ctx context.Context) (connectors.Result, error) {
 }
 
 // find reads the subject's rows of every dataset, in order, so that a linked dataset finds its rows
-// through its parent's rows. It returns how many rows it found.
+// through its parent's rows. It returns how many rows it found. Rows are streamed from the server; an
+// access job reads at most the connector's access limit, over all datasets, and marks the datasets it
+// stopped short in (and the datasets linked to them, whose rows it could not all look for).
 func (r *run) find(ctx context.Context) (int, error) {
 	total := 0
+	access := r.job.Action == dsrflow.ActionAccess
 	r.found = make([][][]*string, len(r.c.conn.Datasets))
+	r.truncated = make([]bool, len(r.c.conn.Datasets))
 	for i, d := range r.c.conn.Datasets {
+		if access {
+			for _, m := range d.Match {
+				if j := r.c.datasetIndex(m.LinkTable); j >= 0 && r.truncated[j] {
+					r.truncated[i] = true
+				}
+			}
+		}
 		q := &query{}
 		where := r.where(i, q)
 		if where == "" {
@@ -120,7 +211,12 @@ func (r *run) find(ctx context.Context) (int, error) {
 		}
 		stmt := "SELECT " + strings.Join(exprs, ", ") + " FROM " + pq.QuoteIdentifier(d.Table) + " WHERE " + where +
 			" ORDER BY " + strings.Join(order, ", ")
-		if r.lock {
+		budget := r.c.conn.AccessLimit - total
+		switch {
+		case access:
+			// One row more than may be returned tells whether there are more.
+			stmt += " LIMIT " + q.arg(budget+1)
+		case r.updates(i):
 			stmt += " FOR UPDATE"
 		}
 		rows, err := r.tx.QueryContext(ctx, stmt, q.args...)
@@ -128,6 +224,10 @@ func (r *run) find(ctx context.Context) (int, error) {
 			return 0, r.c.dbError(r.job.Action, d.Table, err)
 		}
 		for rows.Next() {
+			if access && len(r.found[i]) == budget {
+				r.truncated[i] = true
+				break
+			}
 			vals := make([]*string, len(cols))
 			ptrs := make([]any, len(cols))
 			for j := range vals {
@@ -150,10 +250,22 @@ func (r *run) find(ctx context.Context) (int, error) {
 	return total, nil
 }
 
+// datasetIndex returns the index of the dataset of a table, or -1.
+func (c *Connector) datasetIndex(table string) int {
+	return slices.IndexFunc(c.conn.Datasets, func(d connectors.Dataset) bool { return d.Table == table })
+}
+
 // where returns the condition that selects the subject's rows of dataset i, or "" when nothing can
 // match: no identity the dataset matches on was given, and no parent row links to it.
 func (r *run) where(i int, q *query) string {
 	var terms []string
+	if r.job.Action == dsrflow.ActionPurge {
+		// A purge has no subject: its rows are those past the cutoff, and the rows linked to them. A NULL
+		// activity is not past anything, so those rows stay.
+		if col := r.c.conn.ActivityColumn(r.c.conn.Datasets[i], r.job.Categories); col != "" {
+			terms = append(terms, pq.QuoteIdentifier(col)+" < "+q.arg(*r.job.Cutoff))
+		}
+	}
 	for _, m := range r.c.conn.Datasets[i].Match {
 		col := pq.QuoteIdentifier(m.Column)
 		if m.Identity != "" {
@@ -192,8 +304,10 @@ func (r *run) linked(table, column string) []string {
 }
 
 func (r *run) access() connectors.Result {
-	res := connectors.Result{Status: connectors.StatusCompleted}
+	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"records": 0}}
+	var short []string
 	for i, d := range r.c.conn.Datasets {
+		n := 0
 		for _, row := range r.found[i] {
 			rec := connectors.Record{Dataset: d.Table, Fields: map[string]string{}, Categories: map[string]string{}}
 			for j, col := range r.c.selects[i] {
@@ -206,8 +320,19 @@ func (r *run) access() connectors.Result {
 			}
 			if len(rec.Fields) > 0 {
 				res.Records = append(res.Records, rec)
+				n++
 			}
 		}
+		res.Counts["records"] += n
+		if n > 0 || r.truncated[i] {
+			res.Datasets = append(res.Datasets, connectors.DatasetResult{Dataset: d.Table, Counts: map[string]int{"records": n}, Truncated: r.truncated[i]})
+		}
+		if r.truncated[i] {
+			short = append(short, d.Table)
+		}
+	}
+	if len(short) > 0 {
+		res.Detail = fmt.Sprintf("stopped at the access limit of %d rows: %s may hold more", r.c.conn.AccessLimit, strings.Join(short, ", "))
 	}
 	return res
 }
@@ -216,6 +341,7 @@ func (r *run) access() connectors.Result {
 // it; every dataset finds its rows through the values read before any change.
 func (r *run) erase(ctx context.Context) (connectors.Result, error) {
 	counts := map[string]int{"deleted": 0, "masked": 0, "retained": 0}
+	per := make([]map[string]int, len(r.c.conn.Datasets))
 	var exemptions []connectors.Exemption
 	onlyRetained := true
 	for i := len(r.c.conn.Datasets) - 1; i >= 0; i-- {
@@ -236,6 +362,7 @@ func (r *run) erase(ctx context.Context) (connectors.Result, error) {
 				return connectors.Result{}, err
 			}
 			counts["deleted"] += n
+			per[i] = map[string]int{"deleted": n}
 		case connectors.EraseMask:
 			var sets, changed []string
 			for _, col := range slices.Sorted(maps.Keys(d.Mask)) {
@@ -261,8 +388,10 @@ func (r *run) erase(ctx context.Context) (connectors.Result, error) {
 				return connectors.Result{}, err
 			}
 			counts["masked"] += n
+			per[i] = map[string]int{"masked": n}
 		case connectors.EraseRetain:
 			counts["retained"] += len(r.found[i])
+			per[i] = map[string]int{"retained": len(r.found[i])}
 			ex, err := r.exemption(ctx, d, where, q.args)
 			if err != nil {
 				return connectors.Result{}, err
@@ -273,11 +402,26 @@ func (r *run) erase(ctx context.Context) (connectors.Result, error) {
 			return connectors.Result{}, dsrflow.Errorf(dsrflow.EINVALID, "connector %s: dataset %s has no erase rule", r.c.conn.ID, d.Table)
 		}
 	}
-	res := connectors.Result{Status: connectors.StatusCompleted, Counts: counts, Exemptions: exemptions}
+	res := connectors.Result{Status: connectors.StatusCompleted, Counts: counts, Exemptions: exemptions, Datasets: r.datasets(per)}
 	if onlyRetained {
 		res.Status = connectors.StatusExempt
 	}
 	return res, nil
+}
+
+// purge erases the rows past the job's cutoff, and the rows linked to them, by their datasets' erase
+// rules, as an erasure does. It answers completed with the rows purged (deleted or masked), and those
+// of linked datasets kept on their retain rule; there is no subject to tell of exemptions.
+func (r *run) purge(ctx context.Context) (connectors.Result, error) {
+	erased, err := r.erase(ctx)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	counts := map[string]int{"purged": erased.Counts["deleted"] + erased.Counts["masked"]}
+	if n := erased.Counts["retained"]; n > 0 {
+		counts["retained"] = n
+	}
+	return connectors.Result{Status: connectors.StatusCompleted, Counts: counts, Datasets: erased.Datasets}, nil
 }
 
 // exemption describes a retained dataset: until is the latest from_column among the rows plus the
@@ -323,6 +467,7 @@ func (r *run) rectify(ctx context.Context) (connectors.Result, error) {
 		}
 	}
 	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"rectified": 0}}
+	per := make([]map[string]int, len(r.c.conn.Datasets))
 	if len(unrectifiable) > 0 {
 		res.Detail = "not corrected, no rectifiable column holds: " + strings.Join(unrectifiable, ", ")
 		if len(unrectifiable) == len(r.job.Corrections) {
@@ -351,13 +496,16 @@ func (r *run) rectify(ctx context.Context) (connectors.Result, error) {
 			return connectors.Result{}, err
 		}
 		res.Counts["rectified"] += n
+		per[i] = map[string]int{"rectified": n}
 	}
+	res.Datasets = r.datasets(per)
 	return res, nil
 }
 
 // setFlag sets a boolean column true on the subject's rows of every dataset that has one.
 func (r *run) setFlag(ctx context.Context, count string, flag func(connectors.Dataset) string) (connectors.Result, error) {
 	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{count: 0}}
+	per := make([]map[string]int, len(r.c.conn.Datasets))
 	for i, d := range r.c.conn.Datasets {
 		col := flag(d)
 		if col == "" || len(r.found[i]) == 0 {
@@ -373,8 +521,21 @@ func (r *run) setFlag(ctx context.Context, count string, flag func(connectors.Da
 			return connectors.Result{}, err
 		}
 		res.Counts[count] += n
+		per[i] = map[string]int{count: n}
 	}
+	res.Datasets = r.datasets(per)
 	return res, nil
+}
+
+// datasets lists the per-dataset counts in mapping order, leaving out the datasets the job did not act on.
+func (r *run) datasets(per []map[string]int) []connectors.DatasetResult {
+	var out []connectors.DatasetResult
+	for i, counts := range per {
+		if counts != nil {
+			out = append(out, connectors.DatasetResult{Dataset: r.c.conn.Datasets[i].Table, Counts: counts})
+		}
+	}
+	return out
 }
 
 // unsupportedPurposes checks a consent withdrawal's purposes: this kind can only stop marketing (the
