@@ -286,25 +286,11 @@ func (s *server) handleNewRequest() http.Handler {
 			Channel: r.PostFormValue("channel"), Attest: r.PostFormValue("attest"), Grounds: r.PostFormValue("grounds")}
 		corrections, purposes := r.PostFormValue("corrections"), r.PostFormValue("purposes")
 		errs := map[string]string{}
-		for _, line := range strings.Split(corrections, "\n") {
-			if line = strings.TrimSpace(line); line == "" {
-				continue
-			}
-			k, v, ok := strings.Cut(line, "=")
-			if !ok {
-				errs["corrections"] = "write each correction as category=value"
-				continue
-			}
-			if in.Corrections == nil {
-				in.Corrections = map[string]string{}
-			}
-			in.Corrections[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		var ok bool
+		if in.Corrections, ok = parseCorrections(corrections); !ok {
+			errs["corrections"] = "write each correction as category=value"
 		}
-		for _, p := range strings.Split(purposes, ",") {
-			if p = strings.TrimSpace(p); p != "" && !slices.Contains(in.Purposes, p) {
-				in.Purposes = append(in.Purposes, p)
-			}
-		}
+		in.Purposes = parsePurposes(purposes)
 		if len(errs) > 0 {
 			s.render(w, r, http.StatusBadRequest, "new", view{Title: "New request", Nav: "new", Error: "Please correct the fields marked below.", Data: s.newRequestData(in, corrections, purposes, errs)})
 			return
@@ -349,4 +335,37 @@ func (s *server) handleConsoleOutbox() http.Handler {
 		slices.Reverse(rows)
 		s.render(w, r, http.StatusOK, "outbox", view{Title: "Outbox", Nav: "outbox", Data: rows})
 	})
+}
+
+// parseCorrections reads a form's corrections, one "category=value" per line; ok is false when a
+// non-empty line has no "=".
+func parseCorrections(text string) (map[string]string, bool) {
+	var out map[string]string
+	ok := true
+	for _, line := range strings.Split(text, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		k, v, found := strings.Cut(line, "=")
+		if !found {
+			ok = false
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, ok
+}
+
+// parsePurposes reads a form's comma-separated purposes, without blanks or repeats.
+func parsePurposes(text string) []string {
+	var out []string
+	for _, p := range strings.Split(text, ",") {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -86,21 +86,10 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			return
 		}
 		in := NewRequest{Type: f.Right.Type, Email: f.Email, Name: strings.TrimSpace(f.Name), Channel: "web", Grounds: strings.TrimSpace(f.Grounds)}
-		for _, line := range strings.Split(f.Corrections, "\n") {
-			if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
-				if in.Corrections == nil {
-					in.Corrections = map[string]string{}
-				}
-				in.Corrections[strings.TrimSpace(k)] = strings.TrimSpace(v)
-			} else if strings.TrimSpace(line) != "" {
-				f.Errors["corrections"] = "write each correction as what=correct value"
-			}
+		if in.Corrections, ok = parseCorrections(f.Corrections); !ok {
+			f.Errors["corrections"] = "write each correction as what=correct value"
 		}
-		for _, p := range strings.Split(f.Purposes, ",") {
-			if p = strings.TrimSpace(p); p != "" && !slices.Contains(in.Purposes, p) {
-				in.Purposes = append(in.Purposes, p)
-			}
-		}
+		in.Purposes = parsePurposes(f.Purposes)
 		if len(f.Errors) == 0 {
 			var created map[string]string
 			err := s.callAPI(r.Context(), privacyCenter, "POST", "/api/v1/requests", in, &created)
