@@ -101,6 +101,9 @@ type VoteOutcome struct {
 	// Message explains a refused vote to the voter (shown ephemerally in Slack), e.g. "you are not in
 	// the legal group" or "you have already approved".
 	Message string
+	// Code says why a vote was refused, as a dsrflow error code (EFORBIDDEN: not allowed to vote;
+	// ECONFLICT: already voted or already decided), for the API's status; empty when accepted.
+	Code string
 	// Card is the review as it stands after the vote, for updating the original message.
 	Card *Card
 }

@@ -27,6 +27,9 @@ type SelectInput struct {
 	Identity dsrflow.Identity
 	// Partners selects the recipients to notify (Art. 19) instead of the subsidiaries.
 	Partners bool
+	// Categories, when set, keeps only the subsidiaries holding one of these data categories, or
+	// declaring none (authority disclosures: the job itself is limited to the categories too).
+	Categories []string
 }
 
 // JobOutcome is a job's result as the workflow keeps it: records stay in the store.

@@ -18,10 +18,12 @@ import (
 
 // Activity receivers: method values on nil pointers name the activities registered by the worker.
 var (
-	storeActs     *activities.Store
-	verifyActs    *activities.Verification
-	connectorActs *activities.Connectors
-	answerActs    *activities.Answer
+	storeActs      *activities.Store
+	verifyActs     *activities.Verification
+	connectorActs  *activities.Connectors
+	answerActs     *activities.Answer
+	reviewActs     *activities.Review
+	disclosureActs *activities.Disclosure
 )
 
 // jobConcurrency bounds one request's connector jobs in flight.
@@ -164,7 +166,13 @@ func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners b
 // runJob submits one job and, when the connector accepted it for later, waits for the callback or polls.
 // Retries stop at a margin before the due date in force; then the job fails and escalates.
 func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, action dsrflow.Action) activities.JobOutcome {
-	job := r.job(ref, action)
+	return r.runPrepared(ctx, ref, r.job(ref, action))
+}
+
+// runPrepared runs a job already made: the request's own (runJob) or a disclosure's, limited to
+// categories and to one subject.
+func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job) activities.JobOutcome {
+	action := job.Action
 	failed := func(detail string) activities.JobOutcome {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
 		return activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}

@@ -347,7 +347,9 @@ func (s *server) handleCallback() http.Handler {
 				return
 			}
 		}
-		requestID, _, _, _ := connectors.ParseJobID(res.JobID)
+		// The workflow id is what comes before the first colon (a disclosure's jobs carry a subject
+		// number after it).
+		requestID, _, _ := strings.Cut(res.JobID, ":")
 		res.Records = nil
 		if err := s.Client.SignalWorkflow(r.Context(), requestID, "", workflows.SignalJobResult, workflows.JobResult{JobID: res.JobID, Result: res}); err != nil {
 			s.fail(w, r, err)
