@@ -22,6 +22,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors/demo"
 	"github.com/dsrflow/dsrflow/internal/app"
 	"github.com/dsrflow/dsrflow/internal/config"
@@ -60,6 +61,10 @@ type Options struct {
 	Register func(worker.Registry)
 	// Getenv reads connector secrets named in DSR_CONNECTORS' file; nil reads nothing.
 	Getenv func(string) string
+	// Reviewers are the reviewer groups API votes are checked against (members: token names).
+	Reviewers dsrflow.Reviewers
+	// Notifier shows review cards and alerts; nil means none (reviews through the API only).
+	Notifier dsrflow.Notifier
 }
 
 // Stack is a running dev stack.
@@ -182,7 +187,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.closers.Add(closeDBs)
-	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Databases: dbs, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics})
+	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Databases: dbs, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics, Notifier: opts.Notifier})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
@@ -196,6 +201,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	h := web.NewServer(web.Deps{
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics,
+		Reviewers: opts.Reviewers, PublicURL: publicURL,
 	})
 	s.HTTP = app.Serve(ln, h, logger)
 	s.closers.Add(s.HTTP.Shutdown)

@@ -232,12 +232,23 @@ func (s *server) handleResend() http.Handler {
 
 func (s *server) handleDecide() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Decision string `json:"decision"`
-			Reason   string `json:"reason"`
-		}
+		var body voteBody
 		if err := decodeJSON(r, &body); err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		// One route decides every pending review: a disclosure's vote goes to its own workflow.
+		req, err := s.Store.GetRequest(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if req.Type == workflows.TypeDisclosure {
+			s.vote(w, r, req, body)
+			return
+		}
+		if len(body.Scope) > 0 {
+			s.fail(w, r, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "only a disclosure's scope can be narrowed", Fields: map[string]string{"scope": "only for disclosures"}})
 			return
 		}
 		p := principal(r)

@@ -23,6 +23,11 @@ func (s *server) routes() {
 	s.mux.Handle("GET /api/v1/requests/{id}/export", s.requireRole(s.handleExport(), agents...))
 	s.mux.Handle("GET /api/v1/outbox", s.requireRole(s.handleOutbox()))
 
+	s.mux.Handle("POST /api/v1/disclosures", s.requireRole(s.handleCreateDisclosure(), agents...))
+	s.mux.Handle("POST /api/v1/disclosures/{id}/decisions", s.requireRole(s.handleDisclosureVote(), RoleReviewer, RoleDPO))
+	s.mux.Handle("GET /api/v1/reviews", s.requireRole(s.handleReviews(), everyone...))
+	s.mux.Handle("GET /api/v1/reports/transparency", s.requireRole(s.handleTransparencyReport(), RoleDPO))
+
 	if s.Keys != nil {
 		s.mux.Handle("/codec/", s.handleCodec())
 	}

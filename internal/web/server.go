@@ -45,6 +45,11 @@ type Deps struct {
 	Now        func() time.Time
 	// Metrics, when set, is served on /metrics and counts verification outcomes.
 	Metrics *metrics.Registry
+	// Reviewers are the reviewer groups; an API vote's groups are its token's (by name, or by the
+	// principal id "token:NAME").
+	Reviewers dsrflow.Reviewers
+	// PublicURL is the front door's base URL for links in cards; empty means the request's Host.
+	PublicURL string
 }
 
 type server struct {
