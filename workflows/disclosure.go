@@ -371,7 +371,8 @@ func (d *disclosure) cardNow() dsrflow.Card {
 	}
 	switch {
 	case d.rejection != nil:
-		c.State = "Rejected by " + d.rejection.Reviewer + ": " + d.rejection.Reason
+		// The reason stays out of the card: free text may name people.
+		c.State = "Rejected by " + d.rejection.Reviewer
 	case d.decided:
 		c.State = "Approved by " + strings.Join(d.approvers, " and ")
 		if d.r.status != dsrflow.StatusInReview {

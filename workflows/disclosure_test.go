@@ -43,40 +43,15 @@ func newDisclosureInput(courtOrder string) workflows.DisclosureInput {
 // dharness is the request harness with the review and disclosure activities mocked too.
 type dharness struct {
 	*harness
-	din       workflows.DisclosureInput
-	cards     []activities.PostCardInput
-	updates   []activities.UpdateCardInput
-	alerts    []timed[activities.AlertInput]
-	register  []store.Disclosure
-	bundles   []activities.BundleInput
-	mailTimes []time.Time
+	din      workflows.DisclosureInput
+	register []store.Disclosure
+	bundles  []activities.BundleInput
 }
 
 func newDisclosureHarness(t *testing.T, in workflows.DisclosureInput) *dharness {
 	h := &dharness{harness: newHarness(t, workflows.RequestInput{ID: in.ID}), din: in}
 	env := h.env
-	var (
-		rev  *activities.Review
-		disc *activities.Disclosure
-	)
-	env.OnActivity(rev.PostCard, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PostCardInput) (dsrflow.CardRef, error) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.cards = append(h.cards, in)
-		return dsrflow.CardRef{Channel: "C-REVIEW", TS: "1.0"}, nil
-	})
-	env.OnActivity(rev.UpdateCard, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateCardInput) error {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.updates = append(h.updates, in)
-		return nil
-	})
-	env.OnActivity(rev.SendAlert, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertInput) error {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.alerts = append(h.alerts, timed[activities.AlertInput]{env.Now().UTC(), in})
-		return nil
-	})
+	var disc *activities.Disclosure
 	env.OnActivity(disc.RecordDisclosure, mock.Anything, mock.Anything).Return(func(_ context.Context, d store.Disclosure) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -113,7 +88,7 @@ func (h *dharness) executeDisclosure() workflows.DisclosureOutcome {
 // the index or the audit trail.
 func (h *dharness) assertNoSubjectsOutsideMail() {
 	h.t.Helper()
-	b, _ := json.Marshal([]any{h.cards, h.updates, h.alerts, h.register, h.transitions, h.audits, h.decisions, h.upserts})
+	b, _ := json.Marshal([]any{h.cards, h.cardUpdates, h.alerts, h.register, h.transitions, h.audits, h.decisions, h.upserts})
 	for _, s := range h.din.Subjects {
 		if strings.Contains(string(b), s.Email) {
 			h.t.Errorf("subject address %s outside the mail: %s", s.Email, b)
@@ -251,7 +226,7 @@ func TestDisclosureApprovedByTwoLegalMembers(t *testing.T) {
 	card := h.cards[0].Card
 	eq(t, "card kind", card.Kind, dsrflow.ReviewDisclosure)
 	eq(t, "card actions", card.Actions, []dsrflow.VoteAction{dsrflow.VoteApprove, dsrflow.VoteReject, dsrflow.VoteNarrow})
-	if final := h.updates[len(h.updates)-1].Card; len(final.Actions) != 0 || !strings.Contains(final.State, "Approved by token:legal-1 and token:legal-2") {
+	if final := h.cardUpdates[len(h.cardUpdates)-1].Card; len(final.Actions) != 0 || !strings.Contains(final.State, "Approved by token:legal-1 and token:legal-2") {
 		t.Errorf("final card = %+v", final)
 	}
 
@@ -292,7 +267,7 @@ func TestDisclosureRejectedOnReview(t *testing.T) {
 	if len(ev) != 1 || ev[0].Actor != "token:legal-2" || ev[0].Detail["policy"] != "refused_on_review" {
 		t.Errorf("rejection audit = %+v", ev)
 	}
-	if final := h.updates[len(h.updates)-1].Card; len(final.Actions) != 0 || !strings.Contains(final.State, "Rejected by token:legal-2") {
+	if final := h.cardUpdates[len(h.cardUpdates)-1].Card; len(final.Actions) != 0 || !strings.Contains(final.State, "Rejected by token:legal-2") {
 		t.Errorf("final card = %+v", final)
 	}
 }

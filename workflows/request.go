@@ -119,7 +119,15 @@ func (r *request) verify(ctx workflow.Context) bool {
 // decline (reject) ends the request with the reviewer's grounds.
 func (r *request) review(ctx workflow.Context) bool {
 	r.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
+	cards := r.notifies(ctx)
+	var ref dsrflow.CardRef
+	if cards {
+		ref = r.postObjectionCard(ctx)
+	}
 	_ = workflow.Await(ctx, func() bool { return r.decision != nil || r.canceled != nil })
+	if cards {
+		r.updateObjectionCard(ctx, ref)
+	}
 	if r.canceled != nil {
 		return false
 	}
@@ -175,6 +183,7 @@ func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef,
 	action := job.Action
 	failed := func(detail string) activities.JobOutcome {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
+		r.jobAlert(ctx, ref, action, detail)
 		return activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
 	}
 	// The give-up time is read afresh on every wait: an extension gives running jobs the new date.
@@ -206,6 +215,7 @@ func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef,
 	if out.Status == connectors.StatusFailed {
 		// The connector itself could not do it: a person must follow up, as for any failed job.
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", out.Detail)
+		r.jobAlert(ctx, ref, action, out.Detail)
 	}
 	return out
 }
@@ -314,6 +324,9 @@ func (r *request) trackDeadline(ctx workflow.Context) {
 			continue
 		}
 		r.audit(ctx, action, detail, "system", "")
+		if r.notifies(ctx) {
+			r.deadlineAlert(ctx, action, detail)
+		}
 	}
 }
 

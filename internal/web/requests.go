@@ -156,6 +156,7 @@ func (s *server) handleCreateRequest() http.Handler {
 		}
 		in.ID = newRequestID()
 		in.Actor = principal(r).ID
+		in.Link = s.link(r, in.ID)
 		if err := s.start(r, in); err != nil {
 			s.fail(w, r, err)
 			return
