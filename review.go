@@ -38,7 +38,8 @@ func (a VoteAction) NeedsReason() bool { return a == VoteReject || a == VoteCann
 // case references, categories and counts; Link leads to the front door, where an authenticated person
 // sees the rest.
 type Card struct {
-	// ReviewID identifies the review: the workflow id, or "<workflow id>/<connector>" for a task.
+	// ReviewID identifies the review: the workflow id, or "<workflow id>.<connector>" for a task
+	// (".s<N>" more for a disclosure's N-th subject); the Dispatcher finds the workflow from it.
 	ReviewID string
 	Kind     ReviewKind
 	Title    string

@@ -51,7 +51,11 @@ func (a *Connectors) Select(ctx context.Context, in SelectInput) ([]ConnectorRef
 	}
 	refs := make([]ConnectorRef, 0, len(conns))
 	for _, c := range conns {
-		refs = append(refs, ConnectorRef{ID: c.ID, Owner: c.Owner, Role: c.Role})
+		ref := ConnectorRef{ID: c.ID, Owner: c.Owner, Role: c.Role}
+		if c.Kind == connectors.KindManual {
+			ref.Kind, ref.Channel, ref.Instructions = c.Kind, c.Channel, c.Instructions
+		}
+		refs = append(refs, ref)
 	}
 	return refs, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -81,3 +82,21 @@ func (a *Review) notShown(ctx context.Context, requestID, action, what string) e
 }
 
 func now() time.Time { return time.Now().UTC() }
+
+// WorkingDaysInput asks for the instant Days working days after From in Country.
+type WorkingDaysInput struct {
+	From    time.Time
+	Days    int
+	Country string
+}
+
+// WorkingDaysLater computes a reminder's time from the holiday tables (internal/deadline). The workflow
+// runs it as a local activity, so the answer is recorded and a table change never alters a running
+// workflow. A country without tables counts calendar days.
+func (a *Review) WorkingDaysLater(ctx context.Context, in WorkingDaysInput) (time.Time, error) {
+	at, err := deadline.AddWorkingDays(in.From, in.Days, in.Country)
+	if err != nil {
+		return in.From.Add(time.Duration(in.Days) * 24 * time.Hour), nil
+	}
+	return at.UTC(), nil
+}

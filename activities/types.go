@@ -19,6 +19,10 @@ type ConnectorRef struct {
 	ID    string
 	Owner string
 	Role  string
+	// Kind, and a manual connector's Channel and Instructions: a manual job becomes a task for a team.
+	Kind         string `json:",omitempty"`
+	Channel      string `json:",omitempty"`
+	Instructions string `json:",omitempty"`
 }
 
 // SelectInput asks which connectors a request's jobs go to.

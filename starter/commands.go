@@ -38,6 +38,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newReviewsCmd(getenv),
 		newDisclosureCmd(getenv),
 		newReportCmd(getenv),
+		newTaskCmd(getenv),
 		newReasonedCmd(getenv, "extend", "extend the deadline once, before the first due date; the subject is told the reason"),
 		newReasonedCmd(getenv, "cancel", "cancel a request before fulfilment starts"),
 		newOutboxCmd(getenv),

@@ -86,7 +86,7 @@ func NoOrderReply(caseRef string) string {
 func Disclosure(ctx workflow.Context, in DisclosureInput) (DisclosureOutcome, error) {
 	d := &disclosure{in: in, categories: slices.Clone(in.Categories), voted: map[string]bool{}}
 	d.r = &request{
-		in:  RequestInput{ID: in.ID, Type: TypeDisclosure, Country: in.Country, ReceivedAt: in.ReceivedAt, Due: in.Due, ExtendedDue: in.Due},
+		in:  RequestInput{ID: in.ID, Type: TypeDisclosure, Country: in.Country, ReceivedAt: in.ReceivedAt, Due: in.Due, ExtendedDue: in.Due, Link: in.Link},
 		due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{},
 	}
 	if err := d.registerHandlers(ctx); err != nil {
@@ -113,6 +113,9 @@ func (d *disclosure) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVote, d.onVote, workflow.UpdateHandlerOptions{Validator: d.validateVote}); err != nil {
+		return err
+	}
+	if err := d.r.registerTaskHandlers(ctx); err != nil {
 		return err
 	}
 	workflow.Go(ctx, func(ctx workflow.Context) {

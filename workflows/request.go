@@ -60,6 +60,8 @@ type request struct {
 	// outcomes are the finished jobs, in the order they finished.
 	outcomes []activities.JobOutcome
 	pending  int
+	// tasks are the manual connectors' jobs given to teams, in the order they were made.
+	tasks []*task
 }
 
 func (r *request) run(ctx workflow.Context) (Outcome, error) {
@@ -180,6 +182,9 @@ func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, acti
 // runPrepared runs a job already made: the request's own (runJob) or a disclosure's, limited to
 // categories and to one subject.
 func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job) activities.JobOutcome {
+	if ref.Kind == connectors.KindManual {
+		return r.runTask(ctx, ref, job)
+	}
 	action := job.Action
 	failed := func(detail string) activities.JobOutcome {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)

@@ -214,6 +214,10 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 		h.alerts = append(h.alerts, timed[activities.AlertInput]{env.Now().UTC(), in})
 		return nil
 	})
+	// Working days are calendar days here: internal/deadline has its own tests.
+	env.OnActivity(rev.WorkingDaysLater, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.WorkingDaysInput) (time.Time, error) {
+		return in.From.Add(time.Duration(in.Days) * day), nil
+	})
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		h.mu.Lock()
 		defer h.mu.Unlock()

@@ -16,7 +16,8 @@ import (
 )
 
 // Dispatcher maps a vote to its workflow's update: a disclosure's vote (workflows.UpdateVote), an
-// objection's decision (workflows.UpdateDecide). The vote's Key is the update id, so Slack's retries,
+// objection's decision (workflows.UpdateDecide), a manual task's answer (workflows.UpdateTask, on the
+// workflow named by the task id's first part). The vote's Key is the update id, so Slack's retries,
 // double clicks and a client's retried call count once: Temporal answers a repeated id with the first
 // result.
 type Dispatcher struct {
@@ -64,7 +65,11 @@ func (d Dispatcher) Deliver(ctx context.Context, v dsrflow.Vote) (dsrflow.VoteOu
 		}
 		return dsrflow.VoteOutcome{Accepted: true, Message: "decision recorded: " + decision.Decision}, nil
 	case dsrflow.ReviewTask:
-		return dsrflow.VoteOutcome{}, dsrflow.Errorf(dsrflow.ENOTFOUND, "manual tasks are not available yet")
+		var out dsrflow.VoteOutcome
+		task := v
+		task.ReviewID = workflows.TaskWorkflowID(v.ReviewID)
+		err := d.update(ctx, task, workflows.UpdateTask, v, &out)
+		return out, err
 	}
 	return dsrflow.VoteOutcome{}, dsrflow.Errorf(dsrflow.EINVALID, "unknown review kind %q", v.Kind)
 }
