@@ -14,6 +14,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/devstack"
+	"github.com/dsrflow/dsrflow/internal/review"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
@@ -21,7 +22,7 @@ import (
 // TestDisclosures runs authority requests end to end without Slack: one without a court order, refused at
 // once; one with an order, approved through the API by two legal token-holders (an outsider and a
 // second vote refused), narrowed to one category, fulfilled by the demo subsidiaries, in the register
-// and the transparency report.
+// and the transparency report; and one rejected on review through the Dispatcher, as Slack will vote.
 func TestDisclosures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -90,6 +91,9 @@ func TestDisclosures(t *testing.T) {
 		t.Fatalf("disclosure with an order: %d %s", status, data)
 	}
 	agent.waitStatus(id, "in_review")
+	if status, data := agent.call("POST", "/api/v1/requests/"+id+"/cancel", map[string]string{"reason": "wrong route"}); status != http.StatusConflict {
+		t.Errorf("cancel a disclosure: %d %s", status, data)
+	}
 	status, data = as("legal-1").call("GET", "/api/v1/reviews", nil)
 	var reviews []web.ReviewView
 	_ = json.Unmarshal(data, &reviews)
@@ -169,6 +173,54 @@ func TestDisclosures(t *testing.T) {
 		t.Errorf("notice = %q", msg)
 	}
 
+	// Votes from another channel (Slack) go through the Dispatcher: a retried click (same key) counts
+	// once, refusals are outcomes, one rejection ends the review.
+	status, data = agent.call("POST", "/api/v1/disclosures", web.NewDisclosure{
+		Authority: "Oslo police district", Country: "NO", CaseRef: "2026/0003", LegalBasis: "Criminal Procedure Act s. 210",
+		CourtOrder: "TOSL-2026-18", Court: "Oslo District Court", OrderDate: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
+		Emails: []string{jane, nobody}, Categories: []string{"user.contact.email"},
+	})
+	created = nil
+	_ = json.Unmarshal(data, &created)
+	third := created["id"]
+	if status != http.StatusCreated {
+		t.Fatalf("third disclosure: %d %s", status, data)
+	}
+	agent.waitStatus(third, "in_review")
+	d := review.Dispatcher{Client: s.Client}
+	slackVote := func(user, key string, groups []string, action dsrflow.VoteAction, reason string) dsrflow.VoteOutcome {
+		t.Helper()
+		out, err := d.Vote(context.Background(), dsrflow.Vote{ReviewID: third, Kind: dsrflow.ReviewDisclosure, Action: action, Reason: reason,
+			Reviewer: user, Groups: groups, Via: "slack", Key: key})
+		if err != nil {
+			t.Fatalf("vote %s: %v", key, err)
+		}
+		return out
+	}
+	legalGroup := []string{"legal"}
+	if out := slackVote("U01LEGAL1", "click-1", legalGroup, dsrflow.VoteApprove, ""); !out.Accepted {
+		t.Errorf("first click: %+v", out)
+	}
+	if out := slackVote("U01LEGAL1", "click-1", legalGroup, dsrflow.VoteApprove, ""); !out.Accepted {
+		t.Errorf("Slack's retry of the first click: %+v", out)
+	}
+	if out := slackVote("U01LEGAL1", "click-2", legalGroup, dsrflow.VoteApprove, ""); out.Accepted || out.Code != dsrflow.ECONFLICT {
+		t.Errorf("second vote by the same user: %+v", out)
+	}
+	if out := slackVote("U09OTHER", "click-3", nil, dsrflow.VoteApprove, ""); out.Accepted || out.Code != dsrflow.EFORBIDDEN {
+		t.Errorf("outsider: %+v", out)
+	}
+	if out := slackVote("U01LEGAL2", "click-4", legalGroup, dsrflow.VoteReject, ""); out.Accepted || out.Code != dsrflow.EINVALID {
+		t.Errorf("rejection without a reason: %+v", out)
+	}
+	if out := slackVote("U01LEGAL2", "click-5", legalGroup, dsrflow.VoteReject, "order is for another controller"); !out.Accepted {
+		t.Errorf("rejection: %+v", out)
+	}
+	rejected := agent.waitClosed(third)
+	if rejected.Status != "rejected" || len(rejected.Decisions) != 2 {
+		t.Errorf("rejected on review: %s, decisions %+v", rejected.Status, rejected.Decisions)
+	}
+
 	// The transparency report, for the DPO only.
 	year := time.Now().UTC().Format("2006")
 	if status, _ := agent.call("GET", "/api/v1/reports/transparency?year="+year, nil); status != http.StatusForbidden {
@@ -180,7 +232,7 @@ func TestDisclosures(t *testing.T) {
 	status, data = as("dpo-1").call("GET", "/api/v1/reports/transparency?year="+year, nil)
 	var rows []map[string]any
 	_ = json.Unmarshal(data, &rows)
-	want := `[{"categories":["user.contact.email"],"complied":1,"country":"NO","received":2,"refused_no_order":1,"refused_on_review":0,"subjects":1}]`
+	want := `[{"categories":["user.contact.email"],"complied":1,"country":"NO","received":3,"refused_no_order":1,"refused_on_review":1,"subjects":1}]`
 	if got, _ := json.Marshal(rows); status != http.StatusOK || string(got) != want {
 		t.Errorf("report: %d %s\nwant %s", status, got, want)
 	}

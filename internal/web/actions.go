@@ -287,6 +287,10 @@ func (s *server) update(w http.ResponseWriter, r *http.Request, id, name string,
 		s.fail(w, r, dsrflow.Errorf(dsrflow.ECONFLICT, "request is %s: it can no longer change", req.Status))
 		return
 	}
+	if req.Type == workflows.TypeDisclosure {
+		s.fail(w, r, dsrflow.Errorf(dsrflow.ECONFLICT, "%s is an authority disclosure: it has no %s", req.ID, name))
+		return
+	}
 	handle, err := s.Client.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
