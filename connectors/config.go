@@ -309,9 +309,10 @@ func validate(c Connector) []problem {
 	default:
 		add("kind", "kind must be http, postgres or manual")
 	}
+	ps = append(ps, validateManual(c)...)
 	if c.Kind == KindPostgres {
 		ps = append(ps, validatePostgres(c)...)
-	} else if ps = append(ps, validateManual(c)...); c.Kind != KindManual {
+	} else if c.Kind != KindManual {
 		if c.DSNEnv != "" {
 			add("dsn_env", "dsn_env is for postgres connectors")
 		}

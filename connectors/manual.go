@@ -38,5 +38,8 @@ func validateManual(c Connector) []problem {
 	if c.Datasets != nil {
 		add("datasets", "datasets are for postgres connectors")
 	}
+	if len(c.Retention) > 0 {
+		add("retention", "a manual connector has no retention sweeps: purge jobs are not given to teams")
+	}
 	return ps
 }
