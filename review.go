@@ -38,7 +38,8 @@ func (a VoteAction) NeedsReason() bool { return a == VoteReject || a == VoteCann
 // case references, categories and counts; Link leads to the front door, where an authenticated person
 // sees the rest.
 type Card struct {
-	// ReviewID identifies the review: the workflow id, or "<workflow id>/<connector>" for a task.
+	// ReviewID identifies the review: the workflow id, or "<workflow id>.<connector>" for a task
+	// (".s<N>" more for a disclosure's N-th subject); the Dispatcher finds the workflow from it.
 	ReviewID string
 	Kind     ReviewKind
 	Title    string
@@ -101,6 +102,9 @@ type VoteOutcome struct {
 	// Message explains a refused vote to the voter (shown ephemerally in Slack), e.g. "you are not in
 	// the legal group" or "you have already approved".
 	Message string
+	// Code says why a vote was refused, as a dsrflow error code (EFORBIDDEN: not allowed to vote;
+	// ECONFLICT: already voted or already decided), for the API's status; empty when accepted.
+	Code string
 	// Card is the review as it stands after the vote, for updating the original message.
 	Card *Card
 }

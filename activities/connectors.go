@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -42,14 +44,18 @@ func (a *Connectors) Select(ctx context.Context, in SelectInput) ([]ConnectorRef
 		conns = a.Registry.Partners()
 	} else {
 		for _, c := range a.Registry.Select(in.Action, in.Identity) {
-			if c.Role == connectors.RoleSubsidiary {
+			if c.Role == connectors.RoleSubsidiary && holdsAny(c, in.Categories) {
 				conns = append(conns, c)
 			}
 		}
 	}
 	refs := make([]ConnectorRef, 0, len(conns))
 	for _, c := range conns {
-		refs = append(refs, ConnectorRef{ID: c.ID, Owner: c.Owner, Role: c.Role})
+		ref := ConnectorRef{ID: c.ID, Owner: c.Owner, Role: c.Role}
+		if c.Kind == connectors.KindManual {
+			ref.Kind, ref.Channel, ref.Instructions = c.Kind, c.Channel, c.Instructions
+		}
+		refs = append(refs, ref)
 	}
 	return refs, nil
 }
@@ -140,7 +146,9 @@ func StoreRecords(ctx context.Context, st *store.Store, jobID string, records []
 	if err != nil {
 		return err
 	}
-	requestID, _, _, _ := connectors.ParseJobID(jobID)
+	// The request id is what comes before the first colon: a disclosure's jobs, one per subject, carry
+	// the subject's number after it (workflows.Disclosure).
+	requestID, _, _ := strings.Cut(jobID, ":")
 	if err := st.PutJobRecords(ctx, jobID, requestID, data); err != nil {
 		return fmt.Errorf("store records of %s: %w", jobID, err)
 	}
@@ -157,4 +165,18 @@ func retryable(err error) error {
 		return temporal.NewNonRetryableApplicationError(ce.Message, ErrPermanentConnector, nil)
 	}
 	return temporal.NewApplicationErrorWithOptions(ce.Message, "ConnectorUnavailable", temporal.ApplicationErrorOptions{NextRetryDelay: ce.RetryAfter})
+}
+
+// holdsAny reports whether the connector holds one of the categories; a connector that declares none
+// may hold any, and no categories asked means all.
+func holdsAny(c connectors.Connector, categories []string) bool {
+	if len(categories) == 0 || len(c.Categories) == 0 {
+		return true
+	}
+	for _, cat := range categories {
+		if slices.Contains(c.Categories, cat) {
+			return true
+		}
+	}
+	return false
 }

@@ -19,6 +19,10 @@ type ConnectorRef struct {
 	ID    string
 	Owner string
 	Role  string
+	// Kind, and a manual connector's Channel and Instructions: a manual job becomes a task for a team.
+	Kind         string `json:",omitempty"`
+	Channel      string `json:",omitempty"`
+	Instructions string `json:",omitempty"`
 }
 
 // SelectInput asks which connectors a request's jobs go to.
@@ -27,6 +31,9 @@ type SelectInput struct {
 	Identity dsrflow.Identity
 	// Partners selects the recipients to notify (Art. 19) instead of the subsidiaries.
 	Partners bool
+	// Categories, when set, keeps only the subsidiaries holding one of these data categories, or
+	// declaring none (authority disclosures: the job itself is limited to the categories too).
+	Categories []string
 }
 
 // JobOutcome is a job's result as the workflow keeps it: records stay in the store.

@@ -22,7 +22,7 @@ const (
 	RolePartner    = "partner"    // a recipient dsrflow notifies (GDPR Art. 19)
 )
 
-// Kinds of connector. http and postgres are implemented; manual is a reserved name.
+// Kinds of connector: a system's HTTP API, a database dsrflow reaches, or a team working by hand (manual.go).
 const (
 	KindHTTP     = "http"
 	KindPostgres = "postgres"
@@ -75,6 +75,9 @@ type Connector struct {
 	// Retention are the periods after which the connector's data of a category goes, swept daily by
 	// purge jobs (workflows.Retention).
 	Retention []RetentionRule `json:"retention,omitempty"`
+	// Channel and Instructions are a manual connector's (manual.go).
+	Channel      string `json:"channel,omitempty"`
+	Instructions string `json:"instructions,omitempty"`
 }
 
 // RetentionRule says that data of a category goes once its last activity is older than Age: "leads
@@ -321,17 +324,16 @@ func validate(c Connector) []problem {
 		add("role", "role must be subsidiary or partner")
 	}
 	switch c.Kind {
-	case KindHTTP, KindPostgres:
-	case KindManual:
-		add("kind", "kind %s is not supported yet; use http or postgres", c.Kind)
+	case KindHTTP, KindPostgres, KindManual:
 	case "":
-		add("kind", "kind is required (http or postgres)")
+		add("kind", "kind is required (http, postgres or manual)")
 	default:
-		add("kind", "kind must be http or postgres")
+		add("kind", "kind must be http, postgres or manual")
 	}
+	ps = append(ps, validateManual(c)...)
 	if c.Kind == KindPostgres {
 		ps = append(ps, validatePostgres(c)...)
-	} else {
+	} else if c.Kind != KindManual {
 		if c.DSNEnv != "" {
 			add("dsn_env", "dsn_env is for postgres connectors")
 		}
@@ -468,7 +470,7 @@ func knownIdentity(t string) bool {
 }
 
 // connectorFields are the keys a connector may have in connectors.yaml.
-var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency", "dsn_env", "datasets", "retention", "access_limit", "job_table"}
+var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency", "dsn_env", "datasets", "retention", "access_limit", "job_table", "channel", "instructions"}
 
 func parse(name string, data []byte, getenv func(string) string) (*Registry, error) {
 	var doc yaml.Node
@@ -700,9 +702,13 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 			c.Datasets = decodeDatasets(v, lines, bad)
 		case "retention":
 			c.Retention = decodeRetention(v, lines, bad)
+		case "channel":
+			c.Channel, _ = scalar(key, v)
+		case "instructions":
+			c.Instructions, _ = scalar(key, v)
 		}
 	}
-	if _, ok := lines["secret_env"]; !ok && c.Kind != KindPostgres {
+	if _, ok := lines["secret_env"]; !ok && c.Kind != KindPostgres && c.Kind != KindManual {
 		bad(m.Line, "secret_env is required")
 	}
 	return c, lines, ps

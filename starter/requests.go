@@ -170,6 +170,10 @@ func newActionCmd(getenv func(string) string, use, short, route string, args int
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
+			if state, ok := out["state"]; ok { // a disclosure's vote: the review as it stands
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %v\n", args[0], state)
+				return nil
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %v, due %v\n", args[0], out["status"], out["due"])
 			return nil
 		},
@@ -203,18 +207,26 @@ func newReasonedCmd(getenv func(string) string, name, short string) *cobra.Comma
 func newApproveCmd(getenv func(string) string) *cobra.Command {
 	var reason string
 	var reject bool
-	cmd := newActionCmd(getenv, "approve ID [--reject] --reason R", "decide a pending review: approve, or --reject", "decisions", 1, func(*cobra.Command, []string) (any, error) {
+	var narrow []string
+	cmd := newActionCmd(getenv, "approve ID [--reject | --narrow C,...] --reason R", "decide a pending review (objection or disclosure): approve, --reject, or approve --narrow categories of a disclosure", "decisions", 1, func(*cobra.Command, []string) (any, error) {
 		if strings.TrimSpace(reason) == "" {
 			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--reason is required")
 		}
+		if reject && len(narrow) > 0 {
+			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--reject and --narrow exclude each other")
+		}
 		decision := "approve"
-		if reject {
+		switch {
+		case reject:
 			decision = "reject"
+		case len(narrow) > 0:
+			return map[string]any{"decision": "narrow", "reason": reason, "scope": narrow}, nil
 		}
 		return map[string]string{"decision": decision, "reason": reason}, nil
 	})
 	cmd.Flags().StringVar(&reason, "reason", "", "the grounds of the decision")
 	cmd.Flags().BoolVar(&reject, "reject", false, "reject instead of approve")
+	cmd.Flags().StringSliceVar(&narrow, "narrow", nil, "approve a disclosure for these categories only (comma-separated)")
 	return cmd
 }
 

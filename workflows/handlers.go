@@ -22,6 +22,7 @@ func (r *request) registerHandlers(ctx workflow.Context) error {
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, r.onDecide, workflow.UpdateHandlerOptions{Validator: r.validateDecide}),
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateExtend, r.onExtend, workflow.UpdateHandlerOptions{Validator: r.validateExtend}),
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, r.onCancel, workflow.UpdateHandlerOptions{Validator: r.validateCancel}),
+		r.registerTaskHandlers(ctx),
 	)
 	if err != nil {
 		return err

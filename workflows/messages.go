@@ -43,6 +43,8 @@ type RequestInput struct {
 	Grounds          string
 	// Actor is who started the request (a token's name), for the audit trail.
 	Actor string
+	// Link is the request in the front door, for review cards and alerts.
+	Link string
 }
 
 // Actor identifies who sends an update: the front door fills it from the authenticated token.

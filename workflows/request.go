@@ -18,10 +18,12 @@ import (
 
 // Activity receivers: method values on nil pointers name the activities registered by the worker.
 var (
-	storeActs     *activities.Store
-	verifyActs    *activities.Verification
-	connectorActs *activities.Connectors
-	answerActs    *activities.Answer
+	storeActs      *activities.Store
+	verifyActs     *activities.Verification
+	connectorActs  *activities.Connectors
+	answerActs     *activities.Answer
+	reviewActs     *activities.Review
+	disclosureActs *activities.Disclosure
 )
 
 // jobConcurrency bounds one request's connector jobs in flight.
@@ -58,6 +60,8 @@ type request struct {
 	// outcomes are the finished jobs, in the order they finished.
 	outcomes []activities.JobOutcome
 	pending  int
+	// tasks are the manual connectors' jobs given to teams, in the order they were made.
+	tasks []*task
 }
 
 func (r *request) run(ctx workflow.Context) (Outcome, error) {
@@ -117,7 +121,15 @@ func (r *request) verify(ctx workflow.Context) bool {
 // decline (reject) ends the request with the reviewer's grounds.
 func (r *request) review(ctx workflow.Context) bool {
 	r.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
+	cards := r.notifies(ctx)
+	var ref dsrflow.CardRef
+	if cards {
+		ref = r.postObjectionCard(ctx)
+	}
 	_ = workflow.Await(ctx, func() bool { return r.decision != nil || r.canceled != nil })
+	if cards {
+		r.updateObjectionCard(ctx, ref)
+	}
 	if r.canceled != nil {
 		return false
 	}
@@ -164,9 +176,19 @@ func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners b
 // runJob submits one job and, when the connector accepted it for later, waits for the callback or polls.
 // Retries stop at a margin before the due date in force; then the job fails and escalates.
 func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, action dsrflow.Action) activities.JobOutcome {
-	job := r.job(ref, action)
+	return r.runPrepared(ctx, ref, r.job(ref, action))
+}
+
+// runPrepared runs a job already made: the request's own (runJob) or a disclosure's, limited to
+// categories and to one subject.
+func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job) activities.JobOutcome {
+	if ref.Kind == connectors.KindManual {
+		return r.runTask(ctx, ref, job)
+	}
+	action := job.Action
 	failed := func(detail string) activities.JobOutcome {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
+		r.jobAlert(ctx, ref, action, detail)
 		return activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
 	}
 	// The give-up time is read afresh on every wait: an extension gives running jobs the new date.
@@ -198,6 +220,7 @@ func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, acti
 	if out.Status == connectors.StatusFailed {
 		// The connector itself could not do it: a person must follow up, as for any failed job.
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", out.Detail)
+		r.jobAlert(ctx, ref, action, out.Detail)
 	}
 	return out
 }
@@ -306,6 +329,9 @@ func (r *request) trackDeadline(ctx workflow.Context) {
 			continue
 		}
 		r.audit(ctx, action, detail, "system", "")
+		if r.notifies(ctx) {
+			r.deadlineAlert(ctx, action, detail)
+		}
 	}
 }
 

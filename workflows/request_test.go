@@ -88,6 +88,9 @@ type harness struct {
 	decisions   []store.Decision
 	responds    []activities.RespondInput
 	upserts     []temporal.SearchAttributes
+	cards       []activities.PostCardInput
+	cardUpdates []activities.UpdateCardInput
+	alerts      []timed[activities.AlertInput]
 }
 
 func newHarness(t *testing.T, in workflows.RequestInput) *harness {
@@ -191,6 +194,29 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 			return h.respond(in, attempt)
 		}
 		return nil
+	})
+	var rev *activities.Review
+	env.OnActivity(rev.PostCard, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PostCardInput) (dsrflow.CardRef, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.cards = append(h.cards, in)
+		return dsrflow.CardRef{Channel: "C-REVIEW", TS: fmt.Sprint(len(h.cards))}, nil
+	})
+	env.OnActivity(rev.UpdateCard, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateCardInput) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.cardUpdates = append(h.cardUpdates, in)
+		return nil
+	})
+	env.OnActivity(rev.SendAlert, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AlertInput) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.alerts = append(h.alerts, timed[activities.AlertInput]{env.Now().UTC(), in})
+		return nil
+	})
+	// Working days are calendar days here: internal/deadline has its own tests.
+	env.OnActivity(rev.WorkingDaysLater, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.WorkingDaysInput) (time.Time, error) {
+		return in.From.Add(time.Duration(in.Days) * day), nil
 	})
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		h.mu.Lock()
@@ -692,6 +718,16 @@ func TestConnectorFailures(t *testing.T) {
 
 	out := h.execute()
 
+	// Each job that failed for good is an alert, not only an audit event.
+	var failedAlerts []string
+	for _, a := range h.alerts {
+		if strings.Contains(a.Arg.Alert.Title, "failed the access job") {
+			failedAlerts = append(failedAlerts, strings.Fields(a.Arg.Alert.Title)[1])
+		}
+	}
+	slices.Sort(failedAlerts)
+	eq(t, "job failure alerts", failedAlerts, []string{"archive", "billing"})
+
 	eq(t, "crm attempts", h.attempts[jobID("crm", dsrflow.ActionAccess)], 4)
 	eq(t, "billing attempts", h.attempts[jobID("billing", dsrflow.ActionAccess)], 1)
 	eq(t, "archive attempts", h.attempts[jobID("archive", dsrflow.ActionAccess)], 1)
@@ -808,6 +844,34 @@ func TestDeadlineRemindersAndEscalations(t *testing.T) {
 		want = append(want, deadline{due.Add(time.Duration(n) * day), "overdue_escalation", map[string]string{"days_overdue": fmt.Sprint(n)}})
 	}
 	eq(t, "deadline events", got, want)
+
+	// Each reminder and escalation also goes to the alert channel, at the same time.
+	var alerted []time.Time
+	for _, a := range h.alerts {
+		alerted = append(alerted, a.At)
+		if strings.Contains(a.Arg.Alert.Title+a.Arg.Alert.Text, subjectEmail) || strings.Contains(a.Arg.Alert.Title+a.Arg.Alert.Text, subjectName) {
+			t.Errorf("alert names the subject: %+v", a.Arg.Alert)
+		}
+	}
+	var at []time.Time
+	for _, w := range want {
+		at = append(at, w.At)
+	}
+	eq(t, "alert times", alerted, at)
+	eq(t, "last alert severity", h.alerts[len(h.alerts)-1].Arg.Alert.Severity, "critical")
+
+	// The objection's review card: posted with buttons, updated without them once decided.
+	eq(t, "cards", len(h.cards), 1)
+	eq(t, "card actions", h.cards[0].Card.Actions, []dsrflow.VoteAction{dsrflow.VoteApprove, dsrflow.VoteReject})
+	eq(t, "card kind", h.cards[0].Card.Kind, dsrflow.ReviewObjection)
+	eq(t, "card updates", len(h.cardUpdates), 1)
+	final := h.cardUpdates[0]
+	eq(t, "updated card", final.Ref, dsrflow.CardRef{Channel: "C-REVIEW", TS: "1"})
+	eq(t, "final actions", len(final.Card.Actions), 0)
+	eq(t, "final state", final.Card.State, "Objection declined by "+reviewer.ID)
+	if b := fmt.Sprint(h.cards, h.cardUpdates); strings.Contains(b, subjectEmail) || strings.Contains(b, subjectName) || strings.Contains(b, "too late") {
+		t.Errorf("cards name the subject or the reason: %s", b)
+	}
 }
 
 func TestExtend(t *testing.T) {

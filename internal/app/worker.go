@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/connectors/postgres"
@@ -30,6 +31,9 @@ type WorkerDeps struct {
 	Register func(worker.Registry)
 	// Metrics counts the connector calls; nil counts nothing.
 	Metrics *metrics.Registry
+	// Notifier shows review cards and alerts to people (Slack); nil means none is configured, and
+	// reviews work through the API and `starter` only.
+	Notifier dsrflow.Notifier
 }
 
 // NewWorker returns a worker for dsrflow's task queue with every workflow and activity registered. It is
@@ -38,10 +42,13 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w := worker.New(d.Client, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Request)
 	w.RegisterWorkflow(workflows.Retention)
+	w.RegisterWorkflow(workflows.Disclosure)
 	w.RegisterActivity(&activities.Store{Store: d.Store})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, Databases: d.Databases, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
 	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, Keys: d.Product.Keys, PublicURL: d.CallbackBase})
+	w.RegisterActivity(&activities.Review{Notifier: d.Notifier, Store: d.Store})
+	w.RegisterActivity(&activities.Disclosure{Store: d.Store, Keys: d.Product.Keys})
 	if d.Register != nil {
 		d.Register(w)
 	}

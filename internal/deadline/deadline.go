@@ -172,3 +172,25 @@ func DateOfEnd(t time.Time, country string) string {
 	}
 	return DateOf(t.In(loc).Add(-time.Nanosecond)).String()
 }
+
+// AddWorkingDays returns the instant n working days after t in country: the same local time of day on
+// the n-th working day (no weekend, no public holiday of country) after t's local date. Reviewers'
+// reminders and escalations count in working days.
+func AddWorkingDays(t time.Time, n int, country string) (time.Time, error) {
+	c, err := lookupCountry(country)
+	if err != nil {
+		return time.Time{}, err
+	}
+	local := t.In(c.loc)
+	d := DateOf(local)
+	for left, guard := n, 0; left > 0; guard++ {
+		if guard > 31*(n+1) {
+			return time.Time{}, dsrflow.Errorf(dsrflow.EINTERNAL, "deadline: no working day after %s in %s", d, c.code)
+		}
+		d = d.AddDays(1)
+		if c.isWorkday(d) {
+			left--
+		}
+	}
+	return time.Date(d.Year, d.Month, d.Day, local.Hour(), local.Minute(), local.Second(), local.Nanosecond(), c.loc), nil
+}

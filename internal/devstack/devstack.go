@@ -23,6 +23,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors/demo"
 	"github.com/dsrflow/dsrflow/internal/app"
 	"github.com/dsrflow/dsrflow/internal/config"
@@ -61,6 +62,10 @@ type Options struct {
 	Register func(worker.Registry)
 	// Getenv reads connector secrets named in DSR_CONNECTORS' file; nil reads nothing.
 	Getenv func(string) string
+	// Reviewers are the reviewer groups API votes are checked against (members: token names).
+	Reviewers dsrflow.Reviewers
+	// Notifier shows review cards and alerts; nil means none (reviews through the API only).
+	Notifier dsrflow.Notifier
 }
 
 // Stack is a running dev stack.
@@ -183,7 +188,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.closers.Add(closeDBs)
-	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Databases: dbs, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics})
+	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Databases: dbs, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics, Notifier: opts.Notifier})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
@@ -197,7 +202,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	deps := web.Deps{
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics, PublicURL: publicURL,
-		OIDC: app.OIDCSignIn(cfg.OIDC, publicURL),
+		Reviewers: opts.Reviewers, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL),
 	}
 	if ip := net.ParseIP(ln.Addr().(*net.TCPAddr).IP.String()); ip != nil && ip.IsLoopback() {
 		deps.DevSignIn = s.Token // offered on the console's sign-in page, to this machine only

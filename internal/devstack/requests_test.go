@@ -26,6 +26,8 @@ const (
 type apiClient struct {
 	t     *testing.T
 	stack *devstack.Stack
+	// token, when set, replaces the stack's dev token.
+	token string
 }
 
 func (c apiClient) call(method, path string, body any) (int, []byte) {
@@ -36,7 +38,11 @@ func (c apiClient) call(method, path string, body any) (int, []byte) {
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, c.stack.URL()+path, rd)
-	req.Header.Set("Authorization", "Bearer "+c.stack.Token)
+	token := c.stack.Token
+	if c.token != "" {
+		token = c.token
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)

@@ -17,8 +17,14 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 	if err != nil {
 		return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "store schema unknown (run `starter migrate`): %v", err)
 	}
-	if len(applied) < len(want) {
-		return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "store schema is at version %d, this build needs %d: run `starter migrate`", len(applied), len(want))
+	have := map[int]bool{}
+	for _, m := range applied {
+		have[m.Version] = true
+	}
+	for _, m := range want {
+		if !have[m.version] {
+			return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "store schema lacks migration %04d_%s: run `starter migrate`", m.version, m.name)
+		}
 	}
 	return nil
 }

@@ -240,12 +240,23 @@ func (s *server) handleResend() http.Handler {
 
 func (s *server) handleDecide() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Decision string `json:"decision"`
-			Reason   string `json:"reason"`
-		}
+		var body voteBody
 		if err := decodeJSON(r, &body); err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		// One route decides every pending review: a disclosure's vote goes to its own workflow.
+		req, err := s.Store.GetRequest(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if req.Type == workflows.TypeDisclosure {
+			s.vote(w, r, req, body)
+			return
+		}
+		if len(body.Scope) > 0 {
+			s.fail(w, r, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "only a disclosure's scope can be narrowed", Fields: map[string]string{"scope": "only for disclosures"}})
 			return
 		}
 		p := principal(r)
@@ -282,6 +293,10 @@ func (s *server) update(w http.ResponseWriter, r *http.Request, id, name string,
 	}
 	if req.ClosedAt != nil {
 		s.fail(w, r, dsrflow.Errorf(dsrflow.ECONFLICT, "request is %s: it can no longer change", req.Status))
+		return
+	}
+	if req.Type == workflows.TypeDisclosure {
+		s.fail(w, r, dsrflow.Errorf(dsrflow.ECONFLICT, "%s is an authority disclosure: it has no %s", req.ID, name))
 		return
 	}
 	handle, err := s.Client.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
@@ -383,7 +398,9 @@ func (s *server) handleCallback() http.Handler {
 				return
 			}
 		}
-		requestID, _, _, _ := connectors.ParseJobID(res.JobID)
+		// The workflow id is what comes before the first colon (a disclosure's jobs carry a subject
+		// number after it).
+		requestID, _, _ := strings.Cut(res.JobID, ":")
 		res.Records = nil
 		if err := s.Client.SignalWorkflow(r.Context(), requestID, "", workflows.SignalJobResult, workflows.JobResult{JobID: res.JobID, Result: res}); err != nil {
 			s.fail(w, r, err)

@@ -55,10 +55,7 @@ func (s *server) validate(in NewRequest) (workflows.RequestInput, error) {
 		fields["type"] = fmt.Sprintf("unknown type; one of %s", joinTypes())
 	}
 	email := strings.TrimSpace(in.Email)
-	// Every address RFC 5322 allows is accepted, quotes and dashes included: refusing a real person's
-	// address fails them, and connectors bind values rather than trust them. Display names are not.
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Name != "" || strings.ContainsAny(email, "<>") ||
-		!strings.Contains(addr.Address[strings.LastIndex(addr.Address, "@")+1:], ".") {
+	if !validEmail(email) {
 		fields["email"] = "not a valid email address"
 	}
 	country := strings.ToUpper(strings.TrimSpace(in.Country))
@@ -159,6 +156,7 @@ func (s *server) handleCreateRequest() http.Handler {
 		}
 		in.ID = newRequestID()
 		in.Actor = principal(r).ID
+		in.Link = s.link(r, in.ID)
 		if err := s.start(r, in); err != nil {
 			s.fail(w, r, err)
 			return
@@ -205,6 +203,14 @@ func (s *server) start(r *http.Request, in workflows.RequestInput) error {
 		return fmt.Errorf("start workflow %s: %w", in.ID, err)
 	}
 	return nil
+}
+
+// validEmail accepts every address RFC 5322 allows, quotes and dashes included: refusing a real person's
+// address fails them, and connectors bind values rather than trust them. Display names are not.
+func validEmail(email string) bool {
+	addr, err := mail.ParseAddress(email)
+	return err == nil && addr.Name == "" && !strings.ContainsAny(email, "<>") &&
+		strings.Contains(addr.Address[strings.LastIndex(addr.Address, "@")+1:], ".")
 }
 
 // newRequestID returns "dsr_" and 26 base32 characters of randomness: no personal data, not guessable.

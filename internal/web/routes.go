@@ -29,6 +29,13 @@ func (s *server) routes() {
 	s.mux.Handle("GET /api/v1/dashboard", s.requireRole(s.handleDashboardAPI(), everyone...))
 	s.mux.Handle("GET /api/v1/outbox", s.requireRole(s.handleOutbox()))
 
+	s.mux.Handle("POST /api/v1/disclosures", s.requireRole(s.handleCreateDisclosure(), agents...))
+	s.mux.Handle("POST /api/v1/disclosures/{id}/decisions", s.requireRole(s.handleDisclosureVote(), RoleReviewer, RoleDPO))
+	s.mux.Handle("GET /api/v1/reviews", s.requireRole(s.handleReviews(), everyone...))
+	s.mux.Handle("GET /api/v1/reports/transparency", s.requireRole(s.handleTransparencyReport(), RoleDPO))
+	s.mux.Handle("GET /api/v1/tasks/{id}", s.requireRole(s.handleShowTask(), agents...))
+	s.mux.Handle("POST /api/v1/tasks/{id}/outcome", s.requireRole(s.handleTaskOutcome(), agents...))
+
 	if s.Keys != nil {
 		s.mux.Handle("/codec/", s.handleCodec())
 	}

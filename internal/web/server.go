@@ -54,7 +54,11 @@ type Deps struct {
 	DevSignIn string
 	// OIDC, when set, offers single sign-on on the console's sign-in page.
 	OIDC *OIDC
-	// PublicURL is the front door's public base URL, for links mailed to subjects; empty: the request's host.
+	// Reviewers are the reviewer groups; an API vote's groups are its token's (by name, or by the
+	// principal id "token:NAME").
+	Reviewers dsrflow.Reviewers
+	// PublicURL is the front door's public base URL, for links mailed to subjects and in cards; empty:
+	// the request's host.
 	PublicURL string
 }
 

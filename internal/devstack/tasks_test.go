@@ -1,0 +1,71 @@
+package devstack_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+// TestManualConnectorTask gives an access job to a team working by hand: the task waits, an agent sees
+// the subject's identity behind its link, and the team's answer through the API completes the request.
+func TestManualConnectorTask(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "connectors.yaml")
+	if err := os.WriteFile(file, []byte(`connectors:
+  - id: archive
+    owner: Example Records AS
+    role: subsidiary
+    kind: manual
+    channel: C01ARCHIVE
+    instructions: Search the paper archive by email.
+    actions: [access]
+    identities: [email]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, filepath.Join(dir, "data"))
+	cfg.Product.Connectors = file
+	s := start(t, cfg)
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+
+	id := c.create(web.NewRequest{Type: "access", Email: jane, Attest: "known customer on a recorded call"})
+	taskID := id + ".archive"
+	v := c.waitStatus(id, "fulfilling")
+	var task web.TaskView
+	for {
+		status, data := c.call("GET", "/api/v1/tasks/"+taskID, nil)
+		if status == http.StatusOK {
+			_ = json.Unmarshal(data, &task)
+			break
+		}
+		if v = c.show(id); v.Closed != nil {
+			t.Fatalf("request closed before its task: %+v", v.Events)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if task.Identity.Email != jane || task.Status != "open" || task.Instructions != "Search the paper archive by email." {
+		t.Errorf("task = %+v", task)
+	}
+	for deadline := time.Now().Add(30 * time.Second); !hasEvent(c.show(id), "card_not_posted"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the task card not posted (no notifier) is not audited")
+		}
+	}
+	if status, data := c.call("POST", "/api/v1/tasks/"+taskID+"/outcome", map[string]string{"outcome": "cannot"}); status != http.StatusBadRequest || !strings.Contains(string(data), `"reason"`) {
+		t.Errorf("cannot without a reason: %d %s", status, data)
+	}
+	if status, data := c.call("POST", "/api/v1/tasks/"+taskID+"/outcome", map[string]string{"outcome": "done"}); status != http.StatusOK {
+		t.Fatalf("done: %d %s", status, data)
+	}
+	done := c.waitClosed(id)
+	if done.Status != "completed" || jobsByConnector(done)["archive/access"].Status != "completed" {
+		t.Errorf("request ended %s with jobs %+v", done.Status, done.Jobs)
+	}
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+)
+
+// Outcomes of an authority's request, as the disclosure register and the transparency report count them.
+const (
+	DisclosureInReview        = "in_review"
+	DisclosureRefusedNoOrder  = "refused_no_order"
+	DisclosureRefusedOnReview = "refused_on_review"
+	DisclosureComplied        = "complied"
+)
+
+// Disclosure is a row of the disclosure register: an authority's request for data and what came of it.
+// It names the authority, the case and the court order, never the subjects (Subjects is a count).
+type Disclosure struct {
+	RequestID                    string
+	Authority, Country, CaseRef  string
+	LegalBasis                   string
+	CourtOrder, Court, OrderDate string
+	CategoriesRequested          []string
+	CategoriesDisclosed          []string
+	Subjects                     int
+	Outcome                      string
+	Approvers                    []string
+	GagUntil                     string // YYYY-MM-DD, or empty
+	ReceivedAt                   time.Time
+	DecidedAt, DisclosedAt       *time.Time
+}
+
+type disclosureRow struct {
+	RequestID           string `db:"request_id"`
+	Authority           string `db:"authority"`
+	Country             string `db:"country"`
+	CaseRef             string `db:"case_ref"`
+	LegalBasis          string `db:"legal_basis"`
+	CourtOrder          string `db:"court_order"`
+	Court               string `db:"court"`
+	OrderDate           string `db:"order_date"`
+	CategoriesRequested string `db:"categories_requested"`
+	CategoriesDisclosed string `db:"categories_disclosed"`
+	Subjects            int    `db:"subjects"`
+	Outcome             string `db:"outcome"`
+	Approvers           string `db:"approvers"`
+	GagUntil            string `db:"gag_until"`
+	ReceivedAt          dbTime `db:"received_at"`
+	DecidedAt           dbTime `db:"decided_at"`
+	DisclosedAt         dbTime `db:"disclosed_at"`
+}
+
+const disclosureColumns = `request_id, authority, country, case_ref, legal_basis, court_order, court, order_date,
+	categories_requested, categories_disclosed, subjects, outcome, approvers, gag_until, received_at, decided_at, disclosed_at`
+
+func (r disclosureRow) disclosure() Disclosure {
+	d := Disclosure{
+		RequestID: r.RequestID, Authority: r.Authority, Country: r.Country, CaseRef: r.CaseRef, LegalBasis: r.LegalBasis,
+		CourtOrder: r.CourtOrder, Court: r.Court, OrderDate: r.OrderDate, Subjects: r.Subjects, Outcome: r.Outcome,
+		GagUntil: r.GagUntil, ReceivedAt: r.ReceivedAt.Time, DecidedAt: r.DecidedAt.ptr(), DisclosedAt: r.DisclosedAt.ptr(),
+	}
+	_ = json.Unmarshal([]byte(r.CategoriesRequested), &d.CategoriesRequested)
+	_ = json.Unmarshal([]byte(r.CategoriesDisclosed), &d.CategoriesDisclosed)
+	_ = json.Unmarshal([]byte(r.Approvers), &d.Approvers)
+	return d
+}
+
+func jsonList(list []string) string {
+	if list == nil {
+		list = []string{}
+	}
+	b, _ := json.Marshal(list)
+	return string(b)
+}
+
+// PutDisclosure inserts d, or replaces the register's row of the same request: the workflow records the
+// row at intake and again at each outcome. It returns EINVALID without a request id, authority, country,
+// case reference or receipt time, or with an unknown outcome; ENOTFOUND when the request's index row does
+// not exist.
+func (s *Store) PutDisclosure(ctx context.Context, d Disclosure) error {
+	switch {
+	case d.RequestID == "" || d.Authority == "" || d.Country == "" || d.CaseRef == "" || d.ReceivedAt.IsZero():
+		return dsrflow.Errorf(dsrflow.EINVALID, "disclosure needs a request id, authority, country, case reference and receipt time")
+	case d.Outcome != DisclosureInReview && d.Outcome != DisclosureRefusedNoOrder && d.Outcome != DisclosureRefusedOnReview && d.Outcome != DisclosureComplied:
+		return dsrflow.Errorf(dsrflow.EINVALID, "disclosure outcome must be %s, %s, %s or %s",
+			DisclosureInReview, DisclosureRefusedNoOrder, DisclosureRefusedOnReview, DisclosureComplied)
+	case d.Subjects < 0:
+		return dsrflow.Errorf(dsrflow.EINVALID, "disclosure subject count cannot be negative")
+	}
+	_, err := s.db.ExecContext(ctx, s.rebind(`
+		INSERT INTO disclosures (`+disclosureColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (request_id) DO UPDATE SET
+			authority = excluded.authority, country = excluded.country, case_ref = excluded.case_ref,
+			legal_basis = excluded.legal_basis, court_order = excluded.court_order, court = excluded.court,
+			order_date = excluded.order_date, categories_requested = excluded.categories_requested,
+			categories_disclosed = excluded.categories_disclosed, subjects = excluded.subjects,
+			outcome = excluded.outcome, approvers = excluded.approvers, gag_until = excluded.gag_until,
+			received_at = excluded.received_at, decided_at = excluded.decided_at, disclosed_at = excluded.disclosed_at`),
+		d.RequestID, d.Authority, d.Country, d.CaseRef, d.LegalBasis, d.CourtOrder, d.Court, d.OrderDate,
+		jsonList(d.CategoriesRequested), jsonList(d.CategoriesDisclosed), d.Subjects, d.Outcome, jsonList(d.Approvers),
+		d.GagUntil, s.timeArg(d.ReceivedAt), s.nullTimeArg(d.DecidedAt), s.nullTimeArg(d.DisclosedAt))
+	if err != nil {
+		return writeErr(err, "put disclosure "+d.RequestID, d.RequestID)
+	}
+	return nil
+}
+
+// GetDisclosure returns the register's row of the request, or ENOTFOUND.
+func (s *Store) GetDisclosure(ctx context.Context, requestID string) (Disclosure, error) {
+	var row disclosureRow
+	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT `+disclosureColumns+` FROM disclosures WHERE request_id = ?`), requestID)
+	if err != nil {
+		return Disclosure{}, notFound(err, "get disclosure "+requestID, "no disclosure %s", requestID)
+	}
+	return row.disclosure(), nil
+}
+
+// ListDisclosures returns the register's rows of requests received in [from, to), by receipt time.
+func (s *Store) ListDisclosures(ctx context.Context, from, to time.Time) ([]Disclosure, error) {
+	var rows []disclosureRow
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT `+disclosureColumns+` FROM disclosures
+		WHERE received_at >= ? AND received_at < ? ORDER BY received_at, request_id`), s.timeArg(from), s.timeArg(to))
+	if err != nil {
+		return nil, fmt.Errorf("list disclosures: %w", err)
+	}
+	out := make([]Disclosure, len(rows))
+	for i, r := range rows {
+		out[i] = r.disclosure()
+	}
+	return out, nil
+}
+
+// TransparencyRow is one authority country's line of the transparency report.
+type TransparencyRow struct {
+	Country         string   `json:"country"`
+	Received        int      `json:"received"`
+	RefusedNoOrder  int      `json:"refused_no_order"`
+	RefusedOnReview int      `json:"refused_on_review"`
+	Complied        int      `json:"complied"`
+	Subjects        int      `json:"subjects"`
+	Categories      []string `json:"categories"`
+}
+
+// TransparencyReport counts the authority requests received in the calendar year (UTC) by the
+// authority's country, sorted by country: received, refused for lack of a court order, refused on
+// review, complied with, the subjects whose data was disclosed and the categories disclosed. Requests
+// still in review count as received only.
+func (s *Store) TransparencyReport(ctx context.Context, year int) ([]TransparencyRow, error) {
+	if year < 1970 || year > 9999 {
+		return nil, dsrflow.Errorf(dsrflow.EINVALID, "year must be between 1970 and 9999")
+	}
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
+	list, err := s.ListDisclosures(ctx, from, from.AddDate(1, 0, 0))
+	if err != nil {
+		return nil, err
+	}
+	byCountry := map[string]*TransparencyRow{}
+	var countries []string
+	for _, d := range list {
+		row := byCountry[d.Country]
+		if row == nil {
+			row = &TransparencyRow{Country: d.Country, Categories: []string{}}
+			byCountry[d.Country] = row
+			countries = append(countries, d.Country)
+		}
+		row.Received++
+		switch d.Outcome {
+		case DisclosureRefusedNoOrder:
+			row.RefusedNoOrder++
+		case DisclosureRefusedOnReview:
+			row.RefusedOnReview++
+		case DisclosureComplied:
+			row.Complied++
+			row.Subjects += d.Subjects
+			row.Categories = append(row.Categories, d.CategoriesDisclosed...)
+		}
+	}
+	slices.Sort(countries)
+	out := make([]TransparencyRow, 0, len(countries))
+	for _, c := range countries {
+		row := byCountry[c]
+		slices.Sort(row.Categories)
+		row.Categories = slices.Compact(row.Categories)
+		out = append(out, *row)
+	}
+	return out, nil
+}

@@ -1,0 +1,100 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/review"
+	"github.com/dsrflow/dsrflow/workflows"
+)
+
+// TaskView is GET /api/v1/tasks/{id}: a manual connector's task with the subject's identity, for an
+// authenticated agent (the task's card never shows it).
+type TaskView struct {
+	ID           string            `json:"id"`
+	RequestID    string            `json:"request_id"`
+	Connector    string            `json:"connector"`
+	Owner        string            `json:"owner"`
+	Action       string            `json:"action"`
+	Instructions string            `json:"instructions"`
+	Identity     dsrflow.Identity  `json:"identity"`
+	Corrections  map[string]string `json:"corrections,omitempty"`
+	Purposes     []string          `json:"purposes,omitempty"`
+	Categories   []string          `json:"categories,omitempty"`
+	Due          time.Time         `json:"due"`
+	Created      time.Time         `json:"created"`
+	Status       string            `json:"status"`
+	By           string            `json:"by,omitempty"`
+	Reason       string            `json:"reason,omitempty"`
+	Answered     *time.Time        `json:"answered,omitempty"`
+}
+
+func (s *server) handleShowTask() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		v, err := s.Client.QueryWorkflow(r.Context(), workflows.TaskWorkflowID(id), "", workflows.QueryTasks)
+		if err != nil {
+			s.fail(w, r, userError(err))
+			return
+		}
+		var tasks []workflows.TaskView
+		if err := v.Get(&tasks); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, t := range tasks {
+			if t.ID == id {
+				writeJSON(w, http.StatusOK, TaskView{
+					ID: t.ID, RequestID: t.RequestID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action),
+					Instructions: t.Instructions, Identity: t.Identity, Corrections: t.Corrections, Purposes: t.Purposes,
+					Categories: t.Categories, Due: t.Due, Created: t.Created, Status: t.Status, By: t.By, Reason: t.Reason, Answered: t.Answered,
+				})
+				return
+			}
+		}
+		s.fail(w, r, dsrflow.Errorf(dsrflow.ENOTFOUND, "task %s not found", id))
+	})
+}
+
+// handleTaskOutcome records a team's answer: done, nothing_found, or cannot with a reason. An
+// Idempotency-Key header makes a retried call count once.
+func (s *server) handleTaskOutcome() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Outcome string `json:"outcome"`
+			Reason  string `json:"reason"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		action := dsrflow.VoteAction(body.Outcome)
+		fields := map[string]string{}
+		if action != dsrflow.VoteDone && action != dsrflow.VoteNothingFound && action != dsrflow.VoteCannot {
+			fields["outcome"] = "must be done, nothing_found or cannot"
+		}
+		if action.NeedsReason() && strings.TrimSpace(body.Reason) == "" {
+			fields["reason"] = "cannot needs a reason"
+		}
+		if len(fields) > 0 {
+			s.fail(w, r, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid task outcome: " + fieldList(fields), Fields: fields})
+			return
+		}
+		p := principal(r)
+		id := r.PathValue("id")
+		out, err := review.Dispatcher{Client: s.Client}.Deliver(r.Context(), dsrflow.Vote{
+			ReviewID: id, Kind: dsrflow.ReviewTask, Action: action, Reason: strings.TrimSpace(body.Reason),
+			Reviewer: p.ID, Groups: s.groupsOf(p), Via: "api", Key: r.Header.Get("Idempotency-Key"),
+		})
+		if err == nil && !out.Accepted {
+			err = dsrflow.Errorf(dsrflow.ECONFLICT, "%s", out.Message)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": string(action), "state": out.Message})
+	})
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+func newDisclosureCmd(getenv func(string) string) *cobra.Command {
+	disclosure := &cobra.Command{Use: "disclosure", Short: "authority (police) requests for personal data"}
+	var body web.NewDisclosure
+	var asJSON bool
+	create := &cobra.Command{
+		Use: "create --authority NAME --country CC --case-ref REF --legal-basis TEXT [--court-order REF --court NAME --order-date DATE] " +
+			"--email SUBJECT ... --categories C,... [--gag-until DATE] [--json]",
+		Short: "record an authority's request: refused at once without a court order, else reviewed by two members of legal",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			var out map[string]string
+			if err := c.call(cmd.Context(), "POST", "/api/v1/disclosures", nil, body, &out); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s disclosure: %s\n", out["id"], out["status"])
+			if out["reply"] != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "reply to the authority:\n%s\n", out["reply"])
+			}
+			return nil
+		},
+	}
+	f := create.Flags()
+	f.StringVar(&body.Authority, "authority", "", "the requesting authority (required)")
+	f.StringVar(&body.Country, "country", "", "the authority's country, ISO 3166 alpha-2 (required)")
+	f.StringVar(&body.CaseRef, "case-ref", "", "the authority's case reference (required)")
+	f.StringVar(&body.LegalBasis, "legal-basis", "", "the legal basis the authority invokes (required)")
+	f.StringVar(&body.CourtOrder, "court-order", "", "the court order's reference; without one nothing is disclosed")
+	f.StringVar(&body.Court, "court", "", "the court that issued the order")
+	f.StringVar(&body.OrderDate, "order-date", "", "the order's date, YYYY-MM-DD")
+	f.StringArrayVar(&body.Emails, "email", nil, "a subject's email address (repeatable, at least one)")
+	f.StringSliceVar(&body.Categories, "categories", nil, "the data categories asked for, comma-separated")
+	f.StringVar(&body.GagUntil, "gag-until", "", "a gag order's last day, YYYY-MM-DD: the subjects are told after it")
+	f.BoolVar(&asJSON, "json", false, "print the answer as JSON")
+	disclosure.AddCommand(create)
+	return disclosure
+}
+
+func newReviewsCmd(getenv func(string) string) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "reviews [--json]",
+		Short: "list the decisions waiting for a reviewer: disclosures and objections",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			var rows []web.ReviewView
+			if err := c.call(cmd.Context(), "GET", "/api/v1/reviews", nil, nil, &rows); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), rows)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tKIND\tCOUNTRY\tDUE\tAPPROVALS\tCASE")
+			for _, r := range rows {
+				what := ""
+				if r.Kind == string(dsrflow.ReviewDisclosure) {
+					what = fmt.Sprintf("%s, %s (%d subjects; %s)", r.CaseRef, r.Authority, r.Subjects, strings.Join(r.Categories, ", "))
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Kind, r.Country, r.Due, r.Approvals, what)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func newReportCmd(getenv func(string) string) *cobra.Command {
+	report := &cobra.Command{Use: "report", Short: "reports for the DPO"}
+	var year int
+	var asJSON, asCSV bool
+	transparency := &cobra.Command{
+		Use:   "transparency --year Y [--json|--csv]",
+		Short: "authority requests of a year by the authority's country: received, refused, complied, subjects, categories",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if year == 0 {
+				return dsrflow.Errorf(dsrflow.EINVALID, "--year is required")
+			}
+			if asJSON && asCSV {
+				return dsrflow.Errorf(dsrflow.EINVALID, "--json and --csv exclude each other")
+			}
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			var rows []store.TransparencyRow
+			if err := c.call(cmd.Context(), "GET", "/api/v1/reports/transparency", url.Values{"year": {strconv.Itoa(year)}}, nil, &rows); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				return printJSON(out, rows)
+			case asCSV:
+				w := csv.NewWriter(out)
+				_ = w.Write([]string{"country", "received", "refused_no_order", "refused_on_review", "complied", "subjects", "categories"})
+				for _, r := range rows {
+					_ = w.Write([]string{r.Country, strconv.Itoa(r.Received), strconv.Itoa(r.RefusedNoOrder), strconv.Itoa(r.RefusedOnReview),
+						strconv.Itoa(r.Complied), strconv.Itoa(r.Subjects), strings.Join(r.Categories, ";")})
+				}
+				w.Flush()
+				return w.Error()
+			}
+			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "COUNTRY\tRECEIVED\tREFUSED (NO ORDER)\tREFUSED (REVIEW)\tCOMPLIED\tSUBJECTS\tCATEGORIES")
+			for _, r := range rows {
+				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Country, r.Received, r.RefusedNoOrder, r.RefusedOnReview, r.Complied, r.Subjects, strings.Join(r.Categories, ", "))
+			}
+			return w.Flush()
+		},
+	}
+	transparency.Flags().IntVar(&year, "year", 0, "the calendar year (UTC) the requests were received in")
+	transparency.Flags().BoolVar(&asJSON, "json", false, "print a JSON list of rows")
+	transparency.Flags().BoolVar(&asCSV, "csv", false, "print CSV")
+	report.AddCommand(transparency)
+	return report
+}

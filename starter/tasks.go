@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+func newTaskCmd(getenv func(string) string) *cobra.Command {
+	task := &cobra.Command{Use: "task", Short: "manual connectors' tasks: what a team must do by hand, and its answer"}
+	var asJSON bool
+	show := &cobra.Command{
+		Use:   "show ID [--json]",
+		Short: "show a task with the subject's identity (agents)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			var v web.TaskView
+			if err := c.call(cmd.Context(), "GET", "/api/v1/tasks/"+url.PathEscape(args[0]), nil, nil, &v); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), v)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "%s\t%s\t%s (%s)\t%s\tdue %s\n", v.ID, v.Action, v.Connector, v.Owner, v.Status, v.Due.Format("2006-01-02"))
+			fmt.Fprintf(w, "  instructions\t%s\n", v.Instructions)
+			fmt.Fprintf(w, "  email\t%s\n  name\t%s\n  phone\t%s\n", v.Identity.Email, v.Identity.Name, v.Identity.Phone)
+			for k, id := range v.Identity.CustomerIDs {
+				fmt.Fprintf(w, "  customer id\t%s=%s\n", k, id)
+			}
+			if len(v.Categories) > 0 {
+				fmt.Fprintf(w, "  categories\t%s\n", strings.Join(v.Categories, ", "))
+			}
+			if v.By != "" {
+				fmt.Fprintf(w, "  answered\t%s by %s\t%s\n", v.Status, v.By, v.Reason)
+			}
+			return w.Flush()
+		},
+	}
+	show.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	task.AddCommand(show)
+	for _, o := range []struct {
+		use     string
+		outcome dsrflow.VoteAction
+		short   string
+	}{
+		{"done", dsrflow.VoteDone, "the team did the job"},
+		{"nothing-found", dsrflow.VoteNothingFound, "the team found nothing about the subject"},
+		{"cannot", dsrflow.VoteCannot, "the team cannot do the job (--reason required)"},
+	} {
+		var reason string
+		cmd := newTaskOutcomeCmd(getenv, o.use, o.short, o.outcome, &reason)
+		cmd.Flags().StringVar(&reason, "reason", "", "why (required for cannot)")
+		task.AddCommand(cmd)
+	}
+	return task
+}
+
+func newTaskOutcomeCmd(getenv func(string) string, use, short string, outcome dsrflow.VoteAction, reason *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use + " ID [--reason R]",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if outcome.NeedsReason() && strings.TrimSpace(*reason) == "" {
+				return dsrflow.Errorf(dsrflow.EINVALID, "--reason is required")
+			}
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			var out map[string]any
+			body := map[string]string{"outcome": string(outcome), "reason": *reason}
+			if err := c.call(cmd.Context(), "POST", "/api/v1/tasks/"+url.PathEscape(args[0])+"/outcome", nil, body, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %v\n", args[0], out["state"])
+			return nil
+		},
+	}
+}

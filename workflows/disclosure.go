@@ -1,0 +1,437 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/store"
+)
+
+// Message names of the disclosure workflow.
+const (
+	// UpdateVote carries a reviewer's dsrflow.Vote and answers a dsrflow.VoteOutcome. The front door uses
+	// the vote's key as the update id, so a retried vote counts once.
+	UpdateVote = "vote"
+	// QueryDisclosure answers a DisclosureState.
+	QueryDisclosure = "disclosure"
+)
+
+// TypeDisclosure is the type of a disclosure's row in the request index.
+const TypeDisclosure = "disclosure"
+
+// LegalGroup must approve a disclosure twice (two different members); DPOGroup is escalated to.
+const (
+	LegalGroup = "legal"
+	DPOGroup   = "dpo"
+	// approvalsNeeded is how many different members of LegalGroup must approve.
+	approvalsNeeded = 2
+)
+
+// DisclosureInput starts a disclosure workflow: an authority's request for personal data. Subjects are
+// personal data: they live in the (encrypted) history only, never in the store, ids, cards or logs.
+type DisclosureInput struct {
+	ID                          string
+	Authority, Country, CaseRef string
+	LegalBasis                  string
+	// CourtOrder is the order's reference; empty means the authority has none and nothing is disclosed.
+	CourtOrder, Court, OrderDate string
+	Subjects                     []dsrflow.Identity
+	Categories                   []string
+	// GagUntil is the end of the gag order's last day; zero when the subjects may be told at once.
+	GagUntil   time.Time
+	ReceivedAt time.Time
+	// Due is when the authority is to be answered; RemindAt and EscalateAt are 2 and 4 working days after
+	// receipt. All are computed at intake (internal/deadline), so a holiday table change never alters a
+	// running workflow.
+	Due, RemindAt, EscalateAt time.Time
+	// Link is the disclosure in the front door, for cards and alerts.
+	Link  string
+	Actor string
+}
+
+// DisclosureState is what QueryDisclosure reports.
+type DisclosureState struct {
+	Status     dsrflow.Status
+	Categories []string
+	Approvers  []string
+	Decided    bool
+}
+
+// DisclosureOutcome is the disclosure workflow's result.
+type DisclosureOutcome struct {
+	Status     dsrflow.Status
+	Categories []string
+	Approvers  []string
+	// Reply is the text for the authority when its request is refused.
+	Reply string
+}
+
+// NoOrderReply is the answer to an authority that asked without a court order.
+func NoOrderReply(caseRef string) string {
+	return fmt.Sprintf("Your request %s has been refused: we disclose personal data to authorities only under a court order, "+
+		"and your request names none. No data has been disclosed. Please send the court order if one exists.", caseRef)
+}
+
+// Disclosure carries an authority's request: refused at once without a court order; otherwise reviewed by
+// two members of legal, then access jobs on the approved categories, a bundle for the authority, the
+// register, and the subjects told (once a gag order ends).
+func Disclosure(ctx workflow.Context, in DisclosureInput) (DisclosureOutcome, error) {
+	d := &disclosure{in: in, categories: slices.Clone(in.Categories), voted: map[string]bool{}}
+	d.r = &request{
+		in:  RequestInput{ID: in.ID, Type: TypeDisclosure, Country: in.Country, ReceivedAt: in.ReceivedAt, Due: in.Due, ExtendedDue: in.Due, Link: in.Link},
+		due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{},
+	}
+	if err := d.registerHandlers(ctx); err != nil {
+		return DisclosureOutcome{}, err
+	}
+	return d.run(ctx)
+}
+
+type disclosure struct {
+	in DisclosureInput
+	// r lends the request workflow's bookkeeping: transitions, audit, connector jobs.
+	r          *request
+	categories []string
+	approvers  []string
+	voted      map[string]bool
+	rejection  *dsrflow.Vote
+	decided    bool
+	decidedAt  time.Time
+	card       dsrflow.CardRef
+}
+
+func (d *disclosure) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryDisclosure, func() (DisclosureState, error) { return d.state(), nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVote, d.onVote, workflow.UpdateHandlerOptions{Validator: d.validateVote}); err != nil {
+		return err
+	}
+	if err := d.r.registerTaskHandlers(ctx); err != nil {
+		return err
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalJobResult)
+		for {
+			var res JobResult
+			ch.Receive(ctx, &res)
+			if _, seen := d.r.results[res.JobID]; !seen && res.Result.Status.Final() {
+				d.r.results[res.JobID] = res.Result
+			}
+		}
+	})
+	return nil
+}
+
+func (d *disclosure) state() DisclosureState {
+	return DisclosureState{Status: d.r.status, Categories: slices.Clone(d.categories), Approvers: slices.Clone(d.approvers), Decided: d.decided}
+}
+
+func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
+	d.r.transition(ctx, dsrflow.StatusReceived, "disclosure_received",
+		map[string]string{"subjects": fmt.Sprint(len(d.in.Subjects)), "categories": strings.Join(d.in.Categories, ",")}, d.in.Actor, "")
+	if strings.TrimSpace(d.in.CourtOrder) == "" {
+		reply := NoOrderReply(d.in.CaseRef)
+		d.record(ctx, store.DisclosureRefusedNoOrder, nil)
+		d.r.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "no_court_order"}, "system", reply)
+		return DisclosureOutcome{Status: dsrflow.StatusRejected, Categories: []string{}, Reply: reply}, nil
+	}
+
+	d.record(ctx, store.DisclosureInReview, nil)
+	d.r.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
+	d.postCard(ctx)
+	d.awaitDecision(ctx)
+	d.updateCard(ctx)
+
+	if d.rejection != nil {
+		d.record(ctx, store.DisclosureRefusedOnReview, nil)
+		d.r.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "refused_on_review"}, d.rejection.Reviewer, d.rejection.Reason)
+		d.waitHandlers(ctx)
+		return DisclosureOutcome{Status: dsrflow.StatusRejected, Categories: []string{}, Approvers: d.approvers,
+			Reply: fmt.Sprintf("Your request %s has been refused after review. No data has been disclosed.", d.in.CaseRef)}, nil
+	}
+
+	d.r.fulfilling = true
+	d.r.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", map[string]string{"categories": strings.Join(d.categories, ",")}, "system", "")
+	outcomes := d.runJobs(ctx)
+	var bundle activities.BundleOutcome
+	in := activities.BundleInput{RequestID: d.in.ID, Authority: d.in.Authority, CaseRef: d.in.CaseRef, CourtOrder: d.in.CourtOrder, Categories: d.categories, Outcomes: outcomes}
+	if err := workflow.ExecuteActivity(activityOptions(ctx), disclosureActs.PrepareBundle, in).Get(ctx, &bundle); err != nil {
+		d.r.audit(ctx, "bundle_failed", nil, "system", "")
+		return DisclosureOutcome{}, err
+	}
+	disclosed := workflow.Now(ctx).UTC()
+	d.record(ctx, store.DisclosureComplied, &disclosed, bundle.Categories...)
+	d.r.ending = true
+	d.r.transition(ctx, dsrflow.StatusCompleted, "disclosure_completed",
+		map[string]string{"records": fmt.Sprint(bundle.Records), "categories": strings.Join(bundle.Categories, ",")}, "system", "")
+	d.updateCard(ctx)
+	d.waitHandlers(ctx)
+	d.tellSubjects(ctx)
+	return DisclosureOutcome{Status: dsrflow.StatusCompleted, Categories: bundle.Categories, Approvers: d.approvers}, nil
+}
+
+// awaitDecision waits for two approvals or one rejection: a reminder after 2 working days, an escalation
+// to the DPO after 4, then it keeps waiting.
+func (d *disclosure) awaitDecision(ctx workflow.Context) {
+	decided := func() bool { return d.decided }
+	if d.r.awaitUntil(ctx, d.in.RemindAt, decided) {
+		return
+	}
+	d.alert(ctx, "review_reminder", "warning", "Reminder: authority request "+d.in.CaseRef+" awaits a decision",
+		fmt.Sprintf("No decision after 2 working days; %d of %d legal approvals so far.", len(d.approvers), approvalsNeeded))
+	if d.r.awaitUntil(ctx, d.in.EscalateAt, decided) {
+		return
+	}
+	d.alert(ctx, "review_escalated", "critical", "Escalation to "+DPOGroup+": authority request "+d.in.CaseRef+" is undecided",
+		fmt.Sprintf("No decision after 4 working days; %d of %d legal approvals so far.", len(d.approvers), approvalsNeeded))
+	_ = workflow.Await(ctx, decided)
+}
+
+func (d *disclosure) validateVote(v dsrflow.Vote) error {
+	switch {
+	case d.decided || d.r.status != dsrflow.StatusInReview:
+		return refuse("disclosure is %s, no decision is pending", d.r.status)
+	case v.Kind != "" && v.Kind != dsrflow.ReviewDisclosure:
+		return rejectf(dsrflow.EINVALID, "a %s vote cannot decide a disclosure", v.Kind)
+	case strings.TrimSpace(v.Reviewer) == "":
+		return rejectf(dsrflow.EINVALID, "a vote needs a reviewer")
+	case v.Action != dsrflow.VoteApprove && v.Action != dsrflow.VoteReject && v.Action != dsrflow.VoteNarrow:
+		return rejectf(dsrflow.EINVALID, "decision must be approve, reject or narrow")
+	case v.Action.NeedsReason() && strings.TrimSpace(v.Reason) == "":
+		return rejectf(dsrflow.EINVALID, "a rejection needs a reason")
+	case v.Action == dsrflow.VoteNarrow && len(v.Scope) == 0:
+		return rejectf(dsrflow.EINVALID, "narrowing needs the categories to keep")
+	}
+	for _, c := range v.Scope {
+		if !slices.Contains(d.categories, c) {
+			return rejectf(dsrflow.EINVALID, "category %q is not in the scope under review (%s)", c, strings.Join(d.categories, ", "))
+		}
+	}
+	return nil
+}
+
+// onVote counts a vote, or refuses it (audited) when the voter is not in legal or has voted already.
+func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOutcome, error) {
+	refused := func(why, code, msg string) (dsrflow.VoteOutcome, error) {
+		d.r.audit(ctx, "vote_refused", map[string]string{"why": why, "via": v.Via}, v.Reviewer, "")
+		card := d.cardNow()
+		return dsrflow.VoteOutcome{Accepted: false, Code: code, Message: msg, Card: &card}, nil
+	}
+	switch {
+	case d.decided:
+		return refused("decided", dsrflow.ECONFLICT, "this disclosure has already been decided")
+	case !slices.Contains(v.Groups, LegalGroup):
+		return refused("not_in_legal", dsrflow.EFORBIDDEN, "you are not in the "+LegalGroup+" group: only its members decide disclosures")
+	case d.voted[v.Reviewer]:
+		return refused("second_vote", dsrflow.ECONFLICT, "you have already voted on this disclosure")
+	}
+	d.voted[v.Reviewer] = true
+	now := workflow.Now(ctx).UTC()
+	decision, reason := store.DecisionApprove, v.Reason
+	switch v.Action {
+	case dsrflow.VoteReject:
+		decision = store.DecisionReject
+		d.rejection = &v
+		d.decided = true
+	case dsrflow.VoteNarrow:
+		kept := []string{}
+		for _, c := range d.categories {
+			if slices.Contains(v.Scope, c) {
+				kept = append(kept, c)
+			}
+		}
+		d.categories = kept
+		reason = strings.TrimSpace("narrowed to " + strings.Join(kept, ", ") + ". " + v.Reason)
+		fallthrough
+	default:
+		d.approvers = append(d.approvers, v.Reviewer)
+		d.decided = len(d.approvers) >= approvalsNeeded
+	}
+	if d.decided {
+		d.decidedAt = now
+	}
+	d.r.mustLocal(ctx, storeActs.RecordDecision, store.Decision{RequestID: d.in.ID, Reviewer: v.Reviewer, Decision: decision, Reason: reason, At: now})
+	if !d.decided {
+		// The final update happens once the workflow moves on; intermediate ones show the count.
+		d.updateCard(ctx)
+	}
+	card := d.cardNow()
+	return dsrflow.VoteOutcome{Accepted: true, Message: card.State, Card: &card}, nil
+}
+
+// runJobs runs an access job per subject and connector holding an approved category, limited to those
+// categories. Each job's id carries the subject's number after the request id, so jobs of different
+// subjects on one connector stay apart.
+func (d *disclosure) runJobs(ctx workflow.Context) []activities.JobOutcome {
+	type planned struct {
+		ref activities.ConnectorRef
+		job connectors.Job
+	}
+	var plan []planned
+	for i, subject := range d.in.Subjects {
+		var refs []activities.ConnectorRef
+		sel := activities.SelectInput{Action: dsrflow.ActionAccess, Identity: subject, Categories: d.categories}
+		if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.Select, sel).Get(ctx, &refs); err != nil {
+			d.r.audit(ctx, "connector_selection_failed", nil, "system", "")
+			continue
+		}
+		for _, ref := range refs {
+			plan = append(plan, planned{ref: ref, job: connectors.Job{
+				Protocol: connectors.ProtocolVersion, ID: connectors.JobID(fmt.Sprintf("%s:s%d", d.in.ID, i+1), ref.ID, dsrflow.ActionAccess),
+				RequestID: d.in.ID, Connector: ref.ID, Action: dsrflow.ActionAccess, Identities: subject,
+				Categories: slices.Clone(d.categories), Deadline: d.in.Due,
+			}})
+		}
+	}
+	sem := workflow.NewSemaphore(ctx, jobConcurrency)
+	wg := workflow.NewWaitGroup(ctx)
+	for _, p := range plan {
+		wg.Add(1)
+		d.r.pending++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if err := sem.Acquire(ctx, 1); err != nil {
+				return
+			}
+			defer sem.Release(1)
+			out := d.r.runPrepared(ctx, p.ref, p.job)
+			d.r.outcomes = append(d.r.outcomes, out)
+			d.r.pending--
+			d.r.recordJob(ctx, out)
+		})
+	}
+	wg.Wait(ctx)
+	return d.r.sortedOutcomes()
+}
+
+// tellSubjects tells each subject with an email address what was disclosed, once the gag order (if any)
+// has ended: a durable timer holds the notice until then.
+func (d *disclosure) tellSubjects(ctx workflow.Context) {
+	if !d.in.GagUntil.IsZero() && workflow.Now(ctx).Before(d.in.GagUntil) {
+		d.r.audit(ctx, "subject_notice_deferred", map[string]string{"gag_until": d.in.GagUntil.UTC().Format(time.RFC3339)}, "system", "")
+		_ = workflow.Sleep(ctx, d.in.GagUntil.Sub(workflow.Now(ctx)))
+	}
+	told := 0
+	for i, subject := range d.in.Subjects {
+		if subject.Email == "" {
+			continue
+		}
+		mail := activities.Mail{
+			ID: fmt.Sprintf("%s:notice:%d", d.in.ID, i+1), RequestID: d.in.ID, Kind: "disclosure_notice", To: subject.Email,
+			Subject: "We disclosed personal data about you to an authority",
+			Text: fmt.Sprintf("Under a court order (%s, %s), we disclosed personal data about you to %s (case %s).\n\n"+
+				"Categories disclosed: %s.\n\nYou may ask us for a copy of your data and for more information at any time.\n",
+				d.in.CourtOrder, d.in.Court, d.in.Authority, d.in.CaseRef, strings.Join(d.categories, ", ")),
+		}
+		if err := workflow.ExecuteActivity(activityOptions(ctx), verifyActs.Send, mail).Get(ctx, nil); err != nil {
+			d.r.audit(ctx, "subject_notice_failed", nil, "system", "")
+			continue
+		}
+		told++
+	}
+	d.r.audit(ctx, "subjects_notified", map[string]string{"subjects": fmt.Sprint(told)}, "system", "")
+}
+
+// record writes the register's row with the outcome so far.
+func (d *disclosure) record(ctx workflow.Context, outcome string, disclosedAt *time.Time, disclosed ...string) {
+	row := store.Disclosure{
+		RequestID: d.in.ID, Authority: d.in.Authority, Country: d.in.Country, CaseRef: d.in.CaseRef, LegalBasis: d.in.LegalBasis,
+		CourtOrder: d.in.CourtOrder, Court: d.in.Court, OrderDate: d.in.OrderDate, CategoriesRequested: d.in.Categories,
+		CategoriesDisclosed: disclosed, Subjects: len(d.in.Subjects), Outcome: outcome, Approvers: d.approvers,
+		ReceivedAt: d.in.ReceivedAt, DisclosedAt: disclosedAt,
+	}
+	if !d.in.GagUntil.IsZero() {
+		row.GagUntil = d.in.GagUntil.Add(-time.Nanosecond).UTC().Format("2006-01-02")
+	}
+	if d.decided {
+		at := d.decidedAt
+		row.DecidedAt = &at
+	}
+	d.r.mustLocal(ctx, disclosureActs.RecordDisclosure, row)
+}
+
+// cardNow is the review as reviewers see it: the case, never the subjects.
+func (d *disclosure) cardNow() dsrflow.Card {
+	c := dsrflow.Card{
+		ReviewID: d.in.ID, Kind: dsrflow.ReviewDisclosure, Title: "Authority request " + d.in.CaseRef + " from " + d.in.Authority,
+		Fields: []dsrflow.CardField{
+			{Label: "Case reference", Value: d.in.CaseRef},
+			{Label: "Authority", Value: d.in.Authority + " (" + d.in.Country + ")"},
+			{Label: "Court order", Value: strings.TrimSpace(d.in.CourtOrder + ", " + d.in.Court + ", " + d.in.OrderDate)},
+			{Label: "Categories", Value: strings.Join(d.categories, ", ")},
+			{Label: "Subjects", Value: fmt.Sprint(len(d.in.Subjects))},
+		},
+		Link: d.in.Link, Scope: slices.Clone(d.categories),
+	}
+	switch {
+	case d.rejection != nil:
+		// The reason stays out of the card: free text may name people.
+		c.State = "Rejected by " + d.rejection.Reviewer
+	case d.decided:
+		c.State = "Approved by " + strings.Join(d.approvers, " and ")
+		if d.r.status != dsrflow.StatusInReview {
+			c.State += "; " + string(d.r.status)
+		}
+	default:
+		c.Actions = []dsrflow.VoteAction{dsrflow.VoteApprove, dsrflow.VoteReject, dsrflow.VoteNarrow}
+		c.State = fmt.Sprintf("%d of %d %s approvals", len(d.approvers), approvalsNeeded, LegalGroup)
+		if len(d.approvers) > 0 {
+			c.State += " (" + strings.Join(d.approvers, ", ") + ")"
+		}
+	}
+	return c
+}
+
+func (d *disclosure) postCard(ctx workflow.Context) {
+	in := activities.PostCardInput{RequestID: d.in.ID, Card: d.cardNow()}
+	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &d.card); err != nil {
+		d.r.audit(ctx, "card_post_failed", nil, "system", "")
+	}
+}
+
+func (d *disclosure) updateCard(ctx workflow.Context) {
+	if d.card == (dsrflow.CardRef{}) {
+		return
+	}
+	in := activities.UpdateCardInput{RequestID: d.in.ID, Ref: d.card, Card: d.cardNow()}
+	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.UpdateCard, in).Get(ctx, nil); err != nil {
+		d.r.audit(ctx, "card_update_failed", nil, "system", "")
+	}
+}
+
+func (d *disclosure) alert(ctx workflow.Context, action, severity, title, text string) {
+	d.r.audit(ctx, action, nil, "system", "")
+	sendAlert(ctx, d.r, dsrflow.Alert{Severity: severity, Title: title, Text: text, Link: d.in.Link})
+}
+
+// waitHandlers lets in-flight vote handlers return before the workflow moves on to its end.
+func (d *disclosure) waitHandlers(ctx workflow.Context) {
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+// sendAlert sends an alert through the notifier activity; a failure is audited, never fatal.
+func sendAlert(ctx workflow.Context, r *request, a dsrflow.Alert) {
+	in := activities.AlertInput{RequestID: r.in.ID, Alert: a}
+	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.SendAlert, in).Get(ctx, nil); err != nil {
+		r.audit(ctx, "alert_failed", nil, "system", "")
+	}
+}
+
+// notifyOptions retries a notifier call for a day: an outage delays a card, and a card that never
+// arrives is audited while the decision still works through the API.
+func notifyOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+	})
+}

@@ -1,0 +1,225 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/connectors"
+)
+
+// Message names of manual tasks, in the request and disclosure workflows.
+const (
+	// UpdateTask carries a team's answer to a task as a dsrflow.Vote (done, nothing_found, cannot) and
+	// answers a dsrflow.VoteOutcome.
+	UpdateTask = "task"
+	// QueryTasks answers the workflow's tasks as []TaskView.
+	QueryTasks = "tasks"
+)
+
+// Task statuses besides the answers (dsrflow.VoteDone, VoteNothingFound, VoteCannot).
+const TaskOpen = "open"
+
+// taskRemindEvery is how many working days a task waits between reminders.
+const taskRemindEvery = 2
+
+// TaskView is a manual task as an authenticated agent sees it in the front door: with the subject's
+// identity, which no card shows.
+type TaskView struct {
+	// ID is the review id: "<workflow id>.<connector>", and ".s<N>" more for a disclosure's N-th subject.
+	ID           string
+	RequestID    string
+	Connector    string
+	Owner        string
+	Channel      string
+	Instructions string
+	Action       dsrflow.Action
+	Identity     dsrflow.Identity
+	Corrections  map[string]string
+	Purposes     []string
+	Categories   []string
+	Due          time.Time
+	Created      time.Time
+	Status       string
+	By, Reason   string
+	Answered     *time.Time
+}
+
+type task struct {
+	view TaskView
+	ref  dsrflow.CardRef
+}
+
+// TaskWorkflowID is the workflow a task's review id belongs to.
+func TaskWorkflowID(reviewID string) string {
+	id, _, _ := strings.Cut(reviewID, ".")
+	return id
+}
+
+func (r *request) registerTaskHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryTasks, func() ([]TaskView, error) {
+		out := make([]TaskView, 0, len(r.tasks))
+		for _, t := range r.tasks {
+			out = append(out, t.view)
+		}
+		return out, nil
+	}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateTask, r.onTask, workflow.UpdateHandlerOptions{Validator: r.validateTask})
+}
+
+func (r *request) task(id string) *task {
+	for _, t := range r.tasks {
+		if t.view.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+func (r *request) validateTask(v dsrflow.Vote) error {
+	t := r.task(v.ReviewID)
+	switch {
+	case t == nil:
+		return rejectf(dsrflow.ENOTFOUND, "no open task %s", v.ReviewID)
+	case t.view.Status != TaskOpen:
+		return refuse("task %s is already answered: %s", v.ReviewID, t.view.Status)
+	case strings.TrimSpace(v.Reviewer) == "":
+		return rejectf(dsrflow.EINVALID, "an answer needs who gives it")
+	case v.Action != dsrflow.VoteDone && v.Action != dsrflow.VoteNothingFound && v.Action != dsrflow.VoteCannot:
+		return rejectf(dsrflow.EINVALID, "a task's answer is done, nothing_found or cannot")
+	case v.Action.NeedsReason() && strings.TrimSpace(v.Reason) == "":
+		return rejectf(dsrflow.EINVALID, "cannot needs a reason")
+	}
+	return nil
+}
+
+func (r *request) onTask(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOutcome, error) {
+	t := r.task(v.ReviewID)
+	if t == nil || t.view.Status != TaskOpen {
+		return dsrflow.VoteOutcome{Accepted: false, Code: dsrflow.ECONFLICT, Message: "this task is already answered"}, nil
+	}
+	now := workflow.Now(ctx).UTC()
+	t.view.Status, t.view.By, t.view.Reason, t.view.Answered = string(v.Action), v.Reviewer, strings.TrimSpace(v.Reason), &now
+	card := r.taskCard(t)
+	return dsrflow.VoteOutcome{Accepted: true, Message: card.State, Card: &card}, nil
+}
+
+// runTask gives a manual connector's job to its team as a task card, reminds them every 2 working days,
+// escalates when the request's due date nears, and returns the job's outcome from their answer.
+func (r *request) runTask(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job) activities.JobOutcome {
+	part := strings.TrimSuffix(strings.TrimPrefix(job.ID, r.in.ID+":"), ":"+string(job.Action))
+	ids := strings.Split(part, ":")
+	// A disclosure's job id puts the subject before the connector; the task id puts it after.
+	for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
+		ids[i], ids[j] = ids[j], ids[i]
+	}
+	t := &task{view: TaskView{
+		ID: r.in.ID + "." + strings.Join(ids, "."), RequestID: r.in.ID, Connector: ref.ID, Owner: ref.Owner, Channel: ref.Channel,
+		Instructions: ref.Instructions, Action: job.Action, Identity: job.Identities, Corrections: job.Corrections,
+		Purposes: job.Purposes, Categories: job.Categories, Due: r.due, Created: workflow.Now(ctx).UTC(), Status: TaskOpen,
+	}}
+	r.tasks = append(r.tasks, t)
+	detail := map[string]string{"connector": ref.ID, "action": string(job.Action), "task": t.view.ID}
+	r.audit(ctx, "task_created", detail, "system", "")
+	in := activities.PostCardInput{RequestID: r.in.ID, Card: r.taskCard(t)}
+	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &t.ref); err != nil {
+		r.audit(ctx, "card_post_failed", detail, "system", "")
+	}
+
+	answered := func() bool { return t.view.Status != TaskOpen }
+	escalated := false
+	for !answered() {
+		var next time.Time
+		wd := activities.WorkingDaysInput{From: workflow.Now(ctx), Days: taskRemindEvery, Country: r.in.Country}
+		if err := workflow.ExecuteLocalActivity(localOptions(ctx), reviewActs.WorkingDaysLater, wd).Get(ctx, &next); err != nil {
+			next = workflow.Now(ctx).Add(taskRemindEvery * 24 * time.Hour)
+		}
+		escalateAt := r.due.Add(-dsrflow.DeadlinePolicy.JobMargin)
+		escalation := !escalated && escalateAt.Before(next)
+		if escalation {
+			next = escalateAt
+		}
+		if r.awaitUntil(ctx, next, answered) {
+			break
+		}
+		if escalation {
+			escalated = true
+			r.audit(ctx, "task_escalated", detail, "system", "")
+			sendAlert(ctx, r, dsrflow.Alert{Severity: "critical", Link: r.taskLink(t),
+				Title: fmt.Sprintf("Task %s for %s is still open and request %s is due %s", t.view.ID, ref.Owner, r.in.ID, r.due.UTC().Format("2006-01-02")),
+				Text:  "The team has not answered; the request's due date is near."})
+			continue
+		}
+		r.audit(ctx, "task_reminder", detail, "system", "")
+		sendAlert(ctx, r, dsrflow.Alert{Severity: "warning", Link: r.taskLink(t),
+			Title: fmt.Sprintf("Reminder: task %s for %s is still open", t.view.ID, ref.Owner),
+			Text:  fmt.Sprintf("A %s job of request %s, due %s.", job.Action, r.in.ID, r.due.UTC().Format("2006-01-02"))})
+	}
+
+	r.audit(ctx, "task_"+t.view.Status, detail, t.view.By, t.view.Reason)
+	if t.ref != (dsrflow.CardRef{}) {
+		up := activities.UpdateCardInput{RequestID: r.in.ID, Ref: t.ref, Card: r.taskCard(t)}
+		if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.UpdateCard, up).Get(ctx, nil); err != nil {
+			r.audit(ctx, "card_update_failed", detail, "system", "")
+		}
+	}
+	out := activities.JobOutcome{Connector: ref, JobID: job.ID, Action: job.Action, Attempts: 1}
+	switch dsrflow.VoteAction(t.view.Status) {
+	case dsrflow.VoteDone:
+		out.Status, out.Detail = connectors.StatusCompleted, "done by hand"
+	case dsrflow.VoteNothingFound:
+		out.Status, out.Detail = connectors.StatusNotFound, "nothing found by hand"
+	default:
+		out.Status, out.Detail = connectors.StatusFailed, "the team could not do it: "+t.view.Reason
+		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(job.Action)}, "system", out.Detail)
+		r.jobAlert(ctx, ref, job.Action, out.Detail)
+	}
+	return out
+}
+
+// taskCard is a task as the team sees it in its channel: the case and the instructions, never the
+// subject, who is shown behind the link to an authenticated agent.
+func (r *request) taskCard(t *task) dsrflow.Card {
+	c := dsrflow.Card{
+		ReviewID: t.view.ID, Kind: dsrflow.ReviewTask, Channel: t.view.Channel,
+		Title: fmt.Sprintf("%s job for request %s (%s)", t.view.Action, r.in.ID, t.view.Owner),
+		Fields: []dsrflow.CardField{
+			{Label: "Request", Value: r.in.ID},
+			{Label: "Action", Value: string(t.view.Action)},
+			{Label: "System", Value: t.view.Connector + " (" + t.view.Owner + ")"},
+			{Label: "Due", Value: t.view.Due.UTC().Format("2006-01-02")},
+			{Label: "Instructions", Value: t.view.Instructions},
+		},
+		Link: r.taskLink(t),
+	}
+	if len(t.view.Categories) > 0 {
+		c.Fields = append(c.Fields, dsrflow.CardField{Label: "Categories", Value: strings.Join(t.view.Categories, ", ")})
+	}
+	switch dsrflow.VoteAction(t.view.Status) {
+	case dsrflow.VoteDone:
+		c.State = "Done by " + t.view.By
+	case dsrflow.VoteNothingFound:
+		c.State = "Nothing found, by " + t.view.By
+	case dsrflow.VoteCannot:
+		c.State = "Cannot be done, says " + t.view.By
+	default:
+		c.Actions = []dsrflow.VoteAction{dsrflow.VoteDone, dsrflow.VoteNothingFound, dsrflow.VoteCannot}
+		c.State = "Open: the subject's identity is behind the link"
+	}
+	return c
+}
+
+// taskLink is the task in the front door, beside the request's own link.
+func (r *request) taskLink(t *task) string {
+	base, ok := strings.CutSuffix(r.in.Link, "/api/v1/requests/"+r.in.ID)
+	if !ok {
+		return ""
+	}
+	return base + "/api/v1/tasks/" + t.view.ID
+}
