@@ -34,6 +34,10 @@ const (
 // NeedsReason reports whether the action must come with a reason.
 func (a VoteAction) NeedsReason() bool { return a == VoteReject || a == VoteCannot }
 
+// NeedsReason reports whether a vote of action a on a review of this kind must come with a reason: a
+// rejection or "cannot" always, and an objection's decision either way, because the subject is told why.
+func (k ReviewKind) NeedsReason(a VoteAction) bool { return a.NeedsReason() || k == ReviewObjection }
+
 // Card is what a reviewer or a team sees of a review. It names the case, never the subject: Fields hold
 // case references, categories and counts; Link leads to the front door, where an authenticated person
 // sees the rest.

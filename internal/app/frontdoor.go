@@ -9,6 +9,7 @@ import (
 
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/metrics"
+	"github.com/dsrflow/dsrflow/internal/review"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -62,9 +63,16 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 	if err := f.Metrics.Register(metrics.NewStoreCollector(f.Store, nil, logger)); err != nil {
 		return nil, err
 	}
+	// Reviewers' clicks in Slack become votes, delivered to the waiting workflows like API votes.
+	sl, stopSlack, err := StartSlack(cfg.Slack, cfg.Reviewers, review.Dispatcher{Client: f.Client}, logger)
+	if err != nil {
+		return nil, err
+	}
+	f.closers.Add(stopSlack) // before the HTTP server's: closers run last first, so serving stops first
 	f.HTTP = Serve(ln, web.NewServer(web.Deps{
 		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Keys: product.Keys, CodecOrigin: cfg.CodecOrigin, Connectors: product.Connectors, Metrics: f.Metrics,
 		Auth: web.StoreTokens{Store: f.Store}, OIDC: OIDCSignIn(cfg.OIDC, ""), PublicURL: cfg.OIDC.PublicURL,
+		Reviewers: cfg.Reviewers, Slack: slackHandler(sl),
 		Readiness: Readiness(f.Client, f.Store, func(ctx context.Context) error {
 			return temporalx.CheckPollers(ctx, f.Client, workflows.TaskQueue, pollerFreshness)
 		})}), logger)

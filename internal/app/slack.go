@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/config"
@@ -42,4 +43,26 @@ func StartSlack(cfg config.Slack, reviewers dsrflow.Reviewers, d dsrflow.Dispatc
 		}
 		return sl.Close(ctx)
 	}, nil
+}
+
+// slackNotifier is sl's notifier, or nil (no notifier) when Slack is not configured.
+func slackNotifier(sl *slack.Slack) dsrflow.Notifier {
+	if sl == nil {
+		return nil
+	}
+	return sl.Notifier()
+}
+
+// slackHandler is sl's interactions endpoint, or nil when Slack is not configured.
+func slackHandler(sl *slack.Slack) http.Handler {
+	if sl == nil {
+		return nil
+	}
+	return sl.Handler()
+}
+
+// SlackParts are what the dev stack needs of Slack: the notifier for the worker, the interactions
+// endpoint for the front door; both nil when Slack is not configured.
+func SlackParts(sl *slack.Slack) (dsrflow.Notifier, http.Handler) {
+	return slackNotifier(sl), slackHandler(sl)
 }

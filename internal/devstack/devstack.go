@@ -30,6 +30,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/devserver"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/payload"
+	"github.com/dsrflow/dsrflow/internal/review"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
@@ -188,7 +189,21 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.closers.Add(closeDBs)
-	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Databases: dbs, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics, Notifier: opts.Notifier})
+	// Reviewer groups from DSR_REVIEWERS, unless the caller (a test) gives its own; Slack when configured.
+	reviewers := cfg.Reviewers
+	if opts.Reviewers.Groups != nil {
+		reviewers = opts.Reviewers
+	}
+	sl, stopSlack, err := app.StartSlack(cfg.Slack, reviewers, review.Dispatcher{Client: c}, logger)
+	if err != nil {
+		return nil, err
+	}
+	s.closers.Add(stopSlack)
+	notifier, slackHandler := app.SlackParts(sl)
+	if opts.Notifier != nil {
+		notifier = opts.Notifier
+	}
+	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Databases: dbs, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics, Notifier: notifier})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
@@ -202,7 +217,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	deps := web.Deps{
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics, PublicURL: publicURL,
-		Reviewers: opts.Reviewers, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL),
+		Reviewers: reviewers, Slack: slackHandler, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL),
 	}
 	if ip := net.ParseIP(ln.Addr().(*net.TCPAddr).IP.String()); ip != nil && ip.IsLoopback() {
 		deps.DevSignIn = s.Token // offered on the console's sign-in page, to this machine only

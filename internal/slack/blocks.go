@@ -57,7 +57,9 @@ var labels = map[dsrflow.VoteAction]string{
 }
 
 // opensModal reports whether a click on the action asks for more (a reason, a scope) before it is a vote.
-func opensModal(a dsrflow.VoteAction) bool { return a.NeedsReason() || a == dsrflow.VoteNarrow }
+func opensModal(k dsrflow.ReviewKind, a dsrflow.VoteAction) bool {
+	return k.NeedsReason(a) || a == dsrflow.VoteNarrow
+}
 
 // safe masks email addresses and phone numbers: a card names the case, never the subject, and this is
 // the last guard should a caller forget.
@@ -180,7 +182,7 @@ func voteModal(md modalMetadata, scope []string) (slack.ModalViewRequest, error)
 	reason := slack.NewPlainTextInputBlockElement(plain("Why?"), ReasonActionID)
 	reason.Multiline, reason.MaxLength = true, 1000
 	in := slack.NewInputBlock(ReasonBlockID, plain("Reason"), plain("Recorded in the audit log. Do not include the subject's personal data."), reason)
-	in.Optional = !md.Action.NeedsReason()
+	in.Optional = !md.Kind.NeedsReason(md.Action)
 	blocks = append(blocks, in)
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,

@@ -75,7 +75,7 @@ func (s *Slack) acceptClick(ic slack.InteractionCallback, retry int) error {
 	if ref.TS == "" {
 		ref.TS = ic.Message.Timestamp
 	}
-	if opensModal(action) {
+	if opensModal(bv.Kind, action) {
 		md := modalMetadata{ReviewID: bv.ReviewID, Kind: bv.Kind, Action: action, Channel: ref.Channel, TS: ref.TS}
 		if !s.goAsync(func(ctx context.Context) { s.openModal(ctx, ic.TriggerID, user, md, bv.Scope) }) {
 			return errClosing
@@ -107,7 +107,7 @@ func (s *Slack) acceptSubmission(ic slack.InteractionCallback, retry int) (any, 
 		}
 	}
 	switch {
-	case md.Action.NeedsReason() && reason == "":
+	case md.Kind.NeedsReason(md.Action) && reason == "":
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{ReasonBlockID: "Give a reason."}), nil
 	case md.Action == dsrflow.VoteNarrow && len(scope) == 0:
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{ScopeBlockID: "Keep at least one category, or reject."}), nil
