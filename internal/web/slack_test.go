@@ -38,7 +38,7 @@ func TestSlackInteractionsRoute(t *testing.T) {
 	}
 	front := httptest.NewServer(NewServer(Deps{Slack: app.Handler()}))
 	defer front.Close()
-	ref, err := app.Post(context.Background(), dsrflow.Card{ReviewID: "obj-1", Kind: dsrflow.ReviewObjection, Title: "Objection", Actions: []dsrflow.VoteAction{dsrflow.VoteApprove}})
+	ref, err := app.Post(context.Background(), dsrflow.Card{ReviewID: "disc-1", Kind: dsrflow.ReviewDisclosure, Title: "Disclosure", Actions: []dsrflow.VoteAction{dsrflow.VoteApprove}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestSlackInteractionsRoute(t *testing.T) {
 	if err := app.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(d.votes) != 1 || d.votes[0].ReviewID != "obj-1" || d.votes[0].Reviewer != "U01DPO" {
+	if len(d.votes) != 1 || d.votes[0].ReviewID != "disc-1" || d.votes[0].Reviewer != "U01DPO" {
 		t.Errorf("votes %+v", d.votes)
 	}
 
