@@ -41,7 +41,7 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterActivity(&activities.Store{Store: d.Store})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key})
 	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, Databases: d.Databases, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
-	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, Keys: d.Product.Keys, PublicURL: d.CallbackBase})
+	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	if d.Register != nil {
 		d.Register(w)
 	}

@@ -40,7 +40,7 @@ var Vars = []Var{
 	{Name: "TEMPORAL_TLS_SERVER_NAME", Doc: "production: server name to verify, when it differs from the host in TEMPORAL_ADDRESS"},
 	{Name: "DATABASE_URL", Required: []string{"worker", "serve", "migrate"}, Doc: "production: the PostgreSQL store, `postgres://user:pass@host:5432/db?sslmode=...`"},
 	{Name: "DSR_HMAC_KEY", Required: []string{"worker", "serve"}, Doc: "production: secret key (hex or base64, at least 32 bytes) for the keyed hashes of subjects' emails and verification codes; `worker --dev` keeps one in the data directory"},
-	{Name: "DSR_MASTER_KEYS", Required: []string{"worker", "serve"}, Doc: "production: the keys that encrypt Temporal payloads, `id:base64key,...` (32-byte AES keys, the first encrypts, all decrypt), or `file:PATH` naming a file that holds them; `worker --dev` keeps one in the data directory"},
+	{Name: "DSR_MASTER_KEYS", Required: []string{"worker", "serve"}, Doc: "production: the keys that encrypt Temporal payloads, `id:base64key,...` (32-byte AES keys, the first encrypts, all decrypt), or `file:PATH` naming a file that holds them; `worker --dev` keeps one in the data directory. They also wrap the store's per-request data keys; `starter migrate` needs them to encrypt a store that holds data from before schema version 6"},
 	{Name: "DSR_CODEC_ORIGIN", Doc: "the Temporal UI's origin (e.g. `http://127.0.0.1:8233`), allowed by CORS to call the front door's `/codec` to decrypt payloads"},
 	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; in `worker --dev` its connectors join the demo subsidiaries"},
 	{Name: "DSR_PUBLIC_URL", Required: []string{"worker"}, Doc: "production: the front door's public base URL, where connectors send their callbacks"},
@@ -184,6 +184,14 @@ func LoadDatabaseURL(getenv Getenv) (string, error) {
 	r := reader{getenv: getenv}
 	u := r.databaseURL()
 	return u, r.err
+}
+
+// LoadMasterKeys reads DSR_MASTER_KEYS alone (following file:PATH), for `starter migrate` and the
+// direct store commands; empty when unset.
+func LoadMasterKeys(getenv Getenv) (string, error) {
+	r := reader{getenv: getenv}
+	k := r.masterKeys()
+	return k, r.err
 }
 
 // reader collects the first error so a Load function reads like a list of fields.

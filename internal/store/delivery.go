@@ -62,9 +62,13 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		}
 		return rows[i].ID < rows[j].ID
 	})
+	// Decrypted after the claim's transaction: on SQLite it holds the store's one connection.
 	out := make([]Message, len(rows))
+	keys := messageKeys{}
 	for i, r := range rows {
-		out[i] = r.message()
+		if out[i], err = s.message(ctx, r, keys, false); err != nil {
+			return nil, fmt.Errorf("claim outbox: %w", err)
+		}
 	}
 	return out, nil
 }
