@@ -38,7 +38,7 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w := worker.New(d.Client, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Request)
 	w.RegisterWorkflow(workflows.Retention)
-	w.RegisterActivity(&activities.Store{Store: d.Store})
+	w.RegisterActivity(&activities.Store{Store: d.Store, RecordRetention: d.Product.RecordRetention})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key})
 	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, Databases: d.Databases, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
 	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase})

@@ -45,6 +45,7 @@ var Vars = []Var{
 	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; in `worker --dev` its connectors join the demo subsidiaries"},
 	{Name: "DSR_PUBLIC_URL", Required: []string{"worker"}, Doc: "production: the front door's public base URL, where connectors send their callbacks"},
 	{Name: "DSR_SMTP_URL", Required: []string{"worker"}, Doc: "production: where the worker sends mail to subjects, `smtp://user:pass@host:587?from=privacy@example.com` (STARTTLS required; `&starttls=off` only for a local mail catcher) or `smtps://...:465` (implicit TLS)"},
+	{Name: "DSR_RECORD_RETENTION", Default: "3 years", Doc: "how long a closed request's personal data (identity, details, connector records, export, mail) is kept in dsrflow's store before the daily retention sweep crypto-shreds it: `3 years`, `36 months`, `1095d`; the answer to the subject states it"},
 	{Name: "DSR_CONTROLLER", Doc: "path of the controller configuration (Art. 15 information for answers); the built-in demo controller when unset"},
 	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
 	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
@@ -103,6 +104,8 @@ type Product struct {
 	MasterKeys string
 	// CodecOrigin is the Temporal UI origin allowed to call /codec.
 	CodecOrigin string
+	// RecordRetention is DSR_RECORD_RETENTION as given ("3 years"); app.LoadProduct parses it.
+	RecordRetention string
 }
 
 // Worker is the configuration of `worker` against external Temporal and PostgreSQL.
@@ -242,7 +245,8 @@ func (r *reader) file(name string) string {
 
 // product reads the shared product settings; production requires the key and the connectors file.
 func (r *reader) product(production bool) Product {
-	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys()}
+	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys(),
+		RecordRetention: r.str("DSR_RECORD_RETENTION")}
 	if production {
 		if p.MasterKeys == "" {
 			r.required("DSR_MASTER_KEYS")
