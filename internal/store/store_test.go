@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -296,5 +297,81 @@ func testKeyRotation(t *testing.T, open func(*testing.T, *payload.KeyRing) *stor
 	err = read(dropped, "req_old")
 	if err == nil || !strings.Contains(err.Error(), "k1") {
 		t.Fatalf("new key alone, req_old = %v, want an error naming the missing key k1", err)
+	}
+}
+
+// TestPgDumpHoldsNoPersonalData fills a PostgreSQL store with the demo persona's request through the
+// store API, and greps a pg_dump of the whole database for her email, name and phone, clear, hex (how
+// bytea is dumped) and base64. As a control, the same dump of a store at schema version 5 holding
+// her data as that version did finds it; after migration 0006 it does not.
+func TestPgDumpHoldsNoPersonalData(t *testing.T) {
+	pgDump, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_dump")
+	if len(pgDump) == 0 {
+		if path, err := exec.LookPath("pg_dump"); err == nil {
+			pgDump = []string{path}
+		}
+	}
+	dbURL := storetest.FreshPostgres(t, storetest.PostgresURL(t))
+	if len(pgDump) == 0 {
+		t.Fatal("pg_dump not found (/usr/lib/postgresql/*/bin or PATH)")
+	}
+	dump := func() string {
+		t.Helper()
+		out, err := exec.Command(pgDump[len(pgDump)-1], "--no-owner", "-d", dbURL).Output()
+		if err != nil {
+			t.Fatalf("pg_dump: %v", err)
+		}
+		return string(out)
+	}
+	ctx := context.Background()
+	keys := storetest.Keys(t, "")
+	s, err := store.OpenPostgres(ctx, dbURL, store.WithKeys(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	// Version 5 kept the detail in clear: the dump shows it (the grep can fail).
+	if err := s.MigrateTo(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := s.UnsafeDB().Exec(`INSERT INTO requests (id, type, status, received_at, due_at, updated_at) VALUES ('req_legacy', 'access', 'completed', $1, $1, $1)`, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UnsafeDB().Exec(`INSERT INTO request_details (request_id, identity, details) VALUES ('req_legacy', $1, '')`, []byte(`{"email":"jane.doe@example.com","name":"Jane Doe","phone":"+47 912 34 567"}`)); err != nil {
+		t.Fatal(err)
+	}
+	before := dump()
+	found := 0
+	for _, needle := range storetest.PersonaNeedles() {
+		if strings.Contains(before, needle) {
+			found++
+		}
+	}
+	if found == 0 {
+		t.Fatal("control: the dump of a version-5 store does not show the clear detail; the grep below proves nothing")
+	}
+
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	closed := now.Add(-time.Hour)
+	storetest.FillRequest(t, s, "req_full", &closed)
+	storetest.FillRequest(t, s, "req_shredded", &closed)
+	if _, err := s.ShredRequest(ctx, "req_shredded", now); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.GetRequestDetail(ctx, "req_legacy"); err != nil || !strings.Contains(string(d.Identity), "Jane Doe") {
+		t.Fatalf("the migrated detail: %s %v", d.Identity, err)
+	}
+	after := dump()
+	if !strings.Contains(after, "req_full") {
+		t.Fatal("the dump lacks the request")
+	}
+	for what, needle := range storetest.PersonaNeedles() {
+		if strings.Contains(after, needle) {
+			t.Errorf("pg_dump holds the persona's %s", what)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,24 @@ func runVault(t *testing.T, migrated func(*testing.T) *store.Store) {
 	t.Run("EncryptedAtRest", func(t *testing.T) { testEncryptedAtRest(t, migrated(t)) })
 	t.Run("Shred", func(t *testing.T) { testShred(t, migrated(t)) })
 	t.Run("ExpiredRecords", func(t *testing.T) { testExpiredRecords(t, migrated(t)) })
+}
+
+// PersonaNeedles are the demo persona's values FillRequest writes, in the forms a dump or a file may
+// hold them: clear, hex (how pg_dump prints bytea) and the start of their base64.
+func PersonaNeedles() map[string]string {
+	out := map[string]string{}
+	for what, v := range map[string]string{"email": secretEmail, "name": secretName, "phone": secretPhone} {
+		out[what] = v
+		out["hex of "+what] = hex.EncodeToString([]byte(v))
+		out["base64 of "+what] = base64.StdEncoding.EncodeToString([]byte(v))[:12]
+	}
+	return out
+}
+
+// FillRequest writes every kind of personal data the store holds for request id — detail, connector
+// records, export, mail, a reviewer's decision and a person's audit reason — for the demo persona.
+func FillRequest(t *testing.T, s *store.Store, id string, closedAt *time.Time) {
+	fillRequest(t, s, id, closedAt)
 }
 
 // fillRequest writes every kind of personal data the store holds for request id.
