@@ -86,6 +86,8 @@ func (k dataKey) open(place string, sealed []byte) ([]byte, error) {
 	return plain, nil
 }
 
+const dataKeyQuery = `SELECT key_id, wrapped, shredded_at FROM data_keys WHERE owner = ?`
+
 type dataKeyRow struct {
 	KeyID      string `db:"key_id"`
 	Wrapped    []byte `db:"wrapped"`
@@ -139,7 +141,7 @@ func (s *Store) readKey(ctx context.Context, q dbtx, owner string) (dataKey, err
 		return dataKey{}, errNoKeys()
 	}
 	var row dataKeyRow
-	err := q.GetContext(ctx, &row, s.rebind(`SELECT key_id, wrapped, shredded_at FROM data_keys WHERE owner = ?`), owner)
+	err := q.GetContext(ctx, &row, s.rebind(dataKeyQuery), owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return dataKey{}, dsrflow.Errorf(dsrflow.ENOTFOUND, "no data key for %s", owner)
 	}

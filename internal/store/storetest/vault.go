@@ -258,12 +258,23 @@ func testShred(t *testing.T, s *store.Store) {
 	if strings.Join(ids, ",") != "req_old-code,req_open-code" {
 		t.Fatalf("outbox = %v", ids)
 	}
+	// A message queued while the request was being shredded is dropped by the claimer, not sent.
+	if _, err := s.UnsafeDB().Exec(s.UnsafeDB().Rebind(`INSERT INTO outbox (id, request_id, kind, to_addr, subject, body, sealed, created_at) SELECT 'req_old-race', request_id, kind, '', '', '', sealed, created_at FROM outbox WHERE id = ?`), "req_old-code"); err != nil {
+		t.Fatal(err)
+	}
 	claimed, err := s.ClaimOutbox(ctx, ts.AddDate(1, 0, 0), time.Minute, 0)
 	must(t, err)
 	for _, m := range claimed {
 		if m.RequestID == "req_old" {
 			t.Fatalf("claimed a message of the shredded request: %s", m.ID)
 		}
+	}
+	if len(claimed) != 1 || claimed[0].ID != "req_open-code" {
+		t.Fatalf("claimed %+v, want the open request's message only", claimed)
+	}
+	must(t, s.UnsafeDB().Get(&n, `SELECT count(*) FROM outbox WHERE id = 'req_old-race'`))
+	if n != 0 {
+		t.Fatal("the claimer kept a message of the shredded request")
 	}
 	// The audit trail stays and still verifies; the person's reason is gone, the system's is not.
 	if reasons := auditReasons(t, s, "req_old"); reasons["decision_reject"] != "" || reasons["request_lapsed"] != "identity not verified within 14 days" {
