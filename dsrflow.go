@@ -18,6 +18,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // credentials fine, role not allowed
 	EUNAVAILABLE  = "unavailable"  // a dependency (Temporal, the store) cannot be reached
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
+	EGONE         = "gone"         // it existed, and was destroyed on purpose (record retention)
 )
 
 // Error is an error whose message is safe to show a user: it never carries personal data.

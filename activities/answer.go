@@ -11,7 +11,6 @@ import (
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/deadline"
-	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
@@ -22,9 +21,7 @@ type Answer struct {
 	Store      *store.Store
 	Controller answer.Controller
 	// Key signs the subject's export link; PublicURL is the front door's base URL it points to.
-	Key secret.Key
-	// Keys encrypt the export at rest.
-	Keys      *payload.KeyRing
+	Key       secret.Key
 	PublicURL string
 	Now       func() time.Time
 }
@@ -64,11 +61,8 @@ func (a *Answer) Respond(ctx context.Context, in RespondInput) error {
 		if err := answer.BuildExport(a.Controller, ai, &zip); err != nil {
 			return fmt.Errorf("export for %s: %w", in.RequestID, err)
 		}
-		sealed, err := a.Keys.Seal(zip.Bytes(), ExportContext(in.RequestID))
-		if err != nil {
-			return fmt.Errorf("encrypt export for %s: %w", in.RequestID, err)
-		}
-		if err := a.Store.PutExport(ctx, store.Export{RequestID: in.RequestID, Data: sealed, CreatedAt: now, ExpiresAt: until}); err != nil {
+		// The store encrypts it under the request's data key: shredding the request destroys it too.
+		if err := a.Store.PutExport(ctx, store.Export{RequestID: in.RequestID, Data: zip.Bytes(), CreatedAt: now, ExpiresAt: until}); err != nil {
 			return fmt.Errorf("store export for %s: %w", in.RequestID, err)
 		}
 	}
@@ -85,9 +79,6 @@ func (a *Answer) Respond(ctx context.Context, in RespondInput) error {
 	}
 	return nil
 }
-
-// ExportContext binds an export's encryption to its request.
-func ExportContext(requestID string) string { return "export:" + requestID }
 
 // records reads the access jobs' records from the store, by job id.
 func (a *Answer) records(ctx context.Context, in RespondInput) (map[string][]connectors.Record, error) {

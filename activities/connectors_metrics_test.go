@@ -23,6 +23,7 @@ import (
 	"github.com/dsrflow/dsrflow/connectors/sdk"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/store/storetest"
 )
 
 var connectorSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -31,7 +32,7 @@ var connectorSecret = []byte("0123456789abcdef0123456789abcdef")
 // one answering later, one failing, and finds each call in the worker's metrics.
 func TestConnectorCallMetrics(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"))
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"), store.WithKeys(storetest.Keys(t, "")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -20,10 +19,9 @@ const BundleValidFor = 30 * 24 * time.Hour
 
 // Disclosure keeps the disclosure register and prepares the bundle an authority receives.
 type Disclosure struct {
+	// Store keeps the bundle encrypted under the request's data key, as the subjects' exports.
 	Store *store.Store
-	// Keys encrypt the bundle at rest, as the subjects' exports.
-	Keys *payload.KeyRing
-	Now  func() time.Time
+	Now   func() time.Time
 }
 
 // RecordDisclosure writes the register's row (insert or replace) and audits the outcome. It reads no
@@ -129,15 +127,11 @@ func (a *Disclosure) PrepareBundle(ctx context.Context, in BundleInput) (BundleO
 	if err != nil {
 		return BundleOutcome{}, fmt.Errorf("bundle for %s: %w", in.RequestID, err)
 	}
-	sealed, err := a.Keys.Seal(buf.Bytes(), ExportContext(in.RequestID))
-	if err != nil {
-		return BundleOutcome{}, fmt.Errorf("encrypt bundle for %s: %w", in.RequestID, err)
-	}
 	at := time.Now().UTC()
 	if a.Now != nil {
 		at = a.Now().UTC()
 	}
-	if err := a.Store.PutExport(ctx, store.Export{RequestID: in.RequestID, Data: sealed, CreatedAt: at, ExpiresAt: at.Add(BundleValidFor)}); err != nil {
+	if err := a.Store.PutExport(ctx, store.Export{RequestID: in.RequestID, Data: buf.Bytes(), CreatedAt: at, ExpiresAt: at.Add(BundleValidFor)}); err != nil {
 		return BundleOutcome{}, fmt.Errorf("store bundle for %s: %w", in.RequestID, err)
 	}
 	if seen == nil {

@@ -14,12 +14,16 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
-// Store records a request's index row and audit events.
+// Store records a request's index row and audit events, and shreds expired records.
 type Store struct {
 	Store *store.Store
+	// RecordRetention is how long a closed request's personal data is kept (DSR_RECORD_RETENTION);
+	// zero means DefaultRecordRetention.
+	RecordRetention connectors.Age
 }
 
 // RecordRequest writes the request's row in the searchable index (insert or update).

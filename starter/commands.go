@@ -13,6 +13,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/app"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/deadline"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -84,7 +85,11 @@ func newMigrateCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := store.OpenPostgres(cmd.Context(), url)
+			opts, err := storeKeys(getenv)
+			if err != nil {
+				return err
+			}
+			st, err := store.OpenPostgres(cmd.Context(), url, opts...)
 			if err != nil {
 				return err
 			}
@@ -170,7 +175,11 @@ func withStore(getenv func(string) string, run func(cmd *cobra.Command, st *stor
 		if err != nil {
 			return err
 		}
-		st, err := openStore(cmd.Context(), loc)
+		opts, err := storeKeys(getenv)
+		if err != nil {
+			return err
+		}
+		st, err := openStore(cmd.Context(), loc, opts...)
 		if err != nil {
 			return err
 		}
@@ -182,11 +191,26 @@ func withStore(getenv func(string) string, run func(cmd *cobra.Command, st *stor
 	}
 }
 
-func openStore(ctx context.Context, loc config.StoreLocation) (*store.Store, error) {
+func openStore(ctx context.Context, loc config.StoreLocation, opts ...store.Option) (*store.Store, error) {
 	if loc.PostgresURL != "" {
-		return store.OpenPostgres(ctx, loc.PostgresURL)
+		return store.OpenPostgres(ctx, loc.PostgresURL, opts...)
 	}
-	return store.OpenSQLite(ctx, loc.SQLitePath)
+	return store.OpenSQLite(ctx, loc.SQLitePath, opts...)
+}
+
+// storeKeys opens the store with DSR_MASTER_KEYS when it is set: migration 0006 needs them to encrypt
+// the personal data an older version stored, and refuses without them. The direct store commands that
+// touch no personal data (audit, tokens) work without.
+func storeKeys(getenv func(string) string) ([]store.Option, error) {
+	spec, err := config.LoadMasterKeys(getenv)
+	if err != nil || spec == "" {
+		return nil, err
+	}
+	keys, err := payload.ParseKeyRing(spec)
+	if err != nil {
+		return nil, &config.Error{Var: "DSR_MASTER_KEYS", Problem: err.Error()}
+	}
+	return []store.Option{store.WithKeys(keys)}, nil
 }
 
 func noArgs(cmd *cobra.Command, args []string) error {

@@ -52,11 +52,24 @@ type RetentionInput struct {
 	Now *time.Time
 }
 
-// RetentionSummary is a sweep's result: what each connector purged, by connector id.
+// RetentionSummary is a sweep's result: what each connector purged, by connector id, and whose
+// personal data dsrflow's own store shredded.
 type RetentionSummary struct {
 	// Sweep is the sweep's id, retention-YYYYMMDD: the request id of its jobs and audit events.
 	Sweep      string
 	Connectors []RetentionOutcome
+	// Records is the record-retention pass over dsrflow's store; nil in sweeps recorded before it.
+	Records *RecordsOutcome
+}
+
+// RecordsOutcome is the record-retention pass: requests closed before Cutoff had their personal data
+// crypto-shredded.
+type RecordsOutcome struct {
+	Cutoff    time.Time
+	Retention string
+	Shredded  int
+	Failed    bool
+	Detail    string
 }
 
 // RetentionOutcome is one connector's purge.
@@ -73,7 +86,8 @@ type RetentionOutcome struct {
 // than the rule's age: the privacy policy's "deleted no later than 24 months after the last registered
 // activity". Each connector's result is audited; a connector that still fails after the retry window is
 // audited as failed and escalated, and the sweep then fails, so that the schedule pauses until someone
-// looks.
+// looks. Then it crypto-shreds, in dsrflow's own store, the personal data of the requests closed longer
+// ago than the record retention (DSR_RECORD_RETENTION, 3 years by default).
 func Retention(ctx workflow.Context, in RetentionInput) (RetentionSummary, error) {
 	now := workflow.Now(ctx).UTC()
 	if in.Now != nil {
@@ -97,11 +111,18 @@ func Retention(ctx workflow.Context, in RetentionInput) (RetentionSummary, error
 	wg.Wait(ctx)
 
 	summary := RetentionSummary{Sweep: s.id, Connectors: outcomes}
+	// Sweeps started before the record-retention pass existed replay without it.
+	if workflow.GetVersion(ctx, "record-retention", workflow.DefaultVersion, 1) == 1 {
+		summary.Records = s.shredRecords(ctx)
+	}
 	var failed []string
 	for _, o := range outcomes {
 		if o.Failed {
 			failed = append(failed, o.Connector)
 		}
+	}
+	if summary.Records != nil && summary.Records.Failed {
+		failed = append(failed, "the store's record retention")
 	}
 	if len(failed) > 0 {
 		return summary, temporal.NewNonRetryableApplicationError(
@@ -148,6 +169,39 @@ func (s *sweep) purge(ctx workflow.Context, t activities.RetentionTarget) Retent
 		"connector": t.Connector.ID, "purged": strconv.Itoa(out.Purged), "cutoff": cutoff.Format(time.RFC3339),
 	}, "")
 	return out
+}
+
+// shredRecords crypto-shreds the personal data in dsrflow's own store of the requests closed longer ago
+// than the record retention (activities.ShredExpiredRecords audits each request). A pass that still
+// fails after the retry window is audited and escalated, and fails the sweep like a connector's purge.
+func (s *sweep) shredRecords(ctx workflow.Context) *RecordsOutcome {
+	var res activities.ShredResult
+	err := workflow.ExecuteActivity(shredOptions(ctx), storeActs.ShredExpiredRecords, activities.ShredInput{Now: s.now}).Get(ctx, &res)
+	out := &RecordsOutcome{Cutoff: res.Cutoff, Retention: res.Retention, Shredded: res.Shredded}
+	if err != nil {
+		out.Failed, out.Detail = true, "the store's record-retention pass still failed when the retries ended"
+		workflow.GetLogger(ctx).Error("record retention failed", "sweep", s.id)
+		s.audit(ctx, "record_retention_failed", nil, out.Detail)
+		return out
+	}
+	s.audit(ctx, "record_retention_done", map[string]string{
+		"shredded": strconv.Itoa(res.Shredded), "cutoff": res.Cutoff.Format(time.RFC3339), "retention": res.Retention,
+	}, "")
+	return out
+}
+
+// shredOptions retry the record-retention pass with backoff within the sweep's window; it heartbeats
+// after each request.
+func shredOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Hour,
+		HeartbeatTimeout:       5 * time.Minute,
+		ScheduleToCloseTimeout: RetentionPolicy.Window,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
+			MaximumAttempts: RetentionPolicy.MaxAttempts,
+		},
+	})
 }
 
 // run submits the job, retried with backoff within the window, and polls a connector that accepted it

@@ -35,11 +35,15 @@ type sweepHarness struct {
 	// run answers Run for a connector id; attempt counts from 1. Default: completed, 2 purged.
 	run map[string]func(job connectors.Job, attempt int) (activities.JobOutcome, error)
 
+	// shred answers ShredExpiredRecords. Default: nothing expired.
+	shred func(in activities.ShredInput) (activities.ShredResult, error)
+
 	mu       sync.Mutex
 	attempts map[string]int
 	runs     []connectors.Job
 	polls    []connectors.Job
 	audits   []store.AuditEvent
+	shreds   []activities.ShredInput
 }
 
 func newSweepHarness(t *testing.T, targets ...activities.RetentionTarget) *sweepHarness {
@@ -73,6 +77,16 @@ func newSweepHarness(t *testing.T, targets ...activities.RetentionTarget) *sweep
 		h.polls = append(h.polls, job)
 		h.mu.Unlock()
 		return purged(job, connectors.StatusCompleted, 1), nil
+	})
+	env.OnActivity(st.ShredExpiredRecords, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ShredInput) (activities.ShredResult, error) {
+		h.mu.Lock()
+		h.shreds = append(h.shreds, in)
+		fn := h.shred
+		h.mu.Unlock()
+		if fn != nil {
+			return fn(in)
+		}
+		return activities.ShredResult{Cutoff: in.Now.AddDate(-3, 0, 0), Retention: "36 months"}, nil
 	})
 	env.OnActivity(st.AppendAudit, mock.Anything, mock.Anything).Return(func(_ context.Context, e store.AuditEvent) (store.AuditEvent, error) {
 		h.mu.Lock()
@@ -253,14 +267,16 @@ func TestRetentionPollsAnAcceptedPurge(t *testing.T) {
 	}
 }
 
-func TestRetentionWithoutRulesDoesNothing(t *testing.T) {
+// TestRetentionWithoutRulesPurgesNoConnector: no connector declares rules, so no purge job runs and no
+// connector is audited; the store's own record-retention pass still runs, and is audited.
+func TestRetentionWithoutRulesPurgesNoConnector(t *testing.T) {
 	h := newSweepHarness(t)
 	h.env.ExecuteWorkflow(workflows.Retention, workflows.RetentionInput{})
 	if err := h.env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	if len(h.runs) != 0 || len(h.audits) != 0 {
-		t.Fatalf("runs %v audits %v", h.runs, h.audits)
+	if len(h.runs) != 0 || len(h.shreds) != 1 || len(h.audits) != 1 || h.audits[0].Action != "record_retention_done" {
+		t.Fatalf("runs %v shreds %v audits %v", h.runs, h.shreds, h.audits)
 	}
 }
 
@@ -277,5 +293,66 @@ func TestRetentionSchedule(t *testing.T) {
 	if len(cal) != 1 || len(cal[0].Hour) != 1 || cal[0].Hour[0].Start != 3 || cal[0].Hour[0].End != 0 || len(cal[0].Minute) != 0 ||
 		len(cal[0].DayOfMonth) != 0 || o.Spec.TimeZoneName != "" {
 		t.Errorf("calendar %+v, want every day at 03:00 UTC", cal)
+	}
+}
+
+// TestRetentionShredsExpiredRecords: the daily sweep also runs the store's record-retention pass,
+// counted back from the sweep's day, and audits what it shredded (counts and dates only).
+func TestRetentionShredsExpiredRecords(t *testing.T) {
+	h := newSweepHarness(t, target(crm, leads24))
+	h.shred = func(in activities.ShredInput) (activities.ShredResult, error) {
+		return activities.ShredResult{Cutoff: in.Now.AddDate(0, -36, 0), Retention: "36 months", Shredded: 3}, nil
+	}
+	day := time.Date(2029, 6, 1, 3, 0, 0, 0, time.UTC)
+	h.env.ExecuteWorkflow(workflows.Retention, workflows.RetentionInput{Now: &day})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var summary workflows.RetentionSummary
+	if err := h.env.GetWorkflowResult(&summary); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.shreds) != 1 || !h.shreds[0].Now.Equal(day) {
+		t.Fatalf("record-retention passes %+v, want one counted from %s", h.shreds, day)
+	}
+	want := time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
+	if r := summary.Records; r == nil || r.Shredded != 3 || !r.Cutoff.Equal(want) || r.Failed {
+		t.Fatalf("summary records %+v", summary.Records)
+	}
+	var done []store.AuditEvent
+	for _, e := range h.audits {
+		if e.Action == "record_retention_done" {
+			done = append(done, e)
+		}
+	}
+	if len(done) != 1 || done[0].Detail["shredded"] != "3" || done[0].Detail["cutoff"] != want.Format(time.RFC3339) || done[0].RequestID != "retention-20290601" {
+		t.Fatalf("record_retention_done audits %+v", done)
+	}
+}
+
+// TestRetentionRecordPassFailingFailsTheSweep: a store that keeps failing is retried within the window,
+// then audited and escalated; the sweep fails (pausing the schedule), the connectors' purges still ran.
+func TestRetentionRecordPassFailingFailsTheSweep(t *testing.T) {
+	h := newSweepHarness(t, target(crm, leads24))
+	h.shred = func(activities.ShredInput) (activities.ShredResult, error) {
+		return activities.ShredResult{}, errors.New("store unavailable")
+	}
+	h.env.ExecuteWorkflow(workflows.Retention, workflows.RetentionInput{})
+	err := h.env.GetWorkflowError()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != workflows.ErrRetentionFailed || !strings.Contains(appErr.Error(), "record retention") {
+		t.Fatalf("workflow error %v, want a %s naming the record retention", err, workflows.ErrRetentionFailed)
+	}
+	if len(h.shreds) < 2 {
+		t.Fatalf("the record-retention pass ran %d times, want retries", len(h.shreds))
+	}
+	failed := 0
+	for _, e := range h.audits {
+		if e.Action == "record_retention_failed" {
+			failed++
+		}
+	}
+	if failed != 1 || len(h.auditsOf("retention_purged")) != 1 {
+		t.Fatalf("audits %+v", h.audits)
 	}
 }

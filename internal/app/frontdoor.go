@@ -52,7 +52,7 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 		return nil, err
 	}
 	f.closers.Add(func(context.Context) error { f.Client.Close(); return nil })
-	if f.Store, err = openPostgres(ctx, cfg.DatabaseURL); err != nil {
+	if f.Store, err = openPostgres(ctx, cfg.DatabaseURL, product.Keys); err != nil {
 		return nil, err
 	}
 	f.closers.Add(func(context.Context) error { return f.Store.Close() })

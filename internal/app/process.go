@@ -25,6 +25,7 @@ const (
 	ExitInvalid = 3 // the request was refused as invalid or conflicting
 	ExitDenied  = 4 // authentication or authorisation failed
 	ExitMissing = 5 // the thing named does not exist
+	ExitGone    = 6 // the thing named was destroyed under the record-retention policy
 )
 
 // ExitCode prints err (when not nil) and returns the process exit status for it.
@@ -47,6 +48,8 @@ func ExitCode(err error, stderr io.Writer) int {
 		return ExitDenied
 	case dsrflow.ENOTFOUND:
 		return ExitMissing
+	case dsrflow.EGONE:
+		return ExitGone
 	}
 	return ExitFailure
 }

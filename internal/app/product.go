@@ -18,6 +18,8 @@ type Product struct {
 	Key        secret.Key
 	Connectors *connectors.Registry
 	Controller answer.Controller
+	// RecordRetention is how long a closed request's personal data is kept before it is shredded.
+	RecordRetention connectors.Age
 }
 
 // LoadProduct reads the key, connectors.yaml and the controller configuration. A key or registry given
@@ -66,5 +68,47 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 	} else if p.Controller, err = answer.ParseController(dsrflow.DemoController); err != nil {
 		return Product{}, fmt.Errorf("built-in controller configuration: %w", err)
 	}
+	if err := p.setRecordRetention(cfg.RecordRetention); err != nil {
+		return Product{}, err
+	}
 	return p, nil
+}
+
+// setRecordRetention reads DSR_RECORD_RETENTION and makes the answer to subjects say it: the period the
+// store shreds after is the one the subject is told. A controller.yaml that states another period is a
+// contradiction and stops the process.
+func (p *Product) setRecordRetention(spec string) error {
+	if spec == "" {
+		spec = "3 years"
+	}
+	age, err := connectors.ParseAge(spec)
+	if err != nil || age == (connectors.Age{}) {
+		return &config.Error{Var: "DSR_RECORD_RETENTION", Problem: fmt.Sprintf("%q is not a period of days, months or years above zero, like 3 years or 1095d", spec)}
+	}
+	text := RetentionText(age) + " after the request closes"
+	if c := p.Controller.RecordRetention; c != "" && c != answer.DefaultRecordRetention && c != text {
+		return &config.Error{Var: "DSR_RECORD_RETENTION", Problem: fmt.Sprintf("the controller configuration tells subjects %q, but the store keeps records %q: make them agree, or drop request_records_retention from the controller configuration", c, text)}
+	}
+	p.RecordRetention = age
+	p.Controller.RecordRetention = text
+	return nil
+}
+
+// RetentionText says a period as the answer to a subject does: "3 years", "18 months", "90 days".
+func RetentionText(a connectors.Age) string {
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case a.Days == 0 && a.Months%12 == 0:
+		return plural(a.Months/12, "year")
+	case a.Days == 0:
+		return plural(a.Months, "month")
+	case a.Months == 0:
+		return plural(a.Days, "day")
+	}
+	return plural(a.Months, "month") + " and " + plural(a.Days, "day")
 }

@@ -63,3 +63,36 @@ func TestFileConnectorsJoinTheDevStacksOwn(t *testing.T) {
 		t.Fatalf("a file connector with a demo connector's id: %v, want a DSR_CONNECTORS error", err)
 	}
 }
+
+// TestRecordRetentionIsWhatTheSubjectIsTold: DSR_RECORD_RETENTION sets both the shredding period and the
+// sentence in the answer; a controller configuration that tells subjects another period is refused.
+func TestRecordRetentionIsWhatTheSubjectIsTold(t *testing.T) {
+	for _, tc := range []struct {
+		spec, controller string
+		want             connectors.Age
+		text, problem    string
+	}{
+		{spec: "", want: connectors.Age{Months: 36}, text: "3 years after the request closes"},
+		{spec: "18 months", want: connectors.Age{Months: 18}, text: "18 months after the request closes"},
+		{spec: "1 year", want: connectors.Age{Months: 12}, text: "1 year after the request closes"},
+		{spec: "90d", want: connectors.Age{Days: 90}, text: "90 days after the request closes"},
+		{spec: "2 years", controller: "2 years after the request closes", want: connectors.Age{Months: 24}, text: "2 years after the request closes"},
+		{spec: "0d", problem: "above zero"},
+		{spec: "forever", problem: "above zero"},
+		{spec: "2 years", controller: "5 years after the request closes", problem: "make them agree"},
+	} {
+		p := Product{}
+		p.Controller.RecordRetention = tc.controller
+		err := p.setRecordRetention(tc.spec)
+		if tc.problem != "" {
+			var cfgErr *config.Error
+			if !errors.As(err, &cfgErr) || cfgErr.Var != "DSR_RECORD_RETENTION" || !strings.Contains(cfgErr.Problem, tc.problem) {
+				t.Errorf("%q with controller %q: %v, want a DSR_RECORD_RETENTION error saying %q", tc.spec, tc.controller, err, tc.problem)
+			}
+			continue
+		}
+		if err != nil || p.RecordRetention != tc.want || p.Controller.RecordRetention != tc.text {
+			t.Errorf("%q: %+v %q %v, want %+v %q", tc.spec, p.RecordRetention, p.Controller.RecordRetention, err, tc.want, tc.text)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/mail"
 	"github.com/dsrflow/dsrflow/internal/metrics"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -59,7 +60,7 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 	if err := temporalx.EnsureSearchAttributes(ctx, w.Client, cfg.Temporal.Namespace, workflows.SearchAttributes()); err != nil {
 		return nil, err
 	}
-	if w.Store, err = openPostgres(ctx, cfg.DatabaseURL); err != nil {
+	if w.Store, err = openPostgres(ctx, cfg.DatabaseURL, product.Keys); err != nil {
 		return nil, err
 	}
 	w.closers.Add(func(context.Context) error { return w.Store.Close() })
@@ -101,10 +102,10 @@ func (w *Worker) Close(ctx context.Context) error {
 	return w.closers.Close(ctx)
 }
 
-// openPostgres opens the production store and refuses a schema older than this build: migrations are
+// openPostgres opens the production store, with the key ring that wraps its data keys, and refuses a schema older than this build: migrations are
 // applied by `starter migrate`, once, not by every process that starts.
-func openPostgres(ctx context.Context, url string) (*store.Store, error) {
-	st, err := store.OpenPostgres(ctx, url)
+func openPostgres(ctx context.Context, url string, keys *payload.KeyRing) (*store.Store, error) {
+	st, err := store.OpenPostgres(ctx, url, store.WithKeys(keys))
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}

@@ -43,12 +43,12 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterWorkflow(workflows.Request)
 	w.RegisterWorkflow(workflows.Retention)
 	w.RegisterWorkflow(workflows.Disclosure)
-	w.RegisterActivity(&activities.Store{Store: d.Store})
+	w.RegisterActivity(&activities.Store{Store: d.Store, RecordRetention: d.Product.RecordRetention})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, Databases: d.Databases, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
-	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, Keys: d.Product.Keys, PublicURL: d.CallbackBase})
+	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	w.RegisterActivity(&activities.Review{Notifier: d.Notifier, Store: d.Store})
-	w.RegisterActivity(&activities.Disclosure{Store: d.Store, Keys: d.Product.Keys})
+	w.RegisterActivity(&activities.Disclosure{Store: d.Store})
 	if d.Register != nil {
 		d.Register(w)
 	}

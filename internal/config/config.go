@@ -42,11 +42,12 @@ var Vars = []Var{
 	{Name: "TEMPORAL_TLS_SERVER_NAME", Doc: "production: server name to verify, when it differs from the host in TEMPORAL_ADDRESS"},
 	{Name: "DATABASE_URL", Required: []string{"worker", "serve", "migrate"}, Doc: "production: the PostgreSQL store, `postgres://user:pass@host:5432/db?sslmode=...`"},
 	{Name: "DSR_HMAC_KEY", Required: []string{"worker", "serve"}, Doc: "production: secret key (hex or base64, at least 32 bytes) for the keyed hashes of subjects' emails and verification codes; `worker --dev` keeps one in the data directory"},
-	{Name: "DSR_MASTER_KEYS", Required: []string{"worker", "serve"}, Doc: "production: the keys that encrypt Temporal payloads, `id:base64key,...` (32-byte AES keys, the first encrypts, all decrypt), or `file:PATH` naming a file that holds them; `worker --dev` keeps one in the data directory"},
+	{Name: "DSR_MASTER_KEYS", Required: []string{"worker", "serve"}, Doc: "production: the keys that encrypt Temporal payloads, `id:base64key,...` (32-byte AES keys, the first encrypts, all decrypt), or `file:PATH` naming a file that holds them; `worker --dev` keeps one in the data directory. They also wrap the store's per-request data keys; `starter migrate` needs them to encrypt a store that holds data from before schema version 6"},
 	{Name: "DSR_CODEC_ORIGIN", Doc: "the Temporal UI's origin (e.g. `http://127.0.0.1:8233`), allowed by CORS to call the front door's `/codec` to decrypt payloads"},
 	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; in `worker --dev` its connectors join the demo subsidiaries"},
 	{Name: "DSR_PUBLIC_URL", Required: []string{"worker"}, Doc: "production: the front door's public base URL, where connectors send their callbacks"},
 	{Name: "DSR_SMTP_URL", Required: []string{"worker"}, Doc: "production: where the worker sends mail to subjects, `smtp://user:pass@host:587?from=privacy@example.com` (STARTTLS required; `&starttls=off` only for a local mail catcher) or `smtps://...:465` (implicit TLS)"},
+	{Name: "DSR_RECORD_RETENTION", Default: "3 years", Doc: "how long a closed request's personal data (identity, details, connector records, export, mail) is kept in dsrflow's store before the daily retention sweep crypto-shreds it: `3 years`, `36 months`, `1095d`; the answer to the subject states it"},
 	{Name: "DSR_CONTROLLER", Doc: "path of the controller configuration (Art. 15 information for answers); the built-in demo controller when unset"},
 	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
 	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
@@ -123,6 +124,8 @@ type Product struct {
 	Reviewers dsrflow.Reviewers
 	// OIDC is single sign-on for the console; zero when off.
 	OIDC OIDC
+	// RecordRetention is DSR_RECORD_RETENTION as given ("3 years"); app.LoadProduct parses it.
+	RecordRetention string
 }
 
 // Worker is the configuration of `worker` against external Temporal and PostgreSQL.
@@ -206,6 +209,14 @@ func LoadDatabaseURL(getenv Getenv) (string, error) {
 	return u, r.err
 }
 
+// LoadMasterKeys reads DSR_MASTER_KEYS alone (following file:PATH), for `starter migrate` and the
+// direct store commands; empty when unset.
+func LoadMasterKeys(getenv Getenv) (string, error) {
+	r := reader{getenv: getenv}
+	k := r.masterKeys()
+	return k, r.err
+}
+
 // reader collects the first error so a Load function reads like a list of fields.
 type reader struct {
 	getenv Getenv
@@ -254,7 +265,8 @@ func (r *reader) file(name string) string {
 
 // product reads the shared product settings; production requires the key and the connectors file.
 func (r *reader) product(production bool) Product {
-	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys()}
+	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys(),
+		RecordRetention: r.str("DSR_RECORD_RETENTION")}
 	p.Slack, p.Reviewers = r.slack(), r.reviewers()
 	p.OIDC = r.oidc(production)
 	if production {

@@ -160,7 +160,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, StoreFile))
+	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, StoreFile), store.WithKeys(keys))
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/payload"
+	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
 	"github.com/dsrflow/dsrflow/workflows"
 )
@@ -21,7 +22,8 @@ func keySpec(id string, b byte) string {
 }
 
 // TestKeyRotationAndWrongKeys: a deployment started with key a refuses to start with only key b (its
-// data would be unreadable); with "b,a" it starts, old requests stay readable and new payloads use b.
+// data would be unreadable); with "b,a" it starts, old requests stay readable — their workflow results
+// and their personal data in the store — and new payloads and new requests' data keys use b.
 func TestKeyRotationAndWrongKeys(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	cfg.MasterKeys = keySpec("a", 1)
@@ -56,5 +58,28 @@ func TestKeyRotationAndWrongKeys(t *testing.T) {
 	in := first.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0]
 	if got := string(in.GetMetadata()[payload.MetadataKeyID]); got != "b" {
 		t.Fatalf("a new request's input is encrypted with key %q, want b", got)
+	}
+
+	// The store: the old request's personal data still opens (its data key is wrapped by a), the new
+	// one's data key is wrapped by b.
+	ctx := context.Background()
+	if d, err := s.Store.GetRequestDetail(ctx, old); err != nil || !bytes.Contains(d.Identity, []byte(jane)) {
+		t.Fatalf("the old request's detail after rotation: %s %v", d.Identity, err)
+	}
+	if files := c.export(old); !bytes.Contains([]byte(files["data.json"]), []byte(jane)) {
+		t.Fatal("the old request's export after rotation lacks jane's data")
+	}
+	if msgs, err := s.Store.ListOutbox(ctx, store.OutboxFilter{RequestID: old}); err != nil || len(msgs) == 0 || msgs[0].To != jane {
+		t.Fatalf("the old request's mail after rotation: %+v %v", msgs, err)
+	}
+	wrappedBy := func(id string) string {
+		var keyID string
+		if err := s.Store.UnsafeDB().Get(&keyID, `SELECT key_id FROM data_keys WHERE owner = ?`, id); err != nil {
+			t.Fatalf("data key of %s: %v", id, err)
+		}
+		return keyID
+	}
+	if a, b := wrappedBy(old), wrappedBy(fresh); a != "a" || b != "b" {
+		t.Fatalf("data keys wrapped by %q (old) and %q (new), want a and b", a, b)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow/internal/mail"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/store/storetest"
 )
@@ -46,9 +47,18 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
+// testKeys is the key ring of every store in these tests: handles on one database must share it.
+var testKeys = func() *payload.KeyRing {
+	k, err := payload.ParseKeyRing(storetest.KeySpec("test-1"))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 func sqliteStore(t *testing.T, path string) *store.Store {
 	t.Helper()
-	s, err := store.OpenSQLite(ctx, path)
+	s, err := store.OpenSQLite(ctx, path, store.WithKeys(testKeys))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +71,7 @@ func sqliteStore(t *testing.T, path string) *store.Store {
 
 func postgresStore(t *testing.T, url string) *store.Store {
 	t.Helper()
-	s, err := store.OpenPostgres(ctx, url)
+	s, err := store.OpenPostgres(ctx, url, store.WithKeys(testKeys))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/store/storetest"
 )
 
 const janeEmail = "jane.doe@example.com"
@@ -66,7 +67,7 @@ func wantLines(t *testing.T, lines []string, want ...string) {
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"))
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"), store.WithKeys(storetest.Keys(t, "")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dsrflow/dsrflow"
@@ -25,8 +27,14 @@ type AuditEvent struct {
 	RequestID string
 	Action    string
 	Actor     string
-	Reason    string
-	Detail    map[string]string // small, non-personal details: counts, connector ids
+	// Reason is why, in words. A person's reason on a request (an actor other than "", "system" or
+	// "connector:...") is free text that may quote the subject: the store keeps it encrypted under the
+	// request's data key (SealedReason), and it reads back empty once the request is shredded.
+	Reason string
+	// SealedReason is the stored, encrypted form of a person's Reason, set by the store; the hash
+	// covers it instead of Reason, so the chain verifies without keys and after shredding.
+	SealedReason string
+	Detail       map[string]string // small, non-personal details: counts, connector ids
 	// Key is an optional idempotency key: appending again with the same non-empty Key returns the first
 	// event and adds nothing, so retried activities log once.
 	Key      string
@@ -53,10 +61,23 @@ type auditRow struct {
 
 const auditColumns = `seq, at, request_id, action, actor, reason, detail, idem_key, prev_hash, hash`
 
+// sealedReasonPrefix marks a reason column that holds a sealed reason.
+const sealedReasonPrefix = "sealed:v1:"
+
+// sealsReason reports whether e's reason is a person's free text, kept encrypted.
+func sealsReason(e AuditEvent) bool {
+	return e.RequestID != "" && e.Reason != "" && e.Actor != "" && e.Actor != "system" && !strings.HasPrefix(e.Actor, "connector:")
+}
+
+// event returns the row as stored: a sealed reason is in SealedReason, Reason is empty (openReasons
+// decrypts it).
 func (r auditRow) event() (AuditEvent, error) {
 	e := AuditEvent{
 		Seq: r.Seq, At: r.At.Time, RequestID: r.RequestID, Action: r.Action, Actor: r.Actor,
 		Reason: r.Reason, Key: r.Key.String, PrevHash: r.PrevHash, Hash: r.Hash,
+	}
+	if strings.HasPrefix(r.Reason, sealedReasonPrefix) {
+		e.Reason, e.SealedReason = "", r.Reason
 	}
 	if err := json.Unmarshal([]byte(r.Detail), &e.Detail); err != nil {
 		return e, fmt.Errorf("audit event %d: detail: %w", r.Seq, err)
@@ -85,7 +106,11 @@ func HashEvent(e AuditEvent) string {
 	field(e.RequestID)
 	field(e.Action)
 	field(e.Actor)
-	field(e.Reason)
+	if e.SealedReason != "" {
+		field(e.SealedReason)
+	} else {
+		field(e.Reason)
+	}
 	keys := make([]string, 0, len(e.Detail))
 	for k := range e.Detail {
 		keys = append(keys, k)
@@ -124,7 +149,27 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, erro
 	if e.Detail == nil {
 		detail = []byte("{}")
 	}
+	if strings.HasPrefix(e.Reason, sealedReasonPrefix) {
+		return AuditEvent{}, dsrflow.Errorf(dsrflow.EINVALID, "an audit reason may not start with %q", sealedReasonPrefix)
+	}
+	e.SealedReason = ""
+	if sealsReason(e) {
+		k, err := s.writeKey(ctx, s.db, e.RequestID)
+		if err != nil {
+			return AuditEvent{}, fmt.Errorf("append audit %s for request %s: %w", e.Action, e.RequestID, err)
+		}
+		sealed, err := k.seal("audit_events.reason", []byte(e.Reason))
+		if err != nil {
+			return AuditEvent{}, err
+		}
+		e.SealedReason = sealedReasonPrefix + base64.RawStdEncoding.EncodeToString(sealed)
+	}
+	stored := e.Reason
+	if e.SealedReason != "" {
+		stored = e.SealedReason
+	}
 
+	var existing *AuditEvent
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if s.dialect == Postgres {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLockKey); err != nil {
@@ -135,7 +180,8 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, erro
 			var row auditRow
 			err := tx.GetContext(ctx, &row, s.rebind(`SELECT `+auditColumns+` FROM audit_events WHERE idem_key = ?`), e.Key)
 			if err == nil {
-				e, err = row.event()
+				first, err := row.event()
+				existing = &first
 				return err
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
@@ -158,13 +204,53 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, erro
 			key = sql.NullString{String: e.Key, Valid: true}
 		}
 		_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			e.Seq, s.timeArg(e.At), e.RequestID, e.Action, e.Actor, e.Reason, string(detail), key, e.PrevHash, e.Hash)
+			e.Seq, s.timeArg(e.At), e.RequestID, e.Action, e.Actor, stored, string(detail), key, e.PrevHash, e.Hash)
 		return err
 	})
 	if err != nil {
 		return AuditEvent{}, fmt.Errorf("append audit %s for request %s: %w", e.Action, e.RequestID, err)
 	}
+	if existing != nil {
+		// Opened after the transaction: on SQLite it holds the store's one connection.
+		evs := []AuditEvent{*existing}
+		if err := s.openReasons(ctx, evs); err != nil {
+			return AuditEvent{}, err
+		}
+		return evs[0], nil
+	}
 	return e, nil
+}
+
+// openReasons decrypts the sealed reasons of events in place; a shredded request's read back empty.
+func (s *Store) openReasons(ctx context.Context, evs []AuditEvent) error {
+	keys := map[string]dataKey{}
+	for i, e := range evs {
+		if e.SealedReason == "" {
+			continue
+		}
+		k, ok := keys[e.RequestID]
+		if !ok {
+			var err error
+			k, err = s.readKey(ctx, s.db, e.RequestID)
+			if dsrflow.ErrorCode(err) == dsrflow.EGONE {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			keys[e.RequestID] = k
+		}
+		sealed, err := base64.RawStdEncoding.DecodeString(strings.TrimPrefix(e.SealedReason, sealedReasonPrefix))
+		if err != nil {
+			return fmt.Errorf("audit event %d: sealed reason: %w", e.Seq, err)
+		}
+		plain, err := k.open("audit_events.reason", sealed)
+		if err != nil {
+			return fmt.Errorf("audit event %d: %w", e.Seq, err)
+		}
+		evs[i].Reason = string(plain)
+	}
+	return nil
 }
 
 // ListAudit returns the events of one request in sequence order.
@@ -179,6 +265,9 @@ func (s *Store) ListAudit(ctx context.Context, requestID string) ([]AuditEvent, 
 		if out[i], err = r.event(); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.openReasons(ctx, out); err != nil {
+		return nil, fmt.Errorf("list audit of request %s: %w", requestID, err)
 	}
 	return out, nil
 }

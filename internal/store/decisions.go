@@ -15,21 +15,24 @@ const (
 )
 
 // Decision is a reviewer's vote on a request (an objection now; authority disclosures later). Reason is
-// free text and may hold personal data: it is never put into errors or logs.
+// free text and may hold personal data: it is never put into errors or logs, and rests encrypted under
+// the request's data key.
 type Decision struct {
 	RequestID, Reviewer, Decision, Reason string
 	At                                    time.Time
 }
 
-const listDecisionsQuery = `SELECT request_id, reviewer, decision, reason, at FROM decisions WHERE request_id = ? ORDER BY at, reviewer`
+const listDecisionsQuery = `SELECT request_id, reviewer, decision, sealed_reason, at FROM decisions WHERE request_id = ? ORDER BY at, reviewer`
 
 type decisionRow struct {
 	RequestID string `db:"request_id"`
 	Reviewer  string `db:"reviewer"`
 	Decision  string `db:"decision"`
-	Reason    string `db:"reason"`
+	Reason    []byte `db:"sealed_reason"`
 	At        dbTime `db:"at"`
 }
+
+func decisionPlace(reviewer string) string { return "decisions.reason:" + reviewer }
 
 // AddDecision records d. A zero At is set to now. Each reviewer decides once per request: a second
 // decision is ECONFLICT and the first stands. Decision must be "approve" or "reject" (EINVALID), and the
@@ -44,10 +47,20 @@ func (s *Store) AddDecision(ctx context.Context, d Decision) error {
 	if d.At.IsZero() {
 		d.At = time.Now()
 	}
+	var reason []byte
+	if d.Reason != "" {
+		k, err := s.writeKey(ctx, s.db, d.RequestID)
+		if err != nil {
+			return err
+		}
+		if reason, err = k.seal(decisionPlace(d.Reviewer), []byte(d.Reason)); err != nil {
+			return err
+		}
+	}
 	res, err := s.db.ExecContext(ctx, s.rebind(`
-		INSERT INTO decisions (request_id, reviewer, decision, reason, at) VALUES (?, ?, ?, ?, ?)
+		INSERT INTO decisions (request_id, reviewer, decision, reason, sealed_reason, at) VALUES (?, ?, ?, '', ?, ?)
 		ON CONFLICT (request_id, reviewer) DO NOTHING`),
-		d.RequestID, d.Reviewer, d.Decision, d.Reason, s.timeArg(d.At))
+		d.RequestID, d.Reviewer, d.Decision, reason, s.timeArg(d.At))
 	if err != nil {
 		return writeErr(err, "add decision on request "+d.RequestID, d.RequestID)
 	}
@@ -61,7 +74,8 @@ func (s *Store) AddDecision(ctx context.Context, d Decision) error {
 	return nil
 }
 
-// ListDecisions returns the decisions on a request in time order (then by reviewer).
+// ListDecisions returns the decisions on a request in time order (then by reviewer); EGONE when a
+// reason is among them and the request's personal data was shredded.
 func (s *Store) ListDecisions(ctx context.Context, requestID string) ([]Decision, error) {
 	var rows []decisionRow
 	err := s.db.SelectContext(ctx, &rows, s.rebind(listDecisionsQuery), requestID)
@@ -69,8 +83,24 @@ func (s *Store) ListDecisions(ctx context.Context, requestID string) ([]Decision
 		return nil, fmt.Errorf("list decisions on request %s: %w", requestID, err)
 	}
 	out := make([]Decision, len(rows))
+	var k *dataKey
 	for i, r := range rows {
-		out[i] = Decision{RequestID: r.RequestID, Reviewer: r.Reviewer, Decision: r.Decision, Reason: r.Reason, At: r.At.Time}
+		out[i] = Decision{RequestID: r.RequestID, Reviewer: r.Reviewer, Decision: r.Decision, At: r.At.Time}
+		if len(r.Reason) == 0 {
+			continue
+		}
+		if k == nil {
+			key, err := s.readKey(ctx, s.db, requestID)
+			if err != nil {
+				return nil, err
+			}
+			k = &key
+		}
+		reason, err := k.open(decisionPlace(r.Reviewer), r.Reason)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Reason = string(reason)
 	}
 	return out, nil
 }

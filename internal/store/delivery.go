@@ -62,9 +62,22 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		}
 		return rows[i].ID < rows[j].ID
 	})
-	out := make([]Message, len(rows))
-	for i, r := range rows {
-		out[i] = r.message()
+	// Decrypted after the claim's transaction: on SQLite it holds the store's one connection.
+	out := make([]Message, 0, len(rows))
+	keys := messageKeys{}
+	for _, r := range rows {
+		m, err := s.message(ctx, r, keys, true)
+		if err != nil {
+			return nil, fmt.Errorf("claim outbox: %w", err)
+		}
+		if m.ShreddedAt != nil {
+			// Queued as its request was being shredded: it can never be sent, and must not block others.
+			if _, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM outbox WHERE id = ? AND sent_at IS NULL`), m.ID); err != nil {
+				return nil, fmt.Errorf("claim outbox: drop message %s of a shredded request: %w", m.ID, err)
+			}
+			continue
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // RequestDetail is what the front door and the answer need about the subject of a request. It is
-// personal data: it is never put into errors or logs (and a later migration encrypts it).
+// personal data: it is never put into errors or logs, and rests encrypted under the request's data key.
 type RequestDetail struct {
 	RequestID string
 	Identity  []byte // JSON of dsrflow.Identity, opaque to the store
@@ -26,22 +26,45 @@ func (s *Store) PutRequestDetail(ctx context.Context, d RequestDetail) error {
 	if d.RequestID == "" {
 		return dsrflow.Errorf(dsrflow.EINVALID, "request detail needs a request id")
 	}
-	_, err := s.db.ExecContext(ctx, s.rebind(`
+	k, err := s.writeKey(ctx, s.db, d.RequestID)
+	if err != nil {
+		return err
+	}
+	identity, err := k.seal("request_details.identity", d.Identity)
+	if err != nil {
+		return err
+	}
+	details, err := k.seal("request_details.details", d.Details)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, s.rebind(`
 		INSERT INTO request_details (request_id, identity, details) VALUES (?, ?, ?)
 		ON CONFLICT (request_id) DO UPDATE SET identity = excluded.identity, details = excluded.details`),
-		d.RequestID, nonNil(d.Identity), nonNil(d.Details))
+		d.RequestID, identity, details)
 	if err != nil {
 		return writeErr(err, "put detail of request "+d.RequestID, d.RequestID)
 	}
 	return nil
 }
 
-// GetRequestDetail returns the detail of the request, or ENOTFOUND.
+// GetRequestDetail returns the detail of the request, ENOTFOUND, or EGONE once it was shredded.
 func (s *Store) GetRequestDetail(ctx context.Context, requestID string) (RequestDetail, error) {
 	var row requestDetailRow
 	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT request_id, identity, details FROM request_details WHERE request_id = ?`), requestID)
 	if err != nil {
-		return RequestDetail{}, notFound(err, "get detail of request "+requestID, "no detail for request %s", requestID)
+		return RequestDetail{}, s.missing(ctx, requestID, notFound(err, "get detail of request "+requestID, "no detail for request %s", requestID))
 	}
-	return RequestDetail{RequestID: row.RequestID, Identity: nilIfEmpty(row.Identity), Details: nilIfEmpty(row.Details)}, nil
+	k, err := s.readKey(ctx, s.db, requestID)
+	if err != nil {
+		return RequestDetail{}, err
+	}
+	d := RequestDetail{RequestID: row.RequestID}
+	if d.Identity, err = k.open("request_details.identity", row.Identity); err != nil {
+		return RequestDetail{}, err
+	}
+	if d.Details, err = k.open("request_details.details", row.Details); err != nil {
+		return RequestDetail{}, err
+	}
+	return d, nil
 }

@@ -130,16 +130,25 @@ func (s *Store) JobStats(ctx context.Context, since time.Time) (map[string]map[s
 	return out, nil
 }
 
-// PutJobRecords stores the subject's data an access job returned (opaque JSON, personal data),
-// replacing what was stored for the job. The request must exist: ENOTFOUND otherwise.
+// PutJobRecords stores the subject's data an access job returned (opaque JSON, personal data, encrypted
+// under the request's data key), replacing what was stored for the job. The request must exist:
+// ENOTFOUND otherwise.
 func (s *Store) PutJobRecords(ctx context.Context, jobID, requestID string, records []byte) error {
 	if jobID == "" || requestID == "" {
 		return dsrflow.Errorf(dsrflow.EINVALID, "job records need a job id and a request id")
 	}
-	_, err := s.db.ExecContext(ctx, s.rebind(`
+	k, err := s.writeKey(ctx, s.db, requestID)
+	if err != nil {
+		return err
+	}
+	sealed, err := k.seal(jobRecordsPlace(jobID), records)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, s.rebind(`
 		INSERT INTO job_records (job_id, request_id, records) VALUES (?, ?, ?)
 		ON CONFLICT (job_id) DO UPDATE SET request_id = excluded.request_id, records = excluded.records`),
-		jobID, requestID, nonNil(records))
+		jobID, requestID, sealed)
 	if err != nil {
 		return writeErr(err, "put records of job "+jobID, requestID)
 	}
@@ -147,7 +156,7 @@ func (s *Store) PutJobRecords(ctx context.Context, jobID, requestID string, reco
 }
 
 // ListJobRecords returns the records stored for the request's jobs, by job id (empty records read back
-// as nil).
+// as nil). It returns EGONE once the request was shredded.
 func (s *Store) ListJobRecords(ctx context.Context, requestID string) (map[string][]byte, error) {
 	var rows []struct {
 		JobID   string `db:"job_id"`
@@ -156,12 +165,26 @@ func (s *Store) ListJobRecords(ctx context.Context, requestID string) (map[strin
 	if err := s.db.SelectContext(ctx, &rows, s.rebind(listJobRecordsQuery), requestID); err != nil {
 		return nil, fmt.Errorf("list job records of request %s: %w", requestID, err)
 	}
+	if len(rows) == 0 {
+		if err := s.missing(ctx, requestID, dsrflow.Errorf(dsrflow.ENOTFOUND, "no records")); dsrflow.ErrorCode(err) == dsrflow.EGONE {
+			return nil, err
+		}
+		return map[string][]byte{}, nil
+	}
+	k, err := s.readKey(ctx, s.db, requestID)
+	if err != nil {
+		return nil, err
+	}
 	out := make(map[string][]byte, len(rows))
 	for _, r := range rows {
-		out[r.JobID] = nilIfEmpty(r.Records)
+		if out[r.JobID], err = k.open(jobRecordsPlace(r.JobID), r.Records); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
+
+func jobRecordsPlace(jobID string) string { return "job_records.records:" + jobID }
 
 // DeleteJobRecords deletes every job record of the request; none is not an error.
 func (s *Store) DeleteJobRecords(ctx context.Context, requestID string) error {

@@ -63,10 +63,19 @@ func migrations(dialect string) ([]migration, error) {
 // Migrate applies the migrations not yet recorded in schema_migrations, in order, each in its own
 // transaction. It is safe to call from several processes at once: on PostgreSQL the callers queue on an
 // advisory lock, on SQLite on the database's write lock. A second call applies nothing.
-func (s *Store) Migrate(ctx context.Context) error {
+//
+// Migration 0006 also encrypts, in its transaction, the personal data earlier versions stored in clear
+// (encryptExisting): a store that holds such data must be opened WithKeys to migrate.
+func (s *Store) Migrate(ctx context.Context) error { return s.migrate(ctx, 0) }
+
+// migrate applies the migrations up to version upTo (0: all).
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	ms, err := migrations(s.dialect)
 	if err != nil {
 		return err
+	}
+	if upTo > 0 && upTo < len(ms) {
+		ms = ms[:upTo]
 	}
 	// One connection for the whole run: PostgreSQL advisory locks belong to a session.
 	conn, err := s.db.Conn(ctx)
@@ -94,6 +103,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
 
+	encrypted := 0
 	for _, m := range ms {
 		err := s.migrateTx(ctx, conn, func(tx *sql.Tx) error {
 			// Checked inside the transaction: on SQLite another process may have applied it since.
@@ -107,12 +117,24 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
+			if m.version == encryptionMigration {
+				n, err := s.encryptExisting(ctx, tx)
+				if err != nil {
+					return err
+				}
+				encrypted = n
+			}
 			_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
 				m.version, m.name, s.timeArg(time.Now()))
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("migrate %s %04d_%s: %w", s.dialect, m.version, m.name, err)
+		}
+	}
+	if encrypted > 0 {
+		if err := s.scrubAfterEncryption(ctx, conn); err != nil {
+			return fmt.Errorf("migrate %s: after encrypting %d rows: %w", s.dialect, encrypted, err)
 		}
 	}
 	return nil

@@ -48,6 +48,9 @@ func TestQueryPlans(t *testing.T) {
 		{"job records", listJobRecordsQuery, []any{"r"}, "INDEX job_records_request"},
 		{"decisions", listDecisionsQuery, []any{"r"}, "INDEX decisions_request_at"},
 		{"export", `SELECT data FROM exports WHERE request_id = ?`, []any{"r"}, "INDEX sqlite_autoindex_exports_1"},
+		{"data key", dataKeyQuery, []any{"r"}, "INDEX sqlite_autoindex_data_keys_1"},
+		{"expired records", expiredRecordsQuery, []any{int64(0), 100}, "INDEX requests_closed"},
+		{"outbox of a request", `SELECT id FROM outbox WHERE request_id = ? AND sent_at IS NULL`, []any{"r"}, "INDEX outbox_request"},
 	} {
 		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+c.q, c.args...)
 		if err != nil {

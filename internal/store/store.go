@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"  // driver "postgres"
 	_ "modernc.org/sqlite" // driver "sqlite"
@@ -28,16 +29,20 @@ const (
 type Store struct {
 	db      *sqlx.DB
 	dialect string
+	keys    *payload.KeyRing // wraps the requests' data keys (vault.go); nil: no personal data
 }
 
 // OpenPostgres connects to the PostgreSQL database at url (a lib/pq URL or key=value string) and checks
-// that it answers. Call Migrate before use.
-func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+// that it answers. Call Migrate before use. Personal data needs WithKeys (see vault.go).
+func OpenPostgres(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	db, err := sqlx.Open("postgres", url)
 	if err != nil {
 		return nil, unavailable("open postgres", err)
 	}
 	s := &Store{db: db, dialect: Postgres}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -51,8 +56,8 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 // one writer at a time, and queueing writers in Go rather than in SQLite's busy loop means concurrent
 // goroutines never see "database is locked". Transactions start with BEGIN IMMEDIATE and busy_timeout
 // is set, so other processes opening the same file (a CLI beside the worker) wait for the write lock
-// instead of failing or interleaving.
-func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+// instead of failing or interleaving. Personal data needs WithKeys (see vault.go).
+func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
 		return nil, dsrflow.Errorf(dsrflow.EINVALID, "sqlite store needs a file path")
 	}
@@ -60,6 +65,9 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Deleted and overwritten content is zeroed in the file, so personal data replaced by its ciphertext
+	// (migration 0006) or a shredded data key leaves no copy in free pages.
+	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_txlock", "immediate")
 	// A file: URI with an escaped path, so a '?' or '#' in the path cannot be read as parameters.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
@@ -73,6 +81,9 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, dialect: SQLite}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err

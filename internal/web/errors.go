@@ -19,6 +19,7 @@ var httpStatus = map[string]int{
 	dsrflow.EFORBIDDEN:    http.StatusForbidden,
 	dsrflow.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	dsrflow.EINTERNAL:     http.StatusInternalServerError,
+	dsrflow.EGONE:         http.StatusGone,
 }
 
 // errorBody is every error answer: a message safe to show and, for invalid input, one per field.

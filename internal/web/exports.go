@@ -1,11 +1,9 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -22,7 +20,8 @@ func (s *server) handleSubjectExport() http.Handler {
 			return
 		}
 		exp, err := s.Store.GetExport(r.Context(), id)
-		if dsrflow.ErrorCode(err) == dsrflow.ENOTFOUND || err == nil && now.After(exp.ExpiresAt) {
+		// A shredded request's export (EGONE) is refused like an expired one: the link says nothing more.
+		if code := dsrflow.ErrorCode(err); code == dsrflow.ENOTFOUND || code == dsrflow.EGONE || err == nil && now.After(exp.ExpiresAt) {
 			s.fail(w, r, gone)
 			return
 		}
@@ -38,14 +37,9 @@ func (s *server) handleSubjectExport() http.Handler {
 	})
 }
 
-// writeExport decrypts an export and sends it.
+// writeExport sends an export, which the store decrypted.
 func (s *server) writeExport(w http.ResponseWriter, r *http.Request, exp store.Export) {
-	data, err := s.Keys.Open(exp.Data, activities.ExportContext(exp.RequestID))
-	if err != nil {
-		s.fail(w, r, fmt.Errorf("export of %s: %w", exp.RequestID, err))
-		return
-	}
-	writeZip(w, exp.RequestID, data)
+	writeZip(w, exp.RequestID, exp.Data)
 }
 
 // writeZip sends an export: never cached, never leaking its URL onward.

@@ -16,6 +16,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/store/storetest"
 	"github.com/dsrflow/dsrflow/internal/web"
 	"github.com/dsrflow/dsrflow/workflows"
 )
@@ -62,7 +63,7 @@ func getMetrics(t *testing.T, url string) (int, string) {
 // the front door itself, along with the store's counts, and that no personal data reaches the scrape.
 func TestMetricsVerifications(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"))
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"), store.WithKeys(storetest.Keys(t, "")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
-// Run runs the suite. open must return a Store on a new, empty, unmigrated database and close it (and
-// remove the database) when the test ends.
+// Run runs the suite. open must return a Store on a new, empty, unmigrated database, opened with a key
+// ring whose active key is "test-1" (Keys), and close it (and remove the database) when the test ends.
 func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	migrated := func(t *testing.T) *store.Store {
 		t.Helper()
@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("KeyCanary", func(t *testing.T) { testKeyCanary(t, migrated(t)) })
 	t.Run("Disclosures", func(t *testing.T) { testDisclosures(t, migrated(t)) })
 	t.Run("TransparencyReport", func(t *testing.T) { testTransparencyReport(t, migrated(t)) })
+	runVault(t, migrated)
 }
 
 var ctx = context.Background()
