@@ -68,6 +68,7 @@ var (
 	csrfPattern   = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 	statusLink    = regexp.MustCompile(`(/privacy/requests/dsr_[a-z0-9]+\?t=[0-9a-f]+)`)
 	requestIDPath = regexp.MustCompile(`^/console/requests/(dsr_[a-z0-9]+)`)
+	requestLink   = regexp.MustCompile(`href="/console/requests/(dsr_[a-z0-9]+)"`)
 )
 
 func createToken(t *testing.T, s *devstack.Stack, name, role string) string {

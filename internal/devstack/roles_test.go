@@ -28,6 +28,8 @@ var apiRoles = map[string][]string{
 	"POST /api/v1/disclosures/{id}/decisions": {"reviewer", "dpo", "admin"},
 	"GET /api/v1/reviews":                     {"agent", "reviewer", "dpo", "admin"},
 	"GET /api/v1/reports/transparency":        {"dpo", "admin"},
+	"GET /api/v1/disclosures":                 {"dpo", "admin"},
+	"GET /api/v1/requests/{id}/tasks":         {"agent", "dpo", "admin"},
 	"GET /api/v1/tasks/{id}":                  {"agent", "dpo", "admin"},
 	"POST /api/v1/tasks/{id}/outcome":         {"agent", "dpo", "admin"},
 }

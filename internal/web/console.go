@@ -142,6 +142,7 @@ func (s *server) handleConsoleRequests() http.Handler {
 type requestPage struct {
 	R        RequestView
 	Messages []MessageView
+	Tasks    []RequestTaskView
 	Actions  []string
 }
 
@@ -162,6 +163,12 @@ func (s *server) showRequestPage(w http.ResponseWriter, r *http.Request, status 
 	if err := s.callAPI(r.Context(), p, "GET", "/api/v1/requests/"+url.PathEscape(id)+"/messages", nil, &page.Messages); err != nil && dsrflow.ErrorCode(err) != dsrflow.EFORBIDDEN {
 		s.renderFailure(w, r, err)
 		return
+	}
+	if p.Role != RoleReviewer {
+		if err := s.callAPI(r.Context(), p, "GET", "/api/v1/requests/"+url.PathEscape(id)+"/tasks", nil, &page.Tasks); err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
 	}
 	page.Actions = allowedActions(p.Role, page.R)
 	s.render(w, r, status, "request", view{Title: "Request " + id, Nav: "requests", Flash: flash(r), Error: errMsg, Data: page})
@@ -219,9 +226,8 @@ func (s *server) handleConsoleAction() http.Handler {
 		}
 		id := r.PathValue("id")
 		if err := s.callAPI(r.Context(), currentSession(r).Principal, "POST", "/api/v1/requests/"+url.PathEscape(id)+"/"+action.path, body, nil); err != nil {
-			code := dsrflow.ErrorCode(err)
-			if code == dsrflow.EINVALID || code == dsrflow.ECONFLICT || code == dsrflow.EFORBIDDEN {
-				s.showRequestPage(w, r, httpStatus[code], dsrflow.ErrorMessage(err))
+			if isFormError(err) {
+				s.showRequestPage(w, r, httpStatus[dsrflow.ErrorCode(err)], dsrflow.ErrorMessage(err))
 				return
 			}
 			s.renderFailure(w, r, err)
@@ -368,4 +374,14 @@ func parsePurposes(text string) []string {
 		}
 	}
 	return out
+}
+
+// isFormError reports whether the API refused a form's input or the action in this state: the page is
+// shown again with the message, rather than an error page.
+func isFormError(err error) bool {
+	switch dsrflow.ErrorCode(err) {
+	case dsrflow.EINVALID, dsrflow.ECONFLICT, dsrflow.EFORBIDDEN:
+		return true
+	}
+	return false
 }

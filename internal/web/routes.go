@@ -33,6 +33,8 @@ func (s *server) routes() {
 	s.mux.Handle("POST /api/v1/disclosures/{id}/decisions", s.requireRole(s.handleDisclosureVote(), RoleReviewer, RoleDPO))
 	s.mux.Handle("GET /api/v1/reviews", s.requireRole(s.handleReviews(), everyone...))
 	s.mux.Handle("GET /api/v1/reports/transparency", s.requireRole(s.handleTransparencyReport(), RoleDPO))
+	s.mux.Handle("GET /api/v1/disclosures", s.requireRole(s.handleRegister(), RoleDPO))
+	s.mux.Handle("GET /api/v1/requests/{id}/tasks", s.requireRole(s.handleRequestTasks(), agents...))
 	s.mux.Handle("GET /api/v1/tasks/{id}", s.requireRole(s.handleShowTask(), agents...))
 	s.mux.Handle("POST /api/v1/tasks/{id}/outcome", s.requireRole(s.handleTaskOutcome(), agents...))
 
@@ -74,6 +76,11 @@ func (s *server) consoleRoutes() {
 	s.mux.Handle("POST /console/requests/{id}/{action}", page(s.handleConsoleAction(), consoleEveryone...))
 	s.mux.Handle("GET /console/requests/{id}/export", page(s.handleConsoleExport(), consoleAgents...))
 	s.mux.Handle("GET /console/outbox", page(s.handleConsoleOutbox()))
+	s.mux.Handle("GET /console/reviews", page(s.handleConsoleReviews(), consoleEveryone...))
+	s.mux.Handle("GET /console/tasks/{id}", page(s.handleConsoleTask(), consoleAgents...))
+	s.mux.Handle("POST /console/tasks/{id}", page(s.handleConsoleTaskOutcome(), consoleAgents...))
+	s.mux.Handle("GET /console/disclosures", page(s.handleConsoleRegister(), RoleDPO))
+	s.mux.Handle("GET /console/reports/transparency", page(s.handleConsoleReport(), RoleDPO))
 
 	s.mux.Handle("GET /privacy", s.handlePrivacyHome())
 	s.mux.Handle("GET /privacy/request", s.handlePrivacyForm())

@@ -1,0 +1,127 @@
+package devstack_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/devstack"
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+// TestConsoleTasksReviewsAndRegister: in the console an agent answers a manual connector's task, two legal
+// reviewers approve an authority's court-ordered request from the pending reviews, and the DPO reads the
+// disclosure register and the transparency report.
+func TestConsoleTasksReviewsAndRegister(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "connectors.yaml")
+	if err := os.WriteFile(file, []byte(`connectors:
+  - id: archive
+    owner: Example Records AS
+    role: subsidiary
+    kind: manual
+    channel: C01ARCHIVE
+    instructions: Search the paper archive by email.
+    actions: [access]
+    identities: [email]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, filepath.Join(dir, "data"))
+	cfg.Product.Connectors = file
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Register: registerProbe,
+		Reviewers: dsrflow.Reviewers{Groups: map[string][]string{"legal": {"legal-1", "legal-2"}, "dpo": {"dpo-1"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+	signIn := func(name, role string) *browser {
+		b := newBrowser(t, s)
+		if resp, _ := b.post("/console/signin", url.Values{"token": {createToken(t, s, name, role)}}, ""); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s signs in: %d", name, resp.StatusCode)
+		}
+		return b
+	}
+	agent, legal1, legal2, dpo := signIn("agent-1", "agent"), signIn("legal-1", "reviewer"), signIn("legal-2", "reviewer"), signIn("dpo-1", "dpo")
+
+	// A manual task: listed on its request's page, answered on its own page.
+	id := c.create(web.NewRequest{Type: "access", Email: jane, Attest: "known customer on a recorded call"})
+	taskID := id + ".archive"
+	waitFor(t, "the task", func() bool {
+		_, page := agent.get("/console/requests/" + id)
+		return strings.Contains(page, "/console/tasks/"+taskID)
+	})
+	resp, page := agent.get("/console/tasks/" + taskID)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, jane) || !strings.Contains(page, "Search the paper archive by email.") {
+		t.Fatalf("task page: %d, want the identity and the instructions", resp.StatusCode)
+	}
+	if resp, page := agent.post("/console/tasks/"+taskID, url.Values{"outcome": {"cannot"}}, "/console/tasks/"+taskID); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "reason") {
+		t.Errorf("cannot without a reason: %d", resp.StatusCode)
+	}
+	if resp, _ := agent.post("/console/tasks/"+taskID, url.Values{"outcome": {"done"}}, "/console/tasks/"+taskID); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("done: %d", resp.StatusCode)
+	}
+	if v := c.waitClosed(id); v.Status != "completed" {
+		t.Fatalf("request ended %s", v.Status)
+	}
+	if resp, _ := legal1.get("/console/tasks/" + taskID); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a reviewer opened a task with the subject's identity: %d", resp.StatusCode)
+	}
+
+	// An authority's request under a court order, approved by two legal reviewers from the reviews page.
+	status, data := c.call("POST", "/api/v1/disclosures", web.NewDisclosure{
+		Authority: "Oslo police district", Country: "NO", CaseRef: "2026/0077", LegalBasis: "Criminal Procedure Act s. 210",
+		CourtOrder: "TOSL-2026-77", Court: "Oslo District Court", OrderDate: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
+		Emails: []string{jane}, Categories: []string{"user.contact.email"},
+	})
+	if status != http.StatusCreated {
+		t.Fatalf("disclosure: %d %s", status, data)
+	}
+	waitFor(t, "the pending review", func() bool {
+		_, page = legal1.get("/console/reviews")
+		return strings.Contains(page, "2026/0077")
+	})
+	m := requestLink.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "2026/0077") || strings.Contains(page, jane) {
+		t.Fatalf("reviews page: want the case and a link, never the subject")
+	}
+	disclosure := m[1]
+	for _, b := range []*browser{legal1, legal2} {
+		if resp, page := b.post("/console/requests/"+disclosure+"/decide", url.Values{"decision": {"approve"}, "reason": {"order checked"}}, "/console/requests/"+disclosure); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("approve: %d %s", resp.StatusCode, page)
+		}
+	}
+	// The archive's team answers the disclosure's task too (its subject's task id ends in .s1).
+	discTask := disclosure + ".archive.s1"
+	waitFor(t, "the disclosure's task", func() bool {
+		resp, _ := agent.get("/console/tasks/" + discTask)
+		return resp.StatusCode == http.StatusOK
+	})
+	if resp, _ := agent.post("/console/tasks/"+discTask, url.Values{"outcome": {"nothing_found"}}, "/console/tasks/"+discTask); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("nothing found: %d", resp.StatusCode)
+	}
+	if v := c.waitClosed(disclosure); v.Status != "completed" {
+		t.Fatalf("disclosure ended %s", v.Status)
+	}
+	year := time.Now().UTC().Format("2006")
+	if resp, _ := agent.get("/console/disclosures"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an agent opened the register: %d", resp.StatusCode)
+	}
+	_, page = dpo.get("/console/disclosures?year=" + year)
+	if !strings.Contains(page, "2026/0077") || !strings.Contains(page, "complied") || !strings.Contains(page, "TOSL-2026-77") || strings.Contains(page, jane) {
+		t.Error("the register lacks the disclosure or names the subject")
+	}
+	_, page = dpo.get("/console/reports/transparency?year=" + year)
+	if !strings.Contains(page, "<td>NO</td><td>1</td><td>0</td><td>0</td><td>1</td><td>1</td>") {
+		t.Error("the transparency report does not count the disclosure")
+	}
+}
