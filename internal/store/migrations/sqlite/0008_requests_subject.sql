@@ -1,4 +1,3 @@
--- The console finds a subject's requests, open or closed, by the keyed hash of the email.
+-- The console finds a subject's requests, open or closed, by the keyed hash of the email. (The
+-- dashboard's closed requests use requests_closed from 0006.)
 CREATE INDEX requests_subject ON requests (subject_key, due_at, id);
--- The dashboard reads the requests closed in the last year.
-CREATE INDEX requests_closed ON requests (closed_at) WHERE closed_at IS NOT NULL;
