@@ -3,6 +3,8 @@ package devstack_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +118,80 @@ func TestSlackReviewsEndToEnd(t *testing.T) {
 	}
 	if v := agent.waitStatus(objection, "completed"); len(v.Decisions) != 1 || v.Decisions[0].Decision != "approve" {
 		t.Errorf("objection decisions %+v", v.Decisions)
+	}
+}
+
+// TestSlackManualTaskOutcomes: a manual connector's job becomes a card in its team's channel, without the
+// subject; Done, Nothing found and Cannot (with its reason, through the form) each end the job as the
+// team said.
+func TestSlackManualTaskOutcomes(t *testing.T) {
+	fake := slacktest.New(t)
+	const secret = "signing-secret-for-tests"
+	dir := t.TempDir()
+	file := filepath.Join(dir, "connectors.yaml")
+	if err := os.WriteFile(file, []byte(`connectors:
+  - id: archive
+    owner: Example Records AS
+    role: subsidiary
+    kind: manual
+    channel: C01ARCHIVE
+    instructions: Search the paper archive by email.
+    actions: [access]
+    identities: [email]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, filepath.Join(dir, "data"))
+	cfg.Product.Connectors = file
+	cfg.Demo = false
+	cfg.Slack = config.Slack{BotToken: "xoxb-test", SigningSecret: secret, APIURL: fake.URL, ReviewChannel: "C0REVIEW", AlertChannel: "C0ALERT"}
+	s := start(t, cfg)
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+	interactions := s.URL() + "/slack/interactions"
+
+	for i, tc := range []struct {
+		action     dsrflow.VoteAction
+		reason     string
+		wantStatus string
+	}{
+		{dsrflow.VoteDone, "", "completed"},
+		{dsrflow.VoteNothingFound, "", "not_found"},
+		{dsrflow.VoteCannot, "the archive burned down", "failed"},
+	} {
+		email := []string{jane, "ola.nordmann@example.com", "kari.nordmann@example.com"}[i]
+		id := c.create(web.NewRequest{Type: "access", Email: email, Attest: "known customer on a recorded call"})
+		var card slacktest.Message
+		fake.Until(t, "the task card", func() bool {
+			for _, m := range fake.Messages("C01ARCHIVE") {
+				if strings.Contains(m.Content(), id) {
+					card = m
+					return true
+				}
+			}
+			return false
+		})
+		if strings.Contains(card.Content(), email) {
+			t.Fatalf("the task card names the subject: %s", card.Content())
+		}
+		resp := slacktest.PostInteraction(t, interactions, secret, fake.Click(t, card, "U0TEAM", slack.ActionID(tc.action)))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s click: %d", tc.action, resp.StatusCode)
+		}
+		if tc.reason != "" {
+			modal := fake.WaitView(t, 1)
+			submit := fake.Submit(t, modal, "U0TEAM", slacktest.Input{BlockID: slack.ReasonBlockID, ActionID: slack.ReasonActionID, Value: tc.reason})
+			if resp := slacktest.PostInteraction(t, interactions, secret, submit); resp.StatusCode != http.StatusOK {
+				t.Fatalf("cannot's reason: %d", resp.StatusCode)
+			}
+		}
+		v := c.waitClosed(id)
+		if got := jobsByConnector(v)["archive/access"].Status; got != tc.wantStatus {
+			t.Errorf("%s: the archive's job ended %q, want %q (request %s)", tc.action, got, tc.wantStatus, v.Status)
+		}
+		fake.Until(t, "the task card without buttons", func() bool {
+			m, _ := fake.Message(card.Channel, card.TS)
+			return !strings.Contains(string(m.Blocks), `"actions"`)
+		})
 	}
 }
