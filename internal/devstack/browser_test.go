@@ -2,7 +2,9 @@ package devstack_test
 
 import (
 	"context"
+	"encoding/json"
 	"html"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -213,3 +216,126 @@ func downloadZip(t *testing.T, ctx context.Context, link string) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// signInTab opens a browser signed in with a new token of the role.
+func signInTab(t *testing.T, s *devstack.Stack, name, role string) context.Context {
+	t.Helper()
+	ctx := tab(t)
+	act(t, ctx, "sign in as "+name, chromedp.Navigate(s.URL()+"/console/signin"), chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SetValue(chromedp.CSS("#token"), createToken(t, s, name, role)),
+		chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".cards")))
+	return ctx
+}
+
+// TestBrowserEveryAgentAndReviewerTask covers in Chromium what the first browser test leaves: resending
+// a code, extending and canceling, a manual task answered by an agent, an authority's request approved
+// by two legal reviewers, and the DPO's register and transparency report.
+func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
+	chromiumPath(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "connectors.yaml")
+	if err := os.WriteFile(file, []byte(`connectors:
+  - id: archive
+    owner: Example Records AS
+    role: subsidiary
+    kind: manual
+    channel: C01ARCHIVE
+    instructions: Search the paper archive by email.
+    actions: [access, erase]
+    identities: [email]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, filepath.Join(dir, "data"))
+	cfg.Product.Connectors = file
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Register: registerProbe,
+		Reviewers: dsrflow.Reviewers{Groups: map[string][]string{"legal": {"legal-1", "legal-2"}, "dpo": {"dpo-1"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+	agent := signInTab(t, s, "agent-1", "agent")
+
+	// Resend, extend, cancel: an erasure waiting for its code.
+	id := c.create(web.NewRequest{Type: "erasure", Email: jane})
+	c.waitStatus(id, "verifying")
+	act(t, agent, "resend", chromedp.Navigate(s.URL()+"/console/requests/"+id), chromedp.WaitVisible(chromedp.CSS(`form[action$="/resend"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/resend"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if text := pageText(t, agent); !strings.Contains(text, "A new code is on its way") {
+		t.Errorf("after resend: %q", text)
+	}
+	act(t, agent, "extend", chromedp.SendKeys(chromedp.CSS("#extend-reason"), "many systems to search"),
+		chromedp.Click(chromedp.CSS(`form[action$="/extend"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if v := c.show(id); v.ExtendedDue == "" {
+		t.Error("extend in the browser did not extend the request")
+	}
+	act(t, agent, "cancel", chromedp.SendKeys(chromedp.CSS("#cancel-reason"), "the subject withdrew the request"),
+		chromedp.Click(chromedp.CSS(`form[action$="/cancel"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if v := c.waitClosed(id); v.Status != "canceled" {
+		t.Errorf("cancel in the browser: request %s", v.Status)
+	}
+
+	// A manual task, answered by the agent.
+	access := c.create(web.NewRequest{Type: "access", Email: jane, Attest: "known customer on a recorded call"})
+	taskID := access + ".archive"
+	waitFor(t, "the task", func() bool {
+		status, _ := c.call("GET", "/api/v1/tasks/"+taskID, nil)
+		return status == http.StatusOK
+	})
+	act(t, agent, "open the task", chromedp.Navigate(s.URL()+"/console/requests/"+access), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value="done"]`)))
+	screenshot(t, agent, "console-task")
+	act(t, agent, "answer", chromedp.Click(chromedp.CSS(`button[value="done"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if v := c.waitClosed(access); v.Status != "completed" || jobsByConnector(v)["archive/access"].Status != "completed" {
+		t.Errorf("after the task: %s %+v", v.Status, v.Jobs)
+	}
+
+	// An authority's request with a court order: two legal reviewers approve from the reviews page.
+	status, data := c.call("POST", "/api/v1/disclosures", web.NewDisclosure{
+		Authority: "Oslo police district", Country: "NO", CaseRef: "2026/0099", LegalBasis: "Criminal Procedure Act s. 210",
+		CourtOrder: "TOSL-2026-99", Court: "Oslo District Court", OrderDate: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
+		Emails: []string{"nobody@example.com"}, Categories: []string{"user.contact.email"},
+	})
+	if status != http.StatusCreated {
+		t.Fatalf("disclosure: %d %s", status, data)
+	}
+	var created map[string]string
+	_ = json.Unmarshal(data, &created)
+	disclosure := created["id"]
+	c.waitStatus(disclosure, "in_review")
+	for i, name := range []string{"legal-1", "legal-2"} {
+		reviewer := signInTab(t, s, name, "reviewer")
+		act(t, reviewer, "reviews", chromedp.Navigate(s.URL()+"/console/reviews"), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/requests/`+disclosure+`"]`)))
+		if i == 0 {
+			screenshot(t, reviewer, "console-reviews")
+		}
+		act(t, reviewer, "approve", chromedp.Click(chromedp.CSS(`a[href="/console/requests/`+disclosure+`"]`)), chromedp.WaitVisible(chromedp.CSS("#decide-reason")),
+			chromedp.SendKeys(chromedp.CSS("#decide-reason"), "order checked"), chromedp.Click(chromedp.CSS(`button[value="approve"]`)),
+			chromedp.WaitVisible(chromedp.CSS(".flash")))
+	}
+	discTask := disclosure + ".archive.s1"
+	waitFor(t, "the disclosure's task", func() bool {
+		status, _ := c.call("GET", "/api/v1/tasks/"+discTask, nil)
+		return status == http.StatusOK
+	})
+	act(t, agent, "the disclosure's task", chromedp.Navigate(s.URL()+"/console/tasks/"+discTask), chromedp.WaitVisible(chromedp.CSS(`button[value="nothing_found"]`)),
+		chromedp.Click(chromedp.CSS(`button[value="nothing_found"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if v := c.waitClosed(disclosure); v.Status != "completed" || len(v.Decisions) != 2 {
+		t.Fatalf("disclosure: %s with %d decisions", v.Status, len(v.Decisions))
+	}
+
+	dpo := signInTab(t, s, "dpo-1", "dpo")
+	act(t, dpo, "register", chromedp.Click(chromedp.CSS(`nav a[href="/console/disclosures"]`)), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	screenshot(t, dpo, "console-register")
+	if text := pageText(t, dpo); !strings.Contains(text, "2026/0099") || !strings.Contains(text, "complied") {
+		t.Errorf("register: %q", text)
+	}
+	act(t, dpo, "report", chromedp.Click(chromedp.CSS(`a[href^="/console/reports/transparency"]`)), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	screenshot(t, dpo, "console-transparency")
+	if text := pageText(t, dpo); !strings.Contains(text, "NO") {
+		t.Errorf("report: %q", text)
+	}
+}
