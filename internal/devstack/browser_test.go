@@ -15,7 +15,6 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
-	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -107,7 +106,7 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		id := loc[strings.LastIndex(loc, "/")+1 : strings.Index(loc, "?")]
 		c.waitStatus(id, "verifying")
-		act(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#code")))
+		act(t, ctx, "reload", chromedp.Navigate(s.URL()+"/console/requests/"+id), chromedp.WaitVisible(chromedp.CSS("#code")))
 		act(t, ctx, "enter the code", chromedp.SendKeys(chromedp.CSS("#code"), mailedCode(t, c, id)),
 			chromedp.Click(chromedp.CSS(`form[action$="/verify"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 		c.waitStatus(id, "completed")
@@ -232,29 +231,8 @@ func signInTab(t *testing.T, s *devstack.Stack, name, role string) context.Conte
 // by two legal reviewers, and the DPO's register and transparency report.
 func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 	chromiumPath(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "connectors.yaml")
-	if err := os.WriteFile(file, []byte(`connectors:
-  - id: archive
-    owner: Example Records AS
-    role: subsidiary
-    kind: manual
-    channel: C01ARCHIVE
-    instructions: Search the paper archive by email.
-    actions: [access, erase]
-    identities: [email]
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(t, filepath.Join(dir, "data"))
-	cfg.Product.Connectors = file
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Register: registerProbe,
-		Reviewers: dsrflow.Reviewers{Groups: map[string][]string{"legal": {"legal-1", "legal-2"}, "dpo": {"dpo-1"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := archiveConfig(t)
+	s := startReviewed(t, cfg, legalAndDPO)
 	defer stop(t, s)
 	c := apiClient{t: t, stack: s}
 	agent := signInTab(t, s, "agent-1", "agent")
@@ -267,12 +245,14 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 	if text := pageText(t, agent); !strings.Contains(text, "A new code is on its way") {
 		t.Errorf("after resend: %q", text)
 	}
-	act(t, agent, "extend", chromedp.SendKeys(chromedp.CSS("#extend-reason"), "many systems to search"),
+	// Each action starts from the page without a confirmation, so that waiting for one waits for its own.
+	page := s.URL() + "/console/requests/" + id
+	act(t, agent, "extend", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#extend-reason")), chromedp.SendKeys(chromedp.CSS("#extend-reason"), "many systems to search"),
 		chromedp.Click(chromedp.CSS(`form[action$="/extend"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if v := c.show(id); v.ExtendedDue == "" {
 		t.Error("extend in the browser did not extend the request")
 	}
-	act(t, agent, "cancel", chromedp.SendKeys(chromedp.CSS("#cancel-reason"), "the subject withdrew the request"),
+	act(t, agent, "cancel", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#cancel-reason")), chromedp.SendKeys(chromedp.CSS("#cancel-reason"), "the subject withdrew the request"),
 		chromedp.Click(chromedp.CSS(`form[action$="/cancel"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if v := c.waitClosed(id); v.Status != "canceled" {
 		t.Errorf("cancel in the browser: request %s", v.Status)

@@ -1,17 +1,12 @@
 package devstack_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
 
@@ -19,29 +14,8 @@ import (
 // reviewers approve an authority's court-ordered request from the pending reviews, and the DPO reads the
 // disclosure register and the transparency report.
 func TestConsoleTasksReviewsAndRegister(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "connectors.yaml")
-	if err := os.WriteFile(file, []byte(`connectors:
-  - id: archive
-    owner: Example Records AS
-    role: subsidiary
-    kind: manual
-    channel: C01ARCHIVE
-    instructions: Search the paper archive by email.
-    actions: [access]
-    identities: [email]
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(t, filepath.Join(dir, "data"))
-	cfg.Product.Connectors = file
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Register: registerProbe,
-		Reviewers: dsrflow.Reviewers{Groups: map[string][]string{"legal": {"legal-1", "legal-2"}, "dpo": {"dpo-1"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := archiveConfig(t)
+	s := startReviewed(t, cfg, legalAndDPO)
 	defer stop(t, s)
 	c := apiClient{t: t, stack: s}
 	signIn := func(name, role string) *browser {

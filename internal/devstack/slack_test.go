@@ -3,8 +3,6 @@ package devstack_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -127,22 +125,7 @@ func TestSlackReviewsEndToEnd(t *testing.T) {
 func TestSlackManualTaskOutcomes(t *testing.T) {
 	fake := slacktest.New(t)
 	const secret = "signing-secret-for-tests"
-	dir := t.TempDir()
-	file := filepath.Join(dir, "connectors.yaml")
-	if err := os.WriteFile(file, []byte(`connectors:
-  - id: archive
-    owner: Example Records AS
-    role: subsidiary
-    kind: manual
-    channel: C01ARCHIVE
-    instructions: Search the paper archive by email.
-    actions: [access]
-    identities: [email]
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(t, filepath.Join(dir, "data"))
-	cfg.Product.Connectors = file
+	cfg := archiveConfig(t)
 	cfg.Demo = false
 	cfg.Slack = config.Slack{BotToken: "xoxb-test", SigningSecret: secret, APIURL: fake.URL, ReviewChannel: "C0REVIEW", AlertChannel: "C0ALERT"}
 	s := start(t, cfg)

@@ -1,6 +1,7 @@
 package devstack_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -9,28 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
 
 // TestManualConnectorTask gives an access job to a team working by hand: the task waits, an agent sees
 // the subject's identity behind its link, and the team's answer through the API completes the request.
 func TestManualConnectorTask(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "connectors.yaml")
-	if err := os.WriteFile(file, []byte(`connectors:
-  - id: archive
-    owner: Example Records AS
-    role: subsidiary
-    kind: manual
-    channel: C01ARCHIVE
-    instructions: Search the paper archive by email.
-    actions: [access]
-    identities: [email]
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(t, filepath.Join(dir, "data"))
-	cfg.Product.Connectors = file
+	cfg := archiveConfig(t)
 	s := start(t, cfg)
 	defer stop(t, s)
 	c := apiClient{t: t, stack: s}
@@ -68,4 +57,42 @@ func TestManualConnectorTask(t *testing.T) {
 	if done.Status != "completed" || jobsByConnector(done)["archive/access"].Status != "completed" {
 		t.Errorf("request ended %s with jobs %+v", done.Status, done.Jobs)
 	}
+}
+
+// archiveConfig is a dev stack configuration with one manual connector beside the demo subsidiaries: a
+// team that searches a paper archive by hand, answering in Slack or the console.
+func archiveConfig(t *testing.T) config.Dev {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "connectors.yaml")
+	if err := os.WriteFile(file, []byte(`connectors:
+  - id: archive
+    owner: Example Records AS
+    role: subsidiary
+    kind: manual
+    channel: C01ARCHIVE
+    instructions: Search the paper archive by email.
+    actions: [access, erase]
+    identities: [email]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, filepath.Join(dir, "data"))
+	cfg.Product.Connectors = file
+	return cfg
+}
+
+// legalAndDPO are reviewer groups of API token names, for stacks started with startReviewed.
+var legalAndDPO = dsrflow.Reviewers{Groups: map[string][]string{"legal": {"legal-1", "legal-2"}, "dpo": {"dpo-1"}}}
+
+// startReviewed starts the stack with reviewer groups given directly (not through DSR_REVIEWERS).
+func startReviewed(t *testing.T, cfg config.Dev, reviewers dsrflow.Reviewers) *devstack.Stack {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Register: registerProbe, Reviewers: reviewers})
+	if err != nil {
+		t.Fatalf("start dev stack: %v", err)
+	}
+	return s
 }

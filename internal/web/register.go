@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // RegisterRow is one row of GET /api/v1/disclosures: the disclosure register. It names the authority,
@@ -91,18 +90,13 @@ func (s *server) handleRequestTasks() http.Handler {
 			return
 		}
 		out := []RequestTaskView{}
-		v, err := s.Client.QueryWorkflow(r.Context(), id, "", workflows.QueryTasks)
-		if dsrflow.ErrorCode(userError(err)) == dsrflow.ENOTFOUND {
+		tasks, err := s.workflowTasks(r.Context(), id)
+		if dsrflow.ErrorCode(err) == dsrflow.ENOTFOUND {
 			// Past Temporal's retention a closed request's tasks live on in the audit trail only.
 			writeJSON(w, http.StatusOK, out)
 			return
 		}
 		if err != nil {
-			s.fail(w, r, userError(err))
-			return
-		}
-		var tasks []workflows.TaskView
-		if err := v.Get(&tasks); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -34,13 +35,8 @@ type TaskView struct {
 func (s *server) handleShowTask() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		v, err := s.Client.QueryWorkflow(r.Context(), workflows.TaskWorkflowID(id), "", workflows.QueryTasks)
+		tasks, err := s.workflowTasks(r.Context(), workflows.TaskWorkflowID(id))
 		if err != nil {
-			s.fail(w, r, userError(err))
-			return
-		}
-		var tasks []workflows.TaskView
-		if err := v.Get(&tasks); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -97,4 +93,17 @@ func (s *server) handleTaskOutcome() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": string(action), "state": out.Message})
 	})
+}
+
+// workflowTasks asks a request's (or a disclosure's) workflow for its manual tasks.
+func (s *server) workflowTasks(ctx context.Context, workflowID string) ([]workflows.TaskView, error) {
+	v, err := s.Client.QueryWorkflow(ctx, workflowID, "", workflows.QueryTasks)
+	if err != nil {
+		return nil, userError(err)
+	}
+	var tasks []workflows.TaskView
+	if err := v.Get(&tasks); err != nil {
+		return nil, err
+	}
+	return tasks, nil
 }
