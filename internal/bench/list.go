@@ -112,7 +112,7 @@ func bulkLoad(ctx context.Context, st *store.Store, size int) (int, error) {
 	_, err := db.ExecContext(ctx, `
 		WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
 		r AS (SELECT i, i % 33 = 0 AS open,
-			CASE WHEN i % 33 = 0 THEN ? - (i * 7919) % (30 * ?) ELSE ? - 31 * ? - (i * 104729) % (1095 * ?) END AS received
+			CASE WHEN i % 33 = 0 THEN ? - (i * 2654435761) % (30 * ?) ELSE ? - 31 * ? - (i * 11400714819) % (1095 * ?) END AS received
 			FROM n)
 		INSERT INTO requests (id, type, status, country, jurisdiction, received_at, due_at, extended_due_at, closed_at, updated_at, subject_key)
 		SELECT printf('dsr_bench%022d', i),
