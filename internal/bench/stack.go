@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -27,6 +28,8 @@ type benchStack struct {
 	*devstack.Stack
 	farm *farm
 	dir  string
+	// lastRequest and lastBare name a finished workflow of each kind, whose history the report counts.
+	lastRequest, lastBare atomic.Value // string
 }
 
 func startStack(ctx context.Context, n int) (*benchStack, error) {

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,11 +43,22 @@ func Throughput(ctx context.Context, connectors, total, inFlight, rounds int, pr
 		next += total
 		progress(fmt.Sprintf("round %d: dsrflow %.2f rps, bare %.2f rps", r+1, rps, brps))
 	}
+	realEvents, realKinds, err := s.historyOf(ctx, s.lastRequest.Load().(string))
+	if err != nil {
+		return nil, err
+	}
+	bareEvents, bareKinds, err := s.historyOf(ctx, s.lastBare.Load().(string))
+	if err != nil {
+		return nil, err
+	}
+	progress("history of one request: " + realKinds)
+	progress("history of one bare workflow: " + bareKinds)
 	note := fmt.Sprintf("%d requests per round, %d in flight, %d connectors", total, inFlight, connectors)
 	return []Figure{
 		{Name: "throughput_rps", Rounds: real, Note: note + ": access, agent-attested, fan-out over loopback HTTP, audit, index, answer and export"},
 		{Name: "bare_rps", Rounds: bare, Note: fmt.Sprintf("the same server and worker, a workflow of %d no-op activities", connectors)},
 		{Name: "throughput_ratio", Rounds: ratios(real, bare), Note: "dsrflow/bare, round by round; target 0.7 or better"},
+		{Name: "history_events", Rounds: []float64{float64(realEvents)}, Note: fmt.Sprintf("in one request's Temporal history, against %d for the bare workflow", bareEvents)},
 	}, nil
 }
 
@@ -54,6 +67,7 @@ func (s *benchStack) one(ctx context.Context, a *api, i int) error {
 	if err != nil {
 		return err
 	}
+	s.lastRequest.Store(id)
 	return s.wait(ctx, id)
 }
 
@@ -62,7 +76,29 @@ func (s *benchStack) bare(ctx context.Context, i, n int) error {
 	if err != nil {
 		return err
 	}
+	s.lastBare.Store(id)
 	return s.wait(ctx, id)
+}
+
+// historyOf counts a workflow's history events, in all and by type.
+func (s *benchStack) historyOf(ctx context.Context, id string) (int, string, error) {
+	it := s.Client.GetWorkflowHistory(ctx, id, "", false, 0)
+	kinds := map[string]int{}
+	n := 0
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return 0, "", err
+		}
+		kinds[strings.TrimPrefix(e.GetEventType().String(), "EVENT_TYPE_")]++
+		n++
+	}
+	var parts []string
+	for k, c := range kinds {
+		parts = append(parts, fmt.Sprintf("%s %d", strings.ToLower(k), c))
+	}
+	slices.Sort(parts)
+	return n, fmt.Sprintf("%d events: %s", n, join(parts)), nil
 }
 
 // closedLoop runs total calls of fn with inFlight at a time and returns calls per second.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/dsrflow/dsrflow/internal/bench"
@@ -35,11 +36,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	starter := fs.String("starter", "", "list: the starter binary to time; the API call alone when empty")
 	worker := fs.String("worker", "", "rss: the worker binary (run as `worker --dev`)")
 	idle := fs.Int("idle", 10_000, "rss: requests waiting for verification")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (server, worker, front door, connectors) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	progress := func(s string) { fmt.Fprintln(stderr, "  "+s) }
-	var all []bench.Figure
 	for _, what := range strings.Split(*only, ",") {
 		var figs []bench.Figure
 		var err error
@@ -61,7 +73,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, f := range figs {
 			f.Print(stdout)
 		}
-		all = append(all, figs...)
 	}
 	return nil
 }
