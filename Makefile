@@ -43,7 +43,7 @@ bench-postgres:
 
 ## drills: fault drills on the real product and fuzz runs (not part of make test); DRILL_SHORT=1 is the short form
 drills:
-	GO=$(GO) DRILL_SHORT=$(DRILL_SHORT) scripts/drills.sh
+	GO=$(GO) DRILL_SHORT=$(DRILL_SHORT) DRILLS='$(DRILLS)' scripts/drills.sh
 
 build:
 	$(GO) build -o bin/ ./worker ./starter

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
-DRILLS=${DRILLS:-.}
+DRILLS=${DRILLS:-.*}
 if [[ -n "${DRILL_SHORT:-}" ]]; then
 	FUZZTIME=${FUZZTIME:-5s}
 else
@@ -20,6 +20,10 @@ start=$(date +%s)
 status=0
 "$GO" test -tags drills -count=1 -timeout 30m -run "^TestDrill($DRILLS)\$" -v ./internal/drills >>"$log" 2>&1 || status=$?
 grep -E '^drill ' "$log" || true
+if [[ $status -eq 0 ]] && ! grep -qE '^drill ' "$log"; then
+	echo "no drill matches DRILLS=$DRILLS" >&2
+	status=1
+fi
 if [[ $status -ne 0 ]]; then
 	echo "drills failed; from $log:" >&2
 	grep -E -- '--- FAIL|_test.go:[0-9]+:|^panic|^FAIL' "$log" | head -40 >&2
