@@ -28,7 +28,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	only := fs.String("only", "throughput,fanout,list", "figures to measure: throughput, fanout, list, rss")
+	only := fs.String("only", "throughput,fanout,list", "figures to measure: throughput, fanout, list, rss; heap (a profile, not in make bench)")
 	rounds := fs.Int("rounds", 3, "rounds per figure (fan-out and list take more: 5 and 20)")
 	requests := fs.Int("requests", 400, "throughput: requests per round")
 	inFlight := fs.Int("in-flight", 50, "throughput: requests in flight")
@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	starter := fs.String("starter", "", "list: the starter binary to time; the API call alone when empty")
 	worker := fs.String("worker", "", "rss: the worker binary (run as `worker --dev`)")
 	idle := fs.Int("idle", 10_000, "rss: requests waiting for verification")
+	heapProfile := fs.String("heapprofile", "", "heap: write the heap profile of an in-process stack holding -idle waiting requests here")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (server, worker, front door, connectors) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			figs, err = bench.List(ctx, *listSize, max(*rounds, 20), *starter, progress)
 		case "rss":
 			figs, err = bench.IdleRSS(ctx, *worker, *idle, progress)
+		case "heap":
+			figs, err = bench.IdleHeap(ctx, *idle, *heapProfile, progress)
 		default:
 			return fmt.Errorf("unknown figure %q", what)
 		}
