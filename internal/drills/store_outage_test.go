@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +18,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/connectors/demo"
@@ -201,6 +205,11 @@ func TestDrillStoreOutage(t *testing.T) {
 		fmt.Sprintf("PostgreSQL stopped for %s with %d of %d jobs acted (%d by its end); all closed %.1f s after it stopped; %s",
 			outage, len(atStop), want, during, time.Since(stopped).Seconds(), strings.TrimSpace(string(verify))))
 	if len(problems) > 0 {
+		for _, id := range ids {
+			if v := views[id]; v.Status != "completed" {
+				t.Logf("%s: %s", id, describeStuck(ctx, temporalAddr, id))
+			}
+		}
 		t.Fatalf("%d problems: %v\nlogs:\n%s", len(problems), problems[:min(10, len(problems))], logs.w)
 	}
 }
@@ -223,4 +232,35 @@ func randomBase64(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// describeStuck says what an unfinished workflow waits on: its pending activities and its last events.
+// Payloads stay encrypted; types, attempts and states are enough to see where it stopped.
+func describeStuck(ctx context.Context, addr, id string) string {
+	c, err := client.Dial(client.Options{HostPort: addr, Namespace: "default", Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	d, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for _, a := range d.GetPendingActivities() {
+		parts = append(parts, fmt.Sprintf("pending %s attempt %d %s", a.GetActivityType().GetName(), a.GetAttempt(), a.GetState()))
+	}
+	var events []string
+	it := c.GetWorkflowHistory(ctx, id, "", false, 0)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			break
+		}
+		events = append(events, strings.TrimPrefix(e.GetEventType().String(), "EVENT_TYPE_"))
+	}
+	if len(events) > 8 {
+		events = events[len(events)-8:]
+	}
+	return fmt.Sprintf("%s; last events %s", strings.Join(parts, ", "), strings.Join(events, " "))
 }
