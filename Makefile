@@ -2,7 +2,7 @@
 GO ?= go
 WORKFLOWCHECK = go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: test check fmt-check vet workflowcheck unit bench build clean
+.PHONY: test check fmt-check vet workflowcheck unit bench bench-product bench-postgres drills build clean
 
 ## test: every check, then every test with the race detector, the store suite on SQLite and a throwaway PostgreSQL
 test: check unit
@@ -24,13 +24,26 @@ workflowcheck:
 unit:
 	scripts/with-postgres.sh $(GO) test -race -count=1 ./...
 
-## bench: figures for this machine, as medians of repeated rounds (not part of make test)
+## bench: figures for this machine, as medians of repeated rounds (not part of make test); see BENCHMARKS.md
+bench: bench-product bench-postgres
+
+# The product on the embedded stack: throughput against a bare workflow, fan-out width, the due-date list
+# over a million requests, the idle memory of a worker --dev process. BENCH_ONLY picks figures.
+BENCH_ROUNDS ?= 3
+BENCH_ONLY ?= throughput,fanout,list,rss
+bench-product: build
+	$(GO) run ./internal/bench/cmd/bench -rounds $(BENCH_ROUNDS) -only $(BENCH_ONLY) -starter bin/starter -worker bin/worker
+
 # The PostgreSQL connector: one access and one erasure among one million customers (DSR_BENCH_ROWS).
-bench:
+bench-postgres:
 	@scripts/with-postgres.sh $(GO) test -run '^$$' -bench 'Access|Erase' -benchtime 200x -count 5 ./connectors/postgres/ | tee /dev/stderr | \
 	awk '/^Benchmark(Access|Erase)/ { print (($$1 ~ /Access/) ? "pg_access_ms_1m" : "pg_erase_ms_1m"), $$3/1e6 }' | sort -k1,1 -k2,2n | \
 	awk '{ v[$$1] = v[$$1] " " $$2; c[$$1]++ } END { for (n in v) { split(substr(v[n], 2), a, " "); k = c[n]; \
 	printf "%s=%.2f (median of %d rounds, min %.2f, max %.2f)\n", n, a[int((k+1)/2)], k, a[1], a[k] } }'
+
+## drills: fault drills on the real product and fuzz runs (not part of make test); DRILL_SHORT=1 is the short form
+drills:
+	GO=$(GO) DRILL_SHORT=$(DRILL_SHORT) DRILLS='$(DRILLS)' scripts/drills.sh
 
 build:
 	$(GO) build -o bin/ ./worker ./starter

@@ -58,7 +58,7 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	effects, err := openEffectLog(filepath.Join(dir, "effects.jsonl"))
+	effects, err := openEffectLog(filepath.Join(dir, EffectsFile))
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -209,6 +209,24 @@ func (d *Demo) injectFailures(id string, next http.Handler) http.Handler {
 // Effects counts the effect-log lines per job id: a job that changed data once has 1.
 func (d *Demo) Effects() (map[string]int, error) { return d.effects.counts() }
 
+// EffectsFile is the effect log under the demo's state directory.
+const EffectsFile = "effects.jsonl"
+
+// ReadEffects counts the effect-log lines per job id in the state directory dir, without starting the
+// connectors: the fault drills and `starter demo effects` read it beside (or after) a running stack. A
+// directory without a log has no effects.
+func ReadEffects(dir string) (map[string]int, error) {
+	f, err := os.Open(filepath.Join(dir, EffectsFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]int{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("demo effects: %w", err)
+	}
+	defer f.Close()
+	return countEffects(f, true)
+}
+
 // loadSecrets reads the connectors' secrets, generating those missing.
 func loadSecrets(path string) (map[string][]byte, error) {
 	stored := map[string]string{}
@@ -293,17 +311,32 @@ func (l *effectLog) counts() (map[string]int, error) {
 	if _, err := l.f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
+	return countEffects(l.f, false)
+}
+
+// countEffects counts the lines per job id. A reader beside a running (or killed) writer may meet a
+// last line still being written: torn says to skip an unterminated last line rather than fail.
+func countEffects(r io.Reader, torn bool) (map[string]int, error) {
 	out := map[string]int{}
-	sc := bufio.NewScanner(l.f)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if err == io.EOF {
+			if len(line) == 0 || torn {
+				return out, nil
+			}
+		} else if err != nil {
+			return nil, err
+		}
 		var e effect
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+		if jerr := json.Unmarshal(line, &e); jerr != nil {
 			return nil, fmt.Errorf("effect log line %d is corrupt", n)
 		}
 		out[e.JobID]++
+		if err == io.EOF {
+			return out, nil
+		}
 	}
-	return out, sc.Err()
 }
 
 func (l *effectLog) close() error {

@@ -478,5 +478,14 @@ func LoadCLI(getenv Getenv) (CLI, error) {
 	return c, r.err
 }
 
+// DevDemoDir is the demo connectors' state directory, under DSR_DATA_DIR.
+const DevDemoDir = "demo"
+
+// DevDataDir reads DSR_DATA_DIR, with its default.
+func DevDataDir(getenv Getenv) string {
+	r := reader{getenv: getenv}
+	return r.str("DSR_DATA_DIR")
+}
+
 // DevTokenFile is the dev stack's API token, under DSR_DATA_DIR.
 const DevTokenFile = "dev-token"

@@ -121,6 +121,10 @@ func Start(opts Options) (*Server, error) {
 		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
 			// Search attributes registered at start-up are visible to the very next request.
 			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+			// The history service keeps up to 128,000 workflows' mutable state cached for an hour by default:
+			// requests parked for days waiting for a code would hold ~25 KB each (BENCHMARKS.md, idle memory).
+			// A parked workflow evicted from the cache is read back from SQLite when its signal comes.
+			dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): []dynamicconfig.ConstrainedValue{{Value: 1000}},
 		}),
 	)
 	if err != nil {

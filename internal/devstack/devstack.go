@@ -49,7 +49,7 @@ const (
 	lockFile       = "lock"
 	keyFile        = "hmac-key"
 	masterKeysFile = "master-keys"
-	demoDir        = "demo"
+	demoDir        = config.DevDemoDir
 	temporalLog    = "temporal.log"
 )
 

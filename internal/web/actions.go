@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,11 +123,23 @@ func (s *server) handleShowRequest() http.Handler {
 	})
 }
 
+// listStatuses are the statuses a list may filter on.
+var listStatuses = []dsrflow.Status{dsrflow.StatusReceived, dsrflow.StatusVerifying, dsrflow.StatusInReview, dsrflow.StatusFulfilling,
+	dsrflow.StatusAwaitingTasks, dsrflow.StatusResponding, dsrflow.StatusCompleted, dsrflow.StatusRejected, dsrflow.StatusLapsed, dsrflow.StatusCanceled}
+
 func (s *server) handleListRequests() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		now := s.now()
 		f := store.RequestFilter{Status: q.Get("status"), Type: q.Get("type"), Country: strings.ToUpper(q.Get("country")), Limit: 100}
+		if f.Status != "" && !slices.Contains(listStatuses, dsrflow.Status(f.Status)) {
+			s.fail(w, r, dsrflow.Errorf(dsrflow.EINVALID, "unknown status %q", f.Status))
+			return
+		}
+		if f.Type != "" && !dsrflow.RequestType(f.Type).Valid() {
+			s.fail(w, r, dsrflow.Errorf(dsrflow.EINVALID, "unknown type %q; one of %s", f.Type, joinTypes()))
+			return
+		}
 		if q.Get("open") == "true" {
 			f.Open = true
 		}
@@ -208,6 +221,10 @@ func (s *server) handleVerify() http.Handler {
 		}
 		switch {
 		case check.NoCode:
+			if _, err := s.Store.GetRequest(r.Context(), id); dsrflow.ErrorCode(err) == dsrflow.ENOTFOUND {
+				s.fail(w, r, dsrflow.Errorf(dsrflow.ENOTFOUND, "request not found"))
+				return
+			}
 			s.Metrics.Verification(metrics.VerifyNoCode)
 			s.fail(w, r, dsrflow.Errorf(dsrflow.ECONFLICT, "this request has no code to check"))
 			return
@@ -235,6 +252,10 @@ func (s *server) handleVerify() http.Handler {
 
 func (s *server) handleResend() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := decodeEmptyJSON(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		p := principal(r)
 		s.update(w, r, r.PathValue("id"), workflows.UpdateResend, workflows.ResendInput{Actor: workflows.Actor{ID: p.ID, Role: p.Role}})
 	})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
@@ -236,7 +237,25 @@ func decodeJSON(r *http.Request, v any) error {
 		}
 		return dsrflow.Errorf(dsrflow.EINVALID, "body is not valid JSON or is larger than %d bytes", maxBody)
 	}
+	// One value per body: a second one would be ignored silently, which a caller never means.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return dsrflow.Errorf(dsrflow.EINVALID, "body must hold one JSON object and nothing after it")
+	}
 	return nil
+}
+
+// decodeEmptyJSON accepts a body that is empty or an empty JSON object, for routes that take no input:
+// anything else is refused rather than ignored.
+func decodeEmptyJSON(r *http.Request) error {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return dsrflow.Errorf(dsrflow.EINVALID, "cannot read body")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	return decodeJSON(r, &struct{}{})
 }
 
 func joinTypes() string {

@@ -1,0 +1,268 @@
+//go:build drills
+
+package drills
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/devstack"
+	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+// storeTables are every table of the store; the sweep counts their rows before and after.
+var storeTables = []string{"api_tokens", "audit_events", "decisions", "exports", "job_records", "jobs", "outbox", "request_details", "requests", "verification_codes"}
+
+// footprint is what a bad input must not change: the rows of every table, the workflows in Temporal and
+// the history of the open request.
+type footprint struct {
+	Rows      map[string]int
+	Workflows int64
+	History   []string // the open request's event types
+}
+
+func takeFootprint(t *testing.T, s *devstack.Stack, openID string) footprint {
+	t.Helper()
+	ctx := context.Background()
+	fp := footprint{Rows: map[string]int{}}
+	for _, table := range storeTables {
+		var n int
+		if err := s.Store.UnsafeDB().GetContext(ctx, &n, "SELECT count(*) FROM "+table); err != nil {
+			t.Fatal(err)
+		}
+		fp.Rows[table] = n
+	}
+	resp, err := s.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: devstack.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp.Workflows = resp.GetCount()
+	it := s.Client.GetWorkflowHistory(ctx, openID, "", false, 0)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp.History = append(fp.History, e.GetEventType().String())
+	}
+	return fp
+}
+
+func (f footprint) String() string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// badInput is one hostile or malformed call and the status it must get.
+type badInput struct {
+	name    string
+	method  string
+	path    string
+	token   string // "" sends none
+	body    []byte
+	headers map[string]string
+	want    int
+}
+
+// TestDrillBadInput sends malformed, oversized, forged, replayed and unauthorised input to every HTTP
+// entry point of the front door; each must get its 4xx with a message and leave the store and Temporal
+// as they were.
+func TestDrillBadInput(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Dev{DataDir: t.TempDir(), TemporalAddr: freeAddr(), HTTPAddr: "127.0.0.1:0", Demo: true}
+	s, err := devstack.Start(ctx, devstack.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+
+	tokens := map[string]string{"admin": s.Token}
+	for _, role := range []string{"agent", "reviewer", "dpo"} {
+		tok, id := web.NewToken()
+		if err := s.Store.CreateToken(ctx, store.Token{ID: id, Name: "drill-" + role, Role: role, Hash: web.TokenHash(tok), CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		tokens[role] = tok
+	}
+	a := api{url: s.URL(), token: tokens["agent"], http: &http.Client{Timeout: 30 * time.Second}}
+	// One request waiting for its code: the target of every action route.
+	status, data, err := a.call(ctx, "POST", "/api/v1/requests", web.NewRequest{Type: "access", Email: "jane.doe@example.com"})
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("create: %d %s %v", status, data, err)
+	}
+	var created map[string]string
+	_ = json.Unmarshal(data, &created)
+	open := created["id"]
+	waitFor(t, func() bool {
+		st, data, _ := a.call(ctx, "GET", "/api/v1/requests/"+open, nil)
+		return st == http.StatusOK && strings.Contains(string(data), `"status":"verifying"`)
+	})
+
+	conn, _ := s.Product.Connectors.Get("recruiting")
+	signed := func(secret []byte, body string, at time.Time) map[string]string {
+		ts, sig := connectors.Sign(secret, []byte(body), at)
+		return map[string]string{connectors.HeaderTimestamp: ts, connectors.HeaderSignature: sig}
+	}
+	result := func(jobID string) string {
+		b, _ := json.Marshal(connectors.Result{JobID: jobID, Status: connectors.StatusCompleted,
+			Records: []connectors.Record{{Dataset: "applicants", Fields: map[string]string{"email": "jane.doe@example.com"}}}})
+		return string(b)
+	}
+	openJob := connectors.JobID(open, "recruiting", "access")
+	unknownJob := connectors.JobID("dsr_00000000000000000000000000", "recruiting", "access")
+	huge := bytes.Repeat([]byte("a"), 1<<20)
+	hugeJSON := []byte(`{"type":"access","email":"jane.doe@example.com","name":"` + string(huge) + `"}`)
+	hugeResult := []byte(`{"job_id":"` + openJob + `","status":"completed","detail":"` + strings.Repeat("a", connectors.MaxResultBytes) + `"}`)
+	req := "/api/v1/requests/" + open
+
+	var cases []badInput
+	add := func(c badInput) { cases = append(cases, c) }
+	// Intake.
+	for name, body := range map[string]string{
+		"malformed JSON":           `{"type":"access",`,
+		"not an object":            `["access"]`,
+		"wrong type for email":     `{"type":"access","email":42}`,
+		"wrong type for ids":       `{"type":"access","email":"x@example.com","customer_ids":["crm"]}`,
+		"unknown field":            `{"type":"access","email":"x@example.com","admin":true}`,
+		"unknown request type":     `{"type":"delete_everything","email":"x@example.com"}`,
+		"invalid email":            `{"type":"access","email":"not-an-email"}`,
+		"SQL in the email":         `{"type":"access","email":"x' OR '1'='1@example.com"}`,
+		"unknown country":          `{"type":"access","email":"x@example.com","country":"XX"}`,
+		"received in the future":   `{"type":"access","email":"x@example.com","received":"2999-01-01"}`,
+		"rectification, no values": `{"type":"rectification","email":"x@example.com"}`,
+		"empty body":               ``,
+		"two objects":              `{"type":"access","email":"x@example.com"}{"type":"access","email":"y@example.com"}`,
+	} {
+		add(badInput{name: "create: " + name, method: "POST", path: "/api/v1/requests", token: "agent", body: []byte(body), want: 400})
+	}
+	add(badInput{name: "create: huge body", method: "POST", path: "/api/v1/requests", token: "agent", body: hugeJSON, want: 400})
+	add(badInput{name: "create: no token", method: "POST", path: "/api/v1/requests", body: []byte(`{"type":"access","email":"x@example.com"}`), want: 401})
+	add(badInput{name: "create: unknown token", method: "POST", path: "/api/v1/requests", token: "forged", body: []byte(`{"type":"access","email":"x@example.com"}`), want: 401})
+	add(badInput{name: "create: reviewer role", method: "POST", path: "/api/v1/requests", token: "reviewer", body: []byte(`{"type":"access","email":"x@example.com","attest":"x"}`), want: 403})
+	// Listing and reading.
+	add(badInput{name: "list: bad due_within", method: "GET", path: "/api/v1/requests?due_within=soon", token: "agent", want: 400})
+	add(badInput{name: "list: bad status", method: "GET", path: "/api/v1/requests?status=everything", token: "agent", want: 400})
+	add(badInput{name: "list: bad type", method: "GET", path: "/api/v1/requests?type=everything", token: "agent", want: 400})
+	add(badInput{name: "list: no token", method: "GET", path: "/api/v1/requests", want: 401})
+	for name, id := range map[string]string{"unknown id": "dsr_00000000000000000000000000", "not an id": "..%2F..%2Fetc", "long id": strings.Repeat("d", 4000), "SQL id": "x'%20OR%20'1'='1"} {
+		add(badInput{name: "show: " + name, method: "GET", path: "/api/v1/requests/" + id, token: "agent", want: 404})
+		add(badInput{name: "verify: " + name, method: "POST", path: "/api/v1/requests/" + id + "/verify", token: "agent", body: []byte(`{"code":"123456"}`), want: 404})
+		add(badInput{name: "export: " + name, method: "GET", path: "/api/v1/requests/" + id + "/export", token: "agent", want: 404})
+	}
+	// Actions on the open request.
+	for name, body := range map[string]string{"malformed JSON": `{"code":`, "code as a number": `{"code":123456}`, "unknown field": `{"code":"123456","attempts":0}`, "huge body": string(hugeJSON)} {
+		add(badInput{name: "verify: " + name, method: "POST", path: req + "/verify", token: "agent", body: []byte(body), want: 400})
+	}
+	add(badInput{name: "verify: reviewer role", method: "POST", path: req + "/verify", token: "reviewer", body: []byte(`{"code":"123456"}`), want: 403})
+	add(badInput{name: "resend: reviewer role", method: "POST", path: req + "/resend", token: "reviewer", body: []byte(`{}`), want: 403})
+	add(badInput{name: "resend: unknown field", method: "POST", path: req + "/resend", token: "agent", body: []byte(`{"to":"attacker@example.com"}`), want: 400})
+	add(badInput{name: "decide: agent role", method: "POST", path: req + "/decisions", token: "agent", body: []byte(`{"decision":"approve","reason":"x"}`), want: 403})
+	add(badInput{name: "decide: unknown decision", method: "POST", path: req + "/decisions", token: "reviewer", body: []byte(`{"decision":"maybe","reason":"x"}`), want: 409}) // no review pending comes first
+	add(badInput{name: "decide: no review pending", method: "POST", path: req + "/decisions", token: "reviewer", body: []byte(`{"decision":"approve","reason":"x"}`), want: 409})
+	add(badInput{name: "extend: no reason", method: "POST", path: req + "/extend", token: "agent", body: []byte(`{}`), want: 400})
+	add(badInput{name: "extend: reason not a string", method: "POST", path: req + "/extend", token: "agent", body: []byte(`{"reason":["x"]}`), want: 400})
+	add(badInput{name: "cancel: reviewer role", method: "POST", path: req + "/cancel", token: "reviewer", body: []byte(`{"reason":"x"}`), want: 403})
+	add(badInput{name: "cancel: malformed JSON", method: "POST", path: req + "/cancel", token: "agent", body: []byte(`{"reason"`), want: 400})
+	add(badInput{name: "export: not answered yet", method: "GET", path: req + "/export", token: "agent", want: 404})
+	add(badInput{name: "outbox: agent role", method: "GET", path: "/api/v1/outbox", token: "agent", want: 403})
+	// The Temporal UI's codec.
+	add(badInput{name: "codec: agent role", method: "POST", path: "/codec/decode", token: "agent", body: []byte(`{"payloads":[]}`), want: 403})
+	add(badInput{name: "codec: no token", method: "POST", path: "/codec/decode", body: []byte(`{"payloads":[]}`), want: 401})
+	add(badInput{name: "codec: malformed JSON", method: "POST", path: "/codec/decode", token: "dpo", body: []byte(`{"payloads":`), want: 400})
+	// The subject's download link.
+	add(badInput{name: "subject export: forged signature", method: "GET", path: "/exports/" + open + "?exp=9999999999&sig=00", want: 404})
+	add(badInput{name: "subject export: no signature", method: "GET", path: "/exports/" + open, want: 404})
+	// Connector callbacks.
+	add(badInput{name: "callback: unknown connector", method: "POST", path: "/connectors/v1/callbacks/nosuch", body: []byte(result(openJob)), headers: signed(conn.Secret, result(openJob), time.Now()), want: 404})
+	add(badInput{name: "callback: no signature", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), want: 401})
+	add(badInput{name: "callback: forged signature", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), headers: signed([]byte(strings.Repeat("f", 32)), result(openJob), time.Now()), want: 401})
+	add(badInput{name: "callback: replayed after the window", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), headers: signed(conn.Secret, result(openJob), time.Now().Add(-time.Hour)), want: 401})
+	add(badInput{name: "callback: body changed after signing", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(strings.Replace(result(openJob), "completed", "not_found", 1)), headers: signed(conn.Secret, result(openJob), time.Now()), want: 401})
+	add(badInput{name: "callback: another connector's job", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(connectors.JobID(open, "crm", "access"))), headers: signed(conn.Secret, result(connectors.JobID(open, "crm", "access")), time.Now()), want: 403})
+	add(badInput{name: "callback: not a result", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(`{"job_id":`), headers: signed(conn.Secret, `{"job_id":`, time.Now()), want: 400})
+	add(badInput{name: "callback: for a request that does not exist", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(unknownJob)), headers: signed(conn.Secret, result(unknownJob), time.Now()), want: 404})
+	add(badInput{name: "callback: huge body", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: hugeResult, headers: signed(conn.Secret, string(hugeResult), time.Now()), want: 400}) // "body too large"
+
+	// The intake's own activities must be done: wait until the history stops growing.
+	before := takeFootprint(t, s, open)
+	for {
+		time.Sleep(time.Second)
+		again := takeFootprint(t, s, open)
+		if again.String() == before.String() {
+			break
+		}
+		before = again
+	}
+	hc := &http.Client{Timeout: 60 * time.Second}
+	ok := 0
+	for _, c := range cases {
+		r, err := http.NewRequest(c.method, s.URL()+c.path, bytes.NewReader(c.body))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if c.token != "" {
+			tok := tokens[c.token]
+			if tok == "" {
+				tok = c.token
+			}
+			r.Header.Set("Authorization", "Bearer "+tok)
+		}
+		for k, v := range c.headers {
+			r.Header.Set(k, v)
+		}
+		resp, err := hc.Do(r)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var body struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(data, &body) != nil && strings.HasPrefix(c.path, "/codec/") {
+			// The codec speaks Temporal's remote codec protocol, whose errors are plain text.
+			body.Error = strings.TrimSpace(string(data))
+		}
+		switch {
+		case resp.StatusCode != c.want:
+			t.Errorf("%s: %d %.200s, want %d", c.name, resp.StatusCode, data, c.want)
+		case body.Error == "":
+			t.Errorf("%s: %d without a message: %.200s", c.name, resp.StatusCode, data)
+		case strings.Contains(string(data), "jane.doe"):
+			t.Errorf("%s: the answer quotes the subject: %.200s", c.name, data)
+		default:
+			ok++
+		}
+	}
+	after := takeFootprint(t, s, open)
+	changed := 0
+	if before.String() != after.String() {
+		changed = 1
+		t.Errorf("bad input changed state:\n before %s\n after  %s", before, after)
+	}
+	report("badinput", len(cases), ok, changed, 0, fmt.Sprintf("%d inputs over %d routes answered 4xx with a message; store rows, workflow count and the open request's history unchanged", len(cases), 16))
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
