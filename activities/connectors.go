@@ -67,6 +67,7 @@ func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, e
 		return JobOutcome{}, err
 	}
 	job.CallbackURL = a.CallbackBase + "/connectors/v1/callbacks/" + conn.ID
+	defer heartbeat(ctx)()
 	start := time.Now()
 	res, err := a.submit(ctx, conn, job)
 	a.observe(conn, job, res, err, start)
@@ -179,4 +180,31 @@ func holdsAny(c connectors.Connector, categories []string) bool {
 		}
 	}
 	return false
+}
+
+// heartbeatEvery is how often a running connector call tells Temporal that its worker is alive.
+const heartbeatEvery = 5 * time.Second
+
+// heartbeat records activity heartbeats until the returned stop is called; outside an activity (tests
+// calling the activity directly) it does nothing.
+func heartbeat(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
 }

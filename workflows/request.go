@@ -400,15 +400,32 @@ func (r *request) recordJob(ctx workflow.Context, out activities.JobOutcome) {
 }
 
 // mustLocal runs a bookkeeping local activity. The store being down stalls the request (retried without
-// end) rather than losing an audit event.
+// end) rather than losing an index row or an audit event: the store-outage drill found that a local
+// activity's retries stop with its ScheduleToClose timeout, which defaults to one attempt's 30 s.
 func (r *request) mustLocal(ctx workflow.Context, activity any, arg any) {
-	_ = workflow.ExecuteLocalActivity(localOptions(ctx), activity, arg).Get(ctx, nil)
+	for {
+		err := workflow.ExecuteLocalActivity(localOptions(ctx), activity, arg).Get(ctx, nil)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		// Histories recorded before this change went on without the write.
+		if workflow.GetVersion(ctx, "bookkeeping-retried-without-end", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return
+		}
+		if workflow.Sleep(ctx, bookkeepingPause) != nil {
+			return
+		}
+	}
 }
+
+// bookkeepingPause is the wait between rounds of a bookkeeping write's retries while the store is down.
+const bookkeepingPause = time.Minute
 
 func localOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
 
@@ -419,13 +436,19 @@ func activityOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// jobHeartbeatTimeout is how long a connector call may go without a heartbeat before it is retried.
+const jobHeartbeatTimeout = 20 * time.Second
+
 // jobOptions retries a connector call with backoff for at most window; permanent errors (4xx) stop at once.
 func jobOptions(ctx workflow.Context, window time.Duration) workflow.Context {
 	if window < time.Minute {
 		window = time.Minute
 	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    2 * time.Minute,
+		StartToCloseTimeout: 2 * time.Minute,
+		// The connector activity heartbeats while it waits for the connector, so a worker killed mid-call
+		// is noticed in seconds, not at the end of the 2 minutes (the kill -9 drill).
+		HeartbeatTimeout:       jobHeartbeatTimeout,
 		ScheduleToCloseTimeout: window,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        5 * time.Second,

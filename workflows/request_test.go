@@ -73,6 +73,8 @@ type harness struct {
 	poll func(job connectors.Job, attempt int) (activities.JobOutcome, error)
 	// respond, when set, answers Respond; attempt counts from 1. Default: success.
 	respond func(in activities.RespondInput, attempt int) error
+	// storeDownUntil, when set, makes every Transition fail until that virtual time: the store is down.
+	storeDownUntil time.Time
 
 	mu          sync.Mutex
 	attempts    map[string]int
@@ -115,6 +117,9 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 		ans  *activities.Answer
 	)
 	env.OnActivity(st.Transition, mock.Anything, mock.Anything).Return(func(_ context.Context, tr activities.Transition) error {
+		if h.env.Now().Before(h.storeDownUntil) {
+			return errors.New("store unavailable")
+		}
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.transitions = append(h.transitions, tr)
@@ -1173,4 +1178,22 @@ func TestResendRefusedAfterCancel(t *testing.T) {
 		t.Errorf("resend after cancel: accepted=%v refusal=%v, want refused %s", resend.accepted, resend.refusal(), dsrflow.ECONFLICT)
 	}
 	eq(t, "codes", h.codeKinds(), []string{"code"})
+}
+
+// A store outage longer than a local activity's retries stalls the request instead of losing its
+// records: every transition is written once the store is back (found by the store-outage drill).
+func TestStoreOutageStallsButLosesNoRecord(t *testing.T) {
+	h := newHarness(t, newInput(dsrflow.Access, dsrflow.VerifyAgentAttested))
+	h.storeDownUntil = start.Add(2 * time.Hour)
+
+	out := h.execute()
+
+	eq(t, "status", out.Status, dsrflow.StatusCompleted)
+	// A write retried across the outage may land twice (the store's writes are idempotent); none is lost.
+	eq(t, "statuses", slices.Compact(h.statuses()), []dsrflow.Status{
+		dsrflow.StatusReceived, dsrflow.StatusFulfilling, dsrflow.StatusResponding, dsrflow.StatusCompleted,
+	})
+	if now := h.env.Now(); now.Before(h.storeDownUntil) {
+		t.Errorf("the request completed at %v, while the store was down", now)
+	}
 }
