@@ -256,8 +256,9 @@ var DeadlinePolicy = struct {
 	JobMargin time.Duration
 	// MinJobWindow is the least time a job gets to retry, for requests received close to their due date.
 	MinJobWindow time.Duration
-	// PollEvery is how often an accepted (202) job is polled when no callback has come.
-	PollEvery time.Duration
+	// PollEvery is how often an accepted (202) job is polled when no callback has come; the first poll
+	// comes after FirstPoll, and the wait doubles up to PollEvery.
+	PollEvery, FirstPoll time.Duration
 	// ExportValidFor is how long the subject's download link works.
 	ExportValidFor time.Duration
 }{
@@ -266,5 +267,6 @@ var DeadlinePolicy = struct {
 	JobMargin:      3 * 24 * time.Hour,
 	MinJobWindow:   24 * time.Hour,
 	PollEvery:      10 * time.Minute,
+	FirstPoll:      time.Minute,
 	ExportValidFor: 7 * 24 * time.Hour,
 }

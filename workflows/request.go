@@ -203,9 +203,15 @@ func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef,
 			return failed(jobFailure(err))
 		}
 	}
+	// The first poll comes soon, then less often: a callback lost with a killed process (the kill -9
+	// drill) costs a minute, not the whole PollEvery.
+	wait := dsrflow.DeadlinePolicy.PollEvery
+	if !out.Status.Final() && workflow.GetVersion(ctx, "poll-backoff:"+job.ID, workflow.DefaultVersion, 1) == 1 {
+		wait = dsrflow.DeadlinePolicy.FirstPoll
+	}
 	for !out.Status.Final() {
 		received := func() bool { _, ok := r.results[job.ID]; return ok }
-		if r.awaitUntil(ctx, minTime(workflow.Now(ctx).Add(dsrflow.DeadlinePolicy.PollEvery), r.jobDeadline(ctx)), received) {
+		if r.awaitUntil(ctx, minTime(workflow.Now(ctx).Add(wait), r.jobDeadline(ctx)), received) {
 			res := r.results[job.ID]
 			out.Status, out.Detail, out.Exemptions, out.Counts, out.Datasets = res.Status, res.Detail, res.Exemptions, res.Counts, res.Datasets
 			break
@@ -216,6 +222,7 @@ func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef,
 		if err := workflow.ExecuteActivity(jobOptions(ctx, r.jobDeadline(ctx).Sub(workflow.Now(ctx))), connectorActs.Poll, job).Get(ctx, &out); err != nil {
 			return failed(jobFailure(err))
 		}
+		wait = min(2*wait, dsrflow.DeadlinePolicy.PollEvery)
 	}
 	if out.Status == connectors.StatusFailed {
 		// The connector itself could not do it: a person must follow up, as for any failed job.

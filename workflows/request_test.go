@@ -774,8 +774,8 @@ func TestAcceptedJobs(t *testing.T) {
 		h := newHarness(t, newInput(dsrflow.Access, dsrflow.VerifyNone))
 		h.subsidiaries = []activities.ConnectorRef{crm}
 		h.run["crm"] = accepted(h)
-		pending := h.queryAt(time.Minute)
-		h.at(3*time.Minute, func() {
+		pending := h.queryAt(10 * time.Second)
+		h.at(30*time.Second, func() {
 			h.env.SignalWorkflow(workflows.SignalJobResult, workflows.JobResult{JobID: jobID("crm", dsrflow.ActionAccess), Result: connectors.Result{
 				JobID: jobID("crm", dsrflow.ActionAccess), Status: connectors.StatusCompleted, Detail: "4 records", Counts: map[string]int{"records": 4},
 			}})
@@ -791,7 +791,7 @@ func TestAcceptedJobs(t *testing.T) {
 			Connector: crm, JobID: jobID("crm", dsrflow.ActionAccess), Action: dsrflow.ActionAccess, Status: connectors.StatusCompleted,
 			Detail: "4 records", Counts: map[string]int{"records": 4}, Attempts: 1,
 		}})
-		eq(t, "closed", resp.Closed, start.Add(3*time.Minute))
+		eq(t, "closed", resp.Closed, start.Add(30*time.Second))
 	})
 
 	t.Run("poll", func(t *testing.T) {
@@ -809,12 +809,13 @@ func TestAcceptedJobs(t *testing.T) {
 
 		out := h.execute()
 
-		every := dsrflow.DeadlinePolicy.PollEvery
+		// The first poll after a minute, the next after twice as long (up to PollEvery).
+		first := dsrflow.DeadlinePolicy.FirstPoll
 		var at []time.Time
 		for _, p := range h.polls {
 			at = append(at, p.At)
 		}
-		eq(t, "poll times", at, []time.Time{start.Add(every), start.Add(2 * every)})
+		eq(t, "poll times", at, []time.Time{start.Add(first), start.Add(3 * first)})
 		eq(t, "outcome", out, workflows.Outcome{Status: dsrflow.StatusCompleted, Jobs: map[string]connectors.Status{
 			jobID("crm", dsrflow.ActionAccess): connectors.StatusNotFound,
 		}})
