@@ -36,8 +36,9 @@ bench-product: build
 
 # The PostgreSQL connector: one access and one erasure among one million customers (DSR_BENCH_ROWS).
 bench-postgres:
-	@scripts/with-postgres.sh $(GO) test -run '^$$' -bench 'Access|Erase' -benchtime 200x -count 5 ./connectors/postgres/ | tee /dev/stderr | \
-	awk '/^Benchmark(Access|Erase)/ { print (($$1 ~ /Access/) ? "pg_access_ms_1m" : "pg_erase_ms_1m"), $$3/1e6 }' | sort -k1,1 -k2,2n | \
+	@mkdir -p bin && scripts/with-postgres.sh $(GO) test -run '^$$' -bench 'Access|Erase' -benchtime 200x -count 5 ./connectors/postgres/ > bin/bench-postgres.txt; \
+	status=$$?; cat bin/bench-postgres.txt; [ $$status -eq 0 ] || exit $$status; \
+	awk '/^Benchmark(Access|Erase)/ { print (($$1 ~ /Access/) ? "pg_access_ms_1m" : "pg_erase_ms_1m"), $$3/1e6 }' bin/bench-postgres.txt | sort -k1,1 -k2,2n | \
 	awk '{ v[$$1] = v[$$1] " " $$2; c[$$1]++ } END { for (n in v) { split(substr(v[n], 2), a, " "); k = c[n]; \
 	printf "%s=%.2f (median of %d rounds, min %.2f, max %.2f)\n", n, a[int((k+1)/2)], k, a[1], a[k] } }'
 

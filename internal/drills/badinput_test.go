@@ -18,12 +18,13 @@ import (
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/devstack"
+	"github.com/dsrflow/dsrflow/internal/slack/slacktest"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
 
 // storeTables are every table of the store; the sweep counts their rows before and after.
-var storeTables = []string{"api_tokens", "audit_events", "decisions", "exports", "job_records", "jobs", "outbox", "request_details", "requests", "verification_codes"}
+var storeTables = []string{"api_tokens", "audit_events", "data_keys", "decisions", "disclosures", "exports", "job_records", "jobs", "outbox", "request_details", "requests", "verification_codes"}
 
 // footprint is what a bad input must not change: the rows of every table, the workflows in Temporal and
 // the history of the open request.
@@ -82,6 +83,10 @@ type badInput struct {
 func TestDrillBadInput(t *testing.T) {
 	ctx := context.Background()
 	cfg := config.Dev{DataDir: t.TempDir(), TemporalAddr: freeAddr(), HTTPAddr: "127.0.0.1:0", Demo: true}
+	// Slack configured against a fake, so that its interactivity endpoint is swept too.
+	const slackSecret = "drill-signing-secret"
+	fakeSlack := slacktest.New(t)
+	cfg.Slack = config.Slack{BotToken: "xoxb-drill", SigningSecret: slackSecret, APIURL: fakeSlack.URL, ReviewChannel: "C0REVIEW"}
 	s, err := devstack.Start(ctx, devstack.Options{Config: cfg})
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +198,17 @@ func TestDrillBadInput(t *testing.T) {
 	add(badInput{name: "callback: another connector's job", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(connectors.JobID(open, "crm", "access"))), headers: signed(conn.Secret, result(connectors.JobID(open, "crm", "access")), time.Now()), want: 403})
 	add(badInput{name: "callback: not a result", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(`{"job_id":`), headers: signed(conn.Secret, `{"job_id":`, time.Now()), want: 400})
 	add(badInput{name: "callback: for a request that does not exist", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(unknownJob)), headers: signed(conn.Secret, result(unknownJob), time.Now()), want: 404})
+	// Slack's interactivity endpoint: Slack's signature is the credential.
+	click := slacktest.FormBody([]byte(`{"type":"block_actions","user":{"id":"U0DRILL"},"actions":[{"action_id":"dsr_approve","value":"{\"review\":\"` + open + `\",\"kind\":\"objection\"}","action_ts":"1.1"}]}`))
+	slackSigned := func(secret string, body []byte, at time.Time) map[string]string {
+		return map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": fmt.Sprint(at.Unix()),
+			"X-Slack-Signature": slacktest.Sign(secret, at.Unix(), body)}
+	}
+	add(badInput{name: "slack: no signature", method: "POST", path: "/slack/interactions", body: click, want: 401})
+	add(badInput{name: "slack: forged signature", method: "POST", path: "/slack/interactions", body: click, headers: slackSigned("not-the-secret", click, time.Now()), want: 401})
+	add(badInput{name: "slack: replayed after the window", method: "POST", path: "/slack/interactions", body: click, headers: slackSigned(slackSecret, click, time.Now().Add(-time.Hour)), want: 401})
+	add(badInput{name: "slack: signed, no payload", method: "POST", path: "/slack/interactions", body: []byte("token=x"), headers: slackSigned(slackSecret, []byte("token=x"), time.Now()), want: 400})
+	add(badInput{name: "slack: huge body", method: "POST", path: "/slack/interactions", body: huge, headers: slackSigned(slackSecret, huge, time.Now()), want: 413})
 	add(badInput{name: "callback: huge body", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: hugeResult, headers: signed(conn.Secret, string(hugeResult), time.Now()), want: 400}) // "body too large"
 
 	// The intake's own activities must be done: wait until the history stops growing.
@@ -232,8 +248,9 @@ func TestDrillBadInput(t *testing.T) {
 		var body struct {
 			Error string `json:"error"`
 		}
-		if json.Unmarshal(data, &body) != nil && strings.HasPrefix(c.path, "/codec/") {
-			// The codec speaks Temporal's remote codec protocol, whose errors are plain text.
+		if json.Unmarshal(data, &body) != nil && (strings.HasPrefix(c.path, "/codec/") || strings.HasPrefix(c.path, "/slack/")) {
+			// The codec speaks Temporal's remote codec protocol and the Slack endpoint answers Slack: their
+			// errors are plain text.
 			body.Error = strings.TrimSpace(string(data))
 		}
 		switch {
@@ -253,7 +270,7 @@ func TestDrillBadInput(t *testing.T) {
 		changed = 1
 		t.Errorf("bad input changed state:\n before %s\n after  %s", before, after)
 	}
-	report("badinput", len(cases), ok, changed, 0, fmt.Sprintf("%d inputs over %d routes answered 4xx with a message; store rows, workflow count and the open request's history unchanged", len(cases), 16))
+	report("badinput", len(cases), ok, changed, 0, fmt.Sprintf("%d inputs over %d routes answered 4xx with a message; store rows, workflow count and the open request's history unchanged", len(cases), 17))
 }
 
 func waitFor(t *testing.T, ok func() bool) {

@@ -49,7 +49,7 @@ func (s *Store) AddDecision(ctx context.Context, d Decision) error {
 	}
 	var reason []byte
 	if d.Reason != "" {
-		k, err := s.writeKey(ctx, s.db, d.RequestID)
+		k, err := s.requestKey(ctx, s.db, d.RequestID)
 		if err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func (s *Store) PutRequestDetail(ctx context.Context, d RequestDetail) error {
 	if d.RequestID == "" {
 		return dsrflow.Errorf(dsrflow.EINVALID, "request detail needs a request id")
 	}
-	k, err := s.writeKey(ctx, s.db, d.RequestID)
+	k, err := s.requestKey(ctx, s.db, d.RequestID)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (s *Store) PutExport(ctx context.Context, e Export) error {
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = time.Now()
 	}
-	k, err := s.writeKey(ctx, s.db, e.RequestID)
+	k, err := s.requestKey(ctx, s.db, e.RequestID)
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ func (s *Store) PutJobRecords(ctx context.Context, jobID, requestID string, reco
 	if jobID == "" || requestID == "" {
 		return dsrflow.Errorf(dsrflow.EINVALID, "job records need a job id and a request id")
 	}
-	k, err := s.writeKey(ctx, s.db, requestID)
+	k, err := s.requestKey(ctx, s.db, requestID)
 	if err != nil {
 		return err
 	}

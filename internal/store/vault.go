@@ -109,6 +109,20 @@ func gone(owner string, at time.Time) error {
 		owner, at.UTC().Format("2006-01-02"))
 }
 
+// requestKey is writeKey for the tables whose rows belong to a request (a foreign key): the key is made
+// only for a request that exists, so that a write the foreign key will refuse leaves no orphan key behind
+// (found by the bad-input drill: a signed callback for an unknown request).
+func (s *Store) requestKey(ctx context.Context, q dbtx, requestID string) (dataKey, error) {
+	var n int
+	if err := q.GetContext(ctx, &n, s.rebind(`SELECT count(*) FROM requests WHERE id = ?`), requestID); err != nil {
+		return dataKey{}, fmt.Errorf("find request %s: %w", requestID, err)
+	}
+	if n == 0 {
+		return dataKey{}, dsrflow.Errorf(dsrflow.ENOTFOUND, "request %s not found", requestID)
+	}
+	return s.writeKey(ctx, q, requestID)
+}
+
 // writeKey returns the owner's data key, creating it (wrapped with the active master key) on first
 // use. It returns EGONE when the owner's data was shredded: nothing personal is written after that.
 func (s *Store) writeKey(ctx context.Context, q dbtx, owner string) (dataKey, error) {

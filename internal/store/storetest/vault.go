@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -45,6 +46,23 @@ func runVault(t *testing.T, migrated func(*testing.T) *store.Store) {
 	t.Run("EncryptedAtRest", func(t *testing.T) { testEncryptedAtRest(t, migrated(t)) })
 	t.Run("Shred", func(t *testing.T) { testShred(t, migrated(t)) })
 	t.Run("ExpiredRecords", func(t *testing.T) { testExpiredRecords(t, migrated(t)) })
+	t.Run("NoKeyForUnknownRequest", func(t *testing.T) { testNoKeyForUnknownRequest(t, migrated(t)) })
+}
+
+// A write for a request that does not exist is refused and leaves no data key behind.
+func testNoKeyForUnknownRequest(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	err := s.PutJobRecords(ctx, "req_nobody:crm:access", "req_nobody", []byte(`[{"x":1}]`))
+	if dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND {
+		t.Fatalf("records of an unknown request: %v, want ENOTFOUND", err)
+	}
+	var n int
+	if err := s.UnsafeDB().Get(&n, `SELECT count(*) FROM data_keys`); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d data keys after a refused write, want 0", n)
+	}
 }
 
 // PersonaNeedles are the demo persona's values FillRequest writes, in the forms a dump or a file may
