@@ -261,3 +261,26 @@ func effects(t *testing.T, e devEnv) map[string]int {
 	}
 	return got.ByJob
 }
+
+// account is a drill's accounting: requests completed, jobs that never acted (lost) and jobs that acted
+// more than once (duplicates), by the demo connectors' effect counts per job, with a line per problem.
+func account(ids []string, views map[string]web.RequestView, effects map[string]int) (completed, lost, dup int, problems []string) {
+	for _, id := range ids {
+		if v := views[id]; v.Status == "completed" {
+			completed++
+		} else {
+			problems = append(problems, fmt.Sprintf("%s is %q", id, v.Status))
+		}
+		for _, job := range expectedJobs(id) {
+			switch c := effects[job]; {
+			case c == 0:
+				lost++
+				problems = append(problems, job+" never acted")
+			case c > 1:
+				dup++
+				problems = append(problems, fmt.Sprintf("%s acted %d times", job, c))
+			}
+		}
+	}
+	return completed, lost, dup, problems
+}

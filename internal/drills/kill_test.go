@@ -102,25 +102,7 @@ func TestDrillKill9(t *testing.T) {
 	got := effects(t, env)
 	p.kill(syscall.SIGINT)
 
-	completed, lost, dup := 0, 0, 0
-	var problems []string
-	for _, id := range ids {
-		if v := views[id]; v.Status == "completed" {
-			completed++
-		} else {
-			problems = append(problems, fmt.Sprintf("%s is %q", id, v.Status))
-		}
-		for _, job := range expectedJobs(id) {
-			switch c := got[job]; {
-			case c == 0:
-				lost++
-				problems = append(problems, job+" never acted")
-			case c > 1:
-				dup++
-				problems = append(problems, fmt.Sprintf("%s acted %d times", job, c))
-			}
-		}
-	}
+	completed, lost, dup, problems := account(ids, views, got)
 	report("kill9", n, completed, n-completed+lost, dup,
 		fmt.Sprintf("%d jobs, %d of them acted before SIGKILL; all closed %.1f s after the kill, %.1f s in all", want, before, recovered.Seconds(), time.Since(began).Seconds()))
 	if len(problems) > 0 {

@@ -166,25 +166,7 @@ func TestDrillStoreOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	completed, lost, dup := 0, 0, 0
-	var problems []string
-	for _, id := range ids {
-		if v := views[id]; v.Status == "completed" {
-			completed++
-		} else {
-			problems = append(problems, fmt.Sprintf("%s is %q", id, v.Status))
-		}
-		for _, job := range expectedJobs(id) {
-			switch c := byJob[job]; {
-			case c == 0:
-				lost++
-				problems = append(problems, job+" never acted")
-			case c > 1:
-				dup++
-				problems = append(problems, fmt.Sprintf("%s acted %d times", job, c))
-			}
-		}
-	}
+	completed, lost, dup, problems := account(ids, views, byJob)
 	st, err := store.OpenPostgres(ctx, pg.url)
 	if err != nil {
 		t.Fatal(err)
