@@ -26,8 +26,24 @@ type Answer struct {
 	Now       func() time.Time
 }
 
-// Respond is idempotent: the export is overwritten with the same content and the message has a fixed id.
+// Respond is idempotent: the export is overwritten with the same content, the message has a fixed id
+// and the transitions' events are keyed by the activity.
 func (a *Answer) Respond(ctx context.Context, in RespondInput) error {
+	if in.Begin != nil {
+		if err := writeTransition(ctx, a.Store, *in.Begin, activityKey(ctx)+"/begin"); err != nil {
+			return err
+		}
+	}
+	if err := a.respond(ctx, in); err != nil {
+		return err
+	}
+	if in.End != nil {
+		return writeTransition(ctx, a.Store, *in.End, activityKey(ctx)+"/end")
+	}
+	return nil
+}
+
+func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 	now := time.Now().UTC()
 	if a.Now != nil {
 		now = a.Now().UTC()

@@ -37,29 +37,63 @@ func (a *Store) RecordRequest(ctx context.Context, r store.Request) error {
 // AppendAudit appends one audit event. The idempotency key is the activity's identity within its
 // workflow run, so a retried or replayed activity adds the event once.
 func (a *Store) AppendAudit(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error) {
-	info := activity.GetInfo(ctx)
 	if e.Key == "" {
-		e.Key = info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID
+		e.Key = activityKey(ctx)
 	}
-	out, err := a.Store.AppendAudit(ctx, e)
+	return appendAudit(ctx, a.Store, e)
+}
+
+// Transition records a status change: the index row, then the events of the steps since the last
+// write, then its own event.
+func (a *Store) Transition(ctx context.Context, t Transition) error {
+	return writeTransition(ctx, a.Store, t, activityKey(ctx))
+}
+
+// RecordJob stores a job's outcome and audits it. Records are stored by the connector activities, not
+// here: they never pass through workflow history. The connector activities record a final outcome
+// themselves (JobOutcome.Recorded); this is for the outcomes the workflow makes or receives.
+func (a *Store) RecordJob(ctx context.Context, out JobOutcome) error {
+	return recordJob(ctx, a.Store, out, activityKey(ctx))
+}
+
+// activityKey is the running activity's identity within its workflow run: the idempotency key of
+// the audit events it appends, so that a retried activity adds each once.
+func activityKey(ctx context.Context) string {
+	info := activity.GetInfo(ctx)
+	return info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID
+}
+
+func appendAudit(ctx context.Context, st *store.Store, e store.AuditEvent) (store.AuditEvent, error) {
+	out, err := st.AppendAudit(ctx, e)
 	if err != nil {
 		return store.AuditEvent{}, fmt.Errorf("append audit %s for %s: %w", e.Action, e.RequestID, err)
 	}
 	return out, nil
 }
 
-// Transition records a status change: the index row, then its audit event.
-func (a *Store) Transition(ctx context.Context, t Transition) error {
-	if err := a.RecordRequest(ctx, t.Request); err != nil {
-		return err
+// writeTransition writes t under the idempotency key: the Earlier events as key/0, key/1, ..., and
+// the transition's own event as key itself.
+func writeTransition(ctx context.Context, st *store.Store, t Transition, key string) error {
+	if err := st.PutRequest(ctx, t.Request); err != nil {
+		return fmt.Errorf("record request %s: %w", t.Request.ID, err)
 	}
-	_, err := a.AppendAudit(ctx, t.Event)
+	for i, e := range t.Earlier {
+		if e.Key == "" {
+			e.Key = key + "/" + strconv.Itoa(i)
+		}
+		if _, err := appendAudit(ctx, st, e); err != nil {
+			return err
+		}
+	}
+	if t.Event.Key == "" {
+		t.Event.Key = key
+	}
+	_, err := appendAudit(ctx, st, t.Event)
 	return err
 }
 
-// RecordJob stores a job's outcome and audits it. Records are stored by the connector activities, not
-// here: they never pass through workflow history.
-func (a *Store) RecordJob(ctx context.Context, out JobOutcome) error {
+// recordJob stores a job's final outcome and its audit event, keyed for retries.
+func recordJob(ctx context.Context, st *store.Store, out JobOutcome, key string) error {
 	exemptions, err := json.Marshal(out.Exemptions)
 	if err != nil {
 		return err
@@ -70,12 +104,12 @@ func (a *Store) RecordJob(ctx context.Context, out JobOutcome) error {
 		Role: out.Connector.Role, Action: string(out.Action), Status: string(out.Status), Detail: out.Detail,
 		Attempts: out.Attempts, Counts: out.Counts, Exemptions: exemptions, UpdatedAt: time.Now().UTC(),
 	}
-	if err := a.Store.PutJob(ctx, j); err != nil {
+	if err := st.PutJob(ctx, j); err != nil {
 		return fmt.Errorf("record job %s: %w", out.JobID, err)
 	}
-	_, err = a.AppendAudit(ctx, store.AuditEvent{
+	_, err = appendAudit(ctx, st, store.AuditEvent{
 		At: j.UpdatedAt, RequestID: requestID, Action: "job_" + string(out.Status), Actor: "connector:" + out.Connector.ID,
-		Detail: jobAuditDetail(out),
+		Detail: jobAuditDetail(out), Key: key,
 	})
 	return err
 }

@@ -12,6 +12,9 @@ import (
 type Transition struct {
 	Request store.Request
 	Event   store.AuditEvent
+	// Earlier are the events of steps taken since the last write, in order, written before Event: a
+	// request's first steps go out in one write (RequestInput.Version 1).
+	Earlier []store.AuditEvent `json:",omitempty"`
 }
 
 // ConnectorRef names a connector without its secret, as workflows see it.
@@ -48,6 +51,9 @@ type JobOutcome struct {
 	// Datasets are the per-dataset counts (and truncation) when the connector gave them.
 	Datasets []connectors.DatasetResult
 	Attempts int
+	// Recorded is set when the connector activity already stored the final outcome and its audit
+	// event; the workflow records it itself otherwise (RecordJob).
+	Recorded bool `json:",omitempty"`
 }
 
 // IssueCodeInput asks for a verification code to be made and mailed.
@@ -85,4 +91,8 @@ type RespondInput struct {
 	Corrections map[string]string
 	Purposes    []string
 	Outcomes    []JobOutcome
+	// Begin, when set, is recorded before the answer is composed (the move to responding) and End
+	// after it is queued (the final status): one call instead of three (RequestInput.Version 1).
+	Begin *Transition `json:",omitempty"`
+	End   *Transition `json:",omitempty"`
 }

@@ -45,7 +45,17 @@ type RequestInput struct {
 	Actor string
 	// Link is the request in the front door, for review cards and alerts.
 	Link string
+	// Version is the revision of the workflow's steps the request was started under: the front door
+	// sets RequestVersion; zero is the original, which requests started before keep replaying. It is
+	// an input rather than workflow.GetVersion because a version marker would cost every request a
+	// history event and a visibility write, the very costs the revision removes.
+	Version int `json:",omitempty"`
 }
+
+// RequestVersion is the revision new requests start under. Revision 1 writes less bookkeeping: a
+// request's first steps in one write, the answer's two transitions inside the Respond activity, and
+// the status search attribute set at fulfilment and at the end only.
+const RequestVersion = 1
 
 // Actor identifies who sends an update: the front door fills it from the authenticated token.
 type Actor struct {

@@ -62,9 +62,20 @@ type request struct {
 	pending  int
 	// tasks are the manual connectors' jobs given to teams, in the order they were made.
 	tasks []*task
+	// hold keeps the bookkeeping of a request's first steps in held, to go out in one write (flush).
+	// It spans only code that does not block, so no update handler or timer can see it.
+	hold bool
+	held []activities.Transition
 }
 
+// lean reports whether the request runs revision 1 or later (RequestInput.Version).
+func (r *request) lean() bool { return r.in.Version >= 1 }
+
 func (r *request) run(ctx workflow.Context) (Outcome, error) {
+	// A request with nothing to wait for before its jobs writes its receipt, the identity check and
+	// the start of fulfilment at once.
+	r.hold = r.lean() && r.in.Type != dsrflow.Objection &&
+		(r.in.Verification == dsrflow.VerifyNone || r.in.Verification == dsrflow.VerifyAgentAttested)
 	r.transition(ctx, dsrflow.StatusReceived, "request_received", map[string]string{"verification": string(r.in.Verification), "channel": r.in.Channel}, r.in.Actor, "")
 	workflow.Go(ctx, r.trackDeadline)
 
@@ -79,6 +90,7 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	}
 	r.fulfilling = true
 	r.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", nil, "system", "")
+	r.flush(ctx)
 	r.fanOut(ctx, r.in.Type.Action(), false)
 	if r.in.Type.NotifiesPartners() {
 		r.fanOut(ctx, dsrflow.ActionNotify, true)
@@ -271,23 +283,38 @@ func (r *request) jobDeadline(ctx workflow.Context) time.Time {
 // finish answers the subject and closes the request with its final status.
 func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 	r.ending = true
+	r.flush(ctx)
 	final, reason := r.finalStatus()
-	if final == dsrflow.StatusCompleted {
-		r.transition(ctx, dsrflow.StatusResponding, "responding", nil, "system", "")
-	}
 	outcomes := r.sortedOutcomes()
 	in := activities.RespondInput{
 		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: final, Reason: reason,
-		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due, Closed: workflow.Now(ctx),
+		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due,
 		Corrections: r.in.Corrections, Purposes: r.in.Purposes, Outcomes: outcomes,
 	}
+	if r.lean() {
+		// Respond records the move to responding and the final status itself.
+		if final == dsrflow.StatusCompleted {
+			begin := r.step(ctx, dsrflow.StatusResponding, "responding", nil, "system", "")
+			in.Begin = &begin
+		}
+		end := r.step(ctx, final, "request_"+string(final), nil, r.closer(final), reason)
+		in.End = &end
+	} else if final == dsrflow.StatusCompleted {
+		r.transition(ctx, dsrflow.StatusResponding, "responding", nil, "system", "")
+	}
+	in.Closed = workflow.Now(ctx)
 	if err := workflow.ExecuteActivity(activityOptions(ctx), answerActs.Respond, in).Get(ctx, nil); err != nil {
 		// The answer is owed: keep the request open and visible rather than closing it unanswered.
 		r.audit(ctx, "answer_failed", nil, "system", "")
 		return Outcome{}, err
 	}
 	r.closed = true
-	r.transition(ctx, final, "request_"+string(final), nil, r.closer(final), reason)
+	if r.lean() {
+		r.status = final
+		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStatus.ValueSet(string(final)), AttrDueAt.ValueSet(r.due))
+	} else {
+		r.transition(ctx, final, "request_"+string(final), nil, r.closer(final), reason)
+	}
 	// Let in-flight update handlers return before the workflow completes.
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	jobs := map[string]connectors.Status{}
@@ -377,7 +404,17 @@ func (r *request) issueCode(ctx workflow.Context, kind string) {
 // transition moves the request to a status: search attribute, index row and audit event.
 func (r *request) transition(ctx workflow.Context, status dsrflow.Status, action string, detail map[string]string, actor, reason string) {
 	r.status = status
+	t := r.step(ctx, status, action, detail, actor, reason)
+	if r.hold {
+		r.held = append(r.held, t)
+		return
+	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStatus.ValueSet(string(status)), AttrDueAt.ValueSet(r.due))
+	r.mustLocal(ctx, storeActs.Transition, t)
+}
+
+// step is the bookkeeping of a move to status: the index row and the audit event.
+func (r *request) step(ctx workflow.Context, status dsrflow.Status, action string, detail map[string]string, actor, reason string) activities.Transition {
 	now := workflow.Now(ctx).UTC()
 	row := store.Request{
 		ID: r.in.ID, Type: string(r.in.Type), Status: string(status), Country: r.in.Country, Jurisdiction: r.in.Jurisdiction,
@@ -390,19 +427,51 @@ func (r *request) transition(ctx workflow.Context, status dsrflow.Status, action
 	if status.Closed() {
 		row.ClosedAt = &now
 	}
-	t := activities.Transition{Request: row, Event: r.event(ctx, action, detail, actor, reason)}
-	r.mustLocal(ctx, storeActs.Transition, t)
+	return activities.Transition{Request: row, Event: r.event(ctx, action, detail, actor, reason)}
 }
 
 func (r *request) audit(ctx workflow.Context, action string, detail map[string]string, actor, reason string) {
-	r.mustLocal(ctx, storeActs.AppendAudit, r.event(ctx, action, detail, actor, reason))
+	e := r.event(ctx, action, detail, actor, reason)
+	if r.hold && len(r.held) > 0 {
+		last := &r.held[len(r.held)-1]
+		last.Earlier = append(last.Earlier, last.Event)
+		last.Event = e
+		return
+	}
+	r.mustLocal(ctx, storeActs.AppendAudit, e)
+}
+
+// flush ends the hold: the held steps go out as one write, the last step's row and every event in
+// order, and the status search attribute once.
+func (r *request) flush(ctx workflow.Context) {
+	if !r.hold {
+		return
+	}
+	r.hold = false
+	if len(r.held) == 0 {
+		return
+	}
+	t := r.held[len(r.held)-1]
+	var events []store.AuditEvent
+	for _, h := range r.held {
+		events = append(events, h.Earlier...)
+		events = append(events, h.Event)
+	}
+	t.Earlier, t.Event = events[:len(events)-1], events[len(events)-1]
+	r.held = nil
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStatus.ValueSet(string(r.status)), AttrDueAt.ValueSet(r.due))
+	r.mustLocal(ctx, storeActs.Transition, t)
 }
 
 func (r *request) event(ctx workflow.Context, action string, detail map[string]string, actor, reason string) store.AuditEvent {
 	return store.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: r.in.ID, Action: action, Actor: actor, Reason: reason, Detail: detail}
 }
 
+// recordJob stores a job's outcome unless the connector activity already did.
 func (r *request) recordJob(ctx workflow.Context, out activities.JobOutcome) {
+	if out.Recorded {
+		return
+	}
 	r.mustLocal(ctx, storeActs.RecordJob, out)
 }
 

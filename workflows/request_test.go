@@ -50,6 +50,7 @@ func newInput(typ dsrflow.RequestType, v dsrflow.Verification) workflows.Request
 		SubjectKey:   "subject-key",
 		Identity:     dsrflow.Identity{Email: subjectEmail, Name: subjectName},
 		Verification: v, AttestReason: "passport seen at the counter", Actor: "agent:alice",
+		Version: workflows.RequestVersion,
 	}
 }
 
@@ -81,6 +82,10 @@ type harness struct {
 	pollCount   map[string]int
 	transitions []activities.Transition
 	audits      []store.AuditEvent
+	// trail is every audit event in the order the store would get it, whichever call carried it.
+	trail []store.AuditEvent
+	// writes counts the bookkeeping local activities the workflow ran: Transition, AppendAudit, RecordJob.
+	writes      int
 	codes       []timed[activities.IssueCodeInput]
 	mails       []activities.Mail
 	selects     []activities.SelectInput
@@ -123,24 +128,31 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.transitions = append(h.transitions, tr)
+		h.trail = append(append(h.trail, tr.Earlier...), tr.Event)
+		h.writes++
 		return nil
 	})
 	env.OnActivity(st.AppendAudit, mock.Anything, mock.Anything).Return(func(_ context.Context, e store.AuditEvent) (store.AuditEvent, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.audits = append(h.audits, e)
+		h.trail = append(h.trail, e)
+		h.writes++
 		return e, nil
 	})
 	env.OnActivity(st.RecordJob, mock.Anything, mock.Anything).Return(func(_ context.Context, o activities.JobOutcome) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.recorded = append(h.recorded, o)
+		h.trail = append(h.trail, store.AuditEvent{At: h.env.Now().UTC(), Action: "job_" + string(o.Status), Actor: "connector:" + o.Connector.ID, Detail: map[string]string{"job": o.JobID}})
+		h.writes++
 		return nil
 	})
 	env.OnActivity(st.RecordDecision, mock.Anything, mock.Anything).Return(func(_ context.Context, d store.Decision) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.decisions = append(h.decisions, d)
+		h.trail = append(h.trail, store.AuditEvent{At: d.At, Action: "decision_" + d.Decision, Actor: d.Reviewer, Reason: d.Reason})
 		return nil
 	})
 	env.OnActivity(ver.IssueCode, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.IssueCodeInput) error {
@@ -196,7 +208,21 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 		attempt := len(h.responds)
 		h.mu.Unlock()
 		if h.respond != nil {
-			return h.respond(in, attempt)
+			if err := h.respond(in, attempt); err != nil {
+				return err
+			}
+		}
+		if (in.Begin != nil || in.End != nil) && h.env.Now().Before(h.storeDownUntil) {
+			return errors.New("store unavailable")
+		}
+		// The transitions Respond records itself (revision 1), as the store would see them.
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, tr := range []*activities.Transition{in.Begin, in.End} {
+			if tr != nil {
+				h.transitions = append(h.transitions, *tr)
+				h.trail = append(append(h.trail, tr.Earlier...), tr.Event)
+			}
 		}
 		return nil
 	})
@@ -337,6 +363,7 @@ func (h *harness) statuses() []dsrflow.Status {
 func (h *harness) events() []store.AuditEvent {
 	out := slices.Clone(h.audits)
 	for _, tr := range h.transitions {
+		out = append(out, tr.Earlier...)
 		out = append(out, tr.Event)
 	}
 	slices.SortStableFunc(out, func(a, b store.AuditEvent) int { return a.At.Compare(b.At) })
@@ -478,7 +505,27 @@ func TestAccessWithEmailCodeCompletes(t *testing.T) {
 	if last.Request.ClosedAt == nil || last.Event.Action != "request_completed" || last.Event.Actor != "system" {
 		t.Errorf("closing transition: %+v", last)
 	}
-	eq(t, "upserted statuses", upsertedStatuses(h.upserts), []string{"received", "verifying", "fulfilling", "responding", "completed"})
+	// Responding is written by the Respond activity with the answer: the attribute goes to completed.
+	eq(t, "upserted statuses", upsertedStatuses(h.upserts), []string{"received", "verifying", "fulfilling", "completed"})
+}
+
+// firstSeen keeps each string once, where it first appears.
+func firstSeen(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func actions(events []store.AuditEvent) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Action)
+	}
+	return out
 }
 
 func upsertedStatuses(upserts []temporal.SearchAttributes) []string {
@@ -539,9 +586,12 @@ func TestVerificationWithoutCode(t *testing.T) {
 			if len(ev) != 1 || ev[0].Actor != tc.actor || ev[0].Reason != tc.reason {
 				t.Errorf("%s events: %+v", tc.action, ev)
 			}
+			// Receipt, identity and fulfilment go out in one write: the row is written as fulfilling (the
+			// front door wrote it as received), with the three events.
 			eq(t, "statuses", h.statuses(), []dsrflow.Status{
-				dsrflow.StatusReceived, dsrflow.StatusFulfilling, dsrflow.StatusResponding, dsrflow.StatusCompleted,
+				dsrflow.StatusFulfilling, dsrflow.StatusResponding, dsrflow.StatusCompleted,
 			})
+			eq(t, "first events", actions(h.trail[:3]), []string{"request_received", tc.action, "fulfilment_started"})
 			eq(t, "jobs run", h.runIDs(), []string{jobID("billing", dsrflow.ActionAccess), jobID("crm", dsrflow.ActionAccess)})
 			eq(t, "respond status", h.onlyRespond().Status, dsrflow.StatusCompleted)
 		})
@@ -1055,7 +1105,7 @@ func TestSearchAttributesHoldNoPersonalData(t *testing.T) {
 			}
 		}
 	}
-	eq(t, "upserted statuses", upsertedStatuses(h.upserts), []string{"received", "verifying", "fulfilling", "responding", "completed"})
+	eq(t, "upserted statuses", upsertedStatuses(h.upserts), []string{"received", "verifying", "fulfilling", "completed"})
 }
 
 func TestCancelInReview(t *testing.T) {
@@ -1192,7 +1242,10 @@ func TestStoreOutageStallsButLosesNoRecord(t *testing.T) {
 	eq(t, "status", out.Status, dsrflow.StatusCompleted)
 	// A write retried across the outage may land twice (the store's writes are idempotent); none is lost.
 	eq(t, "statuses", slices.Compact(h.statuses()), []dsrflow.Status{
-		dsrflow.StatusReceived, dsrflow.StatusFulfilling, dsrflow.StatusResponding, dsrflow.StatusCompleted,
+		dsrflow.StatusFulfilling, dsrflow.StatusResponding, dsrflow.StatusCompleted,
+	})
+	eq(t, "events", firstSeen(actions(h.trail)), []string{
+		"request_received", "identity_attested", "fulfilment_started", "job_completed", "responding", "request_completed",
 	})
 	if now := h.env.Now(); now.Before(h.storeDownUntil) {
 		t.Errorf("the request completed at %v, while the store was down", now)

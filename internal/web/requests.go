@@ -174,6 +174,7 @@ func (s *server) handleCreateRequest() http.Handler {
 // how the next intake finds the open request, and what the detail's foreign key needs.
 func (s *server) start(r *http.Request, in workflows.RequestInput) error {
 	ctx := r.Context()
+	in.Version = workflows.RequestVersion
 	row := store.Request{ID: in.ID, Type: string(in.Type), Status: string(dsrflow.StatusReceived), Country: in.Country,
 		Jurisdiction: in.Jurisdiction, ReceivedAt: in.ReceivedAt, DueAt: in.Due, UpdatedAt: s.now().UTC(), SubjectKey: in.SubjectKey}
 	if err := s.Store.PutRequest(ctx, row); err != nil {

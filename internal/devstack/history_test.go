@@ -1,0 +1,99 @@
+package devstack_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/api/common/v1"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/history/v1"
+	"go.temporal.io/api/proxy"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/dsrflow/dsrflow/internal/payload"
+	"github.com/dsrflow/dsrflow/internal/web"
+	"github.com/dsrflow/dsrflow/workflows"
+)
+
+// Requests run on the embedded stack, as the front door starts them today, replay against the
+// workflow code (with their payloads decrypted, as the replay tests keep them). With
+// DSR_RECORD_HISTORIES=DIR the decrypted histories are also written there: workflows/testdata keeps
+// them, so that TestReplayRecordedHistories fails on a later change that would break such requests.
+// Demo persona only.
+func TestHistoriesReplay(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.MasterKeys = keySpec("h", 3)
+	keys, err := payload.ParseKeyRing(cfg.MasterKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, cfg)
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+
+	flows := []struct {
+		name string
+		run  func() string
+	}{
+		{"v1_access_attested", func() string {
+			id := c.create(web.NewRequest{Type: "access", Email: jane, Name: "Jane Doe", Attest: "passport seen at the counter"})
+			c.waitStatus(id, "completed")
+			return id
+		}},
+		{"v1_access_email_code", func() string {
+			id := c.create(web.NewRequest{Type: "access", Email: jane})
+			c.waitStatus(id, "verifying")
+			if status, data := c.call("POST", "/api/v1/requests/"+id+"/verify", map[string]string{"code": mailedCode(t, c, id)}); status != 200 {
+				t.Fatalf("verify: %d %s", status, data)
+			}
+			c.waitStatus(id, "completed")
+			return id
+		}},
+		{"v1_erasure_attested", func() string {
+			id := c.create(web.NewRequest{Type: "erasure", Email: jane, Attest: "video call"})
+			c.waitStatus(id, "completed")
+			return id
+		}},
+	}
+	codec := payload.NewCodec(keys)
+	dir := os.Getenv("DSR_RECORD_HISTORIES")
+	for _, f := range flows {
+		id := f.run()
+		ctx := context.Background()
+		iter := s.Client.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		h := &history.History{}
+		for iter.HasNext() {
+			e, err := iter.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Events = append(h.Events, e)
+		}
+		err := proxy.VisitPayloads(ctx, h, proxy.VisitPayloadsOptions{
+			SkipSearchAttributes: true,
+			Visitor: func(_ *proxy.VisitPayloadsContext, p []*common.Payload) ([]*common.Payload, error) {
+				return codec.Decode(p)
+			},
+		})
+		if err != nil {
+			t.Fatalf("%s: decrypt the history: %v", f.name, err)
+		}
+		r := worker.NewWorkflowReplayer()
+		r.RegisterWorkflow(workflows.Request)
+		if err := r.ReplayWorkflowHistory(nil, h); err != nil {
+			t.Fatalf("%s: replay: %v", f.name, err)
+		}
+		if dir != "" {
+			b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f.name+".json"), append(b, '\n'), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
