@@ -26,8 +26,13 @@ var (
 	disclosureActs *activities.Disclosure
 )
 
-// jobConcurrency bounds one request's connector jobs in flight.
-const jobConcurrency = 16
+// jobConcurrency bounds one request's connector jobs in flight. Revision 1 (RequestInput.Version) runs
+// up to jobConcurrencyV1 at once, so that a group of a hundred connectors answers in one wave rather
+// than seven; the worker's activity slots bound the calls across requests.
+const (
+	jobConcurrency   = 16
+	jobConcurrencyV1 = 100
+)
 
 // Request carries one data-subject request from receipt to answer.
 func Request(ctx workflow.Context, in RequestInput) (Outcome, error) {
@@ -63,7 +68,8 @@ type request struct {
 	// tasks are the manual connectors' jobs given to teams, in the order they were made.
 	tasks []*task
 	// hold keeps the bookkeeping of a request's first steps in held, to go out in one write (flush).
-	// It spans only code that does not block, so no update handler or timer can see it.
+	// It spans only code that does not block (flush comes before the first wait on every path), so no
+	// update handler or timer runs while it holds.
 	hold bool
 	held []activities.Transition
 }
@@ -72,10 +78,9 @@ type request struct {
 func (r *request) lean() bool { return r.in.Version >= 1 }
 
 func (r *request) run(ctx workflow.Context) (Outcome, error) {
-	// A request with nothing to wait for before its jobs writes its receipt, the identity check and
-	// the start of fulfilment at once.
-	r.hold = r.lean() && r.in.Type != dsrflow.Objection &&
-		(r.in.Verification == dsrflow.VerifyNone || r.in.Verification == dsrflow.VerifyAgentAttested)
+	// The steps up to the first wait (the code mailed, the review card posted, the jobs started) are
+	// written at once: for an attested request its receipt, identity and start of fulfilment.
+	r.hold = r.lean()
 	r.transition(ctx, dsrflow.StatusReceived, "request_received", map[string]string{"verification": string(r.in.Verification), "channel": r.in.Channel}, r.in.Actor, "")
 	workflow.Go(ctx, r.trackDeadline)
 
@@ -112,6 +117,7 @@ func (r *request) verify(ctx workflow.Context) bool {
 		return true
 	}
 	r.transition(ctx, dsrflow.StatusVerifying, "verification_started", nil, "system", "")
+	r.flush(ctx)
 	r.issueCode(ctx, "code")
 	done := func() bool { return r.verified || r.canceled != nil }
 	start := r.in.ReceivedAt
@@ -133,6 +139,7 @@ func (r *request) verify(ctx workflow.Context) bool {
 // decline (reject) ends the request with the reviewer's grounds.
 func (r *request) review(ctx workflow.Context) bool {
 	r.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
+	r.flush(ctx)
 	cards := r.notifies(ctx)
 	var ref dsrflow.CardRef
 	if cards {
@@ -165,7 +172,11 @@ func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners b
 	if len(refs) == 0 {
 		return
 	}
-	sem := workflow.NewSemaphore(ctx, jobConcurrency)
+	limit := jobConcurrency
+	if r.lean() {
+		limit = jobConcurrencyV1
+	}
+	sem := workflow.NewSemaphore(ctx, int64(limit))
 	wg := workflow.NewWaitGroup(ctx)
 	for _, ref := range refs {
 		wg.Add(1)

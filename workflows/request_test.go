@@ -351,6 +351,8 @@ func (h *harness) queryAt(d time.Duration) *workflows.State {
 	return s
 }
 
+// statuses are the index row's statuses as the workflow writes them. The front door writes the row
+// as received; the workflow's first write comes with its first wait (revision 1), in the status then.
 func (h *harness) statuses() []dsrflow.Status {
 	var out []dsrflow.Status
 	for _, tr := range h.transitions {
@@ -457,7 +459,7 @@ func TestAccessWithEmailCodeCompletes(t *testing.T) {
 		jobID("crm", dsrflow.ActionAccess):     connectors.StatusCompleted,
 	}})
 	eq(t, "statuses", h.statuses(), []dsrflow.Status{
-		dsrflow.StatusReceived, dsrflow.StatusVerifying, dsrflow.StatusFulfilling, dsrflow.StatusResponding, dsrflow.StatusCompleted,
+		dsrflow.StatusVerifying, dsrflow.StatusFulfilling, dsrflow.StatusResponding, dsrflow.StatusCompleted,
 	})
 	eq(t, "codes", h.codes, []timed[activities.IssueCodeInput]{
 		{start, activities.IssueCodeInput{RequestID: requestID, To: subjectEmail, Kind: "code", Seq: 1}},
@@ -506,7 +508,7 @@ func TestAccessWithEmailCodeCompletes(t *testing.T) {
 		t.Errorf("closing transition: %+v", last)
 	}
 	// Responding is written by the Respond activity with the answer: the attribute goes to completed.
-	eq(t, "upserted statuses", upsertedStatuses(h.upserts), []string{"received", "verifying", "fulfilling", "completed"})
+	eq(t, "upserted statuses", upsertedStatuses(h.upserts), []string{"verifying", "fulfilling", "completed"})
 }
 
 // firstSeen keeps each string once, where it first appears.
@@ -551,7 +553,7 @@ func TestUnverifiedRequestLapsesAfter14Days(t *testing.T) {
 	if n := len(h.eventsNamed("verification_reminder")); n != 2 {
 		t.Errorf("verification_reminder audited %d times, want 2", n)
 	}
-	eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusReceived, dsrflow.StatusVerifying, dsrflow.StatusLapsed})
+	eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusVerifying, dsrflow.StatusLapsed})
 	last := h.transitions[len(h.transitions)-1]
 	eq(t, "lapsed at", last.Event.At, start.Add(14*day))
 	eq(t, "lapsed action", last.Event.Action, "request_lapsed")
@@ -632,7 +634,7 @@ func TestObjectionReview(t *testing.T) {
 			t.Errorf("second decision: accepted=%v refusal=%v, want refused %s", second.accepted, second.refusal(), dsrflow.ECONFLICT)
 		}
 		eq(t, "outcome", out, workflows.Outcome{Status: dsrflow.StatusRejected, Jobs: map[string]connectors.Status{}})
-		eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusReceived, dsrflow.StatusInReview, dsrflow.StatusRejected})
+		eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusInReview, dsrflow.StatusRejected})
 		last := h.transitions[len(h.transitions)-1]
 		eq(t, "rejected by", last.Event.Actor, reviewer.ID)
 		eq(t, "rejected reason", last.Event.Reason, "compelling legitimate grounds: fraud prevention")
@@ -668,7 +670,7 @@ func TestObjectionReview(t *testing.T) {
 			jobID("crm", dsrflow.ActionObject):     connectors.StatusCompleted,
 		}})
 		eq(t, "statuses", h.statuses(), []dsrflow.Status{
-			dsrflow.StatusReceived, dsrflow.StatusInReview, dsrflow.StatusFulfilling, dsrflow.StatusResponding, dsrflow.StatusCompleted,
+			dsrflow.StatusInReview, dsrflow.StatusFulfilling, dsrflow.StatusResponding, dsrflow.StatusCompleted,
 		})
 		eq(t, "jobs run", h.runIDs(), []string{jobID("billing", dsrflow.ActionObject), jobID("crm", dsrflow.ActionObject)})
 		for _, r := range h.runs {
@@ -1023,7 +1025,7 @@ func TestCancel(t *testing.T) {
 			t.Fatalf("cancel: %+v", cancel)
 		}
 		eq(t, "outcome", out, workflows.Outcome{Status: dsrflow.StatusCanceled, Jobs: map[string]connectors.Status{}})
-		eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusReceived, dsrflow.StatusVerifying, dsrflow.StatusCanceled})
+		eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusVerifying, dsrflow.StatusCanceled})
 		last := h.transitions[len(h.transitions)-1]
 		eq(t, "canceled by", last.Event.Actor, agent.ID)
 		eq(t, "canceled at", last.Event.At, start.Add(day))
@@ -1105,7 +1107,7 @@ func TestSearchAttributesHoldNoPersonalData(t *testing.T) {
 			}
 		}
 	}
-	eq(t, "upserted statuses", upsertedStatuses(h.upserts), []string{"received", "verifying", "fulfilling", "completed"})
+	eq(t, "upserted statuses", upsertedStatuses(h.upserts), []string{"verifying", "fulfilling", "completed"})
 }
 
 func TestCancelInReview(t *testing.T) {
@@ -1122,7 +1124,7 @@ func TestCancelInReview(t *testing.T) {
 		t.Errorf("decision after cancel was accepted")
 	}
 	eq(t, "outcome", out, workflows.Outcome{Status: dsrflow.StatusCanceled, Jobs: map[string]connectors.Status{}})
-	eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusReceived, dsrflow.StatusInReview, dsrflow.StatusCanceled})
+	eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusInReview, dsrflow.StatusCanceled})
 	eq(t, "respond reason", h.onlyRespond().Reason, "subject withdrew the objection")
 	eq(t, "runs", len(h.runs), 0)
 }

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -137,4 +138,36 @@ func trailOf(h *harness) []trailEntry {
 
 func lastRow(h *harness) store.Request {
 	return h.transitions[len(h.transitions)-1].Request
+}
+
+// Revision 1 starts every job of a request of up to a hundred connectors at once; the original steps
+// start sixteen, the next only as one finishes.
+func TestRevisionOneStartsEveryJobAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		version, atOnce int
+	}{{0, 16}, {workflows.RequestVersion, 40}} {
+		in := newInput(dsrflow.Access, dsrflow.VerifyAgentAttested)
+		in.Version = tc.version
+		h := newHarness(t, in)
+		h.subsidiaries = nil
+		for i := range 40 {
+			ref := activities.ConnectorRef{ID: fmt.Sprintf("sub%02d", i), Owner: "Example", Role: connectors.RoleSubsidiary}
+			h.subsidiaries = append(h.subsidiaries, ref)
+			// Accepted, answered by the first poll a minute later: a slot frees only then.
+			h.run[ref.ID] = func(job connectors.Job, _ int) (activities.JobOutcome, error) {
+				return h.outcome(job, connectors.StatusAccepted), nil
+			}
+		}
+
+		h.execute()
+
+		started := 0
+		for _, r := range h.runs {
+			if r.At.Equal(start) {
+				started++
+			}
+		}
+		eq(t, fmt.Sprintf("version %d: jobs started at once", tc.version), started, tc.atOnce)
+		eq(t, fmt.Sprintf("version %d: jobs run", tc.version), len(h.runs), 40)
+	}
 }

@@ -125,6 +125,12 @@ func Start(opts Options) (*Server, error) {
 			// requests parked for days waiting for a code would hold ~25 KB each (BENCHMARKS.md, idle memory).
 			// A parked workflow evicted from the cache is read back from SQLite when its signal comes.
 			dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): []dynamicconfig.ConstrainedValue{{Value: 1000}},
+			// The history service reads each shard's task queues at most 20 times a second by default, a
+			// limit sized for clusters of hundreds of shards: this server has one, so past a burst every
+			// workflow task waited for the next read, about 35 ms each, 100 ms a request (BENCHMARKS.md).
+			dynamicconfig.TransferProcessorMaxPollRPS.Key():   []dynamicconfig.ConstrainedValue{{Value: 1000}},
+			dynamicconfig.TimerProcessorMaxPollRPS.Key():      []dynamicconfig.ConstrainedValue{{Value: 1000}},
+			dynamicconfig.VisibilityProcessorMaxPollRPS.Key(): []dynamicconfig.ConstrainedValue{{Value: 1000}},
 		}),
 	)
 	if err != nil {
