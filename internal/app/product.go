@@ -20,6 +20,8 @@ type Product struct {
 	Controller answer.Controller
 	// RecordRetention is how long a closed request's personal data is kept before it is shredded.
 	RecordRetention connectors.Age
+	// WorkflowCache is how many workflows the worker keeps in memory between steps; 0 is the SDK's default.
+	WorkflowCache int
 }
 
 // LoadProduct reads the key, connectors.yaml and the controller configuration. A key or registry given
@@ -68,6 +70,7 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 	} else if p.Controller, err = answer.ParseController(dsrflow.DemoController); err != nil {
 		return Product{}, fmt.Errorf("built-in controller configuration: %w", err)
 	}
+	p.WorkflowCache = cfg.WorkflowCache
 	if err := p.setRecordRetention(cfg.RecordRetention); err != nil {
 		return Product{}, err
 	}

@@ -36,9 +36,19 @@ type WorkerDeps struct {
 	Notifier dsrflow.Notifier
 }
 
+// SetWorkflowCache sizes the process's workflow cache (DSR_WORKFLOW_CACHE); 0 leaves the SDK's default.
+// The cache is one per process, made when the first worker in it starts (the embedded server's system
+// workers, in worker --dev): later calls change nothing until every worker has stopped.
+func SetWorkflowCache(n int) {
+	if n > 0 {
+		worker.SetStickyWorkflowCacheSize(n)
+	}
+}
+
 // NewWorker returns a worker for dsrflow's task queue with every workflow and activity registered. It is
 // not started.
 func NewWorker(d WorkerDeps) worker.Worker {
+	SetWorkflowCache(d.Product.WorkflowCache)
 	w := worker.New(d.Client, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Request)
 	w.RegisterWorkflow(workflows.Retention)

@@ -38,7 +38,20 @@ func IdleHeap(ctx context.Context, n int, path string, progress func(string)) ([
 	}); err != nil {
 		return nil, err
 	}
-	time.Sleep(20 * time.Second)
+	// Sample once every request is parked, as rss_mb_10k_waiting does.
+	for began := time.Now(); ; time.Sleep(2 * time.Second) {
+		waiting, err := verifying(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		if waiting >= n {
+			break
+		}
+		if time.Since(began) > 15*time.Minute {
+			return nil, fmt.Errorf("only %d of %d requests reached verifying in 15 minutes", waiting, n)
+		}
+	}
+	time.Sleep(10 * time.Second)
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
@@ -52,5 +65,6 @@ func IdleHeap(ctx context.Context, n int, path string, progress func(string)) ([
 	}
 	progress(fmt.Sprintf("heap profile in %s", path))
 	return []Figure{{Name: fmt.Sprintf("heap_mb_%dk_waiting", n/1000), Rounds: []float64{float64(m.HeapAlloc) / (1 << 20)},
-		Note: "live Go heap after a GC, the whole stack in this process (load generator included)"}}, nil
+		Note: fmt.Sprintf("live Go heap after a GC, the whole stack in this process (load generator included); goroutine stacks %.0f MB, %d goroutines",
+			float64(m.StackInuse)/(1<<20), runtime.NumGoroutine())}}, nil
 }

@@ -41,12 +41,17 @@ func startStack(ctx context.Context, n int) (*benchStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := config.Dev{
-		DataDir:      filepath.Join(dir, "data"),
-		TemporalAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort())),
-		HTTPAddr:     "127.0.0.1:0",
-		Product:      config.Product{Connectors: f.yaml},
+	// worker --dev's defaults (its workflow cache among them), with the bench's connectors instead of
+	// the demo subsidiaries.
+	cfg, err := config.LoadDev(func(string) string { return "" })
+	if err != nil {
+		f.close()
+		return nil, err
 	}
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.TemporalAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.Connectors, cfg.Demo = f.yaml, false
 	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Getenv: f.getenv, Register: registerBare})
 	if err != nil {
 		f.close()

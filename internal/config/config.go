@@ -48,6 +48,7 @@ var Vars = []Var{
 	{Name: "DSR_PUBLIC_URL", Required: []string{"worker"}, Doc: "production: the front door's public base URL, where connectors send their callbacks"},
 	{Name: "DSR_SMTP_URL", Required: []string{"worker"}, Doc: "production: where the worker sends mail to subjects, `smtp://user:pass@host:587?from=privacy@example.com` (STARTTLS required; `&starttls=off` only for a local mail catcher) or `smtps://...:465` (implicit TLS)"},
 	{Name: "DSR_RECORD_RETENTION", Default: "3 years", Doc: "how long a closed request's personal data (identity, details, connector records, export, mail) is kept in dsrflow's store before the daily retention sweep crypto-shreds it: `3 years`, `36 months`, `1095d`; the answer to the subject states it"},
+	{Name: "DSR_WORKFLOW_CACHE", Default: "500", Doc: "`worker`, `worker --dev`: how many requests' workflows the worker keeps in memory between their steps (Temporal's sticky cache); one evicted is rebuilt from its history when its next step comes. Each costs about 50 KB: most requests wait days for a code or a connector"},
 	{Name: "DSR_CONTROLLER", Doc: "path of the controller configuration (Art. 15 information for answers); the built-in demo controller when unset"},
 	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
 	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
@@ -126,6 +127,8 @@ type Product struct {
 	OIDC OIDC
 	// RecordRetention is DSR_RECORD_RETENTION as given ("3 years"); app.LoadProduct parses it.
 	RecordRetention string
+	// WorkflowCache is DSR_WORKFLOW_CACHE: the workflows the worker keeps in memory between steps.
+	WorkflowCache int
 }
 
 // Worker is the configuration of `worker` against external Temporal and PostgreSQL.
@@ -266,7 +269,7 @@ func (r *reader) file(name string) string {
 // product reads the shared product settings; production requires the key and the connectors file.
 func (r *reader) product(production bool) Product {
 	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys(),
-		RecordRetention: r.str("DSR_RECORD_RETENTION")}
+		RecordRetention: r.str("DSR_RECORD_RETENTION"), WorkflowCache: r.positive("DSR_WORKFLOW_CACHE")}
 	p.Slack, p.Reviewers = r.slack(), r.reviewers()
 	p.OIDC = r.oidc(production)
 	if production {
@@ -297,6 +300,16 @@ func (r *reader) masterKeys() string {
 }
 
 // url reads a required absolute http(s) URL without a trailing slash.
+// positive reads a whole number of at least 1.
+func (r *reader) positive(name string) int {
+	v := r.str(name)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		r.fail(name, "%q is not a whole number of at least 1", v)
+	}
+	return n
+}
+
 func (r *reader) url(name string) string {
 	v := strings.TrimRight(r.required(name), "/")
 	if v == "" {

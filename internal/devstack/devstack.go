@@ -121,6 +121,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	s.closers.Add(func(context.Context) error { return ln.Close() })
 
+	// The embedded server's own system workers create the process's one workflow cache: its size is
+	// set before they start, or it stays at the SDK's 10,000.
+	app.SetWorkflowCache(cfg.WorkflowCache)
 	srv, err := devserver.Start(devserver.Options{
 		DatabaseFile:     filepath.Join(cfg.DataDir, TemporalFile),
 		FrontendAddr:     cfg.TemporalAddr,
