@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,8 +21,6 @@ import (
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/connectors/sdk"
 	"github.com/dsrflow/dsrflow/internal/metrics"
-	"github.com/dsrflow/dsrflow/internal/store"
-	"github.com/dsrflow/dsrflow/internal/store/storetest"
 )
 
 var connectorSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -31,20 +28,8 @@ var connectorSecret = []byte("0123456789abcdef0123456789abcdef")
 // TestConnectorCallMetrics runs the connector activities against SDK connectors, one answering at once,
 // one answering later, one failing, and finds each call in the worker's metrics.
 func TestConnectorCallMetrics(t *testing.T) {
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"), store.WithKeys(storetest.Keys(t, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	const requestID = "dsr_jane"
-	if err := st.PutRequest(ctx, store.Request{ID: requestID, Type: "access", Status: "fulfilling", Country: "NO",
-		Jurisdiction: "gdpr", ReceivedAt: time.Now(), DueAt: time.Now().Add(30 * 24 * time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	st := storeWithRequest(t, requestID, "access")
 
 	records := func(_ context.Context, job connectors.Job) (connectors.Result, error) {
 		return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Records: []connectors.Record{{

@@ -27,19 +27,8 @@ import (
 // record, without asking the connector again.
 func TestConnectorActivityRecordsTheFinalOutcome(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"), store.WithKeys(storetest.Keys(t, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	const requestID = "dsr_record"
-	if err := st.PutRequest(ctx, store.Request{ID: requestID, Type: "erasure", Status: "fulfilling", Country: "NO",
-		Jurisdiction: "gdpr", ReceivedAt: time.Now(), DueAt: time.Now().Add(30 * 24 * time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	st := storeWithRequest(t, requestID, "erasure")
 
 	var mu sync.Mutex
 	calls := map[string]int{}
@@ -107,7 +96,7 @@ func TestConnectorActivityRecordsTheFinalOutcome(t *testing.T) {
 		t.Fatalf("audit = %+v, want crm's job_completed", events)
 	}
 
-	st.Close() // the store goes down
+	st.Close() // the store goes down (the cleanup closes it again, harmlessly)
 	out := run("shop")
 	if out.Status != connectors.StatusCompleted || out.Recorded {
 		t.Fatalf("shop with the store down: %+v, want completed and not recorded", out)
@@ -117,4 +106,24 @@ func TestConnectorActivityRecordsTheFinalOutcome(t *testing.T) {
 	if calls["shop"] != 1 {
 		t.Fatalf("shop was called %d times, want once", calls["shop"])
 	}
+}
+
+// storeWithRequest opens a migrated SQLite store, keyed, holding one request in fulfilment; the test
+// closes it on cleanup.
+func storeWithRequest(t *testing.T, requestID, typ string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"), store.WithKeys(storetest.Keys(t, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutRequest(ctx, store.Request{ID: requestID, Type: typ, Status: "fulfilling", Country: "NO",
+		Jurisdiction: "gdpr", ReceivedAt: time.Now(), DueAt: time.Now().Add(30 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
-	"path/filepath"
 	"testing"
-	"time"
 
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -14,26 +12,14 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // TestRecordJobAuditsTheCounts: a job's audit event says what it did, in total and per dataset, and
 // keeps out dataset names a connector filled with anything but a plain name.
 func TestRecordJobAuditsTheCounts(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	const requestID = "dsr_counts"
-	if err := st.PutRequest(ctx, store.Request{ID: requestID, Type: "erasure", Status: "fulfilling", Country: "NO",
-		Jurisdiction: "gdpr", ReceivedAt: time.Now(), DueAt: time.Now().Add(30 * 24 * time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	st := storeWithRequest(t, requestID, "erasure")
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()
