@@ -67,11 +67,11 @@ type request struct {
 	pending  int
 	// tasks are the manual connectors' jobs given to teams, in the order they were made.
 	tasks []*task
-	// hold keeps the bookkeeping of a request's first steps in held, to go out in one write (flush).
-	// It spans only code that does not block (flush comes before the first wait on every path), so no
-	// update handler or timer runs while it holds.
+	// hold keeps the bookkeeping of a request's first steps in held, to go out in one write (flush):
+	// the last step's row, every step's event. It spans only code that does not block (flush comes
+	// before the first wait on every path), so no update handler or timer runs while it holds.
 	hold bool
-	held []activities.Transition
+	held *activities.Transition
 }
 
 // lean reports whether the request runs revision 1 or later (RequestInput.Version).
@@ -417,7 +417,10 @@ func (r *request) transition(ctx workflow.Context, status dsrflow.Status, action
 	r.status = status
 	t := r.step(ctx, status, action, detail, actor, reason)
 	if r.hold {
-		r.held = append(r.held, t)
+		if r.held != nil {
+			t.Earlier = append(r.held.Earlier, r.held.Event)
+		}
+		r.held = &t
 		return
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStatus.ValueSet(string(status)), AttrDueAt.ValueSet(r.due))
@@ -443,10 +446,9 @@ func (r *request) step(ctx workflow.Context, status dsrflow.Status, action strin
 
 func (r *request) audit(ctx workflow.Context, action string, detail map[string]string, actor, reason string) {
 	e := r.event(ctx, action, detail, actor, reason)
-	if r.hold && len(r.held) > 0 {
-		last := &r.held[len(r.held)-1]
-		last.Earlier = append(last.Earlier, last.Event)
-		last.Event = e
+	if r.hold && r.held != nil {
+		r.held.Earlier = append(r.held.Earlier, r.held.Event)
+		r.held.Event = e
 		return
 	}
 	r.mustLocal(ctx, storeActs.AppendAudit, e)
@@ -459,16 +461,10 @@ func (r *request) flush(ctx workflow.Context) {
 		return
 	}
 	r.hold = false
-	if len(r.held) == 0 {
+	if r.held == nil {
 		return
 	}
-	t := r.held[len(r.held)-1]
-	var events []store.AuditEvent
-	for _, h := range r.held {
-		events = append(events, h.Earlier...)
-		events = append(events, h.Event)
-	}
-	t.Earlier, t.Event = events[:len(events)-1], events[len(events)-1]
+	t := *r.held
 	r.held = nil
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStatus.ValueSet(string(r.status)), AttrDueAt.ValueSet(r.due))
 	r.mustLocal(ctx, storeActs.Transition, t)

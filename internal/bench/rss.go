@@ -39,17 +39,8 @@ func IdleHeap(ctx context.Context, n int, path string, progress func(string)) ([
 		return nil, err
 	}
 	// Sample once every request is parked, as rss_mb_10k_waiting does.
-	for began := time.Now(); ; time.Sleep(2 * time.Second) {
-		waiting, err := verifying(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		if waiting >= n {
-			break
-		}
-		if time.Since(began) > 15*time.Minute {
-			return nil, fmt.Errorf("only %d of %d requests reached verifying in 15 minutes", waiting, n)
-		}
+	if err := waitVerifying(ctx, a, n); err != nil {
+		return nil, err
 	}
 	time.Sleep(10 * time.Second)
 	runtime.GC()

@@ -111,18 +111,8 @@ func idleRSS(ctx context.Context, worker string, n int, progress func(string)) (
 func waitParked(ctx context.Context, a *api, n, pid int, progress func(string)) (time.Duration, error) {
 	began := time.Now()
 	deadline := began.Add(15 * time.Minute)
-	for {
-		waiting, err := verifying(ctx, a)
-		if err != nil {
-			return 0, err
-		}
-		if waiting >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("only %d of %d requests reached verifying in 15 minutes", waiting, n)
-		}
-		time.Sleep(2 * time.Second)
+	if err := waitVerifying(ctx, a, n); err != nil {
+		return 0, err
 	}
 	progress(fmt.Sprintf("all %d verifying after %.0f s", n, time.Since(began).Seconds()))
 	last, err := cpuTicks(pid)
@@ -166,6 +156,22 @@ func waitSettled(pid int) (time.Duration, error) {
 		time.Sleep(5 * time.Second)
 	}
 	return time.Since(began), nil
+}
+
+// waitVerifying waits, at most 15 minutes, until n requests are verifying: their code is mailed.
+func waitVerifying(ctx context.Context, a *api, n int) error {
+	for began := time.Now(); ; time.Sleep(2 * time.Second) {
+		waiting, err := verifying(ctx, a)
+		if err != nil {
+			return err
+		}
+		if waiting >= n {
+			return nil
+		}
+		if time.Since(began) > 15*time.Minute {
+			return fmt.Errorf("only %d of %d requests reached verifying in 15 minutes", waiting, n)
+		}
+	}
 }
 
 // verifying is the number of open requests in verifying, from the dashboard API.

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/web"
 	"github.com/dsrflow/dsrflow/workflows"
@@ -63,15 +64,7 @@ func TestHistoriesReplay(t *testing.T) {
 	for _, f := range flows {
 		id := f.run()
 		ctx := context.Background()
-		iter := s.Client.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		h := &history.History{}
-		for iter.HasNext() {
-			e, err := iter.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Events = append(h.Events, e)
-		}
+		h := historyOf(t, s, id)
 		err := proxy.VisitPayloads(ctx, h, proxy.VisitPayloadsOptions{
 			SkipSearchAttributes: true,
 			Visitor: func(_ *proxy.VisitPayloadsContext, p []*common.Payload) ([]*common.Payload, error) {
@@ -96,4 +89,19 @@ func TestHistoriesReplay(t *testing.T) {
 			}
 		}
 	}
+}
+
+// historyOf is a workflow's whole history as the server keeps it (payloads still encrypted).
+func historyOf(t *testing.T, s *devstack.Stack, id string) *history.History {
+	t.Helper()
+	iter := s.Client.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &history.History{}
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	return h
 }

@@ -2,7 +2,6 @@ package devstack_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -57,15 +54,7 @@ func TestTemporalHoldsNoPersonalDataInClear(t *testing.T) {
 	var dumped bytes.Buffer
 	var startInput []byte
 	for _, wf := range []string{id, rect} {
-		iter := s.Client.GetWorkflowHistory(context.Background(), wf, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		h := &history.History{}
-		for iter.HasNext() {
-			e, err := iter.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Events = append(h.Events, e)
-		}
+		h := historyOf(t, s, wf)
 		b, err := protojson.Marshal(h)
 		if err != nil {
 			t.Fatal(err)
