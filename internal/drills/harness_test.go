@@ -31,7 +31,12 @@ var short = os.Getenv("DRILL_SHORT") != ""
 
 // report prints a drill's accounting line on stdout, where `make drills` picks it up.
 func report(name string, requests, completed, lost, duplicates int, extra string) {
-	line := fmt.Sprintf("drill %s: requests=%d completed=%d lost=%d duplicate_effects=%d", name, requests, completed, lost, duplicates)
+	reportMore(name, requests, completed, lost, duplicates, "", extra)
+}
+
+// reportMore is report with more counters after the common ones (" phantoms=0").
+func reportMore(name string, requests, completed, lost, duplicates int, more, extra string) {
+	line := fmt.Sprintf("drill %s: requests=%d completed=%d lost=%d duplicate_effects=%d%s", name, requests, completed, lost, duplicates, more)
 	if extra != "" {
 		line += " (" + extra + ")"
 	}
@@ -53,7 +58,8 @@ func binaries(t *testing.T) (worker, starter string) {
 			return
 		}
 		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		cmd := exec.Command(goBin, "build", "-o", binDir+"/", "github.com/dsrflow/dsrflow/worker", "github.com/dsrflow/dsrflow/starter")
+		cmd := exec.Command(goBin, "build", "-o", binDir+"/", "github.com/dsrflow/dsrflow/worker", "github.com/dsrflow/dsrflow/starter",
+			"github.com/dsrflow/dsrflow/internal/devserver/cmd/devserver")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -63,6 +69,12 @@ func binaries(t *testing.T) (worker, starter string) {
 		t.Fatal(buildErr)
 	}
 	return filepath.Join(binDir, "worker"), filepath.Join(binDir, "starter")
+}
+
+// temporalServerBin is the embedded Temporal server as a program of its own (internal/devserver/cmd).
+func temporalServerBin(t *testing.T) string {
+	binaries(t)
+	return filepath.Join(binDir, "devserver")
 }
 
 func freeAddr() string {

@@ -94,33 +94,9 @@ func TestDrillStoreOutage(t *testing.T) {
 	}
 	defer d.Close()
 
-	env := []string{
-		"TEMPORAL_ADDRESS=" + temporalAddr, "DATABASE_URL=" + pg.url, "DSR_LOG_LEVEL=warn", "DSR_WORKER_ADDR=off",
-		"DSR_HMAC_KEY=" + randomHex(32), "DSR_MASTER_KEYS=k1:" + randomBase64(32),
-		"DSR_SMTP_URL=smtp://127.0.0.1:1?from=privacy@example.com&starttls=off", // mail waits in the outbox
-	}
-	var y strings.Builder
-	y.WriteString("connectors:\n")
-	for _, c := range d.Registry().List() {
-		v := "DRILL_SECRET_" + strings.ToUpper(c.ID)
-		env = append(env, v+"="+string(c.Secret))
-		fmt.Fprintf(&y, "  - id: %s\n    kind: http\n    owner: %q\n    role: %s\n    url: %s\n    secret_env: %s\n    actions: [%s]\n    identities: [%s]\n",
-			c.ID, c.Owner, c.Role, c.URL, v, joinActions(c), strings.Join(c.Identities, ", "))
-		if len(c.Categories) > 0 {
-			fmt.Fprintf(&y, "    categories: [%s]\n", strings.Join(c.Categories, ", "))
-		}
-	}
-	yaml := filepath.Join(dir, "connectors.yaml")
-	if err := os.WriteFile(yaml, []byte(y.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	httpAddr := freeAddr()
-	env = append(env, "DSR_CONNECTORS="+yaml, "DSR_HTTP_ADDR="+httpAddr, "DSR_PUBLIC_URL=http://"+httpAddr)
-	command := func(name string, args ...string) *exec.Cmd {
-		c := exec.Command(name, args...)
-		c.Env = append(os.Environ(), env...)
-		return c
-	}
+	pe := newProdEnv(t, dir, temporalAddr, pg.url, d, "DSR_HTTP_ADDR="+httpAddr, "DSR_PUBLIC_URL=http://"+httpAddr)
+	command := pe.command
 	if out, err := command(starter, "migrate").CombinedOutput(); err != nil {
 		t.Fatalf("migrate: %v %s", err, out)
 	}

@@ -1,0 +1,57 @@
+//go:build drills
+
+package drills
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dsrflow/dsrflow/connectors/demo"
+)
+
+// prodEnv is the environment of production-mode processes (`worker`, `starter serve`, `starter ...`)
+// against a Temporal server and PostgreSQL, with the demo subsidiaries configured as HTTP connectors in
+// a connectors.yaml, as an operator would write it.
+type prodEnv struct{ vars []string }
+
+func newProdEnv(t *testing.T, dir, temporalAddr, pgURL string, d *demo.Demo, extra ...string) prodEnv {
+	t.Helper()
+	vars := []string{
+		"TEMPORAL_ADDRESS=" + temporalAddr, "DATABASE_URL=" + pgURL, "DSR_LOG_LEVEL=warn", "DSR_WORKER_ADDR=off",
+		"DSR_HMAC_KEY=" + randomHex(32), "DSR_MASTER_KEYS=k1:" + randomBase64(32),
+		"DSR_SMTP_URL=smtp://127.0.0.1:1?from=privacy@example.com&starttls=off", // mail waits in the outbox
+	}
+	var y strings.Builder
+	y.WriteString("connectors:\n")
+	for _, c := range d.Registry().List() {
+		v := "DRILL_SECRET_" + strings.ToUpper(c.ID)
+		vars = append(vars, v+"="+string(c.Secret))
+		fmt.Fprintf(&y, "  - id: %s\n    kind: http\n    owner: %q\n    role: %s\n    url: %s\n    secret_env: %s\n    actions: [%s]\n    identities: [%s]\n",
+			c.ID, c.Owner, c.Role, c.URL, v, joinActions(c), strings.Join(c.Identities, ", "))
+		if len(c.Categories) > 0 {
+			fmt.Fprintf(&y, "    categories: [%s]\n", strings.Join(c.Categories, ", "))
+		}
+	}
+	yaml := filepath.Join(dir, "connectors.yaml")
+	if err := os.WriteFile(yaml, []byte(y.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars = append(vars, "DSR_CONNECTORS="+yaml)
+	return prodEnv{vars: append(vars, extra...)}
+}
+
+// command is name with args in this environment, plus more variables (later ones win).
+func (e prodEnv) command(name string, args ...string) *exec.Cmd {
+	c := exec.Command(name, args...)
+	c.Env = append(os.Environ(), e.vars...)
+	return c
+}
+
+// with returns the environment with more variables.
+func (e prodEnv) with(vars ...string) prodEnv {
+	return prodEnv{vars: append(append([]string{}, e.vars...), vars...)}
+}
