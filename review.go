@@ -93,7 +93,10 @@ type Vote struct {
 	// (Reviewers.GroupsOf), resolved by the front door before the vote reaches the workflow.
 	Reviewer string
 	Groups   []string
-	Via      string // slack | api
+	// Person is who the reviewer is, whatever name they used (Reviewers.PersonOf): a disclosure counts
+	// one approval per person. Empty in votes from before it existed: the Reviewer is the person then.
+	Person string
+	Via    string // slack | api
 	// Key de-duplicates: Slack's retries and double clicks carry the same key and count once.
 	Key string
 	// Ref is the card the vote was cast on, when it came from Slack.
@@ -120,8 +123,22 @@ type Dispatcher interface {
 }
 
 // Reviewers are the reviewer groups (legal, dpo, ...) by member: Slack user ids or API token names.
+// People names the persons who act under more than one name (a Slack user id and a token, say): each
+// person counts once however many of their names vote, so two approvals need two people.
 type Reviewers struct {
 	Groups map[string][]string `yaml:"groups"`
+	People map[string][]string `yaml:"people"`
+}
+
+// PersonOf is the person behind a name: "person:" and the person's key in People when a person lists
+// the name, else the name itself (a name nobody else uses is a person of its own).
+func (r Reviewers) PersonOf(name string) string {
+	for person, names := range r.People {
+		if slices.Contains(names, name) {
+			return "person:" + person
+		}
+	}
+	return name
 }
 
 // GroupsOf lists the groups a member belongs to, sorted.

@@ -67,6 +67,9 @@ func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, e
 		return JobOutcome{}, err
 	}
 	job.CallbackURL = a.CallbackBase + "/connectors/v1/callbacks/" + conn.ID
+	if err := a.issue(ctx, conn, job); err != nil {
+		return JobOutcome{}, err
+	}
 	defer heartbeat(ctx)()
 	start := time.Now()
 	res, err := a.submit(ctx, conn, job)
@@ -75,6 +78,22 @@ func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, e
 		return JobOutcome{}, retryable(err)
 	}
 	return a.outcome(ctx, conn, job, res)
+}
+
+// issue records that the job goes to a connector speaking protocol v1, before it goes: the front door accepts a
+// callback only for a job issued to that connector and still open, and a connector may call back before
+// its 202 reaches us. Other kinds never call back. A job without a request row (a retention sweep's) is
+// never called back either: the sweep polls.
+func (a *Connectors) issue(ctx context.Context, conn connectors.Connector, job connectors.Job) error {
+	if conn.Kind == connectors.KindPostgres || conn.Kind == connectors.KindManual || a.Store == nil {
+		return nil
+	}
+	requestID, _, _ := strings.Cut(job.ID, ":")
+	err := a.Store.IssueJob(ctx, store.Job{JobID: job.ID, RequestID: requestID, ConnectorID: conn.ID, Owner: conn.Owner, Role: conn.Role, Action: string(job.Action)})
+	if err != nil && dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND {
+		return fmt.Errorf("issue job %s: %w", job.ID, err)
+	}
+	return nil
 }
 
 // submit runs the job on the connector's kind: a database dsrflow reaches itself, or protocol v1.

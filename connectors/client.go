@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/dsrflow/dsrflow"
 )
 
 // CallError is a failed call to a connector. Its message names the connector, the job and the HTTP
@@ -267,31 +265,4 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		}
 	}
 	return 0
-}
-
-// ReadCallback reads a connector's callback: the final Result of a job it answered 202 to, signed with
-// that connector's secret. The result must be for one of the connector's own jobs. Errors are
-// *dsrflow.Error: ENOTFOUND (unknown connector), EUNAUTHORIZED (signature), EFORBIDDEN (another
-// connector's job), EINVALID (body too large or not a final result). The front door mounts it at
-// POST /connectors/v1/callbacks/{connector}.
-func ReadCallback(r *http.Request, reg *Registry, connectorID string, now time.Time) (Result, error) {
-	conn, ok := reg.Get(connectorID)
-	if !ok {
-		return Result{}, dsrflow.Errorf(dsrflow.ENOTFOUND, "unknown connector")
-	}
-	body, err := ReadSigned(r, conn.Secret, MaxResultBytes, now)
-	if err != nil {
-		return Result{}, err
-	}
-	var res Result
-	if err := json.Unmarshal(body, &res); err != nil {
-		return Result{}, dsrflow.Errorf(dsrflow.EINVALID, "callback body is not a result")
-	}
-	if _, owner, _, ok := ParseJobID(res.JobID); !ok || owner != connectorID {
-		return Result{}, dsrflow.Errorf(dsrflow.EFORBIDDEN, "callback for a job of another connector")
-	}
-	if err := res.Validate(res.JobID); err != nil {
-		return Result{}, err
-	}
-	return res, nil
 }

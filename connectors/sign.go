@@ -58,16 +58,8 @@ func Verify(secret []byte, timestamp, signature string, body []byte, now time.Ti
 	if timestamp == "" || signature == "" {
 		return ErrMissingSignature
 	}
-	ts, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil {
-		return ErrBadSignature
-	}
-	skew := now.Unix() - ts
-	if skew < 0 {
-		skew = -skew
-	}
-	if skew > int64(SignatureWindow/time.Second) {
-		return ErrStaleTimestamp
+	if err := checkWindow(timestamp, now); err != nil {
+		return err
 	}
 	want := mac(secret, timestamp, body)
 	for part := range strings.SplitSeq(signature, ",") {

@@ -82,7 +82,7 @@ notify for partners).`,
 					if !r.Passed {
 						verdict = "FAIL"
 					}
-					fmt.Fprintf(out, "%s  %-27s %s\n", verdict, r.Name, r.Detail)
+					fmt.Fprintf(out, "%s  %-27s %s\n", verdict, r.Name, oneLine(r.Detail))
 				}
 				fmt.Fprintf(out, "%d of %d checks passed\n", len(results)-failed, len(results))
 			}

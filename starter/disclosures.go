@@ -36,7 +36,7 @@ func newDisclosureCmd(getenv func(string) string) *cobra.Command {
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s disclosure: %s\n", out["id"], out["status"])
+			fmt.Fprintf(cmd.OutOrStdout(), "%s disclosure: %s\n", oneLine(fmt.Sprint(out["id"])), oneLine(fmt.Sprint(out["status"])))
 			if out["reply"] != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "reply to the authority:\n%s\n", out["reply"])
 			}
@@ -84,7 +84,7 @@ func newReviewsCmd(getenv func(string) string) *cobra.Command {
 				if r.Kind == string(dsrflow.ReviewDisclosure) {
 					what = fmt.Sprintf("%s, %s (%d subjects; %s)", r.CaseRef, r.Authority, r.Subjects, strings.Join(r.Categories, ", "))
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Kind, r.Country, r.Due, r.Approvals, what)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", oneLine(r.ID), oneLine(r.Kind), oneLine(r.Country), oneLine(r.Due), r.Approvals, oneLine(what))
 			}
 			return w.Flush()
 		},
@@ -133,7 +133,7 @@ func newReportCmd(getenv func(string) string) *cobra.Command {
 			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "COUNTRY\tRECEIVED\tREFUSED (NO ORDER)\tREFUSED (REVIEW)\tCOMPLIED\tSUBJECTS\tCATEGORIES")
 			for _, r := range rows {
-				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Country, r.Received, r.RefusedNoOrder, r.RefusedOnReview, r.Complied, r.Subjects, strings.Join(r.Categories, ", "))
+				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", oneLine(r.Country), r.Received, r.RefusedNoOrder, r.RefusedOnReview, r.Complied, r.Subjects, oneLine(strings.Join(r.Categories, ", ")))
 			}
 			return w.Flush()
 		},

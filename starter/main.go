@@ -16,13 +16,20 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	os.Exit(app.ExitCode(err, os.Stderr))
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode prints err, when there is one, without control characters (its message may be the front
+// door's, quoting others' text) and returns the exit status.
+func exitCode(err error, stderr io.Writer) int {
+	return app.ExitCode(err, newTerminalWriter(stderr))
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := newRootCmd(getenv)
 	cmd.SetArgs(args)
-	cmd.SetOut(stdout)
-	cmd.SetErr(stderr)
+	// Everything printed may hold text from others (reasons, names, details): no control characters.
+	cmd.SetOut(newTerminalWriter(stdout))
+	cmd.SetErr(newTerminalWriter(stderr))
 	return cmd.ExecuteContext(ctx)
 }

@@ -22,7 +22,7 @@ func runStarter(t *testing.T, env map[string]string, args ...string) (int, strin
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, func(k string) string { return env[k] }, &stdout, &stderr)
-	return app.ExitCode(err, &stderr), stdout.String(), stderr.String()
+	return exitCode(err, &stderr), stdout.String(), stderr.String()
 }
 
 // seedAudit appends n events to a fresh store and returns it.
@@ -137,6 +137,8 @@ func TestConfigurationErrorsNameTheVariable(t *testing.T) {
 		{"serve without TEMPORAL_ADDRESS", map[string]string{"DATABASE_URL": "postgres://db/x"}, []string{"serve"}, "TEMPORAL_ADDRESS"},
 		{"serve with a bad HTTP address", map[string]string{"DATABASE_URL": "postgres://db/x", "TEMPORAL_ADDRESS": "t:7233", "DSR_HTTP_ADDR": "8080"}, []string{"serve"}, "DSR_HTTP_ADDR"},
 		{"serve with a bad log level", map[string]string{"DSR_LOG_LEVEL": "loud"}, []string{"serve"}, "DSR_LOG_LEVEL"},
+		// Links to subjects are built from it alone: without it the front door would have none to give.
+		{"serve without DSR_PUBLIC_URL", map[string]string{"DATABASE_URL": "postgres://db/x", "TEMPORAL_ADDRESS": "t:7233"}, []string{"serve"}, "DSR_PUBLIC_URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := runStarter(t, tc.env, tc.args...)

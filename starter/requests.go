@@ -44,7 +44,7 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s, due %s (verification: %s)\n", out["id"], out["type"], out["status"], out["due"], out["verification"])
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s, due %s (verification: %s)\n", oneLine(fmt.Sprint(out["id"])), oneLine(fmt.Sprint(out["type"])), oneLine(fmt.Sprint(out["status"])), oneLine(fmt.Sprint(out["due"])), oneLine(fmt.Sprint(out["verification"])))
 			return nil
 		},
 	}
@@ -84,15 +84,15 @@ func newShowCmd(getenv func(string) string) *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), v)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\tdue %s\n", v.ID, v.Type, v.Status, v.Country, v.Due)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\tdue %s\n", oneLine(v.ID), oneLine(v.Type), oneLine(v.Status), oneLine(v.Country), oneLine(v.Due))
 			for _, j := range v.Jobs {
-				fmt.Fprintf(w, "  job\t%s\t%s\t%s\t%s\n", j.Connector, j.Action, j.Status, j.Detail)
+				fmt.Fprintf(w, "  job\t%s\t%s\t%s\t%s\n", oneLine(j.Connector), oneLine(j.Action), oneLine(j.Status), oneLine(j.Detail))
 			}
 			for _, d := range v.Decisions {
-				fmt.Fprintf(w, "  decision\t%s\t%s\t%s\n", d.Reviewer, d.Decision, d.Reason)
+				fmt.Fprintf(w, "  decision\t%s\t%s\t%s\n", oneLine(d.Reviewer), oneLine(d.Decision), oneLine(d.Reason))
 			}
 			for _, e := range v.Events {
-				fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", e.Time.Format("2006-01-02 15:04"), e.Action, e.Actor, e.Reason)
+				fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", e.Time.Format("2006-01-02 15:04"), oneLine(e.Action), oneLine(e.Actor), oneLine(e.Reason))
 			}
 			return w.Flush()
 		},
@@ -132,7 +132,7 @@ func newListCmd(getenv func(string) string) *cobra.Command {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tTYPE\tSTATUS\tCOUNTRY\tDUE\tDAYS LEFT")
 			for _, r := range rows {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.Type, r.Status, r.Country, r.Due, r.DaysLeft)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", oneLine(r.ID), oneLine(r.Type), oneLine(r.Status), oneLine(r.Country), oneLine(r.Due), r.DaysLeft)
 			}
 			return w.Flush()
 		},
@@ -171,10 +171,10 @@ func newActionCmd(getenv func(string) string, use, short, route string, args int
 				return printJSON(cmd.OutOrStdout(), out)
 			}
 			if state, ok := out["state"]; ok { // a disclosure's vote: the review as it stands
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %v\n", args[0], state)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(fmt.Sprint(state)))
 				return nil
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %v, due %v\n", args[0], out["status"], out["due"])
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, due %s\n", oneLine(args[0]), oneLine(fmt.Sprint(out["status"])), oneLine(fmt.Sprint(out["due"])))
 			return nil
 		},
 	}
@@ -257,7 +257,7 @@ func newOutboxCmd(getenv func(string) string) *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), msgs)
 			}
 			for _, m := range msgs {
-				fmt.Fprintf(cmd.OutOrStdout(), "%v  %v  %v\n%v\n\n", m["created"], m["to"], m["subject"], m["body"])
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s\n%v\n\n", oneLine(fmt.Sprint(m["created"])), oneLine(fmt.Sprint(m["to"])), oneLine(fmt.Sprint(m["subject"])), m["body"])
 			}
 			return nil
 		},

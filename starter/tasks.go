@@ -32,17 +32,17 @@ func newTaskCmd(getenv func(string) string) *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), v)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "%s\t%s\t%s (%s)\t%s\tdue %s\n", v.ID, v.Action, v.Connector, v.Owner, v.Status, v.Due.Format("2006-01-02"))
-			fmt.Fprintf(w, "  instructions\t%s\n", v.Instructions)
-			fmt.Fprintf(w, "  email\t%s\n  name\t%s\n  phone\t%s\n", v.Identity.Email, v.Identity.Name, v.Identity.Phone)
+			fmt.Fprintf(w, "%s\t%s\t%s (%s)\t%s\tdue %s\n", oneLine(v.ID), oneLine(string(v.Action)), oneLine(v.Connector), oneLine(v.Owner), oneLine(v.Status), v.Due.Format("2006-01-02"))
+			fmt.Fprintf(w, "  instructions\t%s\n", oneLine(v.Instructions))
+			fmt.Fprintf(w, "  email\t%s\n  name\t%s\n  phone\t%s\n", oneLine(v.Identity.Email), oneLine(v.Identity.Name), oneLine(v.Identity.Phone))
 			for k, id := range v.Identity.CustomerIDs {
-				fmt.Fprintf(w, "  customer id\t%s=%s\n", k, id)
+				fmt.Fprintf(w, "  customer id\t%s=%s\n", oneLine(k), oneLine(id))
 			}
 			if len(v.Categories) > 0 {
-				fmt.Fprintf(w, "  categories\t%s\n", strings.Join(v.Categories, ", "))
+				fmt.Fprintf(w, "  categories\t%s\n", oneLine(strings.Join(v.Categories, ", ")))
 			}
 			if v.By != "" {
-				fmt.Fprintf(w, "  answered\t%s by %s\t%s\n", v.Status, v.By, v.Reason)
+				fmt.Fprintf(w, "  answered\t%s by %s\t%s\n", oneLine(v.Status), oneLine(v.By), oneLine(v.Reason))
 			}
 			return w.Flush()
 		},
@@ -84,7 +84,7 @@ func newTaskOutcomeCmd(getenv func(string) string, use, short string, outcome ds
 			if err := c.call(cmd.Context(), "POST", "/api/v1/tasks/"+url.PathEscape(args[0])+"/outcome", nil, body, &out); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %v\n", args[0], out["state"])
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(fmt.Sprint(out["state"])))
 			return nil
 		},
 	}

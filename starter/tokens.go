@@ -52,7 +52,7 @@ func newTokenCmd(getenv func(string) string) *cobra.Command {
 				if t.RevokedAt != nil {
 					revoked = t.RevokedAt.Format(time.RFC3339)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.Name, t.Role, t.CreatedAt.Format(time.RFC3339), revoked)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", oneLine(t.Name), oneLine(t.Role), t.CreatedAt.Format(time.RFC3339), revoked)
 			}
 			return w.Flush()
 		}),

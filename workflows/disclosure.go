@@ -231,10 +231,15 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 		return refused("decided", dsrflow.ECONFLICT, "this disclosure has already been decided")
 	case !slices.Contains(v.Groups, LegalGroup):
 		return refused("not_in_legal", dsrflow.EFORBIDDEN, "you are not in the "+LegalGroup+" group: only its members decide disclosures")
-	case d.voted[v.Reviewer]:
+	case d.voted[v.Reviewer] || v.Person != "" && d.voted[v.Person]:
 		return refused("second_vote", dsrflow.ECONFLICT, "you have already voted on this disclosure")
 	}
+	// The person and the name both: one person is one approver under any of their names. Votes from
+	// before Person existed carry none, and count by name as they did.
 	d.voted[v.Reviewer] = true
+	if v.Person != "" {
+		d.voted[v.Person] = true
+	}
 	now := workflow.Now(ctx).UTC()
 	decision, reason := store.DecisionApprove, v.Reason
 	switch v.Action {

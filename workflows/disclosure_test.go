@@ -313,3 +313,31 @@ func TestDisclosureSubjectsToldWhenTheGagOrderEnds(t *testing.T) {
 	eq(t, "notified", h.eventsNamed("subjects_notified")[0].At, start.Add(90*day))
 	eq(t, "register gag", h.register[len(h.register)-1].GagUntil, start.Add(90*day-time.Nanosecond).Format("2006-01-02"))
 }
+
+// TestDisclosureOnePersonIsOneApprover: alice approves with her token, then clicks approve in Slack; the
+// second vote names the same person and is refused, so one person under two names cannot make the two
+// approvals a disclosure needs. Bob's approval then decides it.
+func TestDisclosureOnePersonIsOneApprover(t *testing.T) {
+	h := newDisclosureHarness(t, newDisclosureInput("TOSL-2026-1"))
+	asAlice := func(name string) dsrflow.Vote {
+		v := legal(name, dsrflow.VoteApprove, "order is valid")
+		v.Person = "person:alice"
+		return v
+	}
+	first := h.vote(time.Hour, asAlice("token:alice"))
+	again := h.vote(2*time.Hour, asAlice("U01ALICE"))
+	bob := h.vote(3*time.Hour, legal("token:bob", dsrflow.VoteApprove, "agreed"))
+	out := h.executeDisclosure()
+
+	if !first.outcome.Accepted {
+		t.Errorf("alice's first approval: %+v", first)
+	}
+	if again.outcome.Accepted || again.outcome.Code != dsrflow.ECONFLICT {
+		t.Errorf("alice again under her Slack id: %+v, want refused as a second vote", again)
+	}
+	if !bob.outcome.Accepted {
+		t.Errorf("bob's approval: %+v", bob)
+	}
+	eq(t, "status", out.Status, dsrflow.StatusCompleted)
+	eq(t, "approvers", out.Approvers, []string{"token:alice", "token:bob"})
+}

@@ -45,7 +45,7 @@ var Vars = []Var{
 	{Name: "DSR_MASTER_KEYS", Required: []string{"worker", "serve"}, Doc: "production: the keys that encrypt Temporal payloads, `id:base64key,...` (32-byte AES keys, the first encrypts, all decrypt), or `file:PATH` naming a file that holds them; `worker --dev` keeps one in the data directory. They also wrap the store's per-request data keys; `starter migrate` needs them to encrypt a store that holds data from before schema version 6"},
 	{Name: "DSR_CODEC_ORIGIN", Doc: "the Temporal UI's origin (e.g. `http://127.0.0.1:8233`), allowed by CORS to call the front door's `/codec` to decrypt payloads"},
 	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; in `worker --dev` its connectors join the demo subsidiaries"},
-	{Name: "DSR_PUBLIC_URL", Required: []string{"worker"}, Doc: "production: the front door's public base URL, where connectors send their callbacks"},
+	{Name: "DSR_PUBLIC_URL", Required: []string{"worker", "serve"}, Doc: "production: the front door's public base URL, where connectors send their callbacks and the only base of every link dsrflow builds (mail to subjects, Slack cards, exports, tasks); never taken from a request's Host or X-Forwarded-* headers. `worker --dev` uses its own listen address"},
 	{Name: "DSR_SMTP_URL", Required: []string{"worker"}, Doc: "production: where the worker sends mail to subjects, `smtp://user:pass@host:587?from=privacy@example.com` (STARTTLS required; `&starttls=off` only for a local mail catcher) or `smtps://...:465` (implicit TLS)"},
 	{Name: "DSR_RECORD_RETENTION", Default: "3 years", Doc: "how long a closed request's personal data (identity, details, connector records, export, mail) is kept in dsrflow's store before the daily retention sweep crypto-shreds it: `3 years`, `36 months`, `1095d`; the answer to the subject states it"},
 	{Name: "DSR_WORKFLOW_CACHE", Default: "500", Doc: "`worker`, `worker --dev`: how many requests' workflows the worker keeps in memory between their steps (Temporal's sticky cache); one evicted is rebuilt from its history when its next step comes. Each costs about 50 KB: most requests wait days for a code or a connector"},
@@ -171,6 +171,8 @@ type Serve struct {
 	Temporal    Temporal
 	DatabaseURL string
 	HTTPAddr    string
+	// PublicURL is the front door's public base URL: every link it builds starts with it.
+	PublicURL string
 }
 
 // LoadDev reads the configuration of `worker --dev`.
@@ -201,7 +203,7 @@ func LoadWorker(getenv Getenv) (Worker, error) {
 // LoadServe reads the configuration of `starter serve`.
 func LoadServe(getenv Getenv) (Serve, error) {
 	r := reader{getenv: getenv}
-	s := Serve{Common: r.common(), Temporal: r.temporal(), DatabaseURL: r.databaseURL(), HTTPAddr: r.addr("DSR_HTTP_ADDR"), Product: r.product(true)}
+	s := Serve{Common: r.common(), Temporal: r.temporal(), DatabaseURL: r.databaseURL(), HTTPAddr: r.addr("DSR_HTTP_ADDR"), PublicURL: r.url("DSR_PUBLIC_URL"), Product: r.product(true)}
 	return s, r.err
 }
 

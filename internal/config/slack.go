@@ -116,8 +116,10 @@ func (r *reader) reviewers() dsrflow.Reviewers {
 // ReadReviewers reads a reviewers file:
 //
 //	groups:
-//	  legal: [U01LEGAL1, U01LEGAL2]
+//	  legal: [U01LEGAL1, U01LEGAL2, alice]
 //	  dpo:   [U01DPO]
+//	people:                        # optional: the names one person votes under
+//	  alice: [U01LEGAL1, alice]    # her Slack id and her token: one approver
 //
 // Decoding is strict: unknown keys, empty groups, empty or repeated members are errors naming the file
 // and the line.
@@ -146,16 +148,22 @@ func ParseReviewers(data []byte) (dsrflow.Reviewers, error) {
 		return dsrflow.Reviewers{}, fmt.Errorf("line %d: expected a mapping with the key groups", doc.Line)
 	}
 	root := doc.Content[0]
-	var groups *yaml.Node
+	var groups, people *yaml.Node
 	for i := 0; i < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		if k.Value != "groups" {
-			return dsrflow.Reviewers{}, fmt.Errorf("line %d: unknown key %q (known: groups)", k.Line, k.Value)
+		var slot **yaml.Node
+		switch k.Value {
+		case "groups":
+			slot = &groups
+		case "people":
+			slot = &people
+		default:
+			return dsrflow.Reviewers{}, fmt.Errorf("line %d: unknown key %q (known: groups, people)", k.Line, k.Value)
 		}
-		if groups != nil {
-			return dsrflow.Reviewers{}, fmt.Errorf("line %d: groups given twice", k.Line)
+		if *slot != nil {
+			return dsrflow.Reviewers{}, fmt.Errorf("line %d: %s given twice", k.Line, k.Value)
 		}
-		groups = v
+		*slot = v
 	}
 	if groups == nil || groups.Kind != yaml.MappingNode || len(groups.Content) == 0 {
 		line := root.Line
@@ -195,9 +203,49 @@ func ParseReviewers(data []byte) (dsrflow.Reviewers, error) {
 		}
 		rv.Groups[name] = members
 	}
+	if people != nil {
+		var err error
+		if rv.People, err = parsePeople(people); err != nil {
+			return dsrflow.Reviewers{}, err
+		}
+	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return dsrflow.Reviewers{}, fmt.Errorf("line %d: a second YAML document; the file holds one", extra.Line)
 	}
 	return rv, nil
+}
+
+// parsePeople reads the people section: person -> the names they act under. A name belongs to one
+// person at most; otherwise one person's vote could count as another's.
+func parsePeople(n *yaml.Node) (map[string][]string, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("line %d: people must map each person to the names they use, e.g. alice: [U01LEGAL1, alice]", n.Line)
+	}
+	people := map[string][]string{}
+	owner := map[string]string{}
+	for i := 0; i < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		person := strings.TrimSpace(k.Value)
+		switch {
+		case k.Kind != yaml.ScalarNode || person == "":
+			return nil, fmt.Errorf("line %d: a person needs a name", k.Line)
+		case people[person] != nil:
+			return nil, fmt.Errorf("line %d: person %q given twice", k.Line, person)
+		case v.Kind != yaml.SequenceNode || len(v.Content) == 0:
+			return nil, fmt.Errorf("line %d: person %q must list the names they use", v.Line, person)
+		}
+		for _, m := range v.Content {
+			name := strings.TrimSpace(m.Value)
+			switch {
+			case m.Kind != yaml.ScalarNode || name == "" || m.Tag == "!!null" || strings.ContainsAny(name, " \t@<>"):
+				return nil, fmt.Errorf("line %d: person %q: a name must be a Slack user id or an API token name", m.Line, person)
+			case owner[name] != "":
+				return nil, fmt.Errorf("line %d: %s is a name of both %q and %q", m.Line, name, owner[name], person)
+			}
+			owner[name] = person
+			people[person] = append(people[person], name)
+		}
+	}
+	return people, nil
 }

@@ -24,6 +24,8 @@ import (
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, which the server itself uses
+
+	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // Options configure the embedded server.
@@ -76,10 +78,24 @@ func Start(opts Options) (*Server, error) {
 			"_synchronous":  "1",
 		},
 	}
-	if _, err := os.Stat(opts.DatabaseFile); os.IsNotExist(err) {
+	_, statErr := os.Stat(opts.DatabaseFile)
+	fresh := os.IsNotExist(statErr)
+	if fresh {
 		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o700); err != nil {
 			return nil, fmt.Errorf("temporal data directory: %w", err)
 		}
+	}
+	// The histories hold encrypted payloads, but search attributes, ids and timers in clear: 0600, like
+	// dsrflow's own store; the log too.
+	for _, f := range []string{opts.DatabaseFile, opts.LogFile} {
+		if f == "" {
+			continue
+		}
+		if err := store.PrivateFile(f); err != nil {
+			return nil, fmt.Errorf("temporal files: %w", err)
+		}
+	}
+	if fresh {
 		if err := sqlite.SetupSchema(sqlConfig); err != nil {
 			// A half-made file would be taken for a valid one on the next start.
 			_ = os.Remove(opts.DatabaseFile)

@@ -4,6 +4,8 @@ package review
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"slices"
 
@@ -17,9 +19,10 @@ import (
 
 // Dispatcher maps a vote to its workflow's update: a disclosure's vote (workflows.UpdateVote), an
 // objection's decision (workflows.UpdateDecide), a manual task's answer (workflows.UpdateTask, on the
-// workflow named by the task id's first part). The vote's Key is the update id, so Slack's retries,
-// double clicks and a client's retried call count once: Temporal answers a repeated id with the first
-// result.
+// workflow named by the task id's first part). The update id is derived from the vote's Key, its
+// reviewer and its review (UpdateID), so Slack's retries, double clicks and a client's retried call
+// count once (Temporal answers a repeated id with the first result), while nobody's key can take the
+// place of another person's vote.
 type Dispatcher struct {
 	Client client.Client
 }
@@ -44,10 +47,11 @@ func (d Dispatcher) Deliver(ctx context.Context, v dsrflow.Vote) (dsrflow.VoteOu
 	if v.ReviewID == "" {
 		return dsrflow.VoteOutcome{}, dsrflow.Errorf(dsrflow.EINVALID, "a vote needs a review id")
 	}
+	updateID := UpdateID(v)
 	switch v.Kind {
 	case dsrflow.ReviewDisclosure:
 		var out dsrflow.VoteOutcome
-		err := d.update(ctx, v, workflows.UpdateVote, v, &out)
+		err := d.update(ctx, v.ReviewID, updateID, workflows.UpdateVote, v, &out)
 		return out, err
 	case dsrflow.ReviewObjection:
 		decision := workflows.DecisionInput{Actor: workflows.Actor{ID: v.Reviewer, Role: roleOf(v)}, Reason: v.Reason}
@@ -60,15 +64,13 @@ func (d Dispatcher) Deliver(ctx context.Context, v dsrflow.Vote) (dsrflow.VoteOu
 			return dsrflow.VoteOutcome{}, dsrflow.Errorf(dsrflow.EINVALID, "an objection is approved or rejected, not %s", v.Action)
 		}
 		var st workflows.State
-		if err := d.update(ctx, v, workflows.UpdateDecide, decision, &st); err != nil {
+		if err := d.update(ctx, v.ReviewID, updateID, workflows.UpdateDecide, decision, &st); err != nil {
 			return dsrflow.VoteOutcome{}, err
 		}
 		return dsrflow.VoteOutcome{Accepted: true, Message: "decision recorded: " + decision.Decision}, nil
 	case dsrflow.ReviewTask:
 		var out dsrflow.VoteOutcome
-		task := v
-		task.ReviewID = workflows.TaskWorkflowID(v.ReviewID)
-		err := d.update(ctx, task, workflows.UpdateTask, v, &out)
+		err := d.update(ctx, workflows.TaskWorkflowID(v.ReviewID), updateID, workflows.UpdateTask, v, &out)
 		return out, err
 	}
 	return dsrflow.VoteOutcome{}, dsrflow.Errorf(dsrflow.EINVALID, "unknown review kind %q", v.Kind)
@@ -86,9 +88,25 @@ func roleOf(v dsrflow.Vote) string {
 	return ""
 }
 
-func (d Dispatcher) update(ctx context.Context, v dsrflow.Vote, name string, arg, result any) error {
+// UpdateID is the Temporal update id of a vote: a hash of its reviewer, its review and the caller's key,
+// or "" (a fresh id, so the vote is never taken for another) without a key. The client's key only says
+// "this is my retry"; were it the update id itself, whoever learned another reviewer's key (Slack's are
+// derived from public ids) could send it first and make that reviewer's real vote a silent repeat.
+func UpdateID(v dsrflow.Vote) string {
+	if v.Key == "" {
+		return ""
+	}
+	h := sha256.New()
+	for _, part := range []string{v.Via, v.Reviewer, string(v.Kind), v.ReviewID, v.Key} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return "vote:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func (d Dispatcher) update(ctx context.Context, workflowID, updateID, name string, arg, result any) error {
 	handle, err := d.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: v.ReviewID, UpdateID: v.Key, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: workflowID, UpdateID: updateID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		err = handle.Get(ctx, result)

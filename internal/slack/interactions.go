@@ -132,6 +132,7 @@ func (s *Slack) vote(reviewID string, kind dsrflow.ReviewKind, action dsrflow.Vo
 		Action:   action,
 		Reviewer: user,
 		Groups:   s.reviewers.GroupsOf(user),
+		Person:   s.reviewers.PersonOf(user),
 		Via:      "slack",
 		Key:      VoteKey(reviewID, user, action),
 		Ref:      ref,

@@ -53,10 +53,11 @@ type disclosureRow struct {
 	ReceivedAt          dbTime `db:"received_at"`
 	DecidedAt           dbTime `db:"decided_at"`
 	DisclosedAt         dbTime `db:"disclosed_at"`
+	CaseSealed          []byte `db:"case_sealed"`
 }
 
 const disclosureColumns = `request_id, authority, country, case_ref, legal_basis, court_order, court, order_date,
-	categories_requested, categories_disclosed, subjects, outcome, approvers, gag_until, received_at, decided_at, disclosed_at`
+	categories_requested, categories_disclosed, subjects, outcome, approvers, gag_until, received_at, decided_at, disclosed_at, case_sealed`
 
 func (r disclosureRow) disclosure() Disclosure {
 	d := Disclosure{
@@ -68,6 +69,53 @@ func (r disclosureRow) disclosure() Disclosure {
 	_ = json.Unmarshal([]byte(r.CategoriesDisclosed), &d.CategoriesDisclosed)
 	_ = json.Unmarshal([]byte(r.Approvers), &d.Approvers)
 	return d
+}
+
+// disclosureCase holds the register's confidential case fields, sealed together in case_sealed: who
+// asks about whom can be read from an authority, a case reference and a court order, so they are
+// encrypted under the request's data key like reviewers' reasons, and crypto-shredded with it.
+type disclosureCase struct {
+	Authority  string `json:"authority"`
+	CaseRef    string `json:"case_ref"`
+	LegalBasis string `json:"legal_basis,omitempty"`
+	CourtOrder string `json:"court_order,omitempty"`
+	Court      string `json:"court,omitempty"`
+}
+
+func disclosureCasePlace(requestID string) string { return "disclosures.case:" + requestID }
+
+// sealCase seals d's case fields under k.
+func sealCase(k dataKey, d Disclosure) ([]byte, error) {
+	plain, err := json.Marshal(disclosureCase{Authority: d.Authority, CaseRef: d.CaseRef, LegalBasis: d.LegalBasis, CourtOrder: d.CourtOrder, Court: d.Court})
+	if err != nil {
+		return nil, err
+	}
+	return k.seal(disclosureCasePlace(d.RequestID), plain)
+}
+
+// openCase fills the case fields of d from the row's sealed ones. A shredded request's case reads
+// empty: the register keeps its counts, dates and outcome, which hold nothing confidential.
+func (s *Store) openCase(ctx context.Context, r disclosureRow, d *Disclosure) error {
+	if len(r.CaseSealed) == 0 {
+		return nil
+	}
+	k, err := s.readKey(ctx, s.db, r.RequestID)
+	if dsrflow.ErrorCode(err) == dsrflow.EGONE {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	plain, err := k.open(disclosureCasePlace(r.RequestID), r.CaseSealed)
+	if err != nil {
+		return err
+	}
+	var c disclosureCase
+	if err := json.Unmarshal(plain, &c); err != nil {
+		return fmt.Errorf("disclosure %s: case: %w", r.RequestID, err)
+	}
+	d.Authority, d.CaseRef, d.LegalBasis, d.CourtOrder, d.Court = c.Authority, c.CaseRef, c.LegalBasis, c.CourtOrder, c.Court
+	return nil
 }
 
 func jsonList(list []string) string {
@@ -92,18 +140,28 @@ func (s *Store) PutDisclosure(ctx context.Context, d Disclosure) error {
 	case d.Subjects < 0:
 		return dsrflow.Errorf(dsrflow.EINVALID, "disclosure subject count cannot be negative")
 	}
-	_, err := s.db.ExecContext(ctx, s.rebind(`
-		INSERT INTO disclosures (`+disclosureColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	k, err := s.requestKey(ctx, s.db, d.RequestID)
+	if err != nil {
+		return err
+	}
+	sealed, err := sealCase(k, d)
+	if err != nil {
+		return err
+	}
+	// The clear case columns stay empty: the case lives in case_sealed.
+	_, err = s.db.ExecContext(ctx, s.rebind(`
+		INSERT INTO disclosures (`+disclosureColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (request_id) DO UPDATE SET
 			authority = excluded.authority, country = excluded.country, case_ref = excluded.case_ref,
 			legal_basis = excluded.legal_basis, court_order = excluded.court_order, court = excluded.court,
 			order_date = excluded.order_date, categories_requested = excluded.categories_requested,
 			categories_disclosed = excluded.categories_disclosed, subjects = excluded.subjects,
 			outcome = excluded.outcome, approvers = excluded.approvers, gag_until = excluded.gag_until,
-			received_at = excluded.received_at, decided_at = excluded.decided_at, disclosed_at = excluded.disclosed_at`),
-		d.RequestID, d.Authority, d.Country, d.CaseRef, d.LegalBasis, d.CourtOrder, d.Court, d.OrderDate,
+			received_at = excluded.received_at, decided_at = excluded.decided_at, disclosed_at = excluded.disclosed_at,
+			case_sealed = excluded.case_sealed`),
+		d.RequestID, "", d.Country, "", "", "", "", d.OrderDate,
 		jsonList(d.CategoriesRequested), jsonList(d.CategoriesDisclosed), d.Subjects, d.Outcome, jsonList(d.Approvers),
-		d.GagUntil, s.timeArg(d.ReceivedAt), s.nullTimeArg(d.DecidedAt), s.nullTimeArg(d.DisclosedAt))
+		d.GagUntil, s.timeArg(d.ReceivedAt), s.nullTimeArg(d.DecidedAt), s.nullTimeArg(d.DisclosedAt), sealed)
 	if err != nil {
 		return writeErr(err, "put disclosure "+d.RequestID, d.RequestID)
 	}
@@ -117,11 +175,20 @@ func (s *Store) GetDisclosure(ctx context.Context, requestID string) (Disclosure
 	if err != nil {
 		return Disclosure{}, notFound(err, "get disclosure "+requestID, "no disclosure %s", requestID)
 	}
-	return row.disclosure(), nil
+	d := row.disclosure()
+	if err := s.openCase(ctx, row, &d); err != nil {
+		return Disclosure{}, err
+	}
+	return d, nil
 }
 
 // ListDisclosures returns the register's rows of requests received in [from, to), by receipt time.
 func (s *Store) ListDisclosures(ctx context.Context, from, to time.Time) ([]Disclosure, error) {
+	return s.listDisclosures(ctx, from, to, true)
+}
+
+// listDisclosures is ListDisclosures; withCase false leaves the sealed case fields closed, for counts.
+func (s *Store) listDisclosures(ctx context.Context, from, to time.Time, withCase bool) ([]Disclosure, error) {
 	var rows []disclosureRow
 	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT `+disclosureColumns+` FROM disclosures
 		WHERE received_at >= ? AND received_at < ? ORDER BY received_at, request_id`), s.timeArg(from), s.timeArg(to))
@@ -131,6 +198,12 @@ func (s *Store) ListDisclosures(ctx context.Context, from, to time.Time) ([]Disc
 	out := make([]Disclosure, len(rows))
 	for i, r := range rows {
 		out[i] = r.disclosure()
+		if !withCase {
+			continue
+		}
+		if err := s.openCase(ctx, r, &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -155,7 +228,7 @@ func (s *Store) TransparencyReport(ctx context.Context, year int) ([]Transparenc
 		return nil, dsrflow.Errorf(dsrflow.EINVALID, "year must be between 1970 and 9999")
 	}
 	from := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
-	list, err := s.ListDisclosures(ctx, from, from.AddDate(1, 0, 0))
+	list, err := s.listDisclosures(ctx, from, from.AddDate(1, 0, 0), false)
 	if err != nil {
 		return nil, err
 	}

@@ -124,6 +124,13 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 				}
 				encrypted = n
 			}
+			if m.version == disclosureCaseMigration {
+				n, err := s.sealDisclosureCases(ctx, tx)
+				if err != nil {
+					return err
+				}
+				encrypted += n
+			}
 			_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
 				m.version, m.name, s.timeArg(time.Now()))
 			return err

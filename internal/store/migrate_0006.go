@@ -177,7 +177,7 @@ func (s *Store) scrubAfterEncryption(ctx context.Context, conn *sql.Conn) error 
 		}
 		return nil
 	}
-	if _, err := conn.ExecContext(ctx, `VACUUM FULL request_details, job_records, exports, outbox, decisions`); err != nil {
+	if _, err := conn.ExecContext(ctx, `VACUUM FULL request_details, job_records, exports, outbox, decisions, disclosures`); err != nil {
 		return fmt.Errorf("vacuum: %w", err)
 	}
 	return nil

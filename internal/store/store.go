@@ -61,6 +61,11 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error
 	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
 		return nil, dsrflow.Errorf(dsrflow.EINVALID, "sqlite store needs a file path")
 	}
+	// The file holds personal data (encrypted) and the keyed hashes of subjects' addresses: 0600, like
+	// the -wal and -shm files SQLite creates beside it with the same mode.
+	if err := PrivateFile(path); err != nil {
+		return nil, unavailable("open sqlite", err)
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/internal/metrics"
@@ -399,37 +398,6 @@ func (s *server) handleExport() http.Handler {
 			return
 		}
 		s.writeExport(w, r, exp)
-	})
-}
-
-// handleCallback receives an accepted job's signed result, keeps its records in the store and tells the
-// workflow the outcome (records never pass through Temporal).
-func (s *server) handleCallback() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Connectors == nil {
-			s.fail(w, r, dsrflow.Errorf(dsrflow.ENOTFOUND, "no connectors are configured"))
-			return
-		}
-		res, err := connectors.ReadCallback(r, s.Connectors, r.PathValue("connector"), s.now())
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if len(res.Records) > 0 {
-			if err := activities.StoreRecords(r.Context(), s.Store, res.JobID, res.Records); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-		// The workflow id is what comes before the first colon (a disclosure's jobs carry a subject
-		// number after it).
-		requestID, _, _ := strings.Cut(res.JobID, ":")
-		res.Records = nil
-		if err := s.Client.SignalWorkflow(r.Context(), requestID, "", workflows.SignalJobResult, workflows.JobResult{JobID: res.JobID, Result: res}); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"job_id": res.JobID, "status": "received"})
 	})
 }
 

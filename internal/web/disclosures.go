@@ -212,14 +212,16 @@ func (s *server) startDisclosure(ctx context.Context, in workflows.DisclosureInp
 	return nil
 }
 
-// link is a request's page in the front door, for cards and alerts.
-func (s *server) link(r *http.Request, id string) string {
-	base := s.PublicURL
-	if base == "" {
-		base = "http://" + r.Host
-	}
-	return strings.TrimSuffix(base, "/") + "/api/v1/requests/" + id
+// link is a request's page in the front door, for cards and alerts; like every link, it is built from
+// the configured public URL, never from the request's headers.
+func (s *server) link(_ *http.Request, id string) string {
+	return s.publicURL() + "/api/v1/requests/" + id
 }
+
+// publicURL is the base of every link the front door builds: Deps.PublicURL without its trailing slash.
+// Empty (a server built without one, as in handler tests) makes links relative to this server, never
+// absolute links to a host a client named.
+func (s *server) publicURL() string { return strings.TrimRight(s.PublicURL, "/") }
 
 // voteBody is the body of the decision routes.
 type voteBody struct {
@@ -274,10 +276,15 @@ func (s *server) vote(w http.ResponseWriter, r *http.Request, req store.Request,
 		s.fail(w, r, dsrflow.Errorf(dsrflow.ECONFLICT, "disclosure is %s: it can no longer change", req.Status))
 		return
 	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := principal(r)
 	v := dsrflow.Vote{
 		ReviewID: req.ID, Kind: dsrflow.ReviewDisclosure, Action: action, Reason: strings.TrimSpace(body.Reason), Scope: body.Scope,
-		Reviewer: p.ID, Groups: s.groupsOf(p), Via: "api", Key: r.Header.Get("Idempotency-Key"),
+		Reviewer: p.ID, Groups: s.groupsOf(p), Person: s.personOf(p), Via: "api", Key: key,
 	}
 	out, err := review.Dispatcher{Client: s.Client}.Deliver(r.Context(), v)
 	if err != nil {
@@ -297,6 +304,35 @@ func (s *server) vote(w http.ResponseWriter, r *http.Request, req store.Request,
 		state = out.Card.State
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": req.ID, "accepted": true, "state": state})
+}
+
+// idempotencyKey is the caller's Idempotency-Key header. It only de-duplicates the caller's own retries:
+// the dispatcher binds it to the caller and the review (review.UpdateID), so nobody else's vote shares
+// it. Keys starting with "slack:" are the Slack clicks' own and refused here, so that an API call never
+// reads as a click.
+func idempotencyKey(r *http.Request) (string, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 255 {
+		return "", dsrflow.Errorf(dsrflow.EINVALID, "Idempotency-Key is longer than 255 characters")
+	}
+	if strings.HasPrefix(strings.ToLower(key), "slack:") {
+		return "", dsrflow.Errorf(dsrflow.EINVALID, "Idempotency-Key: the prefix slack: is reserved for Slack's buttons")
+	}
+	return key, nil
+}
+
+// personOf is who the caller is, whatever name they used (dsrflow.Reviewers.PersonOf), looked up like
+// groupsOf: the principal id, then the token's name.
+func (s *server) personOf(p Principal) string {
+	if person := s.Reviewers.PersonOf(p.ID); person != p.ID {
+		return person
+	}
+	if name, ok := strings.CutPrefix(p.ID, "token:"); ok {
+		if person := s.Reviewers.PersonOf(name); person != name {
+			return person
+		}
+	}
+	return p.ID
 }
 
 // groupsOf are the reviewer groups of the caller: its token's name and its principal id are looked up.

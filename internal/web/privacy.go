@@ -123,7 +123,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 // mailStatusLink queues a message with the link to an open request's status page.
 func (s *server) mailStatusLink(r *http.Request, requestID, to string) error {
 	now := s.now().UTC()
-	body := "You asked us again about a request that is still open. Follow it here:\n\n" + s.statusURL(r, requestID) +
+	body := "You asked us again about a request that is still open. Follow it here:\n\n" + s.statusURL(requestID) +
 		"\n\nIf you did not ask, ignore this message: nothing happens without the code we sent with the request.\n"
 	_, err := s.Store.EnqueueMessage(r.Context(), store.Message{
 		ID: "status-link:" + requestID + ":" + now.Format("20060102T150405.000000"), RequestID: requestID, Kind: "status_link",
@@ -132,17 +132,11 @@ func (s *server) mailStatusLink(r *http.Request, requestID, to string) error {
 	return err
 }
 
-// statusURL is the subject's link to the status page; PublicURL when configured, else this host.
-func (s *server) statusURL(r *http.Request, requestID string) string {
-	base := strings.TrimRight(s.PublicURL, "/")
-	if base == "" {
-		scheme := "https"
-		if r.TLS == nil && loopbackHost(r) {
-			scheme = "http"
-		}
-		base = scheme + "://" + r.Host
-	}
-	return base + "/privacy/requests/" + url.PathEscape(requestID) + "?t=" + s.Key.StatusToken(requestID)
+// statusURL is the subject's link to the status page. Its base is the configured public URL only: a
+// request's Host or X-Forwarded-* headers are the sender's to choose, and a link built from them would
+// mail the subject's status token to whatever site the sender named.
+func (s *server) statusURL(requestID string) string {
+	return s.publicURL() + "/privacy/requests/" + url.PathEscape(requestID) + "?t=" + s.Key.StatusToken(requestID)
 }
 
 type statusPage struct {

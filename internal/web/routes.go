@@ -45,7 +45,7 @@ func (s *server) routes() {
 	// The subject's export link authenticates by its signature and expiry.
 	s.mux.Handle("GET /exports/{id}", s.handleSubjectExport())
 
-	// Connectors authenticate by their HMAC signature, checked by ReadCallback.
+	// Connectors authenticate by their HMAC signature, checked before the body is read (handleCallback).
 	s.mux.Handle("POST /connectors/v1/callbacks/{connector}", s.handleCallback())
 
 	// Slack authenticates by its request signature, checked by the Slack handler.

@@ -57,8 +57,8 @@ type Deps struct {
 	// Reviewers are the reviewer groups; an API vote's groups are its token's (by name, or by the
 	// principal id "token:NAME").
 	Reviewers dsrflow.Reviewers
-	// PublicURL is the front door's public base URL, for links mailed to subjects and in cards; empty:
-	// the request's host.
+	// PublicURL is the front door's public base URL, the only base of links mailed to subjects and shown
+	// in cards (`starter serve` refuses to start without it; `worker --dev` gives its listen address).
 	PublicURL string
 }
 

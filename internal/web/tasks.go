@@ -78,11 +78,16 @@ func (s *server) handleTaskOutcome() http.Handler {
 			s.fail(w, r, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid task outcome: " + fieldList(fields), Fields: fields})
 			return
 		}
+		key, err := idempotencyKey(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		p := principal(r)
 		id := r.PathValue("id")
 		out, err := review.Dispatcher{Client: s.Client}.Deliver(r.Context(), dsrflow.Vote{
 			ReviewID: id, Kind: dsrflow.ReviewTask, Action: action, Reason: strings.TrimSpace(body.Reason),
-			Reviewer: p.ID, Groups: s.groupsOf(p), Via: "api", Key: r.Header.Get("Idempotency-Key"),
+			Reviewer: p.ID, Groups: s.groupsOf(p), Person: s.personOf(p), Via: "api", Key: key,
 		})
 		if err == nil && !out.Accepted {
 			err = dsrflow.Errorf(dsrflow.ECONFLICT, "%s", out.Message)
