@@ -141,21 +141,26 @@ func (a *Connectors) AwaitResult(ctx context.Context, in AwaitInput) (JobOutcome
 			continue
 		}
 		start := time.Now()
+		stop := heartbeat(ctx)
 		res, err := a.Client.Poll(ctx, conn, in.Job.ID)
 		a.observe(conn, in.Job, res, err, start)
 		var ce *connectors.CallError
 		switch {
 		case err == nil && res.Status.Final():
+			defer stop()
 			return a.outcome(ctx, conn, in.Job, res)
 		case errors.As(err, &ce) && ce.Permanent:
+			stop()
 			return JobOutcome{}, retryable(err)
 		case err != nil && ctx.Err() != nil:
+			stop()
 			return JobOutcome{}, ctx.Err()
 		case err != nil:
 			if activity.IsActivity(ctx) {
 				activity.GetLogger(ctx).Warn("poll failed; polling again later", "job", in.Job.ID, "error", err)
 			}
 		}
+		stop()
 		wait = min(2*wait, max(in.PollEvery, time.Second))
 		if ce != nil && ce.RetryAfter > wait {
 			wait = ce.RetryAfter
