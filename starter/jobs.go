@@ -25,7 +25,7 @@ func newJobCmd(getenv func(string) string) *cobra.Command {
 			for _, o := range []struct {
 				set    bool
 				action string
-			}{{retry, workflows.ResolveRetry}, {failed != "", workflows.ResolveFailed}, {done, workflows.ResolveDone}, {notFound, workflows.ResolveNotFound}} {
+			}{{retry, workflows.ResolveRetry}, {cmd.Flags().Changed("failed"), workflows.ResolveFailed}, {done, workflows.ResolveDone}, {notFound, workflows.ResolveNotFound}} {
 				if o.set {
 					action = o.action
 					chosen++
@@ -36,7 +36,9 @@ func newJobCmd(getenv func(string) string) *cobra.Command {
 			}
 			reason = strings.TrimSpace(note)
 			if action == workflows.ResolveFailed {
-				reason = strings.TrimSpace(failed)
+				if reason = strings.TrimSpace(failed); reason == "" {
+					return dsrflow.Errorf(dsrflow.EINVALID, "--failed needs a reason, which the subject is told")
+				}
 			}
 			c, err := newAPIClient(getenv)
 			if err != nil {
