@@ -169,16 +169,23 @@ func (a *Connectors) AwaitResult(ctx context.Context, in AwaitInput) (JobOutcome
 }
 
 // sleepBeating waits d, heartbeating next (the wait to resume with) meanwhile; it returns the context's
-// error when the activity is canceled.
+// error when the activity is canceled, and a retryable error when the worker stops (a deploy), so that
+// the worker's drain does not wait for a wait of days: another attempt goes on from the heartbeat.
 func sleepBeating(ctx context.Context, d, next time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	tick := time.NewTicker(heartbeatEvery)
 	defer tick.Stop()
+	var stopping <-chan struct{}
+	if activity.IsActivity(ctx) {
+		stopping = activity.GetWorkerStopChannel(ctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-stopping:
+			return temporal.NewApplicationError("the worker is stopping; another attempt goes on waiting", "WorkerStopping")
 		case <-t.C:
 			return nil
 		case <-tick.C:
