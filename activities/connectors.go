@@ -127,6 +127,94 @@ func (a *Connectors) Poll(ctx context.Context, job connectors.Job) (JobOutcome, 
 	return a.outcome(ctx, conn, job, res)
 }
 
+// AwaitResult polls an accepted job's connector until it gives a final result or in.Until passes; then
+// the outcome comes back not final and the workflow escalates the job. The waits double from FirstPoll
+// up to PollEvery; a failed poll costs one more wait, not an attempt, so the request's history holds
+// this one activity however long the connector takes. The activity heartbeats its current wait: an
+// attempt after a killed worker goes on from it. The connector's callback, when it comes, reaches the
+// workflow as a signal, which cancels this activity.
+func (a *Connectors) AwaitResult(ctx context.Context, in AwaitInput) (JobOutcome, error) {
+	conn, err := a.connector(in.Job.Connector)
+	if err != nil {
+		return JobOutcome{}, err
+	}
+	wait := max(in.FirstPoll, time.Second)
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
+		var d time.Duration
+		if activity.GetHeartbeatDetails(ctx, &d) == nil && d > 0 {
+			wait = d
+		}
+	}
+	for {
+		left := time.Until(in.Until)
+		if left <= 0 {
+			return JobOutcome{
+				Connector: ConnectorRef{ID: conn.ID, Owner: conn.Owner, Role: conn.Role}, JobID: in.Job.ID, Action: in.Job.Action,
+				Status: connectors.StatusAccepted, Detail: "no result before the escalation point",
+			}, nil
+		}
+		if err := sleepBeating(ctx, min(wait, left), wait); err != nil {
+			return JobOutcome{}, err
+		}
+		if !time.Now().Before(in.Until) {
+			continue
+		}
+		start := time.Now()
+		stop := heartbeat(ctx)
+		res, err := a.Client.Poll(ctx, conn, in.Job.ID)
+		a.observe(conn, in.Job, res, err, start)
+		var ce *connectors.CallError
+		switch {
+		case err == nil && res.Status.Final():
+			defer stop()
+			return a.outcome(ctx, conn, in.Job, res)
+		case errors.As(err, &ce) && ce.Permanent:
+			stop()
+			return JobOutcome{}, retryable(err)
+		case err != nil && ctx.Err() != nil:
+			stop()
+			return JobOutcome{}, ctx.Err()
+		case err != nil:
+			if activity.IsActivity(ctx) {
+				activity.GetLogger(ctx).Warn("poll failed; polling again later", "job", in.Job.ID, "error", err)
+			}
+		}
+		stop()
+		wait = min(2*wait, max(in.PollEvery, time.Second))
+		if ce != nil && ce.RetryAfter > wait {
+			wait = ce.RetryAfter
+		}
+	}
+}
+
+// sleepBeating waits d, heartbeating next (the wait to resume with) meanwhile; it returns the context's
+// error when the activity is canceled, and a retryable error when the worker stops (a deploy), so that
+// the worker's drain does not wait for a wait of days: another attempt goes on from the heartbeat.
+func sleepBeating(ctx context.Context, d, next time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	tick := time.NewTicker(heartbeatEvery)
+	defer tick.Stop()
+	var stopping <-chan struct{}
+	if activity.IsActivity(ctx) {
+		stopping = activity.GetWorkerStopChannel(ctx)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stopping:
+			return temporal.NewApplicationError("the worker is stopping; another attempt goes on waiting", "WorkerStopping")
+		case <-t.C:
+			return nil
+		case <-tick.C:
+			if activity.IsActivity(ctx) {
+				activity.RecordHeartbeat(ctx, next)
+			}
+		}
+	}
+}
+
 // observe counts a call that started at start: its status is the one the connector answered (a closed
 // set, checked by the client) or metrics.StatusError.
 func (a *Connectors) observe(conn connectors.Connector, job connectors.Job, res connectors.Result, err error, start time.Time) {

@@ -56,6 +56,15 @@ type JobOutcome struct {
 	Recorded bool `json:",omitempty"`
 }
 
+// AwaitInput asks for an accepted job's result until its escalation point (Connectors.AwaitResult).
+type AwaitInput struct {
+	Job connectors.Job
+	// Until is the job's escalation point: the activity answers "not final" once it passes.
+	Until time.Time
+	// The waits between polls double from FirstPoll up to PollEvery.
+	FirstPoll, PollEvery time.Duration
+}
+
 // IssueCodeInput asks for a verification code to be made and mailed.
 type IssueCodeInput struct {
 	RequestID string

@@ -40,6 +40,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newDisclosureCmd(getenv),
 		newReportCmd(getenv),
 		newTaskCmd(getenv),
+		newJobCmd(getenv),
 		newReasonedCmd(getenv, "extend", "extend the deadline once, before the first due date; the subject is told the reason"),
 		newReasonedCmd(getenv, "cancel", "cancel a request before fulfilment starts"),
 		newOutboxCmd(getenv),

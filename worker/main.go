@@ -19,8 +19,9 @@ import (
 	"github.com/dsrflow/dsrflow/internal/devstack"
 )
 
-// shutdownTimeout bounds a clean stop after SIGINT/SIGTERM.
-const shutdownTimeout = 5 * time.Second
+// shutdownTimeout bounds a clean stop after SIGINT/SIGTERM: the worker's drain of running activities
+// (app.WorkerStopTimeout), then the rest.
+const shutdownTimeout = app.WorkerStopTimeout + 5*time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -87,7 +87,7 @@ func Disclosure(ctx workflow.Context, in DisclosureInput) (DisclosureOutcome, er
 	d := &disclosure{in: in, categories: slices.Clone(in.Categories), voted: map[string]bool{}}
 	d.r = &request{
 		in:  RequestInput{ID: in.ID, Type: TypeDisclosure, Country: in.Country, ReceivedAt: in.ReceivedAt, Due: in.Due, ExtendedDue: in.Due, Link: in.Link},
-		due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{},
+		due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{}, policy: CurrentPolicy(),
 	}
 	if err := d.registerHandlers(ctx); err != nil {
 		return DisclosureOutcome{}, err

@@ -22,6 +22,7 @@ func (r *request) registerHandlers(ctx workflow.Context) error {
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, r.onDecide, workflow.UpdateHandlerOptions{Validator: r.validateDecide}),
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateExtend, r.onExtend, workflow.UpdateHandlerOptions{Validator: r.validateExtend}),
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, r.onCancel, workflow.UpdateHandlerOptions{Validator: r.validateCancel}),
+		workflow.SetUpdateHandlerWithOptions(ctx, UpdateResolveJob, r.onResolveJob, workflow.UpdateHandlerOptions{Validator: r.validateResolveJob}),
 		r.registerTaskHandlers(ctx),
 	)
 	if err != nil {
@@ -41,7 +42,13 @@ func (r *request) registerHandlers(ctx workflow.Context) error {
 }
 
 func (r *request) state() State {
-	return State{Status: r.status, Due: r.due, Extended: r.extended, Verified: r.verified, Jobs: len(r.outcomes) + r.pending, JobsPending: r.pending}
+	s := State{Status: r.status, Due: r.due, Extended: r.extended, Verified: r.verified, Jobs: len(r.outcomes) + r.pending, JobsPending: r.pending}
+	for _, e := range r.escalations {
+		if e.resolved == nil {
+			s.JobsEscalated = append(s.JobsEscalated, e.jobID)
+		}
+	}
+	return s
 }
 
 func (r *request) validateVerified(in VerifiedInput) error {
@@ -64,8 +71,8 @@ func (r *request) validateResend(in ResendInput) error {
 	switch {
 	case r.verified || r.ending || r.status != dsrflow.StatusVerifying:
 		return refuse("request is %s, not waiting for a code", r.status)
-	case r.resends >= dsrflow.CodePolicy.Resends:
-		return refuse("no resends left: at most %d", dsrflow.CodePolicy.Resends)
+	case r.resends >= r.policy.CodeResends:
+		return refuse("no resends left: at most %d", r.policy.CodeResends)
 	}
 	return nil
 }

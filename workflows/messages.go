@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"slices"
 	"time"
 
 	"github.com/dsrflow/dsrflow"
@@ -17,6 +18,9 @@ const (
 	UpdateDecide   = "decide"
 	UpdateExtend   = "extend"
 	UpdateCancel   = "cancel"
+	// UpdateResolveJob is a person's answer to an escalated job (revision 2): retry it, mark it
+	// failed with a reason, or answer it by hand (done, not_found).
+	UpdateResolveJob = "resolve_job"
 	// SignalJobResult carries an accepted job's final result from the connector callback.
 	SignalJobResult = "job_result"
 	QueryState      = "state"
@@ -50,13 +54,65 @@ type RequestInput struct {
 	// an input rather than workflow.GetVersion because a version marker would cost every request a
 	// history event and a visibility write, the very costs the revision removes.
 	Version int `json:",omitempty"`
+	// Policy is the deadline and verification policy the request runs under (revision 2). When the
+	// starter leaves it empty the workflow snapshots dsrflow's tables into its history once, so an edit
+	// of those tables never moves a running request's timers.
+	Policy *RequestPolicy `json:",omitempty"`
 }
 
 // RequestVersion is the revision new requests start under. Revision 1 writes less bookkeeping (a
 // request's first steps in one write, the answer's two transitions inside the Respond activity, the
 // status search attribute set at fulfilment and at the end only) and starts up to a hundred connector
 // jobs at once instead of sixteen.
-const RequestVersion = 1
+//
+// Revision 2 fixes each job's escalation point when the job starts (the due date minus the margin,
+// moved only by an extension); a job not finished by then is escalated once and waits for a person
+// (UpdateResolveJob). Polls of an accepted job run inside one heartbeating activity. Task reminders
+// and overdue escalations are finite, and the policy is snapshotted (RequestInput.Policy).
+const RequestVersion = 2
+
+// RequestPolicy holds the numbers a running request's timers depend on, copied from dsrflow's
+// CodePolicy and DeadlinePolicy when the request starts (revision 2).
+type RequestPolicy struct {
+	// CodeReminders are sent this long after receipt while the request is unverified; LapseAfter
+	// ends it as lapsed; CodeResends is how many new codes the subject may ask for.
+	CodeReminders []time.Duration
+	LapseAfter    time.Duration
+	CodeResends   int
+	// RemindBefore lists the deadline reminders before the due date.
+	RemindBefore []time.Duration
+	// OverdueDaily overdue escalations come a day apart after the due date, then one every
+	// OverdueWeekly.
+	OverdueDaily  int
+	OverdueWeekly time.Duration
+	// JobMargin: a job not finished by the due date minus JobMargin is escalated; a job started
+	// later than that gets MinJobWindow.
+	JobMargin, MinJobWindow time.Duration
+	// FirstPoll and PollEvery pace the polls of an accepted job inside its await activity.
+	FirstPoll, PollEvery time.Duration
+	// TaskReminders is how many reminders a manual task's team gets before only the escalation is left.
+	TaskReminders int
+}
+
+// CurrentPolicy is the policy new requests start under, read from dsrflow's tables.
+func CurrentPolicy() RequestPolicy {
+	return RequestPolicy{
+		CodeReminders: slices.Clone(dsrflow.CodePolicy.Reminders),
+		LapseAfter:    dsrflow.CodePolicy.LapseAfter,
+		CodeResends:   dsrflow.CodePolicy.Resends,
+		RemindBefore:  slices.Clone(dsrflow.DeadlinePolicy.RemindBefore),
+		OverdueDaily:  14,
+		OverdueWeekly: 7 * 24 * time.Hour,
+		JobMargin:     dsrflow.DeadlinePolicy.JobMargin,
+		MinJobWindow:  dsrflow.DeadlinePolicy.MinJobWindow,
+		FirstPoll:     dsrflow.DeadlinePolicy.FirstPoll,
+		PollEvery:     dsrflow.DeadlinePolicy.PollEvery,
+		TaskReminders: 5,
+	}
+}
+
+// MemoRevision is the memo key that shows a request's revision (no personal data).
+const MemoRevision = "dsr_revision"
 
 // Actor identifies who sends an update: the front door fills it from the authenticated token.
 type Actor struct {
@@ -89,6 +145,23 @@ type CancelInput struct {
 	Reason string
 }
 
+// Resolutions of an escalated job (ResolveJobInput.Action).
+const (
+	ResolveRetry    = "retry"
+	ResolveFailed   = "failed"
+	ResolveDone     = "done"
+	ResolveNotFound = "not_found"
+)
+
+// ResolveJobInput is UpdateResolveJob's argument: a person's decision on an escalated job.
+type ResolveJobInput struct {
+	Actor  Actor
+	JobID  string
+	Action string // retry | failed | done | not_found
+	// Reason is required for failed (the subject's answer reports it); a note otherwise.
+	Reason string
+}
+
 // JobResult is SignalJobResult's payload: the outcome without records, which the front door stored.
 type JobResult struct {
 	JobID  string
@@ -103,6 +176,8 @@ type State struct {
 	Verified    bool
 	Jobs        int
 	JobsPending int
+	// JobsEscalated are the jobs waiting for a person (UpdateResolveJob), by job id.
+	JobsEscalated []string `json:",omitempty"`
 }
 
 // Outcome is the workflow's result.

@@ -36,15 +36,71 @@ const (
 
 // Request carries one data-subject request from receipt to answer.
 func Request(ctx workflow.Context, in RequestInput) (Outcome, error) {
+	if in.Version > RequestVersion {
+		// A newer worker's request: a panic fails the workflow task, not the workflow, and Temporal
+		// retries the task until a worker that knows the revision runs it (a rolling deploy).
+		panic(fmt.Sprintf("request revision %d is newer than this worker's revision %d", in.Version, RequestVersion))
+	}
 	r := &request{in: in, due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{}}
+	r.policy = policyOf(ctx, in)
 	if err := r.registerHandlers(ctx); err != nil {
 		return Outcome{}, err
 	}
-	return r.run(ctx)
+	if r.bounded() {
+		_ = workflow.UpsertMemo(ctx, map[string]any{MemoRevision: in.Version})
+	}
+	out, err := r.run(ctx)
+	if !r.closed && errors.Is(ctx.Err(), workflow.ErrCanceled) {
+		return r.canceledByOperator(ctx)
+	}
+	return out, err
+}
+
+// policyOf is the policy a request runs under: its own snapshot from revision 2 (given at start, or
+// recorded once in its history), dsrflow's tables as they are before.
+func policyOf(ctx workflow.Context, in RequestInput) RequestPolicy {
+	if in.Version < 2 {
+		return CurrentPolicy()
+	}
+	if in.Policy != nil {
+		return *in.Policy
+	}
+	var p RequestPolicy
+	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return CurrentPolicy() }).Get(&p); err != nil {
+		return CurrentPolicy()
+	}
+	return p
+}
+
+// canceledByOperator records the end of a request canceled in Temporal itself (the UI's Cancel button,
+// `temporal workflow cancel`): the row closes as canceled with its audit event, and the subject is
+// told, on a context the cancellation does not reach.
+func (r *request) canceledByOperator(ctx workflow.Context) (Outcome, error) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	if workflow.GetVersion(dctx, "operator-cancel-recorded", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return Outcome{}, temporal.NewCanceledError()
+	}
+	r.ending = true
+	r.hold, r.held = false, nil
+	const reason = "canceled by an operator of the request system"
+	end := r.step(dctx, dsrflow.StatusCanceled, "request_canceled_by_operator", nil, "temporal", reason)
+	in := activities.RespondInput{
+		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: dsrflow.StatusCanceled, Reason: reason,
+		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due, Corrections: r.in.Corrections, Purposes: r.in.Purposes,
+		Outcomes: r.sortedOutcomes(), End: &end, Closed: workflow.Now(dctx),
+	}
+	if err := workflow.ExecuteActivity(activityOptions(dctx), answerActs.Respond, in).Get(dctx, nil); err != nil {
+		r.mustLocal(dctx, storeActs.Transition, end)
+	}
+	r.status, r.closed = dsrflow.StatusCanceled, true
+	_ = workflow.UpsertTypedSearchAttributes(dctx, AttrStatus.ValueSet(string(dsrflow.StatusCanceled)), AttrDueAt.ValueSet(r.due))
+	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
+	return Outcome{Status: dsrflow.StatusCanceled}, temporal.NewCanceledError()
 }
 
 type request struct {
 	in       RequestInput
+	policy   RequestPolicy
 	status   dsrflow.Status
 	due      time.Time
 	extended bool
@@ -72,10 +128,16 @@ type request struct {
 	// before the first wait on every path), so no update handler or timer runs while it holds.
 	hold bool
 	held *activities.Transition
+	// escalations are the jobs escalated at their point and waiting for a person (revision 2).
+	escalations []*escalation
 }
 
 // lean reports whether the request runs revision 1 or later (RequestInput.Version).
 func (r *request) lean() bool { return r.in.Version >= 1 }
+
+// bounded reports whether the request runs revision 2 or later: fixed escalation points, polls inside
+// one activity, finite reminders, its own policy snapshot.
+func (r *request) bounded() bool { return r.in.Version >= 2 }
 
 func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	// The steps up to the first wait (the code mailed, the review card posted, the jobs started) are
@@ -121,14 +183,14 @@ func (r *request) verify(ctx workflow.Context) bool {
 	r.issueCode(ctx, "code")
 	done := func() bool { return r.verified || r.canceled != nil }
 	start := r.in.ReceivedAt
-	for _, at := range dsrflow.CodePolicy.Reminders {
+	for _, at := range r.policy.CodeReminders {
 		if r.awaitUntil(ctx, start.Add(at), done) {
 			return r.verified
 		}
 		r.issueCode(ctx, "reminder")
 		r.audit(ctx, "verification_reminder", nil, "system", "")
 	}
-	if r.awaitUntil(ctx, start.Add(dsrflow.CodePolicy.LapseAfter), done) {
+	if r.awaitUntil(ctx, start.Add(r.policy.LapseAfter), done) {
 		return r.verified
 	}
 	r.status = dsrflow.StatusLapsed
@@ -207,6 +269,9 @@ func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, acti
 func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job) activities.JobOutcome {
 	if ref.Kind == connectors.KindManual {
 		return r.runTask(ctx, ref, job)
+	}
+	if r.bounded() {
+		return r.runBounded(ctx, ref, job)
 	}
 	action := job.Action
 	failed := func(detail string) activities.JobOutcome {
@@ -367,7 +432,7 @@ func (r *request) sortedOutcomes() []activities.JobOutcome {
 // trackDeadline runs beside the request: reminders before the due date, an escalation every day after
 // it, all audited, until the request closes. An extension restarts it on the new date.
 func (r *request) trackDeadline(ctx workflow.Context) {
-	for !r.closed {
+	for !r.closed && ctx.Err() == nil {
 		seen := r.dueChanged
 		next, action, detail := r.nextDeadlineEvent(workflow.Now(ctx))
 		if r.awaitUntil(ctx, next, func() bool { return r.closed || r.dueChanged != seen }) {
@@ -381,10 +446,13 @@ func (r *request) trackDeadline(ctx workflow.Context) {
 }
 
 func (r *request) nextDeadlineEvent(now time.Time) (time.Time, string, map[string]string) {
-	for _, before := range dsrflow.DeadlinePolicy.RemindBefore {
+	for _, before := range r.policy.RemindBefore {
 		if at := r.due.Add(-before); at.After(now) {
 			return at, "deadline_reminder", map[string]string{"days_left": fmt.Sprint(int(before.Hours() / 24))}
 		}
+	}
+	if r.bounded() {
+		return r.nextOverdue(now)
 	}
 	every := dsrflow.DeadlinePolicy.OverdueEvery
 	n := int64(1)
@@ -392,6 +460,25 @@ func (r *request) nextDeadlineEvent(now time.Time) (time.Time, string, map[strin
 		n = int64(now.Sub(r.due)/every) + 1
 	}
 	return r.due.Add(time.Duration(n) * every), "overdue_escalation", map[string]string{"days_overdue": fmt.Sprint(n)}
+}
+
+// nextOverdue is the next overdue escalation of revision 2: one a day for OverdueDaily days after the
+// due date, then one a week, so an abandoned request costs its history a few events a week.
+func (r *request) nextOverdue(now time.Time) (time.Time, string, map[string]string) {
+	const day = 24 * time.Hour
+	daily := r.due.Add(time.Duration(r.policy.OverdueDaily) * day)
+	var at time.Time
+	if now.Before(daily) {
+		n := int64(1)
+		if now.After(r.due) {
+			n = int64(now.Sub(r.due)/day) + 1
+		}
+		at = r.due.Add(time.Duration(n) * day)
+	} else {
+		weekly := max(r.policy.OverdueWeekly, day)
+		at = daily.Add(time.Duration(int64(now.Sub(daily)/weekly)+1) * weekly)
+	}
+	return at, "overdue_escalation", map[string]string{"days_overdue": fmt.Sprint(int64(at.Sub(r.due) / day))}
 }
 
 // awaitUntil waits until cond holds (true) or the time comes (false).
@@ -485,24 +572,53 @@ func (r *request) recordJob(ctx workflow.Context, out activities.JobOutcome) {
 // mustLocal runs a bookkeeping local activity. The store being down stalls the request (retried without
 // end) rather than losing an index row or an audit event: the store-outage drill found that a local
 // activity's retries stop with its ScheduleToClose timeout, which defaults to one attempt's 30 s.
+//
+// From version 2 of the change a round is short (one workflow task, not ten minutes of local retries
+// that heartbeat the task every few seconds) and the pause between rounds doubles up to an hour: a day
+// of store outage costs a waiting request a few hundred history events, not thousands.
 func (r *request) mustLocal(ctx workflow.Context, activity any, arg any) {
+	opts, pause := localOptions(ctx), bookkeepingPause
+	if r.bounded() {
+		opts, pause = roundOptions(ctx), bookkeepingPauseFirst
+	}
 	for {
-		err := workflow.ExecuteLocalActivity(localOptions(ctx), activity, arg).Get(ctx, nil)
+		err := workflow.ExecuteLocalActivity(opts, activity, arg).Get(ctx, nil)
 		if err == nil || ctx.Err() != nil {
 			return
 		}
 		// Histories recorded before this change went on without the write.
-		if workflow.GetVersion(ctx, "bookkeeping-retried-without-end", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		v := workflow.GetVersion(ctx, "bookkeeping-retried-without-end", workflow.DefaultVersion, 2)
+		if v == workflow.DefaultVersion {
 			return
 		}
-		if workflow.Sleep(ctx, bookkeepingPause) != nil {
+		if workflow.Sleep(ctx, pause) != nil {
 			return
+		}
+		if v >= 2 {
+			// A round is one attempt: the pauses between rounds are the retries.
+			opts, pause = roundOptions(ctx), min(2*pause, bookkeepingPauseMax)
 		}
 	}
 }
 
 // bookkeepingPause is the wait between rounds of a bookkeeping write's retries while the store is down.
-const bookkeepingPause = time.Minute
+// From version 2 of the change the first pause is bookkeepingPauseFirst (revision 2) or
+// bookkeepingPause, doubling up to bookkeepingPauseMax.
+const (
+	bookkeepingPause      = time.Minute
+	bookkeepingPauseFirst = 5 * time.Second
+	bookkeepingPauseMax   = time.Hour
+)
+
+// roundOptions is one round of a bookkeeping write during a store outage: one attempt, well within a
+// workflow task's timeout, so a round costs the history a marker and the pause's timer.
+func roundOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    5 * time.Second,
+		ScheduleToCloseTimeout: 5 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+}
 
 func localOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{

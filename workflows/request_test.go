@@ -98,6 +98,57 @@ type harness struct {
 	cards       []activities.PostCardInput
 	cardUpdates []activities.UpdateCardInput
 	alerts      []timed[activities.AlertInput]
+	awaits      []timed[activities.AwaitInput]
+	awaitIn     activities.AwaitInput
+	awaitPlans  map[string]awaitPlan
+}
+
+type awaitPlan struct {
+	out   activities.JobOutcome
+	err   error
+	polls []timed[connectors.Job]
+}
+
+// planAwait plays an AwaitResult call's polls from now and returns how long the call takes.
+func (h *harness) planAwait(in activities.AwaitInput) time.Duration {
+	now := h.env.Now().UTC()
+	h.mu.Lock()
+	h.awaits = append(h.awaits, timed[activities.AwaitInput]{now, in})
+	h.mu.Unlock()
+	plan := awaitPlan{out: h.outcome(in.Job, connectors.StatusAccepted)}
+	t, wait := now, in.FirstPoll
+	for {
+		t = t.Add(wait)
+		if !t.Before(in.Until) {
+			t = in.Until
+			break
+		}
+		plan.polls = append(plan.polls, timed[connectors.Job]{t, in.Job})
+		h.mu.Lock()
+		h.pollCount[in.Job.ID]++
+		attempt := h.pollCount[in.Job.ID]
+		h.mu.Unlock()
+		out, err := h.outcome(in.Job, connectors.StatusCompleted), error(nil)
+		if h.poll != nil {
+			out, err = h.poll(in.Job, attempt)
+		}
+		if err == nil && out.Status.Final() {
+			plan.out = out
+			break
+		}
+		if appErr := (*temporal.ApplicationError)(nil); errors.As(err, &appErr) && appErr.NonRetryable() {
+			plan.err = err
+			break
+		}
+		wait = min(2*wait, in.PollEvery)
+	}
+	h.mu.Lock()
+	if h.awaitPlans == nil {
+		h.awaitPlans = map[string]awaitPlan{}
+	}
+	h.awaitPlans[in.Job.ID] = plan
+	h.mu.Unlock()
+	return t.Sub(now)
 }
 
 func newHarness(t *testing.T, in workflows.RequestInput) *harness {
@@ -201,6 +252,30 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 			return h.poll(job, attempt)
 		}
 		return h.outcome(job, connectors.StatusCompleted), nil
+	})
+	// AwaitResult polls inside one activity: the mock plays the polls it would make (h.poll), FirstPoll
+	// apart and doubling to PollEvery, and returns at the virtual time of the first final one, or at the
+	// escalation point. The matcher sees the input before the wait is chosen (AfterFn has no arguments).
+	env.OnActivity(conn.AwaitResult, mock.Anything, mock.MatchedBy(func(in activities.AwaitInput) bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.awaitIn = in
+		return true
+	})).AfterFn(func() time.Duration {
+		h.mu.Lock()
+		in := h.awaitIn
+		h.mu.Unlock()
+		return h.planAwait(in)
+	}).Return(func(ctx context.Context, in activities.AwaitInput) (activities.JobOutcome, error) {
+		if ctx.Err() != nil {
+			return activities.JobOutcome{}, ctx.Err()
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		p := h.awaitPlans[in.Job.ID]
+		// The polls made: only those of an await that ran to its end (a callback cancels it).
+		h.polls = append(h.polls, p.polls...)
+		return p.out, p.err
 	})
 	env.OnActivity(ans.Respond, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RespondInput) error {
 		h.mu.Lock()

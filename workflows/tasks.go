@@ -134,14 +134,25 @@ func (r *request) runTask(ctx workflow.Context, ref activities.ConnectorRef, job
 
 	answered := func() bool { return t.view.Status != TaskOpen }
 	escalated := false
-	for !answered() {
+	reminders := 0
+	for !answered() && ctx.Err() == nil {
+		escalateAt := r.due.Add(-r.policy.JobMargin)
 		var next time.Time
-		wd := activities.WorkingDaysInput{From: workflow.Now(ctx), Days: taskRemindEvery, Country: r.in.Country}
-		if err := workflow.ExecuteLocalActivity(localOptions(ctx), reviewActs.WorkingDaysLater, wd).Get(ctx, &next); err != nil {
-			next = workflow.Now(ctx).Add(taskRemindEvery * 24 * time.Hour)
+		remindersDone := r.bounded() && reminders >= r.policy.TaskReminders
+		if remindersDone {
+			// Revision 2 reminds a team a few times; then only the escalation is left, then the wait.
+			if escalated {
+				_ = workflow.Await(ctx, answered)
+				continue
+			}
+			next = escalateAt
+		} else {
+			wd := activities.WorkingDaysInput{From: workflow.Now(ctx), Days: taskRemindEvery, Country: r.in.Country}
+			if err := workflow.ExecuteLocalActivity(localOptions(ctx), reviewActs.WorkingDaysLater, wd).Get(ctx, &next); err != nil {
+				next = workflow.Now(ctx).Add(taskRemindEvery * 24 * time.Hour)
+			}
 		}
-		escalateAt := r.due.Add(-dsrflow.DeadlinePolicy.JobMargin)
-		escalation := !escalated && escalateAt.Before(next)
+		escalation := !escalated && (remindersDone || escalateAt.Before(next))
 		if escalation {
 			next = escalateAt
 		}
@@ -156,6 +167,7 @@ func (r *request) runTask(ctx workflow.Context, ref activities.ConnectorRef, job
 				Text:  "The team has not answered; the request's due date is near."})
 			continue
 		}
+		reminders++
 		r.audit(ctx, "task_reminder", detail, "system", "")
 		sendAlert(ctx, r, dsrflow.Alert{Severity: "warning", Link: r.taskLink(t),
 			Title: fmt.Sprintf("Reminder: task %s for %s is still open", t.view.ID, ref.Owner),

@@ -4,6 +4,7 @@ package app
 
 import (
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -45,11 +46,16 @@ func SetWorkflowCache(n int) {
 	}
 }
 
+// WorkerStopTimeout is how long a stopping worker waits for its running activities.
+const WorkerStopTimeout = 30 * time.Second
+
 // NewWorker returns a worker for dsrflow's task queue with every workflow and activity registered. It is
 // not started.
 func NewWorker(d WorkerDeps) worker.Worker {
 	SetWorkflowCache(d.Product.WorkflowCache)
-	w := worker.New(d.Client, workflows.TaskQueue, worker.Options{})
+	// On SIGTERM the worker stops polling and lets running activities finish (or hand back) for up to
+	// WorkerStopTimeout before it exits, so a deploy does not cut a connector call in half.
+	w := worker.New(d.Client, workflows.TaskQueue, worker.Options{WorkerStopTimeout: WorkerStopTimeout})
 	w.RegisterWorkflow(workflows.Request)
 	w.RegisterWorkflow(workflows.Retention)
 	w.RegisterWorkflow(workflows.Disclosure)

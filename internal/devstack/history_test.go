@@ -2,6 +2,7 @@ package devstack_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,16 +36,19 @@ func TestHistoriesReplay(t *testing.T) {
 	defer stop(t, s)
 	c := apiClient{t: t, stack: s}
 
+	// Each revision's histories keep their own files: rev names one by the revision new requests
+	// start under.
+	rev := func(name string) string { return fmt.Sprintf("v%d_%s", workflows.RequestVersion, name) }
 	flows := []struct {
 		name string
 		run  func() string
 	}{
-		{"v1_access_attested", func() string {
+		{rev("access_attested"), func() string {
 			id := c.create(web.NewRequest{Type: "access", Email: jane, Name: "Jane Doe", Attest: "passport seen at the counter"})
 			c.waitStatus(id, "completed")
 			return id
 		}},
-		{"v1_access_email_code", func() string {
+		{rev("access_email_code"), func() string {
 			id := c.create(web.NewRequest{Type: "access", Email: jane})
 			c.waitStatus(id, "verifying")
 			if status, data := c.call("POST", "/api/v1/requests/"+id+"/verify", map[string]string{"code": mailedCode(t, c, id)}); status != 200 {
@@ -53,7 +57,7 @@ func TestHistoriesReplay(t *testing.T) {
 			c.waitStatus(id, "completed")
 			return id
 		}},
-		{"v1_erasure_attested", func() string {
+		{rev("erasure_attested"), func() string {
 			id := c.create(web.NewRequest{Type: "erasure", Email: jane, Attest: "video call"})
 			c.waitStatus(id, "completed")
 			return id

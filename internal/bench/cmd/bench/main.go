@@ -1,6 +1,6 @@
 // Command bench prints dsrflow's figures for this machine, one line each (see BENCHMARKS.md):
 //
-//	go run ./internal/bench/cmd/bench [-only throughput,fanout,list,rss] [-rounds 3] [-starter bin/starter]
+//	go run ./internal/bench/cmd/bench [-only throughput,fanout,list,rss,history] [-rounds 3] [-starter bin/starter]
 package main
 
 import (
@@ -28,7 +28,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	only := fs.String("only", "throughput,fanout,list", "figures to measure: throughput, fanout, list, rss; heap (a profile, not in make bench)")
+	only := fs.String("only", "throughput,fanout,list", "figures to measure: throughput, fanout, list, rss, history; heap (a profile, not in make bench)")
 	rounds := fs.Int("rounds", 3, "rounds per figure (fan-out and list take more: 5 and 20)")
 	requests := fs.Int("requests", 400, "throughput: requests per round")
 	inFlight := fs.Int("in-flight", 50, "throughput: requests in flight")
@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			figs, err = bench.List(ctx, *listSize, max(*rounds, 20), *starter, progress)
 		case "rss":
 			figs, err = bench.IdleRSS(ctx, *worker, *idle, progress)
+		case "history":
+			figs, err = bench.HistoryEvents(ctx, progress)
 		case "heap":
 			figs, err = bench.IdleHeap(ctx, *idle, *heapProfile, progress)
 		default:
