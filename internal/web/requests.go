@@ -152,7 +152,13 @@ func (s *server) handleCreateRequest() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		s.start(r.Context(), in)
+		if principal(r).ID == privacyCenter.ID {
+			// The privacy center answers in the same time whatever the address's state (an open request
+			// costs a mail instead): the start leaves the request path, and the reconciler covers a crash.
+			go s.start(r.Context(), in)
+		} else {
+			s.start(r.Context(), in)
+		}
 		writeJSON(w, http.StatusCreated, map[string]string{
 			"id": in.ID, "status": string(dsrflow.StatusReceived), "type": string(in.Type),
 			"due": deadline.DateOfEnd(in.Due, in.Country), "extended_due": deadline.DateOfEnd(in.ExtendedDue, in.Country),
