@@ -71,7 +71,9 @@ func TestReconcilerOnTheEmbeddedServer(t *testing.T) {
 			if v.Status != string(tc.status) {
 				t.Fatalf("status = %s, want %s", v.Status, tc.status)
 			}
-			if !hasEvent(v, "request_reconciled") {
+			// The reconciler's event; a workflow that records its own end on a Temporal cancel (issue 13)
+			// may have closed it first with an event of its own, which is as good.
+			if !hasEvent(v, "request_reconciled") && !(tc.status == dsrflow.StatusCanceled && hasEventLike(v, "cancel")) {
 				t.Fatalf("no closing audit event: %+v", v.Events)
 			}
 			msgs, err := s.Store.ListOutbox(ctx, store.OutboxFilter{RequestID: id})
@@ -116,6 +118,15 @@ func recordWithoutStart(t *testing.T, s *devstack.Stack, email string, at time.T
 		t.Fatalf("duplicate of a recorded request: %d %s", status, body)
 	}
 	return in.ID
+}
+
+func hasEventLike(v web.RequestView, part string) bool {
+	for _, e := range v.Events {
+		if strings.Contains(e.Action, part) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasFix(fixes []reconcile.Fix, id, action string) bool {
