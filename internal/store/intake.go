@@ -41,11 +41,6 @@ func (s *Store) CreateRequest(ctx context.Context, r Request, d RequestDetail, i
 		r.UpdatedAt = time.Now()
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`),
-			r.ID, r.Type, r.Status, r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
-			s.nullTimeArg(r.ExtendedDueAt), s.timeArg(r.UpdatedAt), r.SubjectKey); err != nil {
-			return err
-		}
 		k, err := s.writeKey(ctx, tx, r.ID)
 		if err != nil {
 			return err
@@ -58,12 +53,19 @@ func (s *Store) CreateRequest(ctx context.Context, r Request, d RequestDetail, i
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO request_details (request_id, identity, details) VALUES (?, ?, ?)`),
-			r.ID, identity, details); err != nil {
-			return err
-		}
 		sealed, err := k.seal(pendingPlace, input)
 		if err != nil {
+			return err
+		}
+		// The row after the key and the sealing: a refused duplicate costs the same work as a new
+		// request, so the privacy center's answer time tells nothing (issue 14).
+		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`),
+			r.ID, r.Type, r.Status, r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
+			s.nullTimeArg(r.ExtendedDueAt), s.timeArg(r.UpdatedAt), r.SubjectKey); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO request_details (request_id, identity, details) VALUES (?, ?, ?)`),
+			r.ID, identity, details); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO pending_starts (request_id, input, created_at) VALUES (?, ?, ?)`),

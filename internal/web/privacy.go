@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"net"
 	"net/http"
@@ -97,12 +98,14 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			f.Errors["corrections"] = "write each correction as what=correct value"
 		}
 		in.Purposes = parsePurposes(f.Purposes)
+		var created string
 		if len(f.Errors) == 0 {
-			var created map[string]string
-			err := s.callAPI(r.Context(), privacyCenter, "POST", "/api/v1/requests", in, &created)
+			var out map[string]string
+			err := s.callAPI(r.Context(), privacyCenter, "POST", "/api/v1/requests", in, &out)
 			e, isErr := err.(*dsrflow.Error)
 			switch {
 			case err == nil:
+				created = out["id"]
 			case isErr && e.Code == dsrflow.ECONFLICT && e.Fields["existing_id"] != "":
 				// An open request of this kind exists: its link goes to the address, and the page says
 				// exactly what it says for a new request.
@@ -124,6 +127,10 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			return
 		}
 		s.render(w, r, http.StatusOK, "privacy_sent", view{Title: mustText("sent.title"), Public: true, Data: dsrflow.RequestType(f.Right.Type).DefaultVerification() == dsrflow.VerifyNone})
+		if created != "" {
+			// After the answer, so that its time does not depend on whether a workflow was started.
+			go s.startPending(context.WithoutCancel(r.Context()), created)
+		}
 	})
 }
 

@@ -152,11 +152,9 @@ func (s *server) handleCreateRequest() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		if principal(r).ID == privacyCenter.ID {
-			// The privacy center answers in the same time whatever the address's state (an open request
-			// costs a mail instead): the start leaves the request path, and the reconciler covers a crash.
-			go s.start(r.Context(), in)
-		} else {
+		// The privacy center starts its requests itself once it has answered (startPending), so that the
+		// answer takes the same time whatever the address's state.
+		if principal(r).ID != privacyCenter.ID {
 			s.start(r.Context(), in)
 		}
 		writeJSON(w, http.StatusCreated, map[string]string{
@@ -200,6 +198,22 @@ func (s *server) start(ctx context.Context, in workflows.RequestInput) {
 // maxEmail is the longest address that can be delivered: a forward path is at most 256 octets
 // including its angle brackets (RFC 5321 section 4.5.3.1.3, with erratum 1690).
 const maxEmail = 254
+
+// startPending starts a recorded request's workflow from its pending start, off the request path of the
+// privacy center. A failure is logged; the reconciler starts what is left.
+func (s *server) startPending(ctx context.Context, requestID string) {
+	p, err := s.Store.GetPendingStart(ctx, requestID)
+	if err != nil {
+		s.Logger.Warn("pending start not read; the reconciler will start the request", "request_id", requestID, "error", err)
+		return
+	}
+	var in workflows.RequestInput
+	if err := json.Unmarshal(p.Input, &in); err != nil {
+		s.Logger.Warn("pending start not decoded; the reconciler will report it", "request_id", requestID, "error", err)
+		return
+	}
+	s.start(ctx, in)
+}
 
 // validEmail accepts every address RFC 5322 allows, quotes and dashes included: refusing a real person's
 // address fails them, and connectors bind values rather than trust them. Display names are not.
