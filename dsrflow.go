@@ -143,7 +143,8 @@ func (t RequestType) NotifiesPartners() bool {
 
 // Status is where a request is in its lifecycle:
 // received → verifying → [in_review] → fulfilling → [awaiting_tasks] → responding → completed,
-// or rejected, lapsed (never verified), canceled.
+// or rejected, lapsed (never verified), canceled, aborted (its workflow ended outside dsrflow before
+// carrying it out: terminated, timed out or failed in Temporal; closed by the reconciler).
 type Status string
 
 // Request statuses.
@@ -158,12 +159,13 @@ const (
 	StatusRejected      Status = "rejected"
 	StatusLapsed        Status = "lapsed"
 	StatusCanceled      Status = "canceled"
+	StatusAborted       Status = "aborted"
 )
 
 // Closed reports whether the request has ended.
 func (s Status) Closed() bool {
 	switch s {
-	case StatusCompleted, StatusRejected, StatusLapsed, StatusCanceled:
+	case StatusCompleted, StatusRejected, StatusLapsed, StatusCanceled, StatusAborted:
 		return true
 	}
 	return false

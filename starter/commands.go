@@ -48,6 +48,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newTokenCmd(getenv),
 		newConnectorCmd(getenv),
 		newRetentionCmd(getenv),
+		newReconcileCmd(getenv),
 		newDemoCmd(getenv),
 	)
 	return root

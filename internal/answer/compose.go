@@ -35,7 +35,7 @@ type Input struct {
 	Country       string
 	Received, Due time.Time
 	Closed        time.Time
-	// Status is completed, rejected, lapsed or canceled; any other is answered as completed.
+	// Status is completed, rejected, lapsed, canceled or aborted; any other is answered as completed.
 	Status dsrflow.Status
 	// Reason says why a request was rejected, canceled or lapsed: the reviewer's or agent's reason, or
 	// the lapse rule. It is shown to the subject as written.
@@ -86,6 +86,9 @@ func Compose(c Controller, in Input) Message {
 	case dsrflow.StatusCanceled:
 		subject = fmt.Sprintf("Your %s (reference %s) was canceled", shortName(in.Type), in.RequestID)
 		canceled(w, in)
+	case dsrflow.StatusAborted:
+		subject = fmt.Sprintf("Your %s (reference %s) was closed", shortName(in.Type), in.RequestID)
+		aborted(w, in)
 	default:
 		subject = fmt.Sprintf("Our answer to your %s (reference %s)", shortName(in.Type), in.RequestID)
 		completed(w, c, in)
@@ -133,10 +136,10 @@ func Compose(c Controller, in Input) Message {
 	return Message{Subject: subject, Text: w.String()}
 }
 
-// answeredAsCompleted reports whether the request is answered as fulfilled: every status but the three
+// answeredAsCompleted reports whether the request is answered as fulfilled: every status but the four
 // that end a request without fulfilling it.
 func answeredAsCompleted(s dsrflow.Status) bool {
-	return s != dsrflow.StatusRejected && s != dsrflow.StatusLapsed && s != dsrflow.StatusCanceled
+	return s != dsrflow.StatusRejected && s != dsrflow.StatusLapsed && s != dsrflow.StatusCanceled && s != dsrflow.StatusAborted
 }
 
 // intro says which request this is and when it was received.
@@ -250,6 +253,18 @@ func canceled(w *textWriter, in Input) {
 	}
 	intro(w, s, in)
 	w.para("You may send a new request at any time.")
+}
+
+// aborted is a request whose processing was stopped by a fault or by an operator outside the normal
+// steps (the reconciler closes it): not finished, and the subject may ask again.
+func aborted(w *textWriter, in Input) {
+	reason := sentence(in.Reason)
+	if reason == "" {
+		reason = "Our system stopped handling it."
+	}
+	intro(w, "We have closed your "+longName(in.Type)+" before we could finish it. "+reason, in)
+	w.para("We are sorry. You may send a new request at any time, and we will handle it from the start. " +
+		"Our data protection officer can tell you more.")
 }
 
 func hasExemptions(outcomes []Outcome) bool {

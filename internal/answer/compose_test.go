@@ -256,6 +256,21 @@ func TestCompose(t *testing.T) {
 				"You may send a new request at any time.",
 			},
 		},
+		{
+			// The reconciler closes a request whose workflow was terminated outside dsrflow: the mail says
+			// it was not carried out, that they may ask again, and where to complain, not "we have finished".
+			name: "aborted by a fault",
+			in: with(baseInput(dsrflow.Access, dsrflow.StatusAborted), func(in *Input) {
+				in.Reason = "its processing was stopped by a fault in our systems. Nothing was done with your data"
+			}),
+			subject: "Your access request (reference DSR-7Q2K-4M9P) was closed",
+			want: []string{
+				"We have closed your request for access to your personal data before we could finish it. Its processing was stopped by a fault in our systems. Nothing was done with your data.",
+				"You may send a new request at any time",
+				"you can complain to",
+			},
+			notWant: []string{"What we found and did", "We have finished"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

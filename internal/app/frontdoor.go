@@ -72,7 +72,7 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 	f.HTTP = Serve(ln, web.NewServer(web.Deps{
 		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Keys: product.Keys, CodecOrigin: cfg.CodecOrigin, Connectors: product.Connectors, Metrics: f.Metrics,
 		Auth: web.StoreTokens{Store: f.Store}, OIDC: OIDCSignIn(cfg.OIDC, ""), PublicURL: cfg.PublicURL,
-		Reviewers: cfg.Reviewers, Slack: slackHandler(sl),
+		Reviewers: cfg.Reviewers, Slack: slackHandler(sl), TrustedProxies: cfg.TrustedProxies,
 		Readiness: Readiness(f.Client, f.Store, func(ctx context.Context) error {
 			return temporalx.CheckPollers(ctx, f.Client, workflows.TaskQueue, pollerFreshness)
 		})}), logger)

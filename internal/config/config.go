@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,6 +44,7 @@ var Vars = []Var{
 	{Name: "DATABASE_URL", Required: []string{"worker", "serve", "migrate"}, Doc: "production: the PostgreSQL store, `postgres://user:pass@host:5432/db?sslmode=...`"},
 	{Name: "DSR_HMAC_KEY", Required: []string{"worker", "serve"}, Doc: "production: secret key (hex or base64, at least 32 bytes) for the keyed hashes of subjects' emails and verification codes; `worker --dev` keeps one in the data directory"},
 	{Name: "DSR_MASTER_KEYS", Required: []string{"worker", "serve"}, Doc: "production: the keys that encrypt Temporal payloads, `id:base64key,...` (32-byte AES keys, the first encrypts, all decrypt), or `file:PATH` naming a file that holds them; `worker --dev` keeps one in the data directory. They also wrap the store's per-request data keys; `starter migrate` needs them to encrypt a store that holds data from before schema version 6"},
+	{Name: "DSR_TRUSTED_PROXIES", Doc: "the front door's reverse proxies, comma-separated CIDRs (`10.0.0.0/8,192.168.1.7/32`): only from these peers is `X-Forwarded-For` read, so the privacy center's rate limits count the real client; unset, the header is ignored and the peer is the client"},
 	{Name: "DSR_CODEC_ORIGIN", Doc: "the Temporal UI's origin (e.g. `http://127.0.0.1:8233`), allowed by CORS to call the front door's `/codec` to decrypt payloads"},
 	{Name: "DSR_CONNECTORS", Required: []string{"worker", "serve"}, Doc: "path of connectors.yaml; in `worker --dev` its connectors join the demo subsidiaries"},
 	{Name: "DSR_PUBLIC_URL", Required: []string{"worker", "serve"}, Doc: "production: the front door's public base URL, where connectors send their callbacks and the only base of every link dsrflow builds (mail to subjects, Slack cards, exports, tasks); never taken from a request's Host or X-Forwarded-* headers. `worker --dev` uses its own listen address"},
@@ -129,6 +131,8 @@ type Product struct {
 	RecordRetention string
 	// WorkflowCache is DSR_WORKFLOW_CACHE: the workflows the worker keeps in memory between steps.
 	WorkflowCache int
+	// TrustedProxies are DSR_TRUSTED_PROXIES: the peers whose X-Forwarded-For the front door believes.
+	TrustedProxies []netip.Prefix
 }
 
 // Worker is the configuration of `worker` against external Temporal and PostgreSQL.
@@ -274,6 +278,7 @@ func (r *reader) product(production bool) Product {
 		RecordRetention: r.str("DSR_RECORD_RETENTION"), WorkflowCache: r.positive("DSR_WORKFLOW_CACHE")}
 	p.Slack, p.Reviewers = r.slack(), r.reviewers()
 	p.OIDC = r.oidc(production)
+	p.TrustedProxies = r.prefixes("DSR_TRUSTED_PROXIES")
 	if production {
 		if p.MasterKeys == "" {
 			r.required("DSR_MASTER_KEYS")
@@ -284,6 +289,28 @@ func (r *reader) product(production bool) Product {
 		}
 	}
 	return p
+}
+
+// prefixes reads a comma-separated list of CIDRs; a bare address is one host.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, f := range strings.Split(r.str(name), ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				r.fail(name, "%q is not a CIDR (e.g. 10.0.0.0/8) or an address", f)
+				return nil
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 // masterKeys reads DSR_MASTER_KEYS, following file:PATH. The value is key material: errors never show it.

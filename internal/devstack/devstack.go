@@ -216,11 +216,13 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err := workflows.EnsureRetentionSchedule(ctx, c); err != nil {
 		return nil, err
 	}
+	// Requests whose workflow never started or ended outside dsrflow are repaired now and every minute.
+	s.closers.Add(app.StartReconciler(st, c, s.Product.Controller, logger))
 
 	deps := web.Deps{
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics, PublicURL: publicURL,
-		Reviewers: reviewers, Slack: slackHandler, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL),
+		Reviewers: reviewers, Slack: slackHandler, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL), TrustedProxies: cfg.TrustedProxies,
 	}
 	if ip := net.ParseIP(ln.Addr().(*net.TCPAddr).IP.String()); ip != nil && ip.IsLoopback() {
 		deps.DevSignIn = s.Token // offered on the console's sign-in page, to this machine only

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/mail"
 	"os"
 	"strconv"
 	"strings"
@@ -33,9 +34,20 @@ func (k Key) Hash(domain, value string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// SubjectKey is the lookup key of a subject: the keyed hash of the normalised email.
+// SubjectKey is the lookup key of a subject: the keyed hash of the normalised email (NormalizeEmail).
 func (k Key) SubjectKey(email string) string {
-	return k.Hash("subject", strings.ToLower(strings.TrimSpace(email)))
+	return k.Hash("subject", NormalizeEmail(email))
+}
+
+// NormalizeEmail is the form of an address that keys and limits count by: trimmed, lower case, and a
+// quoted local part unquoted, since "x"@example.com is the same mailbox as x@example.com (RFC 5322
+// section 3.4.1). A value that does not parse as an address is only trimmed and lower-cased.
+func NormalizeEmail(email string) string {
+	email = strings.TrimSpace(email)
+	if addr, err := mail.ParseAddress(email); err == nil && addr.Name == "" {
+		email = addr.Address
+	}
+	return strings.ToLower(email)
 }
 
 // CodeHash is the stored form of a request's verification code.

@@ -114,6 +114,11 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 			if n > 0 {
 				return nil
 			}
+			if m.version == openDuplicatesMigration {
+				if err := s.checkOpenDuplicates(ctx, tx); err != nil {
+					return err
+				}
+			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}

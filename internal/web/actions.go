@@ -124,7 +124,7 @@ func (s *server) handleShowRequest() http.Handler {
 
 // listStatuses are the statuses a list may filter on.
 var listStatuses = []dsrflow.Status{dsrflow.StatusReceived, dsrflow.StatusVerifying, dsrflow.StatusInReview, dsrflow.StatusFulfilling,
-	dsrflow.StatusAwaitingTasks, dsrflow.StatusResponding, dsrflow.StatusCompleted, dsrflow.StatusRejected, dsrflow.StatusLapsed, dsrflow.StatusCanceled}
+	dsrflow.StatusAwaitingTasks, dsrflow.StatusResponding, dsrflow.StatusCompleted, dsrflow.StatusRejected, dsrflow.StatusLapsed, dsrflow.StatusCanceled, dsrflow.StatusAborted}
 
 func (s *server) handleListRequests() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -76,8 +76,10 @@ func TestMetricsVerifications(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every request is Jane's: index row with her subject key, her identity in the details.
+	// One subject has one open request per type (migration 0009): each is of another type.
+	types := map[string]string{"dsr_ok": "access", "dsr_wrong": "portability", "dsr_dead": "erasure", "dsr_expired": "restriction", "dsr_nocode": "objection"}
 	for _, id := range []string{"dsr_ok", "dsr_wrong", "dsr_dead", "dsr_expired", "dsr_nocode"} {
-		r := store.Request{ID: id, Type: "access", Status: "verifying", Country: "NO", Jurisdiction: "gdpr",
+		r := store.Request{ID: id, Type: types[id], Status: "verifying", Country: "NO", Jurisdiction: "gdpr",
 			ReceivedAt: metricsNow.Add(-2 * time.Hour), DueAt: metricsNow.Add(30 * 24 * time.Hour), SubjectKey: key.SubjectKey(metricsEmail)}
 		if err := st.PutRequest(ctx, r); err != nil {
 			t.Fatal(err)
@@ -141,7 +143,8 @@ func TestMetricsVerifications(t *testing.T) {
 		`dsrflow_verifications_total{outcome="dead"} 2`,
 		`dsrflow_verifications_total{outcome="expired"} 1`,
 		`dsrflow_verifications_total{outcome="no_code"} 1`,
-		`dsrflow_requests{status="verifying",type="access"} 5`,
+		`dsrflow_requests{status="verifying",type="access"} 1`,
+		`dsrflow_requests{status="verifying",type="erasure"} 1`,
 		"dsrflow_store_up 1",
 		"dsrflow_requests_overdue 0",
 		"dsrflow_requests_due_within_7d 0",

@@ -1,13 +1,14 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dsrflow/dsrflow"
@@ -80,8 +81,15 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		}
 		f.Email, f.Name, f.Grounds = strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("name"), r.PostFormValue("grounds")
 		f.Corrections, f.Purposes = r.PostFormValue("corrections"), r.PostFormValue("purposes")
-		now := s.now()
-		if !s.limits.allow("ip:"+clientIP(r), ipSubmitLimit, now) || (f.Email != "" && !s.limits.allow("email:"+s.Key.SubjectKey(f.Email), emailSubmitLimit, now)) {
+		ok, err := s.allow(r, "ip:"+s.clientIP(r), ipSubmitLimit)
+		if err == nil && ok && f.Email != "" {
+			ok, err = s.allow(r, "email:"+s.Key.SubjectKey(f.Email), emailSubmitLimit)
+		}
+		if err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
+		if !ok {
 			s.render(w, r, http.StatusTooManyRequests, "privacy_form", view{Title: f.Right.Title, Public: true, Error: mustText("error.rate"), Data: f})
 			return
 		}
@@ -90,12 +98,14 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			f.Errors["corrections"] = "write each correction as what=correct value"
 		}
 		in.Purposes = parsePurposes(f.Purposes)
+		var created string
 		if len(f.Errors) == 0 {
-			var created map[string]string
-			err := s.callAPI(r.Context(), privacyCenter, "POST", "/api/v1/requests", in, &created)
+			var out map[string]string
+			err := s.callAPI(r.Context(), privacyCenter, "POST", "/api/v1/requests", in, &out)
 			e, isErr := err.(*dsrflow.Error)
 			switch {
 			case err == nil:
+				created = out["id"]
 			case isErr && e.Code == dsrflow.ECONFLICT && e.Fields["existing_id"] != "":
 				// An open request of this kind exists: its link goes to the address, and the page says
 				// exactly what it says for a new request.
@@ -117,6 +127,10 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			return
 		}
 		s.render(w, r, http.StatusOK, "privacy_sent", view{Title: mustText("sent.title"), Public: true, Data: dsrflow.RequestType(f.Right.Type).DefaultVerification() == dsrflow.VerifyNone})
+		if created != "" {
+			// After the answer, so that its time does not depend on whether a workflow was started.
+			go s.startPending(context.WithoutCancel(r.Context()), created)
+		}
 	})
 }
 
@@ -186,7 +200,10 @@ func (s *server) handlePrivacyVerify() http.Handler {
 			s.render(w, r, http.StatusNotFound, "error", view{Title: mustText("status.title"), Public: true, Error: mustText("error.link")})
 			return
 		}
-		if !s.limits.allow("verify-ip:"+clientIP(r), ipVerifyLimit, s.now()) {
+		if ok, err := s.allow(r, "verify-ip:"+s.clientIP(r), ipVerifyLimit); err != nil {
+			s.renderFailure(w, r, err)
+			return
+		} else if !ok {
 			s.showStatus(w, r, http.StatusTooManyRequests, mustText("error.rate"), token)
 			return
 		}
@@ -212,14 +229,45 @@ func mustText(key string) string {
 	return v
 }
 
-// clientIP is the peer's address. X-Forwarded-For is not trusted: a proxy in front must preserve the
-// client address at the connection level or the limits count the proxy.
-func clientIP(r *http.Request) string {
+// clientIP is the address of the client: the peer's, or, when the peer is a trusted proxy
+// (DSR_TRUSTED_PROXIES), the nearest address in X-Forwarded-For that is not one of the trusted proxies.
+// Addresses a client writes into the header itself lie to the left of what its proxy appends, so
+// walking from the right stops at the first address no trusted proxy vouches for.
+func (s *server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(peer) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: what lies left of it cannot be trusted either
+		}
+		a = a.Unmap()
+		if !s.trusted(a) {
+			return a.String()
+		}
+		peer = a
+	}
+	return peer.String()
+}
+
+func (s *server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // Rate limits of the privacy center, per window.
@@ -234,35 +282,12 @@ type limit struct {
 	per time.Duration
 }
 
-// limiter counts events per key in fixed windows, in memory (per front door process).
-type limiter struct {
-	mu      sync.Mutex
-	windows map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-func (l *limiter) allow(key string, lim limit, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.windows == nil {
-		l.windows = map[string]*window{}
+// allow counts one event for key and reports whether it is within lim. The counts live in the store,
+// so every front door on it shares them; the store sees a keyed hash of key, never an address.
+func (s *server) allow(r *http.Request, key string, lim limit) (bool, error) {
+	n, err := s.Store.CountHit(r.Context(), s.Key.Hash("ratelimit", key), lim.per, s.now())
+	if err != nil {
+		return false, err
 	}
-	if len(l.windows) > 100_000 {
-		for k, w := range l.windows {
-			if now.Sub(w.start) > 24*time.Hour {
-				delete(l.windows, k)
-			}
-		}
-	}
-	w := l.windows[key]
-	if w == nil || now.Sub(w.start) >= lim.per {
-		w = &window{start: now}
-		l.windows[key] = w
-	}
-	w.n++
-	return w.n <= lim.n
+	return n <= lim.n, nil
 }

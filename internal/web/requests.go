@@ -13,12 +13,9 @@ import (
 	"net/mail"
 	"strings"
 
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/deadline"
+	"github.com/dsrflow/dsrflow/internal/reconcile"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
@@ -56,7 +53,10 @@ func (s *server) validate(in NewRequest) (workflows.RequestInput, error) {
 		fields["type"] = fmt.Sprintf("unknown type; one of %s", joinTypes())
 	}
 	email := strings.TrimSpace(in.Email)
-	if !validEmail(email) {
+	switch {
+	case len(email) > maxEmail:
+		fields["email"] = fmt.Sprintf("must be at most %d characters", maxEmail)
+	case !validEmail(email):
 		fields["email"] = "not a valid email address"
 	}
 	country := strings.ToUpper(strings.TrimSpace(in.Country))
@@ -144,23 +144,18 @@ func (s *server) handleCreateRequest() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		existing, err := s.Store.FindOpenRequest(r.Context(), in.SubjectKey, string(in.Type))
-		if err == nil {
-			e := dsrflow.Errorf(dsrflow.ECONFLICT, "an open %s request for this subject exists: %s", in.Type, existing.ID)
-			e.Fields = map[string]string{"existing_id": existing.ID}
-			s.fail(w, r, e)
-			return
-		}
-		if dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND {
-			s.fail(w, r, err)
-			return
-		}
 		in.ID = newRequestID()
+		in.Version = workflows.RequestVersion
 		in.Actor = principal(r).ID
 		in.Link = s.link(r, in.ID)
-		if err := s.start(r, in); err != nil {
+		if err := s.record(r.Context(), in); err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		// The privacy center starts its requests itself once it has answered (startPending), so that the
+		// answer takes the same time whatever the address's state.
+		if principal(r).ID != privacyCenter.ID {
+			s.start(r.Context(), in)
 		}
 		writeJSON(w, http.StatusCreated, map[string]string{
 			"id": in.ID, "status": string(dsrflow.StatusReceived), "type": string(in.Type),
@@ -170,41 +165,54 @@ func (s *server) handleCreateRequest() http.Handler {
 	})
 }
 
-// start writes the index row and the subject's detail, then starts the workflow. The row first: it is
-// how the next intake finds the open request, and what the detail's foreign key needs.
-func (s *server) start(r *http.Request, in workflows.RequestInput) error {
-	ctx := r.Context()
-	in.Version = workflows.RequestVersion
+// record writes the request in one transaction: its index row, the subject's detail and the workflow's
+// complete input as a pending start (store.CreateRequest). From its commit on the request cannot be
+// lost: if this process dies before the workflow starts, the reconciler starts it from what was stored.
+// A second open request of the subject and type is refused by the database, naming the first
+// (ECONFLICT), whichever front door recorded it.
+func (s *server) record(ctx context.Context, in workflows.RequestInput) error {
 	row := store.Request{ID: in.ID, Type: string(in.Type), Status: string(dsrflow.StatusReceived), Country: in.Country,
 		Jurisdiction: in.Jurisdiction, ReceivedAt: in.ReceivedAt, DueAt: in.Due, UpdatedAt: s.now().UTC(), SubjectKey: in.SubjectKey}
-	if err := s.Store.PutRequest(ctx, row); err != nil {
-		return err
-	}
 	identity, _ := json.Marshal(in.Identity)
 	details, _ := json.Marshal(map[string]any{"corrections": in.Corrections, "purposes": in.Purposes, "grounds": in.Grounds, "channel": in.Channel, "verification": in.Verification})
-	if err := s.Store.PutRequestDetail(ctx, store.RequestDetail{RequestID: in.ID, Identity: identity, Details: details}); err != nil {
-		return err
-	}
-	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                    in.ID,
-		TaskQueue:             workflows.TaskQueue,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrType.ValueSet(string(in.Type)),
-			workflows.AttrStatus.ValueSet(string(dsrflow.StatusReceived)),
-			workflows.AttrCountry.ValueSet(in.Country),
-			workflows.AttrJurisdiction.ValueSet(in.Jurisdiction),
-			workflows.AttrDueAt.ValueSet(in.Due),
-		),
-	}, workflows.Request, in)
+	input, err := json.Marshal(in)
 	if err != nil {
-		// The row would otherwise block the subject's next attempt as a phantom open request.
-		closed := s.now().UTC()
-		row.Status, row.ClosedAt = string(dsrflow.StatusCanceled), &closed
-		_ = s.Store.PutRequest(context.WithoutCancel(ctx), row)
-		return fmt.Errorf("start workflow %s: %w", in.ID, err)
+		return fmt.Errorf("encode input of %s: %w", in.ID, err)
 	}
-	return nil
+	return s.Store.CreateRequest(ctx, row, store.RequestDetail{RequestID: in.ID, Identity: identity, Details: details}, input)
+}
+
+// start starts a recorded request's workflow and drops its pending start. A failure is logged, not
+// returned: the request is recorded, and the reconciler starts it within a minute of its grace period.
+func (s *server) start(ctx context.Context, in workflows.RequestInput) {
+	ctx = context.WithoutCancel(ctx)
+	if err := reconcile.StartRequest(ctx, s.Client, in); err != nil {
+		s.Logger.Warn("workflow not started at intake; the reconciler will start it", "request_id", in.ID, "error", err)
+		return
+	}
+	if err := s.Store.DropPendingStart(ctx, in.ID); err != nil {
+		s.Logger.Warn("pending start not dropped; the reconciler will", "request_id", in.ID, "error", err)
+	}
+}
+
+// maxEmail is the longest address that can be delivered: a forward path is at most 256 octets
+// including its angle brackets (RFC 5321 section 4.5.3.1.3, with erratum 1690).
+const maxEmail = 254
+
+// startPending starts a recorded request's workflow from its pending start, off the request path of the
+// privacy center. A failure is logged; the reconciler starts what is left.
+func (s *server) startPending(ctx context.Context, requestID string) {
+	p, err := s.Store.GetPendingStart(ctx, requestID)
+	if err != nil {
+		s.Logger.Warn("pending start not read; the reconciler will start the request", "request_id", requestID, "error", err)
+		return
+	}
+	var in workflows.RequestInput
+	if err := json.Unmarshal(p.Input, &in); err != nil {
+		s.Logger.Warn("pending start not decoded; the reconciler will report it", "request_id", requestID, "error", err)
+		return
+	}
+	s.start(ctx, in)
 }
 
 // validEmail accepts every address RFC 5322 allows, quotes and dashes included: refusing a real person's

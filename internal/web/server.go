@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -57,6 +58,9 @@ type Deps struct {
 	// Reviewers are the reviewer groups; an API vote's groups are its token's (by name, or by the
 	// principal id "token:NAME").
 	Reviewers dsrflow.Reviewers
+	// TrustedProxies are the peers whose X-Forwarded-For names the client (DSR_TRUSTED_PROXIES): the
+	// privacy center's limits count that client. From any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
 	// PublicURL is the front door's public base URL, the only base of links mailed to subjects and shown
 	// in cards (`starter serve` refuses to start without it; `worker --dev` gives its listen address).
 	PublicURL string
@@ -64,8 +68,7 @@ type Deps struct {
 
 type server struct {
 	Deps
-	mux    *http.ServeMux
-	limits limiter
+	mux *http.ServeMux
 }
 
 // NewServer returns the front door's handler.

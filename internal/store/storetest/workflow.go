@@ -67,8 +67,13 @@ func testMigrationWorkflow(t *testing.T, s *store.Store) {
 func testFindOpenRequest(t *testing.T, s *store.Store) {
 	const alice, bob = "key-alice", "key-bob"
 	putReq(t, s, "r_closed", "erasure", alice, ts.Add(-2*time.Hour), ptr(ts.Add(-time.Hour)))
-	putReq(t, s, "r_late", "erasure", alice, ts.Add(time.Hour), nil)
 	putReq(t, s, "r_open", "erasure", alice, ts, nil)
+	// A second open request of the subject and type is refused by the database (migration 0009).
+	late := store.Request{ID: "r_late", Type: "erasure", Status: "received", Jurisdiction: "gdpr", ReceivedAt: ts.Add(time.Hour),
+		DueAt: ts.AddDate(0, 1, 0), UpdatedAt: ts, SubjectKey: alice}
+	if err := s.PutRequest(ctx, late); err == nil {
+		t.Fatal("a second open erasure request of one subject was stored")
+	}
 	putReq(t, s, "r_access", "access", alice, ts, nil)
 	putReq(t, s, "r_bob", "erasure", bob, ts.Add(-3*time.Hour), nil)
 	putReq(t, s, "r_nokey", "objection", "", ts, nil)
@@ -79,7 +84,7 @@ func testFindOpenRequest(t *testing.T, s *store.Store) {
 		must(t, err)
 		return r.ID
 	}
-	// The closed request was received earlier, but only open ones count; of two open, the earliest.
+	// The closed request was received earlier, but only open ones count.
 	if got := find(alice, "erasure"); got != "r_open" {
 		t.Fatalf("FindOpenRequest(alice, erasure) = %s, want r_open", got)
 	}
@@ -108,14 +113,14 @@ func testFindOpenRequest(t *testing.T, s *store.Store) {
 	_, err = s.FindOpenRequest(ctx, alice, "")
 	wantCode(t, err, dsrflow.EINVALID)
 
-	// Closing the open request makes the later one the open request; closing both leaves none.
+	// Closing the open request leaves none, and a later one may then be recorded and found.
 	must(t, s.SetRequestStatus(ctx, "r_open", "completed", ts.Add(2*time.Hour), true))
+	_, err = s.FindOpenRequest(ctx, alice, "erasure")
+	wantCode(t, err, dsrflow.ENOTFOUND)
+	must(t, s.PutRequest(ctx, late))
 	if got := find(alice, "erasure"); got != "r_late" {
 		t.Fatalf("after closing r_open: FindOpenRequest = %s, want r_late", got)
 	}
-	must(t, s.SetRequestStatus(ctx, "r_late", "rejected", ts.Add(2*time.Hour), true))
-	_, err = s.FindOpenRequest(ctx, alice, "erasure")
-	wantCode(t, err, dsrflow.ENOTFOUND)
 
 	// A write without the key keeps it; a write with another key replaces it.
 	must(t, s.PutRequest(ctx, store.Request{ID: "r_access", Type: "access", Status: "verifying", ReceivedAt: ts, DueAt: ts.AddDate(0, 1, 0)}))
@@ -380,7 +385,7 @@ func testCodeResends(t *testing.T, s *store.Store) {
 	check(t, s, "req_1", "h2", ts.Add(5*time.Minute), store.CodeCheck{OK: true, AttemptsLeft: 4})
 
 	// maxResends 0 allows no resend at all.
-	putReq(t, s, "req_2", "access", "k", ts, nil)
+	putReq(t, s, "req_2", "access", "k2", ts, nil)
 	issue(t, s, "req_2", "h0", ts, false, 0)
 	_, err = s.IssueCode(ctx, "req_2", "h1", ts, ts.Add(time.Hour), 5, true, 0)
 	wantCode(t, err, dsrflow.ECONFLICT)
@@ -578,7 +583,7 @@ func testJobRecords(t *testing.T, s *store.Store) {
 	wantCode(t, err, dsrflow.ENOTFOUND)
 	noSecret(t, err, "subject@example.org")
 	putReq(t, s, "req_1", "access", "k", ts, nil)
-	putReq(t, s, "req_2", "access", "k", ts, nil)
+	putReq(t, s, "req_2", "access", "k2", ts, nil)
 	must(t, s.PutJobRecords(ctx, "j1", "req_1", rec))
 	must(t, s.PutJobRecords(ctx, "j2", "req_1", []byte(`[]`)))
 	must(t, s.PutJobRecords(ctx, "j3", "req_2", []byte(`[{"id":7}]`)))
@@ -619,7 +624,7 @@ func testDecisions(t *testing.T, s *store.Store) {
 	d := store.Decision{RequestID: "req_1", Reviewer: "dpo", Decision: store.DecisionApprove, Reason: "Ada's objection is founded", At: ts.Add(time.Hour)}
 	wantCode(t, s.AddDecision(ctx, d), dsrflow.ENOTFOUND)
 	putReq(t, s, "req_1", "objection", "k", ts, nil)
-	putReq(t, s, "req_2", "objection", "k", ts, nil)
+	putReq(t, s, "req_2", "objection", "k2", ts, nil)
 	must(t, s.AddDecision(ctx, d))
 	must(t, s.AddDecision(ctx, store.Decision{RequestID: "req_1", Reviewer: "legal", Decision: store.DecisionReject, Reason: "compelling grounds", At: ts}))
 	must(t, s.AddDecision(ctx, store.Decision{RequestID: "req_1", Reviewer: "analyst", Decision: "approve", At: ts.Add(time.Hour)}))
