@@ -146,6 +146,9 @@ func (s *server) handleCreateRequest() http.Handler {
 		}
 		in.ID = newRequestID()
 		in.Version = workflows.RequestVersion
+		// The policy the request's timers run under is fixed now, in its input (and its pending start).
+		policy := workflows.CurrentPolicy()
+		in.Policy = &policy
 		in.Actor = principal(r).ID
 		in.Link = s.link(r, in.ID)
 		if err := s.record(r.Context(), in); err != nil {
