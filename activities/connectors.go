@@ -67,9 +67,7 @@ func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, e
 		return JobOutcome{}, err
 	}
 	job.CallbackURL = a.CallbackBase + "/connectors/v1/callbacks/" + conn.ID
-	if err := a.issue(ctx, conn, job); err != nil {
-		return JobOutcome{}, err
-	}
+	a.issue(ctx, conn, job)
 	defer heartbeat(ctx)()
 	start := time.Now()
 	res, err := a.submit(ctx, conn, job)
@@ -80,20 +78,20 @@ func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, e
 	return a.outcome(ctx, conn, job, res)
 }
 
-// issue records that the job goes to a connector speaking protocol v1, before it goes: the front door accepts a
-// callback only for a job issued to that connector and still open, and a connector may call back before
-// its 202 reaches us. Other kinds never call back. A job without a request row (a retention sweep's) is
-// never called back either: the sweep polls.
-func (a *Connectors) issue(ctx context.Context, conn connectors.Connector, job connectors.Job) error {
+// issue records that the job goes to a connector speaking protocol v1, before it goes: the front door
+// accepts a callback only for a job issued to that connector and still open, and a connector may call
+// back before its 202 reaches us. Other kinds never call back. A job without a request row (a retention
+// sweep's) is never called back either: the sweep polls. A store that fails here does not stop the job:
+// its callback is then refused, and the workflow polls for the result instead.
+func (a *Connectors) issue(ctx context.Context, conn connectors.Connector, job connectors.Job) {
 	if conn.Kind == connectors.KindPostgres || conn.Kind == connectors.KindManual || a.Store == nil {
-		return nil
+		return
 	}
 	requestID, _, _ := strings.Cut(job.ID, ":")
 	err := a.Store.IssueJob(ctx, store.Job{JobID: job.ID, RequestID: requestID, ConnectorID: conn.ID, Owner: conn.Owner, Role: conn.Role, Action: string(job.Action)})
-	if err != nil && dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND {
-		return fmt.Errorf("issue job %s: %w", job.ID, err)
+	if err != nil && dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND && activity.IsActivity(ctx) {
+		activity.GetLogger(ctx).Warn("job not recorded as issued; its callback will be refused and the workflow polls", "job", job.ID, "error", err)
 	}
-	return nil
 }
 
 // submit runs the job on the connector's kind: a database dsrflow reaches itself, or protocol v1.

@@ -85,8 +85,10 @@ func TestConnectorActivityRecordsTheFinalOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(jobs) != 1 || jobs[0].ConnectorID != "crm" || jobs[0].Status != "completed" || jobs[0].Counts["deleted"] != 2 {
-		t.Fatalf("jobs = %+v, want crm's completed job only", jobs)
+	// billing's job is recorded as issued only: open for its callback, not an outcome (no audit event).
+	if len(jobs) != 2 || jobs[0].ConnectorID != "billing" || jobs[0].Status != store.JobIssued ||
+		jobs[1].ConnectorID != "crm" || jobs[1].Status != "completed" || jobs[1].Counts["deleted"] != 2 {
+		t.Fatalf("jobs = %+v, want billing's issued and crm's completed", jobs)
 	}
 	events, err := st.ListAudit(ctx, requestID)
 	if err != nil {
