@@ -72,8 +72,8 @@ const (
 	// verified identities do not reach, so it may be someone else's. Nothing was done and nothing is
 	// returned; a person resolves it (confirms the identifier with the subject, or drops it).
 	StatusIdentityConflict Status = "identity_conflict"
-	StatusAccepted  Status = "accepted"  // 202: working on it
-	StatusPending   Status = "pending"   // polling: still working
+	StatusAccepted         Status = "accepted" // 202: working on it
+	StatusPending          Status = "pending"  // polling: still working
 )
 
 // Final reports whether the status ends the job.
