@@ -88,7 +88,7 @@ func (s *system) save(st state) error {
 }
 
 // HandleJob implements sdk.Handler.
-func (s *system) HandleJob(_ context.Context, job connectors.Job) (connectors.Result, error) {
+func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.Result, error) {
 	if job.Connector != s.spec.id {
 		return connectors.Result{}, sdk.Permanent(fmt.Errorf("job %s is for another connector", job.ID))
 	}
@@ -105,7 +105,7 @@ func (s *system) HandleJob(_ context.Context, job connectors.Job) (connectors.Re
 		return s.purge(job)
 	}
 	// The subjects the verified identities select; an extra identifier of someone else's is a conflict.
-	matched, err := sdk.Subjects(context.Background(), job, func(_ context.Context, id dsrflow.Identity) ([]int, error) {
+	matched, err := sdk.Subjects(ctx, job, func(_ context.Context, id dsrflow.Identity) ([]int, error) {
 		return s.state.match(s.spec, id), nil
 	})
 	if err != nil {
