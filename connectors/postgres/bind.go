@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 
 	"github.com/lib/pq"
 
@@ -52,7 +53,7 @@ func (r *run) bind(ctx context.Context) (conflict bool, err error) {
 				byExtra = append(byExtra, pq.QuoteIdentifier(col)+" = "+arg)
 			}
 			stmt := "SELECT count(*) FILTER (WHERE COALESCE(" + verified + ", false)), count(*) FILTER (WHERE NOT COALESCE(" + verified + ", false))" +
-				" FROM " + pq.QuoteIdentifier(d.Table) + " WHERE " + joinOr(byExtra)
+				" FROM " + pq.QuoteIdentifier(d.Table) + " WHERE (" + strings.Join(byExtra, " OR ") + ")"
 			var in, out int
 			if err := r.tx.QueryRowxContext(ctx, stmt, q.args...).Scan(&in, &out); err != nil {
 				return false, r.c.dbError(r.job.Action, d.Table, err)
@@ -75,12 +76,4 @@ func (r *run) bind(ctx context.Context) (conflict bool, err error) {
 		r.ids = connectors.WithIdentity(r.ids, t, connectors.IdentityValue(confirmed, t))
 	}
 	return false, nil
-}
-
-func joinOr(terms []string) string {
-	out := "(" + terms[0]
-	for _, t := range terms[1:] {
-		out += " OR " + t
-	}
-	return out + ")"
 }
