@@ -4,6 +4,9 @@
 package connectors
 
 import (
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dsrflow/dsrflow"
@@ -21,6 +24,16 @@ type Job struct {
 	Connector  string           `json:"connector"`
 	Action     dsrflow.Action   `json:"action"`
 	Identities dsrflow.Identity `json:"identities"`
+	// Verified names the identity types of Identities that dsrflow verified (as Identity.Types names
+	// them: "email", "customer_id:crm"): only these select records on their own. Any other identity is
+	// extra: it may add records only where the connector confirms it belongs to the verified person (on
+	// a record the verified identities select, or one linked to it); an extra identity matching anyone
+	// else's record makes the job's result StatusIdentityConflict. Absent (jobs of an older dsrflow,
+	// purges): every identity in Identities is trusted.
+	Verified []string `json:"verified,omitempty"`
+	// Extra holds, inside a connector built on connectors/sdk, the identities the SDK took out of
+	// Identities because they are not verified (sdk.Subjects reads them). It never goes on the wire.
+	Extra dsrflow.Identity `json:"-"`
 	// Portable asks access jobs for machine-readable data only (GDPR Art. 20).
 	Portable bool `json:"portable,omitempty"`
 	// Corrections maps a data category to its corrected value (rectify).
@@ -55,13 +68,76 @@ const (
 	StatusNotFound  Status = "not_found" // the connector holds nothing for these identities
 	StatusExempt    Status = "exempt"    // kept, on a legal basis given in Exemptions
 	StatusFailed    Status = "failed"    // the connector could not do it; Detail says why
-	StatusAccepted  Status = "accepted"  // 202: working on it
-	StatusPending   Status = "pending"   // polling: still working
+	// StatusIdentityConflict: an extra identifier of the job (not verified) matches a record the
+	// verified identities do not reach, so it may be someone else's. Nothing was done and nothing is
+	// returned; a person resolves it (confirms the identifier with the subject, or drops it).
+	StatusIdentityConflict Status = "identity_conflict"
+	StatusAccepted         Status = "accepted" // 202: working on it
+	StatusPending          Status = "pending"  // polling: still working
 )
 
 // Final reports whether the status ends the job.
 func (s Status) Final() bool {
-	return s == StatusCompleted || s == StatusNotFound || s == StatusExempt || s == StatusFailed
+	return s == StatusCompleted || s == StatusNotFound || s == StatusExempt || s == StatusFailed || s == StatusIdentityConflict
+}
+
+// Split returns the job's verified identities, which select records on their own, and its extra ones,
+// which may only confirm or extend them (Job.Verified). A job that names no verified identities trusts
+// all of them. Inside an sdk connector the SDK has already moved the extra ones to Job.Extra.
+func (j Job) Split() (verified, extra dsrflow.Identity) {
+	if j.Verified == nil {
+		return j.Identities, j.Extra
+	}
+	for _, t := range j.Identities.Types() {
+		v := IdentityValue(j.Identities, t)
+		if slices.Contains(j.Verified, t) {
+			verified = WithIdentity(verified, t, v)
+		} else {
+			extra = WithIdentity(extra, t, v)
+		}
+	}
+	for _, t := range j.Extra.Types() {
+		extra = WithIdentity(extra, t, IdentityValue(j.Extra, t))
+	}
+	return verified, extra
+}
+
+// IdentityValue returns an identity's value of one type: email, name, phone or customer_id:SYSTEM.
+func IdentityValue(id dsrflow.Identity, t string) string {
+	switch t {
+	case dsrflow.IdentityEmail:
+		return id.Email
+	case dsrflow.IdentityName:
+		return id.Name
+	case dsrflow.IdentityPhone:
+		return id.Phone
+	}
+	if system, ok := strings.CutPrefix(t, dsrflow.IdentityCustomerID+":"); ok {
+		return id.CustomerIDs[system]
+	}
+	return ""
+}
+
+// WithIdentity returns id with the value of type t set (a copy: id's customer ids are not changed).
+func WithIdentity(id dsrflow.Identity, t, v string) dsrflow.Identity {
+	switch t {
+	case dsrflow.IdentityEmail:
+		id.Email = v
+	case dsrflow.IdentityName:
+		id.Name = v
+	case dsrflow.IdentityPhone:
+		id.Phone = v
+	default:
+		if system, ok := strings.CutPrefix(t, dsrflow.IdentityCustomerID+":"); ok && v != "" {
+			ids := maps.Clone(id.CustomerIDs)
+			if ids == nil {
+				ids = map[string]string{}
+			}
+			ids[system] = v
+			id.CustomerIDs = ids
+		}
+	}
+	return id
 }
 
 // Result is a connector's answer to a job.

@@ -3,6 +3,7 @@ package connectors
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/dsrflow/dsrflow"
@@ -52,6 +53,10 @@ func (j Job) Validate() error {
 		return nil
 	case len(j.Identities.Types()) == 0:
 		return dsrflow.Errorf(dsrflow.EINVALID, "identities must hold at least one identity")
+	case j.Verified != nil && len(j.Verified) == 0:
+		return dsrflow.Errorf(dsrflow.EINVALID, "verified must name at least one identity type when given")
+	case j.Verified != nil && slices.ContainsFunc(j.Verified, func(t string) bool { return !slices.Contains(j.Identities.Types(), t) }):
+		return dsrflow.Errorf(dsrflow.EINVALID, "verified names an identity type the job's identities do not hold")
 	case j.Action == dsrflow.ActionRectify && len(j.Corrections) == 0:
 		return dsrflow.Errorf(dsrflow.EINVALID, "corrections are required for rectify")
 	case j.Action == dsrflow.ActionNotify && j.Cause == "":
@@ -69,6 +74,9 @@ func (r Result) Validate(jobID string) error {
 		return dsrflow.Errorf(dsrflow.EINVALID, "result status is missing or not final")
 	case r.Status == StatusExempt && len(r.Exemptions) == 0:
 		return dsrflow.Errorf(dsrflow.EINVALID, "an exempt result must list its exemptions")
+	case r.Status == StatusIdentityConflict && (len(r.Records) > 0 || len(r.Exemptions) > 0):
+		// Nothing of a record that may be someone else's enters the answer or the export.
+		return dsrflow.Errorf(dsrflow.EINVALID, "an identity_conflict result carries no records or exemptions")
 	}
 	return nil
 }

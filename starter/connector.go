@@ -31,10 +31,10 @@ type checkReport struct {
 func newConnectorCheckCmd(getenv func(string) string) *cobra.Command {
 	var target conformance.Target
 	var secretEnv, action string
-	var identities []string
+	var identities, foreignIDs []string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "check --url URL --secret-env VAR [--connector ID] [--action A] [--identity TYPE=VALUE ...] [--json]",
+		Use:   "check --url URL --secret-env VAR [--connector ID] [--action A] [--identity TYPE=VALUE ...] [--foreign TYPE=VALUE ...] [--json]",
 		Short: "check a live connector against protocol v1: signatures, not_found, idempotency, polling, malformed jobs",
 		Long: `Sends signed, unsigned, forged, stale and malformed jobs for a subject nobody holds to a live
 connector and prints one line per check. Exit 0 when every check passes, 1 when one fails.
@@ -42,7 +42,9 @@ connector and prints one line per check. Exit 0 when every check passes, 1 when 
 The secret is read from the environment variable named by --secret-env. Jobs name the connector by
 --connector, default the URL's last path segment. --identity gives the identities of an unknown subject
 (default email=conformance-<random>@example.invalid); --action is what the jobs ask for (default access;
-notify for partners).`,
+notify for partners). --foreign gives an identifier of a subject the connector does hold (a customer
+id, a phone number): added unverified to the unknown subject's job, it must be answered identity_conflict
+and no records; without it that check is not made.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if target.URL == "" || secretEnv == "" {
@@ -57,6 +59,9 @@ notify for partners).`,
 				return app.UsageError{Err: fmt.Errorf("--identity: %w", err)}
 			}
 			target.Identities = id
+			if target.Foreign, err = conformance.ParseIdentities(foreignIDs); err != nil {
+				return app.UsageError{Err: fmt.Errorf("--foreign: %w", err)}
+			}
 			target.Action = dsrflow.Action(action)
 			if target.Connector == "" {
 				target.Connector = conformance.GuessConnector(target.URL)
@@ -98,6 +103,7 @@ notify for partners).`,
 	f.StringVar(&target.Connector, "connector", "", "connector id put in jobs (default: the URL's last path segment)")
 	f.StringVar(&action, "action", string(dsrflow.ActionAccess), "action the jobs ask for (notify for partners)")
 	f.StringArrayVar(&identities, "identity", nil, "TYPE=VALUE of a subject the connector does not hold: email, name, phone, customer_id:SYSTEM (repeatable)")
+	f.StringArrayVar(&foreignIDs, "foreign", nil, "TYPE=VALUE of another subject the connector holds, to check that an unverified identifier is a conflict (repeatable)")
 	f.DurationVar(&target.PollTimeout, "poll-timeout", 30*time.Second, "how long to poll an accepted (202) job for its final status")
 	f.BoolVar(&asJSON, "json", false, "print the results as JSON")
 	return cmd

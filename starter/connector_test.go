@@ -20,10 +20,11 @@ func TestConnectorCheckPassesADemoConnector(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	for _, id := range []string{"crm", "recruiting"} { // one synchronous, one async
+	// One synchronous, one async; --foreign is a phone number each holds (John's, Ola's).
+	for id, phone := range map[string]string{"crm": "+47 400 00 001", "recruiting": "+47 400 00 002"} {
 		conn, _ := d.Registry().Get(id)
 		env := map[string]string{"CONN_SECRET": string(conn.Secret)}
-		code, stdout, stderr := runStarter(t, env, "connector", "check", "--url", conn.URL, "--secret-env", "CONN_SECRET", "--json")
+		code, stdout, stderr := runStarter(t, env, "connector", "check", "--url", conn.URL, "--secret-env", "CONN_SECRET", "--foreign", "phone="+phone, "--json")
 		if code != app.ExitOK {
 			t.Fatalf("%s: exit %d, stderr %q, stdout %s", id, code, stderr, stdout)
 		}
@@ -47,6 +48,9 @@ func TestConnectorCheckPassesADemoConnector(t *testing.T) {
 		for _, c := range report.Checks {
 			if c.Name == "" || c.Passed == nil || !*c.Passed || c.Detail == "" {
 				t.Errorf("%s: check %+v", id, c)
+			}
+			if c.Name == "foreign_identifier_conflicts" && !strings.Contains(c.Detail, "ended identity_conflict") {
+				t.Errorf("%s: the binding check was not made: %+v", id, c)
 			}
 		}
 		if strings.Contains(stdout+stderr, string(conn.Secret)) {
@@ -72,12 +76,12 @@ func TestConnectorCheckFailsAConnectorThatIgnoresSignatures(t *testing.T) {
 	if code != app.ExitFailure {
 		t.Fatalf("exit %d, want %d; stderr %q", code, app.ExitFailure, stderr)
 	}
-	for _, want := range []string{"FAIL  rejects_unsigned", "FAIL  rejects_forged_signature", "FAIL  rejects_stale_timestamp", "PASS  same_job_same_answer", "7 of 10 checks passed"} {
+	for _, want := range []string{"FAIL  rejects_unsigned", "FAIL  rejects_forged_signature", "FAIL  rejects_stale_timestamp", "PASS  same_job_same_answer", "8 of 11 checks passed"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "3 of 10 checks failed") {
+	if !strings.Contains(stderr, "3 of 11 checks failed") {
 		t.Errorf("stderr %q", stderr)
 	}
 }
@@ -87,6 +91,7 @@ func TestConnectorCheckUsage(t *testing.T) {
 		"no url":         {"connector", "check", "--secret-env", "CONN_SECRET"},
 		"empty secret":   {"connector", "check", "--url", "http://127.0.0.1:1/crm", "--secret-env", "UNSET"},
 		"bad identity":   {"connector", "check", "--url", "http://127.0.0.1:1/crm", "--secret-env", "CONN_SECRET", "--identity", "ssn=1"},
+		"bad foreign":    {"connector", "check", "--url", "http://127.0.0.1:1/crm", "--secret-env", "CONN_SECRET", "--foreign", "phone"},
 		"unknown flag":   {"connector", "check", "--url", "http://127.0.0.1:1/crm", "--secret-env", "CONN_SECRET", "--nope"},
 		"stray argument": {"connector", "check", "--url", "http://127.0.0.1:1/crm", "--secret-env", "CONN_SECRET", "extra"},
 	} {

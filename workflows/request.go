@@ -261,7 +261,7 @@ func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners b
 // runJob submits one job and, when the connector accepted it for later, waits for the callback or polls.
 // Retries stop at a margin before the due date in force; then the job fails and escalates.
 func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, action dsrflow.Action) activities.JobOutcome {
-	return r.runPrepared(ctx, ref, r.job(ref, action))
+	return r.conflicted(ctx, ref, r.runPrepared(ctx, ref, r.job(ref, action)))
 }
 
 // runPrepared runs a job already made: the request's own (runJob) or a disclosure's, limited to
@@ -328,6 +328,7 @@ func (r *request) job(ref activities.ConnectorRef, action dsrflow.Action) connec
 		Connector:  ref.ID,
 		Action:     action,
 		Identities: r.in.Identity,
+		Verified:   r.verifiedTypes(),
 		Portable:   r.in.Type == dsrflow.Portability,
 		Deadline:   r.due,
 	}

@@ -558,6 +558,7 @@ func TestAccessWithEmailCodeCompletes(t *testing.T) {
 		want := connectors.Job{
 			Protocol: connectors.ProtocolVersion, ID: j.ID, RequestID: requestID, Connector: j.Connector,
 			Action: dsrflow.ActionAccess, Identities: h.in.Identity, Deadline: h.in.Due,
+			Verified: []string{dsrflow.IdentityEmail}, // the emailed code proves the email only
 		}
 		eq(t, "job "+j.ID, j, want)
 	}
@@ -781,6 +782,7 @@ func TestPartnerNotificationAndJobPayloads(t *testing.T) {
 		eq(t, "notify job", notify, connectors.Job{
 			Protocol: connectors.ProtocolVersion, ID: jobID("adnet", dsrflow.ActionNotify), RequestID: requestID, Connector: "adnet",
 			Action: dsrflow.ActionNotify, Identities: h.in.Identity, Cause: dsrflow.Erasure, Deadline: h.in.Due,
+			Verified: []string{dsrflow.IdentityEmail, dsrflow.IdentityName}, // no verification needed: all given
 		})
 		eq(t, "outcome", out, workflows.Outcome{Status: dsrflow.StatusCompleted, Jobs: map[string]connectors.Status{
 			jobID("adnet", dsrflow.ActionNotify):  connectors.StatusCompleted,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/dsrflow/dsrflow"
@@ -254,4 +255,35 @@ func (o outcome) how() string {
 		return fmt.Sprintf("HTTP 202, then final by poll %d", o.polls)
 	}
 	return fmt.Sprintf("HTTP %d", o.status)
+}
+
+// ForeignIdentifierConflicts: a job whose verified identities are an unknown subject's, with another
+// subject's identifier added unverified (Target.Foreign), ends identity_conflict and returns nothing
+// (PROTOCOL.md §3, verified): an extra identifier never selects someone else's records. The attack of
+// issue 14 was attacker2@example.com, verified, with --customer-id billing=B-john.
+func ForeignIdentifierConflicts(ctx context.Context, t Target) Result {
+	t = t.withDefaults()
+	const name = "foreign_identifier_conflicts"
+	if len(t.Foreign.Types()) == 0 || t.Action == dsrflow.ActionNotify || t.Action == dsrflow.ActionPurge {
+		return pass(name, "not checked: give an identifier of a subject the connector holds (--foreign TYPE=VALUE) to check that an unverified one is a conflict")
+	}
+	job := t.job(t.Action)
+	job.Verified = job.Identities.Types()
+	for _, typ := range t.Foreign.Types() {
+		if slices.Contains(job.Verified, typ) {
+			return fail(name, "the foreign identifier's type %s is also among the verified identities; give another type", typ)
+		}
+		job.Identities = connectors.WithIdentity(job.Identities, typ, connectors.IdentityValue(t.Foreign, typ))
+	}
+	out, err := t.submit(ctx, job)
+	switch {
+	case err != nil:
+		return fail(name, "%v", err)
+	case len(out.result.Records) > 0:
+		return fail(name, "%s job ended %s with %d records: an unverified identifier selected another subject's data", t.Action, out.result.Status, len(out.result.Records))
+	case out.result.Status == connectors.StatusIdentityConflict:
+		return pass(name, "%s job with another subject's %s, unverified, ended identity_conflict without records (%s)", t.Action, strings.Join(t.Foreign.Types(), ", "), out.how())
+	default:
+		return fail(name, "%s job with another subject's %s, unverified, ended %q (%s), want identity_conflict", t.Action, strings.Join(t.Foreign.Types(), ", "), out.result.Status, out.how())
+	}
 }

@@ -39,6 +39,10 @@ type Target struct {
 	// (conformance-<random>@example.invalid). Give identities the connector matches on, of a subject it
 	// does not hold.
 	Identities dsrflow.Identity
+	// Foreign is an identifier (customer id, phone, ...) of a subject the connector does hold, that
+	// ForeignIdentifierConflicts adds, unverified, to Identities: the connector must answer
+	// identity_conflict and nothing of that subject. Without it that check is not made.
+	Foreign dsrflow.Identity
 	// HTTP makes the calls; default a client with a 30 s timeout that does not follow redirects.
 	HTTP *http.Client
 	// Now is the clock for signatures; default time.Now.
@@ -71,6 +75,7 @@ var Checks = []Check{
 	MissingJobIDIs4xx,
 	UnknownActionIs4xx,
 	AnswerCarriesJobID,
+	ForeignIdentifierConflicts,
 }
 
 // Run runs every check in turn and returns their results.

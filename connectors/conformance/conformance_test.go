@@ -29,6 +29,13 @@ func failed(results []conformance.Result) []string {
 	return names
 }
 
+// foreign are identifiers of subjects the demo systems hold, by system: the binding check's.
+var foreign = map[string]dsrflow.Identity{
+	"billing":    {CustomerIDs: map[string]string{"billing": "B-john"}},
+	"crm":        {Phone: "+47 400 00 001"},
+	"recruiting": {Phone: "+47 400 00 002"},
+}
+
 func TestEveryDemoConnectorConforms(t *testing.T) {
 	d, err := demo.Start(context.Background(), t.TempDir())
 	if err != nil {
@@ -43,14 +50,20 @@ func TestEveryDemoConnectorConforms(t *testing.T) {
 			if !slices.Contains(conn.Actions, action) {
 				action = dsrflow.ActionNotify // the partner
 			}
-			// No Connector: guessed from the URL's last segment, as the demo's path prefix is its id.
-			results := conformance.Run(context.Background(), conformance.Target{URL: conn.URL, Secret: conn.Secret, Action: action})
+			// No Connector: guessed from the URL's last segment, as the demo's path prefix is its id. Foreign
+			// identifiers are John's (Ola's in recruiting, which does not hold John).
+			results := conformance.Run(context.Background(), conformance.Target{URL: conn.URL, Secret: conn.Secret, Action: action, Foreign: foreign[conn.ID]})
 			if len(results) != len(conformance.Checks) {
 				t.Fatalf("%d results for %d checks", len(results), len(conformance.Checks))
 			}
 			for _, r := range results {
 				if !r.Passed {
 					t.Errorf("%s failed: %s", r.Name, r.Detail)
+				}
+			}
+			for _, r := range results {
+				if r.Name == "foreign_identifier_conflicts" && (foreign[conn.ID].Types() != nil) == strings.HasPrefix(r.Detail, "not checked") {
+					t.Errorf("foreign identifier %v but %s says %q", foreign[conn.ID].Types(), r.Name, r.Detail)
 				}
 			}
 			// The async demo systems must have been polled, not waved through as "not applicable".
@@ -71,6 +84,7 @@ type broken struct {
 	forgetful        bool // runs a repeated job again instead of answering from what it stored
 	crashOnMalformed bool // answers 500 where 4xx is due
 	anyAction        bool // answers not_found to actions it does not know
+	matchesAny       bool // finds a customer by any identity given, verified or not
 
 	mu      sync.Mutex
 	runs    int
@@ -114,12 +128,22 @@ func (b *broken) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b.runs++
 	res := connectors.Result{JobID: job.ID, Status: connectors.StatusNotFound, Detail: fmt.Sprintf("lookup %d", b.runs)}
+	if job.Identities.CustomerIDs["crm"] == "C-9" { // the one customer it holds, whose email is not given
+		if b.matchesAny || job.Verified == nil || slices.Contains(job.Verified, "customer_id:crm") {
+			res.Status, res.Records = connectors.StatusCompleted, []connectors.Record{{Dataset: "customers", Fields: map[string]string{"name": "John Roe"}}}
+		} else {
+			res.Status, res.Detail = connectors.StatusIdentityConflict, "an identifier is someone else's"
+		}
+	}
 	if b.answers == nil {
 		b.answers = map[string]connectors.Result{}
 	}
 	b.answers[job.ID] = res
 	connectors.WriteJSON(w, http.StatusOK, res)
 }
+
+// customerC9 is a customer the broken connector holds.
+var customerC9 = dsrflow.Identity{CustomerIDs: map[string]string{"crm": "C-9"}}
 
 func TestBrokenConnectorsFailTheirChecks(t *testing.T) {
 	secret := []byte(strings.Repeat("s", 32))
@@ -135,13 +159,14 @@ func TestBrokenConnectorsFailTheirChecks(t *testing.T) {
 		{"500 to malformed jobs", &broken{crashOnMalformed: true},
 			[]string{"invalid_json_is_4xx", "missing_job_id_is_4xx", "unknown_action_is_4xx"}},
 		{"answers unknown actions", &broken{anyAction: true}, []string{"unknown_action_is_4xx"}},
+		{"matches unverified identifiers", &broken{matchesAny: true}, []string{"foreign_identifier_conflicts"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.conn.secret = secret
 			srv := httptest.NewServer(c.conn)
 			defer srv.Close()
-			results := conformance.Run(context.Background(), conformance.Target{URL: srv.URL, Secret: secret})
+			results := conformance.Run(context.Background(), conformance.Target{URL: srv.URL, Secret: secret, Foreign: customerC9})
 			if got := failed(results); !slices.Equal(got, c.want) {
 				t.Errorf("failed checks %v, want %v", got, c.want)
 				for _, r := range results {
@@ -156,7 +181,7 @@ func TestWrongSecretFailsEveryCheckThatNeedsASignature(t *testing.T) {
 	b := &broken{secret: []byte(strings.Repeat("s", 32))}
 	srv := httptest.NewServer(b)
 	defer srv.Close()
-	results := conformance.Run(context.Background(), conformance.Target{URL: srv.URL, Secret: []byte(strings.Repeat("x", 32))})
+	results := conformance.Run(context.Background(), conformance.Target{URL: srv.URL, Secret: []byte(strings.Repeat("x", 32)), Foreign: customerC9})
 	for _, r := range results {
 		rejection := strings.HasPrefix(r.Name, "rejects_")
 		if r.Passed != rejection {

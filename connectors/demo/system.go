@@ -88,7 +88,7 @@ func (s *system) save(st state) error {
 }
 
 // HandleJob implements sdk.Handler.
-func (s *system) HandleJob(_ context.Context, job connectors.Job) (connectors.Result, error) {
+func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.Result, error) {
 	if job.Connector != s.spec.id {
 		return connectors.Result{}, sdk.Permanent(fmt.Errorf("job %s is for another connector", job.ID))
 	}
@@ -101,16 +101,23 @@ func (s *system) HandleJob(_ context.Context, job connectors.Job) (connectors.Re
 	if job.Action == dsrflow.ActionNotify {
 		return s.notify(job)
 	}
-	if job.Action == dsrflow.ActionAccess {
-		return s.access(job), nil
-	}
 	if job.Action == dsrflow.ActionPurge {
 		return s.purge(job)
 	}
+	// The subjects the verified identities select; an extra identifier of someone else's is a conflict.
+	matched, err := sdk.Subjects(ctx, job, func(_ context.Context, id dsrflow.Identity) ([]int, error) {
+		return s.state.match(s.spec, id), nil
+	})
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	if job.Action == dsrflow.ActionAccess {
+		return s.access(job, matched), nil
+	}
 
-	// Changes are made on a copy, saved, then kept: a failed save leaves the data as it was.
+	// Changes are made on a copy, saved, then kept: a failed save leaves the data as it was. The copy
+	// holds the subjects at the same indexes.
 	next := s.state.clone()
-	matched := next.match(s.spec, job.Identities)
 	if len(matched) == 0 {
 		return connectors.Result{JobID: job.ID, Status: connectors.StatusNotFound}, nil
 	}
@@ -214,8 +221,7 @@ func (s *system) notify(job connectors.Job) (connectors.Result, error) {
 	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts}, nil
 }
 
-func (s *system) access(job connectors.Job) connectors.Result {
-	matched := s.state.match(s.spec, job.Identities)
+func (s *system) access(job connectors.Job, matched []int) connectors.Result {
 	if len(matched) == 0 {
 		return connectors.Result{JobID: job.ID, Status: connectors.StatusNotFound}
 	}

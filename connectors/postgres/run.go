@@ -54,13 +54,15 @@ func (c *Connector) Run(ctx context.Context, job connectors.Job) (connectors.Res
 		}
 	}
 	r := &run{c: c, tx: tx, job: job}
+	r.ids, r.extra = job.Split()
 	res, err := r.do(ctx)
 	if err != nil {
 		return connectors.Result{}, err
 	}
 	res.JobID = job.ID
-	if !access && res.Status != connectors.StatusFailed {
-		// A failed job changed nothing; it is not recorded, so that it may be run again once fixed.
+	if !access && res.Status != connectors.StatusFailed && res.Status != connectors.StatusIdentityConflict {
+		// A failed job or a conflict changed nothing; it is not recorded, so that it may be run again
+		// once fixed.
 		if err := c.record(ctx, tx, job, res); err != nil {
 			return connectors.Result{}, err
 		}
@@ -117,6 +119,9 @@ type run struct {
 	c   *Connector
 	tx  *sqlx.Tx
 	job connectors.Job
+	// ids are the identities that select the subject's rows: the verified ones, then also the extra ones
+	// confirmed as the subject's (bind). extra are the job's other identities.
+	ids, extra dsrflow.Identity
 	// found holds, per dataset, the subject's rows as read before any change: the selected columns'
 	// values as text (nil for NULL).
 	found [][][]*string
@@ -152,6 +157,18 @@ func (r *run) do(ctx context.Context) (connectors.Result, error) {
 	total, err := r.find(ctx)
 	if err != nil {
 		return connectors.Result{}, err
+	}
+	if len(r.extra.Types()) > 0 && r.job.Action != dsrflow.ActionPurge {
+		conflict, err := r.bind(ctx)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		if conflict {
+			return connectors.Result{Status: connectors.StatusIdentityConflict, Detail: conflictDetail}, nil
+		}
+		if total, err = r.find(ctx); err != nil {
+			return connectors.Result{}, err
+		}
 	}
 	if total == 0 {
 		if r.job.Action == dsrflow.ActionPurge {
@@ -269,7 +286,7 @@ func (r *run) where(i int, q *query) string {
 	for _, m := range r.c.conn.Datasets[i].Match {
 		col := pq.QuoteIdentifier(m.Column)
 		if m.Identity != "" {
-			if v := identity(r.job.Identities, m.Identity); v != "" {
+			if v := connectors.IdentityValue(r.ids, m.Identity); v != "" {
 				terms = append(terms, col+" = "+q.arg(v))
 			}
 			continue
@@ -590,20 +607,4 @@ type query struct{ args []any }
 func (q *query) arg(v any) string {
 	q.args = append(q.args, v)
 	return "$" + strconv.Itoa(len(q.args))
-}
-
-// identity returns the subject's identity of a type: email, name, phone or customer_id:SYSTEM.
-func identity(id dsrflow.Identity, t string) string {
-	switch t {
-	case dsrflow.IdentityEmail:
-		return id.Email
-	case dsrflow.IdentityName:
-		return id.Name
-	case dsrflow.IdentityPhone:
-		return id.Phone
-	}
-	if system, ok := strings.CutPrefix(t, dsrflow.IdentityCustomerID+":"); ok {
-		return id.CustomerIDs[system]
-	}
-	return ""
 }

@@ -27,8 +27,12 @@ import (
 )
 
 // Handler does one job on the connector's system and returns its final Result (completed, not_found,
-// exempt or failed). An error means the job was not done: the SDK answers 500 and dsrflow retries,
-// unless the error is wrapped in Permanent. Error texts are logged: they must hold no personal data.
+// exempt, failed or identity_conflict). An error means the job was not done: the SDK answers 500 and
+// dsrflow retries, unless the error is wrapped in Permanent, or is ErrIdentityConflict (the SDK answers
+// identity_conflict). Error texts are logged: they must hold no personal data.
+//
+// The job's Identities hold only the identities dsrflow verified; the extra ones are in Job.Extra, for
+// Subjects (identity binding, bind.go).
 type Handler interface {
 	HandleJob(ctx context.Context, job connectors.Job) (connectors.Result, error)
 }
@@ -232,7 +236,10 @@ func (s *Server) run(ctx context.Context, job connectors.Job) (res connectors.Re
 			err = errors.New("handler panicked")
 		}
 	}()
-	res, err = s.handler.HandleJob(ctx, job)
+	res, err = s.handler.HandleJob(ctx, bind(job))
+	if errors.Is(err, ErrIdentityConflict) {
+		return Conflict(job), nil
+	}
 	if err != nil {
 		return connectors.Result{}, err
 	}

@@ -328,6 +328,8 @@ func outcomeLines(c Controller, o Outcome) []string {
 		}
 	case connectors.StatusFailed:
 		lines = append(lines, "- We could not complete this before the deadline. We are sorry.")
+	case connectors.StatusIdentityConflict:
+		lines = append(lines, "- "+conflictSentence)
 	default:
 		lines = append(lines, "- This part is not finished yet.")
 	}
@@ -336,6 +338,11 @@ func outcomeLines(c Controller, o Outcome) []string {
 	}
 	return lines
 }
+
+// conflictSentence is what a subject is told of a system that answered identity_conflict: an extra
+// identifier the request gave matched a record the verified identity does not reach, and nothing of it
+// is in the answer.
+const conflictSentence = "We have not answered from this system yet, because an identifier you gave us (such as a customer number or a phone number) could not be confirmed as yours. We will check it with you, or answer without it."
 
 // doneSentence says what a completed job did.
 func doneSentence(o Outcome) string {

@@ -388,3 +388,22 @@ func with(in Input, f func(*Input)) Input {
 	f(&in)
 	return in
 }
+
+// A system that answered identity_conflict is neither "no data" nor "done": the subject reads that it
+// is not answered yet, and why.
+func TestComposeIdentityConflict(t *testing.T) {
+	c := demoController(t)
+	in := baseInput(dsrflow.Access, dsrflow.StatusCompleted)
+	in.Outcomes = []Outcome{
+		subsidiary("billing", "Example Billing AS", dsrflow.ActionAccess, connectors.StatusIdentityConflict),
+		subsidiary("forum", "Example Community AS", dsrflow.ActionAccess, connectors.StatusNotFound),
+	}
+	got := Compose(c, in).Text
+	want := "Example Billing AS\n- We have not answered from this system yet, because an identifier you gave us (such as a customer number or a phone number) could not be confirmed as yours."
+	if !strings.Contains(got, want) {
+		t.Errorf("text lacks %q\n%s", want, got)
+	}
+	if strings.Contains(got, "Example Billing AS\n- We found no data about you") || strings.Contains(got, "not finished yet") {
+		t.Errorf("the conflict reads as another outcome\n%s", got)
+	}
+}

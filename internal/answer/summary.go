@@ -114,6 +114,8 @@ func foundStatus(cv connectorExport) string {
 		return "We found no data about you here."
 	case connectors.StatusFailed:
 		return "We could not complete the search here before the deadline. We are sorry."
+	case connectors.StatusIdentityConflict:
+		return conflictSentence
 	}
 	return "The search here is not finished yet."
 }
