@@ -45,6 +45,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newOutboxCmd(getenv),
 		newExportCmd(getenv),
 		newTokenCmd(getenv),
+		newSessionCmd(getenv),
 		newConnectorCmd(getenv),
 		newRetentionCmd(getenv),
 		newDemoCmd(getenv),
