@@ -116,8 +116,11 @@ func (r *reader) reviewers() dsrflow.Reviewers {
 // ReadReviewers reads a reviewers file:
 //
 //	groups:
-//	  legal: [U01LEGAL1, U01LEGAL2]
+//	  legal: [slack:U01LEGAL1, U01LEGAL2, token:legal-bot, oidc:248289761001]
 //	  dpo:   [U01DPO]
+//
+// A member names its space (dsrflow.Reviewers): slack:, token: or oidc:. A bare Slack user id is that
+// Slack member only; any other bare name is an API token's.
 //
 // Decoding is strict: unknown keys, empty groups, empty or repeated members are errors naming the file
 // and the line.
@@ -181,6 +184,7 @@ func ParseReviewers(data []byte) (dsrflow.Reviewers, error) {
 			return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q is empty", v.Line, name)
 		}
 		members := make([]string, 0, len(v.Content))
+		qualified := make([]string, 0, len(v.Content))
 		for _, m := range v.Content {
 			id := strings.TrimSpace(m.Value)
 			switch {
@@ -188,10 +192,15 @@ func ParseReviewers(data []byte) (dsrflow.Reviewers, error) {
 				return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q: a member must be a Slack user id or an API token name", m.Line, name)
 			case strings.ContainsAny(id, " \t@<>"):
 				return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q: %q is not a Slack user id (U0123ABCD) or a token name", m.Line, name, id)
-			case slices.Contains(members, id):
+			}
+			q, err := dsrflow.ReviewerMember(id)
+			if err != nil {
+				return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q: %s", m.Line, name, dsrflow.ErrorMessage(err))
+			}
+			if slices.Contains(qualified, q) {
 				return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q lists %s twice", m.Line, name, id)
 			}
-			members = append(members, id)
+			members, qualified = append(members, id), append(qualified, q)
 		}
 		rv.Groups[name] = members
 	}

@@ -54,8 +54,8 @@ type Deps struct {
 	DevSignIn string
 	// OIDC, when set, offers single sign-on on the console's sign-in page.
 	OIDC *OIDC
-	// Reviewers are the reviewer groups; an API vote's groups are its token's (by name, or by the
-	// principal id "token:NAME").
+	// Reviewers are the reviewer groups; an API or console vote's groups are its principal's (token:NAME,
+	// oidc:SUB), never those of a Slack member of the same name.
 	Reviewers dsrflow.Reviewers
 	// PublicURL is the front door's public base URL, for links mailed to subjects and in cards; empty:
 	// the request's host.
