@@ -3,6 +3,7 @@ package dsrflow
 import (
 	"context"
 	"slices"
+	"strings"
 )
 
 // A review is a step that waits for a person: a reviewer's decision (an authority disclosure, an
@@ -122,30 +123,94 @@ type Dispatcher interface {
 	Vote(ctx context.Context, v Vote) (VoteOutcome, error)
 }
 
-// Reviewers are the reviewer groups (legal, dpo, ...) by member: Slack user ids or API token names.
-// People names the persons who act under more than one name (a Slack user id and a token, say): each
-// person counts once however many of their names vote, so two approvals need two people.
+// Reviewers are the reviewer groups (legal, dpo, ...) by member. A member names the space it lives in,
+// and the spaces never mix, so no name in one stands for someone in another: "slack:U0123ABCD" (a Slack
+// member), "token:NAME" (an API token), "oidc:SUB" (a single sign-on subject id). Bare entries keep
+// earlier files working without the old ambiguity: a bare Slack user id (U or W, then capitals and
+// digits) is that Slack member only, any other bare name an API token (ReviewerMember).
+// People names the persons who act under more than one member (a Slack user id and a token, say), each
+// written like a group member: each person counts once however many of their names vote, so two
+// approvals need two people.
 type Reviewers struct {
 	Groups map[string][]string `yaml:"groups"`
 	People map[string][]string `yaml:"people"`
 }
 
-// PersonOf is the person behind a name: "person:" and the person's key in People when a person lists
-// the name, else the name itself (a name nobody else uses is a person of its own).
-func (r Reviewers) PersonOf(name string) string {
+// PersonOf is the person behind a principal (slack:UID, token:NAME, oidc:SUB; a bare Slack user id as
+// Slack sends it): "person:" and the person's key in People when a person lists it, else the principal
+// itself (a name nobody else uses is a person of its own). Spaces never mix, as for GroupsOf.
+func (r Reviewers) PersonOf(principal string) string {
+	q := principal
+	if !strings.Contains(q, ":") && isSlackUserID(q) {
+		q = SlackMember + q
+	}
 	for person, names := range r.People {
-		if slices.Contains(names, name) {
+		if slices.ContainsFunc(names, func(m string) bool {
+			qm, err := ReviewerMember(m)
+			return err == nil && qm == q
+		}) {
 			return "person:" + person
 		}
 	}
-	return name
+	return principal
 }
 
-// GroupsOf lists the groups a member belongs to, sorted.
-func (r Reviewers) GroupsOf(member string) []string {
+// The spaces of reviewer group members and principals.
+const (
+	SlackMember = "slack:"
+	TokenMember = "token:"
+	OIDCMember  = "oidc:"
+)
+
+// ReviewerMember returns a reviewers file entry in its qualified form (see Reviewers), or EINVALID
+// saying what is wrong with it.
+func ReviewerMember(entry string) (string, error) {
+	space, name, qualified := strings.Cut(entry, ":")
+	switch {
+	case !qualified && isSlackUserID(entry):
+		return SlackMember + entry, nil
+	case !qualified && entry != "":
+		return TokenMember + entry, nil
+	case !qualified:
+		return "", Errorf(EINVALID, "a member must not be empty")
+	case name == "":
+		return "", Errorf(EINVALID, "%q names no member after its space", entry)
+	case space+":" == SlackMember && !isSlackUserID(name):
+		return "", Errorf(EINVALID, "%q is not a Slack user id (slack:U0123ABCD)", entry)
+	case space+":" == SlackMember, space+":" == TokenMember, space+":" == OIDCMember:
+		return entry, nil
+	}
+	return "", Errorf(EINVALID, "%q: unknown space %q (slack:, token: or oidc:)", entry, space)
+}
+
+// isSlackUserID reports whether id has the form of a Slack user id (U…, or W… on Enterprise Grid).
+func isSlackUserID(id string) bool {
+	if len(id) < 3 || (id[0] != 'U' && id[0] != 'W') {
+		return false
+	}
+	for _, c := range id[1:] {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// GroupsOf lists the groups of a principal (slack:UID, token:NAME, oidc:SUB), sorted. A bare Slack user
+// id, as Slack sends it, is that Slack member; any other bare name belongs to no group.
+func (r Reviewers) GroupsOf(principal string) []string {
+	if !strings.Contains(principal, ":") {
+		if !isSlackUserID(principal) {
+			return nil
+		}
+		principal = SlackMember + principal
+	}
 	var out []string
 	for g, members := range r.Groups {
-		if slices.Contains(members, member) {
+		if slices.ContainsFunc(members, func(m string) bool {
+			q, err := ReviewerMember(m)
+			return err == nil && q == principal
+		}) {
 			out = append(out, g)
 		}
 	}

@@ -46,6 +46,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newOutboxCmd(getenv),
 		newExportCmd(getenv),
 		newTokenCmd(getenv),
+		newSessionCmd(getenv),
 		newConnectorCmd(getenv),
 		newRetentionCmd(getenv),
 		newReconcileCmd(getenv),

@@ -62,10 +62,26 @@ func newTokenCmd(getenv func(string) string) *cobra.Command {
 		Short: "revoke a token at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: withStore(getenv, func(cmd *cobra.Command, st *store.Store, args []string) error {
-			if err := st.RevokeToken(cmd.Context(), args[0], time.Now()); err != nil {
+			ctx := cmd.Context()
+			tokens, err := st.ListTokens(ctx)
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+			name := args[0]
+			for _, t := range tokens {
+				if t.ID == args[0] {
+					name = t.Name
+				}
+			}
+			if err := st.RevokeToken(ctx, args[0], time.Now()); err != nil {
+				return err
+			}
+			// Its console sessions end with it: their records go, so a signed-in browser is out at once.
+			n, err := st.RevokeSessionsOf(ctx, web.TokenPrincipal(name))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s and ended %d console session(s)\n", termSafe(name), n)
 			return nil
 		}),
 	}

@@ -14,10 +14,16 @@ func TestReviewersPeople(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, b := rv.PersonOf("U01ALICE"), rv.PersonOf("alice"); a != b || a != "person:alice" {
-		t.Errorf("alice's names are persons %q and %q, want one", a, b)
+	// Principals in their spaces: a Slack click's bare id or slack:ID, an API token's token:NAME.
+	for _, name := range []string{"U01ALICE", "slack:U01ALICE", "token:alice"} {
+		if p := rv.PersonOf(name); p != "person:alice" {
+			t.Errorf("alice's name %q is person %q, want person:alice", name, p)
+		}
 	}
-	if p := rv.PersonOf("bob"); p != "bob" {
+	if p := rv.PersonOf("oidc:alice"); p != "oidc:alice" {
+		t.Errorf("a single sign-on subject named like alice's token is %q: spaces must not mix", p)
+	}
+	if p := rv.PersonOf("token:bob"); p != "token:bob" {
 		t.Errorf("bob, listed under no person, is %q", p)
 	}
 	for _, bad := range []string{

@@ -116,10 +116,13 @@ func (r *reader) reviewers() dsrflow.Reviewers {
 // ReadReviewers reads a reviewers file:
 //
 //	groups:
-//	  legal: [U01LEGAL1, U01LEGAL2, alice]
+//	  legal: [slack:U01LEGAL1, U01LEGAL2, token:legal-bot, oidc:248289761001]
 //	  dpo:   [U01DPO]
-//	people:                        # optional: the names one person votes under
-//	  alice: [U01LEGAL1, alice]    # her Slack id and her token: one approver
+//	people:                             # optional: the names one person votes under
+//	  alice: [U01LEGAL1, token:alice]   # her Slack id and her token: one approver
+//
+// A member names its space (dsrflow.Reviewers): slack:, token: or oidc:. A bare Slack user id is that
+// Slack member only; any other bare name is an API token's.
 //
 // Decoding is strict: unknown keys, empty groups, empty or repeated members are errors naming the file
 // and the line.
@@ -189,6 +192,7 @@ func ParseReviewers(data []byte) (dsrflow.Reviewers, error) {
 			return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q is empty", v.Line, name)
 		}
 		members := make([]string, 0, len(v.Content))
+		qualified := make([]string, 0, len(v.Content))
 		for _, m := range v.Content {
 			id := strings.TrimSpace(m.Value)
 			switch {
@@ -196,10 +200,15 @@ func ParseReviewers(data []byte) (dsrflow.Reviewers, error) {
 				return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q: a member must be a Slack user id or an API token name", m.Line, name)
 			case strings.ContainsAny(id, " \t@<>"):
 				return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q: %q is not a Slack user id (U0123ABCD) or a token name", m.Line, name, id)
-			case slices.Contains(members, id):
+			}
+			q, err := dsrflow.ReviewerMember(id)
+			if err != nil {
+				return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q: %s", m.Line, name, dsrflow.ErrorMessage(err))
+			}
+			if slices.Contains(qualified, q) {
 				return dsrflow.Reviewers{}, fmt.Errorf("line %d: group %q lists %s twice", m.Line, name, id)
 			}
-			members = append(members, id)
+			members, qualified = append(members, id), append(qualified, q)
 		}
 		rv.Groups[name] = members
 	}
@@ -237,13 +246,17 @@ func parsePeople(n *yaml.Node) (map[string][]string, error) {
 		}
 		for _, m := range v.Content {
 			name := strings.TrimSpace(m.Value)
-			switch {
-			case m.Kind != yaml.ScalarNode || name == "" || m.Tag == "!!null" || strings.ContainsAny(name, " \t@<>"):
-				return nil, fmt.Errorf("line %d: person %q: a name must be a Slack user id or an API token name", m.Line, person)
-			case owner[name] != "":
-				return nil, fmt.Errorf("line %d: %s is a name of both %q and %q", m.Line, name, owner[name], person)
+			if m.Kind != yaml.ScalarNode || name == "" || m.Tag == "!!null" || strings.ContainsAny(name, " \t@<>") {
+				return nil, fmt.Errorf("line %d: person %q: a name must be a member as in groups (slack:, token: or oidc:)", m.Line, person)
 			}
-			owner[name] = person
+			q, err := dsrflow.ReviewerMember(name)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: person %q: %s", m.Line, person, dsrflow.ErrorMessage(err))
+			}
+			if owner[q] != "" {
+				return nil, fmt.Errorf("line %d: %s is a name of both %q and %q", m.Line, name, owner[q], person)
+			}
+			owner[q] = person
 			people[person] = append(people[person], name)
 		}
 	}

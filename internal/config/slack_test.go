@@ -95,6 +95,20 @@ func TestReviewersFile(t *testing.T) {
 	if got := rv.GroupsOf("U01DPO"); !slices.Equal(got, []string{"dpo"}) {
 		t.Errorf("GroupsOf(U01DPO) = %v", got)
 	}
+	// Members name their space; a bare Slack id is that Slack member only, another bare name a token.
+	spaces := write("spaces.yaml", "groups:\n  legal: [U123LEGAL, token:legal-bot, oidc:248289761001, slack:W01GRID]\n  dpo: [dpo-bot]\n")
+	rv, err = config.LoadReviewers(env(map[string]string{"DSR_REVIEWERS": spaces}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for principal, want := range map[string][]string{
+		"slack:U123LEGAL": {"legal"}, "U123LEGAL": {"legal"}, "token:U123LEGAL": nil, "token:legal-bot": {"legal"},
+		"oidc:248289761001": {"legal"}, "slack:W01GRID": {"legal"}, "token:dpo-bot": {"dpo"}, "slack:dpo-bot": nil, "dpo-bot": nil,
+	} {
+		if got := rv.GroupsOf(principal); !slices.Equal(got, want) {
+			t.Errorf("GroupsOf(%s) = %v, want %v", principal, got, want)
+		}
+	}
 	if rv, err := config.LoadReviewers(env(nil)); err != nil || len(rv.Groups) != 0 {
 		t.Errorf("unset: %v %v", rv, err)
 	}
@@ -107,6 +121,10 @@ func TestReviewersFile(t *testing.T) {
 		{"no groups", "groups: {}\n", "line 1: groups must map"},
 		{"member twice", "groups:\n  legal:\n    - U1\n    - U1\n", "line 4: group \"legal\" lists U1 twice"},
 		{"email as member", "groups:\n  legal: [someone@example.com]\n", "line 2: group \"legal\""},
+		{"slack space, not a Slack id", "groups:\n  legal: [slack:alice]\n", "line 2: group \"legal\": \"slack:alice\" is not a Slack user id"},
+		{"unknown space", "groups:\n  legal: [ldap:bob]\n", "unknown space \"ldap\""},
+		{"no name after the space", "groups:\n  legal: [\"token:\"]\n", "names no member"},
+		{"same member bare and qualified", "groups:\n  legal: [U01LEGAL1, slack:U01LEGAL1]\n", "lists slack:U01LEGAL1 twice"},
 		{"group twice", "groups:\n  legal: [U1]\n  legal: [U2]\n", "line 3: group \"legal\" given twice"},
 		{"not a mapping", "- legal\n", "expected a mapping"},
 		{"empty file", "", "empty"},

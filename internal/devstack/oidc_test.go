@@ -140,11 +140,11 @@ func TestConsoleSingleSignOn(t *testing.T) {
 		t.Fatal("the sign-in page does not offer single sign-on")
 	}
 	resp, page := signIn(map[string]any{"sub": "u-1", "preferred_username": "anna", "groups": []string{"staff", "privacy-agents"}})
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/requests" || !strings.Contains(page, "oidc:anna (agent)") {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/requests" || !strings.Contains(page, "anna [oidc:u-1] (agent)") {
 		t.Fatalf("agent sign-in: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
 	// Several mapped groups: the strongest role.
-	if _, page := signIn(map[string]any{"sub": "u-2", "preferred_username": "ola", "groups": []string{"privacy-agents", "privacy-admins"}}); !strings.Contains(page, "oidc:ola (admin)") {
+	if _, page := signIn(map[string]any{"sub": "u-2", "preferred_username": "ola", "groups": []string{"privacy-agents", "privacy-admins"}}); !strings.Contains(page, "ola [oidc:u-2] (admin)") {
 		t.Error("a member of the admin group did not get the admin role")
 	}
 	// No mapped group: signed in at the provider, but no role here.

@@ -22,10 +22,24 @@ const (
 	RoleAdmin    = "admin"
 )
 
-// Principal is who made a call.
+// Principal is who made a call. ID is the identity that counts (roles, reviewer groups, one vote per
+// person) and is written to the audit trail; each kind of identity has its own space, so no name in one
+// can stand for another: "token:NAME" (an API token), "oidc:SUB" (single sign-on, the provider's stable
+// subject id), "slack:UID" (a Slack member), "dev" (the dev stack's token).
 type Principal struct {
 	ID   string
 	Role string
+	// Name is how a person is shown where ID alone does not say who it is (single sign-on's
+	// preferred_username); it never decides anything.
+	Name string
+}
+
+// Label is how the console shows the principal: the name with the identity that counts.
+func (p Principal) Label() string {
+	if p.Name == "" {
+		return p.ID
+	}
+	return p.Name + " [" + p.ID + "]"
 }
 
 // Authenticator resolves a bearer token to a principal: EUNAUTHORIZED when the token is unknown.
@@ -107,8 +121,11 @@ func (a StoreTokens) Authenticate(ctx context.Context, token string) (Principal,
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{ID: "token:" + t.Name, Role: t.Role}, nil
+	return Principal{ID: TokenPrincipal(t.Name), Role: t.Role}, nil
 }
+
+// TokenPrincipal is the principal id of the API token named name.
+func TokenPrincipal(name string) string { return dsrflow.TokenMember + name }
 
 // AnyOf tries each authenticator in turn: the dev token, then the store's tokens.
 type AnyOf []Authenticator

@@ -321,28 +321,17 @@ func idempotencyKey(r *http.Request) (string, error) {
 	return key, nil
 }
 
-// personOf is who the caller is, whatever name they used (dsrflow.Reviewers.PersonOf), looked up like
-// groupsOf: the principal id, then the token's name.
-func (s *server) personOf(p Principal) string {
-	if person := s.Reviewers.PersonOf(p.ID); person != p.ID {
-		return person
-	}
-	if name, ok := strings.CutPrefix(p.ID, "token:"); ok {
-		if person := s.Reviewers.PersonOf(name); person != name {
-			return person
-		}
-	}
-	return p.ID
-}
+// personOf is who the caller is, whatever name they used (dsrflow.Reviewers.PersonOf), by its principal
+// id in its own space, like groupsOf.
+func (s *server) personOf(p Principal) string { return s.Reviewers.PersonOf(p.ID) }
 
-// groupsOf are the reviewer groups of the caller: its token's name and its principal id are looked up.
+// groupsOf are the reviewer groups of the caller, by its principal id in its own space: a token named
+// like a Slack member is not that member.
 func (s *server) groupsOf(p Principal) []string {
-	groups := s.Reviewers.GroupsOf(p.ID)
-	if name, ok := strings.CutPrefix(p.ID, "token:"); ok {
-		groups = append(groups, s.Reviewers.GroupsOf(name)...)
+	if !strings.Contains(p.ID, ":") {
+		return nil // "dev", the privacy center: no space, no groups
 	}
-	slices.Sort(groups)
-	return slices.Compact(groups)
+	return s.Reviewers.GroupsOf(p.ID)
 }
 
 // ReviewView is one pending decision of GET /api/v1/reviews. It names cases, never subjects.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -179,13 +180,33 @@ func (s *server) handleOIDCCallback() http.Handler {
 			s.renderError(w, r, http.StatusForbidden, "You are signed in with single sign-on, but none of your groups gives you a role in dsrflow. Ask an administrator.")
 			return
 		}
-		name, _ := claims["preferred_username"].(string)
-		if name == "" {
-			name = idt.Subject
+		// The identity that counts is the subject id: stable and unique at the issuer (OpenID Connect Core
+		// 1.0 §5.7), where preferred_username may change or be reused. The username is only shown.
+		if idt.Subject == "" {
+			s.renderError(w, r, http.StatusUnauthorized, "The sign-in could not be verified. Sign in again.")
+			return
 		}
-		s.startSession(w, r, Principal{ID: "oidc:" + name, Role: role}, "")
+		name, _ := claims["preferred_username"].(string)
+		if _, err := s.startSession(w, r, Principal{ID: dsrflow.OIDCMember + idt.Subject, Role: role, Name: displayName(name)}, ""); err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
 		http.Redirect(w, r, flow.Next, http.StatusSeeOther)
 	})
+}
+
+// displayName is a claim fit to show: no control characters, at most 64 characters.
+func displayName(v string) string {
+	v = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(v))
+	if r := []rune(v); len(r) > 64 {
+		v = string(r[:64])
+	}
+	return v
 }
 
 // stringList reads a claim that is a list of strings (or one string).

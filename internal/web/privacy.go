@@ -169,7 +169,7 @@ func (s *server) handlePrivacyStatus() http.Handler {
 func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, errMsg, token string) {
 	id := r.PathValue("id")
 	if !hmac.Equal([]byte(token), []byte(s.Key.StatusToken(id))) {
-		s.render(w, r, http.StatusNotFound, "error", view{Title: mustText("status.title"), Public: true, Error: mustText("error.link")})
+		s.renderLinkGone(w, r)
 		return
 	}
 	var v RequestView
@@ -177,19 +177,51 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		s.renderFailure(w, r, err)
 		return
 	}
+	now := s.now()
+	var exp *store.Export
+	if v.Status == string(dsrflow.StatusCompleted) && (v.Type == string(dsrflow.Access) || v.Type == string(dsrflow.Portability)) {
+		if e, err := s.Store.GetExport(r.Context(), id); err == nil {
+			exp = &e
+		}
+	}
+	if end, ok := statusLinkEnd(v, exp); ok && !now.Before(end) {
+		s.renderLinkGone(w, r)
+		return
+	}
 	title, _ := text("right." + v.Type + ".title")
 	explain, _ := text("status." + v.Status)
 	p := statusPage{ID: id, Token: token, Type: title, Status: v.Status, Due: v.Due, Explain: explain, CanVerify: v.Status == string(dsrflow.StatusVerifying)}
-	if v.Status == string(dsrflow.StatusCompleted) && (v.Type == string(dsrflow.Access) || v.Type == string(dsrflow.Portability)) {
-		if _, err := s.Store.GetExport(r.Context(), id); err == nil {
-			p.ExportURL = "/exports/" + url.PathEscape(id) + "?" + s.Key.ExportLink(id, s.now().Add(time.Hour))
+	if exp != nil {
+		// A fresh link for the next hour, never past the download window.
+		until := now.Add(time.Hour)
+		if exp.ExpiresAt.Before(until) {
+			until = exp.ExpiresAt
 		}
+		p.ExportURL = "/exports/" + url.PathEscape(id) + "?" + s.Key.ExportLink(id, until)
 	}
 	flash := ""
 	if r.URL.Query().Get("done") == "verified" {
 		flash = mustText("status.verified")
 	}
 	s.render(w, r, status, "privacy_status", view{Title: mustText("status.title"), Public: true, Flash: flash, Error: errMsg, Data: p})
+}
+
+// statusLinkEnd is when a request's status link stops working, as the answer's mail says: when the
+// download window ends. That is the export's expiry where there is one (the date the mail gives), else
+// DeadlinePolicy.ExportValidFor after the request closed. An open request's link does not end.
+func statusLinkEnd(v RequestView, exp *store.Export) (time.Time, bool) {
+	switch {
+	case exp != nil:
+		return exp.ExpiresAt, true
+	case v.Closed != nil:
+		return v.Closed.Add(dsrflow.DeadlinePolicy.ExportValidFor), true
+	}
+	return time.Time{}, false
+}
+
+// renderLinkGone answers an unknown and an expired status link alike, and says how to ask again.
+func (s *server) renderLinkGone(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusNotFound, "error", view{Title: mustText("status.title"), Public: true, Error: mustText("error.link")})
 }
 
 func (s *server) handlePrivacyVerify() http.Handler {

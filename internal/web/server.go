@@ -55,8 +55,8 @@ type Deps struct {
 	DevSignIn string
 	// OIDC, when set, offers single sign-on on the console's sign-in page.
 	OIDC *OIDC
-	// Reviewers are the reviewer groups; an API vote's groups are its token's (by name, or by the
-	// principal id "token:NAME").
+	// Reviewers are the reviewer groups; an API or console vote's groups are its principal's (token:NAME,
+	// oidc:SUB), never those of a Slack member of the same name.
 	Reviewers dsrflow.Reviewers
 	// TrustedProxies are the peers whose X-Forwarded-For names the client (DSR_TRUSTED_PROXIES): the
 	// privacy center's limits count that client. From any other peer the header is ignored.

@@ -5,8 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,12 +12,14 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/store"
 )
 
-// The console keeps who signed in in a signed cookie, not in server memory, so that several front doors
-// behind a load balancer share sessions and a restart signs nobody out. The cookie holds the principal,
-// never a token: a token-based session names the token's hash, and every request checks that the token
-// is still valid, so revoking a token ends its sessions.
+// The console keeps who signed in in the store (console_sessions), shared by every front door behind a
+// load balancer and kept across restarts. The cookie holds only a random secret; the store holds its hash,
+// so deleting the row ends the session at once wherever the cookie was copied: sign-out, `starter session
+// revoke`, and `starter token revoke` (which also ends the token's sessions) all do. A token-based session
+// also names the token's hash, and every request checks that the token is still valid.
 
 const (
 	sessionCookie = "dsr_session"
@@ -27,58 +27,89 @@ const (
 )
 
 type session struct {
-	Principal Principal `json:"p"`
-	// TokenHash is the hash of the token signed in with (empty for single sign-on).
-	TokenHash string `json:"t,omitempty"`
-	Expires   int64  `json:"e"`
-	// Nonce makes each session's CSRF token unique.
-	Nonce string `json:"n"`
+	// ID names the session in `starter session list`; it is not the cookie's secret.
+	ID        string
+	Principal Principal
+	// TokenHash is the hash of the token signed in with (empty for single sign-on and the dev token).
+	TokenHash string
+	Expires   time.Time
+	// secretHash is the hash of the cookie's secret; the session's CSRF token derives from it.
+	secretHash string
 }
-
-func (s *server) sessionSig(payload string) string { return s.Key.Hash("console-session", payload) }
 
 // csrfToken is the form token of a session: forms carry it, and a POST without it changes nothing.
-func (s *server) csrfToken(sess session) string { return s.Key.Hash("console-csrf", sess.Nonce) }
+func (s *server) csrfToken(sess session) string { return s.Key.Hash("console-csrf", sess.secretHash) }
 
-// startSession signs p in: it sets the session cookie and returns the session.
-func (s *server) startSession(w http.ResponseWriter, r *http.Request, p Principal, tokenHash string) session {
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	sess := session{Principal: p, TokenHash: tokenHash, Expires: s.now().Add(sessionTTL).Unix(), Nonce: hex.EncodeToString(nonce)}
-	body, _ := json.Marshal(sess)
-	payload := base64.RawURLEncoding.EncodeToString(body)
+// startSession signs p in: it records the session, sets the cookie and returns the session. Sessions
+// that expired are swept on the way, so the table holds the live ones and the recently ended.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, p Principal, tokenHash string) (session, error) {
+	ctx := r.Context()
+	now := s.now()
+	if _, err := s.Store.SweepSessions(ctx, now); err != nil {
+		return session{}, err
+	}
+	secretBytes := make([]byte, 32)
+	_, _ = rand.Read(secretBytes)
+	secret := base64.RawURLEncoding.EncodeToString(secretBytes)
+	sess := session{ID: "ses_" + randomHex(8), Principal: p, TokenHash: tokenHash, Expires: now.Add(sessionTTL), secretHash: TokenHash(secret)}
+	if err := s.Store.CreateSession(ctx, store.Session{ID: sess.ID, SecretHash: sess.secretHash, Principal: p.ID, Name: p.Name, Role: p.Role,
+		TokenHash: tokenHash, CreatedAt: now, ExpiresAt: sess.Expires}); err != nil {
+		return session{}, err
+	}
+	// The audit trail names who a principal is once per sign-in: an OIDC subject id reads as a person.
+	reason := ""
+	if p.Name != "" {
+		reason = "signed in as " + p.Name
+	}
+	if _, err := s.Store.AppendAudit(ctx, store.AuditEvent{At: now.UTC(), Action: "console_signed_in", Actor: p.ID, Reason: reason,
+		Detail: map[string]string{"session": sess.ID, "role": p.Role}}); err != nil {
+		return session{}, err
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: payload + "." + s.sessionSig(payload), Path: "/",
+		Name: sessionCookie, Value: secret, Path: "/",
 		MaxAge: int(sessionTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: !loopbackHost(r),
 	})
-	return sess
+	return sess, nil
 }
 
-func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
+// endSession signs the request's session out: its record is deleted, so the cookie stops working
+// everywhere at once, and the browser is told to forget it.
+func (s *server) endSession(w http.ResponseWriter, r *http.Request) error {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: !loopbackHost(r)})
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	sess, ok := s.readSession(r)
+	if err := s.Store.EndSession(r.Context(), TokenHash(c.Value)); err != nil {
+		return err
+	}
+	if ok {
+		_, err := s.Store.AppendAudit(r.Context(), store.AuditEvent{At: s.now().UTC(), Action: "console_signed_out", Actor: sess.Principal.ID,
+			Detail: map[string]string{"session": sess.ID}})
+		return err
+	}
+	return nil
 }
 
-// readSession returns the request's valid session: signed by this front door's key, not expired, and
+// readSession returns the request's valid session: recorded in the store, not expired, not ended, and
 // (for token sign-ins) its token not revoked.
 func (s *server) readSession(r *http.Request) (session, bool) {
 	c, err := r.Cookie(sessionCookie)
-	if err != nil || len(s.Key) == 0 {
+	if err != nil || c.Value == "" || len(s.Key) == 0 || s.Store == nil {
 		return session{}, false
 	}
-	payload, sig, ok := strings.Cut(c.Value, ".")
-	if !ok || !hmac.Equal([]byte(sig), []byte(s.sessionSig(payload))) {
-		return session{}, false
-	}
-	body, err := base64.RawURLEncoding.DecodeString(payload)
+	rec, err := s.Store.SessionBySecret(r.Context(), TokenHash(c.Value), s.now())
 	if err != nil {
+		if dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND {
+			s.Logger.Warn("console session unreadable", "error", err)
+		}
 		return session{}, false
 	}
-	var sess session
-	if json.Unmarshal(body, &sess) != nil || s.now().Unix() > sess.Expires || sess.Principal.Role == "" {
-		return session{}, false
-	}
-	if strings.HasPrefix(sess.Principal.ID, "token:") {
-		if _, err := s.Store.TokenByHash(r.Context(), sess.TokenHash); err != nil {
+	sess := session{ID: rec.ID, Principal: Principal{ID: rec.Principal, Name: rec.Name, Role: rec.Role}, TokenHash: rec.TokenHash,
+		Expires: rec.ExpiresAt, secretHash: rec.SecretHash}
+	if rec.TokenHash != "" {
+		if _, err := s.Store.TokenByHash(r.Context(), rec.TokenHash); err != nil {
 			return session{}, false
 		}
 	}

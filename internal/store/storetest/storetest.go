@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	runWorkflow(t, migrated)
 	runDelivery(t, migrated)
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, migrated(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, migrated(t)) })
 	t.Run("KeyCanary", func(t *testing.T) { testKeyCanary(t, migrated(t)) })
 	t.Run("Disclosures", func(t *testing.T) { testDisclosures(t, migrated(t)) })
 	t.Run("TransparencyReport", func(t *testing.T) { testTransparencyReport(t, migrated(t)) })
