@@ -9,12 +9,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/devstack"
@@ -87,19 +94,22 @@ func TestDrillBadInput(t *testing.T) {
 	const slackSecret = "drill-signing-secret"
 	fakeSlack := slacktest.New(t)
 	cfg.Slack = config.Slack{BotToken: "xoxb-drill", SigningSecret: slackSecret, APIURL: fakeSlack.URL, ReviewChannel: "C0REVIEW"}
-	s, err := devstack.Start(ctx, devstack.Options{Config: cfg})
+	// The privacy center's timing check sends each submission as its own client, behind a trusted proxy.
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	reviewers := dsrflow.Reviewers{Groups: map[string][]string{"legal": {"token:drill-legal-1", "token:drill-legal-2"}}}
+	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Reviewers: reviewers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close(context.Background())
 
 	tokens := map[string]string{"admin": s.Token}
-	for _, role := range []string{"agent", "reviewer", "dpo"} {
+	for name, role := range map[string]string{"agent": "agent", "reviewer": "reviewer", "dpo": "dpo", "legal-1": "reviewer", "legal-2": "reviewer"} {
 		tok, id := web.NewToken()
-		if err := s.Store.CreateToken(ctx, store.Token{ID: id, Name: "drill-" + role, Role: role, Hash: web.TokenHash(tok), CreatedAt: time.Now()}); err != nil {
+		if err := s.Store.CreateToken(ctx, store.Token{ID: id, Name: "drill-" + name, Role: role, Hash: web.TokenHash(tok), CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
-		tokens[role] = tok
+		tokens[name] = tok
 	}
 	a := api{url: s.URL(), token: tokens["agent"], http: &http.Client{Timeout: 30 * time.Second}}
 	// One request waiting for its code: the target of every action route.
@@ -152,6 +162,10 @@ func TestDrillBadInput(t *testing.T) {
 	} {
 		add(badInput{name: "create: " + name, method: "POST", path: "/api/v1/requests", token: "agent", body: []byte(body), want: 400})
 	}
+	// The same mailbox written another way is the same subject: the open request is named, not doubled.
+	add(badInput{name: "create: quoted local part of an open request's address", method: "POST", path: "/api/v1/requests", token: "agent", body: []byte(`{"type":"access","email":"\"jane.doe\"@example.com"}`), want: 409})
+	add(badInput{name: "create: upper-case address of an open request", method: "POST", path: "/api/v1/requests", token: "agent", body: []byte(`{"type":"access","email":"JANE.DOE@EXAMPLE.COM"}`), want: 409})
+	add(badInput{name: "create: 10 kB local part", method: "POST", path: "/api/v1/requests", token: "agent", body: []byte(`{"type":"access","email":"` + strings.Repeat("x", 10<<10) + `@example.com"}`), want: 400})
 	add(badInput{name: "create: huge body", method: "POST", path: "/api/v1/requests", token: "agent", body: hugeJSON, want: 400})
 	add(badInput{name: "create: no token", method: "POST", path: "/api/v1/requests", body: []byte(`{"type":"access","email":"x@example.com"}`), want: 401})
 	add(badInput{name: "create: unknown token", method: "POST", path: "/api/v1/requests", token: "forged", body: []byte(`{"type":"access","email":"x@example.com"}`), want: 401})
@@ -271,7 +285,197 @@ func TestDrillBadInput(t *testing.T) {
 		changed = 1
 		t.Errorf("bad input changed state:\n before %s\n after  %s", before, after)
 	}
-	report("badinput", len(cases), ok, changed, 0, fmt.Sprintf("%d inputs over %d routes answered 4xx with a message; store rows, workflow count and the open request's history unchanged", len(cases), 17))
+	flood := callbackFlood(t, s)
+	votes := crossReviewerKeys(t, s, tokens)
+	timing := privacyTiming(t, s, a)
+	report("badinput", len(cases), ok, changed, 0, fmt.Sprintf("%d inputs over %d routes answered 4xx with a message; store rows, workflow count and the open request's history unchanged; %s; %s; %s",
+		len(cases), 17, flood, votes, timing))
+}
+
+// callbackFlood posts 12 unsigned 31 MB callbacks at once, then 12 whose declared length is over the
+// limit, and measures how much this process (the whole stack runs in it) grows meanwhile: the front door
+// must refuse them before reading their bodies. The bodies are generated while sent, never held.
+func callbackFlood(t *testing.T, s *devstack.Stack) string {
+	t.Helper()
+	const size, parallel = 31 << 20, 12
+	runtime.GC()
+	base := rssBytes(t)
+	peak := base
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if r := rssBytes(t); r > peak {
+				peak = r
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	statuses := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range 2 * parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, _ := http.NewRequest("POST", s.URL()+"/connectors/v1/callbacks/recruiting", io.LimitReader(zeros{}, size))
+			r.ContentLength = size
+			if i >= parallel {
+				// Signed-looking headers: checked, then refused for the declared length.
+				ts, sig := connectors.Sign([]byte("not the secret"), nil, time.Now())
+				r.Header.Set(connectors.HeaderTimestamp, ts)
+				r.Header.Set(connectors.HeaderSignature, sig)
+				r.ContentLength = 64 << 20
+				r.Body = io.NopCloser(io.LimitReader(zeros{}, 64<<20))
+			}
+			resp, err := http.DefaultClient.Do(r)
+			code := 0
+			if err == nil {
+				code = resp.StatusCode
+				resp.Body.Close()
+			}
+			mu.Lock()
+			statuses[code]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	close(done)
+	<-sampled
+	growth := float64(peak-base) / (1 << 20)
+	// 0 is a connection the front door closed after its answer, while the body was still being sent.
+	for code := range statuses {
+		if code != 0 && (code < 400 || code >= 500) {
+			t.Errorf("callback flood: answers %v, want only 4xx", statuses)
+			break
+		}
+	}
+	if growth > 50 {
+		t.Errorf("callback flood: the process grew %.0f MB, want under 50", growth)
+	}
+	return fmt.Sprintf("callback flood (12 unsigned 31 MB posts, 12 declaring 64 MB): answers %v, RSS growth %.1f MB", statuses, growth)
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// rssBytes is this process's resident set, from /proc.
+func rssBytes(t *testing.T) int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Skip("no /proc/self/statm: the flood's memory cannot be measured here")
+	}
+	var size, resident int64
+	fmt.Sscan(string(data), &size, &resident)
+	return resident * int64(os.Getpagesize())
+}
+
+// crossReviewerKeys is issue 14 (3) as the attack: a reviewer outside legal votes first under the key a
+// legal member will use; then both legal members vote under one key. Both legal votes must count.
+func crossReviewerKeys(t *testing.T, s *devstack.Stack, tokens map[string]string) string {
+	t.Helper()
+	ctx := context.Background()
+	as := func(who string) api {
+		return api{url: s.URL(), token: tokens[who], http: &http.Client{Timeout: 30 * time.Second}}
+	}
+	st, data, err := as("agent").call(ctx, "POST", "/api/v1/disclosures", web.NewDisclosure{
+		Authority: "Oslo police district", Country: "NO", CaseRef: "DRILL/1", LegalBasis: "Criminal Procedure Act s. 210",
+		CourtOrder: "DRILL-ORDER-1", Court: "Oslo District Court", OrderDate: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
+		Emails: []string{"jane.doe@example.com"}, Categories: []string{"user.contact.email"},
+	})
+	var created map[string]string
+	_ = json.Unmarshal(data, &created)
+	if err != nil || st != http.StatusCreated {
+		t.Fatalf("disclosure: %d %s %v", st, data, err)
+	}
+	id := created["id"]
+	waitFor(t, func() bool {
+		v, ok := as("agent").show(id)
+		return ok && v.Status == "in_review"
+	})
+	vote := func(who, key string) int {
+		body, _ := json.Marshal(map[string]any{"decision": "approve", "reason": "the order is valid"})
+		r, _ := http.NewRequest("POST", s.URL()+"/api/v1/disclosures/"+id+"/decisions", bytes.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+tokens[who])
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	outsider := vote("reviewer", "shared-key")
+	first, second := vote("legal-1", "shared-key"), vote("legal-2", "shared-key")
+	if outsider != http.StatusForbidden || first != http.StatusOK || second != http.StatusOK {
+		t.Errorf("cross-reviewer keys: outsider %d (want 403), legal-1 %d and legal-2 %d under the same key (want 200)", outsider, first, second)
+	}
+	var status string
+	waitFor(t, func() bool {
+		v, ok := as("agent").show(id)
+		status = v.Status
+		return ok && v.Closed != nil
+	})
+	if status != "completed" {
+		t.Errorf("cross-reviewer keys: the disclosure approved by both legal members under one key ended %q", status)
+	}
+	return fmt.Sprintf("cross-reviewer keys: outsider %d, legal-1 %d, legal-2 %d under one key, disclosure %s", outsider, first, second, status)
+}
+
+// privacyTiming is issue 14 (5): the privacy center answers a submission for an address with an open
+// request in the same time as one for a new address. Medians of 20 each, interleaved, each on a quiet
+// stack and from its own client. The full drill holds them within 20% of each other; the short form,
+// which CI runs on a shared machine, within a factor of 1.5.
+func privacyTiming(t *testing.T, s *devstack.Stack, a api) string {
+	t.Helper()
+	const n = 20
+	for i := range n {
+		a.create(t, web.NewRequest{Type: "access", Email: fmt.Sprintf("drill-open-%d@example.com", i)})
+	}
+	submit := func(email string, client int) time.Duration {
+		time.Sleep(300 * time.Millisecond)
+		form := url.Values{"type": {"access"}, "email": {email}}
+		r, _ := http.NewRequest(http.MethodPost, s.URL()+"/privacy/request", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", client))
+		began := time.Now()
+		resp, err := http.DefaultClient.Do(r)
+		took := time.Since(began)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("privacy center submission: %d", resp.StatusCode)
+		}
+		return took
+	}
+	var fresh, open []time.Duration
+	for i := range n {
+		fresh = append(fresh, submit(fmt.Sprintf("drill-new-%d@example.com", i), 2*i))
+		open = append(open, submit(fmt.Sprintf("drill-open-%d@example.com", i), 2*i+1))
+	}
+	median := func(d []time.Duration) time.Duration { slices.Sort(d); return (d[n/2-1] + d[n/2]) / 2 }
+	mf, mo := median(fresh), median(open)
+	ratio := float64(mo) / float64(mf)
+	bound := 1.2
+	if short {
+		bound = 1.5
+	}
+	if ratio < 1/bound || ratio > bound {
+		t.Errorf("privacy center timing: medians new %v, open %v (ratio %.2f), want within a factor of %.1f", mf, mo, ratio, bound)
+	}
+	return fmt.Sprintf("privacy center: median of %d new-address submissions %v, open-request %v (ratio %.2f)", n, mf.Round(100*time.Microsecond), mo.Round(100*time.Microsecond), ratio)
 }
 
 func waitFor(t *testing.T, ok func() bool) {
