@@ -88,7 +88,7 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 	if err := workflows.EnsureRetentionSchedule(ctx, w.Client); err != nil {
 		return nil, err
 	}
-	// Requests whose workflow never started or ended outside dsrflow are repaired now and every minute.
+	// Requests whose workflow never started or ended outside dsrflow are repaired now and every 30 s.
 	w.closers.Add(StartReconciler(w.Store, w.Client, product.Controller, logger))
 	// Mail to subjects leaves the outbox over SMTP while the worker runs; Close stops it and waits.
 	w.closers.Add((&mail.Dispatcher{Store: w.Store, Sender: mail.NewSMTPSender(cfg.SMTP), Logger: logger}).Start(ctx))
