@@ -429,6 +429,9 @@ func (h *harness) queryAt(d time.Duration) *workflows.State {
 // statuses are the index row's statuses as the workflow writes them. The front door writes the row
 // as received; the workflow's first write comes with its first wait (revision 1), in the status then.
 func (h *harness) statuses() []dsrflow.Status {
+	// Mocks may still be writing: a local activity the test environment abandoned when the workflow ended.
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	var out []dsrflow.Status
 	for _, tr := range h.transitions {
 		out = append(out, dsrflow.Status(tr.Request.Status))
@@ -438,6 +441,9 @@ func (h *harness) statuses() []dsrflow.Status {
 
 // events returns every audit event, those written with a status change included, in call order.
 func (h *harness) events() []store.AuditEvent {
+	// Mocks may still be writing: a local activity the test environment abandoned when the workflow ended.
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	out := slices.Clone(h.audits)
 	for _, tr := range h.transitions {
 		out = append(out, tr.Earlier...)
@@ -458,6 +464,9 @@ func (h *harness) eventsNamed(action string) []store.AuditEvent {
 }
 
 func (h *harness) codeKinds() []string {
+	// Mocks may still be writing: a local activity the test environment abandoned when the workflow ended.
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	var out []string
 	for _, c := range h.codes {
 		out = append(out, c.Arg.Kind)
@@ -466,6 +475,9 @@ func (h *harness) codeKinds() []string {
 }
 
 func (h *harness) runIDs() []string {
+	// Mocks may still be writing: a local activity the test environment abandoned when the workflow ended.
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	var out []string
 	for _, r := range h.runs {
 		out = append(out, r.Arg.ID)
@@ -476,6 +488,8 @@ func (h *harness) runIDs() []string {
 
 func (h *harness) onlyRespond() activities.RespondInput {
 	h.t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if len(h.responds) != 1 {
 		h.t.Fatalf("Respond called %d times, want 1", len(h.responds))
 	}
