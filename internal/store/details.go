@@ -30,11 +30,7 @@ func (s *Store) PutRequestDetail(ctx context.Context, d RequestDetail) error {
 	if err != nil {
 		return err
 	}
-	identity, err := k.seal("request_details.identity", d.Identity)
-	if err != nil {
-		return err
-	}
-	details, err := k.seal("request_details.details", d.Details)
+	identity, details, err := k.sealDetail(d)
 	if err != nil {
 		return err
 	}
@@ -67,4 +63,15 @@ func (s *Store) GetRequestDetail(ctx context.Context, requestID string) (Request
 		return RequestDetail{}, err
 	}
 	return d, nil
+}
+
+// sealDetail seals a request detail's two fields under the request's key, as request_details stores them.
+func (k dataKey) sealDetail(d RequestDetail) (identity, details []byte, err error) {
+	if identity, err = k.seal("request_details.identity", d.Identity); err != nil {
+		return nil, nil, err
+	}
+	if details, err = k.seal("request_details.details", d.Details); err != nil {
+		return nil, nil, err
+	}
+	return identity, details, nil
 }

@@ -45,11 +45,7 @@ func (s *Store) CreateRequest(ctx context.Context, r Request, d RequestDetail, i
 		if err != nil {
 			return err
 		}
-		identity, err := k.seal("request_details.identity", d.Identity)
-		if err != nil {
-			return err
-		}
-		details, err := k.seal("request_details.details", d.Details)
+		identity, details, err := k.sealDetail(d)
 		if err != nil {
 			return err
 		}
