@@ -26,7 +26,7 @@ func TestReconcileCommand(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Options{Config: config.Dev{DataDir: dir, TemporalAddr: addr, HTTPAddr: "127.0.0.1:0", Demo: true}})
+	s, err := devstack.Start(ctx, devstack.Options{Config: config.Dev{DataDir: dir, TemporalAddr: addr, HTTPAddr: "127.0.0.1:0", Demo: true}, NoReconciler: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,9 @@ type Options struct {
 	Reviewers dsrflow.Reviewers
 	// Notifier shows review cards and alerts; nil means none (reviews through the API only).
 	Notifier dsrflow.Notifier
+	// NoReconciler leaves out the background reconciler (tests that run `starter reconcile` themselves
+	// and must not race it).
+	NoReconciler bool
 }
 
 // Stack is a running dev stack.
@@ -216,8 +219,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err := workflows.EnsureRetentionSchedule(ctx, c); err != nil {
 		return nil, err
 	}
-	// Requests whose workflow never started or ended outside dsrflow are repaired now and every minute.
-	s.closers.Add(app.StartReconciler(st, c, s.Product.Controller, logger))
+	// Requests whose workflow never started or ended outside dsrflow are repaired now and every
+	// reconcile.Interval.
+	if !opts.NoReconciler {
+		s.closers.Add(app.StartReconciler(st, c, s.Product.Controller, logger))
+	}
 
 	deps := web.Deps{
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
