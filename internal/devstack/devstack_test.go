@@ -67,9 +67,16 @@ func freeAddr(t *testing.T) string {
 
 func start(t *testing.T, cfg config.Dev) *devstack.Stack {
 	t.Helper()
+	return startWith(t, devstack.Options{Config: cfg})
+}
+
+// startWith starts a dev stack with opts and the test probe registered.
+func startWith(t *testing.T, opts devstack.Options) *devstack.Stack {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Register: registerProbe})
+	opts.Register = registerProbe
+	s, err := devstack.Start(ctx, opts)
 	if err != nil {
 		t.Fatalf("start dev stack: %v", err)
 	}
