@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/internal/store"
@@ -337,10 +338,16 @@ func (r *Reconciler) mail(ctx context.Context, req store.Request, status dsrflow
 	if err != nil {
 		loc = time.UTC
 	}
+	typ := dsrflow.RequestType(req.Type)
+	done, err := r.finishedActions(ctx, req.ID, typ)
+	if err != nil {
+		return false, err
+	}
 	msg := answer.Compose(r.Controller, answer.Input{
-		RequestID: req.ID, Type: dsrflow.RequestType(req.Type), Country: req.Country,
+		RequestID: req.ID, Type: typ, Country: req.Country,
 		Received: req.ReceivedAt.In(loc), Due: req.DueAt.In(loc).Add(-time.Nanosecond), Closed: now.In(loc),
-		Status: status, Reason: subjectReason(status, workflow, dsrflow.Status(req.Status)),
+		Status: status, Reason: subjectReason(status, workflow, dsrflow.Status(req.Status), typ, len(done) > 0),
+		Outcomes: done,
 	})
 	if _, err := r.Store.EnqueueMessage(ctx, store.Message{ID: req.ID + ":answer", RequestID: req.ID, Kind: "answer", To: id.Email,
 		Subject: msg.Subject, Body: msg.Text, CreatedAt: now}); err != nil {
@@ -349,9 +356,43 @@ func (r *Reconciler) mail(ctx context.Context, req store.Request, status dsrflow
 	return true, nil
 }
 
+// finishedActions are the subsidiaries' jobs of a request that had finished acting on the subject's
+// data when its workflow ended (completed, exempt, or nothing found), as the store recorded them: the
+// answer lists them under "What we had done before we closed the request", so that a person whose
+// erasure stopped half-way learns which companies did erase. An access or portability request's jobs
+// change nothing and its export is never sent, so none are listed (a found record would otherwise read
+// as "no data"); partners' notices are left out too, since the store cannot tell whether a partner
+// received the person's data.
+func (r *Reconciler) finishedActions(ctx context.Context, requestID string, typ dsrflow.RequestType) ([]answer.Outcome, error) {
+	if typ == dsrflow.Access || typ == dsrflow.Portability {
+		return nil, nil
+	}
+	jobs, err := r.Store.ListJobs(ctx, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("the jobs of %s: %w", requestID, err)
+	}
+	var out []answer.Outcome
+	for _, j := range jobs {
+		st := connectors.Status(j.Status)
+		if j.Role == connectors.RolePartner || (st != connectors.StatusCompleted && st != connectors.StatusExempt && st != connectors.StatusNotFound) {
+			continue
+		}
+		o := answer.Outcome{ConnectorID: j.ConnectorID, Owner: j.Owner, Role: j.Role, Action: dsrflow.Action(j.Action), Status: st, Detail: j.Detail, Counts: j.Counts}
+		if len(j.Exemptions) > 0 {
+			if err := json.Unmarshal(j.Exemptions, &o.Exemptions); err != nil {
+				return nil, fmt.Errorf("the exemptions of job %s: %w", j.JobID, err)
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
 // subjectReason says to the subject, truthfully, why the request was closed and how far it got: no
-// connector is asked anything before fulfilment starts.
-func subjectReason(status dsrflow.Status, workflow string, reached dsrflow.Status) string {
+// connector is asked anything before fulfilment starts; an access or portability request changes
+// nothing and its answer was never sent; any other may have been carried out in part, and listed says
+// the answer lists the parts known to be done.
+func subjectReason(status dsrflow.Status, workflow string, reached dsrflow.Status, typ dsrflow.RequestType, listed bool) string {
 	var s string
 	switch {
 	case status == dsrflow.StatusCanceled:
@@ -361,9 +402,13 @@ func subjectReason(status dsrflow.Status, workflow string, reached dsrflow.Statu
 	default:
 		s = "A fault in our systems stopped its processing"
 	}
-	switch reached {
-	case dsrflow.StatusReceived, dsrflow.StatusVerifying, dsrflow.StatusInReview:
+	switch {
+	case reached == dsrflow.StatusReceived || reached == dsrflow.StatusVerifying || reached == dsrflow.StatusInReview:
 		s += ". Nothing was done with your data"
+	case typ == dsrflow.Access || typ == dsrflow.Portability:
+		s += ". Nothing was changed in your data, and we did not send you any of it"
+	case listed:
+		s += ". Part of it had been carried out before it stopped, as listed below, and other parts may have been too"
 	default:
 		s += ". Part of it may have been carried out before it stopped"
 	}

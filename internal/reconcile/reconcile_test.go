@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/store/storetest"
@@ -69,15 +70,7 @@ func newStore(t *testing.T) *store.Store {
 // intake records a request as the front door does, with its workflow input as a pending start.
 func intake(t *testing.T, s *store.Store, id, key string, at time.Time) workflows.RequestInput {
 	t.Helper()
-	in := workflows.RequestInput{ID: id, Type: dsrflow.Access, Country: "NO", Jurisdiction: "gdpr", ReceivedAt: at, Due: at.AddDate(0, 1, 0),
-		SubjectKey: key, Identity: dsrflow.Identity{Email: id + "@example.com"}, Verification: dsrflow.VerifyEmailCode}
-	row := store.Request{ID: id, Type: "access", Status: "received", Country: "NO", Jurisdiction: "gdpr", ReceivedAt: at, DueAt: in.Due, UpdatedAt: at, SubjectKey: key}
-	identity, _ := json.Marshal(in.Identity)
-	input, _ := json.Marshal(in)
-	if err := s.CreateRequest(ctx, row, store.RequestDetail{RequestID: id, Identity: identity}, input); err != nil {
-		t.Fatal(err)
-	}
-	return in
+	return intakeType(t, s, id, key, at, dsrflow.Access)
 }
 
 func controller(t *testing.T) answer.Controller {
@@ -247,4 +240,76 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTerminatedMidFanOutSaysWhatWasDone: an erasure terminated in Temporal after one subsidiary erased
+// and another kept its invoices, while a third was still working and a partner had been told. The mail
+// lists what the store knows was done (the erasure, the kept data and why), says other parts may have
+// been done too, and names no partner; an access request stopped in fulfilment says nothing was
+// changed or sent, and never "we found no data" for a system that found some.
+func TestTerminatedMidFanOutSaysWhatWasDone(t *testing.T) {
+	for _, tc := range []struct {
+		typ        dsrflow.RequestType
+		want, not  []string
+		jobsAction string
+	}{
+		{dsrflow.Erasure, []string{"What we had done before we closed the request", "Example Billing AS", "We erased your data",
+			"We kept some of your data here", "Bookkeeping Act", "Part of it had been carried out before it stopped, as listed below, and other parts may have been too"},
+			[]string{"Partners who received your data", "UK Ads Ltd", "This part is not finished yet"}, "erase"},
+		{dsrflow.Access, []string{"Nothing was changed in your data, and we did not send you any of it"},
+			[]string{"We found no data about you", "What we had done before"}, "access"},
+	} {
+		t.Run(string(tc.typ), func(t *testing.T) {
+			s := newStore(t)
+			in := intakeType(t, s, "dsr_a", "key-a", t0, tc.typ)
+			must(t, s.DropPendingStart(ctx, in.ID))
+			must(t, s.SetRequestStatus(ctx, in.ID, "fulfilling", t0, false))
+			until := time.Date(2030, 12, 31, 0, 0, 0, 0, time.UTC)
+			exempt, _ := json.Marshal([]connectors.Exemption{{Dataset: "invoices", Basis: "legal_obligation", Detail: "Bookkeeping Act: 5 years", Until: &until}})
+			for _, j := range []store.Job{
+				{JobID: in.ID + ":crm", ConnectorID: "crm", Owner: "Example Billing AS", Role: connectors.RoleSubsidiary, Status: "completed", Counts: map[string]int{"erased": 2}},
+				{JobID: in.ID + ":billing", ConnectorID: "billing", Owner: "Example Shop AS", Role: connectors.RoleSubsidiary, Status: "exempt", Exemptions: exempt},
+				{JobID: in.ID + ":webinars", ConnectorID: "webinars", Owner: "Example Events AS", Role: connectors.RoleSubsidiary, Status: "accepted"},
+				{JobID: in.ID + ":ads", ConnectorID: "ads", Owner: "UK Ads Ltd", Role: connectors.RolePartner, Status: "completed"},
+			} {
+				j.RequestID, j.Action = in.ID, tc.jobsAction
+				must(t, s.PutJob(ctx, j))
+			}
+			tf := &fakeTemporal{wf: map[string]Execution{in.ID: {Found: true, Status: enums.WORKFLOW_EXECUTION_STATUS_TERMINATED}}, closed: []string{in.ID}}
+			r := &Reconciler{Store: s, Temporal: tf, Controller: controller(t), Now: func() time.Time { return t0.Add(time.Hour) }}
+			if _, err := r.Recent(ctx, t0); err != nil {
+				t.Fatal(err)
+			}
+			msgs, err := s.ListOutbox(ctx, store.OutboxFilter{RequestID: in.ID})
+			must(t, err)
+			if len(msgs) != 1 {
+				t.Fatalf("%d mails, want 1", len(msgs))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msgs[0].Body, w) {
+					t.Errorf("the mail does not say %q:\n%s", w, msgs[0].Body)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(msgs[0].Body, n) {
+					t.Errorf("the mail says %q:\n%s", n, msgs[0].Body)
+				}
+			}
+		})
+	}
+}
+
+// intakeType records a request of typ as the front door does, with its workflow input as a pending
+// start.
+func intakeType(t *testing.T, s *store.Store, id, key string, at time.Time, typ dsrflow.RequestType) workflows.RequestInput {
+	t.Helper()
+	in := workflows.RequestInput{ID: id, Type: typ, Country: "NO", Jurisdiction: "gdpr", ReceivedAt: at, Due: at.AddDate(0, 1, 0),
+		SubjectKey: key, Identity: dsrflow.Identity{Email: id + "@example.com"}, Verification: dsrflow.VerifyEmailCode}
+	row := store.Request{ID: id, Type: string(typ), Status: "received", Country: "NO", Jurisdiction: "gdpr", ReceivedAt: at, DueAt: in.Due, UpdatedAt: at, SubjectKey: key}
+	identity, _ := json.Marshal(in.Identity)
+	input, _ := json.Marshal(in)
+	if err := s.CreateRequest(ctx, row, store.RequestDetail{RequestID: id, Identity: identity}, input); err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
