@@ -83,19 +83,6 @@ const (
 	ConsentWithdrawal RequestType = "consent_withdrawal" // Art. 7(3)
 )
 
-// RequestTypes lists every request type, in the order the policy names them.
-var RequestTypes = []RequestType{Access, Portability, Rectification, Erasure, Restriction, Objection, MarketingOptout, ConsentWithdrawal}
-
-// Valid reports whether t is a known request type.
-func (t RequestType) Valid() bool {
-	for _, known := range RequestTypes {
-		if t == known {
-			return true
-		}
-	}
-	return false
-}
-
 // Action is what a connector is asked to do for one request.
 type Action string
 
@@ -114,32 +101,6 @@ const (
 	// ActionPurge deletes data past its retention period (retention sweeps).
 	ActionPurge Action = "purge"
 )
-
-// Action returns the connector action that fulfils a request of this type.
-func (t RequestType) Action() Action {
-	switch t {
-	case Access, Portability:
-		return ActionAccess
-	case Rectification:
-		return ActionRectify
-	case Erasure:
-		return ActionErase
-	case Restriction:
-		return ActionRestrict
-	case Objection:
-		return ActionObject
-	case MarketingOptout:
-		return ActionOptout
-	case ConsentWithdrawal:
-		return ActionWithdrawConsent
-	}
-	return ""
-}
-
-// NotifiesPartners reports whether recipients of the data must be told (GDPR Art. 19).
-func (t RequestType) NotifiesPartners() bool {
-	return t == Rectification || t == Erasure || t == Restriction
-}
 
 // Status is where a request is in its lifecycle:
 // received → verifying → [in_review] → fulfilling → [awaiting_tasks] → responding → completed,
@@ -180,15 +141,6 @@ const (
 	VerifyAgentAttested Verification = "agent_attested"
 	VerifyNone          Verification = "none"
 )
-
-// DefaultVerification is the method a request type gets when the agent attests nothing: opt-outs and
-// consent withdrawals need no identity check (the policy's opt-out is absolute).
-func (t RequestType) DefaultVerification() Verification {
-	if t == MarketingOptout || t == ConsentWithdrawal {
-		return VerifyNone
-	}
-	return VerifyEmailCode
-}
 
 // Identity is what identifies the data subject to the connectors. It is personal data: it never goes
 // into logs, workflow ids, search attributes or error messages.

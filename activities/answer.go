@@ -67,7 +67,7 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 			Status: o.Status, Detail: o.Detail, Records: records[o.JobID], Exemptions: o.Exemptions, Counts: o.Counts,
 		})
 	}
-	if in.Status == dsrflow.StatusCompleted && (in.Type == dsrflow.Access || in.Type == dsrflow.Portability) {
+	if in.Status == dsrflow.StatusCompleted && in.Type.HasExport() {
 		until := now.Add(dsrflow.DeadlinePolicy.ExportValidFor)
 		ai.ExportAvailableUntil = &until
 		if a.PublicURL != "" {
@@ -99,7 +99,7 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 // records reads the access jobs' records from the store, by job id.
 func (a *Answer) records(ctx context.Context, in RespondInput) (map[string][]connectors.Record, error) {
 	out := map[string][]connectors.Record{}
-	if in.Type != dsrflow.Access && in.Type != dsrflow.Portability {
+	if !in.Type.HasExport() {
 		return out, nil
 	}
 	stored, err := a.Store.ListJobRecords(ctx, in.RequestID)

@@ -162,6 +162,15 @@ func completed(w *textWriter, c Controller, in Input) {
 		w.para(p)
 	}
 
+	if !rightParagraph(w, c, in) {
+		// A right of dsrflow.Rights without a paragraph here: TestEveryRightHasItsTexts fails first.
+		w.para("We have handled your " + longName(in.Type) + ".")
+	}
+}
+
+// rightParagraph writes what is particular to the answer of a completed request of in.Type, and reports
+// false for a type it has nothing for.
+func rightParagraph(w *textWriter, c Controller, in Input) bool {
 	switch in.Type {
 	case dsrflow.Access, dsrflow.Portability:
 		var p string
@@ -171,7 +180,7 @@ func completed(w *textWriter, c Controller, in Input) {
 			p = "Your data is in the export attached to this message."
 		}
 		p += " Open summary.html in the export in a web browser: it shows what we found, and explains why we process your data, where it comes from, who receives it, how long we keep it and what your rights are."
-		if in.Type == dsrflow.Portability {
+		if in.Type.Right().Portable {
 			p += " The file data.json and the CSV files in the csv folder hold your data in machine-readable formats you can give to another service."
 		}
 		w.para(p)
@@ -215,7 +224,10 @@ func completed(w *textWriter, c Controller, in Input) {
 			p += " Where the law requires us to keep some of your data, we say what we kept, why and until when."
 		}
 		w.para(p)
+	default:
+		return false
 	}
+	return true
 }
 
 func rejected(w *textWriter, c Controller, in Input) {

@@ -40,7 +40,7 @@ var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 // The same input gives the same bytes: files come in a fixed order, records are sorted, and every entry is
 // stamped with in.Closed (or in.Received, or 1 January 1980). Any other request type is an EINVALID error.
 func BuildExport(c Controller, in Input, w io.Writer) error {
-	if in.Type != dsrflow.Access && in.Type != dsrflow.Portability {
+	if !in.Type.HasExport() {
 		return dsrflow.Errorf(dsrflow.EINVALID, "export: a %s request has no export", in.Type)
 	}
 	ex := newExport(c, in)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 )
 
@@ -52,7 +51,7 @@ func (ex *export) summary() summary {
 		RequestID:  ex.in.RequestID,
 		Request:    shortName(ex.in.Type),
 		Generated:  date(ex.generated),
-		Portable:   ex.in.Type == dsrflow.Portability,
+		Portable:   ex.in.Type.Right().Portable,
 		Controller: ex.c,
 		Authority:  ex.c.Authority(ex.in.Country),
 		Files:      []string{fileSummaryHTML, fileSummaryText, fileData},

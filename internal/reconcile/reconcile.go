@@ -364,7 +364,7 @@ func (r *Reconciler) mail(ctx context.Context, req store.Request, status dsrflow
 // as "no data"); partners' notices are left out too, since the store cannot tell whether a partner
 // received the person's data.
 func (r *Reconciler) finishedActions(ctx context.Context, requestID string, typ dsrflow.RequestType) ([]answer.Outcome, error) {
-	if typ == dsrflow.Access || typ == dsrflow.Portability {
+	if typ.HasExport() {
 		return nil, nil
 	}
 	jobs, err := r.Store.ListJobs(ctx, requestID)
@@ -405,7 +405,7 @@ func subjectReason(status dsrflow.Status, workflow string, reached dsrflow.Statu
 	switch {
 	case reached == dsrflow.StatusReceived || reached == dsrflow.StatusVerifying || reached == dsrflow.StatusInReview:
 		s += ". Nothing was done with your data"
-	case typ == dsrflow.Access || typ == dsrflow.Portability:
+	case typ.HasExport():
 		s += ". Nothing was changed in your data, and we did not send you any of it"
 	case listed:
 		s += ". Part of it had been carried out before it stopped, as listed below, and other parts may have been too"

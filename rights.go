@@ -1,0 +1,126 @@
+package dsrflow
+
+// Rights as one table (issue 19): everything that differs between request types is a field of a Right,
+// and the code that differs by type reads the table instead of testing types by name. Adding a right is
+// a row here, its texts (internal/answer/text.go, the privacy center's texts) and its tests; each of
+// those packages has a test that fails when a row of this table lacks what it needs there.
+
+// Input is something a request of a type must or may carry beyond the subject's identity.
+type Input string
+
+// Inputs of requests.
+const (
+	// InputCorrections are the corrected values of a rectification (Art. 16).
+	InputCorrections Input = "corrections"
+	// InputPurposes are the purposes consent is withdrawn for (Art. 7(3)).
+	InputPurposes Input = "purposes"
+	// InputGrounds are the subject's grounds for an objection (Art. 21(1)): "grounds relating to his or
+	// her particular situation".
+	InputGrounds Input = "grounds"
+)
+
+// Right is how dsrflow handles one request type.
+type Right struct {
+	Type RequestType
+	// Law names the provision the right comes from, for people (reviewers, the register, docs).
+	Law string
+	// Action is what connectors are asked to do.
+	Action Action
+	// Verification is the identity check when an agent attests nothing. VerifyNone for rights whose
+	// exercise only stops processing and returns nothing (the policy's opt-outs).
+	Verification Verification
+	// Needs are inputs a request must carry; Accepts are inputs it may carry.
+	Needs, Accepts []Input
+	// NotifiesRecipients: partners who received the data are told of the request (GDPR Art. 19).
+	NotifiesRecipients bool
+	// Export: the answer gives the subject their data (an export); Portable: in a structured,
+	// machine-readable form (Art. 20).
+	Export, Portable bool
+	// Review: a reviewer decides before fulfilment (an objection is weighed against compelling
+	// legitimate grounds, Art. 21(1)). An objection to direct marketing is never reviewed (Art. 21(3)).
+	Review bool
+}
+
+// Rights is the table of rights, in the order the privacy policy names them.
+var Rights = []Right{
+	{Type: Access, Law: "GDPR Art. 15", Action: ActionAccess, Verification: VerifyEmailCode, Export: true},
+	{Type: Portability, Law: "GDPR Art. 20", Action: ActionAccess, Verification: VerifyEmailCode, Export: true, Portable: true},
+	{Type: Rectification, Law: "GDPR Art. 16", Action: ActionRectify, Verification: VerifyEmailCode, Needs: []Input{InputCorrections}, NotifiesRecipients: true},
+	{Type: Erasure, Law: "GDPR Art. 17", Action: ActionErase, Verification: VerifyEmailCode, NotifiesRecipients: true},
+	{Type: Restriction, Law: "GDPR Art. 18", Action: ActionRestrict, Verification: VerifyEmailCode, NotifiesRecipients: true},
+	{Type: Objection, Law: "GDPR Art. 21(1)", Action: ActionObject, Verification: VerifyEmailCode, Accepts: []Input{InputGrounds}, Review: true},
+	{Type: MarketingOptout, Law: "GDPR Art. 21(2)-(3)", Action: ActionOptout, Verification: VerifyNone},
+	{Type: ConsentWithdrawal, Law: "GDPR Art. 7(3)", Action: ActionWithdrawConsent, Verification: VerifyNone, Needs: []Input{InputPurposes}},
+}
+
+// RequestTypes lists every request type, in the order of Rights.
+var RequestTypes = func() []RequestType {
+	out := make([]RequestType, len(Rights))
+	for i, r := range Rights {
+		out[i] = r.Type
+	}
+	return out
+}()
+
+// LookupRight returns the row of t, and false for an unknown type.
+func LookupRight(t RequestType) (Right, bool) {
+	for _, r := range Rights {
+		if r.Type == t {
+			return r, true
+		}
+	}
+	return Right{}, false
+}
+
+// Right returns the row of t; the zero Right (no action, no export) for an unknown type.
+func (t RequestType) Right() Right {
+	r, _ := LookupRight(t)
+	return r
+}
+
+// Valid reports whether t is a known request type.
+func (t RequestType) Valid() bool {
+	_, ok := LookupRight(t)
+	return ok
+}
+
+// Action returns the connector action that fulfils a request of this type.
+func (t RequestType) Action() Action { return t.Right().Action }
+
+// NotifiesPartners reports whether recipients of the data must be told (GDPR Art. 19).
+func (t RequestType) NotifiesPartners() bool { return t.Right().NotifiesRecipients }
+
+// DefaultVerification is the method a request type gets when the agent attests nothing: opt-outs and
+// consent withdrawals need no identity check (the policy's opt-out is absolute).
+func (t RequestType) DefaultVerification() Verification {
+	if v := t.Right().Verification; v != "" {
+		return v
+	}
+	return VerifyEmailCode
+}
+
+// HasExport reports whether the answer to a completed request of this type gives the subject their data.
+func (t RequestType) HasExport() bool { return t.Right().Export }
+
+// Needs reports whether a request of this type must carry in.
+func (t RequestType) Needs(in Input) bool {
+	for _, n := range t.Right().Needs {
+		if n == in {
+			return true
+		}
+	}
+	return false
+}
+
+// Accepts reports whether a request of this type may carry in (it needs it, or accepts it).
+func (t RequestType) Accepts(in Input) bool {
+	if t.Needs(in) {
+		return true
+	}
+	for _, a := range t.Right().Accepts {
+		if a == in {
+			return true
+		}
+	}
+	return false
+}
