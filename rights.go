@@ -39,6 +39,12 @@ type Right struct {
 	// Review: a reviewer decides before fulfilment (an objection is weighed against compelling
 	// legitimate grounds, Art. 21(1)). An objection to direct marketing is never reviewed (Art. 21(3)).
 	Review bool
+	// Jurisdictions are the laws under which the right exists ("gdpr", "ccpa"); none means every one
+	// dsrflow serves.
+	Jurisdictions []string
+	// BusinessDays, when set, is the deadline: that many business days after receipt, with no extension.
+	// Zero means the jurisdiction's period (GDPR: one month, extendable by two; CCPA: 45 days, by 45).
+	BusinessDays int
 }
 
 // Rights is the table of rights, in the order the privacy policy names them.
@@ -101,6 +107,19 @@ func (t RequestType) DefaultVerification() Verification {
 
 // HasExport reports whether the answer to a completed request of this type gives the subject their data.
 func (t RequestType) HasExport() bool { return t.Right().Export }
+
+// ExistsUnder reports whether the right exists under the jurisdiction ("gdpr", "ccpa").
+func (r Right) ExistsUnder(jurisdiction string) bool {
+	if len(r.Jurisdictions) == 0 {
+		return true
+	}
+	for _, j := range r.Jurisdictions {
+		if j == jurisdiction {
+			return true
+		}
+	}
+	return false
+}
 
 // Needs reports whether a request of this type must carry in.
 func (t RequestType) Needs(in Input) bool {

@@ -121,6 +121,15 @@ func (c *country) isWorkday(d Date) bool {
 	return c.workdays.IsWorkday(d.noonUTC())
 }
 
+// isBusinessDay is isWorkday where the country's holidays are known, else Monday to Friday.
+func (c *country) isBusinessDay(d Date) bool {
+	if c.workdays != nil {
+		return c.isWorkday(d)
+	}
+	wd := d.Weekday()
+	return wd != time.Saturday && wd != time.Sunday
+}
+
 // nextWorkday returns d if it is a working day, else the first working day after it.
 func (c *country) nextWorkday(d Date) (Date, error) {
 	// No country has more than a handful of days off in a row; the bound only guards against bad data.

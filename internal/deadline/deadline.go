@@ -79,6 +79,37 @@ func Compute(received time.Time, country string, j Jurisdiction) (Due, error) {
 	return due, nil
 }
 
+// ComputeFor returns the due dates of a request of right r: Compute's, unless the right has a deadline
+// of its own (Right.BusinessDays), which then is both Due and ExtendedDue (no extension). An EINVALID
+// error names a right that does not exist under j.
+//
+// Business days are the country's working days (no weekends, no public holidays) where dsrflow knows its
+// holidays; for the United States, Monday to Friday: the CCPA regulations do not define business days,
+// and not skipping holidays never makes the date later than the rule's (11 CCR 7026(f), "no later than
+// 15 business days from the date the business receives the request").
+func ComputeFor(received time.Time, country string, j Jurisdiction, r dsrflow.Right) (Due, error) {
+	if !r.ExistsUnder(string(j)) {
+		return Due{}, dsrflow.Errorf(dsrflow.EINVALID, "a %s request does not exist under %s", r.Type, j)
+	}
+	due, err := Compute(received, country, j)
+	if err != nil || r.BusinessDays <= 0 {
+		return due, err
+	}
+	c, err := lookup(country, j)
+	if err != nil {
+		return Due{}, err
+	}
+	d := due.Received
+	for n := 0; n < r.BusinessDays; {
+		d = d.AddDays(1)
+		if c.isBusinessDay(d) {
+			n++
+		}
+	}
+	due.Due, due.ExtendedDue = d, d
+	return due, nil
+}
+
 // ParseReceived parses a receipt time given as "YYYY-MM-DD" (the start of that day in country's time zone)
 // or as RFC 3339 ("2026-01-31T23:30:00Z", an instant; the zone it names does not matter to Compute).
 func ParseReceived(s, country string) (time.Time, error) {

@@ -306,3 +306,44 @@ func TestComputeConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestComputeForBusinessDays: a right with a deadline of its own counts business days from the day of
+// receipt, with no extension; a right that does not exist under a jurisdiction is refused; every other
+// right gets Compute's dates.
+func TestComputeForBusinessDays(t *testing.T) {
+	optoutSale := dsrflow.Right{Type: "optout_sale_test", Jurisdictions: []string{"ccpa"}, BusinessDays: 15}
+	for _, tc := range []struct {
+		received, country string
+		j                 Jurisdiction
+		want              string
+	}{
+		// Friday 4 December 2026 in California: 15 weekdays later is Friday 25 December (holidays are
+		// not skipped in the US, which never makes the date later than the rule's).
+		{"2026-12-04T18:00:00Z", "US", CCPA, "2026-12-25"},
+		// Received late Friday evening in Los Angeles (Saturday in UTC): the count starts on Friday.
+		{"2026-12-05T07:30:00Z", "US", CCPA, "2026-12-25"},
+	} {
+		at, _ := time.Parse(time.RFC3339, tc.received)
+		due, err := ComputeFor(at, tc.country, tc.j, optoutSale)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.received, err)
+		}
+		if due.Due.String() != tc.want || due.ExtendedDue != due.Due {
+			t.Errorf("%s %s: due %s, extended %s; want %s with no extension", tc.received, tc.country, due.Due, due.ExtendedDue, tc.want)
+		}
+	}
+	// Where holidays are known they are skipped: in Norway 15 working days from Monday 14 December 2026
+	// pass over Christmas Day (Friday 25th) and New Year's Day (Friday 1st): Wednesday 6 January 2027.
+	nordic := dsrflow.Right{Type: "test", BusinessDays: 15}
+	if due, err := ComputeFor(time.Date(2026, 12, 14, 9, 0, 0, 0, time.UTC), "NO", GDPR, nordic); err != nil || due.Due.String() != "2027-01-06" {
+		t.Errorf("Norway: due %s, %v; want 2027-01-06", due.Due, err)
+	}
+	if _, err := ComputeFor(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC), "NO", GDPR, optoutSale); dsrflow.ErrorCode(err) != dsrflow.EINVALID {
+		t.Errorf("a CCPA-only right under GDPR: %v, want EINVALID", err)
+	}
+	at := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	plain, _ := Compute(at, "NO", GDPR)
+	if got, err := ComputeFor(at, "NO", GDPR, dsrflow.Erasure.Right()); err != nil || got != plain {
+		t.Errorf("erasure: %+v %v, want Compute's %+v", got, err, plain)
+	}
+}
