@@ -537,7 +537,7 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 				sec.keys = append(sec.keys, key)
 				sec.values[key] = v
 			case kind != nil && len(owners) > 0:
-				bad(k.Line, "%s is for %s connectors, not %s ones", key, strings.Join(owners, " or "), kindName)
+				bad(k.Line, "field %s is for %s connectors, not %s ones", key, strings.Join(owners, " or "), kindName)
 			case kind == nil && len(owners) > 0:
 				// The kind is unknown or missing, which validate reports; the key may be right for the
 				// kind meant.

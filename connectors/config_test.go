@@ -133,13 +133,13 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"secret not set", replace(7, "    secret_env: NOT_SET"), "connectors.yaml:7: connector crm: secret_env: variable NOT_SET is not set"},
 		{"secret too short", replace(7, "    secret_env: SHORT"), "connectors.yaml:7: connector crm: secret_env: variable SHORT must hold at least 32 bytes"},
 		{"secret_env missing", replace(7, "    # no secret"), "connectors.yaml:2: connector crm: secret_env is required"},
-		{"kind postgres with http fields", replace(5, "    kind: postgres"), "connectors.yaml:6: connector crm: url is for http connectors, not postgres ones"},
+		{"kind postgres with http fields", replace(5, "    kind: postgres"), "connectors.yaml:6: connector crm: field url is for http connectors, not postgres ones"},
 		{"kind postgres without a dsn", replace(5, "    kind: postgres"), "connectors.yaml:2: connector crm: dsn_env (the variable holding the connection string) is required"},
-		{"kind manual with http fields", replace(5, "    kind: manual"), "connectors.yaml:7: connector crm: secret_env is for http connectors, not manual ones"},
+		{"kind manual with http fields", replace(5, "    kind: manual"), "connectors.yaml:7: connector crm: field secret_env is for http connectors, not manual ones"},
 		{"kind manual without a channel", replace(5, "    kind: manual"), "connectors.yaml:2: connector crm: channel is required"},
 		{"kind unknown", replace(5, "    kind: ftp"), `connectors.yaml:5: connector crm: kind must be one of http, manual, postgres, not "ftp"`},
 		{"kind missing", replace(5, "    # no kind"), "connectors.yaml:2: connector crm: kind is required (http, manual, postgres)"},
-		{"http field of another kind", replace(12, "    dsn_env: CRM_DSN"), "connectors.yaml:12: connector crm: dsn_env is for postgres connectors, not http ones"},
+		{"http field of another kind", replace(12, "    dsn_env: CRM_DSN"), "connectors.yaml:12: connector crm: field dsn_env is for postgres connectors, not http ones"},
 		{"owner missing", replace(3, "    # owner"), "connectors.yaml:2: connector crm: owner (the legal entity) is required"},
 		{"bad timeout", replace(11, "    timeout: soon"), "connectors.yaml:11: connector crm: timeout must be a positive duration"},
 		{"bad concurrency", replace(12, "    concurrency: 0"), "connectors.yaml:12: connector crm: concurrency must be a whole number of at least 1"},
@@ -280,7 +280,7 @@ func TestRegisteredKind(t *testing.T) {
 		t.Fatalf("a file connector with a relative dir: %v", err)
 	}
 	_, err = Parse([]byte(strings.Replace(validYAML, "concurrency: 2", "dir: /srv", 1)), testEnv)
-	if err == nil || !strings.Contains(err.Error(), "connectors.yaml:12: connector crm: dir is for file connectors, not http ones") {
+	if err == nil || !strings.Contains(err.Error(), "connectors.yaml:12: connector crm: field dir is for file connectors, not http ones") {
 		t.Fatalf("an http connector with a dir: %v", err)
 	}
 	reg, err := Parse([]byte(strings.Replace(yaml, "%s", "/srv/archive", 1)), testEnv)

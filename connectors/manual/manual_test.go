@@ -45,7 +45,7 @@ func TestManualConnector(t *testing.T) {
     actions: [access]
     identities: [email]
 `), func(string) string { return strings.Repeat("s", 32) })
-	if err == nil || !strings.Contains(err.Error(), "connectors.yaml:8: connector crm: channel is for manual connectors, not http ones") {
+	if err == nil || !strings.Contains(err.Error(), "connectors.yaml:8: connector crm: field channel is for manual connectors, not http ones") {
 		t.Fatalf("http connector with a channel: %v", err)
 	}
 	_, err = connectors.Parse([]byte(`connectors:

@@ -150,7 +150,7 @@ func TestParsePostgresErrorsNameTheLine(t *testing.T) {
 	}{
 		{"dsn variable not set", replace(6, "    dsn_env: NOT_SET"), "connectors.yaml:6: connector erp: dsn_env: variable NOT_SET is not set"},
 		{"dsn_env missing", replace(6, "    # no dsn"), "connectors.yaml:2: connector erp: dsn_env (the variable holding the connection string) is required"},
-		{"url on postgres", replace(6, "    dsn_env: ERP_DSN\n    url: http://erp.example.com"), "connectors.yaml:7: connector erp: url is for http connectors, not postgres ones"},
+		{"url on postgres", replace(6, "    dsn_env: ERP_DSN\n    url: http://erp.example.com"), "connectors.yaml:7: connector erp: field url is for http connectors, not postgres ones"},
 		{"partner role", replace(5, "    role: partner"), "connectors.yaml:5: connector erp: a postgres connector acts on data, so its role must be subsidiary"},
 		{"unsupported action", replace(7, "    actions: [access, object]"), "connectors.yaml:7: connector erp: kind postgres does not support action object"},
 		{"datasets missing", strings.Split(postgresYAML, "    datasets:")[0], "connectors.yaml:2: connector erp: datasets must list at least one table"},
@@ -187,10 +187,10 @@ func TestParsePostgresErrorsNameTheLine(t *testing.T) {
 		{"access_limit too high", replace(6, "    dsn_env: ERP_DSN\n    access_limit: 1000001"), "connectors.yaml:7: connector erp: access_limit must be a whole number of rows from 1 to 1000000"},
 		{"job_table not a name", replace(6, "    dsn_env: ERP_DSN\n    job_table: audit.jobs"), "connectors.yaml:7: connector erp: job_table must be a plain name"},
 		{"job_table is a dataset", replace(6, "    dsn_env: ERP_DSN\n    job_table: invoices"), "connectors.yaml:7: connector erp: job_table invoices is a mapped dataset"},
-		{"access_limit on http", strings.Replace(httpYAML, "    timeout: 10s", "    access_limit: 10", 1), "connectors.yaml:11: connector crm: access_limit is for postgres connectors, not http ones"},
-		{"job_table on http", strings.Replace(httpYAML, "    timeout: 10s", "    job_table: jobs", 1), "connectors.yaml:11: connector crm: job_table is for postgres connectors, not http ones"},
-		{"datasets on http", strings.Replace(httpYAML, "    timeout: 10s", "    datasets: []", 1), "connectors.yaml:11: connector crm: datasets is for postgres connectors, not http ones"},
-		{"timeout on postgres", replace(6, "    dsn_env: ERP_DSN\n    timeout: 10s"), "connectors.yaml:7: connector erp: timeout is for http connectors, not postgres ones"},
+		{"access_limit on http", strings.Replace(httpYAML, "    timeout: 10s", "    access_limit: 10", 1), "connectors.yaml:11: connector crm: field access_limit is for postgres connectors, not http ones"},
+		{"job_table on http", strings.Replace(httpYAML, "    timeout: 10s", "    job_table: jobs", 1), "connectors.yaml:11: connector crm: field job_table is for postgres connectors, not http ones"},
+		{"datasets on http", strings.Replace(httpYAML, "    timeout: 10s", "    datasets: []", 1), "connectors.yaml:11: connector crm: field datasets is for postgres connectors, not http ones"},
+		{"timeout on postgres", replace(6, "    dsn_env: ERP_DSN\n    timeout: 10s"), "connectors.yaml:7: connector erp: field timeout is for http connectors, not postgres ones"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
