@@ -534,7 +534,6 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 			switch owners := kindsOwning(key, kindName); {
 			case kind != nil && slices.Contains(kind.Fields(), key):
 				lines[key] = k.Line
-				sec.keys = append(sec.keys, key)
 				sec.values[key] = v
 			case kind != nil && len(owners) > 0:
 				bad(k.Line, "field %s is for %s connectors, not %s ones", key, strings.Join(owners, " or "), kindName)

@@ -189,16 +189,12 @@ func Open(ctx context.Context, c Connector, env Env) (Runner, error) {
 // Section is a connector's keys particular to its kind, as connectors.yaml gives them, for the kind's
 // Decode. Its methods read values and report shape errors with their lines.
 type Section struct {
-	keys   []string
 	values map[string]*yaml.Node
 	line   int            // the connector's
 	lines  map[string]int // field path -> line, shared with the parser
 	bad    func(line int, format string, args ...any)
 	getenv func(string) string
 }
-
-// Keys returns the kind's keys the connector gives, in file order.
-func (s *Section) Keys() []string { return slices.Clone(s.keys) }
 
 // Has reports whether the connector gives the key.
 func (s *Section) Has(key string) bool { _, ok := s.values[key]; return ok }
