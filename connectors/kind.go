@@ -16,7 +16,8 @@ import (
 // A connector's kind says how dsrflow reaches its system: over protocol v1 (http), into its database
 // (postgres), or through a team working by hand (manual). Each kind is a package that registers itself
 // (as upspin's pack.Register and store/transports do): it reads its own keys of connectors.yaml, checks
-// them, and opens the Runner that carries out the connector's jobs. This package knows no kind by name;
+// them, and opens the Runner that carries out the connector's jobs. This package names no kind but the
+// one workflows read (KindManual, a job done by people);
 // connectors/kinds imports the built-in ones, and a program that reads connectors.yaml imports it.
 
 // Kind is one kind of connector.
