@@ -14,7 +14,6 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/connectors/postgres"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
@@ -23,13 +22,12 @@ import (
 // retrying will not help, so the workflow escalates at once.
 const ErrPermanentConnector = "PermanentConnectorError"
 
-// Connectors runs jobs on the configured connectors over protocol v1.
+// Connectors runs jobs on the configured connectors, each through the Runner its kind opened.
 type Connectors struct {
 	Registry *connectors.Registry
-	Client   *connectors.Client
-	Store    *store.Store
-	// Databases are the connectors of kind postgres, opened at worker start, by id.
-	Databases map[string]*postgres.Connector
+	// Runners are the connectors' runners by id, opened at worker start (connectors.Open).
+	Runners map[string]connectors.Runner
+	Store   *store.Store
 	// CallbackBase is the front door's public base URL; accepted jobs call back under it.
 	CallbackBase string
 	// Metrics counts and times the calls to connectors; nil counts nothing.
@@ -52,8 +50,9 @@ func (a *Connectors) Select(ctx context.Context, in SelectInput) ([]ConnectorRef
 	refs := make([]ConnectorRef, 0, len(conns))
 	for _, c := range conns {
 		ref := ConnectorRef{ID: c.ID, Owner: c.Owner, Role: c.Role}
-		if c.Kind == connectors.KindManual {
-			ref.Kind, ref.Channel, ref.Instructions = c.Kind, c.Channel, c.Instructions
+		if t, ok := c.Settings.(connectors.Tasks); ok {
+			ref.Kind = connectors.KindManual
+			ref.Channel, ref.Instructions = t.Task()
 		}
 		refs = append(refs, ref)
 	}
@@ -78,13 +77,13 @@ func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, e
 	return a.outcome(ctx, conn, job, res)
 }
 
-// issue records that the job goes to a connector speaking protocol v1, before it goes: the front door
-// accepts a callback only for a job issued to that connector and still open, and a connector may call
-// back before its 202 reaches us. Other kinds never call back. A job without a request row (a retention
+// issue records that the job goes to a connector speaking protocol v1 (connectors.Speaker), before it
+// goes: the front door accepts a callback only for a job issued to that connector and still open, and a
+// connector may call back before its 202 reaches us. Other kinds never call back. A job without a request row (a retention
 // sweep's) is never called back either: the sweep polls. A store that fails here does not stop the job:
 // its callback is then refused, and the workflow polls for the result instead.
 func (a *Connectors) issue(ctx context.Context, conn connectors.Connector, job connectors.Job) {
-	if conn.Kind == connectors.KindPostgres || conn.Kind == connectors.KindManual || a.Store == nil {
+	if _, speaks := conn.Endpoint(); !speaks || a.Store == nil {
 		return
 	}
 	requestID, _, _ := strings.Cut(job.ID, ":")
@@ -94,20 +93,32 @@ func (a *Connectors) issue(ctx context.Context, conn connectors.Connector, job c
 	}
 }
 
-// submit runs the job on the connector's kind: a database dsrflow reaches itself, or protocol v1.
+// submit runs the job through the connector's runner.
 func (a *Connectors) submit(ctx context.Context, conn connectors.Connector, job connectors.Job) (connectors.Result, error) {
-	if conn.Kind != connectors.KindPostgres {
-		return a.Client.Submit(ctx, conn, job)
+	r, err := a.runner(conn)
+	if err != nil {
+		return connectors.Result{}, err
 	}
-	db, ok := a.Databases[conn.ID]
+	return r.Run(ctx, job)
+}
+
+// poll asks the connector's runner for an accepted job's result.
+func (a *Connectors) poll(ctx context.Context, conn connectors.Connector, jobID string) (connectors.Result, error) {
+	r, err := a.runner(conn)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	return r.Poll(ctx, jobID)
+}
+
+// runner returns the connector's runner. A connector configured but not opened in this worker (its
+// configuration changed under a running request) goes to a person.
+func (a *Connectors) runner(conn connectors.Connector) (connectors.Runner, error) {
+	r, ok := a.Runners[conn.ID]
 	if !ok {
-		return connectors.Result{}, &connectors.CallError{Connector: conn.ID, Permanent: true, Message: "the database connector is not open in this worker"}
+		return nil, &connectors.CallError{Connector: conn.ID, Permanent: true, Message: "the connector is not open in this worker"}
 	}
-	res, err := db.Run(ctx, job)
-	if code := dsrflow.ErrorCode(err); code == dsrflow.EINVALID || code == dsrflow.ECONFLICT {
-		return res, &connectors.CallError{Connector: conn.ID, Permanent: true, Message: dsrflow.ErrorMessage(err)}
-	}
-	return res, err
+	return r, nil
 }
 
 // Poll asks an accepted job's connector for the result: the fallback when no callback came.
@@ -117,7 +128,7 @@ func (a *Connectors) Poll(ctx context.Context, job connectors.Job) (JobOutcome, 
 		return JobOutcome{}, err
 	}
 	start := time.Now()
-	res, err := a.Client.Poll(ctx, conn, job.ID)
+	res, err := a.poll(ctx, conn, job.ID)
 	a.observe(conn, job, res, err, start)
 	if err != nil {
 		return JobOutcome{}, retryable(err)
@@ -159,7 +170,7 @@ func (a *Connectors) AwaitResult(ctx context.Context, in AwaitInput) (JobOutcome
 		}
 		start := time.Now()
 		stop := heartbeat(ctx)
-		res, err := a.Client.Poll(ctx, conn, in.Job.ID)
+		res, err := a.poll(ctx, conn, in.Job.ID)
 		a.observe(conn, in.Job, res, err, start)
 		var ce *connectors.CallError
 		switch {

@@ -13,6 +13,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/connectors/sdk"
 )
 
@@ -42,14 +43,14 @@ func TestAwaitResultPollsUntilTheResultOrThePoint(t *testing.T) {
 	defer srv.Close()
 	var conns []connectors.Connector
 	for _, id := range []string{"slow", "silent"} {
-		conns = append(conns, connectors.Connector{ID: id, Owner: "Example AS", Role: connectors.RoleSubsidiary, Kind: connectors.KindHTTP,
-			URL: srv.URL, Secret: connectorSecret, Actions: []dsrflow.Action{dsrflow.ActionErase}, Identities: []string{dsrflow.IdentityEmail}, Timeout: 5 * time.Second})
+		conns = append(conns, connectors.Connector{ID: id, Owner: "Example AS", Role: connectors.RoleSubsidiary,
+			Settings: httpkind.Settings{URL: srv.URL, Secret: connectorSecret, Timeout: 5 * time.Second}, Actions: []dsrflow.Action{dsrflow.ActionErase}, Identities: []string{dsrflow.IdentityEmail}})
 	}
 	registry, err := connectors.NewRegistry(conns...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &activities.Connectors{Registry: registry, Client: &connectors.Client{}, Store: st, CallbackBase: "http://127.0.0.1:1"}
+	a := &activities.Connectors{Registry: registry, Runners: openRunners(t, registry), Store: st, CallbackBase: "http://127.0.0.1:1"}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()

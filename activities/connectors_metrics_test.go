@@ -19,6 +19,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/connectors/sdk"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 )
@@ -59,8 +60,8 @@ func TestConnectorCallMetrics(t *testing.T) {
 	var conns []connectors.Connector
 	for _, id := range []string{"crm", "billing", "shop"} {
 		conns = append(conns, connectors.Connector{ID: id, Owner: "Example " + id + " AS", Role: connectors.RoleSubsidiary,
-			Kind: connectors.KindHTTP, URL: srv.URL + "/" + id, Secret: connectorSecret,
-			Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{dsrflow.IdentityEmail}, Timeout: 5 * time.Second})
+			Settings: httpkind.Settings{URL: srv.URL + "/" + id, Secret: connectorSecret, Timeout: 5 * time.Second},
+			Actions:  []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{dsrflow.IdentityEmail}})
 	}
 	registry, err := connectors.NewRegistry(conns...)
 	if err != nil {
@@ -69,7 +70,7 @@ func TestConnectorCallMetrics(t *testing.T) {
 
 	reg := metrics.NewRegistry()
 	// The callback URL is never reached: the async connector's callback fails, and the job is polled.
-	a := &activities.Connectors{Registry: registry, Client: &connectors.Client{}, Store: st, CallbackBase: "http://127.0.0.1:1", Metrics: reg}
+	a := &activities.Connectors{Registry: registry, Runners: openRunners(t, registry), Store: st, CallbackBase: "http://127.0.0.1:1", Metrics: reg}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()

@@ -16,6 +16,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/connectors/sdk"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/store/storetest"
@@ -49,14 +50,14 @@ func TestConnectorActivityRecordsTheFinalOutcome(t *testing.T) {
 	var conns []connectors.Connector
 	for _, id := range []string{"crm", "billing", "shop"} {
 		conns = append(conns, connectors.Connector{ID: id, Owner: "Example " + id + " AS", Role: connectors.RoleSubsidiary,
-			Kind: connectors.KindHTTP, URL: srv.URL + "/" + id, Secret: connectorSecret,
-			Actions: []dsrflow.Action{dsrflow.ActionErase}, Identities: []string{dsrflow.IdentityEmail}, Timeout: 5 * time.Second})
+			Settings: httpkind.Settings{URL: srv.URL + "/" + id, Secret: connectorSecret, Timeout: 5 * time.Second},
+			Actions:  []dsrflow.Action{dsrflow.ActionErase}, Identities: []string{dsrflow.IdentityEmail}})
 	}
 	registry, err := connectors.NewRegistry(conns...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &activities.Connectors{Registry: registry, Client: &connectors.Client{}, Store: st, CallbackBase: "http://127.0.0.1:1"}
+	a := &activities.Connectors{Registry: registry, Runners: openRunners(t, registry), Store: st, CallbackBase: "http://127.0.0.1:1"}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()
@@ -128,4 +129,15 @@ func storeWithRequest(t *testing.T, requestID, typ string) *store.Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// openRunners opens the registry's connectors as a worker does at start.
+func openRunners(t *testing.T, reg *connectors.Registry) map[string]connectors.Runner {
+	t.Helper()
+	runners, err := connectors.OpenAll(context.Background(), reg, connectors.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = connectors.CloseAll(runners) })
+	return runners
 }

@@ -33,12 +33,14 @@ import (
 // Callback is a connector's callback whose headers were checked; Read reads and verifies its body.
 type Callback struct {
 	Connector Connector
+	secret    []byte
 	r         *http.Request
 	timestamp string
 	macs      [][]byte // the signature header's v1 values
 }
 
-// PrepareCallback checks what a callback says before its body: the connector exists, the signature
+// PrepareCallback checks what a callback says before its body: the connector exists and speaks
+// protocol v1 (Speaker; other kinds never call back), the signature
 // headers are present and well formed, the timestamp is within the window, and a declared length is
 // within MaxResultBytes. It reads nothing of the body. Errors are *dsrflow.Error: ENOTFOUND (unknown
 // connector), EUNAUTHORIZED (ErrMissingSignature, ErrStaleTimestamp, ErrBadSignature) and
@@ -46,6 +48,10 @@ type Callback struct {
 func PrepareCallback(r *http.Request, reg *Registry, connectorID string, now time.Time) (*Callback, error) {
 	conn, ok := reg.Get(connectorID)
 	if !ok {
+		return nil, dsrflow.Errorf(dsrflow.ENOTFOUND, "unknown connector")
+	}
+	ep, ok := conn.Endpoint()
+	if !ok || len(ep.Secret) == 0 {
 		return nil, dsrflow.Errorf(dsrflow.ENOTFOUND, "unknown connector")
 	}
 	ts, sig := r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature)
@@ -71,7 +77,7 @@ func PrepareCallback(r *http.Request, reg *Registry, connectorID string, now tim
 	if r.ContentLength > MaxResultBytes {
 		return nil, ErrBodyTooLarge
 	}
-	return &Callback{Connector: conn, r: r, timestamp: ts, macs: macs}, nil
+	return &Callback{Connector: conn, secret: ep.Secret, r: r, timestamp: ts, macs: macs}, nil
 }
 
 // checkWindow checks a timestamp header against the window around now.
@@ -99,7 +105,7 @@ func (c *Callback) Read() (Result, error) {
 		return Result{}, err
 	}
 	defer spool.Close()
-	m := hmac.New(sha256.New, c.Connector.Secret)
+	m := hmac.New(sha256.New, c.secret)
 	m.Write([]byte(c.timestamp))
 	m.Write([]byte{'.'})
 	if c.r.Body != nil {

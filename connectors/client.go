@@ -36,9 +36,32 @@ func (e *CallError) Error() string {
 
 func (e *CallError) Unwrap() error { return e.err }
 
+// Protocol v1's defaults for a connector's endpoint.
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultConcurrency = 4
+	// MinSecretBytes is the shortest HMAC secret accepted.
+	MinSecretBytes = 32
+)
+
+// Endpoint is a connector as protocol v1 reaches it: the settings of a kind that speaks it give it
+// (Connector.Endpoint, connectors/httpkind).
+type Endpoint struct {
+	// ID is the connector's id: jobs carry it, and it keys the connector's call slots.
+	ID string
+	// URL is the connector's base URL: jobs go to {URL}/v1/jobs.
+	URL string
+	// Secret is the HMAC key shared with the connector. Never logged nor serialised.
+	Secret []byte `json:"-"`
+	// Timeout bounds one call; 0 leaves it to the context.
+	Timeout time.Duration
+	// Concurrency is how many calls may be in flight to the connector; 0 is DefaultConcurrency.
+	Concurrency int
+}
+
 // Client calls connectors over protocol v1. The zero value is ready: HTTP defaults to a client that
-// does not follow redirects, Now to time.Now. It keeps at most Connector.Concurrency calls in flight
-// per connector. Use one Client per process, by pointer.
+// does not follow redirects, Now to time.Now. It keeps at most Endpoint.Concurrency calls in flight
+// per connector (Endpoint.Concurrency). Use one Client per process, by pointer.
 type Client struct {
 	HTTP *http.Client
 	Now  func() time.Time
@@ -67,7 +90,7 @@ func (c *Client) http() *http.Client {
 }
 
 // acquire waits for a free call slot on the connector.
-func (c *Client) acquire(ctx context.Context, conn Connector) (release func(), err error) {
+func (c *Client) acquire(ctx context.Context, conn Endpoint) (release func(), err error) {
 	n := conn.Concurrency
 	if n <= 0 {
 		n = DefaultConcurrency
@@ -93,7 +116,7 @@ func (c *Client) acquire(ctx context.Context, conn Connector) (release func(), e
 // Submit posts the job to the connector. It returns the final Result (HTTP 200) or a Result with
 // Status accepted (HTTP 202): the final one follows by callback or Poll. Empty Protocol and
 // Connector are filled in. Errors are *CallError.
-func (c *Client) Submit(ctx context.Context, conn Connector, job Job) (Result, error) {
+func (c *Client) Submit(ctx context.Context, conn Endpoint, job Job) (Result, error) {
 	if job.Protocol == "" {
 		job.Protocol = ProtocolVersion
 	}
@@ -138,7 +161,7 @@ func (c *Client) Submit(ctx context.Context, conn Connector, job Job) (Result, e
 // Poll asks the connector for the result of an accepted job. It returns the final Result (HTTP 200) or
 // a Result with Status pending (HTTP 202). A job the connector does not know (HTTP 404) is a permanent
 // *CallError with StatusCode 404: submit the job again.
-func (c *Client) Poll(ctx context.Context, conn Connector, jobID string) (Result, error) {
+func (c *Client) Poll(ctx context.Context, conn Endpoint, jobID string) (Result, error) {
 	op := "poll job " + jobID
 	if jobID == "" {
 		return Result{}, &CallError{Connector: conn.ID, Permanent: true, Message: "poll: job id is required"}
@@ -166,7 +189,7 @@ func decodeResult(connID, op, jobID string, data []byte) (Result, error) {
 
 // call makes one signed request and returns a 200 or 202 answer's status and body; any other outcome is
 // a *CallError.
-func (c *Client) call(ctx context.Context, conn Connector, op, method, path string, body []byte) (int, []byte, error) {
+func (c *Client) call(ctx context.Context, conn Endpoint, op, method, path string, body []byte) (int, []byte, error) {
 	fail := func(status int, permanent bool, msg string, err error) (int, []byte, error) {
 		return 0, nil, &CallError{Connector: conn.ID, StatusCode: status, Permanent: permanent, Message: op + ": " + msg, err: err}
 	}

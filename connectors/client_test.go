@@ -12,6 +12,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/connectors/sdk"
 )
 
@@ -20,18 +21,19 @@ var secret = []byte("0123456789abcdef0123456789abcdef")
 const janeEmail = "jane.doe@example.com"
 
 // connectorAt configures connector "crm" at the server's URL (+ prefix).
-func connectorAt(t *testing.T, url string) (connectors.Connector, *connectors.Registry) {
+func connectorAt(t *testing.T, url string) (connectors.Endpoint, *connectors.Registry) {
 	t.Helper()
 	reg, err := connectors.NewRegistry(connectors.Connector{
-		ID: "crm", Owner: "Example Marketing AS", Role: connectors.RoleSubsidiary, Kind: connectors.KindHTTP,
-		URL: url, Secret: secret, Actions: []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase},
-		Identities: []string{"email"}, Timeout: 5 * time.Second,
+		ID: "crm", Owner: "Example Marketing AS", Role: connectors.RoleSubsidiary,
+		Settings: httpkind.Settings{URL: url, Secret: secret, Timeout: 5 * time.Second},
+		Actions:  []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase}, Identities: []string{"email"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, _ := reg.Get("crm")
-	return c, reg
+	ep, _ := c.Endpoint()
+	return ep, reg
 }
 
 func accessJob(request string) connectors.Job {
@@ -49,7 +51,7 @@ func janeRecords(job connectors.Job) connectors.Result {
 }
 
 // serveSDK serves an SDK server under /crm, as the demo and a real deployment behind a prefix would.
-func serveSDK(t *testing.T, opts sdk.Options, h sdk.HandlerFunc) (*httptest.Server, connectors.Connector, *connectors.Registry) {
+func serveSDK(t *testing.T, opts sdk.Options, h sdk.HandlerFunc) (*httptest.Server, connectors.Endpoint, *connectors.Registry) {
 	t.Helper()
 	opts.Secret = secret
 	if opts.Backoff == 0 {
@@ -166,7 +168,7 @@ func TestPollUnknownJob(t *testing.T) {
 }
 
 // answer serves a fixed status, header and body to every request, counting them.
-func answer(t *testing.T, status int, header map[string]string, body string) (connectors.Connector, *atomic.Int32) {
+func answer(t *testing.T, status int, header map[string]string, body string) (connectors.Endpoint, *atomic.Int32) {
 	t.Helper()
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -3,7 +3,6 @@ package connectors
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -22,62 +21,26 @@ const (
 	RolePartner    = "partner"    // a recipient dsrflow notifies (GDPR Art. 19)
 )
 
-// Kinds of connector: a system's HTTP API, a database dsrflow reaches, or a team working by hand (manual.go).
-const (
-	KindHTTP     = "http"
-	KindPostgres = "postgres"
-	KindManual   = "manual"
-)
-
-// Defaults for the optional fields of connectors.yaml.
-const (
-	DefaultTimeout     = 30 * time.Second
-	DefaultConcurrency = 4
-	// MinSecretBytes is the shortest HMAC secret accepted.
-	MinSecretBytes = 32
-	// DefaultAccessLimit is how many rows a postgres connector's access job returns at most.
-	DefaultAccessLimit = 10000
-	// MaxAccessLimit bounds access_limit: the rows of one job are held in memory and in the store.
-	MaxAccessLimit = 1000000
-	// DefaultJobTable is the table in a postgres connector's database that logs its jobs.
-	DefaultJobTable = "dsrflow_jobs"
-)
-
-// Connector is one system of one legal entity, as configured in connectors.yaml. It travels through
-// Temporal as an activity argument, so the secret is never serialised: activities look the connector
-// up in the Registry by ID to sign.
+// Connector is one system of one legal entity, as configured in connectors.yaml: the fields every kind
+// has, and its kind's Settings (kind.go). Activities look it up in the Registry by ID; workflows see a
+// ConnectorRef, never the Connector, so its secrets never travel through Temporal.
 type Connector struct {
 	ID    string `json:"id"`
 	Owner string `json:"owner"`
 	Role  string `json:"role"`
-	Kind  string `json:"kind"`
-	URL   string `json:"url"`
-	// Secret is the HMAC key shared with the connector, read from the secret_env variable.
-	Secret  []byte           `json:"-"`
+	// Kind names the registered kind (Register) that reads Settings and opens the connector's Runner.
+	Kind    string           `json:"kind"`
 	Actions []dsrflow.Action `json:"actions"`
 	// Identities are the identity types the connector matches on: email, name, phone, customer_id:SYSTEM.
 	Identities []string `json:"identities"`
 	// Categories are the data categories the connector holds (user.contact.email, ...).
-	Categories  []string      `json:"categories,omitempty"`
-	Timeout     time.Duration `json:"timeout"`
-	Concurrency int           `json:"concurrency"`
-	// DSNEnv names the variable holding a postgres connector's connection string. The string itself is
-	// read when the connector is opened (connectors/postgres), so it never travels with the Connector.
-	DSNEnv string `json:"dsn_env,omitempty"`
-	// Datasets map a postgres connector's tables (mapping.go).
-	Datasets []Dataset `json:"datasets,omitempty"`
-	// AccessLimit is the most rows a postgres connector's access job returns (over all datasets);
-	// a job that stops there says so per dataset (DatasetResult.Truncated).
-	AccessLimit int `json:"access_limit,omitempty"`
-	// JobTable is the table in a postgres connector's database where each job that writes is logged,
-	// in the job's own transaction, so that a job runs once (connectors/postgres).
-	JobTable string `json:"job_table,omitempty"`
+	Categories []string `json:"categories,omitempty"`
 	// Retention are the periods after which the connector's data of a category goes, swept daily by
 	// purge jobs (workflows.Retention).
 	Retention []RetentionRule `json:"retention,omitempty"`
-	// Channel and Instructions are a manual connector's (manual.go).
-	Channel      string `json:"channel,omitempty"`
-	Instructions string `json:"instructions,omitempty"`
+	// Settings are the kind's own configuration (an http connector's URL and secret, a postgres
+	// connector's mapping). Not serialised: they may hold secrets.
+	Settings Settings `json:"-"`
 }
 
 // RetentionRule says that data of a category goes once its last activity is older than Age: "leads
@@ -149,17 +112,12 @@ func (c Connector) Matches(id dsrflow.Identity) bool {
 }
 
 func (c Connector) clone() Connector {
-	c.Secret = slices.Clone(c.Secret)
 	c.Actions = slices.Clone(c.Actions)
 	c.Identities = slices.Clone(c.Identities)
 	c.Categories = slices.Clone(c.Categories)
 	c.Retention = slices.Clone(c.Retention)
-	if c.Datasets != nil {
-		ds := make([]Dataset, len(c.Datasets))
-		for i, d := range c.Datasets {
-			ds[i] = d.clone()
-		}
-		c.Datasets = ds
+	if c.Settings != nil {
+		c.Settings = c.Settings.Clone()
 	}
 	return c
 }
@@ -171,20 +129,30 @@ type Registry struct {
 }
 
 // NewRegistry validates connectors built in code (tests, the demo) as Load validates connectors.yaml.
-// Zero Timeout and Concurrency get their defaults.
+// An empty Kind is taken from the Settings' kind; the kind's defaults are filled in.
 func NewRegistry(conns ...Connector) (*Registry, error) {
 	var errs []error
 	seen := map[string]bool{}
 	out := make([]Connector, 0, len(conns))
 	for i, c := range conns {
 		c = c.clone()
-		applyDefaults(&c)
 		name := c.ID
 		if name == "" {
 			name = fmt.Sprintf("#%d", i+1)
 		}
+		if c.Settings == nil {
+			errs = append(errs, fmt.Errorf("connector %s: no settings for kind %q", name, c.Kind))
+			continue
+		}
+		if c.Kind == "" {
+			c.Kind = c.Settings.Kind()
+		} else if c.Kind != c.Settings.Kind() {
+			errs = append(errs, fmt.Errorf("connector %s: kind %s with the settings of kind %s", name, c.Kind, c.Settings.Kind()))
+			continue
+		}
+		c = c.Settings.Defaults(c)
 		for _, p := range validate(c) {
-			errs = append(errs, fmt.Errorf("connector %s: %s", name, p.msg))
+			errs = append(errs, fmt.Errorf("connector %s: %s", name, p.Msg))
 		}
 		if c.ID != "" && seen[c.ID] {
 			errs = append(errs, fmt.Errorf("connector %s: duplicate id", name))
@@ -244,7 +212,8 @@ func (r *Registry) filter(keep func(Connector) bool) []Connector {
 }
 
 // Load reads connectors.yaml; secrets come from the variables the file names, through getenv.
-// Every error names the file, the line and the connector.
+// Every error names the file, the line and the connector. The kinds the file uses must be registered
+// (import connectors/kinds).
 func Load(path string, getenv func(string) string) (*Registry, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -271,42 +240,19 @@ var knownActions = []dsrflow.Action{
 	dsrflow.ActionNotify,
 }
 
-// problem is one validation failure; field names the yaml key it is about ("" for the connector).
-type problem struct {
-	field string
-	msg   string
-}
+// KnownAction reports whether connectors.yaml may list the action.
+func KnownAction(a dsrflow.Action) bool { return slices.Contains(knownActions, a) }
 
-func applyDefaults(c *Connector) {
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Concurrency == 0 {
-		c.Concurrency = DefaultConcurrency
-	}
-	if c.Kind == KindPostgres {
-		if c.AccessLimit == 0 {
-			c.AccessLimit = DefaultAccessLimit
-		}
-		if c.JobTable == "" {
-			c.JobTable = DefaultJobTable
-		}
-	}
-	// A postgres connector's categories are those its datasets map, unless listed.
-	if c.Kind == KindPostgres && len(c.Categories) == 0 {
-		for _, d := range c.Datasets {
-			c.Categories = append(c.Categories, d.CategoryList()...)
-		}
-		slices.Sort(c.Categories)
-		c.Categories = slices.Compact(c.Categories)
-	}
-}
+// ValidCategory reports whether a data category is written as connectors.yaml wants: dotted lower
+// case, like user.contact.email.
+func ValidCategory(s string) bool { return categoryPattern.MatchString(s) }
 
-// validate checks one connector; it is shared by connectors.yaml and NewRegistry.
-func validate(c Connector) []problem {
-	var ps []problem
+// validate checks one connector, the common fields here and the rest by its kind; it is shared by
+// connectors.yaml and NewRegistry.
+func validate(c Connector) []Problem {
+	var ps []Problem
 	add := func(field, format string, args ...any) {
-		ps = append(ps, problem{field, fmt.Sprintf(format, args...)})
+		ps = append(ps, Problemf(field, format, args...))
 	}
 	if c.ID == "" {
 		add("id", "id is required")
@@ -322,42 +268,6 @@ func validate(c Connector) []problem {
 		add("role", "role is required (subsidiary or partner)")
 	default:
 		add("role", "role must be subsidiary or partner")
-	}
-	switch c.Kind {
-	case KindHTTP, KindPostgres, KindManual:
-	case "":
-		add("kind", "kind is required (http, postgres or manual)")
-	default:
-		add("kind", "kind must be http, postgres or manual")
-	}
-	ps = append(ps, validateManual(c)...)
-	if c.Kind == KindPostgres {
-		ps = append(ps, validatePostgres(c)...)
-	} else if c.Kind != KindManual {
-		if c.DSNEnv != "" {
-			add("dsn_env", "dsn_env is for postgres connectors")
-		}
-		if c.Datasets != nil {
-			add("datasets", "datasets are for postgres connectors")
-		}
-		if c.AccessLimit != 0 {
-			add("access_limit", "access_limit is for postgres connectors")
-		}
-		if c.JobTable != "" {
-			add("job_table", "job_table is for postgres connectors")
-		}
-		if c.URL == "" {
-			add("url", "url is required")
-		} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add("url", "url must be an absolute http or https URL")
-		} else if u.RawQuery != "" || u.Fragment != "" {
-			add("url", "url must not have a query or fragment")
-		}
-		if len(c.Secret) == 0 {
-			add("secret_env", "secret is required")
-		} else if len(c.Secret) < MinSecretBytes {
-			add("secret_env", "secret must be at least %d bytes", MinSecretBytes)
-		}
 	}
 	if len(c.Actions) == 0 {
 		add("actions", "actions must list at least one action")
@@ -379,7 +289,7 @@ func validate(c Connector) []problem {
 	}
 	for i, t := range c.Identities {
 		switch {
-		case !knownIdentity(t):
+		case !KnownIdentity(t):
 			add("identities", "unknown identity type %q (email, name, phone or customer_id:SYSTEM)", t)
 		case slices.Contains(c.Identities[:i], t):
 			add("identities", "identity type %s listed twice", t)
@@ -390,25 +300,26 @@ func validate(c Connector) []problem {
 			add("categories", "category %q must be dotted lower case, like user.contact.email", cat)
 		}
 	}
-	if c.Timeout < 0 {
-		add("timeout", "timeout must be positive")
+	ps = append(ps, validateRetention(c)...)
+	if _, ok := LookupKind(c.Kind); !ok {
+		return append(ps, Problem{"kind", unknownKind(c.Kind)})
 	}
-	if c.Concurrency < 0 {
-		add("concurrency", "concurrency must be at least 1")
+	if c.Settings == nil {
+		return ps // the kind's keys could not be read; the parser said why
 	}
-	return append(ps, validateRetention(c)...)
+	return append(ps, c.Settings.Check(c)...)
 }
 
 // validateRetention checks a connector's retention rules. A connector with rules must list purge among
 // its actions: the operator states that the system can delete by date, rather than dsrflow adding an
-// action the system may refuse every night.
-func validateRetention(c Connector) []problem {
+// action the system may refuse every night. What a rule means for a kind's data is the kind's to check.
+func validateRetention(c Connector) []Problem {
 	if len(c.Retention) == 0 {
 		return nil
 	}
-	var ps []problem
+	var ps []Problem
 	add := func(field, format string, args ...any) {
-		ps = append(ps, problem{field, fmt.Sprintf(format, args...)})
+		ps = append(ps, Problemf(field, format, args...))
 	}
 	if !c.Supports(dsrflow.ActionPurge) {
 		add("retention", "a connector with retention rules must list purge in actions")
@@ -445,22 +356,12 @@ func validateRetention(c Connector) []problem {
 			add(field+".activity_field", "retention #%d: activity_field is required", i+1)
 		}
 	}
-	if c.Kind == KindPostgres {
-		ps = append(ps, validatePostgresRetention(c)...)
-	}
 	return ps
 }
 
-// RetentionCategories returns the categories the connector's retention rules cover.
-func (c Connector) RetentionCategories() []string {
-	out := make([]string, 0, len(c.Retention))
-	for _, r := range c.Retention {
-		out = append(out, r.Category)
-	}
-	return out
-}
-
-func knownIdentity(t string) bool {
+// KnownIdentity reports whether connectors.yaml may name the identity type: email, name, phone or
+// customer_id:SYSTEM.
+func KnownIdentity(t string) bool {
 	switch t {
 	case dsrflow.IdentityEmail, dsrflow.IdentityName, dsrflow.IdentityPhone:
 		return true
@@ -469,8 +370,9 @@ func knownIdentity(t string) bool {
 	return ok && idPattern.MatchString(system)
 }
 
-// connectorFields are the keys a connector may have in connectors.yaml.
-var connectorFields = []string{"id", "owner", "role", "kind", "url", "secret_env", "actions", "identities", "categories", "timeout", "concurrency", "dsn_env", "datasets", "retention", "access_limit", "job_table", "channel", "instructions"}
+// commonFields are the keys every connector may have in connectors.yaml; the rest are its kind's
+// (Kind.Fields).
+var commonFields = []string{"id", "owner", "role", "kind", "actions", "identities", "categories", "retention"}
 
 func parse(name string, data []byte, getenv func(string) string) (*Registry, error) {
 	var doc yaml.Node
@@ -486,13 +388,13 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s: empty file; expected a connectors: list", name)
 	}
-	root := resolve(doc.Content[0])
+	root := Resolve(doc.Content[0])
 	if root.Kind != yaml.MappingNode {
 		return nil, errorf(root.Line, "expected a mapping with a connectors: list")
 	}
 	var list *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], resolve(root.Content[i+1])
+		k, v := root.Content[i], Resolve(root.Content[i+1])
 		if k.Value != "connectors" {
 			return nil, errorf(k.Line, "unknown field %q (expected connectors)", k.Value)
 		}
@@ -512,29 +414,29 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 	seen := map[string]int{}
 	var conns []Connector
 	for i, item := range list.Content {
-		item = resolve(item)
+		item = Resolve(item)
 		label := fmt.Sprintf("#%d", i+1)
 		if item.Kind != yaml.MappingNode {
 			errs = append(errs, errorf(item.Line, "connector %s: expected a mapping", label))
 			continue
 		}
-		c, lines, perrs := decodeConnector(item, getenv)
+		c, lines, ps := decodeConnector(item, getenv)
 		if c.ID != "" {
 			label = c.ID
 		}
-		for _, p := range perrs {
-			errs = append(errs, errorf(p.line, "connector %s: %s", label, p.msg))
+		if c.Settings != nil {
+			c = c.Settings.Defaults(c)
 		}
-		applyDefaults(&c)
 		for _, p := range validate(c) {
-			if p.field == "secret_env" && c.Kind != KindPostgres {
-				continue // decodeConnector reports secrets, naming the variable
-			}
-			if _, reported := lines[p.field+reportedSuffix]; reported {
+			if _, reported := lines[p.Field+reportedSuffix]; reported {
 				continue
 			}
-			line := lineOf(lines, p.field, item.Line)
-			errs = append(errs, errorf(line, "connector %s: %s", label, p.msg))
+			ps = append(ps, lineProblem{lineOf(lines, p.Field, item.Line), p.Msg})
+		}
+		// In file order, whichever of the common and the kind's checks found them.
+		slices.SortStableFunc(ps, func(a, b lineProblem) int { return a.line - b.line })
+		for _, p := range ps {
+			errs = append(errs, errorf(p.line, "connector %s: %s", label, p.msg))
 		}
 		if c.ID != "" {
 			if first, dup := seen[c.ID]; dup {
@@ -572,8 +474,10 @@ type lineProblem struct {
 	msg  string
 }
 
-// decodeConnector reads one connector mapping; it reports shape errors (unknown keys, wrong types,
-// missing secret variable) with their lines and leaves the meaning to validate.
+// decodeConnector reads one connector mapping: the common keys here, its kind's through the kind's
+// Decode. It reports shape errors (unknown keys, a key of another kind, wrong types, a missing secret
+// variable) with their lines and leaves the meaning to validate. Settings stay nil when the kind is
+// not known.
 func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[string]int, []lineProblem) {
 	var (
 		c     Connector
@@ -597,22 +501,48 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 		}
 		var out []string
 		for _, e := range v.Content {
-			e = resolve(e)
+			e = Resolve(e)
 			if s, ok := scalar(key+" entries", e); ok {
 				out = append(out, s)
 			}
 		}
 		return out
 	}
+	// The kind first: it says which other keys the connector may have.
+	var (
+		kind     Kind
+		kindName string
+	)
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], resolve(m.Content[i+1])
-		key := k.Value
-		if !slices.Contains(connectorFields, key) {
-			bad(k.Line, "unknown field %q", key)
-			continue
+		if m.Content[i].Value == "kind" {
+			if v := Resolve(m.Content[i+1]); v.Kind == yaml.ScalarNode {
+				kind, _ = LookupKind(v.Value)
+				kindName = v.Value
+			}
+			break
 		}
+	}
+	sec := &Section{values: map[string]*yaml.Node{}, line: m.Line, lines: lines, bad: bad, getenv: getenv}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], Resolve(m.Content[i+1])
+		key := k.Value
 		if _, dup := lines[key]; dup {
 			bad(k.Line, "field %s given twice", key)
+			continue
+		}
+		if !slices.Contains(commonFields, key) {
+			switch owners := kindsOwning(key, kindName); {
+			case kind != nil && slices.Contains(kind.Fields(), key):
+				lines[key] = k.Line
+				sec.values[key] = v
+			case kind != nil && len(owners) > 0:
+				bad(k.Line, "field %s is for %s connectors, not %s ones", key, strings.Join(owners, " or "), kindName)
+			case kind == nil && len(owners) > 0:
+				// The kind is unknown or missing, which validate reports; the key may be right for the
+				// kind meant.
+			default:
+				bad(k.Line, "unknown field %q", key)
+			}
 			continue
 		}
 		lines[key] = k.Line
@@ -625,27 +555,6 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 			c.Role, _ = scalar(key, v)
 		case "kind":
 			c.Kind, _ = scalar(key, v)
-		case "url":
-			c.URL, _ = scalar(key, v)
-		case "secret_env":
-			env, ok := scalar(key, v)
-			if !ok {
-				continue
-			}
-			if env == "" {
-				bad(k.Line, "secret_env must name an environment variable")
-				continue
-			}
-			secret := getenv(env)
-			if secret == "" {
-				bad(k.Line, "secret_env: variable %s is not set", env)
-				continue
-			}
-			if len(secret) < MinSecretBytes {
-				bad(k.Line, "secret_env: variable %s must hold at least %d bytes", env, MinSecretBytes)
-				continue
-			}
-			c.Secret = []byte(secret)
 		case "actions":
 			for _, a := range list(key, v) {
 				c.Actions = append(c.Actions, dsrflow.Action(a))
@@ -654,62 +563,12 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 			c.Identities = list(key, v)
 		case "categories":
 			c.Categories = list(key, v)
-		case "timeout":
-			s, ok := scalar(key, v)
-			if !ok {
-				continue
-			}
-			d, err := time.ParseDuration(s)
-			if err != nil || d <= 0 {
-				bad(k.Line, "timeout must be a positive duration like 30s")
-				continue
-			}
-			c.Timeout = d
-		case "concurrency":
-			s, ok := scalar(key, v)
-			if !ok {
-				continue
-			}
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 {
-				bad(k.Line, "concurrency must be a whole number of at least 1")
-				continue
-			}
-			c.Concurrency = n
-		case "dsn_env":
-			env, ok := scalar(key, v)
-			if !ok {
-				continue
-			}
-			if getenv(env) == "" {
-				bad(k.Line, "dsn_env: variable %s is not set", env)
-			}
-			c.DSNEnv = env
-		case "access_limit":
-			s, ok := scalar(key, v)
-			if !ok {
-				continue
-			}
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > MaxAccessLimit {
-				bad(k.Line, "access_limit must be a whole number of rows from 1 to %d", MaxAccessLimit)
-				continue
-			}
-			c.AccessLimit = n
-		case "job_table":
-			c.JobTable, _ = scalar(key, v)
-		case "datasets":
-			c.Datasets = decodeDatasets(v, lines, bad)
 		case "retention":
 			c.Retention = decodeRetention(v, lines, bad)
-		case "channel":
-			c.Channel, _ = scalar(key, v)
-		case "instructions":
-			c.Instructions, _ = scalar(key, v)
 		}
 	}
-	if _, ok := lines["secret_env"]; !ok && c.Kind != KindPostgres && c.Kind != KindManual {
-		bad(m.Line, "secret_env is required")
+	if kind != nil {
+		c.Settings = kind.Decode(sec)
 	}
 	return c, lines, ps
 }
@@ -730,7 +589,7 @@ func decodeRetention(v *yaml.Node, lines map[string]int, bad func(int, string, .
 	}
 	out := []RetentionRule{}
 	for i, item := range v.Content {
-		item = resolve(item)
+		item = Resolve(item)
 		at := fmt.Sprintf("retention.%d", i)
 		lines[at] = item.Line
 		if item.Kind != yaml.MappingNode {
@@ -739,7 +598,7 @@ func decodeRetention(v *yaml.Node, lines map[string]int, bad func(int, string, .
 		}
 		var r RetentionRule
 		for j := 0; j+1 < len(item.Content); j += 2 {
-			k, e := item.Content[j], resolve(item.Content[j+1])
+			k, e := item.Content[j], Resolve(item.Content[j+1])
 			if !slices.Contains(retentionFields, k.Value) {
 				bad(k.Line, "retention #%d: unknown field %q (expected category, age, activity_field)", i+1, k.Value)
 				continue
@@ -771,12 +630,4 @@ func decodeRetention(v *yaml.Node, lines map[string]int, bad func(int, string, .
 		out = append(out, r)
 	}
 	return out
-}
-
-// resolve follows a yaml alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
 }

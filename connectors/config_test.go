@@ -1,6 +1,7 @@
-package connectors
+package connectors_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
+	. "github.com/dsrflow/dsrflow/connectors" // these tests were written inside the package
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
+	_ "github.com/dsrflow/dsrflow/connectors/kinds"
 )
 
 const validYAML = `connectors:
@@ -68,13 +72,14 @@ func TestParseValid(t *testing.T) {
 	if !ok {
 		t.Fatal("crm missing")
 	}
-	if string(crm.Secret) != testEnv("CRM_SECRET") || crm.Timeout != 10*time.Second || crm.Concurrency != 2 ||
-		crm.Owner != "Example Marketing AS" || len(crm.Actions) != 7 || crm.URL != "http://127.0.0.1:9101/crm" {
-		t.Fatalf("crm = %+v", crm)
+	ep, ok := crm.Endpoint()
+	if !ok || string(ep.Secret) != testEnv("CRM_SECRET") || ep.Timeout != 10*time.Second || ep.Concurrency != 2 || ep.ID != "crm" ||
+		crm.Owner != "Example Marketing AS" || len(crm.Actions) != 7 || ep.URL != "http://127.0.0.1:9101/crm" {
+		t.Fatalf("crm = %+v, endpoint %+v", crm, ep)
 	}
 	ad, _ := reg.Get("adpartner")
-	if ad.Timeout != DefaultTimeout || ad.Concurrency != DefaultConcurrency {
-		t.Fatalf("defaults not applied: %+v", ad)
+	if ep, _ := ad.Endpoint(); ep.Timeout != DefaultTimeout || ep.Concurrency != DefaultConcurrency {
+		t.Fatalf("defaults not applied: %+v", ep)
 	}
 	if p := reg.Partners(); len(p) != 1 || p[0].ID != "adpartner" {
 		t.Fatalf("Partners = %+v", p)
@@ -128,10 +133,13 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"secret not set", replace(7, "    secret_env: NOT_SET"), "connectors.yaml:7: connector crm: secret_env: variable NOT_SET is not set"},
 		{"secret too short", replace(7, "    secret_env: SHORT"), "connectors.yaml:7: connector crm: secret_env: variable SHORT must hold at least 32 bytes"},
 		{"secret_env missing", replace(7, "    # no secret"), "connectors.yaml:2: connector crm: secret_env is required"},
-		{"kind postgres with http fields", replace(5, "    kind: postgres"), "connectors.yaml:6: connector crm: url is for http connectors"},
-		{"kind manual with http fields", replace(5, "    kind: manual"), "connectors.yaml:6: connector crm: a manual connector has no url"},
+		{"kind postgres with http fields", replace(5, "    kind: postgres"), "connectors.yaml:6: connector crm: field url is for http connectors, not postgres ones"},
+		{"kind postgres without a dsn", replace(5, "    kind: postgres"), "connectors.yaml:2: connector crm: dsn_env (the variable holding the connection string) is required"},
+		{"kind manual with http fields", replace(5, "    kind: manual"), "connectors.yaml:7: connector crm: field secret_env is for http connectors, not manual ones"},
 		{"kind manual without a channel", replace(5, "    kind: manual"), "connectors.yaml:2: connector crm: channel is required"},
-		{"kind unknown", replace(5, "    kind: ftp"), "connectors.yaml:5: connector crm: kind must be http, postgres or manual"},
+		{"kind unknown", replace(5, "    kind: ftp"), `connectors.yaml:5: connector crm: kind must be one of http, manual, postgres, not "ftp"`},
+		{"kind missing", replace(5, "    # no kind"), "connectors.yaml:2: connector crm: kind is required (http, manual, postgres)"},
+		{"http field of another kind", replace(12, "    dsn_env: CRM_DSN"), "connectors.yaml:12: connector crm: field dsn_env is for postgres connectors, not http ones"},
 		{"owner missing", replace(3, "    # owner"), "connectors.yaml:2: connector crm: owner (the legal entity) is required"},
 		{"bad timeout", replace(11, "    timeout: soon"), "connectors.yaml:11: connector crm: timeout must be a positive duration"},
 		{"bad concurrency", replace(12, "    concurrency: 0"), "connectors.yaml:12: connector crm: concurrency must be a whole number of at least 1"},
@@ -210,9 +218,84 @@ func TestSelect(t *testing.T) {
 }
 
 func TestNewRegistryValidates(t *testing.T) {
-	_, err := NewRegistry(Connector{ID: "x", Owner: "X AS", Role: RoleSubsidiary, Kind: KindHTTP, URL: "http://h/x",
-		Secret: []byte("short"), Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{"email"}})
+	_, err := NewRegistry(Connector{ID: "x", Owner: "X AS", Role: RoleSubsidiary, Settings: httpkind.Settings{URL: "http://h/x",
+		Secret: []byte("short")}, Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{"email"}})
 	if err == nil || !strings.Contains(err.Error(), "connector x: secret must be at least 32 bytes") {
 		t.Fatalf("err = %v", err)
+	}
+	_, err = NewRegistry(Connector{ID: "x", Owner: "X AS", Role: RoleSubsidiary, Kind: "postgres", Settings: httpkind.Settings{URL: "http://h/x",
+		Secret: []byte(strings.Repeat("s", 32))}, Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{"email"}})
+	if err == nil || !strings.Contains(err.Error(), "connector x: kind postgres with the settings of kind http") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// fileKind is a connector kind of this test's own: registering it is all it takes for connectors.yaml
+// to accept its keys, check them and open its runner.
+type fileKind struct{}
+
+type fileSettings struct{ Dir string }
+
+func (fileKind) Name() string     { return "file" }
+func (fileKind) Fields() []string { return []string{"dir"} }
+func (fileKind) Decode(s *Section) Settings {
+	dir, _ := s.String("dir")
+	return fileSettings{Dir: dir}
+}
+func (fileKind) Open(_ context.Context, c Connector, _ Env) (Runner, error) {
+	return fileRunner{dir: c.Settings.(fileSettings).Dir}, nil
+}
+
+func (s fileSettings) Clone() Settings                { return s }
+func (fileSettings) Kind() string                     { return "file" }
+func (s fileSettings) Defaults(c Connector) Connector { c.Settings = s; return c }
+func (s fileSettings) Check(Connector) []Problem {
+	if !filepath.IsAbs(s.Dir) {
+		return []Problem{Problemf("dir", "dir must be an absolute path")}
+	}
+	return nil
+}
+
+type fileRunner struct{ dir string }
+
+func (r fileRunner) Run(_ context.Context, job Job) (Result, error) {
+	return Result{JobID: job.ID, Status: StatusNotFound, Detail: "nothing in " + r.dir}, nil
+}
+func (r fileRunner) Poll(context.Context, string) (Result, error) { return Result{}, nil }
+func (fileRunner) Close() error                                   { return nil }
+
+func TestRegisteredKind(t *testing.T) {
+	Register(fileKind{})
+	const yaml = `connectors:
+  - id: archive
+    owner: Example Records AS
+    role: subsidiary
+    kind: file
+    dir: %s
+    actions: [access]
+    identities: [email]
+`
+	_, err := Parse([]byte(strings.Replace(yaml, "%s", "relative/path", 1)), testEnv)
+	if err == nil || !strings.Contains(err.Error(), "connectors.yaml:6: connector archive: dir must be an absolute path") {
+		t.Fatalf("a file connector with a relative dir: %v", err)
+	}
+	_, err = Parse([]byte(strings.Replace(validYAML, "concurrency: 2", "dir: /srv", 1)), testEnv)
+	if err == nil || !strings.Contains(err.Error(), "connectors.yaml:12: connector crm: field dir is for file connectors, not http ones") {
+		t.Fatalf("an http connector with a dir: %v", err)
+	}
+	reg, err := Parse([]byte(strings.Replace(yaml, "%s", "/srv/archive", 1)), testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := reg.Get("archive")
+	r, err := Open(context.Background(), c, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.Run(context.Background(), Job{ID: "r:archive:access"}); err != nil || res.Detail != "nothing in /srv/archive" {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	if !slices.Contains(KindNames(), "file") {
+		t.Fatalf("KindNames = %v", KindNames())
 	}
 }

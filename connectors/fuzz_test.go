@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 )
 
 // FuzzReadCallback feeds any body, correctly signed, to the decoder of connector callbacks, the one
@@ -32,8 +33,8 @@ func FuzzReadCallback(f *testing.F) {
 	}
 	secret := []byte(strings.Repeat("s", connectors.MinSecretBytes))
 	reg, err := connectors.NewRegistry(connectors.Connector{
-		ID: "crm", Owner: "Example Marketing AS", Role: connectors.RoleSubsidiary, Kind: connectors.KindHTTP,
-		URL: "http://127.0.0.1:1/crm", Secret: secret, Actions: []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase}, Identities: []string{"email"},
+		ID: "crm", Owner: "Example Marketing AS", Role: connectors.RoleSubsidiary,
+		Settings: httpkind.Settings{URL: "http://127.0.0.1:1/crm", Secret: secret}, Actions: []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase}, Identities: []string{"email"},
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -1,12 +1,13 @@
-package connectors
+package connectors_test
 
 import (
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dsrflow/dsrflow"
+	. "github.com/dsrflow/dsrflow/connectors" // these tests were written inside the package
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 )
 
 const retentionYAML = `connectors:
@@ -95,79 +96,11 @@ func TestRetentionErrorsNameTheLine(t *testing.T) {
 }
 
 func TestNewRegistryChecksRetention(t *testing.T) {
-	c := Connector{ID: "crm", Owner: "Example Marketing AS", Role: RoleSubsidiary, Kind: KindHTTP, URL: "http://127.0.0.1:1/crm",
-		Secret: []byte(strings.Repeat("s", 32)), Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{"email"},
+	c := Connector{ID: "crm", Owner: "Example Marketing AS", Role: RoleSubsidiary,
+		Settings: httpkind.Settings{URL: "http://127.0.0.1:1/crm", Secret: []byte(strings.Repeat("s", 32))}, Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{"email"},
 		Retention: []RetentionRule{{Category: "user.marketing.lead", ActivityField: "last_activity"}}}
 	_, err := NewRegistry(c)
 	if err == nil || !strings.Contains(err.Error(), "must list purge") || !strings.Contains(err.Error(), "age is required") {
 		t.Fatalf("NewRegistry = %v", err)
-	}
-}
-
-// postgresLeadsYAML is a postgres connector whose leads go 24 months after their last activity.
-const postgresLeadsYAML = `connectors:
-  - id: erp
-    kind: postgres
-    owner: Example Software AS
-    role: subsidiary
-    dsn_env: ERP_DSN
-    actions: [access, erase, purge]
-    identities: [email]
-    datasets:
-      - table: leads
-        match: {email: email}
-        categories: {email: user.contact.email, interest: user.marketing.lead}
-        erase: delete
-      - table: lead_notes
-        match: {lead_id: leads.id}
-        categories: {note: user.content.comment}
-        erase: delete
-    retention:
-      - category: user.marketing.lead
-        age: 24 months
-        activity_field: last_activity
-`
-
-func TestParsePostgresRetention(t *testing.T) {
-	reg, err := Parse([]byte(postgresLeadsYAML), postgresEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := reg.Get("erp")
-	if got := c.ActivityColumn(c.Datasets[0], []string{"user.marketing.lead"}); got != "last_activity" {
-		t.Fatalf("leads activity column = %q", got)
-	}
-	if got := c.ActivityColumn(c.Datasets[1], nil); got != "" {
-		t.Fatalf("notes activity column = %q, want none (they go with their lead)", got)
-	}
-	if got := c.PurgedDatasets(); !slices.Equal(got, []bool{true, true}) {
-		t.Fatalf("PurgedDatasets = %v", got)
-	}
-
-	lines := strings.Split(postgresLeadsYAML, "\n")
-	replace := func(n int, text string) string {
-		out := append([]string(nil), lines...)
-		out[n-1] = text
-		return strings.Join(out, "\n")
-	}
-	tests := []struct{ name, yaml, want string }{
-		{"retained leads", replace(13, "        erase: retain\n        retain: {basis: legal_claims, detail: x, years: 1, from_column: created}"),
-			"connectors.yaml:20: connector erp: retention #1: dataset leads holds user.marketing.lead, so a purge erases its rows: its erase rule must be delete or mask"},
-		{"category in no dataset", replace(7, "    actions: [access, erase, purge]\n    categories: [user.contact.email, user.marketing.lead, user.content.comment, user.marketing.event]") +
-			"      - {category: user.marketing.event, age: 24 months, activity_field: last_activity}\n",
-			"connectors.yaml:23: connector erp: retention #2: no dataset maps a column to user.marketing.event"},
-		{"purge without rules", strings.Split(postgresLeadsYAML, "    retention:")[0], "connectors.yaml:7: connector erp: action purge needs retention rules"},
-		{"activity field not a column name", replace(21, "        activity_field: last activity"), `connectors.yaml:21: connector erp: retention #1: activity_field "last activity" must be a column name`},
-		{"linked dataset without erase rule", strings.NewReplacer("actions: [access, erase, purge]", "actions: [access, purge]",
-			"        categories: {note: user.content.comment}\n        erase: delete\n", "        categories: {note: user.content.comment}\n").Replace(postgresLeadsYAML),
-			"connectors.yaml:14: connector erp: dataset lead_notes: erase is required (delete, mask or retain): a purge reaches its rows through a link"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse([]byte(tt.yaml), postgresEnv)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %v\nwant it to contain %q", err, tt.want)
-			}
-		})
 	}
 }

@@ -22,7 +22,8 @@ func TestConnectorCheckPassesADemoConnector(t *testing.T) {
 	t.Cleanup(func() { d.Close() })
 	// One synchronous, one async; --foreign is a phone number each holds (John's, Ola's).
 	for id, phone := range map[string]string{"crm": "+47 400 00 001", "recruiting": "+47 400 00 002"} {
-		conn, _ := d.Registry().Get(id)
+		c, _ := d.Registry().Get(id)
+		conn, _ := c.Endpoint()
 		env := map[string]string{"CONN_SECRET": string(conn.Secret)}
 		code, stdout, stderr := runStarter(t, env, "connector", "check", "--url", conn.URL, "--secret-env", "CONN_SECRET", "--foreign", "phone="+phone, "--json")
 		if code != app.ExitOK {

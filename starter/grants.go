@@ -57,7 +57,7 @@ set: nothing is connected to. The role defaults to dsrflow_ID.`,
 			switch {
 			case !ok:
 				return dsrflow.Errorf(dsrflow.ENOTFOUND, "connector %s is not in %s", id, path)
-			case conn.Kind != connectors.KindPostgres:
+			case conn.Kind != postgres.Name:
 				return dsrflow.Errorf(dsrflow.EINVALID, "connector %s is kind %s; grants are for postgres connectors", id, conn.Kind)
 			}
 			_, err = fmt.Fprint(cmd.OutOrStdout(), postgres.GrantScript(conn, role))

@@ -52,7 +52,8 @@ func TestEveryDemoConnectorConforms(t *testing.T) {
 			}
 			// No Connector: guessed from the URL's last segment, as the demo's path prefix is its id. Foreign
 			// identifiers are John's (Ola's in recruiting, which does not hold John).
-			results := conformance.Run(context.Background(), conformance.Target{URL: conn.URL, Secret: conn.Secret, Action: action, Foreign: foreign[conn.ID]})
+			ep, _ := conn.Endpoint()
+			results := conformance.Run(context.Background(), conformance.Target{URL: ep.URL, Secret: ep.Secret, Action: action, Foreign: foreign[conn.ID]})
 			if len(results) != len(conformance.Checks) {
 				t.Fatalf("%d results for %d checks", len(results), len(conformance.Checks))
 			}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/connectors/sdk"
 )
 
@@ -103,9 +104,8 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 		d.sdks = append(d.sdks, srv)
 		mux.Handle("/"+sp.id+"/", http.StripPrefix("/"+sp.id, d.injectFailures(sp.id, srv)))
 		conns = append(conns, connectors.Connector{
-			ID: sp.id, Owner: sp.owner, Role: sp.role, Kind: connectors.KindHTTP,
-			URL:        d.url + "/" + sp.id,
-			Secret:     secrets[sp.id],
+			ID: sp.id, Owner: sp.owner, Role: sp.role,
+			Settings:   httpkind.Settings{URL: d.url + "/" + sp.id, Secret: secrets[sp.id]},
 			Actions:    sp.actions,
 			Identities: sp.identities,
 			Categories: sp.categories(),

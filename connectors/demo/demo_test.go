@@ -29,6 +29,12 @@ func start(t *testing.T, dir string) *Demo {
 	return d
 }
 
+// endpoint is how the client reaches a demo connector.
+func endpoint(c connectors.Connector) connectors.Endpoint {
+	ep, _ := c.Endpoint()
+	return ep
+}
+
 func newJob(conn connectors.Connector, request string, action dsrflow.Action, id dsrflow.Identity) connectors.Job {
 	return connectors.Job{
 		ID: connectors.JobID(request, conn.ID, action), RequestID: request, Connector: conn.ID, Action: action,
@@ -40,7 +46,7 @@ func newJob(conn connectors.Connector, request string, action dsrflow.Action, id
 func do(t *testing.T, c *connectors.Client, conn connectors.Connector, job connectors.Job) connectors.Result {
 	t.Helper()
 	ctx := context.Background()
-	res, err := c.Submit(ctx, conn, job)
+	res, err := c.Submit(ctx, endpoint(conn), job)
 	if err != nil {
 		t.Fatalf("%s: %v", job.ID, err)
 	}
@@ -50,7 +56,7 @@ func do(t *testing.T, c *connectors.Client, conn connectors.Connector, job conne
 			t.Fatalf("%s: no final result", job.ID)
 		}
 		time.Sleep(10 * time.Millisecond)
-		if res, err = c.Poll(ctx, conn, job.ID); err != nil {
+		if res, err = c.Poll(ctx, endpoint(conn), job.ID); err != nil {
 			t.Fatalf("poll %s: %v", job.ID, err)
 		}
 	}
@@ -226,10 +232,10 @@ func TestRestartKeepsStateAndAnswers(t *testing.T) {
 	d2 := start(t, dir)
 	crm2, _ := d2.Registry().Get("crm")
 	rec2, _ := d2.Registry().Get("recruiting")
-	if string(crm2.Secret) != string(crm.Secret) {
+	if string(endpoint(crm2).Secret) != string(endpoint(crm).Secret) {
 		t.Fatal("secret changed across restart")
 	}
-	if crm2.URL == crm.URL {
+	if endpoint(crm2).URL == endpoint(crm).URL {
 		t.Log("same port after restart") // allowed, not expected
 	}
 	again := do(t, &c, crm2, erase)
@@ -257,7 +263,7 @@ func TestFailInjection(t *testing.T) {
 
 	d.Fail("crm", http.StatusServiceUnavailable, 2)
 	for range 2 {
-		_, err := c.Submit(context.Background(), crm, job)
+		_, err := c.Submit(context.Background(), endpoint(crm), job)
 		var ce *connectors.CallError
 		if !errors.As(err, &ce) || ce.Permanent || ce.StatusCode != 503 || ce.RetryAfter != time.Second {
 			t.Fatalf("injected 503: %#v", err)
@@ -268,7 +274,7 @@ func TestFailInjection(t *testing.T) {
 	}
 
 	d.Fail("crm", http.StatusBadRequest, 1)
-	_, err := c.Submit(context.Background(), crm, newJob(crm, "req-g", dsrflow.ActionAccess, jane))
+	_, err := c.Submit(context.Background(), endpoint(crm), newJob(crm, "req-g", dsrflow.ActionAccess, jane))
 	var ce *connectors.CallError
 	if !errors.As(err, &ce) || !ce.Permanent || ce.StatusCode != 400 {
 		t.Fatalf("injected 400: %#v", err)
@@ -304,7 +310,7 @@ func TestUnsupportedActionIsPermanent(t *testing.T) {
 	var c connectors.Client
 	billing, _ := d.Registry().Get("billing")
 	job := newJob(billing, "req-u", dsrflow.ActionOptout, jane)
-	_, err := c.Submit(context.Background(), billing, job)
+	_, err := c.Submit(context.Background(), endpoint(billing), job)
 	var ce *connectors.CallError
 	if !errors.As(err, &ce) || !ce.Permanent || ce.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("optout on billing: %#v", err)

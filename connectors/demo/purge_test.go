@@ -94,13 +94,13 @@ func TestPurgeNeedsACutoffAndSupport(t *testing.T) {
 	crm, _ := d.Registry().Get("crm")
 	job := purgeJob(crm, "retention-20260302", time.Now())
 	job.Cutoff = nil
-	_, err := c.Submit(context.Background(), crm, job)
+	_, err := c.Submit(context.Background(), endpoint(crm), job)
 	var ce *connectors.CallError
 	if !errors.As(err, &ce) || !ce.Permanent {
 		t.Fatalf("purge without cutoff: %#v", err)
 	}
 	billing, _ := d.Registry().Get("billing")
-	_, err = c.Submit(context.Background(), billing, purgeJob(billing, "retention-20260302", time.Now()))
+	_, err = c.Submit(context.Background(), endpoint(billing), purgeJob(billing, "retention-20260302", time.Now()))
 	if !errors.As(err, &ce) || !ce.Permanent || ce.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("purge on billing: %#v", err)
 	}

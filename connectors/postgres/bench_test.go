@@ -42,7 +42,7 @@ func benchConnector(b *testing.B) *Connector {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(schema + JobTableDDL(connectors.DefaultJobTable) + fmt.Sprintf(`
+	if _, err := db.Exec(schema + JobTableDDL(DefaultJobTable) + fmt.Sprintf(`
 		CREATE INDEX ON customers (email);
 		SELECT setval('customers_id_seq', 2);
 		INSERT INTO customers (name, email, phone)

@@ -28,7 +28,7 @@ func (r *run) bind(ctx context.Context) (conflict bool, err error) {
 	for _, t := range r.extra.Types() {
 		v := connectors.IdentityValue(r.extra, t)
 		mine, foreign, elsewhere := 0, 0, 0
-		for i, d := range r.c.conn.Datasets {
+		for i, d := range r.c.set.Datasets {
 			reachable := false
 			var cols []string
 			for _, m := range d.Match {

@@ -33,9 +33,10 @@ func Grants(conn connectors.Connector) []Grant {
 	supports := conn.Supports
 	erase := supports(dsrflow.ActionErase)
 	optout := supports(dsrflow.ActionOptout) || supports(dsrflow.ActionWithdrawConsent)
-	purged := conn.PurgedDatasets()
+	set, _ := Of(conn)
+	purged := set.PurgedDatasets(conn)
 	var out []Grant
-	for i, d := range conn.Datasets {
+	for i, d := range set.Datasets {
 		read := map[string][]string{} // column -> why
 		note := func(set map[string][]string, col, why string) {
 			if col != "" && !slices.Contains(set[col], why) {
@@ -48,7 +49,7 @@ func Grants(conn connectors.Connector) []Grant {
 		for col := range d.Categories {
 			note(read, col, "categories")
 		}
-		for _, later := range conn.Datasets[i+1:] {
+		for _, later := range set.Datasets[i+1:] {
 			for _, m := range later.Match {
 				if m.LinkTable == d.Table {
 					note(read, m.LinkColumn, "linked from "+later.Table)
@@ -65,19 +66,19 @@ func Grants(conn connectors.Connector) []Grant {
 				continue
 			}
 			switch d.Erase {
-			case connectors.EraseRetain:
+			case EraseRetain:
 				if d.Retain != nil {
 					note(read, d.Retain.FromColumn, "retain.from_column")
 				}
-			case connectors.EraseMask:
+			case EraseMask:
 				for col := range d.Mask {
 					note(write, col, "mask on "+e.why)
 				}
-			case connectors.EraseDelete:
+			case EraseDelete:
 				deletes = append(deletes, e.why+": delete")
 			}
 		}
-		if col := conn.ActivityColumn(d, nil); col != "" && supports(dsrflow.ActionPurge) {
+		if col := ActivityColumn(conn.Retention, d, nil); col != "" && supports(dsrflow.ActionPurge) {
 			note(read, col, "retention activity_field")
 		}
 		if supports(dsrflow.ActionRectify) {
@@ -103,8 +104,8 @@ func Grants(conn connectors.Connector) []Grant {
 	}
 	if writes(conn) {
 		out = append(out,
-			Grant{Privilege: "SELECT", Table: conn.JobTable, Why: "job log"},
-			Grant{Privilege: "INSERT", Table: conn.JobTable, Why: "job log"})
+			Grant{Privilege: "SELECT", Table: set.JobTable, Why: "job log"},
+			Grant{Privilege: "INSERT", Table: set.JobTable, Why: "job log"})
 	}
 	return out
 }
@@ -152,7 +153,8 @@ func GrantScript(conn connectors.Connector, role string) string {
 	b.WriteString("-- also need GRANT USAGE ON SCHEMA.\n")
 	if writes(conn) {
 		fmt.Fprintf(&b, "\n-- The job log: each job that writes is recorded here in its own transaction, so it acts once.\n")
-		b.WriteString(JobTableDDL(conn.JobTable) + "\n")
+		set, _ := Of(conn)
+		b.WriteString(JobTableDDL(set.JobTable) + "\n")
 	}
 	var tables []string
 	for _, g := range Grants(conn) {

@@ -1,10 +1,10 @@
 // Package postgres is the postgres connector kind: dsrflow acts on a subsidiary's PostgreSQL database
-// itself, driven by the connector's mapping in connectors.yaml (connectors.Dataset). Open checks the
+// itself, driven by the connector's mapping in connectors.yaml (Settings, mapping.go; the kind registers itself in kind.go). Open checks the
 // mapping, the job table and the role's privileges against the database; Run carries out one job in
 // one transaction.
 //
-// Idempotency: a job that writes is recorded in the connector's job table (connectors.Connector.JobTable,
-// default dsrflow_jobs) in the same transaction as its changes: job id, action, the result without
+// Idempotency: a job that writes is recorded in the connector's job table (Settings.JobTable, default
+// dsrflow_jobs) in the same transaction as its changes: job id, action, the result without
 // records (counts, exemptions: no personal data) and the time. A job id found there answers with the
 // recorded result and changes nothing, so a retry after a lost answer or a crash acts exactly once in the
 // subsidiary's database; a lock on the job id serialises two runs of one job. The writes are idempotent
@@ -34,6 +34,7 @@ import (
 // Connector is an opened postgres connector. It is safe for concurrent use.
 type Connector struct {
 	conn     connectors.Connector
+	set      Settings
 	db       *sqlx.DB
 	columns  map[string]map[string]column // table -> column -> what the schema says
 	selects  [][]string                   // per dataset: the columns a job reads, sorted
@@ -59,15 +60,17 @@ type column struct {
 // match column without an index is not an error but a warning (Warnings). Errors name the connector,
 // the table and the column, never the connection string.
 func Open(ctx context.Context, conn connectors.Connector, getenv func(string) string) (*Connector, error) {
-	if conn.Kind != connectors.KindPostgres {
-		return nil, fmt.Errorf("connector %s: kind is %s, not postgres", conn.ID, conn.Kind)
-	}
 	if _, err := connectors.NewRegistry(conn); err != nil {
 		return nil, err
 	}
-	dsn := getenv(conn.DSNEnv)
+	conn = conn.Settings.Defaults(conn)
+	set, ok := Of(conn)
+	if !ok {
+		return nil, fmt.Errorf("connector %s: kind is %s, not postgres", conn.ID, conn.Kind)
+	}
+	dsn := getenv(set.DSNEnv)
 	if dsn == "" {
-		return nil, fmt.Errorf("connector %s: variable %s is not set", conn.ID, conn.DSNEnv)
+		return nil, fmt.Errorf("connector %s: variable %s is not set", conn.ID, set.DSNEnv)
 	}
 	db, err := sqlx.Open("postgres", dsn)
 	if err == nil {
@@ -77,9 +80,9 @@ func Open(ctx context.Context, conn connectors.Connector, getenv func(string) st
 		if db != nil {
 			db.Close()
 		}
-		return nil, fmt.Errorf("connector %s: connect to the database in %s: %s", conn.ID, conn.DSNEnv, redactPassword(err.Error(), dsn))
+		return nil, fmt.Errorf("connector %s: connect to the database in %s: %s", conn.ID, set.DSNEnv, redactPassword(err.Error(), dsn))
 	}
-	c := &Connector{conn: conn, db: db}
+	c := &Connector{conn: conn, set: set, db: db}
 	err = c.checkSchema(ctx)
 	if err == nil {
 		err = c.checkJobTable(ctx)
@@ -104,7 +107,7 @@ func (c *Connector) Close() error { return c.db.Close() }
 func (c *Connector) checkSchema(ctx context.Context) error {
 	id := c.conn.ID
 	var tables []string
-	for _, d := range c.conn.Datasets {
+	for _, d := range c.set.Datasets {
 		tables = append(tables, d.Table)
 	}
 	var rows []schemaColumn
@@ -126,7 +129,7 @@ func (c *Connector) checkSchema(ctx context.Context) error {
 	bad := func(table, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("connector %s: table %s: "+format, append([]any{id, table}, args...)...))
 	}
-	for _, d := range c.conn.Datasets {
+	for _, d := range c.set.Datasets {
 		cols, ok := c.columns[d.Table]
 		if !ok {
 			bad(d.Table, "no such table in the connection's current schema")
@@ -150,32 +153,32 @@ func (c *Connector) checkSchema(ctx context.Context) error {
 				bad(d.Table, "column %s must be boolean, not %s", name, col.DataType)
 			}
 		}
-		if col := c.conn.ActivityColumn(d, nil); col != "" {
+		if col := ActivityColumn(c.conn.Retention, d, nil); col != "" {
 			if got, ok := cols[col]; !ok {
 				bad(d.Table, "no column %s (the activity_field of a retention rule)", col)
 			} else if !isDate(got.DataType) {
 				bad(d.Table, "retention activity_field %s must be a date or timestamp, not %s", col, got.DataType)
 			}
 		}
-		if d.Erase == connectors.EraseRetain && d.Retain != nil {
+		if d.Erase == EraseRetain && d.Retain != nil {
 			if col, ok := cols[d.Retain.FromColumn]; ok && !isDate(col.DataType) {
 				bad(d.Table, "retain.from_column %s must be a date or timestamp, not %s", d.Retain.FromColumn, col.DataType)
 			}
 		}
-		if d.Erase == connectors.EraseMask {
+		if d.Erase == EraseMask {
 			for _, name := range slices.Sorted(maps.Keys(d.Mask)) {
 				col, ok := cols[name]
 				if !ok {
 					continue
 				}
 				switch s := d.Mask[name]; s {
-				case connectors.MaskNullify:
+				case MaskNullify:
 					if col.Nullable != "YES" {
 						bad(d.Table, "column %s is NOT NULL, so it cannot be masked with nullify", name)
 					}
-				case connectors.MaskRedact, connectors.MaskHash:
-					need := len(connectors.MaskRedacted)
-					if s == connectors.MaskHash {
+				case MaskRedact, MaskHash:
+					need := len(MaskRedacted)
+					if s == MaskHash {
 						need = 64
 					}
 					if !isText(col.DataType) {
@@ -191,7 +194,7 @@ func (c *Connector) checkSchema(ctx context.Context) error {
 		return errors.Join(errs...)
 	}
 
-	for _, d := range c.conn.Datasets {
+	for _, d := range c.set.Datasets {
 		for _, m := range d.Match {
 			var indexed bool
 			err := c.db.GetContext(ctx, &indexed, `
@@ -213,13 +216,13 @@ func (c *Connector) checkSchema(ctx context.Context) error {
 	}
 
 	// A job reads the mapped columns, and the columns later datasets link to.
-	c.selects = make([][]string, len(c.conn.Datasets))
-	for i, d := range c.conn.Datasets {
+	c.selects = make([][]string, len(c.set.Datasets))
+	for i, d := range c.set.Datasets {
 		set := map[string]bool{}
 		for col := range d.Categories {
 			set[col] = true
 		}
-		for _, later := range c.conn.Datasets[i+1:] {
+		for _, later := range c.set.Datasets[i+1:] {
 			for _, m := range later.Match {
 				if m.LinkTable == d.Table {
 					set[m.LinkColumn] = true
@@ -254,7 +257,7 @@ func (c *Connector) checkJobTable(ctx context.Context) error {
 	if !writes(c.conn) {
 		return nil
 	}
-	table := c.conn.JobTable
+	table := c.set.JobTable
 	var cols []schemaColumn
 	if err := c.db.SelectContext(ctx, &cols, columnsQuery, pq.StringArray{table}); err != nil {
 		return fmt.Errorf("connector %s: read the schema: %w", c.conn.ID, err)

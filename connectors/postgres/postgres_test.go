@@ -83,7 +83,7 @@ func freshERP(t *testing.T, noIndex bool) (string, *sqlx.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ddl := schema + JobTableDDL(connectors.DefaultJobTable)
+	ddl := schema + JobTableDDL(DefaultJobTable)
 	if !noIndex {
 		ddl += "CREATE INDEX ON customers (email);"
 	}
@@ -558,7 +558,7 @@ func TestOpenInAnotherSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`CREATE SCHEMA "Erp"; SET search_path TO "Erp";` + schema + JobTableDDL(connectors.DefaultJobTable)); err != nil {
+	if _, err := db.Exec(`CREATE SCHEMA "Erp"; SET search_path TO "Erp";` + schema + JobTableDDL(DefaultJobTable)); err != nil {
 		t.Fatal(err)
 	}
 	u, err := url.Parse(dsn)

@@ -93,7 +93,7 @@ func ids(t *testing.T, db *sqlx.DB, table string) []int {
 // before the cutoff, with the notes linked to them, and keeps recent leads and leads of unknown activity.
 func TestPurgeDeletesLeadsPastTheirPeriod(t *testing.T) {
 	dsn, db := freshLeads(t)
-	if _, err := db.Exec(JobTableDDL(connectors.DefaultJobTable)); err != nil {
+	if _, err := db.Exec(JobTableDDL(DefaultJobTable)); err != nil {
 		t.Fatal(err)
 	}
 	role, roleDSN := withRole(t, dsn)

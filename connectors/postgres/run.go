@@ -81,18 +81,18 @@ const jobLockClass = 0x64737266
 // before: done is then true and nothing more is to be done.
 func (c *Connector) recorded(ctx context.Context, tx *sqlx.Tx, job connectors.Job) (res connectors.Result, done bool, err error) {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, jobLockClass, job.ID); err != nil {
-		return res, false, c.dbError(job.Action, c.conn.JobTable, err)
+		return res, false, c.dbError(job.Action, c.set.JobTable, err)
 	}
 	var data []byte
-	err = tx.GetContext(ctx, &data, `SELECT result FROM `+pq.QuoteIdentifier(c.conn.JobTable)+` WHERE job_id = $1`, job.ID)
+	err = tx.GetContext(ctx, &data, `SELECT result FROM `+pq.QuoteIdentifier(c.set.JobTable)+` WHERE job_id = $1`, job.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return res, false, nil
 	}
 	if err != nil {
-		return res, false, c.dbError(job.Action, c.conn.JobTable, err)
+		return res, false, c.dbError(job.Action, c.set.JobTable, err)
 	}
 	if err := json.Unmarshal(data, &res); err != nil {
-		return res, false, fmt.Errorf("%s connector %s table %s: recorded result of the job: %w", job.Action, c.conn.ID, c.conn.JobTable, err)
+		return res, false, fmt.Errorf("%s connector %s table %s: recorded result of the job: %w", job.Action, c.conn.ID, c.set.JobTable, err)
 	}
 	res.JobID = job.ID
 	return res, true, nil
@@ -106,10 +106,10 @@ func (c *Connector) record(ctx context.Context, tx *sqlx.Tx, job connectors.Job,
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO `+pq.QuoteIdentifier(c.conn.JobTable)+` (job_id, action, result, done_at) VALUES ($1, $2, $3, now())`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO `+pq.QuoteIdentifier(c.set.JobTable)+` (job_id, action, result, done_at) VALUES ($1, $2, $3, now())`,
 		job.ID, string(job.Action), string(data))
 	if err != nil {
-		return c.dbError(job.Action, c.conn.JobTable, err)
+		return c.dbError(job.Action, c.set.JobTable, err)
 	}
 	return nil
 }
@@ -134,10 +134,10 @@ type run struct {
 // privilege, which the role holds only on what it updates (rows erased by delete are locked by the
 // DELETE itself, which counts what it deleted).
 func (r *run) updates(i int) bool {
-	d := r.c.conn.Datasets[i]
+	d := r.c.set.Datasets[i]
 	switch r.job.Action {
 	case dsrflow.ActionErase, dsrflow.ActionPurge:
-		return d.Erase == connectors.EraseMask
+		return d.Erase == EraseMask
 	case dsrflow.ActionRectify:
 		return slices.ContainsFunc(d.Rectify, func(col string) bool { _, ok := r.job.Corrections[d.Categories[col]]; return ok })
 	case dsrflow.ActionRestrict:
@@ -186,11 +186,11 @@ func (r *run) do(ctx context.Context) (connectors.Result, error) {
 	case dsrflow.ActionRectify:
 		return r.rectify(ctx)
 	case dsrflow.ActionRestrict:
-		return r.setFlag(ctx, "restricted", func(d connectors.Dataset) string { return d.RestrictColumn })
+		return r.setFlag(ctx, "restricted", func(d Dataset) string { return d.RestrictColumn })
 	case dsrflow.ActionOptout:
-		return r.setFlag(ctx, "opted_out", func(d connectors.Dataset) string { return d.OptoutColumn })
+		return r.setFlag(ctx, "opted_out", func(d Dataset) string { return d.OptoutColumn })
 	case dsrflow.ActionWithdrawConsent:
-		res, err := r.setFlag(ctx, "opted_out", func(d connectors.Dataset) string { return d.OptoutColumn })
+		res, err := r.setFlag(ctx, "opted_out", func(d Dataset) string { return d.OptoutColumn })
 		res.Detail, _ = r.unsupportedPurposes()
 		return res, err
 	}
@@ -204,9 +204,9 @@ func (r *run) do(ctx context.Context) (connectors.Result, error) {
 func (r *run) find(ctx context.Context) (int, error) {
 	total := 0
 	access := r.job.Action == dsrflow.ActionAccess
-	r.found = make([][][]*string, len(r.c.conn.Datasets))
-	r.truncated = make([]bool, len(r.c.conn.Datasets))
-	for i, d := range r.c.conn.Datasets {
+	r.found = make([][][]*string, len(r.c.set.Datasets))
+	r.truncated = make([]bool, len(r.c.set.Datasets))
+	for i, d := range r.c.set.Datasets {
 		if access {
 			for _, m := range d.Match {
 				if j := r.c.datasetIndex(m.LinkTable); j >= 0 && r.truncated[j] {
@@ -228,7 +228,7 @@ func (r *run) find(ctx context.Context) (int, error) {
 		}
 		stmt := "SELECT " + strings.Join(exprs, ", ") + " FROM " + pq.QuoteIdentifier(d.Table) + " WHERE " + where +
 			" ORDER BY " + strings.Join(order, ", ")
-		budget := r.c.conn.AccessLimit - total
+		budget := r.c.set.AccessLimit - total
 		switch {
 		case access:
 			// One row more than may be returned tells whether there are more.
@@ -269,7 +269,7 @@ func (r *run) find(ctx context.Context) (int, error) {
 
 // datasetIndex returns the index of the dataset of a table, or -1.
 func (c *Connector) datasetIndex(table string) int {
-	return slices.IndexFunc(c.conn.Datasets, func(d connectors.Dataset) bool { return d.Table == table })
+	return slices.IndexFunc(c.set.Datasets, func(d Dataset) bool { return d.Table == table })
 }
 
 // where returns the condition that selects the subject's rows of dataset i, or "" when nothing can
@@ -279,11 +279,11 @@ func (r *run) where(i int, q *query) string {
 	if r.job.Action == dsrflow.ActionPurge {
 		// A purge has no subject: its rows are those past the cutoff, and the rows linked to them. A NULL
 		// activity is not past anything, so those rows stay.
-		if col := r.c.conn.ActivityColumn(r.c.conn.Datasets[i], r.job.Categories); col != "" {
+		if col := ActivityColumn(r.c.conn.Retention, r.c.set.Datasets[i], r.job.Categories); col != "" {
 			terms = append(terms, pq.QuoteIdentifier(col)+" < "+q.arg(*r.job.Cutoff))
 		}
 	}
-	for _, m := range r.c.conn.Datasets[i].Match {
+	for _, m := range r.c.set.Datasets[i].Match {
 		col := pq.QuoteIdentifier(m.Column)
 		if m.Identity != "" {
 			if v := connectors.IdentityValue(r.ids, m.Identity); v != "" {
@@ -304,7 +304,7 @@ func (r *run) where(i int, q *query) string {
 
 // linked returns the distinct non-NULL values of a column in the subject's rows of a table, as found.
 func (r *run) linked(table, column string) []string {
-	for i, d := range r.c.conn.Datasets {
+	for i, d := range r.c.set.Datasets {
 		if d.Table != table {
 			continue
 		}
@@ -323,7 +323,7 @@ func (r *run) linked(table, column string) []string {
 func (r *run) access() connectors.Result {
 	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"records": 0}}
 	var short []string
-	for i, d := range r.c.conn.Datasets {
+	for i, d := range r.c.set.Datasets {
 		n := 0
 		for _, row := range r.found[i] {
 			rec := connectors.Record{Dataset: d.Table, Fields: map[string]string{}, Categories: map[string]string{}}
@@ -349,7 +349,7 @@ func (r *run) access() connectors.Result {
 		}
 	}
 	if len(short) > 0 {
-		res.Detail = fmt.Sprintf("stopped at the access limit of %d rows: %s may hold more", r.c.conn.AccessLimit, strings.Join(short, ", "))
+		res.Detail = fmt.Sprintf("stopped at the access limit of %d rows: %s may hold more", r.c.set.AccessLimit, strings.Join(short, ", "))
 	}
 	return res
 }
@@ -358,39 +358,39 @@ func (r *run) access() connectors.Result {
 // it; every dataset finds its rows through the values read before any change.
 func (r *run) erase(ctx context.Context) (connectors.Result, error) {
 	counts := map[string]int{"deleted": 0, "masked": 0, "retained": 0}
-	per := make([]map[string]int, len(r.c.conn.Datasets))
+	per := make([]map[string]int, len(r.c.set.Datasets))
 	var exemptions []connectors.Exemption
 	onlyRetained := true
-	for i := len(r.c.conn.Datasets) - 1; i >= 0; i-- {
-		d := r.c.conn.Datasets[i]
+	for i := len(r.c.set.Datasets) - 1; i >= 0; i-- {
+		d := r.c.set.Datasets[i]
 		if len(r.found[i]) == 0 {
 			continue
 		}
-		if d.Erase != connectors.EraseRetain {
+		if d.Erase != EraseRetain {
 			onlyRetained = false
 		}
 		q := &query{}
 		where := r.where(i, q)
 		table := pq.QuoteIdentifier(d.Table)
 		switch d.Erase {
-		case connectors.EraseDelete:
+		case EraseDelete:
 			n, err := r.exec(ctx, d.Table, "DELETE FROM "+table+" WHERE "+where, q.args)
 			if err != nil {
 				return connectors.Result{}, err
 			}
 			counts["deleted"] += n
 			per[i] = map[string]int{"deleted": n}
-		case connectors.EraseMask:
+		case EraseMask:
 			var sets, changed []string
 			for _, col := range slices.Sorted(maps.Keys(d.Mask)) {
 				name := pq.QuoteIdentifier(col)
 				var expr string
 				switch d.Mask[col] {
-				case connectors.MaskNullify:
+				case MaskNullify:
 					expr = "NULL"
-				case connectors.MaskRedact:
-					expr = q.arg(connectors.MaskRedacted)
-				case connectors.MaskHash:
+				case MaskRedact:
+					expr = q.arg(MaskRedacted)
+				case MaskHash:
 					// A value already hashed stays as it is, so a second erase changes nothing.
 					expr = "CASE WHEN " + name + " ~ '^[0-9a-f]{64}$' THEN " + name +
 						" ELSE encode(sha256(convert_to(" + name + ", 'UTF8')), 'hex') END"
@@ -406,7 +406,7 @@ func (r *run) erase(ctx context.Context) (connectors.Result, error) {
 			}
 			counts["masked"] += n
 			per[i] = map[string]int{"masked": n}
-		case connectors.EraseRetain:
+		case EraseRetain:
 			counts["retained"] += len(r.found[i])
 			per[i] = map[string]int{"retained": len(r.found[i])}
 			ex, err := r.exemption(ctx, d, where, q.args)
@@ -443,7 +443,7 @@ func (r *run) purge(ctx context.Context) (connectors.Result, error) {
 
 // exemption describes a retained dataset: until is the latest from_column among the rows plus the
 // retention years (unknown when every from_column is NULL).
-func (r *run) exemption(ctx context.Context, d connectors.Dataset, where string, args []any) (connectors.Exemption, error) {
+func (r *run) exemption(ctx context.Context, d Dataset, where string, args []any) (connectors.Exemption, error) {
 	ret := d.Retain
 	ex := connectors.Exemption{Dataset: d.Table, Basis: ret.Basis, Detail: ret.Detail, Categories: d.CategoryList()}
 	var latest sql.NullTime
@@ -468,10 +468,10 @@ func (r *run) exemption(ctx context.Context, d connectors.Dataset, where string,
 // Categories no such column holds are named in Detail; when none could be written the job fails.
 func (r *run) rectify(ctx context.Context) (connectors.Result, error) {
 	var unrectifiable []string
-	byDataset := make([][]string, len(r.c.conn.Datasets)) // columns to write, per dataset
+	byDataset := make([][]string, len(r.c.set.Datasets)) // columns to write, per dataset
 	for _, cat := range slices.Sorted(maps.Keys(r.job.Corrections)) {
 		held := false
-		for i, d := range r.c.conn.Datasets {
+		for i, d := range r.c.set.Datasets {
 			for _, col := range d.Rectify {
 				if d.Categories[col] == cat {
 					byDataset[i] = append(byDataset[i], col)
@@ -484,7 +484,7 @@ func (r *run) rectify(ctx context.Context) (connectors.Result, error) {
 		}
 	}
 	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"rectified": 0}}
-	per := make([]map[string]int, len(r.c.conn.Datasets))
+	per := make([]map[string]int, len(r.c.set.Datasets))
 	if len(unrectifiable) > 0 {
 		res.Detail = "not corrected, no rectifiable column holds: " + strings.Join(unrectifiable, ", ")
 		if len(unrectifiable) == len(r.job.Corrections) {
@@ -492,7 +492,7 @@ func (r *run) rectify(ctx context.Context) (connectors.Result, error) {
 			return res, nil
 		}
 	}
-	for i, d := range r.c.conn.Datasets {
+	for i, d := range r.c.set.Datasets {
 		cols := byDataset[i]
 		if len(cols) == 0 || len(r.found[i]) == 0 {
 			continue
@@ -520,10 +520,10 @@ func (r *run) rectify(ctx context.Context) (connectors.Result, error) {
 }
 
 // setFlag sets a boolean column true on the subject's rows of every dataset that has one.
-func (r *run) setFlag(ctx context.Context, count string, flag func(connectors.Dataset) string) (connectors.Result, error) {
+func (r *run) setFlag(ctx context.Context, count string, flag func(Dataset) string) (connectors.Result, error) {
 	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{count: 0}}
-	per := make([]map[string]int, len(r.c.conn.Datasets))
-	for i, d := range r.c.conn.Datasets {
+	per := make([]map[string]int, len(r.c.set.Datasets))
+	for i, d := range r.c.set.Datasets {
 		col := flag(d)
 		if col == "" || len(r.found[i]) == 0 {
 			continue
@@ -549,7 +549,7 @@ func (r *run) datasets(per []map[string]int) []connectors.DatasetResult {
 	var out []connectors.DatasetResult
 	for i, counts := range per {
 		if counts != nil {
-			out = append(out, connectors.DatasetResult{Dataset: r.c.conn.Datasets[i].Table, Counts: counts})
+			out = append(out, connectors.DatasetResult{Dataset: r.c.set.Datasets[i].Table, Counts: counts})
 		}
 	}
 	return out

@@ -53,7 +53,7 @@ func TestActionsOverHTTP(t *testing.T) {
 	defer s.Close()
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	conn := connectors.Connector{ID: "crm", URL: srv.URL, Secret: secret}
+	conn := connectors.Endpoint{ID: "crm", URL: srv.URL, Secret: secret}
 	var c connectors.Client
 	ctx := context.Background()
 
@@ -100,7 +100,7 @@ func TestActionsAsyncUnsupportedFails(t *testing.T) {
 	defer s.Close()
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	conn := connectors.Connector{ID: "crm", URL: srv.URL, Secret: secret}
+	conn := connectors.Endpoint{ID: "crm", URL: srv.URL, Secret: secret}
 	var c connectors.Client
 	j := actionJob("r1", dsrflow.ActionRectify)
 	if res, err := c.Submit(context.Background(), conn, j); err != nil || res.Status != connectors.StatusAccepted {

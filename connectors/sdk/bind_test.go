@@ -77,7 +77,7 @@ func submit(t *testing.T, b *billing, id dsrflow.Identity, verified []string) co
 	defer s.Close()
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	conn := connectors.Connector{ID: "billing", URL: srv.URL, Secret: secret, Timeout: 5 * time.Second, Concurrency: 1}
+	conn := connectors.Endpoint{ID: "billing", URL: srv.URL, Secret: secret, Timeout: 5 * time.Second, Concurrency: 1}
 	job := connectors.Job{Protocol: connectors.ProtocolVersion, ID: "r_x:billing:access", RequestID: "r_x", Connector: "billing",
 		Action: dsrflow.ActionAccess, Identities: id, Verified: verified, Deadline: time.Now().Add(time.Hour)}
 	var c connectors.Client

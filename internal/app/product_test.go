@@ -9,6 +9,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/secret"
 )
@@ -32,7 +33,7 @@ func TestFileConnectorsJoinTheDevStacksOwn(t *testing.T) {
 		return ""
 	}
 	demo, err := connectors.NewRegistry(connectors.Connector{ID: "crm", Owner: "Example Marketing AS", Role: connectors.RoleSubsidiary, Kind: "http",
-		URL: "http://127.0.0.1:9/crm", Secret: []byte(strings.Repeat("d", 32)), Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{"email"}})
+		Settings: httpkind.Settings{URL: "http://127.0.0.1:9/crm", Secret: []byte(strings.Repeat("d", 32))}, Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{"email"}})
 	if err != nil {
 		t.Fatal(err)
 	}

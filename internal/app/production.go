@@ -68,18 +68,18 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 		return nil, err
 	}
 
-	dbs, closeDBs, err := OpenDatabases(ctx, product.Connectors, getenv, logger)
+	runners, closeRunners, err := OpenRunners(ctx, product.Connectors, getenv, logger)
 	if err != nil {
 		return nil, err
 	}
-	w.closers.Add(closeDBs)
+	w.closers.Add(closeRunners)
 	// The worker only posts to Slack; reviewers' clicks reach the front door.
 	sl, stopSlack, err := StartSlack(cfg.Slack, cfg.Reviewers, nil, logger)
 	if err != nil {
 		return nil, err
 	}
 	w.closers.Add(stopSlack)
-	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, Databases: dbs, CallbackBase: cfg.PublicURL, Metrics: w.Metrics, Notifier: slackNotifier(sl)})
+	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, Runners: runners, CallbackBase: cfg.PublicURL, Metrics: w.Metrics, Notifier: slackNotifier(sl)})
 	if err := w.Worker.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}

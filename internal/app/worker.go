@@ -12,7 +12,6 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/connectors/postgres"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
@@ -24,8 +23,8 @@ type WorkerDeps struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	Product Product
-	// Databases are the opened connectors of kind postgres (OpenDatabases).
-	Databases map[string]*postgres.Connector
+	// Runners are the opened connectors, by id (OpenRunners).
+	Runners map[string]connectors.Runner
 	// CallbackBase is the front door's public base URL, for connector callbacks.
 	CallbackBase string
 	// Register, when set, registers more workflows and activities (tests).
@@ -61,7 +60,7 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterWorkflow(workflows.Disclosure)
 	w.RegisterActivity(&activities.Store{Store: d.Store, RecordRetention: d.Product.RecordRetention})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key, PublicURL: d.CallbackBase})
-	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Client: &connectors.Client{}, Store: d.Store, Databases: d.Databases, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
+	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Runners: d.Runners, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
 	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	w.RegisterActivity(&activities.Review{Notifier: d.Notifier, Store: d.Store})
 	w.RegisterActivity(&activities.Disclosure{Store: d.Store})

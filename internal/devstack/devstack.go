@@ -190,11 +190,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	publicURL := "http://" + ln.Addr().String()
 
-	dbs, closeDBs, err := app.OpenDatabases(ctx, s.Product.Connectors, opts.Getenv, logger)
+	runners, closeRunners, err := app.OpenRunners(ctx, s.Product.Connectors, opts.Getenv, logger)
 	if err != nil {
 		return nil, err
 	}
-	s.closers.Add(closeDBs)
+	s.closers.Add(closeRunners)
 	// Reviewer groups from DSR_REVIEWERS, unless the caller (a test) gives its own; Slack when configured.
 	reviewers := cfg.Reviewers
 	if opts.Reviewers.Groups != nil {
@@ -209,7 +209,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.Notifier != nil {
 		notifier = opts.Notifier
 	}
-	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Databases: dbs, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics, Notifier: notifier})
+	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Runners: runners, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics, Notifier: notifier})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}

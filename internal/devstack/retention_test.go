@@ -23,7 +23,8 @@ func leads(t *testing.T, s *devstack.Stack, email, request string) []string {
 	var c connectors.Client
 	job := connectors.Job{Protocol: connectors.ProtocolVersion, ID: connectors.JobID(request, "crm", dsrflow.ActionAccess), RequestID: request,
 		Connector: "crm", Action: dsrflow.ActionAccess, Identities: dsrflow.Identity{Email: email}, Deadline: time.Now().Add(time.Hour)}
-	res, err := c.Submit(context.Background(), crm, job)
+	ep, _ := crm.Endpoint()
+	res, err := c.Submit(context.Background(), ep, job)
 	if err != nil || res.Status != connectors.StatusCompleted {
 		t.Fatalf("crm access for %s: %+v %v", request, res, err)
 	}

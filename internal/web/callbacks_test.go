@@ -19,6 +19,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/store/storetest"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -84,8 +85,8 @@ func newCallbackFixture(t *testing.T) callbackFixture {
 		t.Fatal(err)
 	}
 	reg, err := connectors.NewRegistry(connectors.Connector{
-		ID: "crm", Owner: "Example Marketing AS", Role: connectors.RoleSubsidiary, Kind: connectors.KindHTTP,
-		URL: "http://127.0.0.1:1/crm", Secret: callbackSecret, Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{"email"},
+		ID: "crm", Owner: "Example Marketing AS", Role: connectors.RoleSubsidiary,
+		Settings: httpkind.Settings{URL: "http://127.0.0.1:1/crm", Secret: callbackSecret}, Actions: []dsrflow.Action{dsrflow.ActionAccess}, Identities: []string{"email"},
 	})
 	if err != nil {
 		t.Fatal(err)

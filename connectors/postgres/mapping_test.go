@@ -1,4 +1,4 @@
-package connectors
+package postgres
 
 import (
 	"encoding/json"
@@ -7,7 +7,29 @@ import (
 	"testing"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+	_ "github.com/dsrflow/dsrflow/connectors/httpkind" // http connectors beside the postgres ones
 )
+
+// Parse and NewRegistry are the generic package's: this kind's mapping is read by it.
+var (
+	Parse       = connectors.Parse
+	NewRegistry = connectors.NewRegistry
+)
+
+// httpYAML is an http connector, line 11 its timeout.
+const httpYAML = `connectors:
+  - id: crm
+    owner: Example Marketing AS
+    role: subsidiary
+    kind: http
+    url: http://127.0.0.1:9101/crm
+    secret_env: CRM_SECRET
+    actions: [access, erase]
+    identities: [email]
+    categories: [user.contact.email]
+    timeout: 10s
+`
 
 // postgresYAML is the mapping of issue 4; line numbers below refer to it.
 const postgresYAML = `connectors:
@@ -38,7 +60,20 @@ func postgresEnv(name string) string {
 	if name == "ERP_DSN" {
 		return "postgres://erp@db.example.com/erp"
 	}
-	return testEnv(name)
+	if name == "CRM_SECRET" {
+		return strings.Repeat("s", 32)
+	}
+	return ""
+}
+
+// settings returns a parsed postgres connector's settings.
+func settings(t *testing.T, c connectors.Connector) Settings {
+	t.Helper()
+	s, ok := Of(c)
+	if !ok {
+		t.Fatalf("connector %s has settings %T", c.ID, c.Settings)
+	}
+	return s
 }
 
 func TestParsePostgres(t *testing.T) {
@@ -50,10 +85,11 @@ func TestParsePostgres(t *testing.T) {
 	if !ok {
 		t.Fatal("erp missing")
 	}
-	if c.Kind != KindPostgres || c.DSNEnv != "ERP_DSN" || c.URL != "" || len(c.Secret) != 0 || len(c.Datasets) != 2 {
+	s := settings(t, c)
+	if _, speaks := c.Endpoint(); c.Kind != Name || s.DSNEnv != "ERP_DSN" || speaks || len(s.Datasets) != 2 {
 		t.Fatalf("erp = %+v", c)
 	}
-	cust, inv := c.Datasets[0], c.Datasets[1]
+	cust, inv := s.Datasets[0], s.Datasets[1]
 	if cust.Table != "customers" || !slices.Equal(cust.Match, []Match{{Column: "email", Identity: "email"}}) ||
 		cust.Categories["phone"] != "user.contact.phone" || cust.Erase != EraseMask || cust.Mask["email"] != MaskHash ||
 		!slices.Equal(cust.Rectify, []string{"name", "phone"}) || cust.RestrictColumn != "restricted" || cust.OptoutColumn != "marketing_opt_out" {
@@ -72,33 +108,29 @@ func TestParsePostgres(t *testing.T) {
 		t.Fatalf("invoices Columns = %v", got)
 	}
 	// The registry does not share the mapping with callers.
-	c.Datasets[0].Mask["email"] = MaskNullify
-	c.Datasets[1].Retain.Years = 1
-	if again, _ := reg.Get("erp"); again.Datasets[0].Mask["email"] != MaskHash || again.Datasets[1].Retain.Years != 5 {
+	s.Datasets[0].Mask["email"] = MaskNullify
+	s.Datasets[1].Retain.Years = 1
+	if again, _ := reg.Get("erp"); settings(t, again).Datasets[0].Mask["email"] != MaskHash || settings(t, again).Datasets[1].Retain.Years != 5 {
 		t.Fatal("Get shares the registry's datasets")
 	}
 	// access_limit and job_table have defaults, and may be set.
-	if c.AccessLimit != DefaultAccessLimit || c.JobTable != DefaultJobTable {
-		t.Fatalf("defaults: access_limit %d, job_table %q", c.AccessLimit, c.JobTable)
+	if s.AccessLimit != DefaultAccessLimit || s.JobTable != DefaultJobTable {
+		t.Fatalf("defaults: access_limit %d, job_table %q", s.AccessLimit, s.JobTable)
 	}
 	set, err := Parse([]byte(strings.Replace(postgresYAML, "    dsn_env: ERP_DSN\n", "    dsn_env: ERP_DSN\n    access_limit: 500\n    job_table: dsr_log\n", 1)), postgresEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := set.Get("erp"); c.AccessLimit != 500 || c.JobTable != "dsr_log" {
-		t.Fatalf("set: access_limit %d, job_table %q", c.AccessLimit, c.JobTable)
+	if c, _ := set.Get("erp"); settings(t, c).AccessLimit != 500 || settings(t, c).JobTable != "dsr_log" {
+		t.Fatalf("set: %+v", c.Settings)
 	}
 	// The connection string never travels with the Connector.
 	data, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(data), postgresEnv("ERP_DSN")) {
+	if strings.Contains(string(data), postgresEnv("ERP_DSN")) || strings.Contains(string(data), "ERP_DSN") {
 		t.Fatalf("DSN serialised: %s", data)
-	}
-	var back Connector
-	if err := json.Unmarshal(data, &back); err != nil || back.Datasets[1].Retain.FromColumn != "issued_on" {
-		t.Fatalf("round trip = %+v, %v", back, err)
 	}
 	if got := reg.Select(dsrflow.ActionErase, dsrflow.Identity{Email: "jane.doe@example.com"}); len(got) != 1 || got[0].ID != "erp" {
 		t.Fatalf("Select = %+v", got)
@@ -118,7 +150,7 @@ func TestParsePostgresErrorsNameTheLine(t *testing.T) {
 	}{
 		{"dsn variable not set", replace(6, "    dsn_env: NOT_SET"), "connectors.yaml:6: connector erp: dsn_env: variable NOT_SET is not set"},
 		{"dsn_env missing", replace(6, "    # no dsn"), "connectors.yaml:2: connector erp: dsn_env (the variable holding the connection string) is required"},
-		{"url on postgres", replace(6, "    dsn_env: ERP_DSN\n    url: http://erp.example.com"), "connectors.yaml:7: connector erp: url is for http connectors"},
+		{"url on postgres", replace(6, "    dsn_env: ERP_DSN\n    url: http://erp.example.com"), "connectors.yaml:7: connector erp: field url is for http connectors, not postgres ones"},
 		{"partner role", replace(5, "    role: partner"), "connectors.yaml:5: connector erp: a postgres connector acts on data, so its role must be subsidiary"},
 		{"unsupported action", replace(7, "    actions: [access, object]"), "connectors.yaml:7: connector erp: kind postgres does not support action object"},
 		{"datasets missing", strings.Split(postgresYAML, "    datasets:")[0], "connectors.yaml:2: connector erp: datasets must list at least one table"},
@@ -155,9 +187,10 @@ func TestParsePostgresErrorsNameTheLine(t *testing.T) {
 		{"access_limit too high", replace(6, "    dsn_env: ERP_DSN\n    access_limit: 1000001"), "connectors.yaml:7: connector erp: access_limit must be a whole number of rows from 1 to 1000000"},
 		{"job_table not a name", replace(6, "    dsn_env: ERP_DSN\n    job_table: audit.jobs"), "connectors.yaml:7: connector erp: job_table must be a plain name"},
 		{"job_table is a dataset", replace(6, "    dsn_env: ERP_DSN\n    job_table: invoices"), "connectors.yaml:7: connector erp: job_table invoices is a mapped dataset"},
-		{"access_limit on http", strings.Replace(validYAML, "    timeout: 10s", "    access_limit: 10", 1), "connectors.yaml:11: connector crm: access_limit is for postgres connectors"},
-		{"job_table on http", strings.Replace(validYAML, "    timeout: 10s", "    job_table: jobs", 1), "connectors.yaml:11: connector crm: job_table is for postgres connectors"},
-		{"datasets on http", strings.Replace(validYAML, "    timeout: 10s", "    datasets: []", 1), "connectors.yaml:11: connector crm: datasets are for postgres connectors"},
+		{"access_limit on http", strings.Replace(httpYAML, "    timeout: 10s", "    access_limit: 10", 1), "connectors.yaml:11: connector crm: field access_limit is for postgres connectors, not http ones"},
+		{"job_table on http", strings.Replace(httpYAML, "    timeout: 10s", "    job_table: jobs", 1), "connectors.yaml:11: connector crm: field job_table is for postgres connectors, not http ones"},
+		{"datasets on http", strings.Replace(httpYAML, "    timeout: 10s", "    datasets: []", 1), "connectors.yaml:11: connector crm: field datasets is for postgres connectors, not http ones"},
+		{"timeout on postgres", replace(6, "    dsn_env: ERP_DSN\n    timeout: 10s"), "connectors.yaml:7: connector erp: field timeout is for http connectors, not postgres ones"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,15 +209,85 @@ func TestParsePostgresErrorsNameTheLine(t *testing.T) {
 }
 
 func TestNewRegistryValidatesPostgres(t *testing.T) {
-	c := Connector{ID: "erp", Owner: "X AS", Role: RoleSubsidiary, Kind: KindPostgres, DSNEnv: "ERP_DSN",
-		Actions: []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase}, Identities: []string{"email"},
+	s := Settings{DSNEnv: "ERP_DSN",
 		Datasets: []Dataset{{Table: "customers", Match: []Match{{Column: "email", Identity: "email"}}, Categories: map[string]string{"email": "user.contact.email"}}}}
+	c := connectors.Connector{ID: "erp", Owner: "X AS", Role: connectors.RoleSubsidiary, Settings: s,
+		Actions: []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase}, Identities: []string{"email"}}
 	_, err := NewRegistry(c)
 	if err == nil || !strings.Contains(err.Error(), "connector erp: dataset customers: erase is required") {
 		t.Fatalf("err = %v", err)
 	}
-	c.Datasets[0].Erase = EraseDelete
+	s.Datasets[0].Erase = EraseDelete
 	if _, err := NewRegistry(c); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// postgresLeadsYAML is a postgres connector whose leads go 24 months after their last activity.
+const postgresLeadsYAML = `connectors:
+  - id: erp
+    kind: postgres
+    owner: Example Software AS
+    role: subsidiary
+    dsn_env: ERP_DSN
+    actions: [access, erase, purge]
+    identities: [email]
+    datasets:
+      - table: leads
+        match: {email: email}
+        categories: {email: user.contact.email, interest: user.marketing.lead}
+        erase: delete
+      - table: lead_notes
+        match: {lead_id: leads.id}
+        categories: {note: user.content.comment}
+        erase: delete
+    retention:
+      - category: user.marketing.lead
+        age: 24 months
+        activity_field: last_activity
+`
+
+func TestParsePostgresRetention(t *testing.T) {
+	reg, err := Parse([]byte(postgresLeadsYAML), postgresEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := reg.Get("erp")
+	s := settings(t, c)
+	if got := ActivityColumn(c.Retention, s.Datasets[0], []string{"user.marketing.lead"}); got != "last_activity" {
+		t.Fatalf("leads activity column = %q", got)
+	}
+	if got := ActivityColumn(c.Retention, s.Datasets[1], nil); got != "" {
+		t.Fatalf("notes activity column = %q, want none (they go with their lead)", got)
+	}
+	if got := s.PurgedDatasets(c); !slices.Equal(got, []bool{true, true}) {
+		t.Fatalf("PurgedDatasets = %v", got)
+	}
+
+	lines := strings.Split(postgresLeadsYAML, "\n")
+	replace := func(n int, text string) string {
+		out := append([]string(nil), lines...)
+		out[n-1] = text
+		return strings.Join(out, "\n")
+	}
+	tests := []struct{ name, yaml, want string }{
+		{"retained leads", replace(13, "        erase: retain\n        retain: {basis: legal_claims, detail: x, years: 1, from_column: created}"),
+			"connectors.yaml:20: connector erp: retention #1: dataset leads holds user.marketing.lead, so a purge erases its rows: its erase rule must be delete or mask"},
+		{"category in no dataset", replace(7, "    actions: [access, erase, purge]\n    categories: [user.contact.email, user.marketing.lead, user.content.comment, user.marketing.event]") +
+			"      - {category: user.marketing.event, age: 24 months, activity_field: last_activity}\n",
+			"connectors.yaml:23: connector erp: retention #2: no dataset maps a column to user.marketing.event"},
+		{"purge without rules", strings.Split(postgresLeadsYAML, "    retention:")[0], "connectors.yaml:7: connector erp: action purge needs retention rules"},
+		{"activity field not a column name", replace(21, "        activity_field: last activity"), `connectors.yaml:21: connector erp: retention #1: activity_field "last activity" must be a column name`},
+		{"linked dataset without erase rule", strings.NewReplacer("actions: [access, erase, purge]", "actions: [access, purge]",
+			"        categories: {note: user.content.comment}\n        erase: delete\n", "        categories: {note: user.content.comment}\n").Replace(postgresLeadsYAML),
+			"connectors.yaml:14: connector erp: dataset lead_notes: erase is required (delete, mask or retain): a purge reaches its rows through a link"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), postgresEnv)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v\nwant it to contain %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package connectors
+package postgres
 
 import (
 	"fmt"
@@ -11,12 +11,49 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
 )
 
-// This file holds the mapping of a postgres connector: which tables hold a subject's data, how rows are
-// found, and what each action does to them. The types live here, not in connectors/postgres, because
-// the Connector carries them (connectors.yaml is parsed here, and the Connector travels through
-// Temporal); connectors/postgres imports them and acts on a database.
+// This file holds the kind's configuration: the mapping of a postgres connector (which tables hold a
+// subject's data, how rows are found, and what each action does to them), how connectors.yaml gives it,
+// and its checks.
+
+// Name is the kind's value of kind: in connectors.yaml.
+const Name = "postgres"
+
+// Kind implements connectors.Settings.
+func (Settings) Kind() string { return Name }
+
+// Defaults of a postgres connector's settings.
+const (
+	// DefaultAccessLimit is how many rows an access job returns at most.
+	DefaultAccessLimit = 10000
+	// MaxAccessLimit bounds access_limit: the rows of one job are held in memory and in the store.
+	MaxAccessLimit = 1000000
+	// DefaultJobTable is the table in the connector's database that logs its jobs.
+	DefaultJobTable = "dsrflow_jobs"
+)
+
+// Settings are a postgres connector's own configuration (connectors.Connector.Settings).
+type Settings struct {
+	// DSNEnv names the variable holding the connection string. The string itself is read when the
+	// connector is opened, so it is never held with the configuration.
+	DSNEnv string
+	// Datasets map the database's tables.
+	Datasets []Dataset
+	// AccessLimit is the most rows an access job returns (over all datasets); a job that stops there
+	// says so per dataset (DatasetResult.Truncated).
+	AccessLimit int
+	// JobTable is the table in the database where each job that writes is logged, in the job's own
+	// transaction, so that a job runs once.
+	JobTable string
+}
+
+// Of returns a postgres connector's settings.
+func Of(c connectors.Connector) (Settings, bool) {
+	s, ok := c.Settings.(Settings)
+	return s, ok
+}
 
 // Erase rules of a dataset: what an erase job does to the subject's rows.
 const (
@@ -129,10 +166,10 @@ func (d Dataset) clone() Dataset {
 }
 
 // ActivityColumn returns the column of dataset d that a purge job compares with its cutoff: the
-// activity_field of the first retention rule whose category d holds and, when categories is not empty,
-// is among them. "" means the purge job does not select d's rows by date.
-func (c Connector) ActivityColumn(d Dataset, categories []string) string {
-	for _, r := range c.Retention {
+// activity_field of the first of the connector's retention rules whose category d holds and, when
+// categories is not empty, is among them. "" means the purge job does not select d's rows by date.
+func ActivityColumn(retention []connectors.RetentionRule, d Dataset, categories []string) string {
+	for _, r := range retention {
 		if slices.Contains(d.CategoryList(), r.Category) && (len(categories) == 0 || slices.Contains(categories, r.Category)) {
 			return r.ActivityField
 		}
@@ -142,15 +179,15 @@ func (c Connector) ActivityColumn(d Dataset, categories []string) string {
 
 // PurgedDatasets marks, by index, the datasets a purge job may erase rows of: those holding a retention
 // rule's category, and those linked to a marked one. None when the connector does not list purge.
-func (c Connector) PurgedDatasets() []bool {
-	out := make([]bool, len(c.Datasets))
+func (s Settings) PurgedDatasets(c connectors.Connector) []bool {
+	out := make([]bool, len(s.Datasets))
 	if !c.Supports(dsrflow.ActionPurge) {
 		return out
 	}
-	for i, d := range c.Datasets {
-		out[i] = c.ActivityColumn(d, nil) != ""
+	for i, d := range s.Datasets {
+		out[i] = ActivityColumn(c.Retention, d, nil) != ""
 		for _, m := range d.Match {
-			for j, parent := range c.Datasets[:i] {
+			for j, parent := range s.Datasets[:i] {
 				if parent.Table == m.LinkTable && out[j] {
 					out[i] = true
 				}
@@ -163,34 +200,34 @@ func (c Connector) PurgedDatasets() []bool {
 // validatePostgresRetention checks a postgres connector's retention rules against its datasets: a rule's
 // rows are those of the datasets holding its category, whose activity_field column is older than the
 // cutoff; they go as the dataset's erase rule says, so it must be delete or mask.
-func validatePostgresRetention(c Connector) []problem {
-	var ps []problem
+func (s Settings) checkRetention(c connectors.Connector) []connectors.Problem {
+	var ps []connectors.Problem
 	for i, r := range c.Retention {
 		field := fmt.Sprintf("retention.%d", i)
 		if r.ActivityField != "" && !sqlName.MatchString(r.ActivityField) {
-			ps = append(ps, problem{field + ".activity_field", fmt.Sprintf("retention #%d: activity_field %q must be a column name ([A-Za-z_][A-Za-z0-9_]*)", i+1, r.ActivityField)})
+			ps = append(ps, connectors.Problemf(field+".activity_field", "retention #%d: activity_field %q must be a column name ([A-Za-z_][A-Za-z0-9_]*)", i+1, r.ActivityField))
 		}
 		held := false
-		for _, d := range c.Datasets {
+		for _, d := range s.Datasets {
 			if !slices.Contains(d.CategoryList(), r.Category) {
 				continue
 			}
 			held = true
 			if d.Erase != EraseDelete && d.Erase != EraseMask {
-				ps = append(ps, problem{field + ".category", fmt.Sprintf("retention #%d: dataset %s holds %s, so a purge erases its rows: its erase rule must be delete or mask", i+1, d.Table, r.Category)})
+				ps = append(ps, connectors.Problemf(field+".category", "retention #%d: dataset %s holds %s, so a purge erases its rows: its erase rule must be delete or mask", i+1, d.Table, r.Category))
 			}
-			if col := c.ActivityColumn(d, nil); col != r.ActivityField {
-				ps = append(ps, problem{field + ".activity_field", fmt.Sprintf("retention #%d: dataset %s is purged by %s already; one dataset has one activity_field", i+1, d.Table, col)})
+			if col := ActivityColumn(c.Retention, d, nil); col != r.ActivityField {
+				ps = append(ps, connectors.Problemf(field+".activity_field", "retention #%d: dataset %s is purged by %s already; one dataset has one activity_field", i+1, d.Table, col))
 			}
 		}
 		if !held && r.Category != "" {
-			ps = append(ps, problem{field + ".category", fmt.Sprintf("retention #%d: no dataset maps a column to %s", i+1, r.Category)})
+			ps = append(ps, connectors.Problemf(field+".category", "retention #%d: no dataset maps a column to %s", i+1, r.Category))
 		}
 	}
-	for i, purged := range c.PurgedDatasets() {
-		d := c.Datasets[i]
-		if purged && d.Erase == "" && c.ActivityColumn(d, nil) == "" {
-			ps = append(ps, problem{fmt.Sprintf("datasets.%d", i), fmt.Sprintf("dataset %s: erase is required (delete, mask or retain): a purge reaches its rows through a link", d.Table)})
+	for i, purged := range s.PurgedDatasets(c) {
+		d := s.Datasets[i]
+		if purged && d.Erase == "" && ActivityColumn(c.Retention, d, nil) == "" {
+			ps = append(ps, connectors.Problemf(fmt.Sprintf("datasets.%d", i), "dataset %s: erase is required (delete, mask or retain): a purge reaches its rows through a link", d.Table))
 		}
 	}
 	return ps
@@ -199,46 +236,73 @@ func validatePostgresRetention(c Connector) []problem {
 // sqlName is what a table or column may be called: a plain identifier, so "table.column" is unambiguous.
 var sqlName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// validatePostgres checks a postgres connector's mapping. Problems name the field path the parser
-// records lines for: datasets.0.mask.email, datasets.1.retain.years, ...
-func validatePostgres(c Connector) []problem {
-	var ps []problem
+// Clone copies the datasets.
+func (s Settings) Clone() connectors.Settings {
+	if s.Datasets != nil {
+		ds := make([]Dataset, len(s.Datasets))
+		for i, d := range s.Datasets {
+			ds[i] = d.clone()
+		}
+		s.Datasets = ds
+	}
+	return s
+}
+
+// Defaults fills in the access limit and the job table and, when the connector lists no categories,
+// takes those its datasets map.
+func (s Settings) Defaults(c connectors.Connector) connectors.Connector {
+	if s.AccessLimit == 0 {
+		s.AccessLimit = DefaultAccessLimit
+	}
+	if s.JobTable == "" {
+		s.JobTable = DefaultJobTable
+	}
+	if len(c.Categories) == 0 {
+		for _, d := range s.Datasets {
+			c.Categories = append(c.Categories, d.CategoryList()...)
+		}
+		slices.Sort(c.Categories)
+		c.Categories = slices.Compact(c.Categories)
+	}
+	c.Settings = s
+	return c
+}
+
+// Check checks a postgres connector's mapping, and its role, actions, identities and retention rules
+// against it. Problems name the field path the parser records lines for: datasets.0.mask.email,
+// datasets.1.retain.years, ...
+func (s Settings) Check(c connectors.Connector) []connectors.Problem {
+	var ps []connectors.Problem
 	add := func(field, format string, args ...any) {
-		ps = append(ps, problem{field, fmt.Sprintf(format, args...)})
+		ps = append(ps, connectors.Problemf(field, format, args...))
 	}
-	if c.URL != "" {
-		add("url", "url is for http connectors; a postgres connector reads its database from dsn_env")
-	}
-	if len(c.Secret) > 0 {
-		add("secret_env", "secret_env is for http connectors")
-	}
-	if c.Role != "" && c.Role != RoleSubsidiary {
+	if c.Role != "" && c.Role != connectors.RoleSubsidiary {
 		add("role", "a postgres connector acts on data, so its role must be subsidiary")
 	}
-	if c.DSNEnv == "" {
+	if s.DSNEnv == "" {
 		add("dsn_env", "dsn_env (the variable holding the connection string) is required")
 	}
 	for _, a := range c.Actions {
-		if slices.Contains(knownActions, a) && !slices.Contains(postgresActions, a) && a != dsrflow.ActionNotify {
+		if connectors.KnownAction(a) && !slices.Contains(postgresActions, a) && a != dsrflow.ActionNotify {
 			add("actions", "kind postgres does not support action %s", a)
 		}
 	}
-	if len(c.Datasets) == 0 {
+	if len(s.Datasets) == 0 {
 		add("datasets", "datasets must list at least one table")
 	}
-	if c.AccessLimit < 1 || c.AccessLimit > MaxAccessLimit {
+	if s.AccessLimit < 1 || s.AccessLimit > MaxAccessLimit {
 		add("access_limit", "access_limit must be a whole number of rows from 1 to %d", MaxAccessLimit)
 	}
 	switch {
-	case !sqlName.MatchString(c.JobTable):
+	case !sqlName.MatchString(s.JobTable):
 		add("job_table", "job_table must be a plain name ([A-Za-z_][A-Za-z0-9_]*)")
-	case slices.ContainsFunc(c.Datasets, func(d Dataset) bool { return d.Table == c.JobTable }):
-		add("job_table", "job_table %s is a mapped dataset; the job log needs a table of its own", c.JobTable)
+	case slices.ContainsFunc(s.Datasets, func(d Dataset) bool { return d.Table == s.JobTable }):
+		add("job_table", "job_table %s is a mapped dataset; the job log needs a table of its own", s.JobTable)
 	}
 	tables := map[string]int{}   // table -> index
 	matched := map[string]bool{} // identity types some dataset matches on
 	var restrict, optout, rectify bool
-	for i, d := range c.Datasets {
+	for i, d := range s.Datasets {
 		at := fmt.Sprintf("datasets.%d", i)
 		name := d.Table
 		if name == "" {
@@ -284,7 +348,7 @@ func validatePostgres(c Connector) []problem {
 				if !ok {
 					addD(field, "match %s: %s.%s must name an identity type or an earlier dataset's table.column", m.Column, m.LinkTable, m.LinkColumn)
 				} else if column(field, m.LinkColumn) {
-					parent := c.Datasets[j]
+					parent := s.Datasets[j]
 					if s, masked := parent.Mask[m.LinkColumn]; masked && parent.Erase == EraseMask {
 						addD(field, "match %s: %s.%s is masked (%s) on erase, so linked rows could not be found again", m.Column, m.LinkTable, m.LinkColumn, s)
 					}
@@ -302,7 +366,7 @@ func validatePostgres(c Connector) []problem {
 		}
 		for _, col := range slices.Sorted(maps.Keys(d.Categories)) {
 			field := ".categories." + col
-			if column(field, col) && !categoryPattern.MatchString(d.Categories[col]) {
+			if column(field, col) && !connectors.ValidCategory(d.Categories[col]) {
 				addD(field, "category %q must be dotted lower case, like user.contact.email", d.Categories[col])
 			}
 		}
@@ -386,7 +450,7 @@ func validatePostgres(c Connector) []problem {
 		optout = optout || d.OptoutColumn != ""
 	}
 	for _, t := range c.Identities {
-		if knownIdentity(t) && len(c.Datasets) > 0 && !matched[t] {
+		if connectors.KnownIdentity(t) && len(s.Datasets) > 0 && !matched[t] {
 			add("identities", "identity type %s is listed but no dataset matches on it", t)
 		}
 	}
@@ -406,7 +470,7 @@ func validatePostgres(c Connector) []problem {
 			add("actions", "action %s needs %s", n.action, n.what)
 		}
 	}
-	return ps
+	return append(ps, s.checkRetention(c)...)
 }
 
 // datasetFields are the keys a dataset may have in connectors.yaml.
@@ -416,17 +480,18 @@ var datasetFields = []string{"table", "match", "categories", "erase", "mask", "r
 var retainFields = []string{"basis", "detail", "years", "from_column"}
 
 // decodeDatasets reads a postgres connector's datasets list. It records the line of every key under
-// its field path (datasets.0.mask.email) for validatePostgres's problems, and reports shape errors.
-func decodeDatasets(v *yaml.Node, lines map[string]int, bad func(int, string, ...any)) []Dataset {
+// its field path (datasets.0.mask.email) for Check's problems, and reports shape errors.
+func decodeDatasets(sec *connectors.Section, v *yaml.Node) []Dataset {
+	bad := sec.Bad
 	if v.Kind != yaml.SequenceNode {
 		bad(v.Line, "datasets must be a list")
 		return nil
 	}
 	out := []Dataset{} // not nil: an empty list was given
 	for i, item := range v.Content {
-		item = resolve(item)
+		item = connectors.Resolve(item)
 		at := fmt.Sprintf("datasets.%d", i)
-		lines[at] = item.Line
+		sec.SetLine(at, item.Line)
 		name := fmt.Sprintf("#%d", i+1)
 		if item.Kind != yaml.MappingNode {
 			bad(item.Line, "dataset %s: expected a mapping", name)
@@ -434,7 +499,7 @@ func decodeDatasets(v *yaml.Node, lines map[string]int, bad func(int, string, ..
 			continue
 		}
 		for j := 0; j+1 < len(item.Content); j += 2 {
-			if k, v := item.Content[j], resolve(item.Content[j+1]); k.Value == "table" && v.Kind == yaml.ScalarNode && v.Value != "" {
+			if k, v := item.Content[j], connectors.Resolve(item.Content[j+1]); k.Value == "table" && v.Kind == yaml.ScalarNode && v.Value != "" {
 				name = v.Value
 			}
 		}
@@ -455,13 +520,13 @@ func decodeDatasets(v *yaml.Node, lines map[string]int, bad func(int, string, ..
 				return
 			}
 			for j := 0; j+1 < len(v.Content); j += 2 {
-				k, e := v.Content[j], resolve(v.Content[j+1])
+				k, e := v.Content[j], connectors.Resolve(v.Content[j+1])
 				path := at + "." + key + "." + k.Value
-				if _, dup := lines[path]; dup {
+				if sec.Recorded(path) {
 					badD(k.Line, "%s: %s given twice", key, k.Value)
 					continue
 				}
-				lines[path] = k.Line
+				sec.SetLine(path, k.Line)
 				if s, ok := scalar(key+"."+k.Value, e); ok {
 					fn(k.Value, s)
 				}
@@ -469,18 +534,18 @@ func decodeDatasets(v *yaml.Node, lines map[string]int, bad func(int, string, ..
 		}
 		var d Dataset
 		for j := 0; j+1 < len(item.Content); j += 2 {
-			k, v := item.Content[j], resolve(item.Content[j+1])
+			k, v := item.Content[j], connectors.Resolve(item.Content[j+1])
 			key := k.Value
 			if !slices.Contains(datasetFields, key) {
 				badD(k.Line, "unknown field %q", key)
 				continue
 			}
 			path := at + "." + key
-			if _, dup := lines[path]; dup {
+			if sec.Recorded(path) {
 				badD(k.Line, "field %s given twice", key)
 				continue
 			}
-			lines[path] = k.Line
+			sec.SetLine(path, k.Line)
 			switch key {
 			case "table":
 				d.Table, _ = scalar(key, v)
@@ -508,9 +573,9 @@ func decodeDatasets(v *yaml.Node, lines map[string]int, bad func(int, string, ..
 					continue
 				}
 				for _, e := range v.Content {
-					e = resolve(e)
+					e = connectors.Resolve(e)
 					if s, ok := scalar("rectify entries", e); ok {
-						lines[path+"."+s] = e.Line
+						sec.SetLine(path+"."+s, e.Line)
 						d.Rectify = append(d.Rectify, s)
 					}
 				}
@@ -525,12 +590,12 @@ func decodeDatasets(v *yaml.Node, lines map[string]int, bad func(int, string, ..
 					continue
 				}
 				for j := 0; j+1 < len(v.Content); j += 2 {
-					k, e := v.Content[j], resolve(v.Content[j+1])
+					k, e := v.Content[j], connectors.Resolve(v.Content[j+1])
 					if !slices.Contains(retainFields, k.Value) {
 						badD(k.Line, "unknown field retain.%s", k.Value)
 						continue
 					}
-					lines[path+"."+k.Value] = k.Line
+					sec.SetLine(path+"."+k.Value, k.Line)
 					s, ok := scalar("retain."+k.Value, e)
 					if !ok {
 						continue
