@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -13,11 +12,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
-	"github.com/dsrflow/dsrflow/workflows"
 )
-
-// pollerFreshness is how recently a worker must have polled for the front door to call it ready.
-const pollerFreshness = 2 * time.Minute
 
 // FrontDoor is a started `starter serve`.
 type FrontDoor struct {
@@ -73,9 +68,7 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Keys: product.Keys, CodecOrigin: cfg.CodecOrigin, Connectors: product.Connectors, Metrics: f.Metrics,
 		Auth: web.StoreTokens{Store: f.Store}, OIDC: OIDCSignIn(cfg.OIDC, ""), PublicURL: cfg.PublicURL,
 		Reviewers: cfg.Reviewers, Slack: slackHandler(sl), TrustedProxies: cfg.TrustedProxies,
-		Readiness: Readiness(f.Client, f.Store, func(ctx context.Context) error {
-			return temporalx.CheckPollers(ctx, f.Client, workflows.TaskQueue, pollerFreshness)
-		})}), logger)
+		Readiness: FrontDoorReadiness(f.Client, f.Store)}), logger)
 	f.closers.Add(f.HTTP.Shutdown)
 	return f, nil
 }
