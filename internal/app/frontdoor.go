@@ -54,10 +54,16 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 	if err := CheckKeys(ctx, f.Store, product.Keys); err != nil {
 		return nil, err
 	}
-	// The index's counts are served by the front door only, so that summing over processes counts once.
-	if err := f.Metrics.Register(metrics.NewStoreCollector(f.Store, nil, logger)); err != nil {
+	// The index's counts are served by one front door, the holder of a store lease, from a reading taken
+	// every 30 s: summing over processes counts once, and scrapes do not query the store.
+	gauges := metrics.NewStoreGauges(f.Store, metrics.StoreGaugesOptions{Logger: logger})
+	if err := f.Metrics.Register(gauges); err != nil {
 		return nil, err
 	}
+	gaugesCtx, stopGauges := context.WithCancel(context.WithoutCancel(ctx))
+	gaugesDone := make(chan struct{})
+	go func() { defer close(gaugesDone); gauges.Run(gaugesCtx) }()
+	f.closers.Add(func(context.Context) error { stopGauges(); <-gaugesDone; return nil }) // releases the lease
 	// Reviewers' clicks in Slack become votes, delivered to the waiting workflows like API votes.
 	sl, stopSlack, err := StartSlack(cfg.Slack, cfg.Reviewers, review.Dispatcher{Client: f.Client}, logger)
 	if err != nil {
