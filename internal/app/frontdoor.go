@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -13,11 +12,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
-	"github.com/dsrflow/dsrflow/workflows"
 )
-
-// pollerFreshness is how recently a worker must have polled for the front door to call it ready.
-const pollerFreshness = 2 * time.Minute
 
 // FrontDoor is a started `starter serve`.
 type FrontDoor struct {
@@ -59,10 +54,16 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 	if err := CheckKeys(ctx, f.Store, product.Keys); err != nil {
 		return nil, err
 	}
-	// The index's counts are served by the front door only, so that summing over processes counts once.
-	if err := f.Metrics.Register(metrics.NewStoreCollector(f.Store, nil, logger)); err != nil {
+	// The index's counts are served by one front door, the holder of a store lease, from a reading taken
+	// every 30 s: summing over processes counts once, and scrapes do not query the store.
+	gauges := metrics.NewStoreGauges(f.Store, metrics.StoreGaugesOptions{Logger: logger})
+	if err := f.Metrics.Register(gauges); err != nil {
 		return nil, err
 	}
+	gaugesCtx, stopGauges := context.WithCancel(context.WithoutCancel(ctx))
+	gaugesDone := make(chan struct{})
+	go func() { defer close(gaugesDone); gauges.Run(gaugesCtx) }()
+	f.closers.Add(func(context.Context) error { stopGauges(); <-gaugesDone; return nil }) // releases the lease
 	// Reviewers' clicks in Slack become votes, delivered to the waiting workflows like API votes.
 	sl, stopSlack, err := StartSlack(cfg.Slack, cfg.Reviewers, review.Dispatcher{Client: f.Client}, logger)
 	if err != nil {
@@ -73,9 +74,7 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Keys: product.Keys, CodecOrigin: cfg.CodecOrigin, Connectors: product.Connectors, Metrics: f.Metrics,
 		Auth: web.StoreTokens{Store: f.Store}, OIDC: OIDCSignIn(cfg.OIDC, ""), PublicURL: cfg.PublicURL,
 		Reviewers: cfg.Reviewers, Slack: slackHandler(sl), TrustedProxies: cfg.TrustedProxies,
-		Readiness: Readiness(f.Client, f.Store, func(ctx context.Context) error {
-			return temporalx.CheckPollers(ctx, f.Client, workflows.TaskQueue, pollerFreshness)
-		})}), logger)
+		Readiness: FrontDoorReadiness(f.Client, f.Store)}), logger)
 	f.closers.Add(f.HTTP.Shutdown)
 	return f, nil
 }

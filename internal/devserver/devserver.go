@@ -1,11 +1,13 @@
-// Package devserver runs a real Temporal server inside the dsrflow process, persisted in a SQLite file,
-// for `worker --dev` and the end-to-end tests. It is the only package that imports go.temporal.io/server;
+// Package devserver runs a real Temporal server inside the dsrflow process, persisted in a SQLite file
+// (or, for drills that stand in for a self-hosted cluster, in PostgreSQL), for `worker --dev` and the
+// end-to-end tests. It is the only package that imports go.temporal.io/server;
 // it follows the server's own temporaltest lite server, which is internal to the server module.
 package devserver
 
 import (
 	"database/sql"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,6 +34,8 @@ import (
 type Options struct {
 	// DatabaseFile is the SQLite file holding the server's state; created with its schema on first start.
 	DatabaseFile string
+	// Postgres, when set, holds the server's state instead of DatabaseFile.
+	Postgres *Postgres
 	// FrontendAddr is host:port for the frontend gRPC service, the address clients dial.
 	FrontendAddr string
 	// Namespace is registered on first start.
@@ -68,55 +72,21 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	sqlConfig := &config.SQL{
-		PluginName:   sqliteplugin.PluginName,
-		DatabaseName: opts.DatabaseFile,
-		ConnectAttributes: map[string]string{
-			"mode": "rwc",
-			// WAL with synchronous=NORMAL survives a killed process; only power loss can lose the last commits.
-			"_journal_mode": "wal",
-			"_synchronous":  "1",
-		},
-	}
-	_, statErr := os.Stat(opts.DatabaseFile)
-	fresh := os.IsNotExist(statErr)
-	if fresh {
-		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o700); err != nil {
-			return nil, fmt.Errorf("temporal data directory: %w", err)
+	var persistence config.Persistence
+	if opts.Postgres != nil {
+		if persistence, err = postgresPersistence(opts); err != nil {
+			return nil, err
 		}
-	}
-	// The histories hold encrypted payloads, but search attributes, ids and timers in clear: 0600, like
-	// dsrflow's own store; the log too.
-	for _, f := range []string{opts.DatabaseFile, opts.LogFile} {
-		if f == "" {
-			continue
-		}
-		if err := store.PrivateFile(f); err != nil {
-			return nil, fmt.Errorf("temporal files: %w", err)
-		}
-	}
-	if fresh {
-		if err := sqlite.SetupSchema(sqlConfig); err != nil {
-			// A half-made file would be taken for a valid one on the next start.
-			_ = os.Remove(opts.DatabaseFile)
-			return nil, fmt.Errorf("temporal schema: %w", err)
-		}
-	}
-	if err := forgetMembership(opts.DatabaseFile); err != nil {
+	} else if persistence, err = sqlitePersistence(opts); err != nil {
 		return nil, err
-	}
-	nsConfig, err := sqlite.NewNamespaceConfig("active", opts.Namespace, false, opts.SearchAttributes)
-	if err != nil {
-		return nil, fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
-	}
-	// Closed requests keep their history a week, for inspection; the store keeps the record.
-	nsConfig.Detail.Config.Retention = timestamp.DurationFromHours(7 * 24)
-	if err := sqlite.CreateNamespaces(sqlConfig, nsConfig); err != nil {
-		return nil, fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
 	}
 
 	logger := newLogger(opts.LogFile)
-	cfg, err := serverConfig(sqlConfig, host, port)
+	membershipPort := freePort
+	if opts.Postgres != nil {
+		membershipPort = lowPort // the PostgreSQL schema keeps membership ports in a smallint
+	}
+	cfg, err := serverConfig(persistence, host, port, membershipPort)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +128,91 @@ func Start(opts Options) (*Server, error) {
 	return &Server{srv: srv, addr: net.JoinHostPort(host, portText)}, nil
 }
 
+// sqlitePersistence creates the SQLite file with its schema on first use.
+func sqlitePersistence(opts Options) (config.Persistence, error) {
+	sqlConfig := &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: opts.DatabaseFile,
+		ConnectAttributes: map[string]string{
+			"mode": "rwc",
+			// WAL with synchronous=NORMAL survives a killed process; only power loss can lose the last commits.
+			"_journal_mode": "wal",
+			"_synchronous":  "1",
+		},
+	}
+	_, statErr := os.Stat(opts.DatabaseFile)
+	fresh := os.IsNotExist(statErr)
+	if fresh {
+		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o700); err != nil {
+			return config.Persistence{}, fmt.Errorf("temporal data directory: %w", err)
+		}
+	}
+	// The histories hold encrypted payloads, but search attributes, ids and timers in clear: 0600, like
+	// dsrflow's own store; the log too.
+	for _, f := range []string{opts.DatabaseFile, opts.LogFile} {
+		if f == "" {
+			continue
+		}
+		if err := store.PrivateFile(f); err != nil {
+			return config.Persistence{}, fmt.Errorf("temporal files: %w", err)
+		}
+	}
+	if fresh {
+		if err := sqlite.SetupSchema(sqlConfig); err != nil {
+			// A half-made file would be taken for a valid one on the next start.
+			_ = os.Remove(opts.DatabaseFile)
+			return config.Persistence{}, fmt.Errorf("temporal schema: %w", err)
+		}
+	}
+	if err := forgetMembership(opts.DatabaseFile); err != nil {
+		return config.Persistence{}, err
+	}
+	if err := createNamespace(sqlConfig, opts); err != nil {
+		return config.Persistence{}, err
+	}
+	return config.Persistence{
+		DefaultStore:     sqliteplugin.PluginName,
+		VisibilityStore:  sqliteplugin.PluginName,
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: sqlConfig}},
+	}, nil
+}
+
+// postgresPersistence creates the PostgreSQL databases with their schema on first use.
+func postgresPersistence(opts Options) (config.Persistence, error) {
+	main, visibility, err := setupPostgres(opts.Postgres)
+	if err != nil {
+		return config.Persistence{}, err
+	}
+	if err := createNamespace(main, opts); err != nil {
+		return config.Persistence{}, err
+	}
+	return config.Persistence{
+		DefaultStore:     "postgres-default",
+		VisibilityStore:  "postgres-visibility",
+		NumHistoryShards: 1,
+		DataStores: map[string]config.DataStore{
+			"postgres-default":    {SQL: main},
+			"postgres-visibility": {SQL: visibility},
+		},
+	}, nil
+}
+
+// createNamespace registers opts.Namespace in the server's database unless it exists. The schema
+// package's helper is named for SQLite but writes through any SQL plugin.
+func createNamespace(db *config.SQL, opts Options) error {
+	nsConfig, err := sqlite.NewNamespaceConfig("active", opts.Namespace, false, opts.SearchAttributes)
+	if err != nil {
+		return fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
+	}
+	// Closed requests keep their history a week, for inspection; the store keeps the record.
+	nsConfig.Detail.Config.Retention = timestamp.DurationFromHours(7 * 24)
+	if err := sqlite.CreateNamespaces(db, nsConfig); err != nil {
+		return fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
+	}
+	return nil
+}
+
 // Addr is the frontend's host:port.
 func (s *Server) Addr() string { return s.addr }
 
@@ -196,9 +251,9 @@ func forgetMembership(file string) error {
 	return nil
 }
 
-func serverConfig(sqlConfig *config.SQL, host string, frontendPort int) (*config.Config, error) {
+func serverConfig(persistence config.Persistence, host string, frontendPort int, membershipPort func(string) (int, error)) (*config.Config, error) {
 	service := func(grpcPort int) (config.Service, error) {
-		membership, err := freePort(host)
+		membership, err := membershipPort(host)
 		if err != nil {
 			return config.Service{}, err
 		}
@@ -226,12 +281,7 @@ func serverConfig(sqlConfig *config.SQL, host string, frontendPort int) (*config
 		Global: config.Global{
 			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
 		},
-		Persistence: config.Persistence{
-			DefaultStore:     sqliteplugin.PluginName,
-			VisibilityStore:  sqliteplugin.PluginName,
-			NumHistoryShards: 1,
-			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: sqlConfig}},
-		},
+		Persistence: persistence,
 		ClusterMetadata: &cluster.Config{
 			EnableGlobalNamespace:    false,
 			FailoverVersionIncrement: 10,
@@ -268,6 +318,22 @@ func freePort(host string) (port int, err error) {
 		}
 	}()
 	return freeport.MustGetFreePort(), nil
+}
+
+// lowPort picks a free port below 32768 for a membership listener: Temporal's PostgreSQL schema stores
+// those ports as smallint. The kernel hands out ports for bind(:0) above 32767, so no other process's
+// ephemeral port takes it between this probe and the server's bind.
+func lowPort(host string) (int, error) {
+	for range 100 {
+		port := 10000 + mrand.IntN(32768-10000)
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		return port, nil
+	}
+	return 0, fmt.Errorf("temporal membership port on %s: no free port below 32768", host)
 }
 
 func newLogger(path string) log.Logger {

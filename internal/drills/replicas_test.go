@@ -25,13 +25,14 @@ import (
 	"github.com/dsrflow/dsrflow/internal/web"
 )
 
-// TestDrillReplicas runs dsrflow as a platform team would: a Temporal server in its own process, two
-// production `worker`s and two `starter serve` front doors behind one address, on one PostgreSQL. Single
-// requests go to either door; each same-subject pair goes to both doors at the same moment. Mid fan-out
-// one worker and one front door are killed with SIGKILL. Every request that got a 201 completes, every
-// connector job acts once, and no pair made two requests.
+// TestDrillReplicas runs dsrflow as a platform team would: a Temporal server in its own process with its
+// state in PostgreSQL, two production `worker`s and two `starter serve` front doors behind one address, on
+// the same PostgreSQL. Single requests go to either door; each same-subject pair goes to both doors at the
+// same moment. Mid fan-out one worker and one front door are killed with SIGKILL. Every request that got
+// a 201 completes, every connector job acts once, and no pair made two requests. The full form makes 100
+// requests: 80 singles and 20 pairs (120 POSTs).
 func TestDrillReplicas(t *testing.T) {
-	singles, pairs := 60, 20
+	singles, pairs := 80, 20
 	if short {
 		singles, pairs = 14, 6
 	}
@@ -53,7 +54,7 @@ func TestDrillReplicas(t *testing.T) {
 	}
 
 	temporalAddr := freeAddr()
-	start("temporal", exec.Command(temporalServerBin(t), "-db", filepath.Join(dir, "temporal.db"), "-addr", temporalAddr))
+	start("temporal", exec.Command(temporalServerBin(t), "-postgres", pg.url, "-addr", temporalAddr, "-log", filepath.Join(dir, "temporal.log")))
 	waitFor(t, func() bool {
 		c, err := net.DialTimeout("tcp", temporalAddr, time.Second)
 		if err == nil {

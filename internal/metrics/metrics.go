@@ -1,6 +1,6 @@
 // Package metrics is what dsrflow's processes expose on GET /metrics, in Prometheus' text format: the
-// request index's counts (read from the store at scrape time), connector calls, verification outcomes,
-// the Temporal SDK's own metrics, and the process and Go runtime.
+// request index's counts (exported by one front door, the holder of a store lease: StoreGauges), connector
+// calls, verification outcomes, the Temporal SDK's own metrics, and the process and Go runtime.
 //
 // Label values are connector ids, actions, request types, statuses and outcomes only: never personal
 // data, and never request or job ids, whose number has no bound.

@@ -10,7 +10,8 @@ import (
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
-// storeTimeout bounds a scrape's queries: a slow store must not hold the scrape past Prometheus' timeout.
+// storeTimeout bounds one reading of the store: a slow store must not hold a scrape past Prometheus'
+// timeout, nor a refresh past its interval.
 const storeTimeout = 3 * time.Second
 
 // dueSoon is the horizon of dsrflow_requests_due_within_7d.
@@ -18,7 +19,7 @@ const dueSoon = 7 * 24 * time.Hour
 
 var (
 	storeUpDesc = prometheus.NewDesc("dsrflow_store_up",
-		"1 when the store answered this scrape's queries, 0 when it did not (the request metrics are then left out).", nil, nil)
+		"1 when the store answered the last reading of the request index, 0 when it did not (the request metrics are then left out).", nil, nil)
 	requestsDesc = prometheus.NewDesc("dsrflow_requests",
 		"Requests in the index by type and status.", []string{"type", "status"}, nil)
 	overdueDesc = prometheus.NewDesc("dsrflow_requests_overdue",
@@ -27,8 +28,54 @@ var (
 		"Open requests due within the next 7 days, overdue ones included (as starter list --due-within 7d).", nil, nil)
 )
 
-// storeCollector reads the request index at scrape time, so the numbers are right in every process that
-// serves them, however many there are.
+// storeSnapshot is one reading of the request index.
+type storeSnapshot struct {
+	up            bool
+	counts        map[string]map[string]int
+	overdue, soon int
+}
+
+// readStore reads the request index at now. Every query runs before anything is kept, so a snapshot
+// holds either all of the request metrics or none (up false).
+func readStore(st *store.Store, now time.Time, logger *slog.Logger) storeSnapshot {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	counts, err := st.CountRequests(ctx)
+	var overdue, soon int
+	if err == nil {
+		overdue, soon, err = st.CountOpenDue(ctx, now, now.Add(dueSoon))
+	}
+	if err != nil {
+		logger.Warn("metrics: store query failed", "error", err)
+		return storeSnapshot{}
+	}
+	return storeSnapshot{up: true, counts: counts, overdue: overdue, soon: soon}
+}
+
+func describeStore(ch chan<- *prometheus.Desc) {
+	ch <- storeUpDesc
+	ch <- requestsDesc
+	ch <- overdueDesc
+	ch <- dueWithin7dDesc
+}
+
+func (s storeSnapshot) collect(ch chan<- prometheus.Metric) {
+	if !s.up {
+		ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 1)
+	for typ, byStatus := range s.counts {
+		for status, n := range byStatus {
+			ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.GaugeValue, float64(n), typ, status)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(s.overdue))
+	ch <- prometheus.MustNewConstMetric(dueWithin7dDesc, prometheus.GaugeValue, float64(s.soon))
+}
+
+// storeCollector reads the request index at scrape time: for a process that is alone on its store
+// (`worker --dev`, whose data directory is locked to it). Replicas sharing a store use StoreGauges.
 type storeCollector struct {
 	store  *store.Store
 	now    func() time.Time
@@ -36,8 +83,9 @@ type storeCollector struct {
 }
 
 // NewStoreCollector returns the collector of dsrflow_requests, dsrflow_requests_overdue,
-// dsrflow_requests_due_within_7d and dsrflow_store_up. now is the clock for due dates (nil: time.Now); a
-// failed query is logged to logger (nil: not logged) and reported as dsrflow_store_up 0.
+// dsrflow_requests_due_within_7d and dsrflow_store_up, read at every scrape. now is the clock for due
+// dates (nil: time.Now); a failed query is logged to logger (nil: not logged) and reported as
+// dsrflow_store_up 0.
 func NewStoreCollector(st *store.Store, now func() time.Time, logger *slog.Logger) prometheus.Collector {
 	if now == nil {
 		now = time.Now
@@ -49,35 +97,9 @@ func NewStoreCollector(st *store.Store, now func() time.Time, logger *slog.Logge
 }
 
 // Describe implements prometheus.Collector.
-func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- storeUpDesc
-	ch <- requestsDesc
-	ch <- overdueDesc
-	ch <- dueWithin7dDesc
-}
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) { describeStore(ch) }
 
-// Collect implements prometheus.Collector. Every query runs before anything is sent, so a scrape shows
-// either all of the request metrics or none.
+// Collect implements prometheus.Collector.
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	now := c.now()
-	counts, err := c.store.CountRequests(ctx)
-	var overdue, soon int
-	if err == nil {
-		overdue, soon, err = c.store.CountOpenDue(ctx, now, now.Add(dueSoon))
-	}
-	if err != nil {
-		c.logger.Warn("metrics: store query failed", "error", err)
-		ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 0)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 1)
-	for typ, byStatus := range counts {
-		for status, n := range byStatus {
-			ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.GaugeValue, float64(n), typ, status)
-		}
-	}
-	ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(overdue))
-	ch <- prometheus.MustNewConstMetric(dueWithin7dDesc, prometheus.GaugeValue, float64(soon))
+	readStore(c.store, c.now(), c.logger).collect(ch)
 }

@@ -25,6 +25,9 @@ import (
 type Check struct {
 	Name string
 	Fn   func(ctx context.Context) error
+	// Informational checks are reported in /readyz's body, prefixed "informational: " when they fail, but
+	// never make it answer 503: the process serves without them.
+	Informational bool
 }
 
 // Deps are the front door's dependencies. Only Logger and Readiness are needed for /healthz and
@@ -93,6 +96,7 @@ func (s *server) handleHealthz() http.Handler {
 func (s *server) handleReadyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		results := make(map[string]string, len(s.Readiness))
+		status := http.StatusOK
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for _, c := range s.Readiness {
@@ -101,22 +105,22 @@ func (s *server) handleReadyz() http.Handler {
 				defer wg.Done()
 				ctx, cancel := context.WithTimeout(r.Context(), readyzTimeout)
 				defer cancel()
-				result := "ok"
+				result, failed := "ok", false
 				if err := c.Fn(ctx); err != nil {
-					result = err.Error()
+					result, failed = err.Error(), !c.Informational
+					if c.Informational {
+						result = "informational: " + result
+					}
 				}
 				mu.Lock()
 				results[c.Name] = result
+				if failed {
+					status = http.StatusServiceUnavailable
+				}
 				mu.Unlock()
 			}()
 		}
 		wg.Wait()
-		status := http.StatusOK
-		for _, v := range results {
-			if v != "ok" {
-				status = http.StatusServiceUnavailable
-			}
-		}
 		writeJSON(w, status, results)
 	})
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("Disclosures", func(t *testing.T) { testDisclosures(t, migrated(t)) })
 	t.Run("TransparencyReport", func(t *testing.T) { testTransparencyReport(t, migrated(t)) })
 	t.Run("JobClaims", func(t *testing.T) { testJobClaims(t, migrated(t)) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, migrated(t)) })
 	runVault(t, migrated)
 	runIntake(t, migrated)
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,25 +17,40 @@ import (
 
 func main() {
 	db := flag.String("db", "", "SQLite file holding the server's state (created on first start)")
+	pg := flag.String("postgres", "", "PostgreSQL server (postgres://USER[:PASSWORD]@HOST:PORT/) holding the server's state in the databases temporal and temporal_visibility (created on first start), instead of -db")
 	addr := flag.String("addr", "127.0.0.1:7233", "frontend host:port")
 	namespace := flag.String("namespace", "default", "namespace registered on first start")
 	logFile := flag.String("log", "", "file for the server's own log (warn and above)")
 	flag.Parse()
-	if *db == "" {
-		fmt.Fprintln(os.Stderr, "devserver: -db is required")
-		os.Exit(2)
+	opts := devserver.Options{DatabaseFile: *db, FrontendAddr: *addr, Namespace: *namespace, LogFile: *logFile}
+	switch {
+	case *pg != "" && *db != "":
+		fail(2, "-db and -postgres are exclusive")
+	case *pg != "":
+		u, err := url.Parse(*pg)
+		if err != nil || u.Scheme != "postgres" || u.Host == "" || u.User == nil {
+			fail(2, "-postgres must be postgres://USER[:PASSWORD]@HOST:PORT/")
+		}
+		password, _ := u.User.Password()
+		opts.Postgres = &devserver.Postgres{Addr: u.Host, User: u.User.Username(), Password: password,
+			Database: "temporal", VisibilityDatabase: "temporal_visibility"}
+	case *db == "":
+		fail(2, "-db or -postgres is required")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := devserver.Start(devserver.Options{DatabaseFile: *db, FrontendAddr: *addr, Namespace: *namespace, LogFile: *logFile})
+	srv, err := devserver.Start(opts)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "devserver:", err)
-		os.Exit(1)
+		fail(1, err.Error())
 	}
 	fmt.Println("temporal", srv.Addr())
 	<-ctx.Done()
 	if err := srv.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "devserver: stop:", err)
-		os.Exit(1)
+		fail(1, "stop: "+err.Error())
 	}
+}
+
+func fail(code int, msg string) {
+	fmt.Fprintln(os.Stderr, "devserver:", msg)
+	os.Exit(code)
 }
