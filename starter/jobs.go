@@ -12,32 +12,58 @@ import (
 )
 
 func newJobCmd(getenv func(string) string) *cobra.Command {
-	job := &cobra.Command{Use: "job", Short: "connector jobs escalated at their point and waiting for a person"}
-	var retry, done, notFound bool
-	var failed, note string
+	job := &cobra.Command{Use: "job", Short: "connector jobs waiting for a person: escalated at their point, or ended identity_conflict"}
+	var retry, done, notFound, confirm, drop bool
+	var failed, note, reason string
 	resolve := &cobra.Command{
-		Use:   "resolve ID JOB --retry|--failed REASON|--done|--not-found [--note N]",
-		Short: "decide an escalated job: retry it, mark it failed (the subject is told the reason), or answer it by hand (agents, dpo)",
-		Args:  cobra.ExactArgs(2),
+		Use:   "resolve ID JOB --retry|--failed REASON|--done|--not-found [--note N] | --confirm-identifiers --reason R|--drop-identifiers",
+		Short: "decide a job waiting for a person: an escalated one (retry, failed, done, not found) or an identity conflict (confirm, drop) (agents, dpo)",
+		Long: `Decide a connector job that waits for a person (agents, dpo).
+
+An escalated job (no result by its escalation point):
+  --retry              run it again, with a new escalation point
+  --failed REASON      mark it failed; the subject's answer gives the reason
+  --done, --not-found  it was done, or nothing was found, by hand (--note N for the audit trail)
+
+A job that ended identity_conflict (an identifier given with the request but not verified, such as a
+customer id or a phone number, matches someone else's record; its task, kind identity_conflict, shows
+which identifiers are verified):
+  --confirm-identifiers --reason R   the subject confirmed the identifiers are theirs (say how): the
+                                     job runs again as JOB:confirmed with every identifier verified
+  --drop-identifiers                 the job runs again as JOB:dropped with the verified identifiers
+                                     only (--note N for the audit trail)
+
+JOB is the job id or the part after the request id (crm:access). The request is answered only once
+every such job is decided.`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var action, reason string
+			var action string
 			chosen := 0
 			for _, o := range []struct {
 				set    bool
 				action string
-			}{{retry, workflows.ResolveRetry}, {cmd.Flags().Changed("failed"), workflows.ResolveFailed}, {done, workflows.ResolveDone}, {notFound, workflows.ResolveNotFound}} {
+			}{{retry, workflows.ResolveRetry}, {cmd.Flags().Changed("failed"), workflows.ResolveFailed}, {done, workflows.ResolveDone}, {notFound, workflows.ResolveNotFound},
+				{confirm, workflows.ResolveConfirm}, {drop, workflows.ResolveDrop}} {
 				if o.set {
 					action = o.action
 					chosen++
 				}
 			}
 			if chosen != 1 {
-				return dsrflow.Errorf(dsrflow.EINVALID, "give exactly one of --retry, --failed REASON, --done, --not-found")
+				return dsrflow.Errorf(dsrflow.EINVALID, "give exactly one of --retry, --failed REASON, --done, --not-found, --confirm-identifiers --reason R, --drop-identifiers")
 			}
-			reason = strings.TrimSpace(note)
-			if action == workflows.ResolveFailed {
-				if reason = strings.TrimSpace(failed); reason == "" {
+			if cmd.Flags().Changed("reason") && action != workflows.ResolveConfirm {
+				return dsrflow.Errorf(dsrflow.EINVALID, "--reason goes with --confirm-identifiers; use --note for a note")
+			}
+			why := strings.TrimSpace(note)
+			switch action {
+			case workflows.ResolveFailed:
+				if why = strings.TrimSpace(failed); why == "" {
 					return dsrflow.Errorf(dsrflow.EINVALID, "--failed needs a reason, which the subject is told")
+				}
+			case workflows.ResolveConfirm:
+				if why = strings.TrimSpace(reason); why == "" {
+					return dsrflow.Errorf(dsrflow.EINVALID, "--confirm-identifiers needs --reason: how the subject confirmed the identifiers are theirs")
 				}
 			}
 			c, err := newAPIClient(getenv)
@@ -46,7 +72,7 @@ func newJobCmd(getenv func(string) string) *cobra.Command {
 			}
 			var out map[string]any
 			path := "/api/v1/requests/" + url.PathEscape(args[0]) + "/jobs/" + url.PathEscape(args[1]) + "/resolve"
-			if err := c.call(cmd.Context(), "POST", path, nil, map[string]string{"action": action, "reason": reason}, &out); err != nil {
+			if err := c.call(cmd.Context(), "POST", path, nil, map[string]string{"action": action, "reason": why}, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s; request %v\n", args[0], args[1], action, out["status"])
@@ -57,7 +83,10 @@ func newJobCmd(getenv func(string) string) *cobra.Command {
 	resolve.Flags().StringVar(&failed, "failed", "", "mark the job failed; the reason is told to the subject")
 	resolve.Flags().BoolVar(&done, "done", false, "the job was done by hand")
 	resolve.Flags().BoolVar(&notFound, "not-found", false, "nothing about the subject was found by hand")
-	resolve.Flags().StringVar(&note, "note", "", "a note for the audit trail (with --done or --not-found)")
+	resolve.Flags().StringVar(&note, "note", "", "a note for the audit trail (with --done, --not-found or --drop-identifiers)")
+	resolve.Flags().BoolVar(&confirm, "confirm-identifiers", false, "an identity conflict: the subject confirmed the identifiers are theirs; the job runs again with them verified (needs --reason)")
+	resolve.Flags().StringVar(&reason, "reason", "", "with --confirm-identifiers: how the subject confirmed the identifiers")
+	resolve.Flags().BoolVar(&drop, "drop-identifiers", false, "an identity conflict: the job runs again without the unverified identifiers")
 	job.AddCommand(resolve)
 	return job
 }

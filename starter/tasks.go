@@ -3,13 +3,16 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/web"
+	"github.com/dsrflow/dsrflow/workflows"
 )
 
 func newTaskCmd(getenv func(string) string) *cobra.Command {
@@ -33,10 +36,25 @@ func newTaskCmd(getenv func(string) string) *cobra.Command {
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "%s\t%s\t%s (%s)\t%s\tdue %s\n", oneLine(v.ID), oneLine(string(v.Action)), oneLine(v.Connector), oneLine(v.Owner), oneLine(v.Status), v.Due.Format("2006-01-02"))
+			if v.Kind == workflows.TaskIdentityConflict {
+				fmt.Fprintf(w, "  identity conflict\tjob %s: starter job resolve %s %s --confirm-identifiers --reason R | --drop-identifiers\n", oneLine(v.JobID), oneLine(v.RequestID), oneLine(v.JobID))
+			}
 			fmt.Fprintf(w, "  instructions\t%s\n", oneLine(v.Instructions))
-			fmt.Fprintf(w, "  email\t%s\n  name\t%s\n  phone\t%s\n", oneLine(v.Identity.Email), oneLine(v.Identity.Name), oneLine(v.Identity.Phone))
-			for k, id := range v.Identity.CustomerIDs {
-				fmt.Fprintf(w, "  customer id\t%s=%s\n", oneLine(k), oneLine(id))
+			// Only verified identifiers select records; an unverified one may only confirm them.
+			mark := func(typ string) string {
+				if slices.Contains(v.Unverified, typ) {
+					return "\tnot verified"
+				}
+				return "\tverified"
+			}
+			for _, typ := range v.Identity.Types() {
+				system, isID := strings.CutPrefix(typ, dsrflow.IdentityCustomerID+":")
+				switch {
+				case isID:
+					fmt.Fprintf(w, "  customer id\t%s=%s%s\n", oneLine(system), oneLine(v.Identity.CustomerIDs[system]), mark(typ))
+				default:
+					fmt.Fprintf(w, "  %s\t%s%s\n", typ, oneLine(connectors.IdentityValue(v.Identity, typ)), mark(typ))
+				}
 			}
 			if len(v.Categories) > 0 {
 				fmt.Fprintf(w, "  categories\t%s\n", oneLine(strings.Join(v.Categories, ", ")))

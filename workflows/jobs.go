@@ -21,9 +21,11 @@ import (
 // (UpdateResolveJob) or a late callback, never for a timer. Its history is a handful of events
 // whatever the connector does.
 
-// escalation is a job escalated at its point and waiting for a person.
+// escalation is a job waiting for a person: escalated at its point, or ended identity_conflict
+// (conflict), which only ResolveConfirm or ResolveDrop resolves.
 type escalation struct {
 	jobID    string
+	conflict bool
 	resolved *ResolveJobInput
 }
 
@@ -205,8 +207,14 @@ func (r *request) validateResolveJob(in ResolveJobInput) error {
 		return refuse("job %s is not waiting for a person", in.JobID)
 	case !resolverRoles[in.Actor.Role]:
 		return rejectf(dsrflow.EFORBIDDEN, "role %q may not resolve a job; agent, dpo or admin may", in.Actor.Role)
+	case e.conflict && in.Action != ResolveConfirm && in.Action != ResolveDrop:
+		return rejectf(dsrflow.EINVALID, "job %s ended identity_conflict: its resolution is confirm (with a reason) or drop", in.JobID)
+	case e.conflict && in.Action == ResolveConfirm && strings.TrimSpace(in.Reason) == "":
+		return rejectf(dsrflow.EINVALID, "confirm needs a reason: how the subject confirmed the identifiers are theirs")
+	case e.conflict:
+		return nil
 	case in.Action != ResolveRetry && in.Action != ResolveFailed && in.Action != ResolveDone && in.Action != ResolveNotFound:
-		return rejectf(dsrflow.EINVALID, "a job's resolution is retry, failed, done or not_found")
+		return rejectf(dsrflow.EINVALID, "an escalated job's resolution is retry, failed, done or not_found")
 	case in.Action == ResolveFailed && strings.TrimSpace(in.Reason) == "":
 		return rejectf(dsrflow.EINVALID, "failed needs a reason, which the subject is told")
 	}

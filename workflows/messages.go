@@ -19,7 +19,9 @@ const (
 	UpdateExtend   = "extend"
 	UpdateCancel   = "cancel"
 	// UpdateResolveJob is a person's answer to an escalated job (revision 2): retry it, mark it
-	// failed with a reason, or answer it by hand (done, not_found).
+	// failed with a reason, or answer it by hand (done, not_found); or to a job that ended
+	// identity_conflict: confirm the identifiers with a reason, or drop them (ResolveConfirm,
+	// ResolveDrop), and it runs again.
 	UpdateResolveJob = "resolve_job"
 	// SignalJobResult carries an accepted job's final result from the connector callback.
 	SignalJobResult = "job_result"
@@ -157,8 +159,9 @@ const (
 type ResolveJobInput struct {
 	Actor  Actor
 	JobID  string
-	Action string // retry | failed | done | not_found
-	// Reason is required for failed (the subject's answer reports it); a note otherwise.
+	Action string // retry | failed | done | not_found; confirm | drop for an identity conflict
+	// Reason is required for failed (the subject's answer reports it) and confirm (how the subject
+	// confirmed the identifiers); a note otherwise.
 	Reason string
 }
 

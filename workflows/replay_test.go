@@ -17,8 +17,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 9 {
-		t.Fatalf("found %d recorded histories, want the 9 in testdata", len(files))
+	if len(files) < 10 {
+		t.Fatalf("found %d recorded histories, want the 10 in testdata", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

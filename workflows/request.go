@@ -261,7 +261,7 @@ func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners b
 // runJob submits one job and, when the connector accepted it for later, waits for the callback or polls.
 // Retries stop at a margin before the due date in force; then the job fails and escalates.
 func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, action dsrflow.Action) activities.JobOutcome {
-	return r.conflicted(ctx, ref, r.runPrepared(ctx, ref, r.job(ref, action)))
+	return r.runResolvingConflicts(ctx, ref, r.job(ref, action))
 }
 
 // runPrepared runs a job already made: the request's own (runJob) or a disclosure's, limited to

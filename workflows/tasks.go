@@ -21,8 +21,12 @@ const (
 	QueryTasks = "tasks"
 )
 
-// Task statuses besides the answers (dsrflow.VoteDone, VoteNothingFound, VoteCannot).
+// Task statuses besides the answers (dsrflow.VoteDone, VoteNothingFound, VoteCannot) and the
+// resolutions of an identity conflict (TaskConfirmed, TaskDropped).
 const TaskOpen = "open"
+
+// TaskManual is the TaskView.Kind of a manual connector's job, answered by its team (UpdateTask).
+const TaskManual = "manual"
 
 // taskRemindEvery is how many working days a task waits between reminders.
 const taskRemindEvery = 2
@@ -31,7 +35,10 @@ const taskRemindEvery = 2
 // identity, which no card shows.
 type TaskView struct {
 	// ID is the review id: "<workflow id>.<connector>", and ".s<N>" more for a disclosure's N-th subject.
-	ID           string
+	ID string
+	// Kind is TaskManual or TaskIdentityConflict (resolved through UpdateResolveJob).
+	Kind         string
+	JobID        string
 	RequestID    string
 	Connector    string
 	Owner        string
@@ -39,14 +46,17 @@ type TaskView struct {
 	Instructions string
 	Action       dsrflow.Action
 	Identity     dsrflow.Identity
-	Corrections  map[string]string
-	Purposes     []string
-	Categories   []string
-	Due          time.Time
-	Created      time.Time
-	Status       string
-	By, Reason   string
-	Answered     *time.Time
+	// Verified names the identity types of Identity that the request's verification confirmed (as
+	// connectors.Job.Verified): only these select records; the others may only confirm them.
+	Verified    []string
+	Corrections map[string]string
+	Purposes    []string
+	Categories  []string
+	Due         time.Time
+	Created     time.Time
+	Status      string
+	By, Reason  string
+	Answered    *time.Time
 }
 
 type task struct {
@@ -87,6 +97,8 @@ func (r *request) validateTask(v dsrflow.Vote) error {
 	switch {
 	case t == nil:
 		return rejectf(dsrflow.ENOTFOUND, "no open task %s", v.ReviewID)
+	case t.view.Kind == TaskIdentityConflict:
+		return rejectf(dsrflow.EINVALID, "task %s is an identity conflict: resolve its job %s with confirm or drop", v.ReviewID, t.view.JobID)
 	case t.view.Status != TaskOpen:
 		return refuse("task %s is already answered: %s", v.ReviewID, t.view.Status)
 	case strings.TrimSpace(v.Reviewer) == "":
@@ -101,7 +113,7 @@ func (r *request) validateTask(v dsrflow.Vote) error {
 
 func (r *request) onTask(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOutcome, error) {
 	t := r.task(v.ReviewID)
-	if t == nil || t.view.Status != TaskOpen {
+	if t == nil || t.view.Status != TaskOpen || t.view.Kind == TaskIdentityConflict {
 		return dsrflow.VoteOutcome{Accepted: false, Code: dsrflow.ECONFLICT, Message: "this task is already answered"}, nil
 	}
 	now := workflow.Now(ctx).UTC()
@@ -120,8 +132,8 @@ func (r *request) runTask(ctx workflow.Context, ref activities.ConnectorRef, job
 		ids[i], ids[j] = ids[j], ids[i]
 	}
 	t := &task{view: TaskView{
-		ID: r.in.ID + "." + strings.Join(ids, "."), RequestID: r.in.ID, Connector: ref.ID, Owner: ref.Owner, Channel: ref.Channel,
-		Instructions: ref.Instructions, Action: job.Action, Identity: job.Identities, Corrections: job.Corrections,
+		ID: r.in.ID + "." + strings.Join(ids, "."), Kind: TaskManual, JobID: job.ID, RequestID: r.in.ID, Connector: ref.ID, Owner: ref.Owner, Channel: ref.Channel,
+		Instructions: ref.Instructions, Action: job.Action, Identity: job.Identities, Verified: verifiedOf(job), Corrections: job.Corrections,
 		Purposes: job.Purposes, Categories: job.Categories, Due: r.due, Created: workflow.Now(ctx).UTC(), Status: TaskOpen,
 	}}
 	r.tasks = append(r.tasks, t)
@@ -162,14 +174,14 @@ func (r *request) runTask(ctx workflow.Context, ref activities.ConnectorRef, job
 		if escalation {
 			escalated = true
 			r.audit(ctx, "task_escalated", detail, "system", "")
-			sendAlert(ctx, r, dsrflow.Alert{Severity: "critical", Link: r.taskLink(t),
+			sendAlert(ctx, r, dsrflow.Alert{Severity: "critical", Link: r.taskLink(t.view.ID),
 				Title: fmt.Sprintf("Task %s for %s is still open and request %s is due %s", t.view.ID, ref.Owner, r.in.ID, r.due.UTC().Format("2006-01-02")),
 				Text:  "The team has not answered; the request's due date is near."})
 			continue
 		}
 		reminders++
 		r.audit(ctx, "task_reminder", detail, "system", "")
-		sendAlert(ctx, r, dsrflow.Alert{Severity: "warning", Link: r.taskLink(t),
+		sendAlert(ctx, r, dsrflow.Alert{Severity: "warning", Link: r.taskLink(t.view.ID),
 			Title: fmt.Sprintf("Reminder: task %s for %s is still open", t.view.ID, ref.Owner),
 			Text:  fmt.Sprintf("A %s job of request %s, due %s.", job.Action, r.in.ID, r.due.UTC().Format("2006-01-02"))})
 	}
@@ -208,7 +220,7 @@ func (r *request) taskCard(t *task) dsrflow.Card {
 			{Label: "Due", Value: t.view.Due.UTC().Format("2006-01-02")},
 			{Label: "Instructions", Value: t.view.Instructions},
 		},
-		Link: r.taskLink(t),
+		Link: r.taskLink(t.view.ID),
 	}
 	if len(t.view.Categories) > 0 {
 		c.Fields = append(c.Fields, dsrflow.CardField{Label: "Categories", Value: strings.Join(t.view.Categories, ", ")})
@@ -228,10 +240,10 @@ func (r *request) taskCard(t *task) dsrflow.Card {
 }
 
 // taskLink is the task in the front door, beside the request's own link.
-func (r *request) taskLink(t *task) string {
+func (r *request) taskLink(taskID string) string {
 	base, ok := strings.CutSuffix(r.in.Link, "/api/v1/requests/"+r.in.ID)
 	if !ok {
 		return ""
 	}
-	return base + "/api/v1/tasks/" + t.view.ID
+	return base + "/api/v1/tasks/" + taskID
 }

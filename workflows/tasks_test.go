@@ -105,3 +105,31 @@ func TestManualTaskEscalatesThenCannot(t *testing.T) {
 	}
 	eq(t, "cannot audit", h.eventsNamed("task_cannot")[0].Reason, "archive is offsite until April")
 }
+
+// A manual task names which of the identities its team sees are verified: an emailed code verifies the
+// email only, so a customer number given with the request is marked unverified.
+func TestManualTaskMarksVerifiedIdentities(t *testing.T) {
+	in := newInput(dsrflow.Access, dsrflow.VerifyEmailCode)
+	in.Identity.CustomerIDs = map[string]string{"archive": "A-77"}
+	h := newHarness(t, in)
+	h.subsidiaries = []activities.ConnectorRef{archive}
+	h.update(time.Hour, workflows.UpdateVerified, workflows.VerifiedInput{Actor: frontDoor})
+	var tasks []workflows.TaskView
+	h.at(2*day, func() {
+		v, err := h.env.QueryWorkflow(workflows.QueryTasks)
+		if err == nil {
+			err = v.Get(&tasks)
+		}
+		if err != nil {
+			t.Errorf("query tasks: %v", err)
+		}
+	})
+	h.update(3*day, workflows.UpdateTask, taskVote(dsrflow.VoteNothingFound, ""))
+	h.execute()
+
+	if len(tasks) != 1 || tasks[0].Kind != workflows.TaskManual || tasks[0].JobID != jobID("archive", dsrflow.ActionAccess) {
+		t.Fatalf("tasks = %+v", tasks)
+	}
+	eq(t, "verified identities", tasks[0].Verified, []string{dsrflow.IdentityEmail})
+	eq(t, "identities shown", tasks[0].Identity.CustomerIDs["archive"], "A-77")
+}

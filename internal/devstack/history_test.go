@@ -57,6 +57,20 @@ func TestHistoriesReplay(t *testing.T) {
 			c.waitStatus(id, "completed")
 			return id
 		}},
+		{rev("access_identity_conflict_dropped"), func() string {
+			// The demo's foreign customer number: billing answers identity_conflict, an agent drops it.
+			id := c.create(web.NewRequest{Type: "access", Email: "attacker2@example.com", CustomerIDs: map[string]string{"billing": "B-john"}})
+			c.waitStatus(id, "verifying")
+			if status, data := c.call("POST", "/api/v1/requests/"+id+"/verify", map[string]string{"code": mailedCode(t, c, id)}); status != 200 {
+				t.Fatalf("verify: %d %s", status, data)
+			}
+			c.waitConflictTask(id)
+			if status, data := c.call("POST", "/api/v1/requests/"+id+"/jobs/billing:access/resolve", map[string]string{"action": "drop"}); status != 200 {
+				t.Fatalf("drop: %d %s", status, data)
+			}
+			c.waitStatus(id, "completed")
+			return id
+		}},
 		{rev("erasure_attested"), func() string {
 			id := c.create(web.NewRequest{Type: "erasure", Email: jane, Attest: "video call"})
 			c.waitStatus(id, "completed")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,33 @@ func TestManualConnectorTask(t *testing.T) {
 	done := c.waitClosed(id)
 	if done.Status != "completed" || jobsByConnector(done)["archive/access"].Status != "completed" {
 		t.Errorf("request ended %s with jobs %+v", done.Status, done.Jobs)
+	}
+	if !slices.Equal(task.Verified, []string{"email"}) || len(task.Unverified) != 0 {
+		t.Errorf("attested task marks verified %v, unverified %v; want the email verified", task.Verified, task.Unverified)
+	}
+
+	// Verified by emailed code, with a customer number: the team sees which identifier is not verified.
+	id = c.create(web.NewRequest{Type: "access", Email: "ada@example.com", CustomerIDs: map[string]string{"archive": "A-77"}})
+	c.waitStatus(id, "verifying")
+	if status, data := c.call("POST", "/api/v1/requests/"+id+"/verify", map[string]string{"code": mailedCode(t, c, id)}); status != http.StatusOK {
+		t.Fatalf("code: %d %s", status, data)
+	}
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		status, data := c.call("GET", "/api/v1/tasks/"+id+".archive", nil)
+		if status == http.StatusOK {
+			task = web.TaskView{}
+			_ = json.Unmarshal(data, &task)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no task for %s: %d %s", id, status, data)
+		}
+	}
+	if task.Kind != "manual" || !slices.Equal(task.Verified, []string{"email"}) || !slices.Equal(task.Unverified, []string{"customer_id:archive"}) {
+		t.Errorf("task kind %q marks verified %v, unverified %v; want manual, [email], [customer_id:archive]", task.Kind, task.Verified, task.Unverified)
+	}
+	if status, data := c.call("POST", "/api/v1/tasks/"+id+".archive/outcome", map[string]string{"outcome": "nothing_found"}); status != http.StatusOK {
+		t.Fatalf("nothing_found: %d %s", status, data)
 	}
 }
 

@@ -3,11 +3,13 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // The console's pages for reviews, manual tasks, the disclosure register and the transparency report.
@@ -27,6 +29,13 @@ type taskPage struct {
 	T    TaskView
 	Open bool
 }
+
+// Conflict reports a job that ended identity_conflict, resolved by confirm or drop.
+func (p taskPage) Conflict() bool { return p.T.Kind == workflows.TaskIdentityConflict }
+
+// Unverified reports whether an identity type of the task was not verified: it may only confirm a
+// record the verified identities found, never select one on its own.
+func (p taskPage) Unverified(typ string) bool { return slices.Contains(p.T.Unverified, typ) }
 
 func (s *server) handleConsoleTask() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.showTaskPage(w, r, http.StatusOK, "") })
@@ -49,7 +58,13 @@ func (s *server) handleConsoleTaskOutcome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		body := map[string]string{"outcome": r.PostFormValue("outcome"), "reason": strings.TrimSpace(r.PostFormValue("reason"))}
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "POST", "/api/v1/tasks/"+url.PathEscape(id)+"/outcome", body, nil); err != nil {
+		path := "/api/v1/tasks/" + url.PathEscape(id) + "/outcome"
+		if resolution := r.PostFormValue("resolution"); resolution != "" {
+			// An identity conflict is its job's resolution, confirm or drop.
+			body = map[string]string{"action": resolution, "reason": body["reason"]}
+			path = "/api/v1/requests/" + url.PathEscape(workflows.TaskWorkflowID(id)) + "/jobs/" + url.PathEscape(r.PostFormValue("job")) + "/resolve"
+		}
+		if err := s.callAPI(r.Context(), currentSession(r).Principal, "POST", path, body, nil); err != nil {
 			if isFormError(err) {
 				s.showTaskPage(w, r, httpStatus[dsrflow.ErrorCode(err)], dsrflow.ErrorMessage(err))
 				return

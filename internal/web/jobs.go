@@ -10,7 +10,9 @@ import (
 
 // handleResolveJob is a person's decision on a connector job escalated at its point and waiting:
 // retry it, mark it failed with a reason (the subject's answer reports it), or answer it by hand
-// (done, not_found). {job} is the job id, or the part after the request id ("crm:erase").
+// (done, not_found); or on a job that ended identity_conflict: confirm the identifiers with the
+// subject (a reason is required) or drop them, and the job runs again. {job} is the job id, or the
+// part after the request id ("crm:erase").
 func (s *server) handleResolveJob() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -23,12 +25,15 @@ func (s *server) handleResolveJob() http.Handler {
 		}
 		fields := map[string]string{}
 		switch body.Action {
-		case workflows.ResolveRetry, workflows.ResolveFailed, workflows.ResolveDone, workflows.ResolveNotFound:
+		case workflows.ResolveRetry, workflows.ResolveFailed, workflows.ResolveDone, workflows.ResolveNotFound, workflows.ResolveConfirm, workflows.ResolveDrop:
 		default:
-			fields["action"] = "must be retry, failed, done or not_found"
+			fields["action"] = "must be retry, failed, done or not_found (an escalated job), confirm or drop (an identity conflict)"
 		}
-		if body.Action == workflows.ResolveFailed && strings.TrimSpace(body.Reason) == "" {
+		switch {
+		case body.Action == workflows.ResolveFailed && strings.TrimSpace(body.Reason) == "":
 			fields["reason"] = "failed needs a reason, which the subject is told"
+		case body.Action == workflows.ResolveConfirm && strings.TrimSpace(body.Reason) == "":
+			fields["reason"] = "confirm needs a reason: how the subject confirmed the identifiers are theirs"
 		}
 		if len(fields) > 0 {
 			s.fail(w, r, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid resolution: " + fieldList(fields), Fields: fields})

@@ -97,4 +97,20 @@ func TestResolveEscalatedJob(t *testing.T) {
 	if in.JobID != "dsr_esc:crm:access" || in.Action != workflows.ResolveFailed || in.Reason != "the CRM was retired" || in.Actor.Role != "agent" {
 		t.Fatalf("update input %+v", in)
 	}
+	// An identity conflict: confirm needs the reason (how the subject confirmed), drop does not.
+	if status, body := post(agentToken, "billing:access", `{"action":"confirm"}`); status != http.StatusBadRequest || !strings.Contains(body, "reason") {
+		t.Fatalf("confirm without a reason: %d %s, want 400 naming the reason", status, body)
+	}
+	if len(sent) != 1 {
+		t.Fatalf("a confirm without a reason reached the workflow: %+v", sent[1:])
+	}
+	for _, body := range []string{`{"action":"confirm","reason":"confirmed by phone"}`, `{"action":"drop"}`} {
+		if status, b := post(agentToken, "billing:access", body); status != http.StatusOK {
+			t.Fatalf("%s: %d %s", body, status, b)
+		}
+	}
+	confirm, drop := sent[1].Args[0].(workflows.ResolveJobInput), sent[2].Args[0].(workflows.ResolveJobInput)
+	if confirm.JobID != "dsr_esc:billing:access" || confirm.Action != workflows.ResolveConfirm || confirm.Reason != "confirmed by phone" || drop.Action != workflows.ResolveDrop {
+		t.Fatalf("conflict resolutions sent %+v %+v", confirm, drop)
+	}
 }

@@ -71,6 +71,8 @@ func (s *server) handleRegister() http.Handler {
 // the team must do and its answer, without the subject's identity (GET /api/v1/tasks/{id} has it).
 type RequestTaskView struct {
 	ID           string     `json:"id"`
+	Kind         string     `json:"kind"`
+	JobID        string     `json:"job_id,omitempty"`
 	Connector    string     `json:"connector"`
 	Owner        string     `json:"owner"`
 	Action       string     `json:"action"`
@@ -101,7 +103,7 @@ func (s *server) handleRequestTasks() http.Handler {
 			return
 		}
 		for _, t := range tasks {
-			out = append(out, RequestTaskView{ID: t.ID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action), Instructions: t.Instructions,
+			out = append(out, RequestTaskView{ID: t.ID, Kind: taskKind(t), JobID: t.JobID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action), Instructions: t.Instructions,
 				Status: t.Status, By: t.By, Reason: t.Reason, Created: t.Created, Answered: t.Answered})
 		}
 		writeJSON(w, http.StatusOK, out)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,16 +12,24 @@ import (
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
-// TaskView is GET /api/v1/tasks/{id}: a manual connector's task with the subject's identity, for an
-// authenticated agent (the task's card never shows it).
+// TaskView is GET /api/v1/tasks/{id}: a manual connector's task (kind "manual"), or a job that ended
+// identity_conflict waiting for an agent's confirm or drop (kind "identity_conflict", resolved through
+// POST /api/v1/requests/{id}/jobs/{job}/resolve), with the subject's identity, for an authenticated
+// agent (the task's card never shows it). Verified and Unverified name the identity types of Identity
+// ("email", "customer_id:billing"): only verified ones select records; an unverified one may only
+// confirm a record the verified ones found.
 type TaskView struct {
 	ID           string            `json:"id"`
+	Kind         string            `json:"kind"`
+	JobID        string            `json:"job_id,omitempty"`
 	RequestID    string            `json:"request_id"`
 	Connector    string            `json:"connector"`
 	Owner        string            `json:"owner"`
 	Action       string            `json:"action"`
 	Instructions string            `json:"instructions"`
 	Identity     dsrflow.Identity  `json:"identity"`
+	Verified     []string          `json:"verified"`
+	Unverified   []string          `json:"unverified"`
 	Corrections  map[string]string `json:"corrections,omitempty"`
 	Purposes     []string          `json:"purposes,omitempty"`
 	Categories   []string          `json:"categories,omitempty"`
@@ -42,9 +51,10 @@ func (s *server) handleShowTask() http.Handler {
 		}
 		for _, t := range tasks {
 			if t.ID == id {
+				verified, unverified := splitVerified(t)
 				writeJSON(w, http.StatusOK, TaskView{
-					ID: t.ID, RequestID: t.RequestID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action),
-					Instructions: t.Instructions, Identity: t.Identity, Corrections: t.Corrections, Purposes: t.Purposes,
+					ID: t.ID, Kind: taskKind(t), JobID: t.JobID, RequestID: t.RequestID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action),
+					Instructions: t.Instructions, Identity: t.Identity, Verified: verified, Unverified: unverified, Corrections: t.Corrections, Purposes: t.Purposes,
 					Categories: t.Categories, Due: t.Due, Created: t.Created, Status: t.Status, By: t.By, Reason: t.Reason, Answered: t.Answered,
 				})
 				return
@@ -52,6 +62,29 @@ func (s *server) handleShowTask() http.Handler {
 		}
 		s.fail(w, r, dsrflow.Errorf(dsrflow.ENOTFOUND, "task %s not found", id))
 	})
+}
+
+// taskKind is a task's kind; tasks of workflows older than the field are manual.
+func taskKind(t workflows.TaskView) string {
+	if t.Kind == "" {
+		return workflows.TaskManual
+	}
+	return t.Kind
+}
+
+// splitVerified sorts the task's identity types into verified and unverified. A task without a
+// verified list (a disclosure's, or a workflow older than the field) trusts every identity, as
+// protocol v1 does for a job without one.
+func splitVerified(t workflows.TaskView) (verified, unverified []string) {
+	verified, unverified = []string{}, []string{}
+	for _, typ := range t.Identity.Types() {
+		if t.Verified == nil || slices.Contains(t.Verified, typ) {
+			verified = append(verified, typ)
+		} else {
+			unverified = append(unverified, typ)
+		}
+	}
+	return verified, unverified
 }
 
 // handleTaskOutcome records a team's answer: done, nothing_found, or cannot with a reason. An
