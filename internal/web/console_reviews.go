@@ -3,19 +3,17 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // The console's pages for reviews, manual tasks, the disclosure register and the transparency report.
 
 func (s *server) handleConsoleReviews() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var rows []ReviewView
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/reviews", nil, &rows); err != nil {
+		rows, err := s.svc().Reviews(r.Context())
+		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
@@ -33,8 +31,8 @@ func (s *server) handleConsoleTask() http.Handler {
 }
 
 func (s *server) showTaskPage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	var t TaskView
-	if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/tasks/"+url.PathEscape(r.PathValue("id")), nil, &t); err != nil {
+	t, err := s.svc().Task(r.Context(), r.PathValue("id"))
+	if err != nil {
 		s.renderFailure(w, r, err)
 		return
 	}
@@ -48,8 +46,8 @@ func (s *server) showTaskPage(w http.ResponseWriter, r *http.Request, status int
 func (s *server) handleConsoleTaskOutcome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		body := map[string]string{"outcome": r.PostFormValue("outcome"), "reason": strings.TrimSpace(r.PostFormValue("reason"))}
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "POST", "/api/v1/tasks/"+url.PathEscape(id)+"/outcome", body, nil); err != nil {
+		answer := dsrflow.TaskAnswer{Outcome: r.PostFormValue("outcome"), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+		if _, err := s.svc().AnswerTask(r.Context(), id, answer); err != nil {
 			if isFormError(err) {
 				s.showTaskPage(w, r, httpStatus[dsrflow.ErrorCode(err)], dsrflow.ErrorMessage(err))
 				return
@@ -73,8 +71,8 @@ func (s *server) handleConsoleRegister() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		var rows []RegisterRow
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/disclosures?year="+url.QueryEscape(r.URL.Query().Get("year")), nil, &rows); err != nil {
+		rows, err := s.svc().DisclosureRegister(r.Context(), year)
+		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
@@ -89,8 +87,9 @@ func (s *server) handleConsoleReport() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		var rows []store.TransparencyRow
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/reports/transparency?year="+strconv.Itoa(year), nil, &rows); err != nil {
+		// The report is read from the store here, as the API's route does; both admit the DPO only.
+		rows, err := s.Store.TransparencyReport(r.Context(), year)
+		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
