@@ -2,14 +2,12 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/web"
 )
 
 func newTaskCmd(getenv func(string) string) *cobra.Command {
@@ -24,8 +22,8 @@ func newTaskCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var v web.TaskView
-			if err := c.call(cmd.Context(), "GET", "/api/v1/tasks/"+url.PathEscape(args[0]), nil, nil, &v); err != nil {
+			v, err := c.Task(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			if asJSON {
@@ -79,12 +77,11 @@ func newTaskOutcomeCmd(getenv func(string) string, use, short string, outcome ds
 			if err != nil {
 				return err
 			}
-			var out map[string]any
-			body := map[string]string{"outcome": string(outcome), "reason": *reason}
-			if err := c.call(cmd.Context(), "POST", "/api/v1/tasks/"+url.PathEscape(args[0])+"/outcome", nil, body, &out); err != nil {
+			out, err := c.AnswerTask(cmd.Context(), args[0], dsrflow.TaskAnswer{Outcome: string(outcome), Reason: *reason})
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(fmt.Sprint(out["state"])))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(out.State))
 			return nil
 		},
 	}
