@@ -209,26 +209,26 @@ func allowedActions(role string, v RequestView) []string {
 
 // consoleActions maps the page's forms to the request service: what each does with its form's fields.
 var consoleActions = map[string]struct {
-	do   func(svc dsrflow.RequestService, ctx context.Context, id string, form func(string) string) error
+	do   func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error
 	done string
 }{
-	"verify": {func(svc dsrflow.RequestService, ctx context.Context, id string, form func(string) string) error {
+	"verify": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
 		_, err := svc.VerifyRequest(ctx, id, form("code"))
 		return err
 	}, "The code was accepted: the request goes on."},
-	"resend": {func(svc dsrflow.RequestService, ctx context.Context, id string, _ func(string) string) error {
+	"resend": {func(ctx context.Context, svc dsrflow.RequestService, id string, _ func(string) string) error {
 		_, err := svc.ResendCode(ctx, id)
 		return err
 	}, "A new code is on its way to the subject."},
-	"decide": {func(svc dsrflow.RequestService, ctx context.Context, id string, form func(string) string) error {
+	"decide": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
 		_, err := svc.Decide(ctx, id, dsrflow.Decision{Decision: form("decision"), Reason: form("reason")})
 		return err
 	}, "Your decision was recorded."},
-	"extend": {func(svc dsrflow.RequestService, ctx context.Context, id string, form func(string) string) error {
+	"extend": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
 		_, err := svc.ExtendRequest(ctx, id, form("reason"))
 		return err
 	}, "The request was extended by two months; the subject will be told why."},
-	"cancel": {func(svc dsrflow.RequestService, ctx context.Context, id string, form func(string) string) error {
+	"cancel": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
 		_, err := svc.CancelRequest(ctx, id, form("reason"))
 		return err
 	}, "The request was canceled."},
@@ -243,7 +243,7 @@ func (s *server) handleConsoleAction() http.Handler {
 		}
 		form := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
 		id := r.PathValue("id")
-		if err := action.do(s.svc(), r.Context(), id, form); err != nil {
+		if err := action.do(r.Context(), s.svc(), id, form); err != nil {
 			if isFormError(err) {
 				s.showRequestPage(w, r, httpStatus[dsrflow.ErrorCode(err)], dsrflow.ErrorMessage(err))
 				return

@@ -348,3 +348,40 @@ func TestDisclosureRoutes(t *testing.T) {
 		t.Errorf("year=99: %d %s", status, raw)
 	}
 }
+
+func TestReadRoutes(t *testing.T) {
+	f := newAPI(t)
+	f.svc.RequestMessagesFn = func(_ context.Context, id string) ([]dsrflow.MessageView, error) {
+		return []dsrflow.MessageView{{Kind: "code", Subject: "Your code"}}, nil
+	}
+	f.svc.RequestTasksFn = func(_ context.Context, id string) ([]dsrflow.RequestTaskView, error) {
+		return []dsrflow.RequestTaskView{}, nil
+	}
+	f.svc.ReviewsFn = func(context.Context) ([]dsrflow.ReviewView, error) {
+		return []dsrflow.ReviewView{{ID: "dsr_d", Kind: "disclosure", Approvals: 1, Subjects: 2}}, nil
+	}
+	f.svc.RequestExportFn = func(_ context.Context, id string) (dsrflow.Export, error) {
+		return dsrflow.Export{RequestID: id, Data: []byte("PK\x03\x04")}, nil
+	}
+	for _, tc := range []struct{ token, path, want string }{
+		{"reviewer", "/api/v1/requests/dsr_1/messages", `[{"kind":"code","subject":"Your code","created":"0001-01-01T00:00:00Z"}]`},
+		{"agent", "/api/v1/requests/dsr_1/tasks", `[]`},
+		{"reviewer", "/api/v1/reviews", `[{"id":"dsr_d","kind":"disclosure","status":"","country":"","received":"0001-01-01T00:00:00Z","due":"","approvals":1,"subjects":2}]`},
+	} {
+		status, _, raw := f.call(tc.token, "GET", tc.path, "")
+		if status != http.StatusOK || strings.TrimSpace(raw) != tc.want {
+			t.Errorf("GET %s: %d %s, want %s", tc.path, status, raw, tc.want)
+		}
+	}
+	req := httptest.NewRequest("GET", "/api/v1/requests/dsr_1/export", nil)
+	req.Header.Set("Authorization", "Bearer agent")
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, req)
+	if w.Code != http.StatusOK || w.Body.String() != "PK\x03\x04" || w.Header().Get("Content-Type") != "application/zip" ||
+		w.Header().Get("Cache-Control") != "no-store" || !strings.Contains(w.Header().Get("Content-Disposition"), `"dsr_1.zip"`) {
+		t.Errorf("export: %d %q %v", w.Code, w.Body.String(), w.Header())
+	}
+	if status, _, _ := f.call("reviewer", "GET", "/api/v1/requests/dsr_1/export", ""); status != http.StatusForbidden {
+		t.Errorf("a reviewer downloaded an export: %d", status)
+	}
+}
