@@ -31,9 +31,9 @@ type RequestService interface {
 	// ResendCode sends the subject a new code.
 	ResendCode(ctx context.Context, id string) (RequestState, error)
 	// Decide decides a pending review: an objection's decision, or a vote on an authority disclosure.
-	Decide(ctx context.Context, id string, d Decision) (Decided, error)
+	Decide(ctx context.Context, id string, d ReviewDecision) (Decided, error)
 	// VoteDisclosure is Decide for disclosures only: ENOTFOUND for any other request.
-	VoteDisclosure(ctx context.Context, id string, d Decision) (Decided, error)
+	VoteDisclosure(ctx context.Context, id string, d ReviewDecision) (Decided, error)
 	// ExtendRequest extends the deadline once, with a reason the subject is told.
 	ExtendRequest(ctx context.Context, id, reason string) (RequestState, error)
 	// CancelRequest cancels an open request.
@@ -144,9 +144,10 @@ type RequestState struct {
 	Verified bool   `json:"verified"`
 }
 
-// Decision is a reviewer's decision on a pending review: approve or reject an objection; approve, reject
-// or narrow (to Scope) a disclosure. Key, the caller's idempotency key, makes a retried vote count once.
-type Decision struct {
+// ReviewDecision is a reviewer's decision on a pending review: approve or reject an objection; approve,
+// reject or narrow (to Scope) a disclosure. Key, the caller's idempotency key, makes a retried vote count
+// once.
+type ReviewDecision struct {
 	Decision string   `json:"decision"`
 	Reason   string   `json:"reason"`
 	Scope    []string `json:"scope,omitempty"`

@@ -233,7 +233,7 @@ func newApproveCmd(getenv func(string) string) *cobra.Command {
 		if reject && len(narrow) > 0 {
 			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--reject and --narrow exclude each other")
 		}
-		d := dsrflow.Decision{Decision: "approve", Reason: reason}
+		d := dsrflow.ReviewDecision{Decision: "approve", Reason: reason}
 		switch {
 		case reject:
 			d.Decision = "reject"

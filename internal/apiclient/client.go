@@ -151,7 +151,7 @@ type decided struct {
 	State    string `json:"state"`
 }
 
-func (c *Client) decide(ctx context.Context, path string, d dsrflow.Decision) (dsrflow.Decided, error) {
+func (c *Client) decide(ctx context.Context, path string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 	var out decided
 	if err := c.post(ctx, path, idempotency(d.Key), d, &out); err != nil {
 		return dsrflow.Decided{}, err
@@ -163,12 +163,12 @@ func (c *Client) decide(ctx context.Context, path string, d dsrflow.Decision) (d
 }
 
 // Decide implements dsrflow.RequestService.
-func (c *Client) Decide(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+func (c *Client) Decide(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 	return c.decide(ctx, requestPath(id, "decisions"), d)
 }
 
 // VoteDisclosure implements dsrflow.RequestService.
-func (c *Client) VoteDisclosure(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+func (c *Client) VoteDisclosure(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 	return c.decide(ctx, "/api/v1/disclosures/"+url.PathEscape(id)+"/decisions", d)
 }
 

@@ -63,7 +63,7 @@ func TestClientRoundTripsThroughTheHandlers(t *testing.T) {
 		seen(ctx, id, r)
 		return state, nil
 	}
-	svc.DecideFn = func(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+	svc.DecideFn = func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 		seen(ctx, id, d)
 		if id == "dsr_d" {
 			return dsrflow.Decided{Vote: &dsrflow.VoteAccepted{ID: id, Accepted: true, State: "1 of 2"}}, nil
@@ -117,7 +117,7 @@ func TestClientRoundTripsThroughTheHandlers(t *testing.T) {
 	check("cancel", must(c.CancelRequest(ctx, "dsr_1", "withdrawn")), state, "dsr_1", "withdrawn")
 	check("resolve", must(c.ResolveJob(ctx, "dsr_1", dsrflow.JobResolution{JobID: "dsr_1:crm:erase", Action: "retry"})), state,
 		"dsr_1", dsrflow.JobResolution{JobID: "dsr_1:crm:erase", Action: "retry"})
-	d := dsrflow.Decision{Decision: "approve", Reason: "ok", Key: "k1"}
+	d := dsrflow.ReviewDecision{Decision: "approve", Reason: "ok", Key: "k1"}
 	check("decide", must(c.Decide(ctx, "dsr_1", d)), dsrflow.Decided{Request: &state}, "dsr_1", d)
 	check("vote", must(c.Decide(ctx, "dsr_d", d)), dsrflow.Decided{Vote: &dsrflow.VoteAccepted{ID: "dsr_d", Accepted: true, State: "1 of 2"}}, "dsr_d", d)
 	check("get", must(c.GetRequest(ctx, "dsr_1")), view, "dsr_1")

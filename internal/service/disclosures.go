@@ -192,7 +192,7 @@ func (s *Service) startDisclosure(ctx context.Context, in workflows.DisclosureIn
 }
 
 // VoteDisclosure implements dsrflow.RequestService.
-func (s *Service) VoteDisclosure(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+func (s *Service) VoteDisclosure(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 	p, err := caller(ctx, reviewers...)
 	if err != nil {
 		return dsrflow.Decided{}, err
@@ -204,7 +204,7 @@ func (s *Service) VoteDisclosure(ctx context.Context, id string, d dsrflow.Decis
 	if err != nil {
 		return dsrflow.Decided{}, err
 	}
-	return s.vote(ctx, p, req.ID, req.Status, req.ClosedAt != nil, d)
+	return s.vote(ctx, p, req.ID, string(req.Status), req.ClosedAt != nil, d)
 }
 
 // Reviews implements dsrflow.RequestService.
@@ -218,7 +218,7 @@ func (s *Service) Reviews(ctx context.Context) ([]dsrflow.ReviewView, error) {
 	}
 	out := make([]dsrflow.ReviewView, 0, len(rows))
 	for _, req := range rows {
-		v := dsrflow.ReviewView{ID: req.ID, Kind: string(dsrflow.ReviewObjection), Status: req.Status, Country: req.Country,
+		v := dsrflow.ReviewView{ID: req.ID, Kind: string(dsrflow.ReviewObjection), Status: string(req.Status), Country: req.Country,
 			Received: req.ReceivedAt, Due: deadline.DateOfEnd(req.DueAt, req.Country)}
 		decisions, err := s.Store.ListDecisions(ctx, req.ID)
 		if err != nil {
@@ -255,7 +255,7 @@ func (s *Service) DisclosureRegister(ctx context.Context, year int) ([]dsrflow.R
 	for _, d := range list {
 		out = append(out, dsrflow.RegisterRow{ID: d.RequestID, Authority: d.Authority, Country: d.Country, CaseRef: d.CaseRef, LegalBasis: d.LegalBasis,
 			CourtOrder: d.CourtOrder, Court: d.Court, OrderDate: d.OrderDate, CategoriesRequested: d.CategoriesRequested,
-			CategoriesDisclosed: d.CategoriesDisclosed, Subjects: d.Subjects, Outcome: d.Outcome, Approvers: d.Approvers,
+			CategoriesDisclosed: d.CategoriesDisclosed, Subjects: d.Subjects, Outcome: string(d.Outcome), Approvers: d.Approvers,
 			GagUntil: d.GagUntil, Received: d.ReceivedAt, Decided: d.DecidedAt, Disclosed: d.DisclosedAt})
 	}
 	return out, nil

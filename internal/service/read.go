@@ -22,7 +22,7 @@ func (s *Service) GetRequest(ctx context.Context, id string) (dsrflow.RequestVie
 	if err != nil {
 		return dsrflow.RequestView{}, err
 	}
-	view := dsrflow.RequestView{ID: req.ID, Type: req.Type, Status: req.Status, Country: req.Country, Jurisdiction: req.Jurisdiction,
+	view := dsrflow.RequestView{ID: req.ID, Type: string(req.Type), Status: string(req.Status), Country: req.Country, Jurisdiction: req.Jurisdiction,
 		Received: req.ReceivedAt, Due: deadline.DateOfEnd(req.DueAt, req.Country), Closed: req.ClosedAt,
 		Jobs: []dsrflow.JobView{}, Decisions: []dsrflow.DecisionView{}, Events: []dsrflow.EventView{}}
 	if req.ExtendedDueAt != nil {
@@ -44,7 +44,7 @@ func (s *Service) GetRequest(ctx context.Context, id string) (dsrflow.RequestVie
 		return dsrflow.RequestView{}, err
 	}
 	for _, d := range decisions {
-		view.Decisions = append(view.Decisions, dsrflow.DecisionView{Reviewer: d.Reviewer, Decision: d.Decision, Reason: d.Reason, Time: d.At})
+		view.Decisions = append(view.Decisions, dsrflow.DecisionView{Reviewer: d.Reviewer, Decision: string(d.Decision), Reason: d.Reason, Time: d.At})
 	}
 	events, err := s.Store.ListAudit(ctx, id)
 	if err != nil {
@@ -103,7 +103,7 @@ func (s *Service) ListRequests(ctx context.Context, q dsrflow.RequestQuery) ([]d
 	}
 	out := make([]dsrflow.SummaryView, 0, len(rows))
 	for _, req := range rows {
-		out = append(out, dsrflow.SummaryView{ID: req.ID, Type: req.Type, Status: req.Status, Country: req.Country, Received: req.ReceivedAt,
+		out = append(out, dsrflow.SummaryView{ID: req.ID, Type: string(req.Type), Status: string(req.Status), Country: req.Country, Received: req.ReceivedAt,
 			Due: deadline.DateOfEnd(req.DueAt, req.Country), DaysLeft: int(req.DueAt.Sub(now).Hours() / 24)})
 	}
 	return out, nil

@@ -41,11 +41,11 @@ func TestEveryOperationChecksItsRole(t *testing.T) {
 		{"verify", agents, func(ctx context.Context) error { _, err := s.VerifyRequest(ctx, "dsr_1", "123456"); return err }},
 		{"resend", agents, func(ctx context.Context) error { _, err := s.ResendCode(ctx, "dsr_1"); return err }},
 		{"decide", reviewers, func(ctx context.Context) error {
-			_, err := s.Decide(ctx, "dsr_1", dsrflow.Decision{Decision: "approve"})
+			_, err := s.Decide(ctx, "dsr_1", dsrflow.ReviewDecision{Decision: "approve"})
 			return err
 		}},
 		{"vote", reviewers, func(ctx context.Context) error {
-			_, err := s.VoteDisclosure(ctx, "dsr_1", dsrflow.Decision{Decision: "approve"})
+			_, err := s.VoteDisclosure(ctx, "dsr_1", dsrflow.ReviewDecision{Decision: "approve"})
 			return err
 		}},
 		{"extend", agents, func(ctx context.Context) error { _, err := s.ExtendRequest(ctx, "dsr_1", "r"); return err }},
@@ -143,6 +143,14 @@ func TestBadInputIsRefusedFirst(t *testing.T) {
 		},
 		"a key too long": func() error {
 			_, err := s.AnswerTask(as(dsrflow.RoleAgent), "dsr_1.crm", dsrflow.TaskAnswer{Outcome: "done", Key: strings.Repeat("k", 256)})
+			return err
+		},
+		"unknown resolution": func() error {
+			_, err := s.ResolveJob(as(dsrflow.RoleAgent), "dsr_1", dsrflow.JobResolution{JobID: "dsr_1:crm:erase", Action: "approve"})
+			return err
+		},
+		"failed, no reason": func() error {
+			_, err := s.ResolveJob(as(dsrflow.RoleAgent), "dsr_1", dsrflow.JobResolution{JobID: "dsr_1:crm:erase", Action: "failed", Reason: " "})
 			return err
 		},
 		"disclosure without subjects": func() error {

@@ -64,7 +64,7 @@ func (s *Service) ResendCode(ctx context.Context, id string) (dsrflow.RequestSta
 
 // Decide implements dsrflow.RequestService: one operation decides every pending review, and a
 // disclosure's vote goes to its own workflow.
-func (s *Service) Decide(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+func (s *Service) Decide(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 	p, err := caller(ctx, reviewers...)
 	if err != nil {
 		return dsrflow.Decided{}, err
@@ -74,7 +74,7 @@ func (s *Service) Decide(ctx context.Context, id string, d dsrflow.Decision) (ds
 		return dsrflow.Decided{}, err
 	}
 	if req.Type == workflows.TypeDisclosure {
-		return s.vote(ctx, p, req.ID, req.Status, req.ClosedAt != nil, d)
+		return s.vote(ctx, p, req.ID, string(req.Status), req.ClosedAt != nil, d)
 	}
 	if len(d.Scope) > 0 {
 		return dsrflow.Decided{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "only a disclosure's scope can be narrowed", Fields: map[string]string{"scope": "only for disclosures"}}
@@ -104,14 +104,28 @@ func (s *Service) CancelRequest(ctx context.Context, id, reason string) (dsrflow
 	return s.update(ctx, id, workflows.UpdateCancel, workflows.CancelInput{Actor: actor(p), Reason: reason})
 }
 
-// ResolveJob implements dsrflow.RequestService. The job-resolve route validates the action itself; the
-// workflow refuses what it does not know.
+// ResolveJob implements dsrflow.RequestService: retry an escalated job, mark it failed with a reason (the
+// subject's answer reports it), or answer it by hand (done, not_found). The job-resolve route
+// (internal/web/jobs.go) checks the same before it calls.
 func (s *Service) ResolveJob(ctx context.Context, id string, r dsrflow.JobResolution) (dsrflow.RequestState, error) {
 	p, err := caller(ctx, agents...)
 	if err != nil {
 		return dsrflow.RequestState{}, err
 	}
-	return s.update(ctx, id, workflows.UpdateResolveJob, workflows.ResolveJobInput{Actor: actor(p), JobID: r.JobID, Action: r.Action, Reason: r.Reason})
+	fields := map[string]string{}
+	switch r.Action {
+	case workflows.ResolveRetry, workflows.ResolveFailed, workflows.ResolveDone, workflows.ResolveNotFound:
+	default:
+		fields["action"] = "must be retry, failed, done or not_found"
+	}
+	reason := strings.TrimSpace(r.Reason)
+	if r.Action == workflows.ResolveFailed && reason == "" {
+		fields["reason"] = "failed needs a reason, which the subject is told"
+	}
+	if len(fields) > 0 {
+		return dsrflow.RequestState{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid resolution: " + fieldList(fields), Fields: fields}
+	}
+	return s.update(ctx, id, workflows.UpdateResolveJob, workflows.ResolveJobInput{Actor: actor(p), JobID: r.JobID, Action: r.Action, Reason: reason})
 }
 
 func actor(p dsrflow.Principal) workflows.Actor { return workflows.Actor{ID: p.ID, Role: p.Role} }
@@ -143,7 +157,7 @@ func (s *Service) update(ctx context.Context, id, name string, arg any) (dsrflow
 
 // vote casts the caller's vote on a disclosure through the dispatcher, with the groups of the caller's
 // principal.
-func (s *Service) vote(ctx context.Context, p dsrflow.Principal, id, status string, closed bool, d dsrflow.Decision) (dsrflow.Decided, error) {
+func (s *Service) vote(ctx context.Context, p dsrflow.Principal, id, status string, closed bool, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 	action := dsrflow.VoteAction(d.Decision)
 	fields := map[string]string{}
 	switch action {

@@ -95,7 +95,7 @@ func (s *server) handleResend() http.Handler {
 // Idempotency-Key header makes a retried vote count once.
 func (s *server) handleDecide() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body dsrflow.Decision
+		var body dsrflow.ReviewDecision
 		if err := decodeJSON(r, &body); err != nil {
 			s.fail(w, r, err)
 			return

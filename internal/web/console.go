@@ -221,7 +221,7 @@ var consoleActions = map[string]struct {
 		return err
 	}, "A new code is on its way to the subject."},
 	"decide": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
-		_, err := svc.Decide(ctx, id, dsrflow.Decision{Decision: form("decision"), Reason: form("reason")})
+		_, err := svc.Decide(ctx, id, dsrflow.ReviewDecision{Decision: form("decision"), Reason: form("reason")})
 		return err
 	}, "Your decision was recorded."},
 	"extend": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {

@@ -50,8 +50,8 @@ func TestConsoleActsAsTheSignedInPerson(t *testing.T) {
 		return dsrflow.RequestView{ID: id, Type: "access", Status: "verifying", Due: "2026-12-02"}, nil
 	}
 	svc.RequestMessagesFn = func(ctx context.Context, id string) ([]dsrflow.MessageView, error) { return nil, nil }
-	var decided dsrflow.Decision
-	svc.DecideFn = func(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+	var decided dsrflow.ReviewDecision
+	svc.DecideFn = func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 		record(ctx)
 		decided = d
 		return dsrflow.Decided{Request: &dsrflow.RequestState{ID: id}}, nil
@@ -65,7 +65,7 @@ func TestConsoleActsAsTheSignedInPerson(t *testing.T) {
 	}
 	// A decision reaches the service with the form's fields, trimmed.
 	resp = ss.do("POST", "/console/requests/dsr_1/decide", cookie, url.Values{"csrf": {ss.csrf(t, cookie)}, "decision": {"reject"}, "reason": {" no grounds "}})
-	if resp.StatusCode != http.StatusSeeOther || !reflect.DeepEqual(decided, dsrflow.Decision{Decision: "reject", Reason: "no grounds"}) {
+	if resp.StatusCode != http.StatusSeeOther || !reflect.DeepEqual(decided, dsrflow.ReviewDecision{Decision: "reject", Reason: "no grounds"}) {
 		t.Errorf("decide: %d, service got %+v", resp.StatusCode, decided)
 	}
 	if len(callers) == 0 {

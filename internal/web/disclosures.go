@@ -35,7 +35,7 @@ func (s *server) publicURL() string { return strings.TrimRight(s.PublicURL, "/")
 // handleDisclosureVote votes on a disclosure. An Idempotency-Key header makes a retried vote count once.
 func (s *server) handleDisclosureVote() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body dsrflow.Decision
+		var body dsrflow.ReviewDecision
 		if err := decodeJSON(r, &body); err != nil {
 			s.fail(w, r, err)
 			return

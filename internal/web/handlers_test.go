@@ -123,7 +123,7 @@ func TestRoutesRefuseOtherRoles(t *testing.T) {
 		called = true
 		return dsrflow.CreatedRequest{}, nil
 	}
-	f.svc.DecideFn = func(context.Context, string, dsrflow.Decision) (dsrflow.Decided, error) {
+	f.svc.DecideFn = func(context.Context, string, dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 		called = true
 		return dsrflow.Decided{}, nil
 	}
@@ -264,8 +264,8 @@ func TestChangeRoutesAnswerTheState(t *testing.T) {
 // Idempotency-Key reaches the service, which binds it to the caller.
 func TestDecisionRoutes(t *testing.T) {
 	f := newAPI(t)
-	var got []dsrflow.Decision
-	f.svc.DecideFn = func(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+	var got []dsrflow.ReviewDecision
+	f.svc.DecideFn = func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 		if p := caller(t, ctx); p != reviewer {
 			t.Errorf("decided as %+v", p)
 		}
@@ -275,7 +275,7 @@ func TestDecisionRoutes(t *testing.T) {
 		}
 		return dsrflow.Decided{Request: &dsrflow.RequestState{ID: id, Status: "fulfilling", Due: "2026-12-02"}}, nil
 	}
-	f.svc.VoteDisclosureFn = func(_ context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+	f.svc.VoteDisclosureFn = func(_ context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 		got = append(got, d)
 		return dsrflow.Decided{}, dsrflow.Errorf(dsrflow.ENOTFOUND, "disclosure %s not found", id)
 	}
@@ -290,7 +290,7 @@ func TestDecisionRoutes(t *testing.T) {
 	if status, _, raw := f.call("reviewer", "POST", "/api/v1/disclosures/dsr_obj/decisions", `{"decision":"approve"}`); status != http.StatusNotFound {
 		t.Errorf("vote on an objection: %d %s", status, raw)
 	}
-	want := []dsrflow.Decision{{Decision: "approve", Reason: "compelling", Key: "k1"}, {Decision: "narrow", Scope: []string{"orders"}}, {Decision: "approve"}}
+	want := []dsrflow.ReviewDecision{{Decision: "approve", Reason: "compelling", Key: "k1"}, {Decision: "narrow", Scope: []string{"orders"}}, {Decision: "approve"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("decisions %+v, want %+v", got, want)
 	}

@@ -17,8 +17,8 @@ type RequestService struct {
 	StartRequestFn       func(ctx context.Context, id string)
 	VerifyRequestFn      func(ctx context.Context, id, code string) (dsrflow.RequestState, error)
 	ResendCodeFn         func(ctx context.Context, id string) (dsrflow.RequestState, error)
-	DecideFn             func(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error)
-	VoteDisclosureFn     func(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error)
+	DecideFn             func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error)
+	VoteDisclosureFn     func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error)
 	ExtendRequestFn      func(ctx context.Context, id, reason string) (dsrflow.RequestState, error)
 	CancelRequestFn      func(ctx context.Context, id, reason string) (dsrflow.RequestState, error)
 	ResolveJobFn         func(ctx context.Context, id string, r dsrflow.JobResolution) (dsrflow.RequestState, error)
@@ -66,7 +66,7 @@ func (s *RequestService) ResendCode(ctx context.Context, id string) (dsrflow.Req
 }
 
 // Decide implements dsrflow.RequestService.
-func (s *RequestService) Decide(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+func (s *RequestService) Decide(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 	if s.DecideFn == nil {
 		return dsrflow.Decided{}, notSet("Decide")
 	}
@@ -74,7 +74,7 @@ func (s *RequestService) Decide(ctx context.Context, id string, d dsrflow.Decisi
 }
 
 // VoteDisclosure implements dsrflow.RequestService.
-func (s *RequestService) VoteDisclosure(ctx context.Context, id string, d dsrflow.Decision) (dsrflow.Decided, error) {
+func (s *RequestService) VoteDisclosure(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 	if s.VoteDisclosureFn == nil {
 		return dsrflow.Decided{}, notSet("VoteDisclosure")
 	}
