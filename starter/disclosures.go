@@ -12,12 +12,11 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/store"
-	"github.com/dsrflow/dsrflow/internal/web"
 )
 
 func newDisclosureCmd(getenv func(string) string) *cobra.Command {
 	disclosure := &cobra.Command{Use: "disclosure", Short: "authority (police) requests for personal data"}
-	var body web.NewDisclosure
+	var body dsrflow.NewDisclosure
 	var asJSON bool
 	create := &cobra.Command{
 		Use: "create --authority NAME --country CC --case-ref REF --legal-basis TEXT [--court-order REF --court NAME --order-date DATE] " +
@@ -29,16 +28,16 @@ func newDisclosureCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var out map[string]string
-			if err := c.call(cmd.Context(), "POST", "/api/v1/disclosures", nil, body, &out); err != nil {
+			out, err := c.CreateDisclosure(cmd.Context(), body)
+			if err != nil {
 				return err
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s disclosure: %s\n", oneLine(fmt.Sprint(out["id"])), oneLine(fmt.Sprint(out["status"])))
-			if out["reply"] != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "reply to the authority:\n%s\n", out["reply"])
+			fmt.Fprintf(cmd.OutOrStdout(), "%s disclosure: %s\n", oneLine(out.ID), oneLine(out.Status))
+			if out.Reply != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "reply to the authority:\n%s\n", out.Reply)
 			}
 			return nil
 		},
@@ -70,8 +69,8 @@ func newReviewsCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var rows []web.ReviewView
-			if err := c.call(cmd.Context(), "GET", "/api/v1/reviews", nil, nil, &rows); err != nil {
+			rows, err := c.Reviews(cmd.Context())
+			if err != nil {
 				return err
 			}
 			if asJSON {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,11 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/web"
 )
 
 func newRequestCmd(getenv func(string) string) *cobra.Command {
-	var body web.NewRequest
+	var body dsrflow.NewRequest
 	var customerIDs, corrections []string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -37,14 +37,14 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var out map[string]string
-			if err := c.call(cmd.Context(), "POST", "/api/v1/requests", nil, body, &out); err != nil {
+			out, err := c.CreateRequest(cmd.Context(), body)
+			if err != nil {
 				return err
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s, due %s (verification: %s)\n", oneLine(fmt.Sprint(out["id"])), oneLine(fmt.Sprint(out["type"])), oneLine(fmt.Sprint(out["status"])), oneLine(fmt.Sprint(out["due"])), oneLine(fmt.Sprint(out["verification"])))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s, due %s (verification: %s)\n", oneLine(out.ID), oneLine(out.Type), oneLine(out.Status), oneLine(out.Due), oneLine(out.Verification))
 			return nil
 		},
 	}
@@ -76,8 +76,8 @@ func newShowCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var v web.RequestView
-			if err := c.call(cmd.Context(), "GET", "/api/v1/requests/"+url.PathEscape(args[0]), nil, nil, &v); err != nil {
+			v, err := c.GetRequest(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			if asJSON {
@@ -113,17 +113,8 @@ func newListCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q := url.Values{}
-			for k, v := range map[string]string{"status": status, "type": typ, "country": country, "due_within": dueWithin} {
-				if v != "" {
-					q.Set(k, v)
-				}
-			}
-			if overdue {
-				q.Set("overdue", "true")
-			}
-			var rows []web.SummaryView
-			if err := c.call(cmd.Context(), "GET", "/api/v1/requests", q, nil, &rows); err != nil {
+			rows, err := c.ListRequests(cmd.Context(), dsrflow.RequestQuery{Status: status, Type: typ, Country: country, DueWithin: dueWithin, Overdue: overdue})
+			if err != nil {
 				return err
 			}
 			if asJSON {
@@ -147,15 +138,26 @@ func newListCmd(getenv func(string) string) *cobra.Command {
 	return cmd
 }
 
-// newActionCmd builds the commands that post to one of a request's action routes and print its state.
-func newActionCmd(getenv func(string) string, use, short, route string, args int, body func(cmd *cobra.Command, args []string) (any, error)) *cobra.Command {
+// action is one change to a request through the request service.
+type action func(ctx context.Context, svc dsrflow.RequestService, id string) (dsrflow.Decided, error)
+
+// stateAction is an action whose answer is the request's state.
+func stateAction(do func(ctx context.Context, svc dsrflow.RequestService, id string) (dsrflow.RequestState, error)) action {
+	return func(ctx context.Context, svc dsrflow.RequestService, id string) (dsrflow.Decided, error) {
+		st, err := do(ctx, svc, id)
+		return dsrflow.Decided{Request: &st}, err
+	}
+}
+
+// newActionCmd builds the commands that change a request and print its state (or a disclosure vote's).
+func newActionCmd(getenv func(string) string, use, short string, args int, prepare func(cmd *cobra.Command, args []string) (action, error)) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
 		Args:  cobra.ExactArgs(args),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := body(cmd, args)
+			do, err := prepare(cmd, args)
 			if err != nil {
 				return err
 			}
@@ -163,18 +165,21 @@ func newActionCmd(getenv func(string) string, use, short, route string, args int
 			if err != nil {
 				return err
 			}
-			var out map[string]any
-			if err := c.call(cmd.Context(), "POST", "/api/v1/requests/"+url.PathEscape(args[0])+"/"+route, nil, b, &out); err != nil {
+			out, err := do(cmd.Context(), c, args[0])
+			if err != nil {
 				return err
 			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), out)
-			}
-			if state, ok := out["state"]; ok { // a disclosure's vote: the review as it stands
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(fmt.Sprint(state)))
+			if out.Vote != nil { // a disclosure's vote: the review as it stands
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), out.Vote)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(out.Vote.State))
 				return nil
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, due %s\n", oneLine(args[0]), oneLine(fmt.Sprint(out["status"])), oneLine(fmt.Sprint(out["due"])))
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), out.Request)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, due %s\n", oneLine(args[0]), oneLine(out.Request.Status), oneLine(out.Request.Due))
 			return nil
 		},
 	}
@@ -183,22 +188,35 @@ func newActionCmd(getenv func(string) string, use, short, route string, args int
 }
 
 func newVerifyCmd(getenv func(string) string) *cobra.Command {
-	return newActionCmd(getenv, "verify ID CODE", "enter the 6-digit code the subject received", "verify", 2,
-		func(_ *cobra.Command, args []string) (any, error) { return map[string]string{"code": args[1]}, nil })
+	return newActionCmd(getenv, "verify ID CODE", "enter the 6-digit code the subject received", 2,
+		func(_ *cobra.Command, args []string) (action, error) {
+			return stateAction(func(ctx context.Context, svc dsrflow.RequestService, id string) (dsrflow.RequestState, error) {
+				return svc.VerifyRequest(ctx, id, args[1])
+			}), nil
+		})
 }
 
 func newResendCmd(getenv func(string) string) *cobra.Command {
-	return newActionCmd(getenv, "resend ID", "mail the subject a new code", "resend", 1,
-		func(*cobra.Command, []string) (any, error) { return map[string]string{}, nil })
+	return newActionCmd(getenv, "resend ID", "mail the subject a new code", 1,
+		func(*cobra.Command, []string) (action, error) {
+			return stateAction(func(ctx context.Context, svc dsrflow.RequestService, id string) (dsrflow.RequestState, error) {
+				return svc.ResendCode(ctx, id)
+			}), nil
+		})
 }
 
 func newReasonedCmd(getenv func(string) string, name, short string) *cobra.Command {
 	var reason string
-	cmd := newActionCmd(getenv, name+" ID --reason R", short, name, 1, func(*cobra.Command, []string) (any, error) {
+	cmd := newActionCmd(getenv, name+" ID --reason R", short, 1, func(*cobra.Command, []string) (action, error) {
 		if strings.TrimSpace(reason) == "" {
 			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--reason is required")
 		}
-		return map[string]string{"reason": reason}, nil
+		return stateAction(func(ctx context.Context, svc dsrflow.RequestService, id string) (dsrflow.RequestState, error) {
+			if name == "cancel" {
+				return svc.CancelRequest(ctx, id, reason)
+			}
+			return svc.ExtendRequest(ctx, id, reason)
+		}), nil
 	})
 	cmd.Flags().StringVar(&reason, "reason", "", "why (audited; for extend, told to the subject)")
 	return cmd
@@ -208,21 +226,23 @@ func newApproveCmd(getenv func(string) string) *cobra.Command {
 	var reason string
 	var reject bool
 	var narrow []string
-	cmd := newActionCmd(getenv, "approve ID [--reject | --narrow C,...] --reason R", "decide a pending review (objection or disclosure): approve, --reject, or approve --narrow categories of a disclosure", "decisions", 1, func(*cobra.Command, []string) (any, error) {
+	cmd := newActionCmd(getenv, "approve ID [--reject | --narrow C,...] --reason R", "decide a pending review (objection or disclosure): approve, --reject, or approve --narrow categories of a disclosure", 1, func(*cobra.Command, []string) (action, error) {
 		if strings.TrimSpace(reason) == "" {
 			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--reason is required")
 		}
 		if reject && len(narrow) > 0 {
 			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--reject and --narrow exclude each other")
 		}
-		decision := "approve"
+		d := dsrflow.ReviewDecision{Decision: "approve", Reason: reason}
 		switch {
 		case reject:
-			decision = "reject"
+			d.Decision = "reject"
 		case len(narrow) > 0:
-			return map[string]any{"decision": "narrow", "reason": reason, "scope": narrow}, nil
+			d.Decision, d.Scope = "narrow", narrow
 		}
-		return map[string]string{"decision": decision, "reason": reason}, nil
+		return func(ctx context.Context, svc dsrflow.RequestService, id string) (dsrflow.Decided, error) {
+			return svc.Decide(ctx, id, d)
+		}, nil
 	})
 	cmd.Flags().StringVar(&reason, "reason", "", "the grounds of the decision")
 	cmd.Flags().BoolVar(&reject, "reject", false, "reject instead of approve")
@@ -282,10 +302,11 @@ func newExportCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			data, _, err := c.do(cmd.Context(), "GET", "/api/v1/requests/"+url.PathEscape(args[0])+"/export", nil, nil)
+			exp, err := c.RequestExport(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
+			data := exp.Data
 			if err := os.WriteFile(out, data, 0o600); err != nil {
 				return err
 			}

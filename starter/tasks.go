@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/web"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -27,8 +25,8 @@ func newTaskCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var v web.TaskView
-			if err := c.call(cmd.Context(), "GET", "/api/v1/tasks/"+url.PathEscape(args[0]), nil, nil, &v); err != nil {
+			v, err := c.Task(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			if asJSON {
@@ -97,12 +95,11 @@ func newTaskOutcomeCmd(getenv func(string) string, use, short string, outcome ds
 			if err != nil {
 				return err
 			}
-			var out map[string]any
-			body := map[string]string{"outcome": string(outcome), "reason": *reason}
-			if err := c.call(cmd.Context(), "POST", "/api/v1/tasks/"+url.PathEscape(args[0])+"/outcome", nil, body, &out); err != nil {
+			out, err := c.AnswerTask(cmd.Context(), args[0], dsrflow.TaskAnswer{Outcome: string(outcome), Reason: *reason})
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(fmt.Sprint(out["state"])))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(out.State))
 			return nil
 		},
 	}

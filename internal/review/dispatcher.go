@@ -6,14 +6,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"slices"
 
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -116,23 +114,5 @@ func (d Dispatcher) update(ctx context.Context, workflowID, updateID, name strin
 
 // codeOf turns Temporal's errors into dsrflow errors: a workflow's refusal keeps its code.
 func codeOf(err error) error {
-	if err == nil {
-		return nil
-	}
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		switch appErr.Type() {
-		case dsrflow.EINVALID, dsrflow.ECONFLICT, dsrflow.EFORBIDDEN, dsrflow.ENOTFOUND:
-			return &dsrflow.Error{Code: appErr.Type(), Message: appErr.Message()}
-		}
-	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return dsrflow.Errorf(dsrflow.ENOTFOUND, "no such review, or it is closed")
-	}
-	var unavailable *serviceerror.Unavailable
-	if errors.As(err, &unavailable) {
-		return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "temporal is unavailable")
-	}
-	return err
+	return temporalx.UserError(err, "no such review, or it is closed")
 }

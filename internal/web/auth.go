@@ -14,33 +14,16 @@ import (
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
-// Roles of API tokens.
+// Roles of API tokens (dsrflow's roles).
 const (
-	RoleAgent    = "agent"
-	RoleReviewer = "reviewer"
-	RoleDPO      = "dpo"
-	RoleAdmin    = "admin"
+	RoleAgent    = dsrflow.RoleAgent
+	RoleReviewer = dsrflow.RoleReviewer
+	RoleDPO      = dsrflow.RoleDPO
+	RoleAdmin    = dsrflow.RoleAdmin
 )
 
-// Principal is who made a call. ID is the identity that counts (roles, reviewer groups, one vote per
-// person) and is written to the audit trail; each kind of identity has its own space, so no name in one
-// can stand for another: "token:NAME" (an API token), "oidc:SUB" (single sign-on, the provider's stable
-// subject id), "slack:UID" (a Slack member), "dev" (the dev stack's token).
-type Principal struct {
-	ID   string
-	Role string
-	// Name is how a person is shown where ID alone does not say who it is (single sign-on's
-	// preferred_username); it never decides anything.
-	Name string
-}
-
-// Label is how the console shows the principal: the name with the identity that counts.
-func (p Principal) Label() string {
-	if p.Name == "" {
-		return p.ID
-	}
-	return p.Name + " [" + p.ID + "]"
-}
+// Principal is who made a call (dsrflow.Principal).
+type Principal = dsrflow.Principal
 
 // Authenticator resolves a bearer token to a principal: EUNAUTHORIZED when the token is unknown.
 type Authenticator interface {
@@ -58,21 +41,11 @@ func (t DevToken) Authenticate(_ context.Context, token string) (Principal, erro
 	return Principal{}, dsrflow.Errorf(dsrflow.EUNAUTHORIZED, "unknown token")
 }
 
-type principalKey struct{}
-
-// requireRole authenticates the bearer token and admits the listed roles (admin always).
+// requireRole authenticates the bearer token and admits the listed roles (admin always). The service
+// checks the role again, for the console's and the privacy center's calls too; this check answers
+// before a body is read.
 func (s *server) requireRole(next http.Handler, roles ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The console's in-process calls come authenticated by the session (apicall.go); a context value
-		// cannot come over the wire.
-		if p, ok := r.Context().Value(apiPrincipalKey{}).(Principal); ok {
-			if p.Role != RoleAdmin && !contains(roles, p.Role) {
-				writeError(w, dsrflow.Errorf(dsrflow.EFORBIDDEN, "role %s may not do this", p.Role))
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
-			return
-		}
 		if s.Auth == nil {
 			writeError(w, dsrflow.Errorf(dsrflow.EUNAVAILABLE, "no authentication is configured"))
 			return
@@ -91,12 +64,12 @@ func (s *server) requireRole(next http.Handler, roles ...string) http.Handler {
 			writeError(w, dsrflow.Errorf(dsrflow.EFORBIDDEN, "role %s may not do this", p.Role))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		next.ServeHTTP(w, r.WithContext(dsrflow.WithPrincipal(r.Context(), p)))
 	})
 }
 
 func principal(r *http.Request) Principal {
-	p, _ := r.Context().Value(principalKey{}).(Principal)
+	p, _ := dsrflow.PrincipalFrom(r.Context())
 	return p
 }
 

@@ -1,18 +1,21 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/deadline"
+	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // The support console (/console): agents start and follow requests, reviewers decide, admins see the
-// outbox. Every change goes through the JSON API in process (apicall.go), as the signed-in person.
+// outbox. Every change goes through the request service as the signed-in person (consolePage puts the
+// session's principal in the request's context), with the same validation, role checks and messages as
+// the JSON API's.
 
 var (
 	consoleEveryone = []string{RoleAgent, RoleReviewer, RoleDPO}
@@ -114,28 +117,20 @@ func (s *server) handleConsoleRequests() http.Handler {
 		for _, t := range dsrflow.RequestTypes {
 			data.Types = append(data.Types, string(t))
 		}
-		api := url.Values{}
-		for k, v := range map[string]string{"status": f.Status, "type": f.Type, "country": f.Country, "due_within": f.DueWithin} {
-			if v != "" {
-				api.Set(k, v)
-			}
-		}
-		if f.Overdue {
-			api.Set("overdue", "true")
-		}
+		query := dsrflow.RequestQuery{Status: f.Status, Type: f.Type, Country: f.Country, DueWithin: f.DueWithin, Overdue: f.Overdue}
 		switch {
 		case strings.HasPrefix(f.Q, "dsr_"):
 			http.Redirect(w, r, "/console/requests/"+url.PathEscape(f.Q), http.StatusSeeOther)
 			return
 		case strings.Contains(f.Q, "@"):
-			// Exact email: the API hashes it with the store's key; the address is never stored or logged.
-			api.Set("email", f.Q)
+			// Exact email: the service hashes it with the store's key; the address is never stored or logged.
+			query.Email = f.Q
 		case f.Q != "":
 			s.render(w, r, http.StatusBadRequest, "requests", view{Title: "Requests", Nav: "requests", Error: "Search by a request id (dsr_...) or an exact email address.", Data: data})
 			return
 		}
-		var rows []SummaryView
-		if err := s.callAPI(r.Context(), p, "GET", "/api/v1/requests?"+api.Encode(), nil, &rows); err != nil {
+		rows, err := s.svc().ListRequests(r.Context(), query)
+		if err != nil {
 			if dsrflow.ErrorCode(err) == dsrflow.EINVALID || dsrflow.ErrorCode(err) == dsrflow.EFORBIDDEN {
 				s.render(w, r, http.StatusBadRequest, "requests", view{Title: "Requests", Nav: "requests", Error: dsrflow.ErrorMessage(err), Data: data})
 				return
@@ -167,16 +162,17 @@ func (s *server) showRequestPage(w http.ResponseWriter, r *http.Request, status 
 	p := currentSession(r).Principal
 	id := r.PathValue("id")
 	var page requestPage
-	if err := s.callAPI(r.Context(), p, "GET", "/api/v1/requests/"+url.PathEscape(id), nil, &page.R); err != nil {
+	var err error
+	if page.R, err = s.svc().GetRequest(r.Context(), id); err != nil {
 		s.renderFailure(w, r, err)
 		return
 	}
-	if err := s.callAPI(r.Context(), p, "GET", "/api/v1/requests/"+url.PathEscape(id)+"/messages", nil, &page.Messages); err != nil && dsrflow.ErrorCode(err) != dsrflow.EFORBIDDEN {
+	if page.Messages, err = s.svc().RequestMessages(r.Context(), id); err != nil && dsrflow.ErrorCode(err) != dsrflow.EFORBIDDEN {
 		s.renderFailure(w, r, err)
 		return
 	}
 	if p.Role != RoleReviewer {
-		if err := s.callAPI(r.Context(), p, "GET", "/api/v1/requests/"+url.PathEscape(id)+"/tasks", nil, &page.Tasks); err != nil {
+		if page.Tasks, err = s.svc().RequestTasks(r.Context(), id); err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
@@ -211,17 +207,31 @@ func allowedActions(role string, v RequestView) []string {
 	return out
 }
 
-// consoleActions maps the page's forms to the API: each form field the API call takes.
+// consoleActions maps the page's forms to the request service: what each does with its form's fields.
 var consoleActions = map[string]struct {
-	path   string
-	fields []string
-	done   string
+	do   func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error
+	done string
 }{
-	"verify": {"verify", []string{"code"}, "The code was accepted: the request goes on."},
-	"resend": {"resend", nil, "A new code is on its way to the subject."},
-	"decide": {"decisions", []string{"decision", "reason"}, "Your decision was recorded."},
-	"extend": {"extend", []string{"reason"}, "The request was extended by two months; the subject will be told why."},
-	"cancel": {"cancel", []string{"reason"}, "The request was canceled."},
+	"verify": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
+		_, err := svc.VerifyRequest(ctx, id, form("code"))
+		return err
+	}, "The code was accepted: the request goes on."},
+	"resend": {func(ctx context.Context, svc dsrflow.RequestService, id string, _ func(string) string) error {
+		_, err := svc.ResendCode(ctx, id)
+		return err
+	}, "A new code is on its way to the subject."},
+	"decide": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
+		_, err := svc.Decide(ctx, id, dsrflow.ReviewDecision{Decision: form("decision"), Reason: form("reason")})
+		return err
+	}, "Your decision was recorded."},
+	"extend": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
+		_, err := svc.ExtendRequest(ctx, id, form("reason"))
+		return err
+	}, "The request was extended by two months; the subject will be told why."},
+	"cancel": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
+		_, err := svc.CancelRequest(ctx, id, form("reason"))
+		return err
+	}, "The request was canceled."},
 }
 
 func (s *server) handleConsoleAction() http.Handler {
@@ -231,12 +241,9 @@ func (s *server) handleConsoleAction() http.Handler {
 			s.renderError(w, r, http.StatusNotFound, "No such action.")
 			return
 		}
-		body := map[string]string{}
-		for _, f := range action.fields {
-			body[f] = strings.TrimSpace(r.PostFormValue(f))
-		}
+		form := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
 		id := r.PathValue("id")
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "POST", "/api/v1/requests/"+url.PathEscape(id)+"/"+action.path, body, nil); err != nil {
+		if err := action.do(r.Context(), s.svc(), id, form); err != nil {
 			if isFormError(err) {
 				s.showRequestPage(w, r, httpStatus[dsrflow.ErrorCode(err)], dsrflow.ErrorMessage(err))
 				return
@@ -262,12 +269,12 @@ func flash(r *http.Request) string {
 func (s *server) handleConsoleExport() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		var data []byte
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/requests/"+url.PathEscape(id)+"/export", nil, &data); err != nil {
+		exp, err := s.svc().RequestExport(r.Context(), id)
+		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
-		writeZip(w, id, data)
+		writeZip(w, id, exp.Data)
 	})
 }
 
@@ -312,8 +319,7 @@ func (s *server) handleNewRequest() http.Handler {
 			s.render(w, r, http.StatusBadRequest, "new", view{Title: "New request", Nav: "new", Error: "Please correct the fields marked below.", Data: s.newRequestData(in, corrections, purposes, errs)})
 			return
 		}
-		var created map[string]string
-		err := s.callAPI(r.Context(), currentSession(r).Principal, "POST", "/api/v1/requests", in, &created)
+		created, err := s.svc().CreateRequest(r.Context(), in)
 		if err != nil {
 			e, ok := err.(*dsrflow.Error)
 			if ok && (e.Code == dsrflow.EINVALID || e.Code == dsrflow.ECONFLICT) {
@@ -326,26 +332,14 @@ func (s *server) handleNewRequest() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/console/requests/"+url.PathEscape(created["id"])+"?done=created", http.StatusSeeOther)
+		http.Redirect(w, r, "/console/requests/"+url.PathEscape(created.ID)+"?done=created", http.StatusSeeOther)
 	})
-}
-
-// outboxRow is GET /api/v1/outbox's row.
-type outboxRow struct {
-	ID        string     `json:"id"`
-	RequestID string     `json:"request_id"`
-	Kind      string     `json:"kind"`
-	To        string     `json:"to"`
-	Subject   string     `json:"subject"`
-	Body      string     `json:"body"`
-	Created   time.Time  `json:"created"`
-	Sent      *time.Time `json:"sent,omitempty"`
 }
 
 func (s *server) handleConsoleOutbox() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var rows []outboxRow
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/outbox", nil, &rows); err != nil {
+		rows, err := s.outbox(r, store.OutboxFilter{})
+		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}

@@ -4,11 +4,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -16,8 +14,8 @@ import (
 
 func (s *server) handleConsoleReviews() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var rows []ReviewView
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/reviews", nil, &rows); err != nil {
+		rows, err := s.svc().Reviews(r.Context())
+		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
@@ -42,8 +40,8 @@ func (s *server) handleConsoleTask() http.Handler {
 }
 
 func (s *server) showTaskPage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	var t TaskView
-	if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/tasks/"+url.PathEscape(r.PathValue("id")), nil, &t); err != nil {
+	t, err := s.svc().Task(r.Context(), r.PathValue("id"))
+	if err != nil {
 		s.renderFailure(w, r, err)
 		return
 	}
@@ -57,14 +55,15 @@ func (s *server) showTaskPage(w http.ResponseWriter, r *http.Request, status int
 func (s *server) handleConsoleTaskOutcome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		body := map[string]string{"outcome": r.PostFormValue("outcome"), "reason": strings.TrimSpace(r.PostFormValue("reason"))}
-		path := "/api/v1/tasks/" + url.PathEscape(id) + "/outcome"
+		reason := strings.TrimSpace(r.PostFormValue("reason"))
+		var err error
 		if resolution := r.PostFormValue("resolution"); resolution != "" {
 			// An identity conflict is its job's resolution, confirm or drop.
-			body = map[string]string{"action": resolution, "reason": body["reason"]}
-			path = "/api/v1/requests/" + url.PathEscape(workflows.TaskWorkflowID(id)) + "/jobs/" + url.PathEscape(r.PostFormValue("job")) + "/resolve"
+			_, err = s.svc().ResolveJob(r.Context(), workflows.TaskWorkflowID(id), dsrflow.JobResolution{JobID: r.PostFormValue("job"), Action: resolution, Reason: reason})
+		} else {
+			_, err = s.svc().AnswerTask(r.Context(), id, dsrflow.TaskAnswer{Outcome: r.PostFormValue("outcome"), Reason: reason})
 		}
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "POST", path, body, nil); err != nil {
+		if err != nil {
 			if isFormError(err) {
 				s.showTaskPage(w, r, httpStatus[dsrflow.ErrorCode(err)], dsrflow.ErrorMessage(err))
 				return
@@ -88,8 +87,8 @@ func (s *server) handleConsoleRegister() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		var rows []RegisterRow
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/disclosures?year="+url.QueryEscape(r.URL.Query().Get("year")), nil, &rows); err != nil {
+		rows, err := s.svc().DisclosureRegister(r.Context(), year)
+		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
@@ -104,8 +103,9 @@ func (s *server) handleConsoleReport() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		var rows []store.TransparencyRow
-		if err := s.callAPI(r.Context(), currentSession(r).Principal, "GET", "/api/v1/reports/transparency?year="+strconv.Itoa(year), nil, &rows); err != nil {
+		// The report is read from the store here, as the API's route does; both admit the DPO only.
+		rows, err := s.Store.TransparencyReport(r.Context(), year)
+		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/temporalx"
 )
 
 // httpStatus maps dsrflow's error codes to HTTP statuses, once.
@@ -29,24 +27,9 @@ type errorBody struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
-// userError turns errors from Temporal (a workflow's refusal, a missing workflow) into dsrflow errors.
-func userError(err error) error {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		if _, known := httpStatus[appErr.Type()]; known {
-			return &dsrflow.Error{Code: appErr.Type(), Message: appErr.Message()}
-		}
-	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return dsrflow.Errorf(dsrflow.ENOTFOUND, "request not found")
-	}
-	var unavailable *serviceerror.Unavailable
-	if errors.As(err, &unavailable) {
-		return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "temporal is unavailable")
-	}
-	return err
-}
+// userError turns errors from Temporal (a workflow's refusal, a missing workflow) into dsrflow errors;
+// the service translates its own, this catches what reaches a handler otherwise (callbacks).
+func userError(err error) error { return temporalx.UserError(err, "request not found") }
 
 func writeError(w http.ResponseWriter, err error) {
 	err = userError(err)

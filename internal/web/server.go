@@ -1,5 +1,7 @@
-// Package web is dsrflow's front door: the JSON API, and later the console, the privacy center and the
-// callbacks. NewServer takes every dependency explicitly; all routes are in routes.go.
+// Package web is dsrflow's front door: the JSON API, the support console, the privacy center, connector
+// callbacks and Slack's interactivity. Every request operation goes through a dsrflow.RequestService
+// (internal/service); handlers decode, call it as the signed-in principal and encode. NewServer takes
+// every dependency explicitly; all routes are in routes.go.
 package web
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/secret"
+	"github.com/dsrflow/dsrflow/internal/service"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -36,9 +39,13 @@ type Deps struct {
 	Logger *slog.Logger
 	// Readiness lists the parts /readyz reports, in order.
 	Readiness []Check
-	Client    client.Client
-	Store     *store.Store
-	Auth      Authenticator
+	// Service is what the API, the console and the privacy center call. When nil, it is the service over
+	// Client and Store (internal/service) with this front door's Key, Reviewers, Metrics, Now and
+	// PublicURL.
+	Service dsrflow.RequestService
+	Client  client.Client
+	Store   *store.Store
+	Auth    Authenticator
 	// Key hashes subjects' emails and verification codes.
 	Key secret.Key
 	// Keys decrypt payloads for /codec; CodecOrigin is the Temporal UI origin allowed to call it.
@@ -138,6 +145,21 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// svc is the request service the handlers call.
+func (s *server) svc() dsrflow.RequestService {
+	if s.Service != nil {
+		return s.Service
+	}
+	return s.core()
+}
+
+// core is the service over this front door's own dependencies. It holds no state, so it is built per
+// call from Deps as they are now.
+func (s *server) core() *service.Service {
+	return &service.Service{Client: s.Client, Store: s.Store, Key: s.Key, Reviewers: s.Reviewers, Metrics: s.Metrics,
+		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL}
 }
 
 func (s *server) now() time.Time {

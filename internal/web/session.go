@@ -144,7 +144,8 @@ func (s *server) consolePage(next http.Handler, roles ...string) http.Handler {
 			s.renderError(w, r, http.StatusForbidden, "The form has expired. Go back, reload the page and try again.")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
+		ctx := dsrflow.WithPrincipal(context.WithValue(r.Context(), sessionKey{}, sess), sess.Principal)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

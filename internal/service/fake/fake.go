@@ -1,0 +1,188 @@
+// Package fake is a dsrflow.RequestService whose operations are functions a test sets, for handler tests
+// without Temporal or a store (after benbjohnson/wtf's mock package). An operation a test did not set
+// fails with EINTERNAL naming it.
+package fake
+
+import (
+	"context"
+
+	"github.com/dsrflow/dsrflow"
+)
+
+var _ dsrflow.RequestService = (*RequestService)(nil)
+
+// RequestService implements dsrflow.RequestService by calling its Fn fields.
+type RequestService struct {
+	CreateRequestFn      func(ctx context.Context, in dsrflow.NewRequest) (dsrflow.CreatedRequest, error)
+	StartRequestFn       func(ctx context.Context, id string)
+	VerifyRequestFn      func(ctx context.Context, id, code string) (dsrflow.RequestState, error)
+	ResendCodeFn         func(ctx context.Context, id string) (dsrflow.RequestState, error)
+	DecideFn             func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error)
+	VoteDisclosureFn     func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error)
+	ExtendRequestFn      func(ctx context.Context, id, reason string) (dsrflow.RequestState, error)
+	CancelRequestFn      func(ctx context.Context, id, reason string) (dsrflow.RequestState, error)
+	ResolveJobFn         func(ctx context.Context, id string, r dsrflow.JobResolution) (dsrflow.RequestState, error)
+	GetRequestFn         func(ctx context.Context, id string) (dsrflow.RequestView, error)
+	ListRequestsFn       func(ctx context.Context, q dsrflow.RequestQuery) ([]dsrflow.SummaryView, error)
+	RequestMessagesFn    func(ctx context.Context, id string) ([]dsrflow.MessageView, error)
+	RequestExportFn      func(ctx context.Context, id string) (dsrflow.Export, error)
+	RequestTasksFn       func(ctx context.Context, id string) ([]dsrflow.RequestTaskView, error)
+	TaskFn               func(ctx context.Context, id string) (dsrflow.TaskView, error)
+	AnswerTaskFn         func(ctx context.Context, id string, a dsrflow.TaskAnswer) (dsrflow.TaskAnswered, error)
+	CreateDisclosureFn   func(ctx context.Context, in dsrflow.NewDisclosure) (dsrflow.CreatedDisclosure, error)
+	ReviewsFn            func(ctx context.Context) ([]dsrflow.ReviewView, error)
+	DisclosureRegisterFn func(ctx context.Context, year int) ([]dsrflow.RegisterRow, error)
+}
+
+// CreateRequest implements dsrflow.RequestService.
+func (s *RequestService) CreateRequest(ctx context.Context, in dsrflow.NewRequest) (dsrflow.CreatedRequest, error) {
+	if s.CreateRequestFn == nil {
+		return dsrflow.CreatedRequest{}, notSet("CreateRequest")
+	}
+	return s.CreateRequestFn(ctx, in)
+}
+
+// StartRequest implements dsrflow.RequestService.
+func (s *RequestService) StartRequest(ctx context.Context, id string) {
+	if s.StartRequestFn != nil {
+		s.StartRequestFn(ctx, id)
+	}
+}
+
+// VerifyRequest implements dsrflow.RequestService.
+func (s *RequestService) VerifyRequest(ctx context.Context, id, code string) (dsrflow.RequestState, error) {
+	if s.VerifyRequestFn == nil {
+		return dsrflow.RequestState{}, notSet("VerifyRequest")
+	}
+	return s.VerifyRequestFn(ctx, id, code)
+}
+
+// ResendCode implements dsrflow.RequestService.
+func (s *RequestService) ResendCode(ctx context.Context, id string) (dsrflow.RequestState, error) {
+	if s.ResendCodeFn == nil {
+		return dsrflow.RequestState{}, notSet("ResendCode")
+	}
+	return s.ResendCodeFn(ctx, id)
+}
+
+// Decide implements dsrflow.RequestService.
+func (s *RequestService) Decide(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
+	if s.DecideFn == nil {
+		return dsrflow.Decided{}, notSet("Decide")
+	}
+	return s.DecideFn(ctx, id, d)
+}
+
+// VoteDisclosure implements dsrflow.RequestService.
+func (s *RequestService) VoteDisclosure(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
+	if s.VoteDisclosureFn == nil {
+		return dsrflow.Decided{}, notSet("VoteDisclosure")
+	}
+	return s.VoteDisclosureFn(ctx, id, d)
+}
+
+// ExtendRequest implements dsrflow.RequestService.
+func (s *RequestService) ExtendRequest(ctx context.Context, id, reason string) (dsrflow.RequestState, error) {
+	if s.ExtendRequestFn == nil {
+		return dsrflow.RequestState{}, notSet("ExtendRequest")
+	}
+	return s.ExtendRequestFn(ctx, id, reason)
+}
+
+// CancelRequest implements dsrflow.RequestService.
+func (s *RequestService) CancelRequest(ctx context.Context, id, reason string) (dsrflow.RequestState, error) {
+	if s.CancelRequestFn == nil {
+		return dsrflow.RequestState{}, notSet("CancelRequest")
+	}
+	return s.CancelRequestFn(ctx, id, reason)
+}
+
+// ResolveJob implements dsrflow.RequestService.
+func (s *RequestService) ResolveJob(ctx context.Context, id string, r dsrflow.JobResolution) (dsrflow.RequestState, error) {
+	if s.ResolveJobFn == nil {
+		return dsrflow.RequestState{}, notSet("ResolveJob")
+	}
+	return s.ResolveJobFn(ctx, id, r)
+}
+
+// GetRequest implements dsrflow.RequestService.
+func (s *RequestService) GetRequest(ctx context.Context, id string) (dsrflow.RequestView, error) {
+	if s.GetRequestFn == nil {
+		return dsrflow.RequestView{}, notSet("GetRequest")
+	}
+	return s.GetRequestFn(ctx, id)
+}
+
+// ListRequests implements dsrflow.RequestService.
+func (s *RequestService) ListRequests(ctx context.Context, q dsrflow.RequestQuery) ([]dsrflow.SummaryView, error) {
+	if s.ListRequestsFn == nil {
+		return nil, notSet("ListRequests")
+	}
+	return s.ListRequestsFn(ctx, q)
+}
+
+// RequestMessages implements dsrflow.RequestService.
+func (s *RequestService) RequestMessages(ctx context.Context, id string) ([]dsrflow.MessageView, error) {
+	if s.RequestMessagesFn == nil {
+		return nil, notSet("RequestMessages")
+	}
+	return s.RequestMessagesFn(ctx, id)
+}
+
+// RequestExport implements dsrflow.RequestService.
+func (s *RequestService) RequestExport(ctx context.Context, id string) (dsrflow.Export, error) {
+	if s.RequestExportFn == nil {
+		return dsrflow.Export{}, notSet("RequestExport")
+	}
+	return s.RequestExportFn(ctx, id)
+}
+
+// RequestTasks implements dsrflow.RequestService.
+func (s *RequestService) RequestTasks(ctx context.Context, id string) ([]dsrflow.RequestTaskView, error) {
+	if s.RequestTasksFn == nil {
+		return nil, notSet("RequestTasks")
+	}
+	return s.RequestTasksFn(ctx, id)
+}
+
+// Task implements dsrflow.RequestService.
+func (s *RequestService) Task(ctx context.Context, id string) (dsrflow.TaskView, error) {
+	if s.TaskFn == nil {
+		return dsrflow.TaskView{}, notSet("Task")
+	}
+	return s.TaskFn(ctx, id)
+}
+
+// AnswerTask implements dsrflow.RequestService.
+func (s *RequestService) AnswerTask(ctx context.Context, id string, a dsrflow.TaskAnswer) (dsrflow.TaskAnswered, error) {
+	if s.AnswerTaskFn == nil {
+		return dsrflow.TaskAnswered{}, notSet("AnswerTask")
+	}
+	return s.AnswerTaskFn(ctx, id, a)
+}
+
+// CreateDisclosure implements dsrflow.RequestService.
+func (s *RequestService) CreateDisclosure(ctx context.Context, in dsrflow.NewDisclosure) (dsrflow.CreatedDisclosure, error) {
+	if s.CreateDisclosureFn == nil {
+		return dsrflow.CreatedDisclosure{}, notSet("CreateDisclosure")
+	}
+	return s.CreateDisclosureFn(ctx, in)
+}
+
+// Reviews implements dsrflow.RequestService.
+func (s *RequestService) Reviews(ctx context.Context) ([]dsrflow.ReviewView, error) {
+	if s.ReviewsFn == nil {
+		return nil, notSet("Reviews")
+	}
+	return s.ReviewsFn(ctx)
+}
+
+// DisclosureRegister implements dsrflow.RequestService.
+func (s *RequestService) DisclosureRegister(ctx context.Context, year int) ([]dsrflow.RegisterRow, error) {
+	if s.DisclosureRegisterFn == nil {
+		return nil, notSet("DisclosureRegister")
+	}
+	return s.DisclosureRegisterFn(ctx, year)
+}
+
+func notSet(op string) error { return dsrflow.Errorf(dsrflow.EINTERNAL, "fake: %s is not set", op) }

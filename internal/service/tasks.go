@@ -1,0 +1,126 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/review"
+	"github.com/dsrflow/dsrflow/workflows"
+)
+
+// RequestTasks implements dsrflow.RequestService.
+func (s *Service) RequestTasks(ctx context.Context, id string) ([]dsrflow.RequestTaskView, error) {
+	if _, err := caller(ctx, agents...); err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.GetRequest(ctx, id); err != nil {
+		return nil, err
+	}
+	out := []dsrflow.RequestTaskView{}
+	tasks, err := s.workflowTasks(ctx, id)
+	if dsrflow.ErrorCode(err) == dsrflow.ENOTFOUND {
+		// Past Temporal's retention a closed request's tasks live on in the audit trail only.
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tasks {
+		out = append(out, dsrflow.RequestTaskView{ID: t.ID, Kind: taskKind(t), JobID: t.JobID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action), Instructions: t.Instructions,
+			Status: t.Status, By: t.By, Reason: t.Reason, Created: t.Created, Answered: t.Answered})
+	}
+	return out, nil
+}
+
+// Task implements dsrflow.RequestService.
+func (s *Service) Task(ctx context.Context, id string) (dsrflow.TaskView, error) {
+	if _, err := caller(ctx, agents...); err != nil {
+		return dsrflow.TaskView{}, err
+	}
+	tasks, err := s.workflowTasks(ctx, workflows.TaskWorkflowID(id))
+	if err != nil {
+		return dsrflow.TaskView{}, err
+	}
+	for _, t := range tasks {
+		if t.ID == id {
+			verified, unverified := splitVerified(t)
+			return dsrflow.TaskView{
+				ID: t.ID, Kind: taskKind(t), JobID: t.JobID, RequestID: t.RequestID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action),
+				Instructions: t.Instructions, Identity: t.Identity, Verified: verified, Unverified: unverified, Corrections: t.Corrections, Purposes: t.Purposes,
+				Categories: t.Categories, Due: t.Due, Created: t.Created, Status: t.Status, By: t.By, Reason: t.Reason, Answered: t.Answered,
+			}, nil
+		}
+	}
+	return dsrflow.TaskView{}, dsrflow.Errorf(dsrflow.ENOTFOUND, "task %s not found", id)
+}
+
+// taskKind is a task's kind; tasks of workflows older than the field are manual.
+func taskKind(t workflows.TaskView) string {
+	if t.Kind == "" {
+		return workflows.TaskManual
+	}
+	return t.Kind
+}
+
+// splitVerified sorts the task's identity types into verified and unverified. A task without a
+// verified list (a disclosure's, or a workflow older than the field) trusts every identity, as
+// protocol v1 does for a job without one.
+func splitVerified(t workflows.TaskView) (verified, unverified []string) {
+	verified, unverified = []string{}, []string{}
+	for _, typ := range t.Identity.Types() {
+		if t.Verified == nil || slices.Contains(t.Verified, typ) {
+			verified = append(verified, typ)
+		} else {
+			unverified = append(unverified, typ)
+		}
+	}
+	return verified, unverified
+}
+
+// AnswerTask implements dsrflow.RequestService: done, nothing_found, or cannot with a reason.
+func (s *Service) AnswerTask(ctx context.Context, id string, a dsrflow.TaskAnswer) (dsrflow.TaskAnswered, error) {
+	p, err := caller(ctx, agents...)
+	if err != nil {
+		return dsrflow.TaskAnswered{}, err
+	}
+	action := dsrflow.VoteAction(a.Outcome)
+	fields := map[string]string{}
+	if action != dsrflow.VoteDone && action != dsrflow.VoteNothingFound && action != dsrflow.VoteCannot {
+		fields["outcome"] = "must be done, nothing_found or cannot"
+	}
+	if action.NeedsReason() && strings.TrimSpace(a.Reason) == "" {
+		fields["reason"] = "cannot needs a reason"
+	}
+	if len(fields) > 0 {
+		return dsrflow.TaskAnswered{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid task outcome: " + fieldList(fields), Fields: fields}
+	}
+	if err := checkKey(a.Key); err != nil {
+		return dsrflow.TaskAnswered{}, err
+	}
+	out, err := review.Dispatcher{Client: s.Client}.Deliver(ctx, dsrflow.Vote{
+		ReviewID: id, Kind: dsrflow.ReviewTask, Action: action, Reason: strings.TrimSpace(a.Reason),
+		Reviewer: p.ID, Groups: s.groupsOf(p), Person: s.personOf(p), Via: "api", Key: a.Key,
+	})
+	if err == nil && !out.Accepted {
+		err = dsrflow.Errorf(dsrflow.ECONFLICT, "%s", out.Message)
+	}
+	if err != nil {
+		return dsrflow.TaskAnswered{}, temporalError(err)
+	}
+	return dsrflow.TaskAnswered{ID: id, Status: string(action), State: out.Message}, nil
+}
+
+// workflowTasks asks a request's (or a disclosure's) workflow for its manual tasks.
+func (s *Service) workflowTasks(ctx context.Context, workflowID string) ([]workflows.TaskView, error) {
+	v, err := s.Client.QueryWorkflow(ctx, workflowID, "", workflows.QueryTasks)
+	if err != nil {
+		return nil, temporalError(err)
+	}
+	var tasks []workflows.TaskView
+	if err := v.Get(&tasks); err != nil {
+		return nil, err
+	}
+	return tasks, nil
+}

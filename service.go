@@ -1,0 +1,388 @@
+package dsrflow
+
+import (
+	"context"
+	"time"
+)
+
+// RequestService is what every transport calls: the JSON API, the support console and the privacy center
+// (internal/web). It is implemented once, over Temporal and the store, by internal/service; handler tests
+// use internal/service/fake.
+//
+// The caller is the Principal in ctx (WithPrincipal): each operation checks its role itself, so a console
+// page and a token client meet the same checks and the same messages. Every error is an *Error: EINVALID
+// (with per-field messages) for bad input, ENOTFOUND, ECONFLICT for a change the request's state refuses
+// (a closed request, a second open request of the subject and type), EFORBIDDEN for a role that may not,
+// EUNAUTHORIZED without a principal, EUNAVAILABLE when Temporal or the store cannot be reached.
+//
+// Not yet here: refusing a request (a later issue), resolving a job's identity conflict (the job-resolve
+// route passes its action through ResolveJob), the dashboard, the outbox and the transparency report
+// (read from the store by internal/web).
+type RequestService interface {
+	// CreateRequest validates and records a request (index row, subject's detail and pending start, in
+	// one transaction) and starts its workflow, unless in.DeferStart. A failed start is not an error:
+	// the request is recorded, and the reconciler starts it.
+	CreateRequest(ctx context.Context, in NewRequest) (CreatedRequest, error)
+	// StartRequest starts a recorded request's workflow from its pending start (after CreateRequest with
+	// DeferStart). Failures are logged; the reconciler starts what is left.
+	StartRequest(ctx context.Context, id string)
+	// VerifyRequest checks a verification code (counting the attempt) and tells the workflow.
+	VerifyRequest(ctx context.Context, id, code string) (RequestState, error)
+	// ResendCode sends the subject a new code.
+	ResendCode(ctx context.Context, id string) (RequestState, error)
+	// Decide decides a pending review: an objection's decision, or a vote on an authority disclosure.
+	Decide(ctx context.Context, id string, d ReviewDecision) (Decided, error)
+	// VoteDisclosure is Decide for disclosures only: ENOTFOUND for any other request.
+	VoteDisclosure(ctx context.Context, id string, d ReviewDecision) (Decided, error)
+	// ExtendRequest extends the deadline once, with a reason the subject is told.
+	ExtendRequest(ctx context.Context, id, reason string) (RequestState, error)
+	// CancelRequest cancels an open request.
+	CancelRequest(ctx context.Context, id, reason string) (RequestState, error)
+	// ResolveJob is a person's decision on an escalated connector job.
+	ResolveJob(ctx context.Context, id string, r JobResolution) (RequestState, error)
+	// GetRequest is a request with its jobs, decisions and audit trail.
+	GetRequest(ctx context.Context, id string) (RequestView, error)
+	// ListRequests lists requests; a search by email is for agents (EFORBIDDEN for reviewers).
+	ListRequests(ctx context.Context, q RequestQuery) ([]SummaryView, error)
+	// RequestMessages are the messages queued for the subject of a request, without their text.
+	RequestMessages(ctx context.Context, id string) ([]MessageView, error)
+	// RequestExport is a completed access or portability request's export.
+	RequestExport(ctx context.Context, id string) (Export, error)
+	// RequestTasks are a request's manual tasks, without the subject's identity.
+	RequestTasks(ctx context.Context, id string) ([]RequestTaskView, error)
+	// Task is one manual task with the subject's identity.
+	Task(ctx context.Context, id string) (TaskView, error)
+	// AnswerTask records a team's answer to a manual task.
+	AnswerTask(ctx context.Context, id string, a TaskAnswer) (TaskAnswered, error)
+	// CreateDisclosure validates an authority's request and starts its workflow.
+	CreateDisclosure(ctx context.Context, in NewDisclosure) (CreatedDisclosure, error)
+	// Reviews are the pending decisions, objections and disclosures.
+	Reviews(ctx context.Context) ([]ReviewView, error)
+	// DisclosureRegister is one year of the disclosure register.
+	DisclosureRegister(ctx context.Context, year int) ([]RegisterRow, error)
+}
+
+// Roles of the people and tokens that call the service.
+const (
+	RoleAgent    = "agent"
+	RoleReviewer = "reviewer"
+	RoleDPO      = "dpo"
+	RoleAdmin    = "admin"
+)
+
+// Principal is who made a call. ID is the identity that counts (roles, reviewer groups, one vote per
+// person) and is written to the audit trail; each kind of identity has its own space, so no name in one
+// can stand for another: "token:NAME" (an API token), "oidc:SUB" (single sign-on, the provider's stable
+// subject id), "slack:UID" (a Slack member), "dev" (the dev stack's token).
+type Principal struct {
+	ID   string
+	Role string
+	// Name is how a person is shown where ID alone does not say who it is (single sign-on's
+	// preferred_username); it never decides anything.
+	Name string
+}
+
+// Label is how the console shows the principal: the name with the identity that counts.
+func (p Principal) Label() string {
+	if p.Name == "" {
+		return p.ID
+	}
+	return p.Name + " [" + p.ID + "]"
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p, the caller of the service.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom is the caller carried by ctx; ok is false when there is none.
+func PrincipalFrom(ctx context.Context) (p Principal, ok bool) {
+	p, ok = ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// NewRequest is a data subject's request as an agent or the privacy center takes it in; the body of
+// POST /api/v1/requests.
+type NewRequest struct {
+	Type         string            `json:"type"`
+	Email        string            `json:"email"`
+	Name         string            `json:"name,omitempty"`
+	Phone        string            `json:"phone,omitempty"`
+	CustomerIDs  map[string]string `json:"customer_ids,omitempty"`
+	Country      string            `json:"country,omitempty"`
+	Jurisdiction string            `json:"jurisdiction,omitempty"`
+	Received     string            `json:"received,omitempty"`
+	Channel      string            `json:"channel,omitempty"`
+	Attest       string            `json:"attest,omitempty"`
+	Corrections  map[string]string `json:"corrections,omitempty"`
+	Purposes     []string          `json:"purposes,omitempty"`
+	Grounds      string            `json:"grounds,omitempty"`
+	// DeferStart records the request without starting its workflow; the caller starts it with
+	// StartRequest. The privacy center does, so that its answer takes the same time whatever the
+	// address's state. Never set from a body.
+	DeferStart bool `json:"-"`
+}
+
+// CreatedRequest is the answer to CreateRequest.
+type CreatedRequest struct {
+	ID           string `json:"id"`
+	Status       string `json:"status"`
+	Type         string `json:"type"`
+	Due          string `json:"due"`
+	ExtendedDue  string `json:"extended_due"`
+	Verification string `json:"verification"`
+}
+
+// RequestState is a request's state after a change.
+type RequestState struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Due      string `json:"due"`
+	Extended bool   `json:"extended"`
+	Verified bool   `json:"verified"`
+}
+
+// ReviewDecision is a reviewer's decision on a pending review: approve or reject an objection; approve,
+// reject or narrow (to Scope) a disclosure. Key, the caller's idempotency key, makes a retried vote count
+// once.
+type ReviewDecision struct {
+	Decision string   `json:"decision"`
+	Reason   string   `json:"reason"`
+	Scope    []string `json:"scope,omitempty"`
+	Key      string   `json:"-"`
+}
+
+// Decided is the answer to a decision: the objection's request state, or the disclosure vote's outcome.
+type Decided struct {
+	Request *RequestState
+	Vote    *VoteAccepted
+}
+
+// VoteAccepted is an accepted vote on a disclosure and the review's state after it.
+type VoteAccepted struct {
+	ID       string `json:"id"`
+	Accepted bool   `json:"accepted"`
+	State    string `json:"state"`
+}
+
+// JobResolution is a person's decision on an escalated job: Action is retry, failed, done or not_found.
+type JobResolution struct {
+	JobID  string
+	Action string
+	Reason string
+}
+
+// RequestView is a request with its jobs, decisions and audit trail (GET /api/v1/requests/{id}).
+type RequestView struct {
+	ID           string         `json:"id"`
+	Type         string         `json:"type"`
+	Status       string         `json:"status"`
+	Country      string         `json:"country"`
+	Jurisdiction string         `json:"jurisdiction"`
+	Received     time.Time      `json:"received"`
+	Due          string         `json:"due"`
+	ExtendedDue  string         `json:"extended_due,omitempty"`
+	Closed       *time.Time     `json:"closed,omitempty"`
+	Jobs         []JobView      `json:"jobs"`
+	Decisions    []DecisionView `json:"decisions"`
+	Events       []EventView    `json:"events"`
+}
+
+// JobView is one connector job of a request.
+type JobView struct {
+	Connector  string      `json:"connector"`
+	Owner      string      `json:"owner"`
+	Role       string      `json:"role"`
+	Action     string      `json:"action"`
+	Status     string      `json:"status"`
+	Detail     string      `json:"detail,omitempty"`
+	Attempts   int         `json:"attempts,omitempty"`
+	Exemptions []Exemption `json:"exemptions,omitempty"`
+}
+
+// Exemption is data a connector kept with its legal basis (Art. 17(3)), as the connector protocol
+// reports it (connectors.Exemption).
+type Exemption struct {
+	Dataset    string     `json:"dataset,omitempty"`
+	Basis      string     `json:"basis"`
+	Detail     string     `json:"detail"`
+	Categories []string   `json:"categories,omitempty"`
+	Until      *time.Time `json:"until,omitempty"`
+}
+
+// DecisionView is one reviewer's decision.
+type DecisionView struct {
+	Reviewer string    `json:"reviewer"`
+	Decision string    `json:"decision"`
+	Reason   string    `json:"reason"`
+	Time     time.Time `json:"time"`
+}
+
+// EventView is one audit event.
+type EventView struct {
+	Time   time.Time         `json:"time"`
+	Action string            `json:"action"`
+	Actor  string            `json:"actor"`
+	Reason string            `json:"reason,omitempty"`
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// RequestQuery filters ListRequests. Zero values do not filter; Limit 0 is 100.
+type RequestQuery struct {
+	Status, Type, Country string
+	Open, Overdue         bool
+	// DueWithin, when set, lists open requests due within it from now: days ("7d") or a duration ("36h").
+	DueWithin string
+	Limit     int
+	// Email finds a person's requests, by the keyed hash of the address.
+	Email string
+}
+
+// SummaryView is one row of a list of requests.
+type SummaryView struct {
+	ID       string    `json:"id"`
+	Type     string    `json:"type"`
+	Status   string    `json:"status"`
+	Country  string    `json:"country"`
+	Received time.Time `json:"received"`
+	Due      string    `json:"due"`
+	DaysLeft int       `json:"days_left"`
+}
+
+// MessageView is one message queued for the subject of a request: what and when, not the text.
+type MessageView struct {
+	Kind    string     `json:"kind"`
+	Subject string     `json:"subject"`
+	Created time.Time  `json:"created"`
+	Sent    *time.Time `json:"sent,omitempty"`
+}
+
+// Export is the answer's data of an access or portability request: a zip.
+type Export struct {
+	RequestID string
+	Data      []byte
+	ExpiresAt time.Time
+}
+
+// RequestTaskView is one manual task of a request: what the team must do and its answer, without the
+// subject's identity (TaskView has it).
+type RequestTaskView struct {
+	ID           string     `json:"id"`
+	Kind         string     `json:"kind"`
+	JobID        string     `json:"job_id,omitempty"`
+	Connector    string     `json:"connector"`
+	Owner        string     `json:"owner"`
+	Action       string     `json:"action"`
+	Instructions string     `json:"instructions"`
+	Status       string     `json:"status"`
+	By           string     `json:"by,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+	Created      time.Time  `json:"created"`
+	Answered     *time.Time `json:"answered,omitempty"`
+}
+
+// TaskView is a manual connector's task (kind "manual"), or a job that ended identity_conflict waiting
+// for an agent's confirm or drop (kind "identity_conflict", resolved through ResolveJob), with the
+// subject's identity, for an authenticated agent (the task's card never shows it). Verified and
+// Unverified name the identity types of Identity ("email", "customer_id:billing"): only verified ones
+// select records; an unverified one may only confirm a record the verified ones found.
+type TaskView struct {
+	ID           string            `json:"id"`
+	Kind         string            `json:"kind"`
+	JobID        string            `json:"job_id,omitempty"`
+	RequestID    string            `json:"request_id"`
+	Connector    string            `json:"connector"`
+	Owner        string            `json:"owner"`
+	Action       string            `json:"action"`
+	Instructions string            `json:"instructions"`
+	Identity     Identity          `json:"identity"`
+	Verified     []string          `json:"verified"`
+	Unverified   []string          `json:"unverified"`
+	Corrections  map[string]string `json:"corrections,omitempty"`
+	Purposes     []string          `json:"purposes,omitempty"`
+	Categories   []string          `json:"categories,omitempty"`
+	Due          time.Time         `json:"due"`
+	Created      time.Time         `json:"created"`
+	Status       string            `json:"status"`
+	By           string            `json:"by,omitempty"`
+	Reason       string            `json:"reason,omitempty"`
+	Answered     *time.Time        `json:"answered,omitempty"`
+}
+
+// TaskAnswer is a team's answer to a manual task: done, nothing_found, or cannot with a reason. Key, the
+// caller's idempotency key, makes a retried answer count once.
+type TaskAnswer struct {
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason"`
+	Key     string `json:"-"`
+}
+
+// TaskAnswered is an accepted answer and the task's state after it.
+type TaskAnswered struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	State  string `json:"state"`
+}
+
+// NewDisclosure is an authority's request for personal data (POST /api/v1/disclosures).
+type NewDisclosure struct {
+	Authority  string   `json:"authority"`
+	Country    string   `json:"country"`
+	CaseRef    string   `json:"case_ref"`
+	LegalBasis string   `json:"legal_basis"`
+	CourtOrder string   `json:"court_order,omitempty"`
+	Court      string   `json:"court,omitempty"`
+	OrderDate  string   `json:"order_date,omitempty"`
+	Emails     []string `json:"emails"`
+	Categories []string `json:"categories"`
+	GagUntil   string   `json:"gag_until,omitempty"`
+}
+
+// CreatedDisclosure is the answer to CreateDisclosure; Reply is the refusal sent without a court order.
+type CreatedDisclosure struct {
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	Reply  string `json:"reply,omitempty"`
+}
+
+// ReviewView is one pending decision. It names cases, never subjects.
+type ReviewView struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Status    string    `json:"status"`
+	Country   string    `json:"country"`
+	Received  time.Time `json:"received"`
+	Due       string    `json:"due"`
+	Approvals int       `json:"approvals"`
+	// Disclosures only.
+	Authority  string   `json:"authority,omitempty"`
+	CaseRef    string   `json:"case_ref,omitempty"`
+	CourtOrder string   `json:"court_order,omitempty"`
+	Categories []string `json:"categories,omitempty"`
+	Subjects   int      `json:"subjects,omitempty"`
+}
+
+// RegisterRow is one row of the disclosure register. It names the authority, the case and what was
+// disclosed, never the subjects.
+type RegisterRow struct {
+	ID                  string     `json:"id"`
+	Authority           string     `json:"authority"`
+	Country             string     `json:"country"`
+	CaseRef             string     `json:"case_ref"`
+	LegalBasis          string     `json:"legal_basis"`
+	CourtOrder          string     `json:"court_order,omitempty"`
+	Court               string     `json:"court,omitempty"`
+	OrderDate           string     `json:"order_date,omitempty"`
+	CategoriesRequested []string   `json:"categories_requested"`
+	CategoriesDisclosed []string   `json:"categories_disclosed"`
+	Subjects            int        `json:"subjects"`
+	Outcome             string     `json:"outcome"`
+	Approvers           []string   `json:"approvers"`
+	GagUntil            string     `json:"gag_until,omitempty"`
+	Received            time.Time  `json:"received"`
+	Decided             *time.Time `json:"decided,omitempty"`
+	Disclosed           *time.Time `json:"disclosed,omitempty"`
+}
