@@ -12,7 +12,6 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // Message names of the disclosure workflow.
@@ -140,19 +139,19 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 		map[string]string{"subjects": fmt.Sprint(len(d.in.Subjects)), "categories": strings.Join(d.in.Categories, ",")}, d.in.Actor, "")
 	if strings.TrimSpace(d.in.CourtOrder) == "" {
 		reply := NoOrderReply(d.in.CaseRef)
-		d.record(ctx, store.DisclosureRefusedNoOrder, nil)
+		d.record(ctx, dsrflow.DisclosureRefusedNoOrder, nil)
 		d.r.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "no_court_order"}, "system", reply)
 		return DisclosureOutcome{Status: dsrflow.StatusRejected, Categories: []string{}, Reply: reply}, nil
 	}
 
-	d.record(ctx, store.DisclosureInReview, nil)
+	d.record(ctx, dsrflow.DisclosureInReview, nil)
 	d.r.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
 	d.postCard(ctx)
 	d.awaitDecision(ctx)
 	d.updateCard(ctx)
 
 	if d.rejection != nil {
-		d.record(ctx, store.DisclosureRefusedOnReview, nil)
+		d.record(ctx, dsrflow.DisclosureRefusedOnReview, nil)
 		d.r.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "refused_on_review"}, d.rejection.Reviewer, d.rejection.Reason)
 		d.waitHandlers(ctx)
 		return DisclosureOutcome{Status: dsrflow.StatusRejected, Categories: []string{}, Approvers: d.approvers,
@@ -169,7 +168,7 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 		return DisclosureOutcome{}, err
 	}
 	disclosed := workflow.Now(ctx).UTC()
-	d.record(ctx, store.DisclosureComplied, &disclosed, bundle.Categories...)
+	d.record(ctx, dsrflow.DisclosureComplied, &disclosed, bundle.Categories...)
 	d.r.ending = true
 	d.r.transition(ctx, dsrflow.StatusCompleted, "disclosure_completed",
 		map[string]string{"records": fmt.Sprint(bundle.Records), "categories": strings.Join(bundle.Categories, ",")}, "system", "")
@@ -241,10 +240,10 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 		d.voted[v.Person] = true
 	}
 	now := workflow.Now(ctx).UTC()
-	decision, reason := store.DecisionApprove, v.Reason
+	decision, reason := dsrflow.DecisionApprove, v.Reason
 	switch v.Action {
 	case dsrflow.VoteReject:
-		decision = store.DecisionReject
+		decision = dsrflow.DecisionReject
 		d.rejection = &v
 		d.decided = true
 	case dsrflow.VoteNarrow:
@@ -264,7 +263,7 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 	if d.decided {
 		d.decidedAt = now
 	}
-	d.r.mustLocal(ctx, storeActs.RecordDecision, store.Decision{RequestID: d.in.ID, Reviewer: v.Reviewer, Decision: decision, Reason: reason, At: now})
+	d.r.mustLocal(ctx, storeActs.RecordDecision, dsrflow.DecisionRecord{RequestID: d.in.ID, Reviewer: v.Reviewer, Decision: decision, Reason: reason, At: now})
 	if !d.decided {
 		// The final update happens once the workflow moves on; intermediate ones show the count.
 		d.updateCard(ctx)
@@ -347,8 +346,8 @@ func (d *disclosure) tellSubjects(ctx workflow.Context) {
 }
 
 // record writes the register's row with the outcome so far.
-func (d *disclosure) record(ctx workflow.Context, outcome string, disclosedAt *time.Time, disclosed ...string) {
-	row := store.Disclosure{
+func (d *disclosure) record(ctx workflow.Context, outcome dsrflow.DisclosureStatus, disclosedAt *time.Time, disclosed ...string) {
+	row := dsrflow.Disclosure{
 		RequestID: d.in.ID, Authority: d.in.Authority, Country: d.in.Country, CaseRef: d.in.CaseRef, LegalBasis: d.in.LegalBasis,
 		CourtOrder: d.in.CourtOrder, Court: d.in.Court, OrderDate: d.in.OrderDate, CategoriesRequested: d.in.Categories,
 		CategoriesDisclosed: disclosed, Subjects: len(d.in.Subjects), Outcome: outcome, Approvers: d.approvers,

@@ -13,7 +13,6 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // Activity receivers: method values on nil pointers name the activities registered by the worker.
@@ -518,8 +517,8 @@ func (r *request) transition(ctx workflow.Context, status dsrflow.Status, action
 // step is the bookkeeping of a move to status: the index row and the audit event.
 func (r *request) step(ctx workflow.Context, status dsrflow.Status, action string, detail map[string]string, actor, reason string) activities.Transition {
 	now := workflow.Now(ctx).UTC()
-	row := store.Request{
-		ID: r.in.ID, Type: string(r.in.Type), Status: string(status), Country: r.in.Country, Jurisdiction: r.in.Jurisdiction,
+	row := dsrflow.Request{
+		ID: r.in.ID, Type: r.in.Type, Status: status, Country: r.in.Country, Jurisdiction: r.in.Jurisdiction,
 		ReceivedAt: r.in.ReceivedAt, DueAt: r.due, UpdatedAt: now, SubjectKey: r.in.SubjectKey,
 	}
 	// due_at is the due date in force, which lists and overdue queries use.
@@ -558,8 +557,8 @@ func (r *request) flush(ctx workflow.Context) {
 	r.mustLocal(ctx, storeActs.Transition, t)
 }
 
-func (r *request) event(ctx workflow.Context, action string, detail map[string]string, actor, reason string) store.AuditEvent {
-	return store.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: r.in.ID, Action: action, Actor: actor, Reason: reason, Detail: detail}
+func (r *request) event(ctx workflow.Context, action string, detail map[string]string, actor, reason string) dsrflow.AuditEvent {
+	return dsrflow.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: r.in.ID, Action: action, Actor: actor, Reason: reason, Detail: detail}
 }
 
 // recordJob stores a job's outcome unless the connector activity already did.

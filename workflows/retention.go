@@ -17,7 +17,6 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // RetentionScheduleID is the Temporal Schedule that starts the retention sweep every day.
@@ -250,7 +249,7 @@ func (s *sweep) escalate(ctx workflow.Context, connectorID string, cutoff time.T
 }
 
 func (s *sweep) audit(ctx workflow.Context, action string, detail map[string]string, reason string) {
-	e := store.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: s.id, Action: action, Actor: "system", Reason: reason, Detail: detail}
+	e := dsrflow.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: s.id, Action: action, Actor: "system", Reason: reason, Detail: detail}
 	// As for requests: the store being down stalls the sweep rather than losing the event.
 	_ = workflow.ExecuteLocalActivity(localOptions(ctx), storeActs.AppendAudit, e).Get(ctx, nil)
 }

@@ -167,7 +167,7 @@ func TestTemporalCancelAndTerminate(t *testing.T) {
 			}
 			got, err := s.GetRequest(ctx, in.ID)
 			must(t, err)
-			if got.Status != string(tc.status) || got.ClosedAt == nil {
+			if got.Status != tc.status || got.ClosedAt == nil {
 				t.Fatalf("row = %+v, want closed %s", got, tc.status)
 			}
 			evs, err := s.ListAudit(ctx, in.ID)

@@ -84,7 +84,7 @@ func (s *server) handleShowRequest() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		view := RequestView{ID: req.ID, Type: req.Type, Status: req.Status, Country: req.Country, Jurisdiction: req.Jurisdiction,
+		view := RequestView{ID: req.ID, Type: string(req.Type), Status: string(req.Status), Country: req.Country, Jurisdiction: req.Jurisdiction,
 			Received: req.ReceivedAt, Due: deadline.DateOfEnd(req.DueAt, req.Country), Closed: req.ClosedAt,
 			Jobs: []JobView{}, Decisions: []DecisionView{}, Events: []EventView{}}
 		if req.ExtendedDueAt != nil {
@@ -108,7 +108,7 @@ func (s *server) handleShowRequest() http.Handler {
 			return
 		}
 		for _, d := range decisions {
-			view.Decisions = append(view.Decisions, DecisionView{Reviewer: d.Reviewer, Decision: d.Decision, Reason: d.Reason, Time: d.At})
+			view.Decisions = append(view.Decisions, DecisionView{Reviewer: d.Reviewer, Decision: string(d.Decision), Reason: d.Reason, Time: d.At})
 		}
 		events, err := s.Store.ListAudit(ctx, id)
 		if err != nil {
@@ -176,7 +176,7 @@ func (s *server) handleListRequests() http.Handler {
 		}
 		out := make([]SummaryView, 0, len(rows))
 		for _, req := range rows {
-			out = append(out, SummaryView{ID: req.ID, Type: req.Type, Status: req.Status, Country: req.Country, Received: req.ReceivedAt,
+			out = append(out, SummaryView{ID: req.ID, Type: string(req.Type), Status: string(req.Status), Country: req.Country, Received: req.ReceivedAt,
 				Due: deadline.DateOfEnd(req.DueAt, req.Country), DaysLeft: int(req.DueAt.Sub(now).Hours() / 24)})
 		}
 		writeJSON(w, http.StatusOK, out)

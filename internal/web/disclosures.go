@@ -187,7 +187,7 @@ func (s *server) handleCreateDisclosure() http.Handler {
 // startDisclosure writes the index row, then starts the workflow. The subjects go to the workflow only:
 // its (encrypted) input is the one place they are kept.
 func (s *server) startDisclosure(ctx context.Context, in workflows.DisclosureInput) error {
-	row := store.Request{ID: in.ID, Type: workflows.TypeDisclosure, Status: string(dsrflow.StatusReceived), Country: in.Country,
+	row := store.Request{ID: in.ID, Type: workflows.TypeDisclosure, Status: dsrflow.StatusReceived, Country: in.Country,
 		ReceivedAt: in.ReceivedAt, DueAt: in.Due, UpdatedAt: s.now().UTC()}
 	if err := s.Store.PutRequest(ctx, row); err != nil {
 		return err
@@ -205,7 +205,7 @@ func (s *server) startDisclosure(ctx context.Context, in workflows.DisclosureInp
 	}, workflows.Disclosure, in)
 	if err != nil {
 		closed := s.now().UTC()
-		row.Status, row.ClosedAt = string(dsrflow.StatusCanceled), &closed
+		row.Status, row.ClosedAt = dsrflow.StatusCanceled, &closed
 		_ = s.Store.PutRequest(context.WithoutCancel(ctx), row)
 		return fmt.Errorf("start workflow %s: %w", in.ID, err)
 	}
@@ -361,7 +361,7 @@ func (s *server) handleReviews() http.Handler {
 		}
 		out := make([]ReviewView, 0, len(rows))
 		for _, req := range rows {
-			v := ReviewView{ID: req.ID, Kind: string(dsrflow.ReviewObjection), Status: req.Status, Country: req.Country,
+			v := ReviewView{ID: req.ID, Kind: string(dsrflow.ReviewObjection), Status: string(req.Status), Country: req.Country,
 				Received: req.ReceivedAt, Due: deadline.DateOfEnd(req.DueAt, req.Country)}
 			decisions, err := s.Store.ListDecisions(ctx, req.ID)
 			if err != nil {

@@ -60,7 +60,7 @@ func (s *server) handleRegister() http.Handler {
 		for _, d := range list {
 			out = append(out, RegisterRow{ID: d.RequestID, Authority: d.Authority, Country: d.Country, CaseRef: d.CaseRef, LegalBasis: d.LegalBasis,
 				CourtOrder: d.CourtOrder, Court: d.Court, OrderDate: d.OrderDate, CategoriesRequested: d.CategoriesRequested,
-				CategoriesDisclosed: d.CategoriesDisclosed, Subjects: d.Subjects, Outcome: d.Outcome, Approvers: d.Approvers,
+				CategoriesDisclosed: d.CategoriesDisclosed, Subjects: d.Subjects, Outcome: string(d.Outcome), Approvers: d.Approvers,
 				GagUntil: d.GagUntil, Received: d.ReceivedAt, Decided: d.DecidedAt, Disclosed: d.DisclosedAt})
 		}
 		writeJSON(w, http.StatusOK, out)
