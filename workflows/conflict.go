@@ -6,7 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
 )
 
@@ -47,7 +47,7 @@ const versionConflict = "identity-conflict-reported"
 // the identifier and start again attested, or drop it). The outcome stays identity_conflict: the job is
 // not done, its connector's records are not in the answer or the export (the connector returned none),
 // and the answer says that system has not answered yet and why.
-func (r *request) conflicted(ctx workflow.Context, ref activities.ConnectorRef, out activities.JobOutcome) activities.JobOutcome {
+func (r *request) conflicted(ctx workflow.Context, ref act.ConnectorRef, out act.JobOutcome) act.JobOutcome {
 	if out.Status != connectors.StatusIdentityConflict {
 		return out
 	}

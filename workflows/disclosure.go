@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
 )
 
@@ -161,8 +161,8 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 	d.r.fulfilling = true
 	d.r.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", map[string]string{"categories": strings.Join(d.categories, ",")}, "system", "")
 	outcomes := d.runJobs(ctx)
-	var bundle activities.BundleOutcome
-	in := activities.BundleInput{RequestID: d.in.ID, Authority: d.in.Authority, CaseRef: d.in.CaseRef, CourtOrder: d.in.CourtOrder, Categories: d.categories, Outcomes: outcomes}
+	var bundle act.BundleOutcome
+	in := act.BundleInput{RequestID: d.in.ID, Authority: d.in.Authority, CaseRef: d.in.CaseRef, CourtOrder: d.in.CourtOrder, Categories: d.categories, Outcomes: outcomes}
 	if err := workflow.ExecuteActivity(activityOptions(ctx), disclosureActs.PrepareBundle, in).Get(ctx, &bundle); err != nil {
 		d.r.audit(ctx, "bundle_failed", nil, "system", "")
 		return DisclosureOutcome{}, err
@@ -275,15 +275,15 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 // runJobs runs an access job per subject and connector holding an approved category, limited to those
 // categories. Each job's id carries the subject's number after the request id, so jobs of different
 // subjects on one connector stay apart.
-func (d *disclosure) runJobs(ctx workflow.Context) []activities.JobOutcome {
+func (d *disclosure) runJobs(ctx workflow.Context) []act.JobOutcome {
 	type planned struct {
-		ref activities.ConnectorRef
+		ref act.ConnectorRef
 		job connectors.Job
 	}
 	var plan []planned
 	for i, subject := range d.in.Subjects {
-		var refs []activities.ConnectorRef
-		sel := activities.SelectInput{Action: dsrflow.ActionAccess, Identity: subject, Categories: d.categories}
+		var refs []act.ConnectorRef
+		sel := act.SelectInput{Action: dsrflow.ActionAccess, Identity: subject, Categories: d.categories}
 		if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.Select, sel).Get(ctx, &refs); err != nil {
 			d.r.audit(ctx, "connector_selection_failed", nil, "system", "")
 			continue
@@ -329,7 +329,7 @@ func (d *disclosure) tellSubjects(ctx workflow.Context) {
 		if subject.Email == "" {
 			continue
 		}
-		mail := activities.Mail{
+		mail := act.Mail{
 			ID: fmt.Sprintf("%s:notice:%d", d.in.ID, i+1), RequestID: d.in.ID, Kind: "disclosure_notice", To: subject.Email,
 			Subject: "We disclosed personal data about you to an authority",
 			Text: fmt.Sprintf("Under a court order (%s, %s), we disclosed personal data about you to %s (case %s).\n\n"+
@@ -396,7 +396,7 @@ func (d *disclosure) cardNow() dsrflow.Card {
 }
 
 func (d *disclosure) postCard(ctx workflow.Context) {
-	in := activities.PostCardInput{RequestID: d.in.ID, Card: d.cardNow()}
+	in := act.PostCardInput{RequestID: d.in.ID, Card: d.cardNow()}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &d.card); err != nil {
 		d.r.audit(ctx, "card_post_failed", nil, "system", "")
 	}
@@ -406,7 +406,7 @@ func (d *disclosure) updateCard(ctx workflow.Context) {
 	if d.card == (dsrflow.CardRef{}) {
 		return
 	}
-	in := activities.UpdateCardInput{RequestID: d.in.ID, Ref: d.card, Card: d.cardNow()}
+	in := act.UpdateCardInput{RequestID: d.in.ID, Ref: d.card, Card: d.cardNow()}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.UpdateCard, in).Get(ctx, nil); err != nil {
 		d.r.audit(ctx, "card_update_failed", nil, "system", "")
 	}
@@ -424,7 +424,7 @@ func (d *disclosure) waitHandlers(ctx workflow.Context) {
 
 // sendAlert sends an alert through the notifier activity; a failure is audited, never fatal.
 func sendAlert(ctx workflow.Context, r *request, a dsrflow.Alert) {
-	in := activities.AlertInput{RequestID: r.in.ID, Alert: a}
+	in := act.AlertInput{RequestID: r.in.ID, Alert: a}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.SendAlert, in).Get(ctx, nil); err != nil {
 		r.audit(ctx, "alert_failed", nil, "system", "")
 	}

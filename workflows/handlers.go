@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 )
 
 // registerHandlers wires the request's updates, signal and query. Validators refuse an update before it
@@ -130,7 +130,7 @@ func (r *request) onExtend(ctx workflow.Context, in ExtendInput) (State, error) 
 	r.due = r.in.ExtendedDue
 	r.dueChanged++
 	r.transition(ctx, r.status, "deadline_extended", map[string]string{"due": r.due.Format("2006-01-02")}, in.Actor.ID, in.Reason)
-	mail := activities.Mail{
+	mail := act.Mail{
 		ID: r.in.ID + ":extension", RequestID: r.in.ID, Kind: "extension", To: r.in.Identity.Email,
 		Subject: "Your request " + r.in.ID + ": we need more time",
 		Text: fmt.Sprintf("We need more time to answer your request %s. We will answer by %s.\n\nWhy: %s\n",
