@@ -18,10 +18,6 @@ import (
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
-// ErrPermanentConnector is the error type of a job the connector refused for good (4xx other than 429):
-// retrying will not help, so the workflow escalates at once.
-const ErrPermanentConnector = "PermanentConnectorError"
-
 // Connectors runs jobs on the configured connectors, each through the Runner its kind opened.
 type Connectors struct {
 	Registry *connectors.Registry

@@ -124,7 +124,7 @@ func storeWithRequest(t *testing.T, requestID, typ string) *store.Store {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutRequest(ctx, store.Request{ID: requestID, Type: typ, Status: "fulfilling", Country: "NO",
+	if err := st.PutRequest(ctx, store.Request{ID: requestID, Type: dsrflow.RequestType(typ), Status: "fulfilling", Country: "NO",
 		Jurisdiction: "gdpr", ReceivedAt: time.Now(), DueAt: time.Now().Add(30 * 24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -33,22 +33,6 @@ func (a *Disclosure) RecordDisclosure(ctx context.Context, d store.Disclosure) e
 	return nil
 }
 
-// BundleInput asks for the authority's bundle: the access jobs' records, cut to the approved categories.
-type BundleInput struct {
-	RequestID  string
-	Authority  string
-	CaseRef    string
-	CourtOrder string
-	Categories []string
-	Outcomes   []JobOutcome
-}
-
-// BundleOutcome says what the bundle holds, without the data.
-type BundleOutcome struct {
-	Records    int
-	Categories []string
-}
-
 // bundleRecord is one record as the authority sees it: only fields of approved categories.
 type bundleRecord struct {
 	Connector string            `json:"connector"`

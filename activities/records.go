@@ -15,20 +15,6 @@ import (
 // does not say: 3 years, the limitation period for claims about how the request was handled.
 var DefaultRecordRetention = connectors.Age{Months: 36}
 
-// ShredInput starts a record-retention pass.
-type ShredInput struct {
-	// Now is the time the retention period is counted back from.
-	Now time.Time
-}
-
-// ShredResult is what a record-retention pass did.
-type ShredResult struct {
-	// Cutoff: requests closed before it had their personal data shredded.
-	Cutoff    time.Time
-	Retention string
-	Shredded  int
-}
-
 // shredBatch bounds the requests read at once.
 const shredBatch = 100
 

@@ -2,15 +2,7 @@ package activities
 
 import (
 	"context"
-
-	"github.com/dsrflow/dsrflow/connectors"
 )
-
-// RetentionTarget is a connector a retention sweep purges, with the rules it declares.
-type RetentionTarget struct {
-	Connector ConnectorRef
-	Rules     []connectors.RetentionRule
-}
 
 // RetentionTargets lists the connectors with retention rules, sorted by id. It reads configuration
 // only, so the sweep runs it as a local activity.

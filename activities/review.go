@@ -18,25 +18,6 @@ type Review struct {
 	Store    *store.Store
 }
 
-// PostCardInput asks for a review's card to be posted.
-type PostCardInput struct {
-	RequestID string
-	Card      dsrflow.Card
-}
-
-// UpdateCardInput asks for a posted card to be updated.
-type UpdateCardInput struct {
-	RequestID string
-	Ref       dsrflow.CardRef
-	Card      dsrflow.Card
-}
-
-// AlertInput asks for an alert about a request.
-type AlertInput struct {
-	RequestID string
-	Alert     dsrflow.Alert
-}
-
 // PostCard posts the card; without a Notifier it audits that and returns an empty CardRef. Notifier
 // errors are retried: an outage delays the card, it never loses it.
 func (a *Review) PostCard(ctx context.Context, in PostCardInput) (dsrflow.CardRef, error) {
@@ -82,13 +63,6 @@ func (a *Review) notShown(ctx context.Context, requestID, action, what string) e
 }
 
 func now() time.Time { return time.Now().UTC() }
-
-// WorkingDaysInput asks for the instant Days working days after From in Country.
-type WorkingDaysInput struct {
-	From    time.Time
-	Days    int
-	Country string
-}
 
 // WorkingDaysLater computes a reminder's time from the holiday tables (internal/deadline). The workflow
 // runs it as a local activity, so the answer is recorded and a table change never alters a running

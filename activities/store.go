@@ -155,6 +155,6 @@ func (a *Store) RecordDecision(ctx context.Context, d store.Decision) error {
 	if err := a.Store.AddDecision(ctx, d); err != nil && dsrflow.ErrorCode(err) != dsrflow.ECONFLICT {
 		return fmt.Errorf("record decision on %s: %w", d.RequestID, err)
 	}
-	_, err := a.AppendAudit(ctx, store.AuditEvent{At: d.At, RequestID: d.RequestID, Action: "decision_" + d.Decision, Actor: d.Reviewer, Reason: d.Reason})
+	_, err := a.AppendAudit(ctx, store.AuditEvent{At: d.At, RequestID: d.RequestID, Action: "decision_" + string(d.Decision), Actor: d.Reviewer, Reason: d.Reason})
 	return err
 }

@@ -1,107 +1,28 @@
 package activities
 
-import (
-	"time"
+import "github.com/dsrflow/dsrflow/activities/act"
 
-	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/store"
+// The activities' arguments and results are defined in package act, which the workflows import without
+// linking this package's dependencies; these aliases keep their names here.
+type (
+	Transition       = act.Transition
+	ConnectorRef     = act.ConnectorRef
+	SelectInput      = act.SelectInput
+	JobOutcome       = act.JobOutcome
+	AwaitInput       = act.AwaitInput
+	IssueCodeInput   = act.IssueCodeInput
+	Mail             = act.Mail
+	RespondInput     = act.RespondInput
+	BundleInput      = act.BundleInput
+	BundleOutcome    = act.BundleOutcome
+	ShredInput       = act.ShredInput
+	ShredResult      = act.ShredResult
+	RetentionTarget  = act.RetentionTarget
+	PostCardInput    = act.PostCardInput
+	UpdateCardInput  = act.UpdateCardInput
+	AlertInput       = act.AlertInput
+	WorkingDaysInput = act.WorkingDaysInput
 )
 
-// Transition records a status change: the request's index row and its audit event, in one call.
-type Transition struct {
-	Request store.Request
-	Event   store.AuditEvent
-	// Earlier are the events of steps taken since the last write, in order, written before Event: a
-	// request's first steps go out in one write (RequestInput.Version 1).
-	Earlier []store.AuditEvent `json:",omitempty"`
-}
-
-// ConnectorRef names a connector without its secret, as workflows see it.
-type ConnectorRef struct {
-	ID    string
-	Owner string
-	Role  string
-	// Kind, and a manual connector's Channel and Instructions: a manual job becomes a task for a team.
-	Kind         string `json:",omitempty"`
-	Channel      string `json:",omitempty"`
-	Instructions string `json:",omitempty"`
-}
-
-// SelectInput asks which connectors a request's jobs go to.
-type SelectInput struct {
-	Action   dsrflow.Action
-	Identity dsrflow.Identity
-	// Partners selects the recipients to notify (Art. 19) instead of the subsidiaries.
-	Partners bool
-	// Categories, when set, keeps only the subsidiaries holding one of these data categories, or
-	// declaring none (authority disclosures: the job itself is limited to the categories too).
-	Categories []string
-}
-
-// JobOutcome is a job's result as the workflow keeps it: records stay in the store.
-type JobOutcome struct {
-	Connector  ConnectorRef
-	JobID      string
-	Action     dsrflow.Action
-	Status     connectors.Status
-	Detail     string
-	Exemptions []connectors.Exemption
-	Counts     map[string]int
-	// Datasets are the per-dataset counts (and truncation) when the connector gave them.
-	Datasets []connectors.DatasetResult
-	Attempts int
-	// Recorded is set when the connector activity already stored the final outcome and its audit
-	// event; the workflow records it itself otherwise (RecordJob).
-	Recorded bool `json:",omitempty"`
-}
-
-// AwaitInput asks for an accepted job's result until its escalation point (Connectors.AwaitResult).
-type AwaitInput struct {
-	Job connectors.Job
-	// Until is the job's escalation point: the activity answers "not final" once it passes.
-	Until time.Time
-	// The waits between polls double from FirstPoll up to PollEvery.
-	FirstPoll, PollEvery time.Duration
-}
-
-// IssueCodeInput asks for a verification code to be made and mailed.
-type IssueCodeInput struct {
-	RequestID string
-	To        string
-	// Kind is "code" for the first, "resend" for a subject's request, "reminder" for a timer's.
-	Kind string
-	// Seq makes each issue's mail unique and idempotent under retries.
-	Seq int
-}
-
-// Mail is one message to the subject, through the outbox.
-type Mail struct {
-	ID        string
-	RequestID string
-	Kind      string
-	To        string
-	Subject   string
-	Text      string
-}
-
-// RespondInput asks for the answer to be composed, the export built (access, portability) and the
-// message queued.
-type RespondInput struct {
-	RequestID   string
-	Type        dsrflow.RequestType
-	Country     string
-	Status      dsrflow.Status
-	Reason      string
-	To          string
-	Received    time.Time
-	Due         time.Time
-	Closed      time.Time
-	Corrections map[string]string
-	Purposes    []string
-	Outcomes    []JobOutcome
-	// Begin, when set, is recorded before the answer is composed (the move to responding) and End
-	// after it is queued (the final status): one call instead of three (RequestInput.Version 1).
-	Begin *Transition `json:",omitempty"`
-	End   *Transition `json:",omitempty"`
-}
+// ErrPermanentConnector is the error type of a job the connector refused for good (4xx other than 429).
+const ErrPermanentConnector = act.ErrPermanentConnector

@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
 )
 
@@ -72,7 +72,7 @@ const (
 // resolution (revision 2, from versionConflictTask); otherwise the outcome stays identity_conflict: the
 // job is not done, its connector's records are not in the answer or the export (the connector returned
 // none), and the answer says that system has not answered yet and why.
-func (r *request) conflicted(ctx workflow.Context, ref activities.ConnectorRef, out activities.JobOutcome) (wait bool) {
+func (r *request) conflicted(ctx workflow.Context, ref act.ConnectorRef, out act.JobOutcome) (wait bool) {
 	if out.Status != connectors.StatusIdentityConflict {
 		return false
 	}
@@ -108,7 +108,7 @@ func conflictTaskID(jobID string) string {
 // (conflicted), gives it to an agent as a task and runs it again as they resolve it: confirmed, every
 // identifier verified; dropped, without the unverified ones. Each run has its own job id, so the
 // connector runs it afresh; the conflicted run's outcome stays recorded under its own id.
-func (r *request) runResolvingConflicts(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job) activities.JobOutcome {
+func (r *request) runResolvingConflicts(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
 	for {
 		out := r.runPrepared(ctx, ref, job)
 		if !r.conflicted(ctx, ref, out) {
@@ -128,7 +128,7 @@ func (r *request) runResolvingConflicts(ctx workflow.Context, ref activities.Con
 // (UpdateResolveJob). It returns the job to run next, or false when the request was canceled first.
 // Nothing but a person ends the wait: the request is not answered before (the overdue escalations of
 // trackDeadline go on past the due date, as for any job waiting for a person).
-func (r *request) awaitConflictResolution(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job, out activities.JobOutcome) (connectors.Job, bool) {
+func (r *request) awaitConflictResolution(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job, out act.JobOutcome) (connectors.Job, bool) {
 	t := &task{view: TaskView{
 		ID: conflictTaskID(job.ID), Kind: TaskIdentityConflict, JobID: job.ID, RequestID: r.in.ID, Connector: ref.ID, Owner: ref.Owner,
 		Instructions: "An identifier given with the request, not verified, matches someone else's record in this system; nothing of it was returned. " +

@@ -10,9 +10,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // Message names of the disclosure workflow.
@@ -140,19 +139,19 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 		map[string]string{"subjects": fmt.Sprint(len(d.in.Subjects)), "categories": strings.Join(d.in.Categories, ",")}, d.in.Actor, "")
 	if strings.TrimSpace(d.in.CourtOrder) == "" {
 		reply := NoOrderReply(d.in.CaseRef)
-		d.record(ctx, store.DisclosureRefusedNoOrder, nil)
+		d.record(ctx, dsrflow.DisclosureRefusedNoOrder, nil)
 		d.r.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "no_court_order"}, "system", reply)
 		return DisclosureOutcome{Status: dsrflow.StatusRejected, Categories: []string{}, Reply: reply}, nil
 	}
 
-	d.record(ctx, store.DisclosureInReview, nil)
+	d.record(ctx, dsrflow.DisclosureInReview, nil)
 	d.r.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
 	d.postCard(ctx)
 	d.awaitDecision(ctx)
 	d.updateCard(ctx)
 
 	if d.rejection != nil {
-		d.record(ctx, store.DisclosureRefusedOnReview, nil)
+		d.record(ctx, dsrflow.DisclosureRefusedOnReview, nil)
 		d.r.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "refused_on_review"}, d.rejection.Reviewer, d.rejection.Reason)
 		d.waitHandlers(ctx)
 		return DisclosureOutcome{Status: dsrflow.StatusRejected, Categories: []string{}, Approvers: d.approvers,
@@ -162,14 +161,14 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 	d.r.fulfilling = true
 	d.r.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", map[string]string{"categories": strings.Join(d.categories, ",")}, "system", "")
 	outcomes := d.runJobs(ctx)
-	var bundle activities.BundleOutcome
-	in := activities.BundleInput{RequestID: d.in.ID, Authority: d.in.Authority, CaseRef: d.in.CaseRef, CourtOrder: d.in.CourtOrder, Categories: d.categories, Outcomes: outcomes}
+	var bundle act.BundleOutcome
+	in := act.BundleInput{RequestID: d.in.ID, Authority: d.in.Authority, CaseRef: d.in.CaseRef, CourtOrder: d.in.CourtOrder, Categories: d.categories, Outcomes: outcomes}
 	if err := workflow.ExecuteActivity(activityOptions(ctx), disclosureActs.PrepareBundle, in).Get(ctx, &bundle); err != nil {
 		d.r.audit(ctx, "bundle_failed", nil, "system", "")
 		return DisclosureOutcome{}, err
 	}
 	disclosed := workflow.Now(ctx).UTC()
-	d.record(ctx, store.DisclosureComplied, &disclosed, bundle.Categories...)
+	d.record(ctx, dsrflow.DisclosureComplied, &disclosed, bundle.Categories...)
 	d.r.ending = true
 	d.r.transition(ctx, dsrflow.StatusCompleted, "disclosure_completed",
 		map[string]string{"records": fmt.Sprint(bundle.Records), "categories": strings.Join(bundle.Categories, ",")}, "system", "")
@@ -241,10 +240,10 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 		d.voted[v.Person] = true
 	}
 	now := workflow.Now(ctx).UTC()
-	decision, reason := store.DecisionApprove, v.Reason
+	decision, reason := dsrflow.DecisionApprove, v.Reason
 	switch v.Action {
 	case dsrflow.VoteReject:
-		decision = store.DecisionReject
+		decision = dsrflow.DecisionReject
 		d.rejection = &v
 		d.decided = true
 	case dsrflow.VoteNarrow:
@@ -264,7 +263,7 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 	if d.decided {
 		d.decidedAt = now
 	}
-	d.r.mustLocal(ctx, storeActs.RecordDecision, store.Decision{RequestID: d.in.ID, Reviewer: v.Reviewer, Decision: decision, Reason: reason, At: now})
+	d.r.mustLocal(ctx, storeActs.RecordDecision, dsrflow.DecisionRecord{RequestID: d.in.ID, Reviewer: v.Reviewer, Decision: decision, Reason: reason, At: now})
 	if !d.decided {
 		// The final update happens once the workflow moves on; intermediate ones show the count.
 		d.updateCard(ctx)
@@ -276,15 +275,15 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 // runJobs runs an access job per subject and connector holding an approved category, limited to those
 // categories. Each job's id carries the subject's number after the request id, so jobs of different
 // subjects on one connector stay apart.
-func (d *disclosure) runJobs(ctx workflow.Context) []activities.JobOutcome {
+func (d *disclosure) runJobs(ctx workflow.Context) []act.JobOutcome {
 	type planned struct {
-		ref activities.ConnectorRef
+		ref act.ConnectorRef
 		job connectors.Job
 	}
 	var plan []planned
 	for i, subject := range d.in.Subjects {
-		var refs []activities.ConnectorRef
-		sel := activities.SelectInput{Action: dsrflow.ActionAccess, Identity: subject, Categories: d.categories}
+		var refs []act.ConnectorRef
+		sel := act.SelectInput{Action: dsrflow.ActionAccess, Identity: subject, Categories: d.categories}
 		if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.Select, sel).Get(ctx, &refs); err != nil {
 			d.r.audit(ctx, "connector_selection_failed", nil, "system", "")
 			continue
@@ -330,7 +329,7 @@ func (d *disclosure) tellSubjects(ctx workflow.Context) {
 		if subject.Email == "" {
 			continue
 		}
-		mail := activities.Mail{
+		mail := act.Mail{
 			ID: fmt.Sprintf("%s:notice:%d", d.in.ID, i+1), RequestID: d.in.ID, Kind: "disclosure_notice", To: subject.Email,
 			Subject: "We disclosed personal data about you to an authority",
 			Text: fmt.Sprintf("Under a court order (%s, %s), we disclosed personal data about you to %s (case %s).\n\n"+
@@ -347,8 +346,8 @@ func (d *disclosure) tellSubjects(ctx workflow.Context) {
 }
 
 // record writes the register's row with the outcome so far.
-func (d *disclosure) record(ctx workflow.Context, outcome string, disclosedAt *time.Time, disclosed ...string) {
-	row := store.Disclosure{
+func (d *disclosure) record(ctx workflow.Context, outcome dsrflow.DisclosureStatus, disclosedAt *time.Time, disclosed ...string) {
+	row := dsrflow.Disclosure{
 		RequestID: d.in.ID, Authority: d.in.Authority, Country: d.in.Country, CaseRef: d.in.CaseRef, LegalBasis: d.in.LegalBasis,
 		CourtOrder: d.in.CourtOrder, Court: d.in.Court, OrderDate: d.in.OrderDate, CategoriesRequested: d.in.Categories,
 		CategoriesDisclosed: disclosed, Subjects: len(d.in.Subjects), Outcome: outcome, Approvers: d.approvers,
@@ -397,7 +396,7 @@ func (d *disclosure) cardNow() dsrflow.Card {
 }
 
 func (d *disclosure) postCard(ctx workflow.Context) {
-	in := activities.PostCardInput{RequestID: d.in.ID, Card: d.cardNow()}
+	in := act.PostCardInput{RequestID: d.in.ID, Card: d.cardNow()}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &d.card); err != nil {
 		d.r.audit(ctx, "card_post_failed", nil, "system", "")
 	}
@@ -407,7 +406,7 @@ func (d *disclosure) updateCard(ctx workflow.Context) {
 	if d.card == (dsrflow.CardRef{}) {
 		return
 	}
-	in := activities.UpdateCardInput{RequestID: d.in.ID, Ref: d.card, Card: d.cardNow()}
+	in := act.UpdateCardInput{RequestID: d.in.ID, Ref: d.card, Card: d.cardNow()}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.UpdateCard, in).Get(ctx, nil); err != nil {
 		d.r.audit(ctx, "card_update_failed", nil, "system", "")
 	}
@@ -425,7 +424,7 @@ func (d *disclosure) waitHandlers(ctx workflow.Context) {
 
 // sendAlert sends an alert through the notifier activity; a failure is audited, never fatal.
 func sendAlert(ctx workflow.Context, r *request, a dsrflow.Alert) {
-	in := activities.AlertInput{RequestID: r.in.ID, Alert: a}
+	in := act.AlertInput{RequestID: r.in.ID, Alert: a}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.SendAlert, in).Get(ctx, nil); err != nil {
 		r.audit(ctx, "alert_failed", nil, "system", "")
 	}

@@ -142,7 +142,7 @@ func TestDisclosureWithoutCourtOrderIsRejectedAtOnce(t *testing.T) {
 	if len(rejected) != 1 || rejected[0].Detail["policy"] != "no_court_order" || rejected[0].Reason != out.Reply {
 		t.Errorf("rejection audit = %+v", rejected)
 	}
-	eq(t, "register outcomes", outcomes(h.register), []string{store.DisclosureRefusedNoOrder})
+	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureRefusedNoOrder})
 	eq(t, "register subjects", h.register[0].Subjects, 2)
 	eq(t, "cards", len(h.cards), 0)
 	eq(t, "jobs", len(h.runs), 0)
@@ -150,8 +150,8 @@ func TestDisclosureWithoutCourtOrderIsRejectedAtOnce(t *testing.T) {
 	eq(t, "index type", h.transitions[0].Request.Type, workflows.TypeDisclosure)
 }
 
-func outcomes(rows []store.Disclosure) []string {
-	var out []string
+func outcomes(rows []dsrflow.Disclosure) []dsrflow.DisclosureStatus {
+	var out []dsrflow.DisclosureStatus
 	for _, r := range rows {
 		out = append(out, r.Outcome)
 	}
@@ -214,7 +214,7 @@ func TestDisclosureApprovedByTwoLegalMembers(t *testing.T) {
 	eq(t, "bundle categories", h.bundles[0].Categories, []string{catEmail})
 
 	last := h.register[len(h.register)-1]
-	eq(t, "register outcomes", outcomes(h.register), []string{store.DisclosureInReview, store.DisclosureComplied})
+	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureComplied})
 	eq(t, "register approvers", last.Approvers, []string{"token:legal-1", "token:legal-2"})
 	eq(t, "register disclosed", last.CategoriesDisclosed, []string{catEmail})
 	if last.DecidedAt == nil || last.DisclosedAt == nil || last.CourtOrder != "TOSL-2026-1" {
@@ -259,7 +259,7 @@ func TestDisclosureRejectedOnReview(t *testing.T) {
 	if !rej.outcome.Accepted {
 		t.Errorf("rejection: %+v", rej)
 	}
-	eq(t, "register outcomes", outcomes(h.register), []string{store.DisclosureInReview, store.DisclosureRefusedOnReview})
+	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureRefusedOnReview})
 	eq(t, "jobs", len(h.runs), 0)
 	eq(t, "bundles", len(h.bundles), 0)
 	eq(t, "mails", len(h.mails), 0)
@@ -308,7 +308,7 @@ func TestDisclosureSubjectsToldWhenTheGagOrderEnds(t *testing.T) {
 	eq(t, "mails before the gag order ends", mailsBeforeGagEnds, 0)
 	eq(t, "late vote refused", errType(late.rejected), dsrflow.ECONFLICT)
 	eq(t, "mails", len(h.mails), 2)
-	eq(t, "completed before the gag ends", h.transitions[len(h.transitions)-1].Request.Status, string(dsrflow.StatusCompleted))
+	eq(t, "completed before the gag ends", h.transitions[len(h.transitions)-1].Request.Status, dsrflow.StatusCompleted)
 	eq(t, "deferred", len(h.eventsNamed("subject_notice_deferred")), 1)
 	eq(t, "notified", h.eventsNamed("subjects_notified")[0].At, start.Add(90*day))
 	eq(t, "register gag", h.register[len(h.register)-1].GagUntil, start.Add(90*day-time.Nanosecond).Format("2006-01-02"))

@@ -8,8 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
-	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/activities/act"
 )
 
 // registerHandlers wires the request's updates, signal and query. Validators refuse an update before it
@@ -90,7 +89,7 @@ func (r *request) validateDecide(in DecisionInput) error {
 		return refuse("request is %s, no decision is pending", r.status)
 	case !reviewerRoles[in.Actor.Role]:
 		return rejectf(dsrflow.EFORBIDDEN, "role %q may not decide; reviewer, dpo or admin may", in.Actor.Role)
-	case in.Decision != DecisionApprove && in.Decision != DecisionReject:
+	case !dsrflow.Decision(in.Decision).Valid():
 		return rejectf(dsrflow.EINVALID, "decision must be approve or reject")
 	case strings.TrimSpace(in.Reason) == "":
 		return rejectf(dsrflow.EINVALID, "a decision needs a reason")
@@ -103,7 +102,7 @@ func (r *request) onDecide(ctx workflow.Context, in DecisionInput) (State, error
 		return r.state(), refuse("already decided")
 	}
 	r.decision = &in
-	r.mustLocal(ctx, storeActs.RecordDecision, store.Decision{RequestID: r.in.ID, Reviewer: in.Actor.ID, Decision: in.Decision, Reason: in.Reason, At: workflow.Now(ctx).UTC()})
+	r.mustLocal(ctx, storeActs.RecordDecision, dsrflow.DecisionRecord{RequestID: r.in.ID, Reviewer: in.Actor.ID, Decision: dsrflow.Decision(in.Decision), Reason: in.Reason, At: workflow.Now(ctx).UTC()})
 	return r.state(), nil
 }
 
@@ -131,7 +130,7 @@ func (r *request) onExtend(ctx workflow.Context, in ExtendInput) (State, error) 
 	r.due = r.in.ExtendedDue
 	r.dueChanged++
 	r.transition(ctx, r.status, "deadline_extended", map[string]string{"due": r.due.Format("2006-01-02")}, in.Actor.ID, in.Reason)
-	mail := activities.Mail{
+	mail := act.Mail{
 		ID: r.in.ID + ":extension", RequestID: r.in.ID, Kind: "extension", To: r.in.Identity.Email,
 		Subject: "Your request " + r.in.ID + ": we need more time",
 		Text: fmt.Sprintf("We need more time to answer your request %s. We will answer by %s.\n\nWhy: %s\n",

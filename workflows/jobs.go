@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
 )
 
@@ -40,7 +40,7 @@ func (r *request) escalationPoint(started time.Time) time.Time {
 }
 
 // runBounded runs one job of revision 2 to its outcome.
-func (r *request) runBounded(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job) activities.JobOutcome {
+func (r *request) runBounded(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
 	action := job.Action
 	escalate := func(detail string) {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
@@ -51,12 +51,12 @@ func (r *request) runBounded(ctx workflow.Context, ref activities.ConnectorRef, 
 		out, late, err := r.attemptJob(ctx, job, started)
 		switch {
 		case ctx.Err() != nil:
-			return activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: "the request was canceled"}
+			return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: "the request was canceled"}
 		case err != nil:
 			// The connector refused the job for good: escalated, as a failed job always was.
 			detail := jobFailure(err)
 			escalate(detail)
-			return activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
+			return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
 		case !late:
 			out.Connector = ref
 			if out.Status == connectors.StatusFailed {
@@ -68,12 +68,12 @@ func (r *request) runBounded(ctx workflow.Context, ref activities.ConnectorRef, 
 		res, ok := r.awaitPerson(ctx, job.ID)
 		if !ok {
 			// A late callback answered the job while it waited.
-			return r.fromCallback(activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action}, job.ID)
+			return r.fromCallback(act.JobOutcome{Connector: ref, JobID: job.ID, Action: action}, job.ID)
 		}
 		if ctx.Err() != nil {
 			continue
 		}
-		out = activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Attempts: 1}
+		out = act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Attempts: 1}
 		switch res.Action {
 		case ResolveRetry:
 			started = workflow.Now(ctx)
@@ -92,7 +92,7 @@ func (r *request) runBounded(ctx workflow.Context, ref activities.ConnectorRef, 
 // attemptJob submits the job and, when the connector accepted it, awaits its result until the job's
 // escalation point. late reports that the point came first; err is a refusal (or a failure other
 // than the point passing).
-func (r *request) attemptJob(ctx workflow.Context, job connectors.Job, started time.Time) (out activities.JobOutcome, late bool, err error) {
+func (r *request) attemptJob(ctx workflow.Context, job connectors.Job, started time.Time) (out act.JobOutcome, late bool, err error) {
 	arrived := func() bool { _, ok := r.results[job.ID]; return ok }
 	for {
 		point := r.escalationPoint(started)
@@ -128,7 +128,7 @@ func (r *request) attemptJob(ctx workflow.Context, job connectors.Job, started t
 			return out, true, nil
 		}
 		actx, cancel := workflow.WithCancel(ctx)
-		in := activities.AwaitInput{Job: job, Until: until, FirstPoll: r.policy.FirstPoll, PollEvery: r.policy.PollEvery}
+		in := act.AwaitInput{Job: job, Until: until, FirstPoll: r.policy.FirstPoll, PollEvery: r.policy.PollEvery}
 		f := workflow.ExecuteActivity(untilPoint(awaitOptions(actx, window)), connectorActs.AwaitResult, in)
 		_ = workflow.Await(ctx, func() bool {
 			_, ok := r.results[job.ID]
@@ -140,7 +140,7 @@ func (r *request) attemptJob(ctx workflow.Context, job connectors.Job, started t
 			return r.fromCallback(out, job.ID), false, nil
 		}
 		cancel()
-		var got activities.JobOutcome
+		var got act.JobOutcome
 		err := f.Get(ctx, &got)
 		switch {
 		case err == nil:
@@ -157,11 +157,11 @@ func (r *request) attemptJob(ctx workflow.Context, job connectors.Job, started t
 // is no longer configured), rather than because its retries or polls ran to the escalation point.
 func refused(err error) bool {
 	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && (appErr.Type() == activities.ErrPermanentConnector || appErr.NonRetryable())
+	return errors.As(err, &appErr) && (appErr.Type() == act.ErrPermanentConnector || appErr.NonRetryable())
 }
 
 // fromCallback fills an outcome from the result a callback delivered.
-func (r *request) fromCallback(out activities.JobOutcome, jobID string) activities.JobOutcome {
+func (r *request) fromCallback(out act.JobOutcome, jobID string) act.JobOutcome {
 	res := r.results[jobID]
 	out.Status, out.Detail, out.Exemptions, out.Counts, out.Datasets = res.Status, res.Detail, res.Exemptions, res.Counts, res.Datasets
 	out.Recorded = false
@@ -256,7 +256,7 @@ func awaitOptions(ctx workflow.Context, window time.Duration) workflow.Context {
 			InitialInterval:        5 * time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        10 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrPermanentConnector},
+			NonRetryableErrorTypes: []string{act.ErrPermanentConnector},
 		},
 	})
 }

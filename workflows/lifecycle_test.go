@@ -218,5 +218,5 @@ func TestTemporalCancelRecordsTheEnd(t *testing.T) {
 	if resp.End == nil || resp.End.Event.Action != "request_canceled_by_operator" || resp.End.Event.Actor != "temporal" || resp.End.Request.ClosedAt == nil {
 		t.Fatalf("end recorded %+v, want the row closed with request_canceled_by_operator by temporal", resp.End)
 	}
-	eq(t, "last row", lastRow(h).Status, string(dsrflow.StatusCanceled))
+	eq(t, "last row", lastRow(h).Status, dsrflow.StatusCanceled)
 }

@@ -189,10 +189,10 @@ type Outcome struct {
 	Jobs   map[string]connectors.Status
 }
 
-// Decision values.
+// Decision values of DecisionInput: dsrflow's decision vocabulary, as the strings the update carries.
 const (
-	DecisionApprove = "approve"
-	DecisionReject  = "reject"
+	DecisionApprove = string(dsrflow.DecisionApprove)
+	DecisionReject  = string(dsrflow.DecisionReject)
 )
 
 // Roles allowed to take reviewers' decisions.

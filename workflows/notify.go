@@ -6,7 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 )
 
 // versionNotify puts the request workflow's cards and alerts (objection review cards, deadline and job
@@ -46,7 +46,7 @@ func (r *request) objectionCard() dsrflow.Card {
 
 func (r *request) postObjectionCard(ctx workflow.Context) dsrflow.CardRef {
 	var ref dsrflow.CardRef
-	in := activities.PostCardInput{RequestID: r.in.ID, Card: r.objectionCard()}
+	in := act.PostCardInput{RequestID: r.in.ID, Card: r.objectionCard()}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &ref); err != nil {
 		r.audit(ctx, "card_post_failed", nil, "system", "")
 	}
@@ -57,7 +57,7 @@ func (r *request) updateObjectionCard(ctx workflow.Context, ref dsrflow.CardRef)
 	if ref == (dsrflow.CardRef{}) {
 		return
 	}
-	in := activities.UpdateCardInput{RequestID: r.in.ID, Ref: ref, Card: r.objectionCard()}
+	in := act.UpdateCardInput{RequestID: r.in.ID, Ref: ref, Card: r.objectionCard()}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.UpdateCard, in).Get(ctx, nil); err != nil {
 		r.audit(ctx, "card_update_failed", nil, "system", "")
 	}
@@ -79,7 +79,7 @@ func (r *request) deadlineAlert(ctx workflow.Context, action string, detail map[
 }
 
 // jobAlert tells the alert channel that a connector job failed for good and a person must follow up.
-func (r *request) jobAlert(ctx workflow.Context, ref activities.ConnectorRef, action dsrflow.Action, detail string) {
+func (r *request) jobAlert(ctx workflow.Context, ref act.ConnectorRef, action dsrflow.Action, detail string) {
 	if !r.notifies(ctx) {
 		return
 	}

@@ -11,19 +11,19 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
-// Activity receivers: method values on nil pointers name the activities registered by the worker.
+// The activities' names as the worker registers them (package act): the same names the method values
+// on nil *activities.X pointers used here before produced, so recorded histories replay unchanged.
 var (
-	storeActs      *activities.Store
-	verifyActs     *activities.Verification
-	connectorActs  *activities.Connectors
-	answerActs     *activities.Answer
-	reviewActs     *activities.Review
-	disclosureActs *activities.Disclosure
+	storeActs      = act.Store
+	verifyActs     = act.Verification
+	connectorActs  = act.Connectors
+	answerActs     = act.Answer
+	reviewActs     = act.Review
+	disclosureActs = act.Disclosure
 )
 
 // jobConcurrency bounds one request's connector jobs in flight. Revision 1 (RequestInput.Version) runs
@@ -84,7 +84,7 @@ func (r *request) canceledByOperator(ctx workflow.Context) (Outcome, error) {
 	r.hold, r.held = false, nil
 	const reason = "canceled by an operator of the request system"
 	end := r.step(dctx, dsrflow.StatusCanceled, "request_canceled_by_operator", nil, "temporal", reason)
-	in := activities.RespondInput{
+	in := act.RespondInput{
 		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: dsrflow.StatusCanceled, Reason: reason,
 		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due, Corrections: r.in.Corrections, Purposes: r.in.Purposes,
 		Outcomes: r.sortedOutcomes(), End: &end, Closed: workflow.Now(dctx),
@@ -119,7 +119,7 @@ type request struct {
 	// results holds accepted jobs' results delivered by callback, by job id.
 	results map[string]connectors.Result
 	// outcomes are the finished jobs, in the order they finished.
-	outcomes []activities.JobOutcome
+	outcomes []act.JobOutcome
 	pending  int
 	// tasks are the manual connectors' jobs given to teams, in the order they were made.
 	tasks []*task
@@ -127,7 +127,7 @@ type request struct {
 	// the last step's row, every step's event. It spans only code that does not block (flush comes
 	// before the first wait on every path), so no update handler or timer runs while it holds.
 	hold bool
-	held *activities.Transition
+	held *act.Transition
 	// escalations are the jobs escalated at their point and waiting for a person (revision 2).
 	escalations []*escalation
 }
@@ -225,8 +225,8 @@ func (r *request) review(ctx workflow.Context) bool {
 // loses another's result: each job ends as an outcome, failed ones escalated.
 func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners bool) {
 	// Selection reads configuration only, so it runs as a local activity.
-	var refs []activities.ConnectorRef
-	sel := activities.SelectInput{Action: action, Identity: r.in.Identity, Partners: partners}
+	var refs []act.ConnectorRef
+	sel := act.SelectInput{Action: action, Identity: r.in.Identity, Partners: partners}
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.Select, sel).Get(ctx, &refs); err != nil {
 		r.audit(ctx, "connector_selection_failed", nil, "system", "")
 		return
@@ -260,13 +260,13 @@ func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners b
 
 // runJob submits one job and, when the connector accepted it for later, waits for the callback or polls.
 // Retries stop at a margin before the due date in force; then the job fails and escalates.
-func (r *request) runJob(ctx workflow.Context, ref activities.ConnectorRef, action dsrflow.Action) activities.JobOutcome {
+func (r *request) runJob(ctx workflow.Context, ref act.ConnectorRef, action dsrflow.Action) act.JobOutcome {
 	return r.runResolvingConflicts(ctx, ref, r.job(ref, action))
 }
 
 // runPrepared runs a job already made: the request's own (runJob) or a disclosure's, limited to
 // categories and to one subject.
-func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job) activities.JobOutcome {
+func (r *request) runPrepared(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
 	if ref.Kind == connectors.KindManual {
 		return r.runTask(ctx, ref, job)
 	}
@@ -274,13 +274,13 @@ func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef,
 		return r.runBounded(ctx, ref, job)
 	}
 	action := job.Action
-	failed := func(detail string) activities.JobOutcome {
+	failed := func(detail string) act.JobOutcome {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
 		r.jobAlert(ctx, ref, action, detail)
-		return activities.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
+		return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
 	}
 	// The give-up time is read afresh on every wait: an extension gives running jobs the new date.
-	var out activities.JobOutcome
+	var out act.JobOutcome
 	for {
 		err := workflow.ExecuteActivity(jobOptions(ctx, r.jobDeadline(ctx).Sub(workflow.Now(ctx))), connectorActs.Run, job).Get(ctx, &out)
 		if err == nil {
@@ -320,7 +320,7 @@ func (r *request) runPrepared(ctx workflow.Context, ref activities.ConnectorRef,
 	return out
 }
 
-func (r *request) job(ref activities.ConnectorRef, action dsrflow.Action) connectors.Job {
+func (r *request) job(ref act.ConnectorRef, action dsrflow.Action) connectors.Job {
 	j := connectors.Job{
 		Protocol:   connectors.ProtocolVersion,
 		ID:         connectors.JobID(r.in.ID, ref.ID, action),
@@ -363,7 +363,7 @@ func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 	r.flush(ctx)
 	final, reason := r.finalStatus()
 	outcomes := r.sortedOutcomes()
-	in := activities.RespondInput{
+	in := act.RespondInput{
 		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: final, Reason: reason,
 		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due,
 		Corrections: r.in.Corrections, Purposes: r.in.Purposes, Outcomes: outcomes,
@@ -424,9 +424,9 @@ func (r *request) closer(final dsrflow.Status) string {
 }
 
 // sortedOutcomes returns the finished jobs by job id, so the answer does not depend on finishing order.
-func (r *request) sortedOutcomes() []activities.JobOutcome {
+func (r *request) sortedOutcomes() []act.JobOutcome {
 	out := slices.Clone(r.outcomes)
-	slices.SortFunc(out, func(a, b activities.JobOutcome) int { return strings.Compare(a.JobID, b.JobID) })
+	slices.SortFunc(out, func(a, b act.JobOutcome) int { return strings.Compare(a.JobID, b.JobID) })
 	return out
 }
 
@@ -494,7 +494,7 @@ func (r *request) awaitUntil(ctx workflow.Context, at time.Time, cond func() boo
 
 func (r *request) issueCode(ctx workflow.Context, kind string) {
 	r.codeSeq++
-	in := activities.IssueCodeInput{RequestID: r.in.ID, To: r.in.Identity.Email, Kind: kind, Seq: r.codeSeq}
+	in := act.IssueCodeInput{RequestID: r.in.ID, To: r.in.Identity.Email, Kind: kind, Seq: r.codeSeq}
 	if err := workflow.ExecuteActivity(activityOptions(ctx), verifyActs.IssueCode, in).Get(ctx, nil); err != nil {
 		r.audit(ctx, "verification_mail_failed", nil, "system", "")
 	}
@@ -516,10 +516,10 @@ func (r *request) transition(ctx workflow.Context, status dsrflow.Status, action
 }
 
 // step is the bookkeeping of a move to status: the index row and the audit event.
-func (r *request) step(ctx workflow.Context, status dsrflow.Status, action string, detail map[string]string, actor, reason string) activities.Transition {
+func (r *request) step(ctx workflow.Context, status dsrflow.Status, action string, detail map[string]string, actor, reason string) act.Transition {
 	now := workflow.Now(ctx).UTC()
-	row := store.Request{
-		ID: r.in.ID, Type: string(r.in.Type), Status: string(status), Country: r.in.Country, Jurisdiction: r.in.Jurisdiction,
+	row := dsrflow.Request{
+		ID: r.in.ID, Type: r.in.Type, Status: status, Country: r.in.Country, Jurisdiction: r.in.Jurisdiction,
 		ReceivedAt: r.in.ReceivedAt, DueAt: r.due, UpdatedAt: now, SubjectKey: r.in.SubjectKey,
 	}
 	// due_at is the due date in force, which lists and overdue queries use.
@@ -529,7 +529,7 @@ func (r *request) step(ctx workflow.Context, status dsrflow.Status, action strin
 	if status.Closed() {
 		row.ClosedAt = &now
 	}
-	return activities.Transition{Request: row, Event: r.event(ctx, action, detail, actor, reason)}
+	return act.Transition{Request: row, Event: r.event(ctx, action, detail, actor, reason)}
 }
 
 func (r *request) audit(ctx workflow.Context, action string, detail map[string]string, actor, reason string) {
@@ -558,12 +558,12 @@ func (r *request) flush(ctx workflow.Context) {
 	r.mustLocal(ctx, storeActs.Transition, t)
 }
 
-func (r *request) event(ctx workflow.Context, action string, detail map[string]string, actor, reason string) store.AuditEvent {
-	return store.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: r.in.ID, Action: action, Actor: actor, Reason: reason, Detail: detail}
+func (r *request) event(ctx workflow.Context, action string, detail map[string]string, actor, reason string) dsrflow.AuditEvent {
+	return dsrflow.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: r.in.ID, Action: action, Actor: actor, Reason: reason, Detail: detail}
 }
 
 // recordJob stores a job's outcome unless the connector activity already did.
-func (r *request) recordJob(ctx workflow.Context, out activities.JobOutcome) {
+func (r *request) recordJob(ctx workflow.Context, out act.JobOutcome) {
 	if out.Recorded {
 		return
 	}
@@ -654,7 +654,7 @@ func jobOptions(ctx workflow.Context, window time.Duration) workflow.Context {
 			InitialInterval:        5 * time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Hour,
-			NonRetryableErrorTypes: []string{activities.ErrPermanentConnector},
+			NonRetryableErrorTypes: []string{act.ErrPermanentConnector},
 		},
 	})
 }
@@ -662,7 +662,7 @@ func jobOptions(ctx workflow.Context, window time.Duration) workflow.Context {
 // jobFailure turns a job's activity error into a detail safe for agents and the answer.
 func jobFailure(err error) string {
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == activities.ErrPermanentConnector {
+	if errors.As(err, &appErr) && appErr.Type() == act.ErrPermanentConnector {
 		return "the connector refused the job: " + appErr.Message()
 	}
 	var timeout *temporal.TimeoutError

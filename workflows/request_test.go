@@ -203,7 +203,7 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.decisions = append(h.decisions, d)
-		h.trail = append(h.trail, store.AuditEvent{At: d.At, Action: "decision_" + d.Decision, Actor: d.Reviewer, Reason: d.Reason})
+		h.trail = append(h.trail, store.AuditEvent{At: d.At, Action: "decision_" + string(d.Decision), Actor: d.Reviewer, Reason: d.Reason})
 		return nil
 	})
 	env.OnActivity(ver.IssueCode, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.IssueCodeInput) error {
@@ -729,7 +729,7 @@ func TestObjectionReview(t *testing.T) {
 		eq(t, "rejected by", last.Event.Actor, reviewer.ID)
 		eq(t, "rejected reason", last.Event.Reason, "compelling legitimate grounds: fraud prevention")
 		eq(t, "decisions", h.decisions, []store.Decision{{
-			RequestID: requestID, Reviewer: reviewer.ID, Decision: workflows.DecisionReject,
+			RequestID: requestID, Reviewer: reviewer.ID, Decision: dsrflow.DecisionReject,
 			Reason: "compelling legitimate grounds: fraud prevention", At: start.Add(3 * time.Hour),
 		}})
 		resp := h.onlyRespond()

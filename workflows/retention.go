@@ -15,9 +15,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // RetentionScheduleID is the Temporal Schedule that starts the retention sweep every day.
@@ -95,7 +94,7 @@ func Retention(ctx workflow.Context, in RetentionInput) (RetentionSummary, error
 	}
 	s := &sweep{id: RetentionSweepID(now), now: now}
 
-	var targets []activities.RetentionTarget
+	var targets []act.RetentionTarget
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.RetentionTargets).Get(ctx, &targets); err != nil {
 		return RetentionSummary{}, fmt.Errorf("list connectors with retention rules: %w", err)
 	}
@@ -141,7 +140,7 @@ type sweep struct {
 
 // purge runs one connector's purge job through the same connector activities as requests' jobs, and
 // audits the outcome.
-func (s *sweep) purge(ctx workflow.Context, t activities.RetentionTarget) RetentionOutcome {
+func (s *sweep) purge(ctx workflow.Context, t act.RetentionTarget) RetentionOutcome {
 	// connectors.yaml gives every rule of a connector the same age: one job, one cutoff.
 	cutoff := t.Rules[0].Age.Cutoff(s.now)
 	out := RetentionOutcome{Connector: t.Connector.ID, Cutoff: cutoff}
@@ -172,11 +171,11 @@ func (s *sweep) purge(ctx workflow.Context, t activities.RetentionTarget) Retent
 }
 
 // shredRecords crypto-shreds the personal data in dsrflow's own store of the requests closed longer ago
-// than the record retention (activities.ShredExpiredRecords audits each request). A pass that still
+// than the record retention (activities.Store.ShredExpiredRecords audits each request). A pass that still
 // fails after the retry window is audited and escalated, and fails the sweep like a connector's purge.
 func (s *sweep) shredRecords(ctx workflow.Context) *RecordsOutcome {
-	var res activities.ShredResult
-	err := workflow.ExecuteActivity(shredOptions(ctx), storeActs.ShredExpiredRecords, activities.ShredInput{Now: s.now}).Get(ctx, &res)
+	var res act.ShredResult
+	err := workflow.ExecuteActivity(shredOptions(ctx), storeActs.ShredExpiredRecords, act.ShredInput{Now: s.now}).Get(ctx, &res)
 	out := &RecordsOutcome{Cutoff: res.Cutoff, Retention: res.Retention, Shredded: res.Shredded}
 	if err != nil {
 		out.Failed, out.Detail = true, "the store's record-retention pass still failed when the retries ended"
@@ -207,9 +206,9 @@ func shredOptions(ctx workflow.Context) workflow.Context {
 // run submits the job, retried with backoff within the window, and polls a connector that accepted it
 // for later (no callback reaches a sweep: it has no request workflow). It returns a failure's detail, or
 // "" when the connector purged.
-func (s *sweep) run(ctx workflow.Context, job connectors.Job) (activities.JobOutcome, string) {
+func (s *sweep) run(ctx workflow.Context, job connectors.Job) (act.JobOutcome, string) {
 	giveUp := workflow.Now(ctx).Add(RetentionPolicy.Window)
-	var out activities.JobOutcome
+	var out act.JobOutcome
 	if err := workflow.ExecuteActivity(purgeOptions(ctx, RetentionPolicy.Window), connectorActs.Run, job).Get(ctx, &out); err != nil {
 		return out, retentionFailure(err)
 	}
@@ -250,7 +249,7 @@ func (s *sweep) escalate(ctx workflow.Context, connectorID string, cutoff time.T
 }
 
 func (s *sweep) audit(ctx workflow.Context, action string, detail map[string]string, reason string) {
-	e := store.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: s.id, Action: action, Actor: "system", Reason: reason, Detail: detail}
+	e := dsrflow.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: s.id, Action: action, Actor: "system", Reason: reason, Detail: detail}
 	// As for requests: the store being down stalls the sweep rather than losing the event.
 	_ = workflow.ExecuteLocalActivity(localOptions(ctx), storeActs.AppendAudit, e).Get(ctx, nil)
 }
@@ -259,7 +258,7 @@ func (s *sweep) audit(ctx workflow.Context, action string, detail map[string]str
 // error but a refusal is retried, so any other error means the retries ran out.
 func retentionFailure(err error) string {
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == activities.ErrPermanentConnector {
+	if errors.As(err, &appErr) && appErr.Type() == act.ErrPermanentConnector {
 		return "the connector refused the job: " + appErr.Message()
 	}
 	return "the connector still failed when the retries ended"

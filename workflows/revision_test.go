@@ -93,7 +93,7 @@ func TestRevisionsWriteTheSameRecords(t *testing.T) {
 				t.Errorf("revision 1 upserted search attributes %d times, the original %d", len(lean.upserts), len(original.upserts))
 			}
 			final, _ := lean.upserts[len(lean.upserts)-1].GetKeyword(workflows.AttrStatus)
-			eq(t, "last status attribute", final, lastRow(original).Status)
+			eq(t, "last status attribute", final, string(lastRow(original).Status))
 		})
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
 )
 
@@ -124,7 +124,7 @@ func (r *request) onTask(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOutc
 
 // runTask gives a manual connector's job to its team as a task card, reminds them every 2 working days,
 // escalates when the request's due date nears, and returns the job's outcome from their answer.
-func (r *request) runTask(ctx workflow.Context, ref activities.ConnectorRef, job connectors.Job) activities.JobOutcome {
+func (r *request) runTask(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
 	part := strings.TrimSuffix(strings.TrimPrefix(job.ID, r.in.ID+":"), ":"+string(job.Action))
 	ids := strings.Split(part, ":")
 	// A disclosure's job id puts the subject before the connector; the task id puts it after.
@@ -139,7 +139,7 @@ func (r *request) runTask(ctx workflow.Context, ref activities.ConnectorRef, job
 	r.tasks = append(r.tasks, t)
 	detail := map[string]string{"connector": ref.ID, "action": string(job.Action), "task": t.view.ID}
 	r.audit(ctx, "task_created", detail, "system", "")
-	in := activities.PostCardInput{RequestID: r.in.ID, Card: r.taskCard(t)}
+	in := act.PostCardInput{RequestID: r.in.ID, Card: r.taskCard(t)}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &t.ref); err != nil {
 		r.audit(ctx, "card_post_failed", detail, "system", "")
 	}
@@ -159,7 +159,7 @@ func (r *request) runTask(ctx workflow.Context, ref activities.ConnectorRef, job
 			}
 			next = escalateAt
 		} else {
-			wd := activities.WorkingDaysInput{From: workflow.Now(ctx), Days: taskRemindEvery, Country: r.in.Country}
+			wd := act.WorkingDaysInput{From: workflow.Now(ctx), Days: taskRemindEvery, Country: r.in.Country}
 			if err := workflow.ExecuteLocalActivity(localOptions(ctx), reviewActs.WorkingDaysLater, wd).Get(ctx, &next); err != nil {
 				next = workflow.Now(ctx).Add(taskRemindEvery * 24 * time.Hour)
 			}
@@ -188,12 +188,12 @@ func (r *request) runTask(ctx workflow.Context, ref activities.ConnectorRef, job
 
 	r.audit(ctx, "task_"+t.view.Status, detail, t.view.By, t.view.Reason)
 	if t.ref != (dsrflow.CardRef{}) {
-		up := activities.UpdateCardInput{RequestID: r.in.ID, Ref: t.ref, Card: r.taskCard(t)}
+		up := act.UpdateCardInput{RequestID: r.in.ID, Ref: t.ref, Card: r.taskCard(t)}
 		if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.UpdateCard, up).Get(ctx, nil); err != nil {
 			r.audit(ctx, "card_update_failed", detail, "system", "")
 		}
 	}
-	out := activities.JobOutcome{Connector: ref, JobID: job.ID, Action: job.Action, Attempts: 1}
+	out := act.JobOutcome{Connector: ref, JobID: job.ID, Action: job.Action, Attempts: 1}
 	switch dsrflow.VoteAction(t.view.Status) {
 	case dsrflow.VoteDone:
 		out.Status, out.Detail = connectors.StatusCompleted, "done by hand"

@@ -23,6 +23,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/slack/slacktest"
@@ -126,6 +127,7 @@ func TestDrillBadInput(t *testing.T) {
 	})
 
 	conn, _ := s.Product.Connectors.Get("recruiting")
+	secret := conn.Settings.(httpkind.Settings).Secret
 	signed := func(secret []byte, body string, at time.Time) map[string]string {
 		ts, sig := connectors.Sign(secret, []byte(body), at)
 		return map[string]string{connectors.HeaderTimestamp: ts, connectors.HeaderSignature: sig}
@@ -204,15 +206,15 @@ func TestDrillBadInput(t *testing.T) {
 	add(badInput{name: "subject export: forged signature", method: "GET", path: "/exports/" + open + "?exp=9999999999&sig=00", want: 404})
 	add(badInput{name: "subject export: no signature", method: "GET", path: "/exports/" + open, want: 404})
 	// Connector callbacks.
-	add(badInput{name: "callback: unknown connector", method: "POST", path: "/connectors/v1/callbacks/nosuch", body: []byte(result(openJob)), headers: signed(conn.Secret, result(openJob), time.Now()), want: 404})
+	add(badInput{name: "callback: unknown connector", method: "POST", path: "/connectors/v1/callbacks/nosuch", body: []byte(result(openJob)), headers: signed(secret, result(openJob), time.Now()), want: 404})
 	add(badInput{name: "callback: no signature", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), want: 401})
 	add(badInput{name: "callback: forged signature", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), headers: signed([]byte(strings.Repeat("f", 32)), result(openJob), time.Now()), want: 401})
-	add(badInput{name: "callback: replayed after the window", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), headers: signed(conn.Secret, result(openJob), time.Now().Add(-time.Hour)), want: 401})
-	add(badInput{name: "callback: body changed after signing", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(strings.Replace(result(openJob), "completed", "not_found", 1)), headers: signed(conn.Secret, result(openJob), time.Now()), want: 401})
-	add(badInput{name: "callback: another connector's job", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(connectors.JobID(open, "crm", "access"))), headers: signed(conn.Secret, result(connectors.JobID(open, "crm", "access")), time.Now()), want: 403})
-	add(badInput{name: "callback: for a job never issued (a request waiting for its code)", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), headers: signed(conn.Secret, result(openJob), time.Now()), want: 409})
-	add(badInput{name: "callback: not a result", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(`{"job_id":`), headers: signed(conn.Secret, `{"job_id":`, time.Now()), want: 400})
-	add(badInput{name: "callback: for a request that does not exist", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(unknownJob)), headers: signed(conn.Secret, result(unknownJob), time.Now()), want: 409}) // no such job was issued
+	add(badInput{name: "callback: replayed after the window", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), headers: signed(secret, result(openJob), time.Now().Add(-time.Hour)), want: 401})
+	add(badInput{name: "callback: body changed after signing", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(strings.Replace(result(openJob), "completed", "not_found", 1)), headers: signed(secret, result(openJob), time.Now()), want: 401})
+	add(badInput{name: "callback: another connector's job", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(connectors.JobID(open, "crm", "access"))), headers: signed(secret, result(connectors.JobID(open, "crm", "access")), time.Now()), want: 403})
+	add(badInput{name: "callback: for a job never issued (a request waiting for its code)", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), headers: signed(secret, result(openJob), time.Now()), want: 409})
+	add(badInput{name: "callback: not a result", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(`{"job_id":`), headers: signed(secret, `{"job_id":`, time.Now()), want: 400})
+	add(badInput{name: "callback: for a request that does not exist", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(unknownJob)), headers: signed(secret, result(unknownJob), time.Now()), want: 409}) // no such job was issued
 	// Slack's interactivity endpoint: Slack's signature is the credential.
 	click := slacktest.FormBody([]byte(`{"type":"block_actions","user":{"id":"U0DRILL"},"actions":[{"action_id":"dsr_approve","value":"{\"review\":\"` + open + `\",\"kind\":\"objection\"}","action_ts":"1.1"}]}`))
 	slackSigned := func(secret string, body []byte, at time.Time) map[string]string {
@@ -224,7 +226,7 @@ func TestDrillBadInput(t *testing.T) {
 	add(badInput{name: "slack: replayed after the window", method: "POST", path: "/slack/interactions", body: click, headers: slackSigned(slackSecret, click, time.Now().Add(-time.Hour)), want: 401})
 	add(badInput{name: "slack: signed, no payload", method: "POST", path: "/slack/interactions", body: []byte("token=x"), headers: slackSigned(slackSecret, []byte("token=x"), time.Now()), want: 400})
 	add(badInput{name: "slack: huge body", method: "POST", path: "/slack/interactions", body: huge, headers: slackSigned(slackSecret, huge, time.Now()), want: 413})
-	add(badInput{name: "callback: huge body", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: hugeResult, headers: signed(conn.Secret, string(hugeResult), time.Now()), want: 413}) // found while streaming it
+	add(badInput{name: "callback: huge body", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: hugeResult, headers: signed(secret, string(hugeResult), time.Now()), want: 413}) // found while streaming it
 
 	// The intake's own activities must be done: wait until the history stops growing.
 	before := takeFootprint(t, s, open)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow/connectors/demo"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/internal/app"
 	"github.com/dsrflow/dsrflow/internal/devserver"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -120,7 +121,9 @@ func TestDrillGracefulStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range d.Registry().List() {
-		yaml = bytes.ReplaceAll(yaml, []byte("url: "+c.URL+"\n"), []byte("url: "+slow.proxy(t, c.URL)+"\n"))
+		if hs, ok := c.Settings.(httpkind.Settings); ok {
+			yaml = bytes.ReplaceAll(yaml, []byte("url: "+hs.URL+"\n"), []byte("url: "+slow.proxy(t, hs.URL)+"\n"))
+		}
 	}
 	if err := os.WriteFile(yamlPath, yaml, 0o600); err != nil {
 		t.Fatal(err)

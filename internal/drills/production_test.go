@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dsrflow/dsrflow/connectors/demo"
+	"github.com/dsrflow/dsrflow/connectors/httpkind"
 )
 
 // prodEnv is the environment of production-mode processes (`worker`, `starter serve`, `starter ...`)
@@ -28,10 +29,11 @@ func newProdEnv(t *testing.T, dir, temporalAddr, pgURL string, d *demo.Demo, ext
 	var y strings.Builder
 	y.WriteString("connectors:\n")
 	for _, c := range d.Registry().List() {
+		hs := c.Settings.(httpkind.Settings) // the demo's connectors are all http
 		v := "DRILL_SECRET_" + strings.ToUpper(c.ID)
-		vars = append(vars, v+"="+string(c.Secret))
+		vars = append(vars, v+"="+string(hs.Secret))
 		fmt.Fprintf(&y, "  - id: %s\n    kind: http\n    owner: %q\n    role: %s\n    url: %s\n    secret_env: %s\n    actions: [%s]\n    identities: [%s]\n",
-			c.ID, c.Owner, c.Role, c.URL, v, joinActions(c), strings.Join(c.Identities, ", "))
+			c.ID, c.Owner, c.Role, hs.URL, v, joinActions(c), strings.Join(c.Identities, ", "))
 		if len(c.Categories) > 0 {
 			fmt.Fprintf(&y, "    categories: [%s]\n", strings.Join(c.Categories, ", "))
 		}

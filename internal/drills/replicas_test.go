@@ -204,7 +204,7 @@ func TestDrillReplicas(t *testing.T) {
 	}
 	perKey := map[string]int{}
 	for _, r := range rows {
-		perKey[r.SubjectKey+"/"+r.Type]++
+		perKey[r.SubjectKey+"/"+string(r.Type)]++
 		if r.ClosedAt == nil {
 			problems = append(problems, fmt.Sprintf("%s is still open in the index: %s", r.ID, r.Status))
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
@@ -80,7 +81,7 @@ func openStore(t *testing.T) *store.Store {
 
 func putRequest(t *testing.T, st *store.Store, id, typ, status string, due time.Time, closed bool) {
 	t.Helper()
-	r := store.Request{ID: id, Type: typ, Status: status, Country: "NO", Jurisdiction: "gdpr", ReceivedAt: now.Add(-20 * 24 * time.Hour), DueAt: due}
+	r := store.Request{ID: id, Type: dsrflow.RequestType(typ), Status: dsrflow.Status(status), Country: "NO", Jurisdiction: "gdpr", ReceivedAt: now.Add(-20 * 24 * time.Hour), DueAt: due}
 	if closed {
 		at := now.Add(-time.Hour)
 		r.ClosedAt = &at

@@ -305,7 +305,7 @@ func (r *Reconciler) close(ctx context.Context, req store.Request, workflow stri
 		}
 		fix.Mailed = sent
 	}
-	detail := map[string]string{"status": string(status), "workflow": workflow, "previous_status": req.Status, "mailed": fmt.Sprint(fix.Mailed)}
+	detail := map[string]string{"status": string(status), "workflow": workflow, "previous_status": string(req.Status), "mailed": fmt.Sprint(fix.Mailed)}
 	if _, err := r.Store.AppendAudit(ctx, store.AuditEvent{At: now, RequestID: req.ID, Action: "request_reconciled", Actor: "system",
 		Reason: "closed by the reconciler: " + why, Detail: detail, Key: "reconcile:" + req.ID + ":closed"}); err != nil {
 		return nil, err

@@ -160,7 +160,7 @@ func TestTemporalCancelAndTerminate(t *testing.T) {
 			}
 			got, err := s.GetRequest(ctx, in.ID)
 			must(t, err)
-			if got.Status != string(tc.status) || got.ClosedAt == nil {
+			if got.Status != tc.status || got.ClosedAt == nil {
 				t.Fatalf("row = %+v, want closed %s", got, tc.status)
 			}
 			evs, err := s.ListAudit(ctx, in.ID)
@@ -305,7 +305,7 @@ func intakeType(t *testing.T, s *store.Store, id, key string, at time.Time, typ 
 	t.Helper()
 	in := workflows.RequestInput{ID: id, Type: typ, Country: "NO", Jurisdiction: "gdpr", ReceivedAt: at, Due: at.AddDate(0, 1, 0),
 		SubjectKey: key, Identity: dsrflow.Identity{Email: id + "@example.com"}, Verification: dsrflow.VerifyEmailCode}
-	row := store.Request{ID: id, Type: string(typ), Status: "received", Country: "NO", Jurisdiction: "gdpr", ReceivedAt: at, DueAt: in.Due, UpdatedAt: at, SubjectKey: key}
+	row := store.Request{ID: id, Type: typ, Status: dsrflow.StatusReceived, Country: "NO", Jurisdiction: "gdpr", ReceivedAt: at, DueAt: in.Due, UpdatedAt: at, SubjectKey: key}
 	identity, _ := json.Marshal(in.Identity)
 	input, _ := json.Marshal(in)
 	if err := s.CreateRequest(ctx, row, store.RequestDetail{RequestID: id, Identity: identity}, input); err != nil {

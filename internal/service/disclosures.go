@@ -166,7 +166,7 @@ func (s *Service) CreateDisclosure(ctx context.Context, body dsrflow.NewDisclosu
 // startDisclosure writes the index row, then starts the workflow. The subjects go to the workflow only:
 // its (encrypted) input is the one place they are kept.
 func (s *Service) startDisclosure(ctx context.Context, in workflows.DisclosureInput) error {
-	row := store.Request{ID: in.ID, Type: workflows.TypeDisclosure, Status: string(dsrflow.StatusReceived), Country: in.Country,
+	row := store.Request{ID: in.ID, Type: workflows.TypeDisclosure, Status: dsrflow.StatusReceived, Country: in.Country,
 		ReceivedAt: in.ReceivedAt, DueAt: in.Due, UpdatedAt: s.now().UTC()}
 	if err := s.Store.PutRequest(ctx, row); err != nil {
 		return err
@@ -184,7 +184,7 @@ func (s *Service) startDisclosure(ctx context.Context, in workflows.DisclosureIn
 	}, workflows.Disclosure, in)
 	if err != nil {
 		closed := s.now().UTC()
-		row.Status, row.ClosedAt = string(dsrflow.StatusCanceled), &closed
+		row.Status, row.ClosedAt = dsrflow.StatusCanceled, &closed
 		_ = s.Store.PutRequest(context.WithoutCancel(ctx), row)
 		return fmt.Errorf("start workflow %s: %w", in.ID, err)
 	}

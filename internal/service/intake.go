@@ -146,7 +146,7 @@ func (s *Service) CreateRequest(ctx context.Context, body dsrflow.NewRequest) (d
 // A second open request of the subject and type is refused by the database, naming the first
 // (ECONFLICT), whichever front door recorded it.
 func (s *Service) record(ctx context.Context, in workflows.RequestInput) error {
-	row := store.Request{ID: in.ID, Type: string(in.Type), Status: string(dsrflow.StatusReceived), Country: in.Country,
+	row := store.Request{ID: in.ID, Type: in.Type, Status: dsrflow.StatusReceived, Country: in.Country,
 		Jurisdiction: in.Jurisdiction, ReceivedAt: in.ReceivedAt, DueAt: in.Due, UpdatedAt: s.now().UTC(), SubjectKey: in.SubjectKey}
 	identity, _ := json.Marshal(in.Identity)
 	details, _ := json.Marshal(map[string]any{"corrections": in.Corrections, "purposes": in.Purposes, "grounds": in.Grounds, "channel": in.Channel, "verification": in.Verification})

@@ -18,29 +18,9 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// AuditEvent is one entry of the append-only audit log. Events form a hash chain: each Hash covers the
-// event and the previous event's Hash, so changing, removing or inserting a row breaks the chain from
-// that point on. Events hold no personal data.
-type AuditEvent struct {
-	Seq       int64
-	At        time.Time
-	RequestID string
-	Action    string
-	Actor     string
-	// Reason is why, in words. A person's reason on a request (an actor other than "", "system" or
-	// "connector:...") is free text that may quote the subject: the store keeps it encrypted under the
-	// request's data key (SealedReason), and it reads back empty once the request is shredded.
-	Reason string
-	// SealedReason is the stored, encrypted form of a person's Reason, set by the store; the hash
-	// covers it instead of Reason, so the chain verifies without keys and after shredding.
-	SealedReason string
-	Detail       map[string]string // small, non-personal details: counts, connector ids
-	// Key is an optional idempotency key: appending again with the same non-empty Key returns the first
-	// event and adds nothing, so retried activities log once.
-	Key      string
-	PrevHash string // hex SHA-256 of the previous event; "" for the first
-	Hash     string // hex SHA-256 of this event, see HashEvent
-}
+// AuditEvent is one entry of the append-only audit log (dsrflow.AuditEvent); the hash covers it as
+// HashEvent says.
+type AuditEvent = dsrflow.AuditEvent
 
 // auditLockKey is the transaction-scoped advisory lock that serialises appends on PostgreSQL across
 // processes ("dsraudt" as an integer).

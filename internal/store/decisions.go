@@ -8,19 +8,14 @@ import (
 	"github.com/dsrflow/dsrflow"
 )
 
-// Decision values.
+// Decision values (dsrflow.Decision).
 const (
-	DecisionApprove = "approve"
-	DecisionReject  = "reject"
+	DecisionApprove = dsrflow.DecisionApprove
+	DecisionReject  = dsrflow.DecisionReject
 )
 
-// Decision is a reviewer's vote on a request (an objection now; authority disclosures later). Reason is
-// free text and may hold personal data: it is never put into errors or logs, and rests encrypted under
-// the request's data key.
-type Decision struct {
-	RequestID, Reviewer, Decision, Reason string
-	At                                    time.Time
-}
+// Decision is a reviewer's vote on a request (dsrflow.DecisionRecord).
+type Decision = dsrflow.DecisionRecord
 
 const listDecisionsQuery = `SELECT request_id, reviewer, decision, sealed_reason, at FROM decisions WHERE request_id = ? ORDER BY at, reviewer`
 
@@ -41,7 +36,7 @@ func (s *Store) AddDecision(ctx context.Context, d Decision) error {
 	if d.RequestID == "" || d.Reviewer == "" {
 		return dsrflow.Errorf(dsrflow.EINVALID, "decision needs a request id and a reviewer")
 	}
-	if d.Decision != DecisionApprove && d.Decision != DecisionReject {
+	if !d.Decision.Valid() {
 		return dsrflow.Errorf(dsrflow.EINVALID, "decision must be %s or %s", DecisionApprove, DecisionReject)
 	}
 	if d.At.IsZero() {
@@ -60,7 +55,7 @@ func (s *Store) AddDecision(ctx context.Context, d Decision) error {
 	res, err := s.db.ExecContext(ctx, s.rebind(`
 		INSERT INTO decisions (request_id, reviewer, decision, reason, sealed_reason, at) VALUES (?, ?, ?, '', ?, ?)
 		ON CONFLICT (request_id, reviewer) DO NOTHING`),
-		d.RequestID, d.Reviewer, d.Decision, reason, s.timeArg(d.At))
+		d.RequestID, d.Reviewer, string(d.Decision), reason, s.timeArg(d.At))
 	if err != nil {
 		return writeErr(err, "add decision on request "+d.RequestID, d.RequestID)
 	}
@@ -85,7 +80,7 @@ func (s *Store) ListDecisions(ctx context.Context, requestID string) ([]Decision
 	out := make([]Decision, len(rows))
 	var k *dataKey
 	for i, r := range rows {
-		out[i] = Decision{RequestID: r.RequestID, Reviewer: r.Reviewer, Decision: r.Decision, At: r.At.Time}
+		out[i] = Decision{RequestID: r.RequestID, Reviewer: r.Reviewer, Decision: dsrflow.Decision(r.Decision), At: r.At.Time}
 		if len(r.Reason) == 0 {
 			continue
 		}

@@ -10,30 +10,16 @@ import (
 	"github.com/dsrflow/dsrflow"
 )
 
-// Outcomes of an authority's request, as the disclosure register and the transparency report count them.
+// Outcomes of an authority's request (dsrflow.DisclosureStatus).
 const (
-	DisclosureInReview        = "in_review"
-	DisclosureRefusedNoOrder  = "refused_no_order"
-	DisclosureRefusedOnReview = "refused_on_review"
-	DisclosureComplied        = "complied"
+	DisclosureInReview        = dsrflow.DisclosureInReview
+	DisclosureRefusedNoOrder  = dsrflow.DisclosureRefusedNoOrder
+	DisclosureRefusedOnReview = dsrflow.DisclosureRefusedOnReview
+	DisclosureComplied        = dsrflow.DisclosureComplied
 )
 
-// Disclosure is a row of the disclosure register: an authority's request for data and what came of it.
-// It names the authority, the case and the court order, never the subjects (Subjects is a count).
-type Disclosure struct {
-	RequestID                    string
-	Authority, Country, CaseRef  string
-	LegalBasis                   string
-	CourtOrder, Court, OrderDate string
-	CategoriesRequested          []string
-	CategoriesDisclosed          []string
-	Subjects                     int
-	Outcome                      string
-	Approvers                    []string
-	GagUntil                     string // YYYY-MM-DD, or empty
-	ReceivedAt                   time.Time
-	DecidedAt, DisclosedAt       *time.Time
-}
+// Disclosure is a row of the disclosure register (dsrflow.Disclosure).
+type Disclosure = dsrflow.Disclosure
 
 type disclosureRow struct {
 	RequestID           string `db:"request_id"`
@@ -62,7 +48,7 @@ const disclosureColumns = `request_id, authority, country, case_ref, legal_basis
 func (r disclosureRow) disclosure() Disclosure {
 	d := Disclosure{
 		RequestID: r.RequestID, Authority: r.Authority, Country: r.Country, CaseRef: r.CaseRef, LegalBasis: r.LegalBasis,
-		CourtOrder: r.CourtOrder, Court: r.Court, OrderDate: r.OrderDate, Subjects: r.Subjects, Outcome: r.Outcome,
+		CourtOrder: r.CourtOrder, Court: r.Court, OrderDate: r.OrderDate, Subjects: r.Subjects, Outcome: dsrflow.DisclosureStatus(r.Outcome),
 		GagUntil: r.GagUntil, ReceivedAt: r.ReceivedAt.Time, DecidedAt: r.DecidedAt.ptr(), DisclosedAt: r.DisclosedAt.ptr(),
 	}
 	_ = json.Unmarshal([]byte(r.CategoriesRequested), &d.CategoriesRequested)
@@ -160,7 +146,7 @@ func (s *Store) PutDisclosure(ctx context.Context, d Disclosure) error {
 			received_at = excluded.received_at, decided_at = excluded.decided_at, disclosed_at = excluded.disclosed_at,
 			case_sealed = excluded.case_sealed`),
 		d.RequestID, "", d.Country, "", "", "", "", d.OrderDate,
-		jsonList(d.CategoriesRequested), jsonList(d.CategoriesDisclosed), d.Subjects, d.Outcome, jsonList(d.Approvers),
+		jsonList(d.CategoriesRequested), jsonList(d.CategoriesDisclosed), d.Subjects, string(d.Outcome), jsonList(d.Approvers),
 		d.GagUntil, s.timeArg(d.ReceivedAt), s.nullTimeArg(d.DecidedAt), s.nullTimeArg(d.DisclosedAt), sealed)
 	if err != nil {
 		return writeErr(err, "put disclosure "+d.RequestID, d.RequestID)

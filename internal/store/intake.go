@@ -56,7 +56,7 @@ func (s *Store) CreateRequest(ctx context.Context, r Request, d RequestDetail, i
 		// The row after the key and the sealing: a refused duplicate costs the same work as a new
 		// request, so the privacy center's answer time tells nothing (issue 14).
 		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`),
-			r.ID, r.Type, r.Status, r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
+			r.ID, string(r.Type), string(r.Status), r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
 			s.nullTimeArg(r.ExtendedDueAt), s.timeArg(r.UpdatedAt), r.SubjectKey); err != nil {
 			return err
 		}
@@ -73,8 +73,8 @@ func (s *Store) CreateRequest(ctx context.Context, r Request, d RequestDetail, i
 	}
 	if isUniqueViolation(err) && r.SubjectKey != "" {
 		// Read after the rollback: the winner committed before the index refused this row.
-		if winner, ferr := s.FindOpenRequest(ctx, r.SubjectKey, r.Type); ferr == nil {
-			return OpenConflict(r.Type, winner.ID)
+		if winner, ferr := s.FindOpenRequest(ctx, r.SubjectKey, string(r.Type)); ferr == nil {
+			return OpenConflict(string(r.Type), winner.ID)
 		}
 	}
 	if code := dsrflow.ErrorCode(err); code != dsrflow.EINTERNAL {

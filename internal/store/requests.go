@@ -11,15 +11,7 @@ import (
 
 // Request is a data-subject request as the index knows it: type, status, place and dates. It holds no
 // personal data, so it can be searched and shown freely.
-type Request struct {
-	ID, Type, Status, Country, Jurisdiction string
-	ReceivedAt, DueAt                       time.Time
-	ExtendedDueAt, ClosedAt                 *time.Time
-	UpdatedAt                               time.Time
-	// SubjectKey is a keyed hash of the subject's normalised email, computed by the caller, so that
-	// FindOpenRequest can find a subject's open request without the store seeing the address.
-	SubjectKey string
-}
+type Request = dsrflow.Request
 
 type requestRow struct {
 	ID            string `db:"id"`
@@ -39,7 +31,7 @@ const requestColumns = `id, type, status, country, jurisdiction, received_at, du
 
 func (r requestRow) request() Request {
 	return Request{
-		ID: r.ID, Type: r.Type, Status: r.Status, Country: r.Country, Jurisdiction: r.Jurisdiction,
+		ID: r.ID, Type: dsrflow.RequestType(r.Type), Status: dsrflow.Status(r.Status), Country: r.Country, Jurisdiction: r.Jurisdiction,
 		ReceivedAt: r.ReceivedAt.Time, DueAt: r.DueAt.Time,
 		ExtendedDueAt: r.ExtendedDueAt.ptr(), ClosedAt: r.ClosedAt.ptr(),
 		UpdatedAt: r.UpdatedAt.Time, SubjectKey: r.SubjectKey,
@@ -65,7 +57,7 @@ func (s *Store) PutRequest(ctx context.Context, r Request) error {
 			due_at = excluded.due_at, extended_due_at = excluded.extended_due_at,
 			closed_at = excluded.closed_at, updated_at = excluded.updated_at,
 			subject_key = CASE WHEN excluded.subject_key = '' THEN requests.subject_key ELSE excluded.subject_key END`),
-		r.ID, r.Type, r.Status, r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
+		r.ID, string(r.Type), string(r.Status), r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
 		s.nullTimeArg(r.ExtendedDueAt), s.nullTimeArg(r.ClosedAt), s.timeArg(r.UpdatedAt), r.SubjectKey)
 	if err != nil {
 		return fmt.Errorf("put request %s: %w", r.ID, err)

@@ -74,7 +74,7 @@ func newCallbackFixture(t *testing.T) callbackFixture {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for id, status := range map[string]string{"dsr_wait": "verifying", "dsr_busy": "fulfilling"} {
+	for id, status := range map[string]dsrflow.Status{"dsr_wait": "verifying", "dsr_busy": "fulfilling"} {
 		r := store.Request{ID: id, Type: "access", Status: status, Country: "NO", Jurisdiction: "gdpr",
 			ReceivedAt: callbackNow.Add(-time.Hour), DueAt: callbackNow.Add(30 * 24 * time.Hour), SubjectKey: "k-" + id}
 		if err := st.PutRequest(ctx, r); err != nil {

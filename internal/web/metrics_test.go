@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
@@ -77,7 +78,7 @@ func TestMetricsVerifications(t *testing.T) {
 	}
 	// Every request is Jane's: index row with her subject key, her identity in the details.
 	// One subject has one open request per type (migration 0009): each is of another type.
-	types := map[string]string{"dsr_ok": "access", "dsr_wrong": "portability", "dsr_dead": "erasure", "dsr_expired": "restriction", "dsr_nocode": "objection"}
+	types := map[string]dsrflow.RequestType{"dsr_ok": "access", "dsr_wrong": "portability", "dsr_dead": "erasure", "dsr_expired": "restriction", "dsr_nocode": "objection"}
 	for _, id := range []string{"dsr_ok", "dsr_wrong", "dsr_dead", "dsr_expired", "dsr_nocode"} {
 		r := store.Request{ID: id, Type: types[id], Status: "verifying", Country: "NO", Jurisdiction: "gdpr",
 			ReceivedAt: metricsNow.Add(-2 * time.Hour), DueAt: metricsNow.Add(30 * 24 * time.Hour), SubjectKey: key.SubjectKey(metricsEmail)}

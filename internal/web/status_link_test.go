@@ -19,7 +19,7 @@ func putClosedRequest(t *testing.T, ss *sessionServer, id, typ, status string, c
 	t.Helper()
 	ctx := context.Background()
 	received := closed.AddDate(0, 0, -3)
-	r := store.Request{ID: id, Type: typ, Status: status, Country: "NO", Jurisdiction: "gdpr", ReceivedAt: received,
+	r := store.Request{ID: id, Type: dsrflow.RequestType(typ), Status: dsrflow.Status(status), Country: "NO", Jurisdiction: "gdpr", ReceivedAt: received,
 		DueAt: received.AddDate(0, 1, 0), ClosedAt: &closed, SubjectKey: ss.Key.SubjectKey(id + "@example.com")}
 	if err := ss.st.PutRequest(ctx, r); err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func testDisclosures(t *testing.T, s *store.Store) {
 
 func testTransparencyReport(t *testing.T, s *store.Store) {
 	year := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	put := func(id, country, outcome string, received time.Time, subjects int, cats ...string) {
+	put := func(id, country string, outcome dsrflow.DisclosureStatus, received time.Time, subjects int, cats ...string) {
 		t.Helper()
 		putDisclosureReq(t, s, id, received)
 		must(t, s.PutDisclosure(ctx, store.Disclosure{RequestID: id, Authority: "police", Country: country, CaseRef: "case-" + id,

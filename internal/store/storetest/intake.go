@@ -18,7 +18,7 @@ func runIntake(t *testing.T, migrated func(*testing.T) *store.Store) {
 
 // NewIntake returns a request for CreateRequest: open, of type typ, for the subject with key key.
 func NewIntake(id, typ, key string) store.Request {
-	return store.Request{ID: id, Type: typ, Status: "received", Country: "NO", Jurisdiction: "gdpr",
+	return store.Request{ID: id, Type: dsrflow.RequestType(typ), Status: "received", Country: "NO", Jurisdiction: "gdpr",
 		ReceivedAt: ts, DueAt: ts.AddDate(0, 1, 0), UpdatedAt: ts, SubjectKey: key}
 }
 

@@ -36,7 +36,7 @@ func runWorkflow(t *testing.T, migrated func(t *testing.T) *store.Store) {
 func putReq(t *testing.T, s *store.Store, id, typ, key string, received time.Time, closedAt *time.Time) store.Request {
 	t.Helper()
 	r := store.Request{
-		ID: id, Type: typ, Status: "received", Jurisdiction: "gdpr", ReceivedAt: received,
+		ID: id, Type: dsrflow.RequestType(typ), Status: "received", Jurisdiction: "gdpr", ReceivedAt: received,
 		DueAt: received.AddDate(0, 1, 0), ClosedAt: closedAt, UpdatedAt: received, SubjectKey: key,
 	}
 	if closedAt != nil {

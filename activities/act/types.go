@@ -1,0 +1,168 @@
+package act
+
+import (
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+)
+
+// Transition records a status change: the request's index row and its audit event, in one call.
+type Transition struct {
+	Request dsrflow.Request
+	Event   dsrflow.AuditEvent
+	// Earlier are the events of steps taken since the last write, in order, written before Event: a
+	// request's first steps go out in one write (RequestInput.Version 1).
+	Earlier []dsrflow.AuditEvent `json:",omitempty"`
+}
+
+// ConnectorRef names a connector without its secret, as workflows see it.
+type ConnectorRef struct {
+	ID    string
+	Owner string
+	Role  string
+	// Kind, and a manual connector's Channel and Instructions: a manual job becomes a task for a team.
+	Kind         string `json:",omitempty"`
+	Channel      string `json:",omitempty"`
+	Instructions string `json:",omitempty"`
+}
+
+// SelectInput asks which connectors a request's jobs go to.
+type SelectInput struct {
+	Action   dsrflow.Action
+	Identity dsrflow.Identity
+	// Partners selects the recipients to notify (Art. 19) instead of the subsidiaries.
+	Partners bool
+	// Categories, when set, keeps only the subsidiaries holding one of these data categories, or
+	// declaring none (authority disclosures: the job itself is limited to the categories too).
+	Categories []string
+}
+
+// JobOutcome is a job's result as the workflow keeps it: records stay in the store.
+type JobOutcome struct {
+	Connector  ConnectorRef
+	JobID      string
+	Action     dsrflow.Action
+	Status     connectors.Status
+	Detail     string
+	Exemptions []connectors.Exemption
+	Counts     map[string]int
+	// Datasets are the per-dataset counts (and truncation) when the connector gave them.
+	Datasets []connectors.DatasetResult
+	Attempts int
+	// Recorded is set when the connector activity already stored the final outcome and its audit
+	// event; the workflow records it itself otherwise (RecordJob).
+	Recorded bool `json:",omitempty"`
+}
+
+// AwaitInput asks for an accepted job's result until its escalation point (Connectors.AwaitResult).
+type AwaitInput struct {
+	Job connectors.Job
+	// Until is the job's escalation point: the activity answers "not final" once it passes.
+	Until time.Time
+	// The waits between polls double from FirstPoll up to PollEvery.
+	FirstPoll, PollEvery time.Duration
+}
+
+// IssueCodeInput asks for a verification code to be made and mailed.
+type IssueCodeInput struct {
+	RequestID string
+	To        string
+	// Kind is "code" for the first, "resend" for a subject's request, "reminder" for a timer's.
+	Kind string
+	// Seq makes each issue's mail unique and idempotent under retries.
+	Seq int
+}
+
+// Mail is one message to the subject, through the outbox.
+type Mail struct {
+	ID        string
+	RequestID string
+	Kind      string
+	To        string
+	Subject   string
+	Text      string
+}
+
+// RespondInput asks for the answer to be composed, the export built (access, portability) and the
+// message queued.
+type RespondInput struct {
+	RequestID   string
+	Type        dsrflow.RequestType
+	Country     string
+	Status      dsrflow.Status
+	Reason      string
+	To          string
+	Received    time.Time
+	Due         time.Time
+	Closed      time.Time
+	Corrections map[string]string
+	Purposes    []string
+	Outcomes    []JobOutcome
+	// Begin, when set, is recorded before the answer is composed (the move to responding) and End
+	// after it is queued (the final status): one call instead of three (RequestInput.Version 1).
+	Begin *Transition `json:",omitempty"`
+	End   *Transition `json:",omitempty"`
+}
+
+// BundleInput asks for the authority's bundle: the access jobs' records, cut to the approved categories.
+type BundleInput struct {
+	RequestID  string
+	Authority  string
+	CaseRef    string
+	CourtOrder string
+	Categories []string
+	Outcomes   []JobOutcome
+}
+
+// BundleOutcome says what the bundle holds, without the data.
+type BundleOutcome struct {
+	Records    int
+	Categories []string
+}
+
+// ShredInput starts a record-retention pass.
+type ShredInput struct {
+	// Now is the time the retention period is counted back from.
+	Now time.Time
+}
+
+// ShredResult is what a record-retention pass did.
+type ShredResult struct {
+	// Cutoff: requests closed before it had their personal data shredded.
+	Cutoff    time.Time
+	Retention string
+	Shredded  int
+}
+
+// RetentionTarget is a connector a retention sweep purges, with the rules it declares.
+type RetentionTarget struct {
+	Connector ConnectorRef
+	Rules     []connectors.RetentionRule
+}
+
+// PostCardInput asks for a review's card to be posted.
+type PostCardInput struct {
+	RequestID string
+	Card      dsrflow.Card
+}
+
+// UpdateCardInput asks for a posted card to be updated.
+type UpdateCardInput struct {
+	RequestID string
+	Ref       dsrflow.CardRef
+	Card      dsrflow.Card
+}
+
+// AlertInput asks for an alert about a request.
+type AlertInput struct {
+	RequestID string
+	Alert     dsrflow.Alert
+}
+
+// WorkingDaysInput asks for the instant Days working days after From in Country.
+type WorkingDaysInput struct {
+	From    time.Time
+	Days    int
+	Country string
+}
