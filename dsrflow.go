@@ -81,6 +81,9 @@ const (
 	Objection         RequestType = "objection"          // Art. 21(1)
 	MarketingOptout   RequestType = "marketing_optout"   // Art. 21(2)-(3)
 	ConsentWithdrawal RequestType = "consent_withdrawal" // Art. 7(3)
+	// DoNotSell is the California consumer's right to opt out of the sale and sharing of their personal
+	// information (Cal. Civ. Code 1798.120); it exists under the CCPA only.
+	DoNotSell RequestType = "do_not_sell"
 )
 
 // Action is what a connector is asked to do for one request.
@@ -95,6 +98,8 @@ const (
 	ActionObject          Action = "object"
 	ActionOptout          Action = "optout"
 	ActionWithdrawConsent Action = "withdraw_consent"
+	// ActionOptoutSale stops selling and sharing the subject's personal information (CCPA do_not_sell).
+	ActionOptoutSale Action = "optout_sale"
 	// ActionNotify tells a partner who received data about a rectification, erasure or restriction
 	// (GDPR Art. 19).
 	ActionNotify Action = "notify"

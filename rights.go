@@ -57,6 +57,11 @@ var Rights = []Right{
 	{Type: Objection, Law: "GDPR Art. 21(1)", Action: ActionObject, Verification: VerifyEmailCode, Accepts: []Input{InputGrounds}, Review: true},
 	{Type: MarketingOptout, Law: "GDPR Art. 21(2)-(3)", Action: ActionOptout, Verification: VerifyNone},
 	{Type: ConsentWithdrawal, Law: "GDPR Art. 7(3)", Action: ActionWithdrawConsent, Verification: VerifyNone, Needs: []Input{InputPurposes}},
+	// CCPA: no verification beyond the identifier given (11 CCR 7026(d): a request to opt out need not be
+	// verifiable); due within 15 business days (11 CCR 7026(f)); the third parties the data was sold or
+	// shared with are told to comply (11 CCR 7026(f)(2)).
+	{Type: DoNotSell, Law: "CCPA Cal. Civ. Code 1798.120; 11 CCR 7026", Action: ActionOptoutSale, Verification: VerifyNone,
+		NotifiesRecipients: true, Jurisdictions: []string{"ccpa"}, BusinessDays: 15},
 }
 
 // RequestTypes lists every request type, in the order of Rights.

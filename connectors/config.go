@@ -237,7 +237,7 @@ var (
 var knownActions = []dsrflow.Action{
 	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
 	dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge,
-	dsrflow.ActionNotify,
+	dsrflow.ActionNotify, dsrflow.ActionOptoutSale,
 }
 
 // KnownAction reports whether connectors.yaml may list the action.

@@ -53,7 +53,7 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 	f.StringVar(&body.Name, "name", "", "the subject's name")
 	f.StringVar(&body.Phone, "phone", "", "the subject's phone number")
 	f.StringArrayVar(&customerIDs, "customer-id", nil, "SYSTEM=ID: the subject's id in a system (repeatable)")
-	f.StringVar(&body.Country, "country", "", "country whose deadline rules apply (default NO)")
+	f.StringVar(&body.Country, "country", "", "country whose deadline rules apply (default NO; US under ccpa)")
 	f.StringVar(&body.Jurisdiction, "jurisdiction", "", "gdpr (default) or ccpa")
 	f.StringVar(&body.Received, "received", "", "when the request was received: YYYY-MM-DD or RFC 3339 (default now)")
 	f.StringVar(&body.Channel, "channel", "", "email, web (default), phone or letter")

@@ -35,6 +35,7 @@ type subject struct {
 	Restricted bool            `json:"restricted,omitempty"`
 	Objected   bool            `json:"objected,omitempty"`
 	OptedOut   bool            `json:"marketing_optout,omitempty"`
+	SaleOptOut bool            `json:"sale_optout,omitempty"`
 	Consents   map[string]bool `json:"consents,omitempty"`
 }
 
@@ -133,6 +134,8 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 		res = setFlag(&next, matched, "objected", func(p *subject) *bool { return &p.Objected })
 	case dsrflow.ActionOptout:
 		res = setFlag(&next, matched, "opted_out", func(p *subject) *bool { return &p.OptedOut })
+	case dsrflow.ActionOptoutSale:
+		res = setFlag(&next, matched, "sale_opted_out", func(p *subject) *bool { return &p.SaleOptOut })
 	case dsrflow.ActionWithdrawConsent:
 		res = withdraw(&next, matched, job.Purposes)
 	default:
@@ -251,7 +254,7 @@ func (s *system) access(job connectors.Job, matched []int) connectors.Result {
 					fields[f], cats[f] = v, profileCategories[f]
 				}
 			}
-			for name, on := range map[string]bool{"processing_restricted": p.Restricted, "objected": p.Objected, "marketing_optout": p.OptedOut} {
+			for name, on := range map[string]bool{"processing_restricted": p.Restricted, "objected": p.Objected, "marketing_optout": p.OptedOut, "sale_optout": p.SaleOptOut} {
 				if on {
 					fields[name] = "true"
 				}

@@ -63,7 +63,7 @@ var basicActions = []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, d
 var specs = []spec{
 	{
 		id: "crm", owner: "Example Marketing AS", role: connectors.RoleSubsidiary,
-		actions:    append(basicActions[:4:4], dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge),
+		actions:    append(basicActions[:4:4], dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionOptoutSale, dsrflow.ActionPurge),
 		identities: []string{"email", "phone", "customer_id:crm"},
 		profile:    "contacts", profileFields: []string{"email", "name", "phone"},
 		datasets: map[string]map[string]string{
@@ -99,7 +99,7 @@ var specs = []spec{
 	},
 	{
 		id: "analytics", owner: "Example Analytics AS", role: connectors.RoleSubsidiary,
-		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionObject, dsrflow.ActionOptout},
+		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionOptoutSale},
 		identities: []string{"email"},
 		profile:    "accounts", profileFields: []string{"email"},
 		datasets: map[string]map[string]string{

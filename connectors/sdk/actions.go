@@ -57,9 +57,15 @@ type Objector interface {
 	Object(ctx context.Context, job connectors.Job) (connectors.Result, error)
 }
 
-// OptOuter stops the sale or sharing of the subject's personal information (action optout).
+// OptOuter stops marketing to and profiling of the subject (action optout, GDPR Art. 21(2)-(3)).
 type OptOuter interface {
 	OptOut(ctx context.Context, job connectors.Job) (connectors.Result, error)
+}
+
+// SaleOptOuter stops the sale and sharing of the subject's personal information (action optout_sale,
+// the CCPA's do_not_sell).
+type SaleOptOuter interface {
+	OptOutSale(ctx context.Context, job connectors.Job) (connectors.Result, error)
 }
 
 // ConsentWithdrawer stops the processing based on consent for the purposes in Job.Purposes (Art. 7(3),
@@ -129,6 +135,12 @@ var actionMethods = []struct {
 	{dsrflow.ActionWithdrawConsent, func(impl any) HandlerFunc {
 		if m, ok := impl.(ConsentWithdrawer); ok {
 			return m.WithdrawConsent
+		}
+		return nil
+	}},
+	{dsrflow.ActionOptoutSale, func(impl any) HandlerFunc {
+		if m, ok := impl.(SaleOptOuter); ok {
+			return m.OptOutSale
 		}
 		return nil
 	}},

@@ -155,6 +155,9 @@ func (a *allActions) Object(_ context.Context, j connectors.Job) (connectors.Res
 func (a *allActions) OptOut(_ context.Context, j connectors.Job) (connectors.Result, error) {
 	return a.record(j)
 }
+func (a *allActions) OptOutSale(_ context.Context, j connectors.Job) (connectors.Result, error) {
+	return a.record(j)
+}
 func (a *allActions) WithdrawConsent(_ context.Context, j connectors.Job) (connectors.Result, error) {
 	return a.record(j)
 }
@@ -173,7 +176,7 @@ func TestActionsDispatchesEachAction(t *testing.T) {
 	}
 	all := []dsrflow.Action{
 		dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
-		dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionNotify,
+		dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionOptoutSale, dsrflow.ActionNotify,
 		dsrflow.ActionPurge,
 	}
 	if got := h.Supported(); !slices.Equal(got, all) {

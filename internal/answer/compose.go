@@ -218,6 +218,9 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 			p = "You withdrew your consent for: " + list(names) + "."
 		}
 		w.para(p + " We no longer process your data for these purposes on the basis of your consent. This does not affect what we did before you withdrew it.")
+	case dsrflow.DoNotSell:
+		w.para("We no longer sell or share your personal information. We have told the companies we sold or shared it with to stop as well. " +
+			"You do not need to ask again: the opt-out lasts until you tell us otherwise.")
 	case dsrflow.Erasure:
 		p := "Below, we list what we did in each company of our group."
 		if hasExemptions(in.Outcomes) {
@@ -379,6 +382,8 @@ func doneSentence(o Outcome) string {
 		s = "We stopped processing your data as you asked."
 	case dsrflow.ActionOptout:
 		s = "We recorded your opt-out from marketing and profiling."
+	case dsrflow.ActionOptoutSale:
+		s = "We stopped selling and sharing your personal information."
 	case dsrflow.ActionWithdrawConsent:
 		s = "We recorded the withdrawal of your consent."
 	default:

@@ -321,8 +321,11 @@ func check(c Controller, root *yaml.Node) []string {
 		k.required(r.Name, "rights", i, "name")
 		k.required(r.Text, "rights", i, "text")
 	}
-	for _, t := range dsrflow.RequestTypes {
-		if !seen[t] {
+	// Every GDPR right is described (the Art. 13-15 information every answer and export carries); a
+	// right of another law only (CCPA do_not_sell) may be, and an existing file stays valid when one is
+	// added.
+	for _, r := range dsrflow.Rights {
+		if t := r.Type; !seen[t] && r.ExistsUnder("gdpr") {
 			k.fail(fmt.Sprintf("rights must describe %q", t), "rights")
 		}
 	}

@@ -29,6 +29,7 @@ var requestName = map[dsrflow.RequestType]string{
 	dsrflow.Objection:         "objection to the processing of your personal data",
 	dsrflow.MarketingOptout:   "request to opt out of marketing and profiling",
 	dsrflow.ConsentWithdrawal: "withdrawal of your consent",
+	dsrflow.DoNotSell:         "request that we do not sell or share your personal information",
 }
 
 // requestShort names the request in subject lines.
@@ -41,6 +42,7 @@ var requestShort = map[dsrflow.RequestType]string{
 	dsrflow.Objection:         "objection",
 	dsrflow.MarketingOptout:   "marketing opt-out",
 	dsrflow.ConsentWithdrawal: "consent withdrawal",
+	dsrflow.DoNotSell:         "request to opt out of sale and sharing",
 }
 
 func longName(t dsrflow.RequestType) string {

@@ -37,13 +37,15 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 	case !ValidEmail(email):
 		fields["email"] = "not a valid email address"
 	}
-	country := strings.ToUpper(strings.TrimSpace(in.Country))
-	if country == "" {
-		country = DefaultCountry
-	}
 	jurisdiction := deadline.Jurisdiction(strings.ToLower(strings.TrimSpace(in.Jurisdiction)))
 	if jurisdiction == "" {
 		jurisdiction = deadline.GDPR
+	}
+	country := strings.ToUpper(strings.TrimSpace(in.Country))
+	if countries := deadline.CountriesFor(jurisdiction); country == "" && jurisdiction != deadline.GDPR && len(countries) == 1 {
+		country = countries[0] // the CCPA's one country: `--jurisdiction ccpa` needs no `--country US`
+	} else if country == "" {
+		country = DefaultCountry
 	}
 	if jurisdiction != deadline.GDPR && jurisdiction != deadline.CCPA {
 		fields["jurisdiction"] = "must be gdpr or ccpa"
@@ -70,7 +72,10 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 	if !channels[channel] {
 		fields["channel"] = "must be email, web, phone or letter"
 	}
-	if typ == dsrflow.Rectification && len(in.Corrections) == 0 {
+	if typ.Valid() && !typ.Right().ExistsUnder(string(jurisdiction)) && fields["jurisdiction"] == "" {
+		fields["jurisdiction"] = fmt.Sprintf("a %s request exists under %s only", typ, strings.Join(typ.Right().Jurisdictions, ", "))
+	}
+	if typ.Needs(dsrflow.InputCorrections) && len(in.Corrections) == 0 {
 		fields["corrections"] = "a rectification needs at least one correction (category=value)"
 	}
 	for k, v := range in.Corrections {
@@ -78,13 +83,13 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 			fields["corrections"] = "every correction needs a category and a value"
 		}
 	}
-	if typ == dsrflow.ConsentWithdrawal && len(in.Purposes) == 0 {
+	if typ.Needs(dsrflow.InputPurposes) && len(in.Purposes) == 0 {
 		fields["purposes"] = "a consent withdrawal needs at least one purpose"
 	}
 	if len(fields) > 0 {
 		return workflows.RequestInput{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid request: " + fieldList(fields), Fields: fields}
 	}
-	due, err := deadline.Compute(received, country, jurisdiction)
+	due, err := deadline.ComputeFor(received, country, jurisdiction, typ.Right())
 	if err != nil {
 		return workflows.RequestInput{}, err
 	}

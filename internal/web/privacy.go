@@ -27,7 +27,13 @@ type rightItem struct{ Type, Title, Text string }
 
 func rightItems() []rightItem {
 	var out []rightItem
-	for _, t := range dsrflow.RequestTypes {
+	for _, r := range dsrflow.Rights {
+		// The privacy center takes GDPR requests (its country is DefaultCountry's); a right of another
+		// law only (CCPA's do_not_sell) is taken by agents with its jurisdiction.
+		if !r.ExistsUnder("gdpr") {
+			continue
+		}
+		t := r.Type
 		title, _ := text("right." + string(t) + ".title")
 		body, _ := text("right." + string(t) + ".text")
 		out = append(out, rightItem{string(t), title, body})
@@ -57,7 +63,7 @@ func newPrivacyForm(typ string) (privacyForm, bool) {
 	}
 	t := dsrflow.RequestType(typ)
 	return privacyForm{Right: rightItems()[i], Errors: map[string]string{},
-		NeedsCorrections: t == dsrflow.Rectification, NeedsPurps: t == dsrflow.ConsentWithdrawal, NeedsGrounds: t == dsrflow.Objection}, true
+		NeedsCorrections: t.Needs(dsrflow.InputCorrections), NeedsPurps: t.Needs(dsrflow.InputPurposes), NeedsGrounds: t.Accepts(dsrflow.InputGrounds)}, true
 }
 
 func (s *server) handlePrivacyForm() http.Handler {
