@@ -149,7 +149,7 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	if !r.verify(ctx) {
 		return r.finish(ctx)
 	}
-	if r.in.Type == dsrflow.Objection && !r.review(ctx) {
+	if r.in.Type.Right().Review && !r.review(ctx) {
 		return r.finish(ctx)
 	}
 	if r.canceled != nil {
@@ -329,7 +329,7 @@ func (r *request) job(ref act.ConnectorRef, action dsrflow.Action) connectors.Jo
 		Action:     action,
 		Identities: r.in.Identity,
 		Verified:   r.verifiedTypes(),
-		Portable:   r.in.Type == dsrflow.Portability,
+		Portable:   r.in.Type.Right().Portable,
 		Deadline:   r.due,
 	}
 	switch action {

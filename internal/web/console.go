@@ -201,7 +201,7 @@ func allowedActions(role string, v RequestView) []string {
 			out = append(out, "cancel")
 		}
 	}
-	if agent && v.Status == string(dsrflow.StatusCompleted) && (v.Type == string(dsrflow.Access) || v.Type == string(dsrflow.Portability)) {
+	if agent && v.Status == string(dsrflow.StatusCompleted) && dsrflow.RequestType(v.Type).HasExport() {
 		out = append(out, "export")
 	}
 	return out

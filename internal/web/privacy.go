@@ -190,7 +190,7 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	now := s.now()
 	var exp *store.Export
-	if v.Status == string(dsrflow.StatusCompleted) && (v.Type == string(dsrflow.Access) || v.Type == string(dsrflow.Portability)) {
+	if v.Status == string(dsrflow.StatusCompleted) && dsrflow.RequestType(v.Type).HasExport() {
 		if e, err := s.Store.GetExport(r.Context(), id); err == nil {
 			exp = &e
 		}
