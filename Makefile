@@ -1,13 +1,16 @@
 # dsrflow's checks and tests. `make test` is what CI runs (through .ci/run).
 GO ?= go
 WORKFLOWCHECK = go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
+# Linters at pinned versions, run with `go run tool@version`: they never enter go.mod.
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+ERRCHECK = github.com/kisielk/errcheck@v1.30.0
 
-.PHONY: test check fmt-check vet workflowcheck unit bench bench-product bench-postgres drills build clean
+.PHONY: test check fmt-check vet workflowcheck staticcheck errcheck unit bench bench-product bench-postgres drills build clean
 
 ## test: every check, then every test with the race detector, the store suite on SQLite and a throwaway PostgreSQL
 test: check unit
 
-check: fmt-check vet workflowcheck
+check: fmt-check vet workflowcheck staticcheck errcheck
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')); \
@@ -19,6 +22,15 @@ vet:
 # Workflow code must be deterministic; workflowcheck finds clocks, goroutines, map ranges and I/O in it.
 workflowcheck:
 	$(GO) run $(WORKFLOWCHECK) ./workflows/...
+
+# staticcheck's default checks, on every package including the drills.
+staticcheck:
+	$(GO) run $(STATICCHECK) -tags drills ./...
+
+# Unchecked errors outside tests; .errcheck-excludes lists the calls whose failure changes nothing
+# (best-effort closes, printing).
+errcheck:
+	$(GO) run $(ERRCHECK) -ignoretests -exclude .errcheck-excludes ./...
 
 # -race everywhere: measured at about 26 s for the end-to-end package once the race build is cached.
 unit:

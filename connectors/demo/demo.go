@@ -65,7 +65,7 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		effects.close()
+		_ = effects.close() // the listen error is the one to report
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	d := &Demo{
@@ -77,7 +77,7 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 	}
 	fail := func(err error) (*Demo, error) {
 		ln.Close()
-		d.closeParts()
+		_ = d.closeParts() // err is the one to report
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 

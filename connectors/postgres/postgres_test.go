@@ -68,10 +68,7 @@ INSERT INTO invoices (customer_id, amount, issued_on) VALUES
 	(2, 99.00, '2025-06-01');
 `
 
-var (
-	jane = dsrflow.Identity{Email: "jane.doe@example.com"}
-	ola  = dsrflow.Identity{Email: "ola.nordmann@example.com"}
-)
+var jane = dsrflow.Identity{Email: "jane.doe@example.com"}
 
 // freshERP returns a database holding the schema (with the email index unless noIndex) and a handle
 // on it for assertions.

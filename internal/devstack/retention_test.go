@@ -59,7 +59,7 @@ func TestRetentionScheduleSweepsTheDemoCRM(t *testing.T) {
 	if len(desc.Info.NextActionTimes) == 0 {
 		t.Fatal("no next run")
 	}
-	if next := desc.Info.NextActionTimes[0].UTC(); next.Hour() != 3 || next.Minute() != 0 || next.Sub(time.Now()) > 24*time.Hour {
+	if next := desc.Info.NextActionTimes[0].UTC(); next.Hour() != 3 || next.Minute() != 0 || time.Until(next) > 24*time.Hour {
 		t.Fatalf("next run %s, want the next 03:00 UTC", next)
 	}
 

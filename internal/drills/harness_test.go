@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +56,11 @@ func binaries(t *testing.T) (worker, starter string) {
 		if buildErr != nil {
 			return
 		}
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		// The go command that runs these tests: GOROOT as the go command reports it, else PATH's.
+		goBin := "go"
+		if root, err := exec.Command("go", "env", "GOROOT").Output(); err == nil && len(bytes.TrimSpace(root)) > 0 {
+			goBin = filepath.Join(string(bytes.TrimSpace(root)), "bin", "go")
+		}
 		cmd := exec.Command(goBin, "build", "-o", binDir+"/", "github.com/dsrflow/dsrflow/worker", "github.com/dsrflow/dsrflow/starter",
 			"github.com/dsrflow/dsrflow/internal/devserver/cmd/devserver")
 		out, err := cmd.CombinedOutput()

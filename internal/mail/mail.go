@@ -85,8 +85,9 @@ func compose(m store.Message, from, to *mail.Address, date time.Time) []byte {
 		body += "\n"
 	}
 	qp := quotedprintable.NewWriter(&b) // text mode: each \n becomes CRLF
-	qp.Write([]byte(body))
-	qp.Close()
+	// Writes to a bytes.Buffer do not fail.
+	_, _ = qp.Write([]byte(body))
+	_ = qp.Close()
 	return b.Bytes()
 }
 

@@ -139,7 +139,9 @@ func (s *SMTPSender) Send(ctx context.Context, m store.Message) error {
 	// net/smtp knows no context: the deadline bounds every read and write, and ending ctx closes the
 	// connection under a blocked call.
 	if dl, ok := ctx.Deadline(); ok {
-		raw.SetDeadline(dl)
+		if err := raw.SetDeadline(dl); err != nil {
+			return fmt.Errorf("smtp: set deadline: %w", err)
+		}
 	}
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()

@@ -134,7 +134,10 @@ func (c *codec) decrypt(p *commonpb.Payload) (*commonpb.Payload, error) {
 	}
 	// Only authenticated data, written by a holder of the key, is inflated.
 	r := flateReaders.Get().(io.ReadCloser)
-	r.(flate.Resetter).Reset(bytes.NewReader(compressed), nil)
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(compressed), nil); err != nil {
+		flateReaders.Put(r)
+		return nil, fmt.Errorf("payload: inflate: %w", err)
+	}
 	plain, err := io.ReadAll(r)
 	flateReaders.Put(r)
 	if err != nil {

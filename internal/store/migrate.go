@@ -91,7 +91,7 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 		defer func() {
 			// Unlock even if ctx is done; if that fails, discard the session, which releases the lock.
 			if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrateLockKey); err != nil {
-				conn.Raw(func(any) error { return driver.ErrBadConn })
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // the error is the point: the pool drops the session
 			}
 		}()
 	}

@@ -58,14 +58,6 @@ func writeErr(err error, op, requestID string) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// nonNil returns b, or an empty slice for nil, for NOT NULL binary columns.
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
 // nilIfEmpty returns nil for an empty slice, so that both dialects return the same value.
 func nilIfEmpty(b []byte) []byte {
 	if len(b) == 0 {

@@ -29,7 +29,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		s.conn = c
 		s.conns++
 	})
-	s.write(c, map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A0FAKE"}})
+	_ = s.write(c, map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A0FAKE"}})
 	done := make(chan struct{})
 	defer close(done)
 	go func() {

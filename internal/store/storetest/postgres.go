@@ -45,7 +45,7 @@ func FreshPostgres(t *testing.T, adminURL string) string {
 	// Registered before the stores' own Close (cleanups run last-in first-out), so it runs after them;
 	// connections a failed test left behind are terminated first.
 	t.Cleanup(func() {
-		admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, name)
+		_, _ = admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, name)
 		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name); err != nil {
 			t.Errorf("drop test database: %v", err)
 		}
