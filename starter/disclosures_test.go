@@ -3,16 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"go.temporal.io/server/common/testing/freeport"
-
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -21,21 +16,9 @@ import (
 // TestDisclosureCommands drives a disclosure as agents and reviewers would from the CLI: create, reviews,
 // two approvals, show --json, and the transparency report as JSON and CSV.
 func TestDisclosureCommands(t *testing.T) {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
+	s, _ := startDevStack(t, devstack.Options{Reviewers: dsrflow.Reviewers{Groups: map[string][]string{"legal": {"legal-1", "legal-2"}}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Options{
-		Config:    config.Dev{DataDir: t.TempDir(), TemporalAddr: addr, HTTPAddr: "127.0.0.1:0", Demo: true},
-		Reviewers: dsrflow.Reviewers{Groups: map[string][]string{"legal": {"legal-1", "legal-2"}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	}()
 	env := func(token string) map[string]string { return map[string]string{"DSR_URL": s.URL(), "DSR_TOKEN": token} }
 	tokens := map[string]string{}
 	for name, role := range map[string]string{"agent-1": "agent", "legal-1": "reviewer", "legal-2": "reviewer", "dpo-1": "dpo"} {

@@ -3,16 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"go.temporal.io/server/common/testing/freeport"
-
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/store"
@@ -25,18 +20,8 @@ import (
 // sell or share (crm, analytics) and tells the partner, and the answer says so. Under the GDPR the right
 // does not exist: the command fails naming the jurisdiction, and nothing is recorded.
 func TestDoNotSellFromTheCLI(t *testing.T) {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Options{Config: config.Dev{DataDir: t.TempDir(), TemporalAddr: addr, HTTPAddr: "127.0.0.1:0", Demo: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	}()
+	s, _ := startDevStack(t, devstack.Options{})
+	ctx := context.Background()
 	tok, id := web.NewToken()
 	if err := s.Store.CreateToken(ctx, store.Token{ID: id, Name: "agent-1", Role: "agent", Hash: web.TokenHash(tok), CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)

@@ -4,18 +4,48 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"go.temporal.io/server/common/testing/freeport"
+
 	"github.com/dsrflow/dsrflow/internal/app"
 	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/store/storetest"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
+
+// startDevStack starts a dev stack with the demo group, on a free Temporal port and in a temporary data
+// directory unless opts.Config names one, and closes it when the test ends. It returns the stack and
+// its Temporal address.
+func startDevStack(t *testing.T, opts devstack.Options) (*devstack.Stack, string) {
+	t.Helper()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
+	dir := opts.Config.DataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	opts.Config = config.Dev{DataDir: dir, TemporalAddr: addr, HTTPAddr: "127.0.0.1:0", Demo: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := devstack.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.Close(ctx)
+	})
+	return s, addr
+}
 
 // runStarter runs the CLI in-process and returns its exit status and output.
 func runStarter(t *testing.T, env map[string]string, args ...string) (int, string, string) {

@@ -3,13 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"go.temporal.io/server/common/testing/freeport"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/config"
@@ -22,19 +18,10 @@ import (
 // TestReconcileCommand: an operator finds a request recorded at intake whose workflow never started
 // (the front door died), sees it with --dry-run --json, repairs it, and a second run finds nothing.
 func TestReconcileCommand(t *testing.T) {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
 	dir := t.TempDir()
+	s, addr := startDevStack(t, devstack.Options{Config: config.Dev{DataDir: dir}, NoReconciler: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Options{Config: config.Dev{DataDir: dir, TemporalAddr: addr, HTTPAddr: "127.0.0.1:0", Demo: true}, NoReconciler: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	}()
 	at := time.Now().Add(-time.Minute).UTC()
 	id := "dsr_reconcilecommandaaaaaaaaa"
 	in := workflows.RequestInput{ID: id, Type: dsrflow.Access, Country: "NO", Jurisdiction: "gdpr", Channel: "web", ReceivedAt: at,

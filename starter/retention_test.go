@@ -1,36 +1,19 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"go.temporal.io/server/common/testing/freeport"
-
 	"github.com/dsrflow/dsrflow/internal/app"
-	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/devstack"
 )
 
 // TestRetentionRunNowAndStatus drives the sweep's schedule on a dev stack as an operator would: status
 // before any sweep, run-now, then status until the sweep completed.
 func TestRetentionRunNowAndStatus(t *testing.T) {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s, err := devstack.Start(ctx, devstack.Options{Config: config.Dev{DataDir: t.TempDir(), TemporalAddr: addr, HTTPAddr: "127.0.0.1:0", Demo: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Close(ctx)
-	}()
+	_, addr := startDevStack(t, devstack.Options{})
 	env := map[string]string{"DSR_TEMPORAL_ADDR": addr}
 	status := func() retentionState {
 		t.Helper()
