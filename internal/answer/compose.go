@@ -219,8 +219,14 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 		}
 		w.para(p + " We no longer process your data for these purposes on the basis of your consent. This does not affect what we did before you withdrew it.")
 	case dsrflow.DoNotSell:
-		w.para("We no longer sell or share your personal information. We have told the companies we sold or shared it with to stop as well. " +
-			"You do not need to ask again: the opt-out lasts until you tell us otherwise.")
+		p := "We no longer sell or share your personal information."
+		// Only where a partner was told: a group that sold to nobody does not say it told anyone.
+		if slices.ContainsFunc(in.Outcomes, func(o Outcome) bool {
+			return o.Role == connectors.RolePartner && o.Status == connectors.StatusCompleted
+		}) {
+			p += " We have told the companies we sold or shared it with to stop as well."
+		}
+		w.para(p + " You do not need to ask again: the opt-out lasts until you tell us otherwise.")
 	case dsrflow.Erasure:
 		p := "Below, we list what we did in each company of our group."
 		if hasExemptions(in.Outcomes) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
 )
 
 // TestEveryRightHasItsTexts: a right added to dsrflow.Rights without its names or its answer paragraph
@@ -35,5 +36,25 @@ func TestEveryRightHasItsTexts(t *testing.T) {
 				t.Errorf("%s: has an export, BuildExport: %v", r.Type, err)
 			}
 		}
+	}
+}
+
+// TestDoNotSellSaysPartnersWereToldOnlyWhenTheyWere: the sentence that partners were told to stop is
+// there when a partner's notice completed, and not when none was sent.
+func TestDoNotSellSaysPartnersWereToldOnlyWhenTheyWere(t *testing.T) {
+	c, err := ParseController(dsrflow.DemoController)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+	in := Input{RequestID: "dsr_x", Type: dsrflow.DoNotSell, Country: "US", Received: at, Due: at.AddDate(0, 0, 21), Closed: at, Status: dsrflow.StatusCompleted,
+		Outcomes: []Outcome{{ConnectorID: "crm", Owner: "Example Marketing AS", Role: connectors.RoleSubsidiary, Action: dsrflow.ActionOptoutSale, Status: connectors.StatusCompleted}}}
+	const told = "We have told the companies we sold or shared it with"
+	if text := Compose(c, in).Text; strings.Contains(text, told) || !strings.Contains(text, "We no longer sell or share your personal information.") {
+		t.Errorf("no partner notice sent, the answer says:\n%s", text)
+	}
+	in.Outcomes = append(in.Outcomes, Outcome{ConnectorID: "adpartner", Owner: "Example Ad Partner Ltd", Role: connectors.RolePartner, Action: dsrflow.ActionNotify, Status: connectors.StatusCompleted})
+	if text := Compose(c, in).Text; !strings.Contains(text, told) {
+		t.Errorf("a partner was told, the answer does not say so:\n%s", text)
 	}
 }
