@@ -5,14 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"go.temporal.io/api/common/v1"
-	"go.temporal.io/api/proxy"
-	"go.temporal.io/sdk/worker"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/devstack"
@@ -82,30 +76,6 @@ func TestDisclosureHistoriesReplay(t *testing.T) {
 	codec := payload.NewCodec(keys)
 	dir := os.Getenv("DSR_RECORD_HISTORIES")
 	for _, f := range flows {
-		id := f.run()
-		h := historyOf(t, s, id)
-		err := proxy.VisitPayloads(context.Background(), h, proxy.VisitPayloadsOptions{
-			SkipSearchAttributes: true,
-			Visitor: func(_ *proxy.VisitPayloadsContext, p []*common.Payload) ([]*common.Payload, error) {
-				return codec.Decode(p)
-			},
-		})
-		if err != nil {
-			t.Fatalf("%s: decrypt the history: %v", f.name, err)
-		}
-		r := worker.NewWorkflowReplayer()
-		r.RegisterWorkflow(workflows.Disclosure)
-		if err := r.ReplayWorkflowHistory(nil, h); err != nil {
-			t.Fatalf("%s: replay: %v", f.name, err)
-		}
-		if dir != "" {
-			b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, f.name+".json"), append(b, '\n'), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		replayAndRecord(t, s, codec, dir, f.name, f.run(), workflows.Disclosure)
 	}
 }

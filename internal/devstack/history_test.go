@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/history/v1"
 	"go.temporal.io/api/proxy"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -80,31 +81,36 @@ func TestHistoriesReplay(t *testing.T) {
 	codec := payload.NewCodec(keys)
 	dir := os.Getenv("DSR_RECORD_HISTORIES")
 	for _, f := range flows {
-		id := f.run()
-		ctx := context.Background()
-		h := historyOf(t, s, id)
-		err := proxy.VisitPayloads(ctx, h, proxy.VisitPayloadsOptions{
-			SkipSearchAttributes: true,
-			Visitor: func(_ *proxy.VisitPayloadsContext, p []*common.Payload) ([]*common.Payload, error) {
-				return codec.Decode(p)
-			},
-		})
+		replayAndRecord(t, s, codec, dir, f.name, f.run(), workflows.Request)
+	}
+}
+
+// replayAndRecord decrypts the history of workflow id, replays it with wf registered, and, when dir is
+// set (DSR_RECORD_HISTORIES), writes it to dir/name.json for workflows/testdata.
+func replayAndRecord(t *testing.T, s *devstack.Stack, codec converter.PayloadCodec, dir, name, id string, wf any) {
+	t.Helper()
+	h := historyOf(t, s, id)
+	err := proxy.VisitPayloads(context.Background(), h, proxy.VisitPayloadsOptions{
+		SkipSearchAttributes: true,
+		Visitor: func(_ *proxy.VisitPayloadsContext, p []*common.Payload) ([]*common.Payload, error) {
+			return codec.Decode(p)
+		},
+	})
+	if err != nil {
+		t.Fatalf("%s: decrypt the history: %v", name, err)
+	}
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflow(wf)
+	if err := r.ReplayWorkflowHistory(nil, h); err != nil {
+		t.Fatalf("%s: replay: %v", name, err)
+	}
+	if dir != "" {
+		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
 		if err != nil {
-			t.Fatalf("%s: decrypt the history: %v", f.name, err)
+			t.Fatal(err)
 		}
-		r := worker.NewWorkflowReplayer()
-		r.RegisterWorkflow(workflows.Request)
-		if err := r.ReplayWorkflowHistory(nil, h); err != nil {
-			t.Fatalf("%s: replay: %v", f.name, err)
-		}
-		if dir != "" {
-			b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, f.name+".json"), append(b, '\n'), 0o644); err != nil {
-				t.Fatal(err)
-			}
+		if err := os.WriteFile(filepath.Join(dir, name+".json"), append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
