@@ -2,6 +2,7 @@ package dsrflow
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -69,6 +70,13 @@ const (
 	RoleDPO      = "dpo"
 	RoleAdmin    = "admin"
 )
+
+// Roles are every role a token, a session or a single sign-on claim may carry: the one list the
+// store, the configuration and the workflows check against.
+var Roles = []string{RoleAgent, RoleReviewer, RoleDPO, RoleAdmin}
+
+// ValidRole reports whether role is one of Roles.
+func ValidRole(role string) bool { return slices.Contains(Roles, role) }
 
 // Principal is who made a call. ID is the identity that counts (roles, reviewer groups, one vote per
 // person) and is written to the audit trail; each kind of identity has its own space, so no name in one

@@ -198,7 +198,7 @@ func (r *request) escalated(jobID string) *escalation {
 }
 
 // resolverRoles may resolve an escalated job.
-var resolverRoles = map[string]bool{"agent": true, "dpo": true, "admin": true}
+var resolverRoles = map[string]bool{dsrflow.RoleAgent: true, dsrflow.RoleDPO: true, dsrflow.RoleAdmin: true}
 
 func (r *request) validateResolveJob(in ResolveJobInput) error {
 	e := r.escalated(in.JobID)

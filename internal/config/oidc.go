@@ -3,6 +3,8 @@ package config
 import (
 	"net/url"
 	"strings"
+
+	"github.com/dsrflow/dsrflow"
 )
 
 // OIDC is single sign-on for the console: the provider, this app's client, and which groups give which
@@ -20,8 +22,6 @@ type OIDC struct {
 
 // Enabled reports whether single sign-on is configured.
 func (o OIDC) Enabled() bool { return o.Issuer != "" }
-
-var oidcRoles = map[string]bool{"agent": true, "reviewer": true, "dpo": true, "admin": true}
 
 // oidc reads the DSR_OIDC_* variables; production (the front door) needs DSR_PUBLIC_URL with them.
 func (r *reader) oidc(production bool) OIDC {
@@ -58,7 +58,7 @@ func (r *reader) oidc(production bool) OIDC {
 		switch {
 		case !ok || group == "":
 			r.fail("DSR_OIDC_ROLES", "%q is not group=role", pair)
-		case !oidcRoles[role]:
+		case !dsrflow.ValidRole(role):
 			r.fail("DSR_OIDC_ROLES", "group %q maps to %q; the roles are agent, reviewer, dpo and admin", group, role)
 		case o.Roles[group] != "":
 			r.fail("DSR_OIDC_ROLES", "group %q is mapped twice", group)

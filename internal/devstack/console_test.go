@@ -273,8 +273,7 @@ func TestPrivacyCenterFromRequestToDownload(t *testing.T) {
 	if link == "" {
 		t.Fatal("the code mail has no link to the status page")
 	}
-	// The open request's link is queued after the answer went out (so that the answer takes the same
-	// time whatever the address's state).
+	// The open request's link is queued before the answer goes out (the page promises it).
 	waitFor(t, "the second submission to mail the open request's link", func() bool {
 		msgs, _ := s.Store.ListOutbox(context.Background(), store.OutboxFilter{RequestID: id})
 		for _, m := range msgs {

@@ -18,7 +18,7 @@ type Token struct {
 }
 
 // TokenRoles are the roles a token may have.
-var TokenRoles = []string{"agent", "reviewer", "dpo", "admin"}
+var TokenRoles = dsrflow.Roles
 
 type tokenRow struct {
 	ID        string `db:"id"`

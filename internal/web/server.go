@@ -74,6 +74,9 @@ type Deps struct {
 	// PublicURL is the front door's public base URL, the only base of links mailed to subjects and shown
 	// in cards (`starter serve` refuses to start without it; `worker --dev` gives its listen address).
 	PublicURL string
+	// SubmitFloor is the least time the privacy center takes to answer a valid submission, whatever the
+	// address's state (DefaultSubmitFloor when zero; none when negative).
+	SubmitFloor time.Duration
 }
 
 type server struct {
