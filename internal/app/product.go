@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/config"
@@ -81,10 +82,10 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 // store shreds after is the one the subject is told. A controller.yaml that states another period is a
 // contradiction and stops the process.
 func (p *Product) setRecordRetention(spec string) error {
-	if spec == "" {
-		spec = "3 years"
+	age, err := activities.DefaultRecordRetention, error(nil)
+	if spec != "" {
+		age, err = connectors.ParseAge(spec)
 	}
-	age, err := connectors.ParseAge(spec)
 	if err != nil || age == (connectors.Age{}) {
 		return &config.Error{Var: "DSR_RECORD_RETENTION", Problem: fmt.Sprintf("%q is not a period of days, months or years above zero, like 3 years or 1095d", spec)}
 	}
