@@ -35,8 +35,15 @@ func (a *Verification) IssueCode(ctx context.Context, in IssueCodeInput) error {
 	if err != nil {
 		return fmt.Errorf("issue code for %s: %w", in.RequestID, err)
 	}
+	req, err := a.Store.GetRequest(ctx, in.RequestID)
+	if err != nil {
+		return fmt.Errorf("read request %s for its code mail: %w", in.RequestID, err)
+	}
 	subject := "Your verification code for request " + in.RequestID
-	intro := "You asked us about the personal data we hold about you."
+	intro, ok := codeIntros[req.Type]
+	if !ok {
+		intro = "You made a request about the personal data we hold about you."
+	}
 	if in.Kind == "reminder" {
 		intro = "We are still waiting for you to confirm your request. Here is a new code."
 	}
@@ -47,6 +54,18 @@ func (a *Verification) IssueCode(ctx context.Context, in IssueCodeInput) error {
 	text += "\nIf you did not make this request, ignore this message: nothing happens without the code.\n"
 	// Each code is a new message; a retry finds the message of its sequence number already queued.
 	return a.send(ctx, Mail{ID: fmt.Sprintf("%s:%s:%d", in.RequestID, in.Kind, in.Seq), RequestID: in.RequestID, Kind: "verification_" + in.Kind, To: in.To, Subject: subject, Text: text})
+}
+
+// codeIntros open the code mail with what the person asked for, so that it is recognisable (and a
+// request the person did not make stands out). Every right that asks for a code has one
+// (TestEveryCodeMailSaysWhatWasAsked).
+var codeIntros = map[dsrflow.RequestType]string{
+	dsrflow.Access:        "You asked to see the personal data we hold about you.",
+	dsrflow.Portability:   "You asked for a copy of your personal data in a machine-readable form.",
+	dsrflow.Rectification: "You asked us to correct personal data we hold about you.",
+	dsrflow.Erasure:       "You asked us to erase the personal data we hold about you.",
+	dsrflow.Restriction:   "You asked us to restrict how we use the personal data we hold about you.",
+	dsrflow.Objection:     "You objected to how we use the personal data we hold about you.",
 }
 
 // Send queues a message to the subject.

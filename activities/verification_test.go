@@ -1,0 +1,50 @@
+package activities_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/internal/secret"
+	"github.com/dsrflow/dsrflow/internal/store"
+)
+
+// The code mail opens with what the person asked for: an erasure's code mail must not say "You asked us
+// about the personal data we hold about you" (issue 17). Every right that asks for a code is checked.
+func TestEveryCodeMailSaysWhatWasAsked(t *testing.T) {
+	says := map[dsrflow.RequestType]string{
+		dsrflow.Access: "asked to see", dsrflow.Portability: "machine-readable", dsrflow.Rectification: "asked us to correct",
+		dsrflow.Erasure: "asked us to erase", dsrflow.Restriction: "asked us to restrict", dsrflow.Objection: "objected to",
+	}
+	key, err := secret.Parse(strings.Repeat("cd", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, right := range dsrflow.Rights {
+		if right.Verification != dsrflow.VerifyEmailCode {
+			continue
+		}
+		t.Run(string(right.Type), func(t *testing.T) {
+			id := "dsr_" + string(right.Type)
+			st := storeWithRequest(t, id, string(right.Type))
+			a := &activities.Verification{Store: st, Key: key}
+			if err := a.IssueCode(context.Background(), activities.IssueCodeInput{RequestID: id, To: "jane.doe@example.com", Kind: "code", Seq: 1}); err != nil {
+				t.Fatal(err)
+			}
+			msgs, err := st.ListOutbox(context.Background(), store.OutboxFilter{RequestID: id})
+			if err != nil || len(msgs) != 1 {
+				t.Fatalf("outbox: %d messages, %v", len(msgs), err)
+			}
+			want, ok := says[right.Type]
+			if !ok {
+				t.Fatalf("a %s request asks for a code: add what its code mail says to this test and to codeIntros", right.Type)
+			}
+			first, _, _ := strings.Cut(msgs[0].Body, "\n")
+			if !strings.Contains(first, want) || strings.Contains(first, "made a request") {
+				t.Errorf("the %s code mail opens %q, want it to say %q", right.Type, first, want)
+			}
+		})
+	}
+}
