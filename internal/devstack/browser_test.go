@@ -160,6 +160,14 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 		link := mailedStatusLink(t, s, id)
 		act(t, ctx, "follow the mailed link", chromedp.Navigate(s.URL()+link), chromedp.WaitVisible(chromedp.CSS("#code")))
 		screenshot(t, ctx, "privacy-status")
+		// On a 320 px phone the status page reflows: no horizontal scroll (WCAG 1.4.10; a status pill that
+		// did not wrap made it 747 px wide at 390 px).
+		act(t, ctx, "narrow the window to a phone", chromedp.EmulateViewport(320, 800))
+		if w, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || w > 320 {
+			t.Errorf("the status page at 320 px is %d px wide (%v)", w, err)
+		}
+		screenshot(t, ctx, "privacy-status-phone")
+		act(t, ctx, "widen the window again", chromedp.EmulateViewport(1280, 900))
 		act(t, ctx, "enter the code", chromedp.SendKeys(chromedp.CSS("#code"), code), chromedp.Click(chromedp.CSS("form button[type=submit]")),
 			chromedp.WaitVisible(chromedp.CSS(".flash")))
 		c.waitStatus(id, "completed")
