@@ -26,6 +26,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.Request)
 			r.RegisterWorkflow(workflows.Disclosure)
+			r.RegisterWorkflow(workflows.DisclosureSubject)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
