@@ -122,6 +122,8 @@ type disclosure struct {
 	// perSubject: the jobs run in one DisclosureSubject workflow per subject (versionSubjects).
 	perSubject bool
 	status     dsrflow.Status
+	// disclosed holds the subjects (by number, from 1) with a completed job (runSubjects).
+	disclosed map[int]bool
 	// closed is set once the index row holds the disclosure's final status.
 	closed     bool
 	canceled   bool
@@ -388,6 +390,10 @@ func (d *disclosure) tellSubjects(ctx workflow.Context) {
 	told := 0
 	for i, subject := range d.in.Subjects {
 		if subject.Email == "" {
+			continue
+		}
+		if d.perSubject && !d.disclosed[i+1] {
+			// Nothing about them was obtained (held nowhere, or not found): the notice would not be true.
 			continue
 		}
 		mail := act.Mail{

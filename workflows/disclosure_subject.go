@@ -132,6 +132,7 @@ func (d *disclosure) runSubjects(ctx workflow.Context) []act.JobOutcome {
 		policy = CurrentPolicy()
 	}
 	outcomes := []act.JobOutcome{}
+	d.disclosed = map[int]bool{}
 	sem := workflow.NewSemaphore(ctx, subjectConcurrency)
 	wg := workflow.NewWaitGroup(ctx)
 	for i, subject := range d.in.Subjects {
@@ -155,6 +156,11 @@ func (d *disclosure) runSubjects(ctx workflow.Context) []act.JobOutcome {
 				return
 			}
 			outcomes = append(outcomes, got.Jobs...)
+			for _, o := range got.Jobs {
+				if o.Status == connectors.StatusCompleted {
+					d.disclosed[in.Subject] = true
+				}
+			}
 		})
 	}
 	wg.Wait(ctx)
