@@ -18,7 +18,8 @@ import (
 
 // Disclosures run on the embedded stack replay against the workflow code, as requests do
 // (TestHistoriesReplay); with DSR_RECORD_HISTORIES=DIR their decrypted histories are written there for
-// workflows/testdata: one refused without a court order, one approved by two members of legal.
+// workflows/testdata: one refused without a court order, one approved by two members of legal, and the
+// approved one's subject workflow.
 func TestDisclosureHistoriesReplay(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	cfg.MasterKeys = keySpec("d", 3)
@@ -51,16 +52,20 @@ func TestDisclosureHistoriesReplay(t *testing.T) {
 		}
 		return created["id"]
 	}
+	// The names say the shape: each subject's jobs in its own DisclosureSubject workflow (the histories
+	// named disclosure_no_order and disclosure_approved were recorded before, all jobs in one workflow).
 	flows := []struct {
 		name string
 		run  func() string
+		// subjects is how many subject workflows the flow starts; the first one's history is recorded too.
+		subjects int
 	}{
-		{"disclosure_no_order", func() string {
+		{"disclosure_v2_no_order", func() string {
 			id := open("")
 			agent.waitStatus(id, "rejected")
 			return id
-		}},
-		{"disclosure_approved", func() string {
+		}, 0},
+		{"disclosure_v2_approved", func() string {
 			id := open("TOSL-2026-17")
 			agent.waitStatus(id, "in_review")
 			for _, who := range []string{"legal-1", "legal-2"} {
@@ -71,11 +76,15 @@ func TestDisclosureHistoriesReplay(t *testing.T) {
 			}
 			agent.waitStatus(id, "completed")
 			return id
-		}},
+		}, 1},
 	}
 	codec := payload.NewCodec(keys)
 	dir := os.Getenv("DSR_RECORD_HISTORIES")
 	for _, f := range flows {
-		replayAndRecord(t, s, codec, dir, f.name, f.run(), workflows.Disclosure)
+		id := f.run()
+		replayAndRecord(t, s, codec, dir, f.name, id, workflows.Disclosure)
+		if f.subjects > 0 {
+			replayAndRecord(t, s, codec, dir, f.name+"_subject", workflows.DisclosureSubjectID(id, 1), workflows.DisclosureSubject)
+		}
 	}
 }
