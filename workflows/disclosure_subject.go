@@ -20,8 +20,8 @@ import (
 // (versionSubjects): the disclosure's history grows by a few events per subject whatever the
 // connectors do, and each subject's history is that of its own jobs.
 
-// subjectConcurrency bounds a disclosure's subject workflows running at once; each runs up to
-// jobConcurrency jobs.
+// subjectConcurrency bounds a disclosure's subject workflows running at once (far below the server's
+// limit on a workflow's pending children, 2,000 by default); each runs up to jobConcurrency jobs.
 const subjectConcurrency = 8
 
 // subjectRevision is the revision of the request workflow's jobs that a subject's jobs run under:

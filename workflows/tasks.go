@@ -130,7 +130,7 @@ func (r *jobRunner) runTask(ctx workflow.Context, ref act.ConnectorRef, job conn
 	// "<disclosure>:s<N>.<connector>" in a disclosure subject's workflow.
 	part := strings.TrimSuffix(strings.TrimPrefix(job.ID, r.workflowID+":"), ":"+string(job.Action))
 	ids := strings.Split(part, ":")
-	// A disclosure of the old shape (disclosureInOne) ran its subjects' jobs itself: the job id puts
+	// A disclosure of the old shape (runJobsInOne) ran its subjects' jobs itself: the job id puts
 	// the subject before the connector, the task id puts it after. Delete with that branch.
 	for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
 		ids[i], ids[j] = ids[j], ids[i]
