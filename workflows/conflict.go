@@ -94,7 +94,7 @@ func (r *request) conflicted(ctx workflow.Context, ref act.ConnectorRef, out act
 				"Nothing of that record was returned, and the request waits. Confirm the identifier with the subject and resolve the job with confirm (with the reason), or drop the identifier: " +
 				"starter job resolve " + r.in.ID + " " + strings.TrimPrefix(out.JobID, r.in.ID+":") + " --confirm-identifiers --reason R | --drop-identifiers"
 		}
-		sendAlert(ctx, r, a)
+		r.sendAlert(ctx, a)
 	}
 	return wait
 }

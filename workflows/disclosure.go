@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -62,6 +63,9 @@ type DisclosureState struct {
 	Categories []string
 	Approvers  []string
 	Decided    bool
+	// Subjects is how many subjects the order names: the disclosure's subject workflows are
+	// DisclosureSubjectID(id, 1..Subjects).
+	Subjects int
 }
 
 // DisclosureOutcome is the disclosure workflow's result.
@@ -79,25 +83,50 @@ func NoOrderReply(caseRef string) string {
 		"and your request names none. No data has been disclosed. Please send the court order if one exists.", caseRef)
 }
 
+// versionSubjects puts the disclosure's connector jobs in one child workflow per subject
+// (DisclosureSubject), so that the disclosure's own history grows by a few events per subject and each
+// subject's is bounded. Disclosures started before it ran every job in their own workflow
+// (runJobsInOne) and replay that way: delete the old branch, runJobsInOne, the job-id reversal in
+// runTask and the recorded disclosure_no_order/disclosure_approved histories once no disclosure
+// started before this change is open (a gag order can keep one open for months:
+// temporal workflow list --query "WorkflowType='Disclosure' AND ExecutionStatus='Running' AND StartTime < 'DEPLOYED'").
+const versionSubjects = "disclosure-child-per-subject"
+
 // Disclosure carries an authority's request: refused at once without a court order; otherwise reviewed by
-// two members of legal, then access jobs on the approved categories, a bundle for the authority, the
-// register, and the subjects told (once a gag order ends).
+// two members of legal, then access jobs on the approved categories (one DisclosureSubject workflow per
+// subject), a bundle for the authority, the register, and the subjects told (once a gag order ends).
 func Disclosure(ctx workflow.Context, in DisclosureInput) (DisclosureOutcome, error) {
-	d := &disclosure{in: in, categories: slices.Clone(in.Categories), voted: map[string]bool{}}
-	d.r = &request{
-		in:  RequestInput{ID: in.ID, Type: TypeDisclosure, Country: in.Country, ReceivedAt: in.ReceivedAt, Due: in.Due, ExtendedDue: in.Due, Link: in.Link},
-		due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{}, policy: CurrentPolicy(),
-	}
+	d := &disclosure{in: in, categories: slices.Clone(in.Categories), voted: map[string]bool{}, status: dsrflow.StatusReceived,
+		jobs: newJobRunner(in.ID, in.Country, in.Link, in.Due, 0)}
 	if err := d.registerHandlers(ctx); err != nil {
 		return DisclosureOutcome{}, err
 	}
-	return d.run(ctx)
+	if workflow.GetVersion(ctx, versionSubjects, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return d.run(ctx)
+	}
+	d.perSubject = true
+	// Its own bookkeeping is revision 2's: short rounds while the store is down.
+	d.jobs.revision = subjectRevision
+	out, err := d.run(ctx)
+	if !d.closed && errors.Is(ctx.Err(), workflow.ErrCanceled) {
+		return d.canceledByOperator(ctx)
+	}
+	return out, err
 }
 
 type disclosure struct {
 	in DisclosureInput
-	// r lends the request workflow's bookkeeping: transitions, audit, connector jobs.
-	r          *request
+	// jobs keeps the disclosure's bookkeeping (audit events, store writes, alerts) and, for a disclosure
+	// of the old shape, runs its connector jobs.
+	jobs jobRunner
+	// perSubject: the jobs run in one DisclosureSubject workflow per subject (versionSubjects).
+	perSubject bool
+	status     dsrflow.Status
+	// disclosed holds the subjects (by number, from 1) with a completed job (runSubjects).
+	disclosed map[int]bool
+	// closed is set once the index row holds the disclosure's final status.
+	closed     bool
+	canceled   bool
 	categories []string
 	approvers  []string
 	voted      map[string]bool
@@ -114,63 +143,64 @@ func (d *disclosure) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVote, d.onVote, workflow.UpdateHandlerOptions{Validator: d.validateVote}); err != nil {
 		return err
 	}
-	if err := d.r.registerTaskHandlers(ctx); err != nil {
+	// The old shape's tasks and callbacks; a subject's workflow has its own.
+	if err := d.jobs.registerTaskHandlers(ctx); err != nil {
 		return err
 	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalJobResult)
-		for {
-			var res JobResult
-			ch.Receive(ctx, &res)
-			if _, seen := d.r.results[res.JobID]; !seen && res.Result.Status.Final() {
-				d.r.results[res.JobID] = res.Result
-			}
-		}
-	})
+	d.jobs.receiveResults(ctx)
 	return nil
 }
 
 func (d *disclosure) state() DisclosureState {
-	return DisclosureState{Status: d.r.status, Categories: slices.Clone(d.categories), Approvers: slices.Clone(d.approvers), Decided: d.decided}
+	return DisclosureState{Status: d.status, Subjects: len(d.in.Subjects), Categories: slices.Clone(d.categories), Approvers: slices.Clone(d.approvers), Decided: d.decided}
 }
 
 func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
-	d.r.transition(ctx, dsrflow.StatusReceived, "disclosure_received",
+	d.transition(ctx, dsrflow.StatusReceived, "disclosure_received",
 		map[string]string{"subjects": fmt.Sprint(len(d.in.Subjects)), "categories": strings.Join(d.in.Categories, ",")}, d.in.Actor, "")
 	if strings.TrimSpace(d.in.CourtOrder) == "" {
 		reply := NoOrderReply(d.in.CaseRef)
 		d.record(ctx, dsrflow.DisclosureRefusedNoOrder, nil)
-		d.r.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "no_court_order"}, "system", reply)
+		d.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "no_court_order"}, "system", reply)
 		return DisclosureOutcome{Status: dsrflow.StatusRejected, Categories: []string{}, Reply: reply}, nil
 	}
 
 	d.record(ctx, dsrflow.DisclosureInReview, nil)
-	d.r.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
+	d.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
 	d.postCard(ctx)
 	d.awaitDecision(ctx)
+	if d.perSubject && ctx.Err() != nil {
+		return DisclosureOutcome{}, ctx.Err()
+	}
 	d.updateCard(ctx)
 
 	if d.rejection != nil {
 		d.record(ctx, dsrflow.DisclosureRefusedOnReview, nil)
-		d.r.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "refused_on_review"}, d.rejection.Reviewer, d.rejection.Reason)
+		d.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "refused_on_review"}, d.rejection.Reviewer, d.rejection.Reason)
 		d.waitHandlers(ctx)
 		return DisclosureOutcome{Status: dsrflow.StatusRejected, Categories: []string{}, Approvers: d.approvers,
 			Reply: fmt.Sprintf("Your request %s has been refused after review. No data has been disclosed.", d.in.CaseRef)}, nil
 	}
 
-	d.r.fulfilling = true
-	d.r.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", map[string]string{"categories": strings.Join(d.categories, ",")}, "system", "")
-	outcomes := d.runJobs(ctx)
+	d.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", map[string]string{"categories": strings.Join(d.categories, ",")}, "system", "")
+	var outcomes []act.JobOutcome
+	if d.perSubject {
+		outcomes = d.runSubjects(ctx)
+		if ctx.Err() != nil {
+			return DisclosureOutcome{}, ctx.Err()
+		}
+	} else {
+		outcomes = d.runJobsInOne(ctx)
+	}
 	var bundle act.BundleOutcome
 	in := act.BundleInput{RequestID: d.in.ID, Authority: d.in.Authority, CaseRef: d.in.CaseRef, CourtOrder: d.in.CourtOrder, Categories: d.categories, Outcomes: outcomes}
 	if err := workflow.ExecuteActivity(activityOptions(ctx), disclosureActs.PrepareBundle, in).Get(ctx, &bundle); err != nil {
-		d.r.audit(ctx, "bundle_failed", nil, "system", "")
+		d.jobs.audit(ctx, "bundle_failed", nil, "system", "")
 		return DisclosureOutcome{}, err
 	}
 	disclosed := workflow.Now(ctx).UTC()
 	d.record(ctx, dsrflow.DisclosureComplied, &disclosed, bundle.Categories...)
-	d.r.ending = true
-	d.r.transition(ctx, dsrflow.StatusCompleted, "disclosure_completed",
+	d.transition(ctx, dsrflow.StatusCompleted, "disclosure_completed",
 		map[string]string{"records": fmt.Sprint(bundle.Records), "categories": strings.Join(bundle.Categories, ",")}, "system", "")
 	d.updateCard(ctx)
 	d.waitHandlers(ctx)
@@ -178,16 +208,43 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 	return DisclosureOutcome{Status: dsrflow.StatusCompleted, Categories: bundle.Categories, Approvers: d.approvers}, nil
 }
 
+// transition moves the disclosure to a status: search attribute, index row and audit event.
+func (d *disclosure) transition(ctx workflow.Context, status dsrflow.Status, action string, detail map[string]string, actor, reason string) {
+	d.status = status
+	now := workflow.Now(ctx).UTC()
+	row := dsrflow.Request{ID: d.in.ID, Type: TypeDisclosure, Status: status, Country: d.in.Country, ReceivedAt: d.in.ReceivedAt, DueAt: d.in.Due, UpdatedAt: now}
+	if status.Closed() {
+		row.ClosedAt = &now
+		d.closed = true
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStatus.ValueSet(string(status)), AttrDueAt.ValueSet(d.in.Due))
+	d.jobs.mustLocal(ctx, storeActs.Transition, act.Transition{Request: row, Event: d.jobs.event(ctx, action, detail, actor, reason)})
+}
+
+// canceledByOperator records the end of a disclosure canceled in Temporal itself (the UI's Cancel
+// button, `temporal workflow cancel`), once its subjects' workflows have ended: the row closes as
+// canceled with its audit event and the review card loses its buttons, on a context the
+// cancellation does not reach. Nothing was disclosed: the bundle is made only after every subject's
+// jobs.
+func (d *disclosure) canceledByOperator(ctx workflow.Context) (DisclosureOutcome, error) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	d.canceled = true
+	d.transition(dctx, dsrflow.StatusCanceled, "disclosure_canceled_by_operator", nil, "temporal", "canceled by an operator of the request system")
+	d.updateCard(dctx)
+	d.waitHandlers(dctx)
+	return DisclosureOutcome{Status: dsrflow.StatusCanceled, Categories: []string{}, Approvers: d.approvers}, temporal.NewCanceledError()
+}
+
 // awaitDecision waits for two approvals or one rejection: a reminder after 2 working days, an escalation
 // to the DPO after 4, then it keeps waiting.
 func (d *disclosure) awaitDecision(ctx workflow.Context) {
 	decided := func() bool { return d.decided }
-	if d.r.awaitUntil(ctx, d.in.RemindAt, decided) {
+	if d.jobs.awaitUntil(ctx, d.in.RemindAt, decided) {
 		return
 	}
 	d.alert(ctx, "review_reminder", "warning", "Reminder: authority request "+d.in.CaseRef+" awaits a decision",
 		fmt.Sprintf("No decision after 2 working days; %d of %d legal approvals so far.", len(d.approvers), approvalsNeeded))
-	if d.r.awaitUntil(ctx, d.in.EscalateAt, decided) {
+	if d.jobs.awaitUntil(ctx, d.in.EscalateAt, decided) {
 		return
 	}
 	d.alert(ctx, "review_escalated", "critical", "Escalation to "+DPOGroup+": authority request "+d.in.CaseRef+" is undecided",
@@ -197,8 +254,8 @@ func (d *disclosure) awaitDecision(ctx workflow.Context) {
 
 func (d *disclosure) validateVote(v dsrflow.Vote) error {
 	switch {
-	case d.decided || d.r.status != dsrflow.StatusInReview:
-		return refuse("disclosure is %s, no decision is pending", d.r.status)
+	case d.decided || d.status != dsrflow.StatusInReview:
+		return refuse("disclosure is %s, no decision is pending", d.status)
 	case v.Kind != "" && v.Kind != dsrflow.ReviewDisclosure:
 		return rejectf(dsrflow.EINVALID, "a %s vote cannot decide a disclosure", v.Kind)
 	case strings.TrimSpace(v.Reviewer) == "":
@@ -221,7 +278,7 @@ func (d *disclosure) validateVote(v dsrflow.Vote) error {
 // onVote counts a vote, or refuses it (audited) when the voter is not in legal or has voted already.
 func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOutcome, error) {
 	refused := func(why, code, msg string) (dsrflow.VoteOutcome, error) {
-		d.r.audit(ctx, "vote_refused", map[string]string{"why": why, "via": v.Via}, v.Reviewer, "")
+		d.jobs.audit(ctx, "vote_refused", map[string]string{"why": why, "via": v.Via}, v.Reviewer, "")
 		card := d.cardNow()
 		return dsrflow.VoteOutcome{Accepted: false, Code: code, Message: msg, Card: &card}, nil
 	}
@@ -263,7 +320,7 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 	if d.decided {
 		d.decidedAt = now
 	}
-	d.r.mustLocal(ctx, storeActs.RecordDecision, dsrflow.DecisionRecord{RequestID: d.in.ID, Reviewer: v.Reviewer, Decision: decision, Reason: reason, At: now})
+	d.jobs.mustLocal(ctx, storeActs.RecordDecision, dsrflow.DecisionRecord{RequestID: d.in.ID, Reviewer: v.Reviewer, Decision: decision, Reason: reason, At: now})
 	if !d.decided {
 		// The final update happens once the workflow moves on; intermediate ones show the count.
 		d.updateCard(ctx)
@@ -272,10 +329,11 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 	return dsrflow.VoteOutcome{Accepted: true, Message: card.State, Card: &card}, nil
 }
 
-// runJobs runs an access job per subject and connector holding an approved category, limited to those
-// categories. Each job's id carries the subject's number after the request id, so jobs of different
-// subjects on one connector stay apart.
-func (d *disclosure) runJobs(ctx workflow.Context) []act.JobOutcome {
+// runJobsInOne is the old shape (before versionSubjects): it runs an access job per subject and connector
+// holding an approved category in the disclosure's own workflow, limited to those categories. Each
+// job's id carries the subject's number after the request id, so jobs of different subjects on one
+// connector stay apart. Delete it with the old branch (versionSubjects).
+func (d *disclosure) runJobsInOne(ctx workflow.Context) []act.JobOutcome {
 	type planned struct {
 		ref act.ConnectorRef
 		job connectors.Job
@@ -285,7 +343,7 @@ func (d *disclosure) runJobs(ctx workflow.Context) []act.JobOutcome {
 		var refs []act.ConnectorRef
 		sel := act.SelectInput{Action: dsrflow.ActionAccess, Identity: subject, Categories: d.categories}
 		if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.Select, sel).Get(ctx, &refs); err != nil {
-			d.r.audit(ctx, "connector_selection_failed", nil, "system", "")
+			d.jobs.audit(ctx, "connector_selection_failed", nil, "system", "")
 			continue
 		}
 		for _, ref := range refs {
@@ -300,33 +358,42 @@ func (d *disclosure) runJobs(ctx workflow.Context) []act.JobOutcome {
 	wg := workflow.NewWaitGroup(ctx)
 	for _, p := range plan {
 		wg.Add(1)
-		d.r.pending++
+		d.jobs.pending++
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer wg.Done()
 			if err := sem.Acquire(ctx, 1); err != nil {
 				return
 			}
 			defer sem.Release(1)
-			out := d.r.runPrepared(ctx, p.ref, p.job)
-			d.r.outcomes = append(d.r.outcomes, out)
-			d.r.pending--
-			d.r.recordJob(ctx, out)
+			out := d.jobs.runPrepared(ctx, p.ref, p.job)
+			d.jobs.outcomes = append(d.jobs.outcomes, out)
+			d.jobs.pending--
+			d.jobs.recordJob(ctx, out)
 		})
 	}
 	wg.Wait(ctx)
-	return d.r.sortedOutcomes()
+	return d.jobs.sortedOutcomes()
 }
 
 // tellSubjects tells each subject with an email address what was disclosed, once the gag order (if any)
 // has ended: a durable timer holds the notice until then.
 func (d *disclosure) tellSubjects(ctx workflow.Context) {
 	if !d.in.GagUntil.IsZero() && workflow.Now(ctx).Before(d.in.GagUntil) {
-		d.r.audit(ctx, "subject_notice_deferred", map[string]string{"gag_until": d.in.GagUntil.UTC().Format(time.RFC3339)}, "system", "")
-		_ = workflow.Sleep(ctx, d.in.GagUntil.Sub(workflow.Now(ctx)))
+		d.jobs.audit(ctx, "subject_notice_deferred", map[string]string{"gag_until": d.in.GagUntil.UTC().Format(time.RFC3339)}, "system", "")
+		if err := workflow.Sleep(ctx, d.in.GagUntil.Sub(workflow.Now(ctx))); err != nil && d.perSubject {
+			// Canceled by an operator while the gag order held: nobody is told, and the trail says so.
+			dctx, _ := workflow.NewDisconnectedContext(ctx)
+			d.jobs.audit(dctx, "subject_notice_canceled", nil, "temporal", "canceled by an operator of the request system before the gag order ended")
+			return
+		}
 	}
 	told := 0
 	for i, subject := range d.in.Subjects {
 		if subject.Email == "" {
+			continue
+		}
+		if d.perSubject && !d.disclosed[i+1] {
+			// Nothing about them was obtained (held nowhere, or not found): the notice would not be true.
 			continue
 		}
 		mail := act.Mail{
@@ -337,12 +404,12 @@ func (d *disclosure) tellSubjects(ctx workflow.Context) {
 				d.in.CourtOrder, d.in.Court, d.in.Authority, d.in.CaseRef, strings.Join(d.categories, ", ")),
 		}
 		if err := workflow.ExecuteActivity(activityOptions(ctx), verifyActs.Send, mail).Get(ctx, nil); err != nil {
-			d.r.audit(ctx, "subject_notice_failed", nil, "system", "")
+			d.jobs.audit(ctx, "subject_notice_failed", nil, "system", "")
 			continue
 		}
 		told++
 	}
-	d.r.audit(ctx, "subjects_notified", map[string]string{"subjects": fmt.Sprint(told)}, "system", "")
+	d.jobs.audit(ctx, "subjects_notified", map[string]string{"subjects": fmt.Sprint(told)}, "system", "")
 }
 
 // record writes the register's row with the outcome so far.
@@ -360,7 +427,7 @@ func (d *disclosure) record(ctx workflow.Context, outcome dsrflow.DisclosureStat
 		at := d.decidedAt
 		row.DecidedAt = &at
 	}
-	d.r.mustLocal(ctx, disclosureActs.RecordDisclosure, row)
+	d.jobs.mustLocal(ctx, disclosureActs.RecordDisclosure, row)
 }
 
 // cardNow is the review as reviewers see it: the case, never the subjects.
@@ -377,13 +444,15 @@ func (d *disclosure) cardNow() dsrflow.Card {
 		Link: d.in.Link, Scope: slices.Clone(d.categories),
 	}
 	switch {
+	case d.canceled:
+		c.State = "Canceled by an operator; nothing was disclosed"
 	case d.rejection != nil:
 		// The reason stays out of the card: free text may name people.
 		c.State = "Rejected by " + d.rejection.Reviewer
 	case d.decided:
 		c.State = "Approved by " + strings.Join(d.approvers, " and ")
-		if d.r.status != dsrflow.StatusInReview {
-			c.State += "; " + string(d.r.status)
+		if d.status != dsrflow.StatusInReview {
+			c.State += "; " + string(d.status)
 		}
 	default:
 		c.Actions = []dsrflow.VoteAction{dsrflow.VoteApprove, dsrflow.VoteReject, dsrflow.VoteNarrow}
@@ -398,7 +467,7 @@ func (d *disclosure) cardNow() dsrflow.Card {
 func (d *disclosure) postCard(ctx workflow.Context) {
 	in := act.PostCardInput{RequestID: d.in.ID, Card: d.cardNow()}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &d.card); err != nil {
-		d.r.audit(ctx, "card_post_failed", nil, "system", "")
+		d.jobs.audit(ctx, "card_post_failed", nil, "system", "")
 	}
 }
 
@@ -408,26 +477,18 @@ func (d *disclosure) updateCard(ctx workflow.Context) {
 	}
 	in := act.UpdateCardInput{RequestID: d.in.ID, Ref: d.card, Card: d.cardNow()}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.UpdateCard, in).Get(ctx, nil); err != nil {
-		d.r.audit(ctx, "card_update_failed", nil, "system", "")
+		d.jobs.audit(ctx, "card_update_failed", nil, "system", "")
 	}
 }
 
 func (d *disclosure) alert(ctx workflow.Context, action, severity, title, text string) {
-	d.r.audit(ctx, action, nil, "system", "")
-	sendAlert(ctx, d.r, dsrflow.Alert{Severity: severity, Title: title, Text: text, Link: d.in.Link})
+	d.jobs.audit(ctx, action, nil, "system", "")
+	d.jobs.sendAlert(ctx, dsrflow.Alert{Severity: severity, Title: title, Text: text, Link: d.in.Link})
 }
 
 // waitHandlers lets in-flight vote handlers return before the workflow moves on to its end.
 func (d *disclosure) waitHandlers(ctx workflow.Context) {
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-}
-
-// sendAlert sends an alert through the notifier activity; a failure is audited, never fatal.
-func sendAlert(ctx workflow.Context, r *request, a dsrflow.Alert) {
-	in := act.AlertInput{RequestID: r.in.ID, Alert: a}
-	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.SendAlert, in).Get(ctx, nil); err != nil {
-		r.audit(ctx, "alert_failed", nil, "system", "")
-	}
 }
 
 // notifyOptions retries a notifier call for a day: an outage delays a card, and a card that never

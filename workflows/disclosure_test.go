@@ -51,6 +51,7 @@ type dharness struct {
 func newDisclosureHarness(t *testing.T, in workflows.DisclosureInput) *dharness {
 	h := &dharness{harness: newHarness(t, workflows.RequestInput{ID: in.ID}), din: in}
 	env := h.env
+	env.RegisterWorkflow(workflows.DisclosureSubject)
 	var disc *activities.Disclosure
 	env.OnActivity(disc.RecordDisclosure, mock.Anything, mock.Anything).Return(func(_ context.Context, d store.Disclosure) error {
 		h.mu.Lock()

@@ -27,16 +27,7 @@ func (r *request) registerHandlers(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalJobResult)
-		for {
-			var res JobResult
-			ch.Receive(ctx, &res)
-			if _, seen := r.results[res.JobID]; !seen && res.Result.Status.Final() {
-				r.results[res.JobID] = res.Result
-			}
-		}
-	})
+	r.receiveResults(ctx)
 	return nil
 }
 

@@ -31,7 +31,7 @@ type escalation struct {
 
 // escalationPoint is when a job started at started escalates: the margin before the due date in force,
 // or MinJobWindow after its start when it started later than that.
-func (r *request) escalationPoint(started time.Time) time.Time {
+func (r *jobRunner) escalationPoint(started time.Time) time.Time {
 	at := r.due.Add(-r.policy.JobMargin)
 	if floor := started.Add(r.policy.MinJobWindow); at.Before(floor) {
 		return floor
@@ -40,7 +40,7 @@ func (r *request) escalationPoint(started time.Time) time.Time {
 }
 
 // runBounded runs one job of revision 2 to its outcome.
-func (r *request) runBounded(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
+func (r *jobRunner) runBounded(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
 	action := job.Action
 	escalate := func(detail string) {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
@@ -64,7 +64,11 @@ func (r *request) runBounded(ctx workflow.Context, ref act.ConnectorRef, job con
 			}
 			return out
 		}
-		escalate("no result from the connector before the margin to the due date")
+		const noResult = "no result from the connector before the margin to the due date"
+		escalate(noResult)
+		if r.endEscalated {
+			return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: noResult}
+		}
 		res, ok := r.awaitPerson(ctx, job.ID)
 		if !ok {
 			// A late callback answered the job while it waited.
@@ -92,7 +96,7 @@ func (r *request) runBounded(ctx workflow.Context, ref act.ConnectorRef, job con
 // attemptJob submits the job and, when the connector accepted it, awaits its result until the job's
 // escalation point. late reports that the point came first; err is a refusal (or a failure other
 // than the point passing).
-func (r *request) attemptJob(ctx workflow.Context, job connectors.Job, started time.Time) (out act.JobOutcome, late bool, err error) {
+func (r *jobRunner) attemptJob(ctx workflow.Context, job connectors.Job, started time.Time) (out act.JobOutcome, late bool, err error) {
 	arrived := func() bool { _, ok := r.results[job.ID]; return ok }
 	for {
 		point := r.escalationPoint(started)
@@ -161,7 +165,7 @@ func refused(err error) bool {
 }
 
 // fromCallback fills an outcome from the result a callback delivered.
-func (r *request) fromCallback(out act.JobOutcome, jobID string) act.JobOutcome {
+func (r *jobRunner) fromCallback(out act.JobOutcome, jobID string) act.JobOutcome {
 	res := r.results[jobID]
 	out.Status, out.Detail, out.Exemptions, out.Counts, out.Datasets = res.Status, res.Detail, res.Exemptions, res.Counts, res.Datasets
 	out.Recorded = false
@@ -169,7 +173,7 @@ func (r *request) fromCallback(out act.JobOutcome, jobID string) act.JobOutcome 
 }
 
 // awaitPerson waits for a person's resolution of an escalated job, or for a late callback (false).
-func (r *request) awaitPerson(ctx workflow.Context, jobID string) (ResolveJobInput, bool) {
+func (r *jobRunner) awaitPerson(ctx workflow.Context, jobID string) (ResolveJobInput, bool) {
 	e := &escalation{jobID: jobID}
 	r.escalations = append(r.escalations, e)
 	defer func() {
@@ -188,7 +192,7 @@ func (r *request) awaitPerson(ctx workflow.Context, jobID string) (ResolveJobInp
 	return *e.resolved, true
 }
 
-func (r *request) escalated(jobID string) *escalation {
+func (r *jobRunner) escalated(jobID string) *escalation {
 	for _, e := range r.escalations {
 		if e.jobID == jobID {
 			return e

@@ -14,7 +14,7 @@ import (
 const versionNotify = "review-cards-and-alerts"
 
 // notifies reports whether this request shows cards and alerts to people.
-func (r *request) notifies(ctx workflow.Context) bool {
+func (r *jobRunner) notifies(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, versionNotify, workflow.DefaultVersion, 1) == 1
 }
 
@@ -75,17 +75,17 @@ func (r *request) deadlineAlert(ctx workflow.Context, action string, detail map[
 		a.Title = fmt.Sprintf("Request %s is overdue by %s days", r.in.ID, detail["days_overdue"])
 		a.Text = fmt.Sprintf("%s request, %s, was due %s; status %s.", r.in.Type, r.in.Country, r.due.UTC().Format("2006-01-02"), r.status)
 	}
-	sendAlert(ctx, r, a)
+	r.sendAlert(ctx, a)
 }
 
 // jobAlert tells the alert channel that a connector job failed for good and a person must follow up.
-func (r *request) jobAlert(ctx workflow.Context, ref act.ConnectorRef, action dsrflow.Action, detail string) {
+func (r *jobRunner) jobAlert(ctx workflow.Context, ref act.ConnectorRef, action dsrflow.Action, detail string) {
 	if !r.notifies(ctx) {
 		return
 	}
-	sendAlert(ctx, r, dsrflow.Alert{
-		Severity: "critical", Link: r.in.Link,
-		Title: fmt.Sprintf("Connector %s failed the %s job of request %s", ref.ID, action, r.in.ID),
+	r.sendAlert(ctx, dsrflow.Alert{
+		Severity: "critical", Link: r.link,
+		Title: fmt.Sprintf("Connector %s failed the %s job of request %s", ref.ID, action, r.id),
 		Text:  detail + " (" + ref.Owner + "); a person must follow up.",
 	})
 }

@@ -3,8 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -41,7 +39,7 @@ func Request(ctx workflow.Context, in RequestInput) (Outcome, error) {
 		// retries the task until a worker that knows the revision runs it (a rolling deploy).
 		panic(fmt.Sprintf("request revision %d is newer than this worker's revision %d", in.Version, RequestVersion))
 	}
-	r := &request{in: in, due: in.Due, status: dsrflow.StatusReceived, results: map[string]connectors.Result{}}
+	r := &request{in: in, status: dsrflow.StatusReceived, jobRunner: newJobRunner(in.ID, in.Country, in.Link, in.Due, in.Version)}
 	r.policy = policyOf(ctx, in)
 	if err := r.registerHandlers(ctx); err != nil {
 		return Outcome{}, err
@@ -99,10 +97,11 @@ func (r *request) canceledByOperator(ctx workflow.Context) (Outcome, error) {
 }
 
 type request struct {
+	// jobRunner holds the request's connector jobs and bookkeeping (runner.go, bookkeeping.go): its id,
+	// due date in force, policy, callback results, outcomes, tasks, escalations and held steps.
+	jobRunner
 	in       RequestInput
-	policy   RequestPolicy
 	status   dsrflow.Status
-	due      time.Time
 	extended bool
 	// dueChanged wakes the deadline timers after an extension.
 	dueChanged int
@@ -116,28 +115,10 @@ type request struct {
 	// ending is set once the final status is chosen: from then on every update is refused.
 	ending bool
 	closed bool
-	// results holds accepted jobs' results delivered by callback, by job id.
-	results map[string]connectors.Result
-	// outcomes are the finished jobs, in the order they finished.
-	outcomes []act.JobOutcome
-	pending  int
-	// tasks are the manual connectors' jobs given to teams, in the order they were made.
-	tasks []*task
-	// hold keeps the bookkeeping of a request's first steps in held, to go out in one write (flush):
-	// the last step's row, every step's event. It spans only code that does not block (flush comes
-	// before the first wait on every path), so no update handler or timer runs while it holds.
-	hold bool
-	held *act.Transition
-	// escalations are the jobs escalated at their point and waiting for a person (revision 2).
-	escalations []*escalation
 }
 
 // lean reports whether the request runs revision 1 or later (RequestInput.Version).
 func (r *request) lean() bool { return r.in.Version >= 1 }
-
-// bounded reports whether the request runs revision 2 or later: fixed escalation points, polls inside
-// one activity, finite reminders, its own policy snapshot.
-func (r *request) bounded() bool { return r.in.Version >= 2 }
 
 func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	// The steps up to the first wait (the code mailed, the review card posted, the jobs started) are
@@ -264,62 +245,6 @@ func (r *request) runJob(ctx workflow.Context, ref act.ConnectorRef, action dsrf
 	return r.runResolvingConflicts(ctx, ref, r.job(ref, action))
 }
 
-// runPrepared runs a job already made: the request's own (runJob) or a disclosure's, limited to
-// categories and to one subject.
-func (r *request) runPrepared(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
-	if ref.Kind == connectors.KindManual {
-		return r.runTask(ctx, ref, job)
-	}
-	if r.bounded() {
-		return r.runBounded(ctx, ref, job)
-	}
-	action := job.Action
-	failed := func(detail string) act.JobOutcome {
-		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
-		r.jobAlert(ctx, ref, action, detail)
-		return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
-	}
-	// The give-up time is read afresh on every wait: an extension gives running jobs the new date.
-	var out act.JobOutcome
-	for {
-		err := workflow.ExecuteActivity(jobOptions(ctx, r.jobDeadline(ctx).Sub(workflow.Now(ctx))), connectorActs.Run, job).Get(ctx, &out)
-		if err == nil {
-			break
-		}
-		var timeout *temporal.TimeoutError
-		if !errors.As(err, &timeout) || !workflow.Now(ctx).Before(r.jobDeadline(ctx)) {
-			return failed(jobFailure(err))
-		}
-	}
-	// The first poll comes soon, then less often: a callback lost with a killed process (the kill -9
-	// drill) costs a minute, not the whole PollEvery.
-	wait := dsrflow.DeadlinePolicy.PollEvery
-	if !out.Status.Final() && workflow.GetVersion(ctx, "poll-backoff:"+job.ID, workflow.DefaultVersion, 1) == 1 {
-		wait = dsrflow.DeadlinePolicy.FirstPoll
-	}
-	for !out.Status.Final() {
-		received := func() bool { _, ok := r.results[job.ID]; return ok }
-		if r.awaitUntil(ctx, minTime(workflow.Now(ctx).Add(wait), r.jobDeadline(ctx)), received) {
-			res := r.results[job.ID]
-			out.Status, out.Detail, out.Exemptions, out.Counts, out.Datasets = res.Status, res.Detail, res.Exemptions, res.Counts, res.Datasets
-			break
-		}
-		if !workflow.Now(ctx).Before(r.jobDeadline(ctx)) {
-			return failed("no result from the connector before the margin to the due date")
-		}
-		if err := workflow.ExecuteActivity(jobOptions(ctx, r.jobDeadline(ctx).Sub(workflow.Now(ctx))), connectorActs.Poll, job).Get(ctx, &out); err != nil {
-			return failed(jobFailure(err))
-		}
-		wait = min(2*wait, dsrflow.DeadlinePolicy.PollEvery)
-	}
-	if out.Status == connectors.StatusFailed {
-		// The connector itself could not do it: a person must follow up, as for any failed job.
-		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", out.Detail)
-		r.jobAlert(ctx, ref, action, out.Detail)
-	}
-	return out
-}
-
 func (r *request) job(ref act.ConnectorRef, action dsrflow.Action) connectors.Job {
 	j := connectors.Job{
 		Protocol:   connectors.ProtocolVersion,
@@ -344,17 +269,6 @@ func (r *request) job(ref act.ConnectorRef, action dsrflow.Action) connectors.Jo
 		j.Corrections = r.in.Corrections
 	}
 	return j
-}
-
-// jobDeadline is when connector retries stop: a margin before the due date, but never less than a
-// minimum window from now.
-func (r *request) jobDeadline(ctx workflow.Context) time.Time {
-	now := workflow.Now(ctx)
-	limit := r.due.Add(-dsrflow.DeadlinePolicy.JobMargin)
-	if floor := now.Add(dsrflow.DeadlinePolicy.MinJobWindow); limit.Before(floor) {
-		return floor
-	}
-	return limit
 }
 
 // finish answers the subject and closes the request with its final status.
@@ -423,13 +337,6 @@ func (r *request) closer(final dsrflow.Status) string {
 	return "system"
 }
 
-// sortedOutcomes returns the finished jobs by job id, so the answer does not depend on finishing order.
-func (r *request) sortedOutcomes() []act.JobOutcome {
-	out := slices.Clone(r.outcomes)
-	slices.SortFunc(out, func(a, b act.JobOutcome) int { return strings.Compare(a.JobID, b.JobID) })
-	return out
-}
-
 // trackDeadline runs beside the request: reminders before the due date, an escalation every day after
 // it, all audited, until the request closes. An extension restarts it on the new date.
 func (r *request) trackDeadline(ctx workflow.Context) {
@@ -482,16 +389,6 @@ func (r *request) nextOverdue(now time.Time) (time.Time, string, map[string]stri
 	return at, "overdue_escalation", map[string]string{"days_overdue": fmt.Sprint(int64(at.Sub(r.due) / day))}
 }
 
-// awaitUntil waits until cond holds (true) or the time comes (false).
-func (r *request) awaitUntil(ctx workflow.Context, at time.Time, cond func() bool) bool {
-	d := at.Sub(workflow.Now(ctx))
-	if d <= 0 {
-		return cond()
-	}
-	ok, _ := workflow.AwaitWithTimeout(ctx, d, cond)
-	return ok
-}
-
 func (r *request) issueCode(ctx workflow.Context, kind string) {
 	r.codeSeq++
 	in := act.IssueCodeInput{RequestID: r.in.ID, To: r.in.Identity.Email, Kind: kind, Seq: r.codeSeq}
@@ -532,16 +429,6 @@ func (r *request) step(ctx workflow.Context, status dsrflow.Status, action strin
 	return act.Transition{Request: row, Event: r.event(ctx, action, detail, actor, reason)}
 }
 
-func (r *request) audit(ctx workflow.Context, action string, detail map[string]string, actor, reason string) {
-	e := r.event(ctx, action, detail, actor, reason)
-	if r.hold && r.held != nil {
-		r.held.Earlier = append(r.held.Earlier, r.held.Event)
-		r.held.Event = e
-		return
-	}
-	r.mustLocal(ctx, storeActs.AppendAudit, e)
-}
-
 // flush ends the hold: the held steps go out as one write, the last step's row and every event in
 // order, and the status search attribute once.
 func (r *request) flush(ctx workflow.Context) {
@@ -556,69 +443,6 @@ func (r *request) flush(ctx workflow.Context) {
 	r.held = nil
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStatus.ValueSet(string(r.status)), AttrDueAt.ValueSet(r.due))
 	r.mustLocal(ctx, storeActs.Transition, t)
-}
-
-func (r *request) event(ctx workflow.Context, action string, detail map[string]string, actor, reason string) dsrflow.AuditEvent {
-	return dsrflow.AuditEvent{At: workflow.Now(ctx).UTC(), RequestID: r.in.ID, Action: action, Actor: actor, Reason: reason, Detail: detail}
-}
-
-// recordJob stores a job's outcome unless the connector activity already did.
-func (r *request) recordJob(ctx workflow.Context, out act.JobOutcome) {
-	if out.Recorded {
-		return
-	}
-	r.mustLocal(ctx, storeActs.RecordJob, out)
-}
-
-// mustLocal runs a bookkeeping local activity. The store being down stalls the request (retried without
-// end) rather than losing an index row or an audit event: the store-outage drill found that a local
-// activity's retries stop with its ScheduleToClose timeout, which defaults to one attempt's 30 s.
-//
-// From version 2 of the change a round is short (one workflow task, not ten minutes of local retries
-// that heartbeat the task every few seconds) and the pause between rounds doubles up to an hour: a day
-// of store outage costs a waiting request a few hundred history events, not thousands.
-func (r *request) mustLocal(ctx workflow.Context, activity any, arg any) {
-	opts, pause := localOptions(ctx), bookkeepingPause
-	if r.bounded() {
-		opts, pause = roundOptions(ctx), bookkeepingPauseFirst
-	}
-	for {
-		err := workflow.ExecuteLocalActivity(opts, activity, arg).Get(ctx, nil)
-		if err == nil || ctx.Err() != nil {
-			return
-		}
-		// Histories recorded before this change went on without the write.
-		v := workflow.GetVersion(ctx, "bookkeeping-retried-without-end", workflow.DefaultVersion, 2)
-		if v == workflow.DefaultVersion {
-			return
-		}
-		if workflow.Sleep(ctx, pause) != nil {
-			return
-		}
-		if v >= 2 {
-			// A round is one attempt: the pauses between rounds are the retries.
-			opts, pause = roundOptions(ctx), min(2*pause, bookkeepingPauseMax)
-		}
-	}
-}
-
-// bookkeepingPause is the wait between rounds of a bookkeeping write's retries while the store is down.
-// From version 2 of the change the first pause is bookkeepingPauseFirst (revision 2) or
-// bookkeepingPause, doubling up to bookkeepingPauseMax.
-const (
-	bookkeepingPause      = time.Minute
-	bookkeepingPauseFirst = 5 * time.Second
-	bookkeepingPauseMax   = time.Hour
-)
-
-// roundOptions is one round of a bookkeeping write during a store outage: one attempt, well within a
-// workflow task's timeout, so a round costs the history a marker and the pause's timer.
-func roundOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    5 * time.Second,
-		ScheduleToCloseTimeout: 5 * time.Second,
-		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
-	})
 }
 
 func localOptions(ctx workflow.Context) workflow.Context {

@@ -66,8 +66,9 @@ type harness struct {
 	env *testsuite.TestWorkflowEnvironment
 	in  workflows.RequestInput
 
-	// subsidiaries and partners are what Select returns.
+	// subsidiaries and partners are what Select returns, unless selectFor is set.
 	subsidiaries, partners []activities.ConnectorRef
+	selectFor              func(activities.SelectInput) []activities.ConnectorRef
 	// run, when set for a connector id, answers Run; attempt counts from 1. Default: completed.
 	run map[string]func(job connectors.Job, attempt int) (activities.JobOutcome, error)
 	// poll answers Poll; attempt counts the polls of that job from 1. Default: completed.
@@ -223,6 +224,9 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.selects = append(h.selects, in)
+		if h.selectFor != nil {
+			return h.selectFor(in), nil
+		}
 		if in.Partners {
 			return h.partners, nil
 		}

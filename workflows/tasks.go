@@ -34,7 +34,8 @@ const taskRemindEvery = 2
 // TaskView is a manual task as an authenticated agent sees it in the front door: with the subject's
 // identity, which no card shows.
 type TaskView struct {
-	// ID is the review id: "<workflow id>.<connector>", and ".s<N>" more for a disclosure's N-th subject.
+	// ID is the review id: "<workflow id>.<connector>"; a disclosure's N-th subject's workflow id is
+	// "<disclosure id>:s<N>" (DisclosureSubjectID), and a disclosure of the old shape added ".s<N>".
 	ID string
 	// Kind is TaskManual or TaskIdentityConflict (resolved through UpdateResolveJob).
 	Kind         string
@@ -70,7 +71,7 @@ func TaskWorkflowID(reviewID string) string {
 	return id
 }
 
-func (r *request) registerTaskHandlers(ctx workflow.Context) error {
+func (r *jobRunner) registerTaskHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryTasks, func() ([]TaskView, error) {
 		out := make([]TaskView, 0, len(r.tasks))
 		for _, t := range r.tasks {
@@ -83,7 +84,7 @@ func (r *request) registerTaskHandlers(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateTask, r.onTask, workflow.UpdateHandlerOptions{Validator: r.validateTask})
 }
 
-func (r *request) task(id string) *task {
+func (r *jobRunner) task(id string) *task {
 	for _, t := range r.tasks {
 		if t.view.ID == id {
 			return t
@@ -92,7 +93,7 @@ func (r *request) task(id string) *task {
 	return nil
 }
 
-func (r *request) validateTask(v dsrflow.Vote) error {
+func (r *jobRunner) validateTask(v dsrflow.Vote) error {
 	t := r.task(v.ReviewID)
 	switch {
 	case t == nil:
@@ -111,7 +112,7 @@ func (r *request) validateTask(v dsrflow.Vote) error {
 	return nil
 }
 
-func (r *request) onTask(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOutcome, error) {
+func (r *jobRunner) onTask(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOutcome, error) {
 	t := r.task(v.ReviewID)
 	if t == nil || t.view.Status != TaskOpen || t.view.Kind == TaskIdentityConflict {
 		return dsrflow.VoteOutcome{Accepted: false, Code: dsrflow.ECONFLICT, Message: "this task is already answered"}, nil
@@ -124,22 +125,25 @@ func (r *request) onTask(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOutc
 
 // runTask gives a manual connector's job to its team as a task card, reminds them every 2 working days,
 // escalates when the request's due date nears, and returns the job's outcome from their answer.
-func (r *request) runTask(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
-	part := strings.TrimSuffix(strings.TrimPrefix(job.ID, r.in.ID+":"), ":"+string(job.Action))
+func (r *jobRunner) runTask(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
+	// The task id is the workflow's id and what the job id adds to it: "<request>.<connector>", or
+	// "<disclosure>:s<N>.<connector>" in a disclosure subject's workflow.
+	part := strings.TrimSuffix(strings.TrimPrefix(job.ID, r.workflowID+":"), ":"+string(job.Action))
 	ids := strings.Split(part, ":")
-	// A disclosure's job id puts the subject before the connector; the task id puts it after.
+	// A disclosure of the old shape (runJobsInOne) ran its subjects' jobs itself: the job id puts
+	// the subject before the connector, the task id puts it after. Delete with that branch.
 	for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
 		ids[i], ids[j] = ids[j], ids[i]
 	}
 	t := &task{view: TaskView{
-		ID: r.in.ID + "." + strings.Join(ids, "."), Kind: TaskManual, JobID: job.ID, RequestID: r.in.ID, Connector: ref.ID, Owner: ref.Owner, Channel: ref.Channel,
+		ID: r.workflowID + "." + strings.Join(ids, "."), Kind: TaskManual, JobID: job.ID, RequestID: r.id, Connector: ref.ID, Owner: ref.Owner, Channel: ref.Channel,
 		Instructions: ref.Instructions, Action: job.Action, Identity: job.Identities, Verified: verifiedOf(job), Corrections: job.Corrections,
 		Purposes: job.Purposes, Categories: job.Categories, Due: r.due, Created: workflow.Now(ctx).UTC(), Status: TaskOpen,
 	}}
 	r.tasks = append(r.tasks, t)
 	detail := map[string]string{"connector": ref.ID, "action": string(job.Action), "task": t.view.ID}
 	r.audit(ctx, "task_created", detail, "system", "")
-	in := act.PostCardInput{RequestID: r.in.ID, Card: r.taskCard(t)}
+	in := act.PostCardInput{RequestID: r.id, Card: r.taskCard(t)}
 	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &t.ref); err != nil {
 		r.audit(ctx, "card_post_failed", detail, "system", "")
 	}
@@ -159,7 +163,7 @@ func (r *request) runTask(ctx workflow.Context, ref act.ConnectorRef, job connec
 			}
 			next = escalateAt
 		} else {
-			wd := act.WorkingDaysInput{From: workflow.Now(ctx), Days: taskRemindEvery, Country: r.in.Country}
+			wd := act.WorkingDaysInput{From: workflow.Now(ctx), Days: taskRemindEvery, Country: r.country}
 			if err := workflow.ExecuteLocalActivity(localOptions(ctx), reviewActs.WorkingDaysLater, wd).Get(ctx, &next); err != nil {
 				next = workflow.Now(ctx).Add(taskRemindEvery * 24 * time.Hour)
 			}
@@ -174,21 +178,21 @@ func (r *request) runTask(ctx workflow.Context, ref act.ConnectorRef, job connec
 		if escalation {
 			escalated = true
 			r.audit(ctx, "task_escalated", detail, "system", "")
-			sendAlert(ctx, r, dsrflow.Alert{Severity: "critical", Link: r.taskLink(t.view.ID),
-				Title: fmt.Sprintf("Task %s for %s is still open and request %s is due %s", t.view.ID, ref.Owner, r.in.ID, r.due.UTC().Format("2006-01-02")),
+			r.sendAlert(ctx, dsrflow.Alert{Severity: "critical", Link: r.taskLink(t.view.ID),
+				Title: fmt.Sprintf("Task %s for %s is still open and request %s is due %s", t.view.ID, ref.Owner, r.id, r.due.UTC().Format("2006-01-02")),
 				Text:  "The team has not answered; the request's due date is near."})
 			continue
 		}
 		reminders++
 		r.audit(ctx, "task_reminder", detail, "system", "")
-		sendAlert(ctx, r, dsrflow.Alert{Severity: "warning", Link: r.taskLink(t.view.ID),
+		r.sendAlert(ctx, dsrflow.Alert{Severity: "warning", Link: r.taskLink(t.view.ID),
 			Title: fmt.Sprintf("Reminder: task %s for %s is still open", t.view.ID, ref.Owner),
-			Text:  fmt.Sprintf("A %s job of request %s, due %s.", job.Action, r.in.ID, r.due.UTC().Format("2006-01-02"))})
+			Text:  fmt.Sprintf("A %s job of request %s, due %s.", job.Action, r.id, r.due.UTC().Format("2006-01-02"))})
 	}
 
 	r.audit(ctx, "task_"+t.view.Status, detail, t.view.By, t.view.Reason)
 	if t.ref != (dsrflow.CardRef{}) {
-		up := act.UpdateCardInput{RequestID: r.in.ID, Ref: t.ref, Card: r.taskCard(t)}
+		up := act.UpdateCardInput{RequestID: r.id, Ref: t.ref, Card: r.taskCard(t)}
 		if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.UpdateCard, up).Get(ctx, nil); err != nil {
 			r.audit(ctx, "card_update_failed", detail, "system", "")
 		}
@@ -209,12 +213,12 @@ func (r *request) runTask(ctx workflow.Context, ref act.ConnectorRef, job connec
 
 // taskCard is a task as the team sees it in its channel: the case and the instructions, never the
 // subject, who is shown behind the link to an authenticated agent.
-func (r *request) taskCard(t *task) dsrflow.Card {
+func (r *jobRunner) taskCard(t *task) dsrflow.Card {
 	c := dsrflow.Card{
 		ReviewID: t.view.ID, Kind: dsrflow.ReviewTask, Channel: t.view.Channel,
-		Title: fmt.Sprintf("%s job for request %s (%s)", t.view.Action, r.in.ID, t.view.Owner),
+		Title: fmt.Sprintf("%s job for request %s (%s)", t.view.Action, r.id, t.view.Owner),
 		Fields: []dsrflow.CardField{
-			{Label: "Request", Value: r.in.ID},
+			{Label: "Request", Value: r.id},
 			{Label: "Action", Value: string(t.view.Action)},
 			{Label: "System", Value: t.view.Connector + " (" + t.view.Owner + ")"},
 			{Label: "Due", Value: t.view.Due.UTC().Format("2006-01-02")},
@@ -240,8 +244,8 @@ func (r *request) taskCard(t *task) dsrflow.Card {
 }
 
 // taskLink is the task in the front door, beside the request's own link.
-func (r *request) taskLink(taskID string) string {
-	base, ok := strings.CutSuffix(r.in.Link, "/api/v1/requests/"+r.in.ID)
+func (r *jobRunner) taskLink(taskID string) string {
+	base, ok := strings.CutSuffix(r.link, "/api/v1/requests/"+r.id)
 	if !ok {
 		return ""
 	}

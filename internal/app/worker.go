@@ -58,6 +58,7 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterWorkflow(workflows.Request)
 	w.RegisterWorkflow(workflows.Retention)
 	w.RegisterWorkflow(workflows.Disclosure)
+	w.RegisterWorkflow(workflows.DisclosureSubject)
 	w.RegisterActivity(&activities.Store{Store: d.Store, RecordRetention: d.Product.RecordRetention})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Runners: d.Runners, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics})

@@ -18,6 +18,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
+	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // The browser tests drive the console and the privacy center in headless Chromium (Debian's chromium
@@ -304,7 +305,7 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS("#decide-reason"), "order checked"), chromedp.Click(chromedp.CSS(`button[value="approve"]`)),
 			chromedp.WaitVisible(chromedp.CSS(".flash")))
 	}
-	discTask := disclosure + ".archive.s1"
+	discTask := workflows.DisclosureSubjectID(disclosure, 1) + ".archive"
 	waitFor(t, "the disclosure's task", func() bool {
 		status, _ := c.call("GET", "/api/v1/tasks/"+discTask, nil)
 		return status == http.StatusOK

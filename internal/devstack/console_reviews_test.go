@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow/internal/web"
+	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // TestConsoleTasksReviewsAndRegister: in the console an agent answers a manual connector's task, two legal
@@ -74,12 +75,16 @@ func TestConsoleTasksReviewsAndRegister(t *testing.T) {
 			t.Fatalf("approve: %d %s", resp.StatusCode, page)
 		}
 	}
-	// The archive's team answers the disclosure's task too (its subject's task id ends in .s1).
-	discTask := disclosure + ".archive.s1"
+	// The archive's team answers the disclosure's task too: it lives in the first subject's workflow,
+	// whose id begins the task's, and the disclosure's page lists it.
+	discTask := workflows.DisclosureSubjectID(disclosure, 1) + ".archive"
 	waitFor(t, "the disclosure's task", func() bool {
 		resp, _ := agent.get("/console/tasks/" + discTask)
 		return resp.StatusCode == http.StatusOK
 	})
+	if _, page := agent.get("/console/requests/" + disclosure); !strings.Contains(page, "/console/tasks/"+discTask) {
+		t.Error("the disclosure's page does not list its subject's task")
+	}
 	if resp, _ := agent.post("/console/tasks/"+discTask, url.Values{"outcome": {"nothing_found"}}, "/console/tasks/"+discTask); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("nothing found: %d", resp.StatusCode)
 	}

@@ -86,8 +86,9 @@ func TestHistoriesReplay(t *testing.T) {
 }
 
 // replayAndRecord decrypts the history of workflow id, replays it with wf registered, and, when dir is
-// set (DSR_RECORD_HISTORIES), writes it to dir/name.json for workflows/testdata.
-func replayAndRecord(t *testing.T, s *devstack.Stack, codec converter.PayloadCodec, dir, name, id string, wf any) {
+// set (DSR_RECORD_HISTORIES), writes it to dir/name.json for workflows/testdata. It returns the
+// history's length in events.
+func replayAndRecord(t *testing.T, s *devstack.Stack, codec converter.PayloadCodec, dir, name, id string, wf any) int {
 	t.Helper()
 	h := historyOf(t, s, id)
 	err := proxy.VisitPayloads(context.Background(), h, proxy.VisitPayloadsOptions{
@@ -113,6 +114,7 @@ func replayAndRecord(t *testing.T, s *devstack.Stack, codec converter.PayloadCod
 			t.Fatal(err)
 		}
 	}
+	return len(h.Events)
 }
 
 // historyOf is a workflow's whole history as the server keeps it (payloads still encrypted).

@@ -15,7 +15,8 @@ func (s *Service) RequestTasks(ctx context.Context, id string) ([]dsrflow.Reques
 	if _, err := caller(ctx, agents...); err != nil {
 		return nil, err
 	}
-	if _, err := s.Store.GetRequest(ctx, id); err != nil {
+	req, err := s.Store.GetRequest(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	out := []dsrflow.RequestTaskView{}
@@ -26,6 +27,13 @@ func (s *Service) RequestTasks(ctx context.Context, id string) ([]dsrflow.Reques
 	}
 	if err != nil {
 		return nil, err
+	}
+	if req.Type == workflows.TypeDisclosure {
+		more, err := s.subjectTasks(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, more...)
 	}
 	for _, t := range tasks {
 		out = append(out, dsrflow.RequestTaskView{ID: t.ID, Kind: taskKind(t), JobID: t.JobID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action), Instructions: t.Instructions,
@@ -110,6 +118,32 @@ func (s *Service) AnswerTask(ctx context.Context, id string, a dsrflow.TaskAnswe
 		return dsrflow.TaskAnswered{}, temporalError(err)
 	}
 	return dsrflow.TaskAnswered{ID: id, Status: string(action), State: out.Message}, nil
+}
+
+// subjectTasks asks a disclosure's subject workflows (workflows.DisclosureSubject) for their manual
+// tasks; a subject whose workflow has not started (or a disclosure of the old shape, which holds its
+// tasks itself) has none.
+func (s *Service) subjectTasks(ctx context.Context, id string) ([]workflows.TaskView, error) {
+	v, err := s.Client.QueryWorkflow(ctx, id, "", workflows.QueryDisclosure)
+	if err != nil {
+		return nil, temporalError(err)
+	}
+	var st workflows.DisclosureState
+	if err := v.Get(&st); err != nil {
+		return nil, err
+	}
+	var out []workflows.TaskView
+	for n := 1; n <= st.Subjects; n++ {
+		tasks, err := s.workflowTasks(ctx, workflows.DisclosureSubjectID(id, n))
+		if dsrflow.ErrorCode(err) == dsrflow.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tasks...)
+	}
+	return out, nil
 }
 
 // workflowTasks asks a request's (or a disclosure's) workflow for its manual tasks.

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
+
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
@@ -65,17 +66,24 @@ func (s *server) handleCallback() http.Handler {
 	})
 }
 
-// deliverResult stores a claimed result's records, then signals its workflow: the id before the first
-// colon of the job id (a disclosure's jobs carry a subject number after it).
+// deliverResult stores a claimed result's records, then signals its workflow: a disclosure subject's
+// (the job id up to its subject number), or the request's (the id before the first colon; a disclosure
+// of the old shape ran its subjects' jobs itself), whichever exists (workflows.JobWorkflowIDs).
 func (s *server) deliverResult(ctx context.Context, res connectors.Result) error {
 	if len(res.Records) > 0 {
 		if err := activities.StoreRecords(ctx, s.Store, res.JobID, res.Records); err != nil {
 			return err
 		}
 	}
-	requestID, _, _ := strings.Cut(res.JobID, ":")
 	res.Records = nil
-	return s.Client.SignalWorkflow(ctx, requestID, "", workflows.SignalJobResult, workflows.JobResult{JobID: res.JobID, Result: res})
+	var err error
+	for _, id := range workflows.JobWorkflowIDs(res.JobID) {
+		err = s.Client.SignalWorkflow(ctx, id, "", workflows.SignalJobResult, workflows.JobResult{JobID: res.JobID, Result: res})
+		if _, missing := errors.AsType[*serviceerror.NotFound](err); !missing {
+			return err
+		}
+	}
+	return err
 }
 
 // failCallback answers a refused callback; a body over the limit is 413, as protocol v1 says.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/dsrflow/dsrflow"
@@ -36,6 +37,8 @@ type signalClient struct {
 	mu       sync.Mutex
 	signals  []string
 	failNext bool
+	// missing names workflows that do not exist: a signal to one is NotFound.
+	missing map[string]bool
 }
 
 func (c *signalClient) SignalWorkflow(_ context.Context, id, _, name string, _ any) error {
@@ -44,6 +47,9 @@ func (c *signalClient) SignalWorkflow(_ context.Context, id, _, name string, _ a
 	if c.failNext {
 		c.failNext = false
 		return errors.New("temporal is down")
+	}
+	if c.missing[id] {
+		return serviceerror.NewNotFound("workflow not found")
 	}
 	c.signals = append(c.signals, id+" "+name)
 	return nil
@@ -272,5 +278,37 @@ func TestCallbackOnlyForIssuedOpenJobs(t *testing.T) {
 	jobs, _ := f.st.ListJobs(ctx, "dsr_busy")
 	if len(jobs) != 1 || jobs[0].Status != "completed" {
 		t.Fatalf("job after its result: %+v", jobs)
+	}
+}
+
+// TestCallbackForADisclosureSubject: a disclosure's job result goes to its subject's workflow
+// (workflows.DisclosureSubjectID), and to the disclosure's own when that workflow does not exist (a
+// disclosure of the old shape ran its subjects' jobs itself).
+func TestCallbackForADisclosureSubject(t *testing.T) {
+	f := newCallbackFixture(t)
+	ctx := context.Background()
+	for _, id := range []string{"dsr_disc", "dsr_old"} {
+		r := store.Request{ID: id, Type: "disclosure", Status: "fulfilling", Country: "NO", ReceivedAt: callbackNow.Add(-time.Hour), DueAt: callbackNow.Add(30 * 24 * time.Hour)}
+		if err := f.st.PutRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.st.IssueJob(ctx, store.Job{JobID: id + ":s2:crm:access", RequestID: id, ConnectorID: "crm", Owner: "Example Marketing AS", Role: "subsidiary", Action: "access"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.client.missing = map[string]bool{"dsr_old:s2": true}
+	for _, id := range []string{"dsr_disc", "dsr_old"} {
+		body := `{"job_id":"` + id + `:s2:crm:access","status":"completed","records":[{"dataset":"contacts","fields":{"email":"jane@example.com"}}]}`
+		if w := f.post(body, true); w.Code != http.StatusOK {
+			t.Fatalf("callback for %s's subject 2: %d %s", id, w.Code, w.Body)
+		}
+		// The records belong to the disclosure, whose bundle reads them.
+		if got, err := f.st.ListJobRecords(ctx, id); err != nil || len(got[id+":s2:crm:access"]) == 0 {
+			t.Fatalf("records of %s: %v %v", id, got, err)
+		}
+	}
+	want := []string{"dsr_disc:s2 job_result", "dsr_old job_result"}
+	if fmt.Sprint(f.client.signals) != fmt.Sprint(want) {
+		t.Fatalf("signals %v, want %v", f.client.signals, want)
 	}
 }
