@@ -31,12 +31,16 @@ type Connectors struct {
 }
 
 // Select returns the connectors a job goes to: subsidiaries supporting the action and matching one of
-// the subject's identity types, or every partner to notify.
+// the subject's identity types, or the partners to notify: those the subsidiaries that hold the subject
+// share data with (in.RecipientsTracked), or every partner (requests started before).
 func (a *Connectors) Select(ctx context.Context, in SelectInput) ([]ConnectorRef, error) {
 	var conns []connectors.Connector
-	if in.Partners {
+	switch {
+	case in.Partners && in.RecipientsTracked:
+		conns = a.Registry.RecipientsOf(in.HeldBy)
+	case in.Partners:
 		conns = a.Registry.Partners()
-	} else {
+	default:
 		for _, c := range a.Registry.Select(in.Action, in.Identity) {
 			if c.Role == connectors.RoleSubsidiary && holdsAny(c, in.Categories) {
 				conns = append(conns, c)
