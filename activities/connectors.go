@@ -256,7 +256,7 @@ func (a *Connectors) outcome(ctx context.Context, conn connectors.Connector, job
 	out := JobOutcome{
 		Connector: ConnectorRef{ID: conn.ID, Owner: conn.Owner, Role: conn.Role}, JobID: job.ID, Action: job.Action,
 		Status: res.Status, Detail: res.Detail, Exemptions: res.Exemptions, Counts: res.Counts, Datasets: res.Datasets,
-		Attempts: int(activity.GetInfo(ctx).Attempt),
+		Items: res.Items, Attempts: int(activity.GetInfo(ctx).Attempt),
 	}
 	if out.Status.Final() {
 		if err := recordJob(ctx, a.Store, out, activityKey(ctx)); err != nil {

@@ -54,6 +54,8 @@ type JobOutcome struct {
 	Counts     map[string]int
 	// Datasets are the per-dataset counts (and truncation) when the connector gave them.
 	Datasets []connectors.DatasetResult
+	// Items are the per-item outcomes (fields corrected, purposes withdrawn) when the connector gave them.
+	Items    []connectors.ItemResult `json:",omitempty"`
 	Attempts int
 	// Recorded is set when the connector activity already stored the final outcome and its audit
 	// event; the workflow records it itself otherwise (RecordJob).
