@@ -73,6 +73,7 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 	}
 	if in.Status == dsrflow.StatusCompleted {
 		ai.Recipients, ai.Unable = a.recipients(in), a.unable(in)
+		ai.RecipientsKnown = a.Connectors != nil
 	}
 	if in.Status == dsrflow.StatusCompleted && in.Type.HasExport() {
 		until := now.Add(dsrflow.DeadlinePolicy.ExportValidFor)

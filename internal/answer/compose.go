@@ -56,6 +56,10 @@ type Input struct {
 	// Recipients are the partners that received the subject's data from the systems that hold it; the
 	// answer names them, and only them.
 	Recipients []PartnerReceipt
+	// RecipientsKnown says Recipients was worked out from the connectors' configuration (the worker
+	// sets it): a partner told of the request but not among them (a request started before recipients
+	// were tracked told every partner) is then not said to have received the data.
+	RecipientsKnown bool
 	// Unable are the group's systems that cannot carry out the request's action, so no job went to them.
 	Unable []System
 }
@@ -117,6 +121,15 @@ func Compose(c Controller, in Input) Message {
 		}
 	}
 	switch {
+	case len(partners) > 0 && in.RecipientsKnown && !allReceived(partners, in.Recipients):
+		// A request started before recipients were tracked told every partner: say only that.
+		w.heading("Partners we told about your request")
+		w.para("We told these partners about your request.")
+		var lines []string
+		for _, o := range partners {
+			lines = append(lines, partnerLines(c, o)...)
+		}
+		w.para(strings.Join(lines, "\n"))
 	case len(partners) > 0:
 		// Only partners that received the subject's data from a system that held it are told (Art. 19).
 		w.heading("Partners who received your data")

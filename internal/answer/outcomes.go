@@ -307,3 +307,13 @@ func joinSentences(parts ...string) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// allReceived reports whether every partner told of the request is among those that received the data.
+func allReceived(partners []Outcome, received []PartnerReceipt) bool {
+	for _, o := range partners {
+		if !slices.ContainsFunc(received, func(r PartnerReceipt) bool { return r.Owner == o.Owner }) {
+			return false
+		}
+	}
+	return true
+}

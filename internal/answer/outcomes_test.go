@@ -141,6 +141,15 @@ func TestComposeFromPerItemOutcomes(t *testing.T) {
 			notWant: []string{"What we could not do"},
 		},
 		{
+			name: "a request started before recipients were tracked told a partner that never received her data",
+			in: with(baseInput(dsrflow.Erasure, dsrflow.StatusCompleted), func(in *Input) {
+				in.RecipientsKnown = true
+				in.Outcomes = []Outcome{subsidiary("crm", "Example Marketing AS", dsrflow.ActionErase, connectors.StatusNotFound), partner(connectors.StatusCompleted)}
+			}),
+			want:    []string{"Partners we told about your request\n\nWe told these partners about your request.\n\n- Example Ad Partner Ltd: we told them about your request."},
+			notWant: []string{"received your data", "We shared your data"},
+		},
+		{
 			name: "objection: the partner that received the data is named though not told",
 			in: with(baseInput(dsrflow.Objection, dsrflow.StatusCompleted), func(in *Input) {
 				in.Recipients = []PartnerReceipt{{Owner: "Example Ad Partner Ltd", From: []string{"Example Marketing AS"}}}
