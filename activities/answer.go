@@ -24,6 +24,9 @@ type Answer struct {
 	Key       secret.Key
 	PublicURL string
 	Now       func() time.Time
+	// Connectors, when set, names in the answer the partners that received the subject's data (the
+	// recipients of the systems that held her) and the systems that cannot act on the right.
+	Connectors *connectors.Registry
 }
 
 // Respond is idempotent: the export is overwritten with the same content, the message has a fixed id
@@ -65,7 +68,12 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 		ai.Outcomes = append(ai.Outcomes, answer.Outcome{
 			ConnectorID: o.Connector.ID, Owner: o.Connector.Owner, Role: o.Connector.Role, Action: o.Action,
 			Status: o.Status, Detail: o.Detail, Records: records[o.JobID], Exemptions: o.Exemptions, Counts: o.Counts,
+			Items: o.Items,
 		})
+	}
+	if in.Status == dsrflow.StatusCompleted {
+		ai.Recipients, ai.Unable = a.recipients(in), a.unable(in)
+		ai.RecipientsKnown = a.Connectors != nil
 	}
 	if in.Status == dsrflow.StatusCompleted && in.Type.HasExport() {
 		until := now.Add(dsrflow.DeadlinePolicy.ExportValidFor)
@@ -94,6 +102,51 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 		return fmt.Errorf("queue answer for %s: %w", in.RequestID, err)
 	}
 	return nil
+}
+
+// recipients are the partners that received the subject's data: the recipients (connectors.yaml) of the
+// subsidiaries whose jobs of the request found her.
+func (a *Answer) recipients(in RespondInput) []answer.PartnerReceipt {
+	if a.Connectors == nil {
+		return nil
+	}
+	from := map[string][]string{}
+	var held []string
+	for _, o := range in.Outcomes {
+		if o.Connector.Role == connectors.RolePartner || o.Action != in.Type.Action() {
+			continue
+		}
+		if o.Status != connectors.StatusCompleted && o.Status != connectors.StatusExempt {
+			continue
+		}
+		c, ok := a.Connectors.Get(o.Connector.ID)
+		if !ok {
+			continue
+		}
+		held = append(held, c.ID)
+		for _, p := range c.Recipients {
+			from[p] = append(from[p], c.Owner)
+		}
+	}
+	var out []answer.PartnerReceipt
+	for _, p := range a.Connectors.RecipientsOf(held) {
+		out = append(out, answer.PartnerReceipt{Owner: p.Owner, From: from[p.ID]})
+	}
+	return out
+}
+
+// unable are the subsidiaries that cannot carry out the request's action, so no job went to them.
+func (a *Answer) unable(in RespondInput) []answer.System {
+	if a.Connectors == nil {
+		return nil
+	}
+	var out []answer.System
+	for _, c := range a.Connectors.List() {
+		if c.Role == connectors.RoleSubsidiary && !c.Supports(in.Type.Action()) {
+			out = append(out, answer.System{Owner: c.Owner, ConnectorID: c.ID, Categories: c.Categories})
+		}
+	}
+	return out
 }
 
 // records reads the access jobs' records from the store, by job id.

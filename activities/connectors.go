@@ -31,12 +31,16 @@ type Connectors struct {
 }
 
 // Select returns the connectors a job goes to: subsidiaries supporting the action and matching one of
-// the subject's identity types, or every partner to notify.
+// the subject's identity types, or the partners to notify: those the subsidiaries that hold the subject
+// share data with (in.RecipientsTracked), or every partner (requests started before).
 func (a *Connectors) Select(ctx context.Context, in SelectInput) ([]ConnectorRef, error) {
 	var conns []connectors.Connector
-	if in.Partners {
+	switch {
+	case in.Partners && in.RecipientsTracked:
+		conns = a.Registry.RecipientsOf(in.HeldBy)
+	case in.Partners:
 		conns = a.Registry.Partners()
-	} else {
+	default:
 		for _, c := range a.Registry.Select(in.Action, in.Identity) {
 			if c.Role == connectors.RoleSubsidiary && holdsAny(c, in.Categories) {
 				conns = append(conns, c)
@@ -252,7 +256,7 @@ func (a *Connectors) outcome(ctx context.Context, conn connectors.Connector, job
 	out := JobOutcome{
 		Connector: ConnectorRef{ID: conn.ID, Owner: conn.Owner, Role: conn.Role}, JobID: job.ID, Action: job.Action,
 		Status: res.Status, Detail: res.Detail, Exemptions: res.Exemptions, Counts: res.Counts, Datasets: res.Datasets,
-		Attempts: int(activity.GetInfo(ctx).Attempt),
+		Items: res.Items, Attempts: int(activity.GetInfo(ctx).Attempt),
 	}
 	if out.Status.Final() {
 		if err := recordJob(ctx, a.Store, out, activityKey(ctx)); err != nil {

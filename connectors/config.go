@@ -38,6 +38,10 @@ type Connector struct {
 	// Retention are the periods after which the connector's data of a category goes, swept daily by
 	// purge jobs (workflows.Retention).
 	Retention []RetentionRule `json:"retention,omitempty"`
+	// Recipients are the partner connectors this subsidiary's system shares the subject's data with
+	// (GDPR Art. 19): a partner is told of a rectification, erasure or restriction only when a job of the
+	// request found the subject here, and only such partners are named in the answer.
+	Recipients []string `json:"recipients,omitempty"`
 	// Settings are the kind's own configuration (an http connector's URL and secret, a postgres
 	// connector's mapping). Not serialised: they may hold secrets.
 	Settings Settings `json:"-"`
@@ -116,6 +120,7 @@ func (c Connector) clone() Connector {
 	c.Identities = slices.Clone(c.Identities)
 	c.Categories = slices.Clone(c.Categories)
 	c.Retention = slices.Clone(c.Retention)
+	c.Recipients = slices.Clone(c.Recipients)
 	if c.Settings != nil {
 		c.Settings = c.Settings.Clone()
 	}
@@ -160,10 +165,45 @@ func NewRegistry(conns ...Connector) (*Registry, error) {
 		seen[c.ID] = true
 		out = append(out, c)
 	}
+	for _, p := range checkRecipients(out) {
+		errs = append(errs, fmt.Errorf("connector %s: %s", out[p.index].ID, p.msg))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return newRegistry(out), nil
+}
+
+type recipientProblem struct {
+	index, entry int
+	msg          string
+}
+
+// checkRecipients checks that every connector's recipients name partner connectors of the same
+// configuration: a recipient dsrflow cannot notify is a configuration error, not a silent gap.
+func checkRecipients(conns []Connector) []recipientProblem {
+	role := map[string]string{}
+	for _, c := range conns {
+		role[c.ID] = c.Role
+	}
+	var ps []recipientProblem
+	for i, c := range conns {
+		for j, id := range c.Recipients {
+			r, ok := role[id]
+			switch {
+			case c.Role == RolePartner:
+				ps = append(ps, recipientProblem{i, j, "recipients are for subsidiaries: a partner does not pass data on through dsrflow"})
+				return ps
+			case !ok:
+				ps = append(ps, recipientProblem{i, j, fmt.Sprintf("recipients: %q is not a configured connector (it must name a partner connector)", id)})
+			case r != RolePartner:
+				ps = append(ps, recipientProblem{i, j, fmt.Sprintf("recipients: %s is a %s, not a partner connector", id, r)})
+			case slices.Contains(c.Recipients[:j], id):
+				ps = append(ps, recipientProblem{i, j, fmt.Sprintf("recipients: %s listed twice", id)})
+			}
+		}
+	}
+	return ps
 }
 
 func newRegistry(conns []Connector) *Registry {
@@ -194,6 +234,20 @@ func (r *Registry) List() []Connector {
 // subject gave (customer_id:crm matches when the identity has a customer id for "crm"), sorted by id.
 func (r *Registry) Select(action dsrflow.Action, id dsrflow.Identity) []Connector {
 	return r.filter(func(c Connector) bool { return c.Supports(action) && c.Matches(id) })
+}
+
+// RecipientsOf returns the partner connectors that the given connectors declare as recipients of their
+// data, sorted by id: the partners that received the data of a subject those connectors hold.
+func (r *Registry) RecipientsOf(holders []string) []Connector {
+	named := map[string]bool{}
+	for _, id := range holders {
+		if c, ok := r.byID[id]; ok {
+			for _, p := range c.Recipients {
+				named[p] = true
+			}
+		}
+	}
+	return r.filter(func(c Connector) bool { return c.Role == RolePartner && named[c.ID] })
 }
 
 // Partners returns the partner connectors, sorted by id.
@@ -372,7 +426,7 @@ func KnownIdentity(t string) bool {
 
 // commonFields are the keys every connector may have in connectors.yaml; the rest are its kind's
 // (Kind.Fields).
-var commonFields = []string{"id", "owner", "role", "kind", "actions", "identities", "categories", "retention"}
+var commonFields = []string{"id", "owner", "role", "kind", "actions", "identities", "categories", "retention", "recipients"}
 
 func parse(name string, data []byte, getenv func(string) string) (*Registry, error) {
 	var doc yaml.Node
@@ -413,6 +467,7 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 	var errs []error
 	seen := map[string]int{}
 	var conns []Connector
+	var recipientLines []int
 	for i, item := range list.Content {
 		item = Resolve(item)
 		label := fmt.Sprintf("#%d", i+1)
@@ -446,6 +501,12 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 			}
 		}
 		conns = append(conns, c)
+		recipientLines = append(recipientLines, lineOf(lines, "recipients", item.Line))
+	}
+	if len(errs) == 0 {
+		for _, p := range checkRecipients(conns) {
+			errs = append(errs, errorf(recipientLines[p.index], "connector %s: %s", conns[p.index].ID, p.msg))
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -565,6 +626,8 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 			c.Categories = list(key, v)
 		case "retention":
 			c.Retention = decodeRetention(v, lines, bad)
+		case "recipients":
+			c.Recipients = list(key, v)
 		}
 	}
 	if kind != nil {

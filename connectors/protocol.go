@@ -155,6 +155,25 @@ type Result struct {
 	// Datasets say per dataset (a table, a collection) what the job found and did. Optional: added to
 	// protocol v1 without changing its version, so connectors may leave it out.
 	Datasets []DatasetResult `json:"datasets,omitempty"`
+	// Items say per item the job was asked about what came of it: per data category of a rectify job,
+	// per purpose of a withdraw_consent job. Optional: added to protocol v1 without changing its version.
+	Items []ItemResult `json:"items,omitempty"`
+}
+
+// Outcomes of one item of a job (ItemResult.Outcome).
+const (
+	ItemDone        = "done"         // corrected, withdrawn: as asked
+	ItemNotHeld     = "not_held"     // the system holds no such data (category) or consent (purpose) of the subject
+	ItemNotPossible = "not_possible" // held, but the system cannot do it: Reason says why
+)
+
+// ItemResult is what came of one item of a job: a data category to correct, a purpose to withdraw
+// consent for. It holds no personal data: never the corrected value.
+type ItemResult struct {
+	Item    string `json:"item"`
+	Outcome string `json:"outcome"`
+	// Reason says why it was not possible, for the subject's answer.
+	Reason string `json:"reason,omitempty"`
 }
 
 // DatasetResult is what one job found and did in one dataset of a connector. It holds no personal data.

@@ -78,6 +78,14 @@ func (r Result) Validate(jobID string) error {
 		// Nothing of a record that may be someone else's enters the answer or the export.
 		return dsrflow.Errorf(dsrflow.EINVALID, "an identity_conflict result carries no records or exemptions")
 	}
+	for _, it := range r.Items {
+		switch {
+		case it.Item == "":
+			return dsrflow.Errorf(dsrflow.EINVALID, "an item result names its item")
+		case it.Outcome != ItemDone && it.Outcome != ItemNotHeld && it.Outcome != ItemNotPossible:
+			return dsrflow.Errorf(dsrflow.EINVALID, "item outcome must be done, not_held or not_possible")
+		}
+	}
 	return nil
 }
 

@@ -168,6 +168,7 @@ func refused(err error) bool {
 func (r *jobRunner) fromCallback(out act.JobOutcome, jobID string) act.JobOutcome {
 	res := r.results[jobID]
 	out.Status, out.Detail, out.Exemptions, out.Counts, out.Datasets = res.Status, res.Detail, res.Exemptions, res.Counts, res.Datasets
+	out.Items = res.Items
 	out.Recorded = false
 	return out
 }

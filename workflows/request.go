@@ -141,7 +141,7 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	r.flush(ctx)
 	r.fanOut(ctx, r.in.Type.Action(), false)
 	if r.in.Type.NotifiesPartners() {
-		r.fanOut(ctx, dsrflow.ActionNotify, true)
+		r.notifyRecipients(ctx)
 	}
 	return r.finish(ctx)
 }
@@ -205,9 +205,14 @@ func (r *request) review(ctx workflow.Context) bool {
 // fanOut runs the action's jobs on every matching connector in parallel. One connector's failure never
 // loses another's result: each job ends as an outcome, failed ones escalated.
 func (r *request) fanOut(ctx workflow.Context, action dsrflow.Action, partners bool) {
+	r.fanOutTo(ctx, act.SelectInput{Action: action, Identity: r.in.Identity, Partners: partners})
+}
+
+// fanOutTo runs sel.Action's jobs on the connectors sel selects.
+func (r *request) fanOutTo(ctx workflow.Context, sel act.SelectInput) {
+	action := sel.Action
 	// Selection reads configuration only, so it runs as a local activity.
 	var refs []act.ConnectorRef
-	sel := act.SelectInput{Action: action, Identity: r.in.Identity, Partners: partners}
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.Select, sel).Get(ctx, &refs); err != nil {
 		r.audit(ctx, "connector_selection_failed", nil, "system", "")
 		return

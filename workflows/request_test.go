@@ -789,7 +789,7 @@ func TestPartnerNotificationAndJobPayloads(t *testing.T) {
 
 		eq(t, "selects", h.selects, []activities.SelectInput{
 			{Action: dsrflow.ActionErase, Identity: h.in.Identity},
-			{Action: dsrflow.ActionNotify, Identity: h.in.Identity, Partners: true},
+			{Action: dsrflow.ActionNotify, Identity: h.in.Identity, Partners: true, RecipientsTracked: true, HeldBy: []string{"billing", "crm"}},
 		})
 		// Erase jobs first (in either order), then the notify job.
 		if len(h.runs) != 3 {

@@ -115,6 +115,7 @@ func (r *jobRunner) runPrepared(ctx workflow.Context, ref act.ConnectorRef, job 
 		if r.awaitUntil(ctx, minTime(workflow.Now(ctx).Add(wait), r.jobDeadline(ctx)), received) {
 			res := r.results[job.ID]
 			out.Status, out.Detail, out.Exemptions, out.Counts, out.Datasets = res.Status, res.Detail, res.Exemptions, res.Counts, res.Datasets
+			out.Items = res.Items
 			break
 		}
 		if !workflow.Now(ctx).Before(r.jobDeadline(ctx)) {

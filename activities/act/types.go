@@ -31,8 +31,13 @@ type ConnectorRef struct {
 type SelectInput struct {
 	Action   dsrflow.Action
 	Identity dsrflow.Identity
-	// Partners selects the recipients to notify (Art. 19) instead of the subsidiaries.
+	// Partners selects the recipients to notify (Art. 19) instead of the subsidiaries: every partner,
+	// or with HeldBy set (RecipientsTracked) only the partners those subsidiaries share data with.
 	Partners bool
+	// RecipientsTracked limits Partners to the recipients of HeldBy: the connectors whose jobs of this
+	// request found the subject. Empty HeldBy then selects nobody.
+	RecipientsTracked bool     `json:",omitempty"`
+	HeldBy            []string `json:",omitempty"`
 	// Categories, when set, keeps only the subsidiaries holding one of these data categories, or
 	// declaring none (authority disclosures: the job itself is limited to the categories too).
 	Categories []string
@@ -49,6 +54,8 @@ type JobOutcome struct {
 	Counts     map[string]int
 	// Datasets are the per-dataset counts (and truncation) when the connector gave them.
 	Datasets []connectors.DatasetResult
+	// Items are the per-item outcomes (fields corrected, purposes withdrawn) when the connector gave them.
+	Items    []connectors.ItemResult `json:",omitempty"`
 	Attempts int
 	// Recorded is set when the connector activity already stored the final outcome and its audit
 	// event; the workflow records it itself otherwise (RecordJob).

@@ -322,12 +322,20 @@ func (s *system) erase(st *state, matched []int) connectors.Result {
 func rectify(st *state, sp spec, matched []int, corrections map[string]string) connectors.Result {
 	n := 0
 	var refused []string
+	var items []connectors.ItemResult
+	held := sp.categories()
 	for _, cat := range sortedKeys(corrections) {
 		field, ok := sp.rectifiable[cat]
 		if !ok {
 			refused = append(refused, cat)
+			item := connectors.ItemResult{Item: cat, Outcome: connectors.ItemNotHeld}
+			if slices.Contains(held, cat) {
+				item = connectors.ItemResult{Item: cat, Outcome: connectors.ItemNotPossible, Reason: "this system cannot correct it"}
+			}
+			items = append(items, item)
 			continue
 		}
+		items = append(items, connectors.ItemResult{Item: cat, Outcome: connectors.ItemDone})
 		for _, i := range matched {
 			if p := &st.Subjects[i]; p.field(field) != corrections[cat] {
 				p.setField(field, corrections[cat])
@@ -335,7 +343,7 @@ func rectify(st *state, sp spec, matched []int, corrections map[string]string) c
 			}
 		}
 	}
-	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"rectified": n}}
+	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"rectified": n}, Items: items}
 	if len(refused) > 0 {
 		res.Detail = "not held or not correctable here: " + strings.Join(refused, ", ")
 		if len(refused) == len(corrections) {
@@ -357,18 +365,32 @@ func setFlag(st *state, matched []int, count string, flag func(*subject) *bool) 
 }
 
 // withdraw withdraws consent for the purposes, or for every purpose when none is named.
+// Each named purpose is an item: done where the subject's consent for it is on record here (now
+// withdrawn), not held where there is none.
 func withdraw(st *state, matched []int, purposes []string) connectors.Result {
 	n := 0
+	recorded := map[string]bool{}
 	for _, i := range matched {
 		p := &st.Subjects[i]
 		for purpose, granted := range p.Consents {
-			if granted && (len(purposes) == 0 || slices.Contains(purposes, purpose)) {
-				p.Consents[purpose] = false
-				n++
+			if len(purposes) == 0 || slices.Contains(purposes, purpose) {
+				recorded[purpose] = true
+				if granted {
+					p.Consents[purpose] = false
+					n++
+				}
 			}
 		}
 	}
-	return connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"withdrawn": n}}
+	var items []connectors.ItemResult
+	for _, purpose := range sortedStrings(slices.Clone(purposes)) {
+		outcome := connectors.ItemNotHeld
+		if recorded[purpose] {
+			outcome = connectors.ItemDone
+		}
+		items = append(items, connectors.ItemResult{Item: purpose, Outcome: outcome})
+	}
+	return connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"withdrawn": n}, Items: items}
 }
 
 // match returns the indexes of the subjects matching the identity on the system's identity types.

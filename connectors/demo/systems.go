@@ -42,6 +42,9 @@ type spec struct {
 	// purges are the retention rules the system declares; a purge job deletes the rows of their
 	// categories whose activity field is before the job's cutoff.
 	purges []connectors.RetentionRule
+	// recipients are the partners the system shares its subjects' data with (connectors.yaml's
+	// recipients): they are told of an erasure only for a subject the system held.
+	recipients []string
 }
 
 // leadsPeriod is the privacy policy's promise: contact information kept for marketing, leads included,
@@ -72,6 +75,8 @@ var specs = []spec{
 		},
 		rectifiable: map[string]string{catName: "name", catPhone: "phone"},
 		purges:      []connectors.RetentionRule{{Category: catLead, Age: leadsPeriod, ActivityField: "last_activity"}},
+		// The CRM's contacts and leads go to the ad partner for campaigns (privacy policy: recipients).
+		recipients: []string{"adpartner"},
 	},
 	{
 		id: "billing", owner: "Example Billing AS", role: connectors.RoleSubsidiary,

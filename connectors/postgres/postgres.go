@@ -60,7 +60,10 @@ type column struct {
 // match column without an index is not an error but a warning (Warnings). Errors name the connector,
 // the table and the column, never the connection string.
 func Open(ctx context.Context, conn connectors.Connector, getenv func(string) string) (*Connector, error) {
-	if _, err := connectors.NewRegistry(conn); err != nil {
+	// Checked alone: its recipients name partners of the whole configuration, which Load checked.
+	alone := conn
+	alone.Recipients = nil
+	if _, err := connectors.NewRegistry(alone); err != nil {
 		return nil, err
 	}
 	conn = conn.Settings.Defaults(conn)

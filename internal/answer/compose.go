@@ -25,6 +25,8 @@ type Outcome struct {
 	Records    []connectors.Record
 	Exemptions []connectors.Exemption
 	Counts     map[string]int
+	// Items are the per-item outcomes (fields corrected, purposes withdrawn) when the connector gave them.
+	Items []connectors.ItemResult
 }
 
 // Input is what the answer to one request is made of. Times are shown in their own location.
@@ -51,6 +53,15 @@ type Input struct {
 	ExportAvailableUntil *time.Time
 	// ExportURL is the signed download link of the export, shown with ExportAvailableUntil.
 	ExportURL string
+	// Recipients are the partners that received the subject's data from the systems that hold it; the
+	// answer names them, and only them.
+	Recipients []PartnerReceipt
+	// RecipientsKnown says Recipients was worked out from the connectors' configuration (the worker
+	// sets it): a partner told of the request but not among them (a request started before recipients
+	// were tracked told every partner) is then not said to have received the data.
+	RecipientsKnown bool
+	// Unable are the group's systems that cannot carry out the request's action, so no job went to them.
+	Unable []System
 }
 
 // Message is the answer to the subject.
@@ -100,20 +111,37 @@ func Compose(c Controller, in Input) Message {
 		} else {
 			w.heading("What we had done before we closed the request")
 		}
-		companies(w, c, subs)
+		companies(w, c, in.Type, subs)
 	}
-	if slices.ContainsFunc(subs, func(o Outcome) bool { return o.Status == connectors.StatusFailed }) {
-		w.para("We could not complete every part of your request before the deadline. We are sorry. " +
-			"Our data protection officer can tell you more.")
+	if answeredAsCompleted(in.Status) {
+		if lines := notDone(c, in, subs); len(lines) > 0 {
+			w.heading("What we could not do")
+			w.para(strings.Join(lines, "\n"))
+			w.para(Remedy(c, in.Country, "If you disagree with any of this") + "\nOur data protection officer can tell you more.")
+		}
 	}
-	if len(partners) > 0 {
-		w.heading("Partners who received your data")
-		w.para("We shared your data with these partners earlier. We told them about your request, as the law requires.")
+	switch {
+	case len(partners) > 0 && in.RecipientsKnown && !allReceived(partners, in.Recipients):
+		// A request started before recipients were tracked told every partner: say only that.
+		w.heading("Partners we told about your request")
+		w.para("We told these partners about your request.")
 		var lines []string
 		for _, o := range partners {
 			lines = append(lines, partnerLines(c, o)...)
 		}
 		w.para(strings.Join(lines, "\n"))
+	case len(partners) > 0:
+		// Only partners that received the subject's data from a system that held it are told (Art. 19).
+		w.heading("Partners who received your data")
+		w.para("These partners received your data from us. We told them about your request, as the law requires.")
+		var lines []string
+		for _, o := range partners {
+			lines = append(lines, partnerLines(c, o)...)
+		}
+		w.para(strings.Join(lines, "\n"))
+	case len(in.Recipients) > 0:
+		w.heading("Partners who received your data")
+		w.para("These partners received your data from the companies of our group named here:\n" + strings.Join(receivedLines(in), "\n"))
 	}
 
 	w.heading("Our record of your request")
@@ -125,11 +153,11 @@ func Compose(c Controller, in Input) Message {
 	}
 	a := c.Authority(in.Country)
 	complain := fmt.Sprintf("If you are not satisfied with how we handled your request, you can complain to %s: %s", a.Name, a.URL)
-	if in.Status == dsrflow.StatusRejected {
-		complain = fmt.Sprintf("If you disagree with our decision, you can complain to %s: %s You can also take the matter to court.", a.Name, a.URL)
-	}
 	if a.Note != "" {
 		complain += "\n" + sentence(a.Note)
+	}
+	if in.Status == dsrflow.StatusRejected {
+		complain = Remedy(c, in.Country, "If you disagree with our decision")
 	}
 	w.para(complain)
 	w.para("Kind regards,\n" + c.Name)
@@ -195,12 +223,23 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 		if fields = sortedUnique(fields); len(fields) > 0 {
 			w.para("You asked us to correct your " + list(fields) + ".")
 		}
+		if p := itemsParagraph(c, in, subsidiaries(in.Outcomes)); p != "" {
+			w.para(p)
+		}
 	case dsrflow.Restriction:
+		if !actedOn(in, subsidiaries(in.Outcomes)) {
+			w.para(nothingHeld)
+			break
+		}
 		w.para("While the restriction applies, we store your data but do not otherwise use it without your consent, " +
 			"except for legal claims, to protect the rights of others, or for important reasons of public interest. " +
 			"We will tell you before we lift the restriction.")
 	case dsrflow.Objection:
-		w.para("We have stopped processing your data for the purposes you objected to.")
+		if !actedOn(in, subsidiaries(in.Outcomes)) {
+			w.para(nothingHeld)
+			break
+		}
+		w.para("We have stopped processing your data for the purposes you objected to, in the systems named below.")
 	case dsrflow.MarketingOptout:
 		w.para("You will no longer receive marketing from us, and we no longer use your data for profiling. " +
 			"We keep your contact details on a suppression list only to make sure we do not send you marketing again.")
@@ -217,7 +256,15 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 		if names = sortedUnique(names); len(names) > 0 {
 			p = "You withdrew your consent for: " + list(names) + "."
 		}
-		w.para(p + " We no longer process your data for these purposes on the basis of your consent. This does not affect what we did before you withdrew it.")
+		switch subs := subsidiaries(in.Outcomes); {
+		case len(names) > 0:
+			p = joinSentences(p, itemsParagraph(c, in, subs))
+		case actedOn(in, subs):
+			p += " We no longer process your data on the basis of your consent. This does not affect what we did before you withdrew it."
+		default:
+			p += " " + nothingHeld
+		}
+		w.para(p)
 	case dsrflow.DoNotSell:
 		p := "We no longer sell or share your personal information."
 		// Only where a partner was told: a group that sold to nobody does not say it told anyone.
@@ -288,13 +335,27 @@ func aborted(w *textWriter, in Input) {
 		"Our data protection officer can tell you more.")
 }
 
+// nothingHeld is said when no system the request reached held the subject's data.
+const nothingHeld = "None of the systems we asked holds data about you, so there was nothing to change."
+
+// subsidiaries are the outcomes of the group's own systems.
+func subsidiaries(outcomes []Outcome) []Outcome {
+	var out []Outcome
+	for _, o := range outcomes {
+		if o.Role != connectors.RolePartner {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 func hasExemptions(outcomes []Outcome) bool {
 	return slices.ContainsFunc(outcomes, func(o Outcome) bool { return len(o.Exemptions) > 0 })
 }
 
 // companies writes, per subsidiary, what was found and done. A company where nothing was found in any
 // system gets one line saying so; otherwise its empty systems are not mentioned.
-func companies(w *textWriter, c Controller, outcomes []Outcome) {
+func companies(w *textWriter, c Controller, t dsrflow.RequestType, outcomes []Outcome) {
 	var owners []string
 	byOwner := map[string][]Outcome{}
 	for _, o := range outcomes {
@@ -318,7 +379,11 @@ func companies(w *textWriter, c Controller, outcomes []Outcome) {
 			if o.Status == connectors.StatusNotFound {
 				continue
 			}
-			for _, l := range outcomeLines(c, o) {
+			said := outcomeLines(c, o)
+			if hasItems(t) && len(o.Items) > 0 && o.Status != connectors.StatusIdentityConflict {
+				said = itemLines(c, t, o)
+			}
+			for _, l := range said {
 				if !slices.Contains(lines, l) {
 					lines = append(lines, l)
 				}

@@ -147,10 +147,10 @@ func TestCompose(t *testing.T) {
 			}),
 			subject: "Our answer to your objection (reference DSR-7Q2K-4M9P)",
 			want: []string{
-				"We have stopped processing your data for the purposes you objected to.",
+				"We have stopped processing your data for the purposes you objected to, in the systems named below.",
 				"Example Analytics AS\n- We could not complete this before the deadline. We are sorry.",
-				"We could not complete every part of your request before the deadline.",
-				"Information Commissioner's Office (ICO): https://ico.org.uk",
+				"What we could not do\n\n- Example Analytics AS: we could not complete this before the deadline. We are sorry.",
+				"If you disagree with any of this, you can complain to Information Commissioner's Office (ICO): https://ico.org.uk You can also take the matter to court.",
 			},
 			// A connector's technical failure text is for agents.
 			notWant: []string{"timeout", "retries"},

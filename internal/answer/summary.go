@@ -23,6 +23,11 @@ type summary struct {
 	Purposes   []purposeView
 	Authority  Authority
 	Files      []string
+	// PartnersReceived names the partners that received the subject's data, and from which companies.
+	PartnersReceived []string
+	// NotDone lists what could not be done, with why; Remedy follows it (Art. 12(4)).
+	NotDone []string
+	Remedy  string
 }
 
 type companyFound struct {
@@ -94,6 +99,15 @@ func (ex *export) summary() summary {
 			s.Nothing = false
 		}
 		s.Found = append(s.Found, cf)
+	}
+	for _, l := range receivedLines(ex.in) {
+		s.PartnersReceived = append(s.PartnersReceived, strings.TrimPrefix(l, "- "))
+	}
+	for _, l := range notDone(ex.c, ex.in, subsidiaries(ex.in.Outcomes)) {
+		s.NotDone = append(s.NotDone, strings.TrimPrefix(l, "- "))
+	}
+	if len(s.NotDone) > 0 {
+		s.Remedy = Remedy(ex.c, ex.in.Country, "If you disagree with any of this")
 	}
 	return s
 }
@@ -171,6 +185,26 @@ th { background: #eee; }
 {{- end}}
 </ul>
 {{- end}}
+{{- end}}
+{{- if .NotDone}}
+
+<h2>What we could not do</h2>
+<ul>
+{{- range .NotDone}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+<p>{{.Remedy}}</p>
+{{- end}}
+{{- if .PartnersReceived}}
+
+<h2>Partners who received your data</h2>
+<p>These partners received your data from the companies of our group named here:</p>
+<ul>
+{{- range .PartnersReceived}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
 {{- end}}
 
 <h2>About the processing of your data</h2>
@@ -306,6 +340,16 @@ func (ex *export) writeText(w io.Writer) error {
 		if len(f.Exemptions) > 0 {
 			t.para("What we keep, and why:\n" + bullets(f.Exemptions))
 		}
+	}
+
+	if len(s.NotDone) > 0 {
+		t.para(underline("What we could not do", "-"))
+		t.para(bullets(s.NotDone))
+		t.para(s.Remedy)
+	}
+	if len(s.PartnersReceived) > 0 {
+		t.para(underline("Partners who received your data", "-"))
+		t.para("These partners received your data from the companies of our group named here:\n" + bullets(s.PartnersReceived))
 	}
 
 	c := s.Controller

@@ -62,7 +62,7 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterActivity(&activities.Store{Store: d.Store, RecordRetention: d.Product.RecordRetention})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Runners: d.Runners, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
-	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase})
+	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase, Connectors: d.Product.Connectors})
 	w.RegisterActivity(&activities.Review{Notifier: d.Notifier, Store: d.Store})
 	w.RegisterActivity(&activities.Disclosure{Store: d.Store})
 	if d.Register != nil {

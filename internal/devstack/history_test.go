@@ -72,6 +72,19 @@ func TestHistoriesReplay(t *testing.T) {
 			c.waitStatus(id, "completed")
 			return id
 		}},
+		{rev("rectification_partial_tracked"), func() string {
+			// Items per field, and the partner told because the CRM held her (art19-recipients-tracked).
+			id := c.create(web.NewRequest{Type: "rectification", Email: jane, Attest: "video call",
+				Corrections: map[string]string{"user.name": "Jane Doe", "user.contact.postal_address": "Storgata 1"}})
+			c.waitStatus(id, "completed")
+			return id
+		}},
+		{rev("erasure_held_nowhere"), func() string {
+			// Held by no system: no partner is told (art19-recipients-tracked).
+			id := c.create(web.NewRequest{Type: "erasure", Email: "nobody@example.com", Attest: "video call"})
+			c.waitStatus(id, "completed")
+			return id
+		}},
 		{rev("erasure_attested"), func() string {
 			id := c.create(web.NewRequest{Type: "erasure", Email: jane, Attest: "video call"})
 			c.waitStatus(id, "completed")
