@@ -30,15 +30,16 @@ type Connectors struct {
 	Metrics *metrics.Registry
 }
 
-// Select returns the connectors a job goes to: subsidiaries supporting the action and matching one of
-// the subject's identity types, or every partner to notify.
+// Select returns the connectors a job goes to: connectors supporting the action and matching one of
+// the subject's identity types (partners only for the actions they take, such as optout), or every
+// partner to notify.
 func (a *Connectors) Select(ctx context.Context, in SelectInput) ([]ConnectorRef, error) {
 	var conns []connectors.Connector
 	if in.Partners {
 		conns = a.Registry.Partners()
 	} else {
 		for _, c := range a.Registry.Select(in.Action, in.Identity) {
-			if c.Role == connectors.RoleSubsidiary && holdsAny(c, in.Categories) {
+			if (c.Role == connectors.RoleSubsidiary || c.Role == connectors.RolePartner && in.Action != dsrflow.ActionNotify) && holdsAny(c, in.Categories) {
 				conns = append(conns, c)
 			}
 		}
