@@ -235,6 +235,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		deps.DevSignIn = s.Token // offered on the console's sign-in page, to this machine only
 	}
 	h := web.NewServer(deps)
+	if s.Demo != nil {
+		s.Demo.UseFrontDoor(publicURL) // the demo CRM's imports ask the suppression list
+	}
 	s.HTTP = app.Serve(ln, h, logger)
 	s.closers.Add(s.HTTP.Shutdown)
 
