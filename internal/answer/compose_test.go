@@ -169,7 +169,7 @@ func TestCompose(t *testing.T) {
 				"Tietosuojavaltuutetun toimisto",
 				"https://tietosuoja.fi",
 			},
-		notWant: []string{"told the partners"},
+			notWant: []string{"told the partners"},
 		},
 		{
 			name: "marketing opt-out taken by a partner",
