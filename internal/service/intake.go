@@ -86,7 +86,9 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 	if typ.Needs(dsrflow.InputPurposes) && len(in.Purposes) == 0 {
 		fields["purposes"] = "a consent withdrawal needs at least one purpose"
 	}
-	if len(in.Purposes) > 0 && s.Purposes != nil {
+	// An objection's purposes decide whether it is absolute (Art. 21(3)), so they must be the
+	// controller's own. (Consent withdrawals still take the purpose names connectors use: issue 15.)
+	if typ.Right().Review && len(in.Purposes) > 0 && s.Purposes != nil {
 		if msg := dsrflow.UnknownPurposes(s.Purposes, in.Purposes); msg != "" {
 			fields["purposes"] = msg
 		}
