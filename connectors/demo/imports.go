@@ -13,7 +13,7 @@ import (
 
 // The demo CRM's contact import: a marketing list (a trade fair's, a partner's) brought into the CRM,
 // POST {demo}/crm/import with {"email", "name", "interest", "source"}. Before it adds anyone it asks
-// dsrflow's suppression list (sdk.Suppressions), so a person who opted out of marketing, objected to it
+// dsrflow's suppression list (sdk.Marketing), so a person who opted out of marketing, objected to it
 // or was erased is not brought back and mailed again: 409 for them, 201 for a new lead, 503 while the
 // list cannot be asked (an import that cannot check does not import).
 
@@ -42,7 +42,7 @@ func (d *Demo) handleImport() http.Handler {
 			return
 		}
 		d.mu.Lock()
-		check := sdk.Suppressions{FrontDoor: d.frontDoor, Connector: importer, Secret: d.secrets[importer]}
+		check := sdk.Marketing{FrontDoor: d.frontDoor, Connector: importer, Secret: d.secrets[importer]}
 		d.mu.Unlock()
 		if check.FrontDoor == "" {
 			connectors.WriteError(w, http.StatusServiceUnavailable, "the suppression list cannot be asked: no front door")

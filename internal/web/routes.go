@@ -51,6 +51,7 @@ func (s *server) routes() {
 	// Connectors authenticate by their HMAC signature, checked before the body is read (handleCallback).
 	s.mux.Handle("POST /connectors/v1/callbacks/{connector}", s.handleCallback())
 	s.mux.Handle("POST /connectors/v1/suppressions/{connector}", s.handleConnectorSuppression())
+	s.mux.Handle("POST /connectors/v1/unsubscribe-links/{connector}", s.handleUnsubscribeLink())
 
 	// A one-click unsubscribe authenticates by its sealed link (RFC 8058: no cookies, no credentials).
 	s.mux.Handle("POST "+unsubscribe.Path, s.handleUnsubscribe())

@@ -14,6 +14,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/connectors/httpkind"
+	"github.com/dsrflow/dsrflow/connectors/sdk"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/service/fake"
 	"github.com/dsrflow/dsrflow/internal/store"
@@ -25,7 +26,8 @@ import (
 var (
 	suppressionKey    = secret.Key(strings.Repeat("s", secret.MinKeyLen))
 	suppressionSecret = []byte(strings.Repeat("c", connectors.MinSecretBytes))
-	suppressionNow    = time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+	// suppressionNow is the clock of the front door and of the tests' signatures; the SDK signs with its own.
+	suppressionNow = time.Now().UTC().Truncate(time.Second)
 )
 
 type suppressionFixture struct {
@@ -181,5 +183,44 @@ func TestOneClickUnsubscribe(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, unsubscribe.Path+"?"+link.RawQuery, nil)
 	if code, _ := f.serve(req); code == http.StatusOK || len(got) != before {
 		t.Errorf("a GET (a link scanner) answered %d and created %d requests; it must change nothing", code, len(got)-before)
+	}
+}
+
+// TestMarketingClient: a marketing system's SDK client, over real HTTP with its signature, asks the
+// suppression list and gets a recipient's unsubscribe headers, whose link the front door then takes as
+// a one-click opt-out for that recipient.
+func TestMarketingClient(t *testing.T) {
+	f := newSuppressionFixture(t)
+	var got []string
+	f.svc.CreateRequestFn = func(_ context.Context, in dsrflow.NewRequest) (dsrflow.CreatedRequest, error) {
+		got = append(got, in.Type+" "+in.Email)
+		return dsrflow.CreatedRequest{ID: "dsr_1"}, nil
+	}
+	door := httptest.NewServer(f.h)
+	defer door.Close()
+	ctx := context.Background()
+	m := sdk.Marketing{FrontDoor: door.URL, Connector: "crm", Secret: suppressionSecret}
+	if s, err := m.Suppressed(ctx, "jane.doe@example.com"); err != nil || !s {
+		t.Errorf("Suppressed(jane) = %v, %v; want true", s, err)
+	}
+	if s, err := m.Suppressed(ctx, "john.roe@example.com"); err != nil || s {
+		t.Errorf("Suppressed(john) = %v, %v; want false", s, err)
+	}
+	forged := sdk.Marketing{FrontDoor: door.URL, Connector: "crm", Secret: []byte(strings.Repeat("x", connectors.MinSecretBytes))}
+	if _, err := forged.Suppressed(ctx, "jane.doe@example.com"); err == nil {
+		t.Error("a forged signature got an answer")
+	}
+	headers, err := m.UnsubscribeHeaders(ctx, "john.roe@example.com")
+	if err != nil || headers["List-Unsubscribe-Post"] != unsubscribe.Body {
+		t.Fatalf("UnsubscribeHeaders = %v, %v", headers, err)
+	}
+	if _, err := forged.UnsubscribeHeaders(ctx, "john.roe@example.com"); err == nil {
+		t.Error("a forged signature got an unsubscribe link")
+	}
+	link, _ := url.Parse(strings.Trim(headers["List-Unsubscribe"], "<>"))
+	req := httptest.NewRequest(http.MethodPost, unsubscribe.Path+"?"+link.RawQuery, strings.NewReader(unsubscribe.Body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if code, _ := f.serve(req); code != http.StatusOK || len(got) != 1 || got[0] != "marketing_optout john.roe@example.com" {
+		t.Errorf("one-click on the link: %d, created %v; want john's opt-out", code, got)
 	}
 }
