@@ -218,6 +218,7 @@ func TestDrillBadInput(t *testing.T) {
 	add(badInput{name: "suppression check: no signature", method: "POST", path: "/connectors/v1/suppressions/recruiting", body: []byte(check), want: 401})
 	add(badInput{name: "suppression check: forged signature", method: "POST", path: "/connectors/v1/suppressions/recruiting", body: []byte(check), headers: signed([]byte(strings.Repeat("f", 32)), check, time.Now()), want: 401})
 	add(badInput{name: "suppression check: unknown connector", method: "POST", path: "/connectors/v1/suppressions/nosuch", body: []byte(check), headers: signed(secret, check, time.Now()), want: 404})
+	add(badInput{name: "unsubscribe link: forged signature", method: "POST", path: "/connectors/v1/unsubscribe-links/recruiting", body: []byte(check), headers: signed([]byte(strings.Repeat("f", 32)), check, time.Now()), want: 401})
 	add(badInput{name: "suppression: an address, not a hash", method: "GET", path: "/api/v1/suppressions/jane.doe@example.com", token: "agent", want: 400})
 	add(badInput{name: "suppression: no token", method: "GET", path: "/api/v1/suppressions/" + strings.Repeat("0", 64), want: 401})
 	add(badInput{name: "unsubscribe: forged token", method: "POST", path: "/privacy/unsubscribe?t=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", body: []byte("List-Unsubscribe=One-Click"), headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, want: 400})
