@@ -126,6 +126,10 @@ func TestMarketingRightsCannotBeRefused(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "Art. 21(3)") {
 		t.Errorf("reject of a marketing objection: %d %s; want 409 naming Art. 21(3)", resp.StatusCode, body)
 	}
+	reviewerEnv := map[string]string{"DSR_URL": s.URL(), "DSR_TOKEN": reviewerTok}
+	if code, out, errOut := runStarter(t, reviewerEnv, "approve", obj.ID, "--reject", "--reason", "we want to keep mailing"); code != 3 || !strings.Contains(errOut, "Art. 21(3)") {
+		t.Errorf("starter approve --reject: exit %d, %q %q; want exit 3 (conflict) naming Art. 21(3)", code, out, errOut)
+	}
 	if v := await(obj.ID); len(v.Decisions) != 0 || v.Status != string(dsrflow.StatusCompleted) {
 		t.Errorf("after the refused reject: %d decisions, status %s", len(v.Decisions), v.Status)
 	}
