@@ -12,7 +12,8 @@ type Input string
 const (
 	// InputCorrections are the corrected values of a rectification (Art. 16).
 	InputCorrections Input = "corrections"
-	// InputPurposes are the purposes consent is withdrawn for (Art. 7(3)).
+	// InputPurposes are the purposes consent is withdrawn for (Art. 7(3)), or the purposes an objection
+	// objects to (Art. 21): ids of the controller's declared purposes (DeclaredPurpose).
 	InputPurposes Input = "purposes"
 	// InputGrounds are the subject's grounds for an objection (Art. 21(1)): "grounds relating to his or
 	// her particular situation".
@@ -37,8 +38,12 @@ type Right struct {
 	// machine-readable form (Art. 20).
 	Export, Portable bool
 	// Review: a reviewer decides before fulfilment (an objection is weighed against compelling
-	// legitimate grounds, Art. 21(1)). An objection to direct marketing is never reviewed (Art. 21(3)).
+	// legitimate grounds, Art. 21(1)). An objection to direct marketing is never reviewed (Art. 21(3)):
+	// ObjectsToDirectMarketing.
 	Review bool
+	// Suppresses: once fulfilled, the subject's address goes on the marketing suppression list (a keyed
+	// hash that outlives the request's records), so that no import brings the person back into marketing.
+	Suppresses bool
 	// Jurisdictions are the laws under which the right exists ("gdpr", "ccpa"); none means every one
 	// dsrflow serves.
 	Jurisdictions []string
@@ -52,10 +57,10 @@ var Rights = []Right{
 	{Type: Access, Law: "GDPR Art. 15", Action: ActionAccess, Verification: VerifyEmailCode, Export: true},
 	{Type: Portability, Law: "GDPR Art. 20", Action: ActionAccess, Verification: VerifyEmailCode, Export: true, Portable: true},
 	{Type: Rectification, Law: "GDPR Art. 16", Action: ActionRectify, Verification: VerifyEmailCode, Needs: []Input{InputCorrections}, NotifiesRecipients: true},
-	{Type: Erasure, Law: "GDPR Art. 17", Action: ActionErase, Verification: VerifyEmailCode, NotifiesRecipients: true},
+	{Type: Erasure, Law: "GDPR Art. 17", Action: ActionErase, Verification: VerifyEmailCode, NotifiesRecipients: true, Suppresses: true},
 	{Type: Restriction, Law: "GDPR Art. 18", Action: ActionRestrict, Verification: VerifyEmailCode, NotifiesRecipients: true},
-	{Type: Objection, Law: "GDPR Art. 21(1)", Action: ActionObject, Verification: VerifyEmailCode, Accepts: []Input{InputGrounds}, Review: true},
-	{Type: MarketingOptout, Law: "GDPR Art. 21(2)-(3)", Action: ActionOptout, Verification: VerifyNone},
+	{Type: Objection, Law: "GDPR Art. 21(1)", Action: ActionObject, Verification: VerifyEmailCode, Accepts: []Input{InputGrounds, InputPurposes}, Review: true},
+	{Type: MarketingOptout, Law: "GDPR Art. 21(2)-(3)", Action: ActionOptout, Verification: VerifyNone, Suppresses: true},
 	{Type: ConsentWithdrawal, Law: "GDPR Art. 7(3)", Action: ActionWithdrawConsent, Verification: VerifyNone, Needs: []Input{InputPurposes}},
 	// CCPA: no verification beyond the identifier given (11 CCR 7026(d): a request to opt out need not be
 	// verifiable); due within 15 business days (11 CCR 7026(f)); the third parties the data was sold or

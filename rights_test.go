@@ -46,6 +46,15 @@ func TestRightsTable(t *testing.T) {
 	if !Rectification.Needs(InputCorrections) || !ConsentWithdrawal.Needs(InputPurposes) || !Objection.Accepts(InputGrounds) || Objection.Needs(InputGrounds) {
 		t.Error("inputs: rectification needs corrections, withdrawal needs purposes, objection accepts grounds")
 	}
+	if !Objection.Accepts(InputPurposes) || Objection.Needs(InputPurposes) {
+		t.Error("inputs: an objection may name the purposes objected to (Art. 21(3) needs them to tell direct marketing)")
+	}
+	for _, typ := range RequestTypes {
+		want := typ == MarketingOptout || typ == Erasure
+		if typ.Right().Suppresses != want {
+			t.Errorf("%s: Suppresses = %v, want %v (opted-out and erased addresses go on the suppression list)", typ, !want, want)
+		}
+	}
 	if RequestType("nope").Valid() || RequestType("nope").Action() != "" || RequestType("nope").HasExport() {
 		t.Error("an unknown type is valid, has an action or an export")
 	}

@@ -30,9 +30,10 @@ type Connectors struct {
 	Metrics *metrics.Registry
 }
 
-// Select returns the connectors a job goes to: subsidiaries supporting the action and matching one of
-// the subject's identity types, or the partners to notify: those the subsidiaries that hold the subject
-// share data with (in.RecipientsTracked), or every partner (requests started before).
+// Select returns the connectors a job goes to: connectors supporting the action and matching one of
+// the subject's identity types (partners only for the actions they take, such as optout), or the
+// partners to notify: those the subsidiaries that hold the subject share data with
+// (in.RecipientsTracked), or every partner (requests started before).
 func (a *Connectors) Select(ctx context.Context, in SelectInput) ([]ConnectorRef, error) {
 	var conns []connectors.Connector
 	switch {
@@ -42,7 +43,7 @@ func (a *Connectors) Select(ctx context.Context, in SelectInput) ([]ConnectorRef
 		conns = a.Registry.Partners()
 	default:
 		for _, c := range a.Registry.Select(in.Action, in.Identity) {
-			if c.Role == connectors.RoleSubsidiary && holdsAny(c, in.Categories) {
+			if (c.Role == connectors.RoleSubsidiary || c.Role == connectors.RolePartner && in.Action != dsrflow.ActionNotify) && holdsAny(c, in.Categories) {
 				conns = append(conns, c)
 			}
 		}

@@ -23,6 +23,7 @@ func TestWorkflowsCallRegisteredNames(t *testing.T) {
 		{act.Answer, &activities.Answer{}},
 		{act.Review, &activities.Review{}},
 		{act.Disclosure, &activities.Disclosure{}},
+		{act.Suppression, &activities.Suppression{}},
 	} {
 		impl := reflect.TypeOf(tc.impl)
 		names := reflect.ValueOf(tc.names)

@@ -22,6 +22,7 @@ type (
 	UpdateCardInput  = act.UpdateCardInput
 	AlertInput       = act.AlertInput
 	WorkingDaysInput = act.WorkingDaysInput
+	SuppressInput    = act.SuppressInput
 )
 
 // ErrPermanentConnector is the error type of a job the connector refused for good (4xx other than 429).

@@ -294,6 +294,11 @@ var knownActions = []dsrflow.Action{
 	dsrflow.ActionNotify, dsrflow.ActionOptoutSale,
 }
 
+// PartnerActions are what a partner (a recipient of the data) may be asked: to take note of a
+// rectification, erasure or restriction (notify, GDPR Art. 19), and to stop marketing to the subject
+// (optout: an objection to direct marketing binds recipients too, Art. 21(3)).
+var PartnerActions = []dsrflow.Action{dsrflow.ActionNotify, dsrflow.ActionOptout}
+
 // KnownAction reports whether connectors.yaml may list the action.
 func KnownAction(a dsrflow.Action) bool { return slices.Contains(knownActions, a) }
 
@@ -332,8 +337,8 @@ func validate(c Connector) []Problem {
 			add("actions", "unknown action %q", a)
 		case slices.Contains(c.Actions[:i], a):
 			add("actions", "action %s listed twice", a)
-		case c.Role == RolePartner && a != dsrflow.ActionNotify:
-			add("actions", "a partner supports only notify, not %s", a)
+		case c.Role == RolePartner && !slices.Contains(PartnerActions, a):
+			add("actions", "a partner supports only notify and optout, not %s", a)
 		case c.Role == RoleSubsidiary && a == dsrflow.ActionNotify:
 			add("actions", "notify is for partners; a subsidiary cannot list it")
 		}

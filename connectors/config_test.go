@@ -127,7 +127,7 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"ftp url", replace(6, "    url: ftp://example.com/crm"), "connectors.yaml:6: connector crm: url must be an absolute http or https URL"},
 		{"unknown action", replace(8, "    actions: [access, delete]"), `connectors.yaml:8: connector crm: unknown action "delete"`},
 		{"subsidiary notify", replace(8, "    actions: [access, notify]"), "connectors.yaml:8: connector crm: notify is for partners"},
-		{"partner erase", replace(19, "    actions: [notify, erase]"), "connectors.yaml:19: connector adpartner: a partner supports only notify, not erase"},
+		{"partner erase", replace(19, "    actions: [notify, erase]"), "connectors.yaml:19: connector adpartner: a partner supports only notify and optout, not erase"},
 		{"unknown identity", replace(9, "    identities: [email, ssn]"), `connectors.yaml:9: connector crm: unknown identity type "ssn"`},
 		{"customer id without system", replace(9, "    identities: [customer_id]"), `connectors.yaml:9: connector crm: unknown identity type "customer_id"`},
 		{"secret not set", replace(7, "    secret_env: NOT_SET"), "connectors.yaml:7: connector crm: secret_env: variable NOT_SET is not set"},
@@ -297,5 +297,21 @@ func TestRegisteredKind(t *testing.T) {
 	}
 	if !slices.Contains(KindNames(), "file") {
 		t.Fatalf("KindNames = %v", KindNames())
+	}
+}
+
+// TestPartnerTakesOptout: a partner may list optout beside notify, so a marketing opt-out reaches the
+// recipients of the data (GDPR Art. 21(3)); Select finds it for optout.
+func TestPartnerTakesOptout(t *testing.T) {
+	reg, err := Parse([]byte(strings.Replace(validYAML, "    actions: [notify]", "    actions: [notify, optout]", 1)), testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range reg.Select(dsrflow.ActionOptout, dsrflow.Identity{Email: "jane.doe@example.com"}) {
+		ids = append(ids, c.ID)
+	}
+	if !slices.Contains(ids, "adpartner") {
+		t.Fatalf("optout goes to %v, want the partner among them", ids)
 	}
 }

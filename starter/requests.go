@@ -59,7 +59,7 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 	f.StringVar(&body.Channel, "channel", "", "email, web (default), phone or letter")
 	f.StringVar(&body.Attest, "attest", "", "REASON: you confirmed the subject's identity from an authenticated channel")
 	f.StringArrayVar(&corrections, "correct", nil, "CATEGORY=VALUE: a correction, for rectification (repeatable)")
-	f.StringArrayVar(&body.Purposes, "purpose", nil, "a purpose consent is withdrawn for (repeatable)")
+	f.StringArrayVar(&body.Purposes, "purpose", nil, "ID: a purpose from controller.yaml that consent is withdrawn for, or that an objection objects to (repeatable)")
 	f.StringVar(&body.Grounds, "grounds", "", "the subject's grounds, for objection")
 	f.BoolVar(&asJSON, "json", false, "print the answer as JSON")
 	return cmd

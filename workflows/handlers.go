@@ -75,6 +75,9 @@ func (r *request) onResend(ctx workflow.Context, in ResendInput) (State, error) 
 }
 
 func (r *request) validateDecide(in DecisionInput) error {
+	if err := r.validateMarketingObjection(in); err != nil {
+		return err
+	}
 	switch {
 	case r.ending || r.status != dsrflow.StatusInReview || r.decision != nil:
 		return refuse("request is %s, no decision is pending", r.status)

@@ -47,6 +47,10 @@ type RequestInput struct {
 	Corrections      map[string]string
 	Purposes         []string
 	Grounds          string
+	// DirectMarketing: an objection whose purposes include direct marketing (the controller's
+	// direct_marketing purposes, checked at intake). Art. 21(3) makes it absolute: no review, and a
+	// reviewer's reject is refused (ECONFLICT).
+	DirectMarketing bool `json:",omitempty"`
 	// Actor is who started the request (a token's name), for the audit trail.
 	Actor string
 	// Link is the request in the front door, for review cards and alerts.

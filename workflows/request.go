@@ -130,7 +130,7 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	if !r.verify(ctx) {
 		return r.finish(ctx)
 	}
-	if r.in.Type.Right().Review && !r.review(ctx) {
+	if r.needsReview(ctx) && !r.review(ctx) {
 		return r.finish(ctx)
 	}
 	if r.canceled != nil {
@@ -143,6 +143,7 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	if r.in.Type.NotifiesPartners() {
 		r.notifyRecipients(ctx)
 	}
+	r.suppress(ctx)
 	return r.finish(ctx)
 }
 
@@ -269,6 +270,7 @@ func (r *request) job(ref act.ConnectorRef, action dsrflow.Action) connectors.Jo
 		j.Purposes = r.in.Purposes
 	case dsrflow.ActionObject:
 		j.Grounds = r.in.Grounds
+		j.Purposes = r.in.Purposes
 	case dsrflow.ActionNotify:
 		j.Cause = r.in.Type
 		j.Corrections = r.in.Corrections

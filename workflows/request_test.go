@@ -99,6 +99,7 @@ type harness struct {
 	cards       []activities.PostCardInput
 	cardUpdates []activities.UpdateCardInput
 	alerts      []timed[activities.AlertInput]
+	suppressed  []activities.SuppressInput
 	awaits      []timed[activities.AwaitInput]
 	awaitIn     activities.AwaitInput
 	awaitPlans  map[string]awaitPlan
@@ -280,6 +281,13 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 		// The polls made: only those of an await that ran to its end (a callback cancels it).
 		h.polls = append(h.polls, p.polls...)
 		return p.out, p.err
+	})
+	var sup *activities.Suppression
+	env.OnActivity(sup.Suppress, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SuppressInput) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.suppressed = append(h.suppressed, in)
+		return nil
 	})
 	env.OnActivity(ans.Respond, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RespondInput) error {
 		h.mu.Lock()

@@ -37,6 +37,9 @@ var (
 		PostCard, UpdateCard, SendAlert, WorkingDaysLater string
 	}{"PostCard", "UpdateCard", "SendAlert", "WorkingDaysLater"}
 
+	// Suppression: the marketing suppression list (activities.Suppression).
+	Suppression = struct{ Suppress string }{"Suppress"}
+
 	// Disclosure: the disclosure register and the authority's bundle (activities.Disclosure).
 	Disclosure = struct{ RecordDisclosure, PrepareBundle string }{"RecordDisclosure", "PrepareBundle"}
 )

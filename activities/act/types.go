@@ -173,3 +173,11 @@ type WorkingDaysInput struct {
 	Days    int
 	Country string
 }
+
+// SuppressInput puts a request's subject on the marketing suppression list (Suppression.Suppress):
+// Reason is the request type that put them there (marketing_optout, erasure, objection).
+type SuppressInput struct {
+	RequestID string
+	Email     string
+	Reason    string
+}

@@ -66,7 +66,8 @@ func rejects(ctx context.Context, t Target, name, what string, sign signer) Resu
 
 // UnknownSubjectNotFound: a job for a subject the connector does not hold ends not_found, at once
 // (200) or by polling after 202. A partner confirms a notify job whether or not it knows the person,
-// so for notify any final status but failed passes.
+// and an optout may be recorded for an address nobody holds yet (a partner's suppression of it), so for
+// notify and optout any final status but failed passes.
 func UnknownSubjectNotFound(ctx context.Context, t Target) Result {
 	t = t.withDefaults()
 	const name = "unknown_subject_not_found"
@@ -78,7 +79,7 @@ func UnknownSubjectNotFound(ctx context.Context, t Target) Result {
 	switch {
 	case got == connectors.StatusNotFound:
 		return pass(name, "%s job for an unknown subject ended not_found (%s)", t.Action, out.how())
-	case (t.Action == dsrflow.ActionNotify || t.Action == dsrflow.ActionPurge) && got.Final() && got != connectors.StatusFailed:
+	case (t.Action == dsrflow.ActionNotify || t.Action == dsrflow.ActionPurge || t.Action == dsrflow.ActionOptout) && got.Final() && got != connectors.StatusFailed:
 		return pass(name, "%s job ended %s (%s); %s jobs need not say not_found", t.Action, got, out.how(), t.Action)
 	default:
 		return fail(name, "%s job for an unknown subject ended %q (%s), want not_found", t.Action, got, out.how())

@@ -33,7 +33,8 @@ type Target struct {
 	Secret []byte
 	// Connector is the id put in jobs; default GuessConnector(URL).
 	Connector string
-	// Action is what the jobs ask for; default access. Partners, which only take notify, use notify.
+	// Action is what the jobs ask for; default access. Partners, which take notify and optout, use one
+	// of those.
 	Action dsrflow.Action
 	// Identities are the subject of the jobs; default a random address nobody holds
 	// (conformance-<random>@example.invalid). Give identities the connector matches on, of a subject it

@@ -48,7 +48,7 @@ func TestEveryDemoConnectorConforms(t *testing.T) {
 			t.Parallel()
 			action := dsrflow.ActionAccess
 			if !slices.Contains(conn.Actions, action) {
-				action = dsrflow.ActionNotify // the partner
+				action = dsrflow.ActionOptout // the partner: it takes notify and optout
 			}
 			// No Connector: guessed from the URL's last segment, as the demo's path prefix is its id. Foreign
 			// identifiers are John's (Ola's in recruiting, which does not hold John).

@@ -41,6 +41,10 @@ type Demo struct {
 
 	mu       sync.Mutex
 	failures map[string]failure
+	// frontDoor is dsrflow's front door, which the CRM's import asks (UseFrontDoor).
+	frontDoor string
+	systems   map[string]*system
+	secrets   map[string][]byte
 
 	closeOnce sync.Once
 	closeErr  error
@@ -72,6 +76,8 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 		url:      "http://" + ln.Addr().String(),
 		effects:  effects,
 		failures: map[string]failure{},
+		systems:  map[string]*system{},
+		secrets:  secrets,
 		served:   make(chan struct{}),
 		closed:   make(chan struct{}),
 	}
@@ -89,6 +95,7 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 		if err != nil {
 			return fail(err)
 		}
+		d.systems[sp.id] = sys
 		store, err := sdk.FileJobStore(filepath.Join(dir, sp.id+".jobs.jsonl"))
 		if err != nil {
 			return fail(err)
@@ -113,6 +120,7 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 			Recipients: sp.recipients,
 		})
 	}
+	mux.Handle("POST /"+importer+"/import", d.handleImport())
 	if d.reg, err = connectors.NewRegistry(conns...); err != nil {
 		return fail(err)
 	}

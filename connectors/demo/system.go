@@ -46,9 +46,11 @@ type row struct {
 }
 
 type notification struct {
-	JobID    string              `json:"job_id"`
-	Cause    dsrflow.RequestType `json:"cause"`
-	Received string              `json:"received"`
+	JobID string              `json:"job_id"`
+	Cause dsrflow.RequestType `json:"cause"`
+	// Action is optout for an opt-out the partner must honour; empty for a notice (notify).
+	Action   dsrflow.Action `json:"action,omitempty"`
+	Received string         `json:"received"`
 }
 
 // system is one demo connector's data and its job handler.
@@ -99,7 +101,7 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	if job.Action == dsrflow.ActionNotify {
+	if job.Action == dsrflow.ActionNotify || s.spec.role == connectors.RolePartner {
 		return s.notify(job)
 	}
 	if job.Action == dsrflow.ActionPurge {
@@ -212,12 +214,17 @@ func changed(counts map[string]int) bool {
 
 func (s *system) notify(job connectors.Job) (connectors.Result, error) {
 	next := s.state.clone()
-	next.Notifications = append(next.Notifications, notification{JobID: job.ID, Cause: job.Cause, Received: time.Now().UTC().Format(time.RFC3339)})
+	n := notification{JobID: job.ID, Cause: job.Cause, Received: time.Now().UTC().Format(time.RFC3339)}
+	counts := map[string]int{"notified": 1}
+	if job.Action == dsrflow.ActionOptout {
+		// The partner stops marketing to the address, whether or not it holds data on it yet.
+		n.Action, counts = job.Action, map[string]int{"opted_out": 1}
+	}
+	next.Notifications = append(next.Notifications, n)
 	if err := s.save(next); err != nil {
 		return connectors.Result{}, fmt.Errorf("save %s: %w", s.spec.id, err)
 	}
 	s.state = next
-	counts := map[string]int{"notified": 1}
 	if err := s.effects.add(s.spec.id, job, counts); err != nil {
 		return connectors.Result{}, err
 	}

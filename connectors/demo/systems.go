@@ -136,7 +136,7 @@ var specs = []spec{
 	},
 	{
 		id: "adpartner", owner: "Example Ad Partner Ltd", role: connectors.RolePartner,
-		actions:    []dsrflow.Action{dsrflow.ActionNotify},
+		actions:    []dsrflow.Action{dsrflow.ActionNotify, dsrflow.ActionOptout},
 		identities: []string{"email"},
 	},
 }

@@ -241,8 +241,14 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 		}
 		w.para("We have stopped processing your data for the purposes you objected to, in the systems named below.")
 	case dsrflow.MarketingOptout:
-		w.para("You will no longer receive marketing from us, and we no longer use your data for profiling. " +
-			"We keep your contact details on a suppression list only to make sure we do not send you marketing again.")
+		p := "You will no longer receive marketing from us, and we no longer use your data for profiling."
+		// Only where a partner took the opt-out (GDPR Art. 21(3) binds the recipients of the data too).
+		if slices.ContainsFunc(in.Outcomes, func(o Outcome) bool {
+			return o.Role == connectors.RolePartner && o.Action == dsrflow.ActionOptout && o.Status == connectors.StatusCompleted
+		}) {
+			p += " We have told the partners who market our products to stop marketing to you as well."
+		}
+		w.para(p + " We keep a coded form of your email address on a suppression list only to make sure we do not send you marketing again.")
 	case dsrflow.ConsentWithdrawal:
 		names := make([]string, 0, len(in.Purposes))
 		for _, id := range in.Purposes {

@@ -169,6 +169,18 @@ func TestCompose(t *testing.T) {
 				"Tietosuojavaltuutetun toimisto",
 				"https://tietosuoja.fi",
 			},
+			notWant: []string{"told the partners"},
+		},
+		{
+			name: "marketing opt-out taken by a partner",
+			in: with(baseInput(dsrflow.MarketingOptout, dsrflow.StatusCompleted), func(in *Input) {
+				in.Outcomes = []Outcome{
+					subsidiary("marketing-crm", "Example Marketing AS", dsrflow.ActionOptout, connectors.StatusCompleted),
+					{ConnectorID: "ad-partner", Owner: "Example Ad Partner Ltd", Role: connectors.RolePartner, Action: dsrflow.ActionOptout, Status: connectors.StatusCompleted},
+				}
+			}),
+			subject: "Our answer to your marketing opt-out (reference DSR-7Q2K-4M9P)",
+			want:    []string{"We have told the partners who market our products to stop marketing to you as well.", "suppression list"},
 		},
 		{
 			name: "consent withdrawal per purpose",

@@ -62,7 +62,7 @@ type Contact struct {
 
 // Purpose is one purpose of processing and its legal basis.
 type Purpose struct {
-	// ID names the purpose in consent withdrawals (Input.Purposes): "email_marketing".
+	// ID names the purpose in consent withdrawals and objections (InputPurposes): "email_marketing".
 	ID          string `yaml:"id"`
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
@@ -71,6 +71,18 @@ type Purpose struct {
 	LegalBasis string `yaml:"legal_basis"`
 	// LegalBasisDetail explains the basis: the legitimate interest, or the law.
 	LegalBasisDetail string `yaml:"legal_basis_detail"`
+	// DirectMarketing marks direct marketing, or profiling related to it: an objection naming it is
+	// absolute (GDPR Art. 21(3)), never reviewed or refused.
+	DirectMarketing bool `yaml:"direct_marketing"`
+}
+
+// DeclaredPurposes are the purposes requests may name (consent withdrawals, objections), in file order.
+func (c Controller) DeclaredPurposes() []dsrflow.DeclaredPurpose {
+	out := make([]dsrflow.DeclaredPurpose, len(c.Purposes))
+	for i, p := range c.Purposes {
+		out[i] = dsrflow.DeclaredPurpose{ID: p.ID, DirectMarketing: p.DirectMarketing}
+	}
+	return out
 }
 
 // Category is a category of personal data the controller processes.

@@ -74,6 +74,7 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Keys: product.Keys, CodecOrigin: cfg.CodecOrigin, Connectors: product.Connectors, Metrics: f.Metrics,
 		Auth: web.StoreTokens{Store: f.Store}, OIDC: OIDCSignIn(cfg.OIDC, ""), PublicURL: cfg.PublicURL,
 		Reviewers: cfg.Reviewers, Slack: slackHandler(sl), TrustedProxies: cfg.TrustedProxies,
+		Purposes:  product.Controller.DeclaredPurposes(),
 		Readiness: FrontDoorReadiness(f.Client, f.Store)}), logger)
 	f.closers.Add(f.HTTP.Shutdown)
 	return f, nil

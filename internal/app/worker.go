@@ -65,6 +65,7 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase, Connectors: d.Product.Connectors})
 	w.RegisterActivity(&activities.Review{Notifier: d.Notifier, Store: d.Store})
 	w.RegisterActivity(&activities.Disclosure{Store: d.Store})
+	w.RegisterActivity(&activities.Suppression{Store: d.Store, Key: d.Product.Key})
 	if d.Register != nil {
 		d.Register(w)
 	}

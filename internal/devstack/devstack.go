@@ -229,11 +229,15 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics, PublicURL: publicURL,
 		Reviewers: reviewers, Slack: slackHandler, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL), TrustedProxies: cfg.TrustedProxies,
+		Purposes: s.Product.Controller.DeclaredPurposes(),
 	}
 	if ip := net.ParseIP(ln.Addr().(*net.TCPAddr).IP.String()); ip != nil && ip.IsLoopback() {
 		deps.DevSignIn = s.Token // offered on the console's sign-in page, to this machine only
 	}
 	h := web.NewServer(deps)
+	if s.Demo != nil {
+		s.Demo.UseFrontDoor(publicURL) // the demo CRM's imports ask the suppression list
+	}
 	s.HTTP = app.Serve(ln, h, logger)
 	s.closers.Add(s.HTTP.Shutdown)
 

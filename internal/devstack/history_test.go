@@ -90,6 +90,18 @@ func TestHistoriesReplay(t *testing.T) {
 			c.waitStatus(id, "completed")
 			return id
 		}},
+		// Issue 15: an objection to direct marketing skips review (marketing-objection-absolute); an opt-out
+		// puts the address on the suppression list (marketing-suppression-list).
+		{rev("objection_direct_marketing"), func() string {
+			id := c.create(web.NewRequest{Type: "objection", Email: jane, Purposes: []string{"marketing"}})
+			c.waitStatus(id, "completed")
+			return id
+		}},
+		{rev("marketing_optout"), func() string {
+			id := c.create(web.NewRequest{Type: "marketing_optout", Email: jane})
+			c.waitStatus(id, "completed")
+			return id
+		}},
 	}
 	codec := payload.NewCodec(keys)
 	dir := os.Getenv("DSR_RECORD_HISTORIES")

@@ -33,6 +33,7 @@ var apiRoles = map[string][]string{
 	"GET /api/v1/tasks/{id}":                        {"agent", "dpo", "admin"},
 	"POST /api/v1/tasks/{id}/outcome":               {"agent", "dpo", "admin"},
 	"POST /api/v1/requests/{id}/jobs/{job}/resolve": {"agent", "dpo", "admin"},
+	"GET /api/v1/suppressions/{hash}":               {"agent", "reviewer", "dpo", "admin"},
 }
 
 var apiRoutePattern = regexp.MustCompile(`"((?:GET|POST|PUT|PATCH|DELETE) /api/[^"]*)"`)
@@ -64,6 +65,7 @@ func TestEveryAPIRouteChecksTheRole(t *testing.T) {
 		method, path, _ := strings.Cut(route, " ")
 		path = strings.ReplaceAll(path, "{id}", "dsr_doesnotexist")
 		path = strings.ReplaceAll(path, "{job}", "crm:access")
+		path = strings.ReplaceAll(path, "{hash}", strings.Repeat("0", 64))
 		var body any
 		if method == "POST" {
 			body = map[string]string{}

@@ -213,6 +213,16 @@ func TestDrillBadInput(t *testing.T) {
 	add(badInput{name: "callback: body changed after signing", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(strings.Replace(result(openJob), "completed", "not_found", 1)), headers: signed(secret, result(openJob), time.Now()), want: 401})
 	add(badInput{name: "callback: another connector's job", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(connectors.JobID(open, "crm", "access"))), headers: signed(secret, result(connectors.JobID(open, "crm", "access")), time.Now()), want: 403})
 	add(badInput{name: "callback: for a job never issued (a request waiting for its code)", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(openJob)), headers: signed(secret, result(openJob), time.Now()), want: 409})
+	// The suppression list and one-click unsubscribe (issue 15).
+	check := `{"email":"jane.doe@example.com"}`
+	add(badInput{name: "suppression check: no signature", method: "POST", path: "/connectors/v1/suppressions/recruiting", body: []byte(check), want: 401})
+	add(badInput{name: "suppression check: forged signature", method: "POST", path: "/connectors/v1/suppressions/recruiting", body: []byte(check), headers: signed([]byte(strings.Repeat("f", 32)), check, time.Now()), want: 401})
+	add(badInput{name: "suppression check: unknown connector", method: "POST", path: "/connectors/v1/suppressions/nosuch", body: []byte(check), headers: signed(secret, check, time.Now()), want: 404})
+	add(badInput{name: "unsubscribe link: forged signature", method: "POST", path: "/connectors/v1/unsubscribe-links/recruiting", body: []byte(check), headers: signed([]byte(strings.Repeat("f", 32)), check, time.Now()), want: 401})
+	add(badInput{name: "suppression: an address, not a hash", method: "GET", path: "/api/v1/suppressions/jane.doe@example.com", token: "agent", want: 400})
+	add(badInput{name: "suppression: no token", method: "GET", path: "/api/v1/suppressions/" + strings.Repeat("0", 64), want: 401})
+	add(badInput{name: "unsubscribe: forged token", method: "POST", path: "/privacy/unsubscribe?t=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", body: []byte("List-Unsubscribe=One-Click"), headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, want: 400})
+	add(badInput{name: "unsubscribe: no token", method: "POST", path: "/privacy/unsubscribe", body: []byte("List-Unsubscribe=One-Click"), headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, want: 400})
 	add(badInput{name: "callback: not a result", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(`{"job_id":`), headers: signed(secret, `{"job_id":`, time.Now()), want: 400})
 	add(badInput{name: "callback: for a request that does not exist", method: "POST", path: "/connectors/v1/callbacks/recruiting", body: []byte(result(unknownJob)), headers: signed(secret, result(unknownJob), time.Now()), want: 409}) // no such job was issued
 	// Slack's interactivity endpoint: Slack's signature is the credential.

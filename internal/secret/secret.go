@@ -39,6 +39,13 @@ func (k Key) SubjectKey(email string) string {
 	return k.Hash("subject", NormalizeEmail(email))
 }
 
+// SuppressionHash is an address's entry on the marketing suppression list: the keyed hash of the
+// normalised address, 64 hex digits. Its own domain keeps it from matching a subject key, so the list,
+// which outlives erasure, cannot be joined to the requests.
+func (k Key) SuppressionHash(email string) string {
+	return k.Hash("suppression", NormalizeEmail(email))
+}
+
 // NormalizeEmail is the form of an address that keys and limits count by: trimmed, lower case, and a
 // quoted local part unquoted, since "x"@example.com is the same mailbox as x@example.com (RFC 5322
 // section 3.4.1). A value that does not parse as an address is only trimmed and lower-cased.

@@ -37,6 +37,10 @@ type Service struct {
 	Now     func() time.Time
 	// PublicURL is the base of the links cards and alerts carry (never a request's headers).
 	PublicURL string
+	// Purposes are the controller's declared purposes (controller.yaml): a request's purposes must be
+	// among them, and an objection to a direct-marketing one is absolute. Nil checks nothing (tests
+	// without a controller).
+	Purposes []dsrflow.DeclaredPurpose
 }
 
 var _ dsrflow.RequestService = (*Service)(nil)

@@ -79,6 +79,9 @@ func (s *Service) Decide(ctx context.Context, id string, d dsrflow.ReviewDecisio
 	if len(d.Scope) > 0 {
 		return dsrflow.Decided{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "only a disclosure's scope can be narrowed", Fields: map[string]string{"scope": "only for disclosures"}}
 	}
+	if err := s.refuseMarketingReject(ctx, req, d); err != nil {
+		return dsrflow.Decided{}, err
+	}
 	st, err := s.update(ctx, id, workflows.UpdateDecide, workflows.DecisionInput{Actor: actor(p), Decision: d.Decision, Reason: d.Reason})
 	if err != nil {
 		return dsrflow.Decided{}, err

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/dsrflow/dsrflow/internal/unsubscribe"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -38,6 +39,7 @@ func (s *server) routes() {
 	s.mux.Handle("GET /api/v1/requests/{id}/tasks", s.requireRole(s.handleRequestTasks(), agents...))
 	s.mux.Handle("GET /api/v1/tasks/{id}", s.requireRole(s.handleShowTask(), agents...))
 	s.mux.Handle("POST /api/v1/tasks/{id}/outcome", s.requireRole(s.handleTaskOutcome(), agents...))
+	s.mux.Handle("GET /api/v1/suppressions/{hash}", s.requireRole(s.handleSuppression(), everyone...))
 
 	if s.Keys != nil {
 		s.mux.Handle("/codec/", s.handleCodec())
@@ -48,6 +50,11 @@ func (s *server) routes() {
 
 	// Connectors authenticate by their HMAC signature, checked before the body is read (handleCallback).
 	s.mux.Handle("POST /connectors/v1/callbacks/{connector}", s.handleCallback())
+	s.mux.Handle("POST /connectors/v1/suppressions/{connector}", s.handleConnectorSuppression())
+	s.mux.Handle("POST /connectors/v1/unsubscribe-links/{connector}", s.handleUnsubscribeLink())
+
+	// A one-click unsubscribe authenticates by its sealed link (RFC 8058: no cookies, no credentials).
+	s.mux.Handle("POST "+unsubscribe.Path, s.handleUnsubscribe())
 
 	// Slack authenticates by its request signature, checked by the Slack handler.
 	if s.Slack != nil {

@@ -77,6 +77,9 @@ type Deps struct {
 	// SubmitFloor is the least time the privacy center takes to answer a valid submission, whatever the
 	// address's state (DefaultSubmitFloor when zero; none when negative).
 	SubmitFloor time.Duration
+	// Purposes are the controller's declared purposes (controller.yaml), which requests' purposes are
+	// checked against.
+	Purposes []dsrflow.DeclaredPurpose
 }
 
 type server struct {
@@ -162,7 +165,7 @@ func (s *server) svc() dsrflow.RequestService {
 // call from Deps as they are now.
 func (s *server) core() *service.Service {
 	return &service.Service{Client: s.Client, Store: s.Store, Key: s.Key, Reviewers: s.Reviewers, Metrics: s.Metrics,
-		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL}
+		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, Purposes: s.Purposes}
 }
 
 func (s *server) now() time.Time {
