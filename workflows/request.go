@@ -111,6 +111,9 @@ type request struct {
 	codeSeq    int
 	decision   *DecisionInput
 	canceled   *CancelInput
+	refusal    *RefuseInput
+	// stopJobs cancels the connector jobs' context (refusal.go).
+	stopJobs workflow.CancelFunc
 	// fulfilling is set once connector jobs may start; cancellation is refused from then on.
 	fulfilling bool
 	// ending is set once the final status is chosen: from then on every update is refused.
@@ -144,6 +147,7 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	// written at once: for an attested request its receipt, identity and start of fulfilment.
 	r.hold = r.lean()
 	r.transition(ctx, dsrflow.StatusReceived, "request_received", map[string]string{"verification": string(r.in.Verification), "channel": r.in.Channel}, r.in.Actor, "")
+	r.flagRepeat(ctx)
 	workflow.Go(ctx, r.trackDeadline)
 
 	if !r.verify(ctx) {
@@ -152,15 +156,16 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	if r.in.Type.Right().Review && !r.review(ctx) {
 		return r.finish(ctx)
 	}
-	if r.canceled != nil {
+	if r.stopped() {
 		return r.finish(ctx)
 	}
 	r.fulfilling = true
 	r.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", nil, "system", "")
 	r.flush(ctx)
-	r.fanOut(ctx, r.in.Type.Action(), false)
-	if r.in.Type.NotifiesPartners() {
-		r.fanOut(ctx, dsrflow.ActionNotify, true)
+	jobs := r.jobsContext(ctx)
+	r.fanOut(jobs, r.in.Type.Action(), false)
+	if r.in.Type.NotifiesPartners() && r.refusal == nil {
+		r.fanOut(jobs, dsrflow.ActionNotify, true)
 	}
 	return r.finish(ctx)
 }
@@ -181,8 +186,8 @@ func (r *request) verify(ctx workflow.Context) bool {
 	r.transition(ctx, dsrflow.StatusVerifying, "verification_started", nil, "system", "")
 	r.flush(ctx)
 	r.issueCode(ctx, "code")
-	done := func() bool { return r.verified || r.canceled != nil }
-	start := r.in.ReceivedAt
+	done := func() bool { return r.verified || r.stopped() }
+	start := r.codeWindowStart(ctx)
 	for _, at := range r.policy.CodeReminders {
 		if r.awaitUntil(ctx, start.Add(at), done) {
 			return r.verified
@@ -207,11 +212,11 @@ func (r *request) review(ctx workflow.Context) bool {
 	if cards {
 		ref = r.postObjectionCard(ctx)
 	}
-	_ = workflow.Await(ctx, func() bool { return r.decision != nil || r.canceled != nil })
+	_ = workflow.Await(ctx, func() bool { return r.decision != nil || r.stopped() })
 	if cards {
 		r.updateObjectionCard(ctx, ref)
 	}
-	if r.canceled != nil {
+	if r.stopped() {
 		return false
 	}
 	if r.decision.Decision == DecisionReject {
@@ -362,9 +367,9 @@ func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 	r.ending = true
 	r.flush(ctx)
 	final, reason := r.finalStatus()
-	outcomes := r.sortedOutcomes()
+	outcomes := r.answeredOutcomes()
 	in := act.RespondInput{
-		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: final, Reason: reason,
+		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: final, Reason: reason, Ground: r.refusalGround(),
 		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due,
 		Corrections: r.in.Corrections, Purposes: r.in.Purposes, Outcomes: outcomes,
 	}
@@ -403,6 +408,8 @@ func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 
 func (r *request) finalStatus() (dsrflow.Status, string) {
 	switch {
+	case r.refusal != nil:
+		return dsrflow.StatusRejected, r.refusal.Reason
 	case r.canceled != nil:
 		return dsrflow.StatusCanceled, r.canceled.Reason
 	case r.status == dsrflow.StatusLapsed:
@@ -418,6 +425,9 @@ func (r *request) closer(final dsrflow.Status) string {
 	case dsrflow.StatusCanceled:
 		return r.canceled.Actor.ID
 	case dsrflow.StatusRejected:
+		if r.refusal != nil {
+			return r.refusal.Actor.ID
+		}
 		return r.decision.Actor.ID
 	}
 	return "system"
