@@ -83,7 +83,11 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 			fields["corrections"] = "every correction needs a category and a value"
 		}
 	}
-	if typ.Needs(dsrflow.InputPurposes) && len(in.Purposes) == 0 {
+	purposes, problem := checkPurposes(in.Purposes, s.purposes())
+	switch {
+	case problem != "":
+		fields["purposes"] = problem
+	case typ.Needs(dsrflow.InputPurposes) && len(purposes) == 0:
 		fields["purposes"] = "a consent withdrawal needs at least one purpose"
 	}
 	if len(fields) > 0 {
@@ -111,7 +115,8 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 		SubjectKey:   s.Key.SubjectKey(email),
 		Identity:     dsrflow.Identity{Email: email, Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone), CustomerIDs: in.CustomerIDs},
 		Verification: verification, AttestReason: strings.TrimSpace(in.Attest),
-		Corrections: in.Corrections, Purposes: in.Purposes, Grounds: in.Grounds,
+		Corrections: in.Corrections, Purposes: purposes, Grounds: in.Grounds,
+		Entered: now.UTC(),
 	}, nil
 }
 
@@ -132,6 +137,7 @@ func (s *Service) CreateRequest(ctx context.Context, body dsrflow.NewRequest) (d
 	in.Policy = &policy
 	in.Actor = p.ID
 	in.Link = s.link(in.ID)
+	in.RepeatOf = s.repeatOf(ctx, in)
 	if err := s.record(ctx, in); err != nil {
 		return dsrflow.CreatedRequest{}, err
 	}

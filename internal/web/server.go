@@ -74,6 +74,11 @@ type Deps struct {
 	// PublicURL is the front door's public base URL, the only base of links mailed to subjects and shown
 	// in cards (`starter serve` refuses to start without it; `worker --dev` gives its listen address).
 	PublicURL string
+	// Purposes are the controller's declared purposes (controller.yaml): the choices of the consent
+	// withdrawal forms and the ids the service accepts; empty: the built-in demo controller's.
+	Purposes []service.Purpose
+	// RepeatWindow is the service's repeat-request window (DSR_REPEAT_WINDOW); zero: the default.
+	RepeatWindow time.Duration
 }
 
 type server struct {
@@ -159,7 +164,7 @@ func (s *server) svc() dsrflow.RequestService {
 // call from Deps as they are now.
 func (s *server) core() *service.Service {
 	return &service.Service{Client: s.Client, Store: s.Store, Key: s.Key, Reviewers: s.Reviewers, Metrics: s.Metrics,
-		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL}
+		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, Purposes: s.Purposes, RepeatWindow: s.RepeatWindow}
 }
 
 func (s *server) now() time.Time {
