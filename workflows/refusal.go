@@ -57,12 +57,28 @@ func (r *request) onRefuse(ctx workflow.Context, in RefuseInput) (State, error) 
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
 	r.refusal = &in
+	r.refusedAfter = len(r.outcomes)
 	r.audit(ctx, "request_refused", map[string]string{"ground": in.Ground, "status": string(r.status)}, in.Actor.ID, in.Reason)
 	if r.stopJobs != nil {
 		r.stopJobs()
 	}
 	_ = workflow.Await(ctx, func() bool { return r.closed })
 	return r.state(), nil
+}
+
+// recordStopped records the jobs that ended after the refusal: their own goroutines could not (the
+// refusal canceled their context), and a job row left accepted or running would say it still is. One the
+// refusal stopped is recorded failed with that reason; one that finished at the same moment as it did.
+func (r *request) recordStopped(ctx workflow.Context) {
+	if r.refusal == nil {
+		return
+	}
+	for _, o := range r.outcomes[min(r.refusedAfter, len(r.outcomes)):] {
+		if o.Status == connectors.StatusFailed {
+			o.Detail = "stopped: the request was refused"
+		}
+		r.recordJob(ctx, o)
+	}
 }
 
 // stopped reports whether the request is to end without being carried out: canceled or refused.

@@ -94,6 +94,15 @@ func TestRefusalWhileFulfilling(t *testing.T) {
 		answered = append(answered, o.JobID+"="+string(o.Status))
 	}
 	eq(t, "jobs in the answer", answered, []string{jobID("billing", dsrflow.ActionErase) + "=completed"})
+	var stopped []string
+	h.mu.Lock()
+	for _, o := range h.recorded {
+		if o.JobID == jobID("crm", dsrflow.ActionErase) {
+			stopped = append(stopped, string(o.Status)+": "+o.Detail)
+		}
+	}
+	h.mu.Unlock()
+	eq(t, "the stopped job's record", stopped, []string{"failed: stopped: the request was refused"})
 	for _, s := range h.selects {
 		if s.Partners {
 			t.Errorf("partners selected after the refusal: %+v", s)

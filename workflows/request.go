@@ -112,6 +112,8 @@ type request struct {
 	decision   *DecisionInput
 	canceled   *CancelInput
 	refusal    *RefuseInput
+	// refusedAfter is how many jobs had ended when the refusal came (refusal.go).
+	refusedAfter int
 	// stopJobs cancels the connector jobs' context (refusal.go).
 	stopJobs workflow.CancelFunc
 	// fulfilling is set once connector jobs may start; cancellation is refused from then on.
@@ -167,6 +169,7 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	if r.in.Type.NotifiesPartners() && r.refusal == nil {
 		r.fanOut(jobs, dsrflow.ActionNotify, true)
 	}
+	r.recordStopped(ctx)
 	return r.finish(ctx)
 }
 
