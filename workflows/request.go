@@ -577,7 +577,7 @@ func (r *request) event(ctx workflow.Context, action string, detail map[string]s
 
 // recordJob stores a job's outcome unless the connector activity already did.
 func (r *request) recordJob(ctx workflow.Context, out act.JobOutcome) {
-	if out.Recorded {
+	if out.Recorded || r.refusal != nil && ctx.Err() != nil { // a job the refusal stopped: recordStopped
 		return
 	}
 	r.mustLocal(ctx, storeActs.RecordJob, out)
