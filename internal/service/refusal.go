@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/deadline"
+	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -42,10 +44,28 @@ func (s *Service) RefuseRequest(ctx context.Context, id string, r dsrflow.Refusa
 		return dsrflow.RequestState{}, err
 	}
 	if req.ClosedAt != nil {
+		// A retry (same caller, a key) of a refusal that has closed the request meanwhile gets its answer.
+		if r.Key != "" && req.Status == dsrflow.StatusRejected && s.refusedBy(ctx, id) == p.ID {
+			return dsrflow.RequestState{ID: id, Status: string(req.Status), Due: deadline.DateOfEnd(req.DueAt, req.Country), Extended: req.ExtendedDueAt != nil}, nil
+		}
 		return dsrflow.RequestState{}, dsrflow.Errorf(dsrflow.ECONFLICT, "request is %s: it was answered and closed, so it can no longer be refused", req.Status)
 	}
 	return s.updateAs(ctx, id, refusalUpdateID(p, id, r.Key), workflows.UpdateRefuse,
 		workflows.RefuseInput{Actor: actor(p), Ground: string(ground), Reason: reason})
+}
+
+// refusedBy is who refused the request, from its audit trail; "" when nobody did or it cannot be read.
+func (s *Service) refusedBy(ctx context.Context, id string) string {
+	events, err := s.Store.ListAudit(ctx, id)
+	if err != nil {
+		return ""
+	}
+	for _, e := range events {
+		if e.Action == store.RefusedAction {
+			return e.Actor
+		}
+	}
+	return ""
 }
 
 // refusalUpdateID is the Temporal update id of a refusal: a hash of the caller, the request and the

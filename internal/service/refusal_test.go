@@ -147,6 +147,19 @@ func TestRefusalUpdateAndConflict(t *testing.T) {
 	}
 	eq(t, "without a key", rec.updates[3].UpdateID, "")
 
+	// The refusal closed the request; the DPO's retry with the key gets the answer, anyone else a conflict.
+	if _, err := st.AppendAudit(context.Background(), store.AuditEvent{At: now, RequestID: created.ID, Action: store.RefusedAction, Actor: "token:dpo", Detail: map[string]string{"ground": "manifestly_excessive"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetRequestStatus(context.Background(), created.ID, string(dsrflow.StatusRejected), now, true); err != nil {
+		t.Fatal(err)
+	}
+	if stt, err := s.RefuseRequest(asWho("token:dpo", dsrflow.RoleDPO), created.ID, r); err != nil || stt.Status != string(dsrflow.StatusRejected) {
+		t.Errorf("the refuser's retry after the close: %+v %v, want the state rejected", stt, err)
+	}
+	if _, err := s.RefuseRequest(asWho("token:legal", dsrflow.RoleReviewer), created.ID, r); dsrflow.ErrorCode(err) != dsrflow.ECONFLICT {
+		t.Errorf("another reviewer's refusal after the close: %v, want ECONFLICT", err)
+	}
 	if err := st.SetRequestStatus(context.Background(), created.ID, string(dsrflow.StatusCompleted), now, true); err != nil {
 		t.Fatal(err)
 	}
