@@ -135,7 +135,7 @@ func Compose(c Controller, in Input) Message {
 		complain = fmt.Sprintf("If you disagree with our decision, you can complain to %s: %s You can also take the matter to court.", a.Name, a.URL)
 	}
 	if in.Ground != "" {
-		complain = remedy(c, in.Country)
+		complain = refusalRemedy(c, in.Country)
 	}
 	if a.Note != "" {
 		complain += "\n" + sentence(a.Note)

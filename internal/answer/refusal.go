@@ -29,11 +29,15 @@ func refused(w *textWriter, in Input) {
 	w.para(p)
 }
 
-// remedy is what a subject whose request was not carried out may do (GDPR Art. 12(4)): complain to the
-// supervisory authority of their country (Art. 77) and go to court (Art. 79).
-func remedy(c Controller, country string) string {
+// refusalRemedy is what a subject whose request was refused may do (GDPR Art. 12(4)): complain to the
+// supervisory authority of their country (Art. 77), with its note, and go to court (Art. 79).
+func refusalRemedy(c Controller, country string) string {
 	a := c.Authority(country)
-	return fmt.Sprintf("If you disagree with our decision, you have the right to complain to the supervisory authority, %s: %s\n"+
+	p := fmt.Sprintf("If you disagree with our decision, you have the right to complain to the supervisory authority, %s: %s\n"+
 		"You also have the right to an effective judicial remedy: you can take the matter to the courts of the country where you live or where we are established (GDPR Articles 77 and 79).",
 		a.Name, a.URL)
+	if a.Note != "" {
+		p += "\n" + sentence(a.Note)
+	}
+	return p
 }
