@@ -23,13 +23,15 @@ const DefaultRepeatWindow = 90 * 24 * time.Hour
 type Purpose struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// LegalBasis is its Art. 6(1) basis ("consent", "legitimate_interests", ...).
+	LegalBasis string `json:"legal_basis,omitempty"`
 }
 
 // PurposesOf are the purposes c declares, in its order.
 func PurposesOf(c answer.Controller) []Purpose {
 	out := make([]Purpose, len(c.Purposes))
 	for i, p := range c.Purposes {
-		out[i] = Purpose{ID: p.ID, Name: p.Name}
+		out[i] = Purpose{ID: p.ID, Name: p.Name, LegalBasis: p.LegalBasis}
 	}
 	return out
 }

@@ -295,7 +295,7 @@ type newData struct {
 
 func (s *server) newRequestData(in NewRequest, corrections, purposes string, errs map[string]string) newData {
 	d := newData{In: in, Corrections: corrections, Purposes: purposes, Errors: errs, Channels: []string{"web", "email", "phone", "letter"},
-		Choices: s.purposeChoices(parsePurposes(purposes))}
+		Choices: s.purposeChoices(parsePurposes(purposes), false)}
 	for _, t := range dsrflow.RequestTypes {
 		d.Types = append(d.Types, string(t))
 	}

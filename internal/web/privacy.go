@@ -74,7 +74,7 @@ func (s *server) handlePrivacyForm() http.Handler {
 			http.Redirect(w, r, "/privacy", http.StatusSeeOther)
 			return
 		}
-		f.Choices = s.purposeChoices(nil)
+		f.Choices = s.purposeChoices(nil, true)
 		s.render(w, r, http.StatusOK, "privacy_form", view{Title: f.Right.Title, Public: true, Data: f})
 	})
 }
@@ -108,7 +108,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			f.Errors["corrections"] = "write each correction as what=correct value"
 		}
 		in.Purposes = parsePurposes(f.Purposes)
-		f.Choices = s.purposeChoices(in.Purposes)
+		f.Choices = s.purposeChoices(in.Purposes, true)
 		var created, existing string
 		if len(f.Errors) == 0 {
 			out, err := s.svc().CreateRequest(dsrflow.WithPrincipal(r.Context(), privacyCenter), in)

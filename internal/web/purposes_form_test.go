@@ -21,7 +21,8 @@ func TestPurposesAreChoices(t *testing.T) {
 	ss := newSessionServer(t)
 	svc := &fake.RequestService{}
 	ss.Service = svc
-	ss.Purposes = []service.Purpose{{ID: "email_marketing", Name: "Marketing by email"}, {ID: "profiling", Name: "Profiling"}}
+	ss.Purposes = []service.Purpose{{ID: "email_marketing", Name: "Marketing by email", LegalBasis: "consent"}, {ID: "profiling", Name: "Profiling", LegalBasis: "consent"},
+		{ID: "bookkeeping", Name: "Bookkeeping", LegalBasis: "legal_obligation"}}
 	var got []string
 	svc.CreateRequestFn = func(_ context.Context, in dsrflow.NewRequest) (dsrflow.CreatedRequest, error) {
 		got = in.Purposes
@@ -39,6 +40,9 @@ func TestPurposesAreChoices(t *testing.T) {
 			t.Errorf("privacy center's form lacks %q", want)
 		}
 	}
+	if strings.Contains(string(page), `value="bookkeeping"`) {
+		t.Error("the privacy center offers a purpose not based on consent as a consent to withdraw")
+	}
 	resp = ss.do("POST", "/privacy/request", "", url.Values{"type": {"consent_withdrawal"}, "email": {"jane@example.com"}, "purposes": {"email_marketing", "profiling"}})
 	if resp.StatusCode != http.StatusOK || !reflect.DeepEqual(got, []string{"email_marketing", "profiling"}) {
 		t.Errorf("submit: %d, service got purposes %v", resp.StatusCode, got)
@@ -52,7 +56,7 @@ func TestPurposesAreChoices(t *testing.T) {
 	cookie := ss.signIn(t, ss.createToken(t, "alice", RoleAgent))
 	resp = ss.do("GET", "/console/requests/new", cookie, nil)
 	page, _ = io.ReadAll(resp.Body)
-	if !strings.Contains(string(page), `type="checkbox" name="purposes" value="email_marketing"`) {
-		t.Error("console's new request form does not offer the declared purposes")
+	if !strings.Contains(string(page), `type="checkbox" name="purposes" value="email_marketing"`) || !strings.Contains(string(page), `value="bookkeeping"`) {
+		t.Error("console's new request form does not offer every declared purpose")
 	}
 }

@@ -32,10 +32,17 @@ type purposeChoice struct {
 }
 
 // purposeChoices are the controller's declared purposes as a form offers them, those chosen checked.
-func (s *server) purposeChoices(chosen []string) []purposeChoice {
+// consentOnly (the privacy center, which asks "which consents do you withdraw?") offers the purposes
+// based on consent, when the controller declares any, and those chosen.
+func (s *server) purposeChoices(chosen []string, consentOnly bool) []purposeChoice {
 	declared := s.Purposes
 	if len(declared) == 0 {
 		declared = service.DemoPurposes()
+	}
+	if consentOnly && slices.ContainsFunc(declared, func(p service.Purpose) bool { return p.LegalBasis == "consent" }) {
+		declared = slices.DeleteFunc(slices.Clone(declared), func(p service.Purpose) bool {
+			return p.LegalBasis != "consent" && !slices.Contains(chosen, p.ID)
+		})
 	}
 	out := make([]purposeChoice, len(declared))
 	for i, p := range declared {
