@@ -68,6 +68,11 @@ func TestRefusalInReview(t *testing.T) {
 	assertRefused(t, h, out, u, dsrflow.RefusalManifestlyUnfounded, reason)
 	eq(t, "jobs run", len(h.runs), 0)
 	eq(t, "decisions", len(h.decisions), 0)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.cardUpdates) != 1 || h.cardUpdates[0].Card.State != "Request refused (manifestly_unfounded) by token:dpo" || len(h.cardUpdates[0].Card.Actions) != 0 {
+		t.Errorf("review card updates %+v, want one saying the request was refused, without buttons", h.cardUpdates)
+	}
 }
 
 // A refusal while jobs run stops them: the job still waiting for its connector is canceled (and not
