@@ -16,8 +16,8 @@ import (
 // (a closed request, a second open request of the subject and type), EFORBIDDEN for a role that may not,
 // EUNAUTHORIZED without a principal, EUNAVAILABLE when Temporal or the store cannot be reached.
 //
-// Not yet here: refusing a request (a later issue), resolving a job's identity conflict (the job-resolve
-// route passes its action through ResolveJob), the dashboard, the outbox and the transparency report
+// Not yet here: resolving a job's identity conflict (the job-resolve route passes its action through
+// ResolveJob), the dashboard, the outbox and the transparency report
 // (read from the store by internal/web).
 type RequestService interface {
 	// CreateRequest validates and records a request (index row, subject's detail and pending start, in
@@ -39,6 +39,10 @@ type RequestService interface {
 	ExtendRequest(ctx context.Context, id, reason string) (RequestState, error)
 	// CancelRequest cancels an open request.
 	CancelRequest(ctx context.Context, id, reason string) (RequestState, error)
+	// RefuseRequest refuses an open request on a ground (Refusal), a reviewer's or the DPO's decision at
+	// any stage before the answer: EINVALID naming the field for a bad ground or an empty reason,
+	// ECONFLICT once the request is answered or closed, EFORBIDDEN for agents.
+	RefuseRequest(ctx context.Context, id string, r Refusal) (RequestState, error)
 	// ResolveJob is a person's decision on an escalated connector job.
 	ResolveJob(ctx context.Context, id string, r JobResolution) (RequestState, error)
 	// GetRequest is a request with its jobs, decisions and audit trail.
@@ -196,6 +200,10 @@ type RequestView struct {
 	Jobs         []JobView      `json:"jobs"`
 	Decisions    []DecisionView `json:"decisions"`
 	Events       []EventView    `json:"events"`
+
+	// RepeatOf is the earlier completed request of the same subject and type that this one repeats
+	// within the repeat window: flagged at intake for a reviewer, never refused automatically.
+	RepeatOf string `json:"repeat_of,omitempty"`
 }
 
 // JobView is one connector job of a request.

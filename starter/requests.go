@@ -85,6 +85,9 @@ func newShowCmd(getenv func(string) string) *cobra.Command {
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\tdue %s\n", oneLine(v.ID), oneLine(v.Type), oneLine(v.Status), oneLine(v.Country), oneLine(v.Due))
+			if v.RepeatOf != "" {
+				fmt.Fprintf(w, "  repeat of\t%s\tflagged for review: answered within the repeat window\n", oneLine(v.RepeatOf))
+			}
 			for _, j := range v.Jobs {
 				fmt.Fprintf(w, "  job\t%s\t%s\t%s\t%s\n", oneLine(j.Connector), oneLine(j.Action), oneLine(j.Status), oneLine(j.Detail))
 			}

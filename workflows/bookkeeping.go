@@ -30,7 +30,7 @@ func (r *jobRunner) event(ctx workflow.Context, action string, detail map[string
 
 // recordJob stores a job's outcome unless the connector activity already did.
 func (r *jobRunner) recordJob(ctx workflow.Context, out act.JobOutcome) {
-	if out.Recorded {
+	if out.Recorded || r.refused && ctx.Err() != nil { // a job the refusal stopped: recordStopped
 		return
 	}
 	r.mustLocal(ctx, storeActs.RecordJob, out)

@@ -23,6 +23,7 @@ func (r *request) registerHandlers(ctx workflow.Context) error {
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, r.onCancel, workflow.UpdateHandlerOptions{Validator: r.validateCancel}),
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateResolveJob, r.onResolveJob, workflow.UpdateHandlerOptions{Validator: r.validateResolveJob}),
 		r.registerTaskHandlers(ctx),
+		r.registerRefusal(ctx),
 	)
 	if err != nil {
 		return err
@@ -138,7 +139,7 @@ func (r *request) onExtend(ctx workflow.Context, in ExtendInput) (State, error) 
 
 func (r *request) validateCancel(in CancelInput) error {
 	switch {
-	case r.ending || r.canceled != nil:
+	case r.ending || r.canceled != nil || r.refusal != nil:
 		return refuse("request is %s", r.status)
 	case r.fulfilling:
 		return refuse("fulfilment has started; the request can no longer be canceled")

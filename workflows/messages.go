@@ -64,6 +64,13 @@ type RequestInput struct {
 	// starter leaves it empty the workflow snapshots dsrflow's tables into its history once, so an edit
 	// of those tables never moves a running request's timers.
 	Policy *RequestPolicy `json:",omitempty"`
+	// Entered is when the request was entered into dsrflow, which may be long after ReceivedAt (a letter
+	// entered with its date of receipt): the verification code's reminders and lapse count from the
+	// later of the two, the deadline from ReceivedAt. Zero in requests started before.
+	Entered time.Time `json:",omitzero"`
+	// RepeatOf is the earlier completed request of the subject and type that this one repeats within
+	// the repeat window, flagged for a reviewer at receipt (never refused automatically).
+	RepeatOf string `json:",omitempty"`
 }
 
 // RequestVersion is the revision new requests start under. Revision 1 writes less bookkeeping (a

@@ -31,6 +31,8 @@ func (r *request) objectionCard() dsrflow.Card {
 		Link: r.in.Link,
 	}
 	switch {
+	case r.refusal != nil:
+		c.State = "Request refused (" + r.refusal.Ground + ") by " + r.refusal.Actor.ID
 	case r.canceled != nil:
 		c.State = "Canceled"
 	case r.decision != nil && r.decision.Decision == DecisionApprove:

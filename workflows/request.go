@@ -110,6 +110,11 @@ type request struct {
 	codeSeq    int
 	decision   *DecisionInput
 	canceled   *CancelInput
+	refusal    *RefuseInput // also jobRunner.refused
+	// refusedAfter is how many jobs had ended when the refusal came (refusal.go).
+	refusedAfter int
+	// stopJobs cancels the connector jobs' context (refusal.go).
+	stopJobs workflow.CancelFunc
 	// fulfilling is set once connector jobs may start; cancellation is refused from then on.
 	fulfilling bool
 	// ending is set once the final status is chosen: from then on every update is refused.
@@ -125,6 +130,7 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	// written at once: for an attested request its receipt, identity and start of fulfilment.
 	r.hold = r.lean()
 	r.transition(ctx, dsrflow.StatusReceived, "request_received", map[string]string{"verification": string(r.in.Verification), "channel": r.in.Channel}, r.in.Actor, "")
+	r.flagRepeat(ctx)
 	workflow.Go(ctx, r.trackDeadline)
 
 	if !r.verify(ctx) {
@@ -133,17 +139,21 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	if r.needsReview(ctx) && !r.review(ctx) {
 		return r.finish(ctx)
 	}
-	if r.canceled != nil {
+	if r.stopped() {
 		return r.finish(ctx)
 	}
 	r.fulfilling = true
 	r.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", nil, "system", "")
 	r.flush(ctx)
-	r.fanOut(ctx, r.in.Type.Action(), false)
-	if r.in.Type.NotifiesPartners() {
-		r.notifyRecipients(ctx)
+	jobs := r.jobsContext(ctx)
+	r.fanOut(jobs, r.in.Type.Action(), false)
+	if r.in.Type.NotifiesPartners() && r.refusal == nil {
+		r.notifyRecipients(jobs)
 	}
-	r.suppress(ctx)
+	if r.refusal == nil {
+		r.suppress(ctx)
+	}
+	r.recordStopped(ctx)
 	return r.finish(ctx)
 }
 
@@ -163,8 +173,8 @@ func (r *request) verify(ctx workflow.Context) bool {
 	r.transition(ctx, dsrflow.StatusVerifying, "verification_started", nil, "system", "")
 	r.flush(ctx)
 	r.issueCode(ctx, "code")
-	done := func() bool { return r.verified || r.canceled != nil }
-	start := r.in.ReceivedAt
+	done := func() bool { return r.verified || r.stopped() }
+	start := r.codeWindowStart(ctx)
 	for _, at := range r.policy.CodeReminders {
 		if r.awaitUntil(ctx, start.Add(at), done) {
 			return r.verified
@@ -189,11 +199,11 @@ func (r *request) review(ctx workflow.Context) bool {
 	if cards {
 		ref = r.postObjectionCard(ctx)
 	}
-	_ = workflow.Await(ctx, func() bool { return r.decision != nil || r.canceled != nil })
+	_ = workflow.Await(ctx, func() bool { return r.decision != nil || r.stopped() })
 	if cards {
 		r.updateObjectionCard(ctx, ref)
 	}
-	if r.canceled != nil {
+	if r.stopped() {
 		return false
 	}
 	if r.decision.Decision == DecisionReject {
@@ -283,9 +293,9 @@ func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 	r.ending = true
 	r.flush(ctx)
 	final, reason := r.finalStatus()
-	outcomes := r.sortedOutcomes()
+	outcomes := r.answeredOutcomes()
 	in := act.RespondInput{
-		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: final, Reason: reason,
+		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: final, Reason: reason, Ground: r.refusalGround(),
 		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due,
 		Corrections: r.in.Corrections, Purposes: r.in.Purposes, Outcomes: outcomes,
 	}
@@ -324,6 +334,8 @@ func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 
 func (r *request) finalStatus() (dsrflow.Status, string) {
 	switch {
+	case r.refusal != nil:
+		return dsrflow.StatusRejected, r.refusal.Reason
 	case r.canceled != nil:
 		return dsrflow.StatusCanceled, r.canceled.Reason
 	case r.status == dsrflow.StatusLapsed:
@@ -339,6 +351,9 @@ func (r *request) closer(final dsrflow.Status) string {
 	case dsrflow.StatusCanceled:
 		return r.canceled.Actor.ID
 	case dsrflow.StatusRejected:
+		if r.refusal != nil {
+			return r.refusal.Actor.ID
+		}
 		return r.decision.Actor.ID
 	}
 	return "system"

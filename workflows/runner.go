@@ -36,6 +36,9 @@ type jobRunner struct {
 	// (UpdateResolveJob): a disclosure's subject has no route for a resolution, and the authority's
 	// answer reports what was not obtained.
 	endEscalated bool
+	// refused is set when a refusal stopped the request (refusal.go): a job its cancellation stopped is
+	// recorded once, by recordStopped, not by the job's own bookkeeping.
+	refused bool
 	// results holds accepted jobs' results delivered by callback, by job id.
 	results map[string]connectors.Result
 	// outcomes are the finished jobs, in the order they finished.

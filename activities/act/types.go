@@ -110,6 +110,9 @@ type RespondInput struct {
 	// after it is queued (the final status): one call instead of three (RequestInput.Version 1).
 	Begin *Transition `json:",omitempty"`
 	End   *Transition `json:",omitempty"`
+
+	// Ground is a refused request's dsrflow.RefusalGround; "" otherwise.
+	Ground string `json:",omitempty"`
 }
 
 // BundleInput asks for the authority's bundle: the access jobs' records, cut to the approved categories.

@@ -209,7 +209,7 @@ func TestRectifyChangesData(t *testing.T) {
 	}
 
 	w := newJob(crm, "req-consent", dsrflow.ActionWithdrawConsent, jane)
-	w.Purposes = []string{"newsletter"}
+	w.Purposes = []string{"email_marketing"}
 	if r := do(t, &c, crm, w); r.Counts["withdrawn"] != 1 {
 		t.Fatalf("withdraw: %+v", r)
 	}

@@ -187,7 +187,7 @@ func seed(id string, now time.Time) state {
 	case "crm":
 		s := keyed("C", jane, john, ola)
 		for i := range s {
-			s[i].Consents = map[string]bool{"newsletter": true, "profiling": true}
+			s[i].Consents = map[string]bool{"email_marketing": true, "profiling": true}
 		}
 		return state{Subjects: s, Rows: []row{
 			{"leads", "C-jane", map[string]string{"source": "trade fair", "interest": "home insurance", "last_activity": day(30)}},

@@ -41,7 +41,9 @@ type Input struct {
 	Status dsrflow.Status
 	// Reason says why a request was rejected, canceled or lapsed: the reviewer's or agent's reason, or
 	// the lapse rule. It is shown to the subject as written.
-	Reason   string
+	Reason string
+	// Ground is a refused request's dsrflow.RefusalGround (Art. 12(5), 11(2)); "" when it was not refused.
+	Ground   string
 	Outcomes []Outcome
 	// Corrections maps a data category to its corrected value (rectification). The answer names the
 	// categories, not the values.
@@ -90,7 +92,11 @@ func Compose(c Controller, in Input) Message {
 	switch in.Status {
 	case dsrflow.StatusRejected:
 		subject = fmt.Sprintf("Our answer to your %s (reference %s)", shortName(in.Type), in.RequestID)
-		rejected(w, c, in)
+		if in.Ground != "" {
+			refused(w, in)
+		} else {
+			rejected(w, c, in)
+		}
 	case dsrflow.StatusLapsed:
 		subject = fmt.Sprintf("Your %s (reference %s) was closed", shortName(in.Type), in.RequestID)
 		lapsed(w, in)
@@ -151,13 +157,18 @@ func Compose(c Controller, in Input) Message {
 	if c.DPO.Email != "" {
 		w.para(fmt.Sprintf("You can contact our data protection officer at %s.", c.DPO.Email))
 	}
-	a := c.Authority(in.Country)
-	complain := fmt.Sprintf("If you are not satisfied with how we handled your request, you can complain to %s: %s", a.Name, a.URL)
-	if a.Note != "" {
-		complain += "\n" + sentence(a.Note)
-	}
-	if in.Status == dsrflow.StatusRejected {
+	var complain string
+	switch {
+	case in.Ground != "":
+		complain = refusalRemedy(c, in.Country)
+	case in.Status == dsrflow.StatusRejected:
 		complain = Remedy(c, in.Country, "If you disagree with our decision")
+	default:
+		a := c.Authority(in.Country)
+		complain = fmt.Sprintf("If you are not satisfied with how we handled your request, you can complain to %s: %s", a.Name, a.URL)
+		if a.Note != "" {
+			complain += "\n" + sentence(a.Note)
+		}
 	}
 	w.para(complain)
 	w.para("Kind regards,\n" + c.Name)

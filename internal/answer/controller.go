@@ -80,7 +80,7 @@ type Purpose struct {
 func (c Controller) DeclaredPurposes() []dsrflow.DeclaredPurpose {
 	out := make([]dsrflow.DeclaredPurpose, len(c.Purposes))
 	for i, p := range c.Purposes {
-		out[i] = dsrflow.DeclaredPurpose{ID: p.ID, DirectMarketing: p.DirectMarketing}
+		out[i] = dsrflow.DeclaredPurpose{ID: p.ID, Name: p.Name, LegalBasis: p.LegalBasis, DirectMarketing: p.DirectMarketing}
 	}
 	return out
 }

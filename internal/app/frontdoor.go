@@ -9,6 +9,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/review"
+	"github.com/dsrflow/dsrflow/internal/service"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -73,8 +74,8 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 	f.HTTP = Serve(ln, web.NewServer(web.Deps{
 		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Keys: product.Keys, CodecOrigin: cfg.CodecOrigin, Connectors: product.Connectors, Metrics: f.Metrics,
 		Auth: web.StoreTokens{Store: f.Store}, OIDC: OIDCSignIn(cfg.OIDC, ""), PublicURL: cfg.PublicURL,
+		Purposes: service.PurposesOf(product.Controller), RepeatWindow: cfg.RepeatWindow,
 		Reviewers: cfg.Reviewers, Slack: slackHandler(sl), TrustedProxies: cfg.TrustedProxies,
-		Purposes:  product.Controller.DeclaredPurposes(),
 		Readiness: FrontDoorReadiness(f.Client, f.Store)}), logger)
 	f.closers.Add(f.HTTP.Shutdown)
 	return f, nil

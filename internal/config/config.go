@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dsrflow/dsrflow"
 )
@@ -51,6 +52,7 @@ var Vars = []Var{
 	{Name: "DSR_SMTP_URL", Required: []string{"worker"}, Doc: "production: where the worker sends mail to subjects, `smtp://user:pass@host:587?from=privacy@example.com` (STARTTLS required; `&starttls=off` only for a local mail catcher) or `smtps://...:465` (implicit TLS)"},
 	{Name: "DSR_RECORD_RETENTION", Default: "3 years", Doc: "how long a closed request's personal data (identity, details, connector records, export, mail) is kept in dsrflow's store before the daily retention sweep crypto-shreds it: `3 years`, `36 months`, `1095d`; the answer to the subject states it"},
 	{Name: "DSR_WORKFLOW_CACHE", Default: "500", Doc: "`worker`, `worker --dev`: how many requests' workflows the worker keeps in memory between their steps (Temporal's sticky cache); one evicted is rebuilt from its history when its next step comes. Each costs about 50 KB: most requests wait days for a code or a connector"},
+	{Name: "DSR_REPEAT_WINDOW", Default: "90d", Doc: "the front door: a new request of a subject and type within this long (days `90d`, or a duration `36h`) of an earlier completed one is flagged for review as a repeat (audit event `repeat_request_flagged`, `repeat_of` in the request's JSON), never refused automatically; `0` turns the flag off"},
 	{Name: "DSR_CONTROLLER", Doc: "path of the controller configuration (Art. 15 information for answers); the built-in demo controller when unset"},
 	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
 	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
@@ -133,6 +135,9 @@ type Product struct {
 	WorkflowCache int
 	// TrustedProxies are DSR_TRUSTED_PROXIES: the peers whose X-Forwarded-For the front door believes.
 	TrustedProxies []netip.Prefix
+	// RepeatWindow is DSR_REPEAT_WINDOW: how far back an earlier completed request flags a new one as a
+	// repeat; negative when turned off (`0`).
+	RepeatWindow time.Duration
 }
 
 // Worker is the configuration of `worker` against external Temporal and PostgreSQL.
@@ -279,6 +284,7 @@ func (r *reader) product(production bool) Product {
 	p.Slack, p.Reviewers = r.slack(), r.reviewers()
 	p.OIDC = r.oidc(production)
 	p.TrustedProxies = r.prefixes("DSR_TRUSTED_PROXIES")
+	p.RepeatWindow = r.window("DSR_REPEAT_WINDOW")
 	if production {
 		if p.MasterKeys == "" {
 			r.required("DSR_MASTER_KEYS")
@@ -329,6 +335,23 @@ func (r *reader) masterKeys() string {
 }
 
 // url reads a required absolute http(s) URL without a trailing slash.
+// window reads a period in days ("90d") or a Go duration ("36h"); "0" is off (-1).
+func (r *reader) window(name string) time.Duration {
+	v := r.str(name)
+	if v == "0" {
+		return -1
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return time.Duration(n) * 24 * time.Hour
+		}
+	} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d
+	}
+	r.fail(name, "%q is not a period like 90d or 36h, or 0 for off", v)
+	return 0
+}
+
 // positive reads a whole number of at least 1.
 func (r *reader) positive(name string) int {
 	v := r.str(name)

@@ -32,6 +32,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/review"
 	"github.com/dsrflow/dsrflow/internal/secret"
+	"github.com/dsrflow/dsrflow/internal/service"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -229,7 +230,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics, PublicURL: publicURL,
 		Reviewers: reviewers, Slack: slackHandler, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL), TrustedProxies: cfg.TrustedProxies,
-		Purposes: s.Product.Controller.DeclaredPurposes(),
+		Purposes: service.PurposesOf(s.Product.Controller), RepeatWindow: cfg.RepeatWindow,
 	}
 	if ip := net.ParseIP(ln.Addr().(*net.TCPAddr).IP.String()); ip != nil && ip.IsLoopback() {
 		deps.DevSignIn = s.Token // offered on the console's sign-in page, to this machine only

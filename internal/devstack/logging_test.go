@@ -70,7 +70,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		case "marketing_optout":
 			req.Attest = ""
 		case "consent_withdrawal":
-			req.Attest, req.Purposes = "", []string{"newsletter"}
+			req.Attest, req.Purposes = "", []string{"email_marketing"}
 		}
 		id := c.create(req)
 		ids = append(ids, id)

@@ -262,7 +262,7 @@ func TestEveryRightEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("consent withdrawal", func(t *testing.T) {
-		id := c.create(web.NewRequest{Type: "consent_withdrawal", Email: jane, Purposes: []string{"newsletter"}})
+		id := c.create(web.NewRequest{Type: "consent_withdrawal", Email: jane, Purposes: []string{"email_marketing"}})
 		v := c.waitStatus(id, "completed")
 		if jobsByConnector(v)["crm/withdraw_consent"].Status != "completed" {
 			t.Fatalf("jobs %+v", v.Jobs)
@@ -301,7 +301,7 @@ func TestEveryRightEndToEnd(t *testing.T) {
 	})
 	t.Run("nobody is found nowhere", func(t *testing.T) {
 		for _, typ := range []string{"access", "portability", "rectification", "erasure", "restriction", "objection", "marketing_optout", "consent_withdrawal"} {
-			body := web.NewRequest{Type: typ, Email: nobody, Attest: "in person", Corrections: map[string]string{"user.name": "No Body"}, Purposes: []string{"newsletter"}}
+			body := web.NewRequest{Type: typ, Email: nobody, Attest: "in person", Corrections: map[string]string{"user.name": "No Body"}, Purposes: []string{"email_marketing"}}
 			if typ == "marketing_optout" || typ == "consent_withdrawal" {
 				body.Attest = ""
 			}

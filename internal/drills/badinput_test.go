@@ -159,6 +159,7 @@ func TestDrillBadInput(t *testing.T) {
 		"unknown country":          `{"type":"access","email":"x@example.com","country":"XX"}`,
 		"received in the future":   `{"type":"access","email":"x@example.com","received":"2999-01-01"}`,
 		"rectification, no values": `{"type":"rectification","email":"x@example.com"}`,
+		"bogus consent purpose":    `{"type":"consent_withdrawal","email":"x@example.com","purposes":["totally_bogus_purpose"]}`,
 		"empty body":               ``,
 		"two objects":              `{"type":"access","email":"x@example.com"}{"type":"access","email":"y@example.com"}`,
 	} {
@@ -196,6 +197,10 @@ func TestDrillBadInput(t *testing.T) {
 	add(badInput{name: "extend: reason not a string", method: "POST", path: req + "/extend", token: "agent", body: []byte(`{"reason":["x"]}`), want: 400})
 	add(badInput{name: "cancel: reviewer role", method: "POST", path: req + "/cancel", token: "reviewer", body: []byte(`{"reason":"x"}`), want: 403})
 	add(badInput{name: "cancel: malformed JSON", method: "POST", path: req + "/cancel", token: "agent", body: []byte(`{"reason"`), want: 400})
+	add(badInput{name: "refusal: agent role", method: "POST", path: req + "/refusal", token: "agent", body: []byte(`{"ground":"other","reason":"x"}`), want: 403})
+	add(badInput{name: "refusal: unknown ground", method: "POST", path: req + "/refusal", token: "dpo", body: []byte(`{"ground":"bored","reason":"x"}`), want: 400})
+	add(badInput{name: "refusal: no reason", method: "POST", path: req + "/refusal", token: "dpo", body: []byte(`{"ground":"other","reason":" "}`), want: 400})
+	add(badInput{name: "refusal: unknown field", method: "POST", path: req + "/refusal", token: "dpo", body: []byte(`{"ground":"other","reason":"x","status":"completed"}`), want: 400})
 	add(badInput{name: "export: not answered yet", method: "GET", path: req + "/export", token: "agent", want: 404})
 	add(badInput{name: "outbox: agent role", method: "GET", path: "/api/v1/outbox", token: "agent", want: 403})
 	// The Temporal UI's codec.

@@ -26,6 +26,8 @@ var (
 		"Open requests whose due date has passed.", nil, nil)
 	dueWithin7dDesc = prometheus.NewDesc("dsrflow_requests_due_within_7d",
 		"Open requests due within the next 7 days, overdue ones included (as starter list --due-within 7d).", nil, nil)
+	refusalsDesc = prometheus.NewDesc("dsrflow_refusals",
+		"Requests refused by a reviewer or the DPO, by ground (manifestly_unfounded, manifestly_excessive, identity_not_confirmed, other).", []string{"ground"}, nil)
 )
 
 // storeSnapshot is one reading of the request index.
@@ -33,6 +35,7 @@ type storeSnapshot struct {
 	up            bool
 	counts        map[string]map[string]int
 	overdue, soon int
+	refusals      map[string]int
 }
 
 // readStore reads the request index at now. Every query runs before anything is kept, so a snapshot
@@ -45,11 +48,15 @@ func readStore(st *store.Store, now time.Time, logger *slog.Logger) storeSnapsho
 	if err == nil {
 		overdue, soon, err = st.CountOpenDue(ctx, now, now.Add(dueSoon))
 	}
+	var refusals map[string]int
+	if err == nil {
+		refusals, err = st.CountRefusals(ctx)
+	}
 	if err != nil {
 		logger.Warn("metrics: store query failed", "error", err)
 		return storeSnapshot{}
 	}
-	return storeSnapshot{up: true, counts: counts, overdue: overdue, soon: soon}
+	return storeSnapshot{up: true, counts: counts, overdue: overdue, soon: soon, refusals: refusals}
 }
 
 func describeStore(ch chan<- *prometheus.Desc) {
@@ -57,6 +64,7 @@ func describeStore(ch chan<- *prometheus.Desc) {
 	ch <- requestsDesc
 	ch <- overdueDesc
 	ch <- dueWithin7dDesc
+	ch <- refusalsDesc
 }
 
 func (s storeSnapshot) collect(ch chan<- prometheus.Metric) {
@@ -72,6 +80,9 @@ func (s storeSnapshot) collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(s.overdue))
 	ch <- prometheus.MustNewConstMetric(dueWithin7dDesc, prometheus.GaugeValue, float64(s.soon))
+	for ground, n := range s.refusals {
+		ch <- prometheus.MustNewConstMetric(refusalsDesc, prometheus.GaugeValue, float64(n), ground)
+	}
 }
 
 // storeCollector reads the request index at scrape time: for a process that is alone on its store

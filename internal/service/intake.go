@@ -83,15 +83,12 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 			fields["corrections"] = "every correction needs a category and a value"
 		}
 	}
-	if typ.Needs(dsrflow.InputPurposes) && len(in.Purposes) == 0 {
+	purposes, problem := checkPurposes(in.Purposes, s.purposes())
+	switch {
+	case problem != "":
+		fields["purposes"] = problem
+	case typ.Needs(dsrflow.InputPurposes) && len(purposes) == 0:
 		fields["purposes"] = "a consent withdrawal needs at least one purpose"
-	}
-	// An objection's purposes decide whether it is absolute (Art. 21(3)), so they must be the
-	// controller's own. (Consent withdrawals still take the purpose names connectors use: issue 15.)
-	if typ.Right().Review && len(in.Purposes) > 0 && s.Purposes != nil {
-		if msg := dsrflow.UnknownPurposes(s.Purposes, in.Purposes); msg != "" {
-			fields["purposes"] = msg
-		}
 	}
 	if len(fields) > 0 {
 		return workflows.RequestInput{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid request: " + fieldList(fields), Fields: fields}
@@ -111,7 +108,7 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 	verification := typ.DefaultVerification()
 	// An objection to direct marketing is absolute (GDPR Art. 21(3)): like a marketing opt-out it stops
 	// processing and returns nothing, so it needs no identity check and no review.
-	directMarketing := typ.Right().Review && dsrflow.ObjectsToDirectMarketing(s.Purposes, in.Purposes)
+	directMarketing := typ.Right().Review && dsrflow.ObjectsToDirectMarketing(s.purposes(), purposes)
 	if directMarketing {
 		verification = dsrflow.VerifyNone
 	}
@@ -124,7 +121,8 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 		SubjectKey:   s.Key.SubjectKey(email),
 		Identity:     dsrflow.Identity{Email: email, Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone), CustomerIDs: in.CustomerIDs},
 		Verification: verification, AttestReason: strings.TrimSpace(in.Attest),
-		Corrections: in.Corrections, Purposes: in.Purposes, Grounds: in.Grounds, DirectMarketing: directMarketing,
+		Corrections: in.Corrections, Purposes: purposes, Grounds: in.Grounds, DirectMarketing: directMarketing,
+		Entered: now.UTC(),
 	}, nil
 }
 
@@ -145,6 +143,7 @@ func (s *Service) CreateRequest(ctx context.Context, body dsrflow.NewRequest) (d
 	in.Policy = &policy
 	in.Actor = p.ID
 	in.Link = s.link(in.ID)
+	in.RepeatOf = s.repeatOf(ctx, in)
 	if err := s.record(ctx, in); err != nil {
 		return dsrflow.CreatedRequest{}, err
 	}

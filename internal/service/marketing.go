@@ -13,7 +13,7 @@ import (
 // ECONFLICT, whether the request is still open or already carried out; nil for any other decision. The
 // open workflow refuses it too (its decide validator), which is what a Slack click meets.
 func (s *Service) refuseMarketingReject(ctx context.Context, req store.Request, d dsrflow.ReviewDecision) error {
-	if req.Type != dsrflow.Objection || d.Decision != workflows.DecisionReject || s.Purposes == nil {
+	if req.Type != dsrflow.Objection || d.Decision != workflows.DecisionReject {
 		return nil
 	}
 	detail, err := s.Store.GetRequestDetail(ctx, req.ID)
@@ -23,7 +23,7 @@ func (s *Service) refuseMarketingReject(ctx context.Context, req store.Request, 
 	var inputs struct {
 		Purposes []string `json:"purposes"`
 	}
-	if json.Unmarshal(detail.Details, &inputs) != nil || !dsrflow.ObjectsToDirectMarketing(s.Purposes, inputs.Purposes) {
+	if json.Unmarshal(detail.Details, &inputs) != nil || !dsrflow.ObjectsToDirectMarketing(s.purposes(), inputs.Purposes) {
 		return nil
 	}
 	return dsrflow.Errorf(dsrflow.ECONFLICT, "an objection to direct marketing cannot be rejected (GDPR Art. 21(3)): it is carried out without review")

@@ -52,6 +52,9 @@ func (s *Service) GetRequest(ctx context.Context, id string) (dsrflow.RequestVie
 	}
 	for _, e := range events {
 		view.Events = append(view.Events, dsrflow.EventView{Time: e.At, Action: e.Action, Actor: e.Actor, Reason: e.Reason, Detail: e.Detail})
+		if e.Action == repeatFlagged {
+			view.RepeatOf = e.Detail["earlier"]
+		}
 	}
 	return view, nil
 }

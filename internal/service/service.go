@@ -37,10 +37,13 @@ type Service struct {
 	Now     func() time.Time
 	// PublicURL is the base of the links cards and alerts carry (never a request's headers).
 	PublicURL string
-	// Purposes are the controller's declared purposes (controller.yaml): a request's purposes must be
-	// among them, and an objection to a direct-marketing one is absolute. Nil checks nothing (tests
-	// without a controller).
-	Purposes []dsrflow.DeclaredPurpose
+	// Purposes are the purposes the controller declares (controller.yaml): a request's purposes must be
+	// among them, and an objection to a direct-marketing one is absolute. Empty: the built-in demo
+	// controller's (DemoPurposes).
+	Purposes []Purpose
+	// RepeatWindow is how far back an earlier completed request of the subject and type flags a new one
+	// as a repeat (DSR_REPEAT_WINDOW); zero is DefaultRepeatWindow, negative turns the flag off.
+	RepeatWindow time.Duration
 }
 
 var _ dsrflow.RequestService = (*Service)(nil)

@@ -138,6 +138,11 @@ func actor(p dsrflow.Principal) workflows.Actor { return workflows.Actor{ID: p.I
 
 // update sends a workflow update to an open request and answers with its state after it.
 func (s *Service) update(ctx context.Context, id, name string, arg any) (dsrflow.RequestState, error) {
+	return s.updateAs(ctx, id, "", name, arg)
+}
+
+// updateAs is update under an update id ("" for a fresh one): a repeated id is the same update, done once.
+func (s *Service) updateAs(ctx context.Context, id, updateID, name string, arg any) (dsrflow.RequestState, error) {
 	req, err := s.Store.GetRequest(ctx, id)
 	if err != nil {
 		return dsrflow.RequestState{}, err
@@ -149,7 +154,7 @@ func (s *Service) update(ctx context.Context, id, name string, arg any) (dsrflow
 		return dsrflow.RequestState{}, dsrflow.Errorf(dsrflow.ECONFLICT, "%s is an authority disclosure: it has no %s", req.ID, name)
 	}
 	handle, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: id, UpdateID: updateID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
 		return dsrflow.RequestState{}, temporalError(err)

@@ -200,6 +200,9 @@ func allowedActions(role string, v RequestView) []string {
 		if agent && v.Status != string(dsrflow.StatusResponding) {
 			out = append(out, "cancel")
 		}
+		if reviewer && v.Status != string(dsrflow.StatusResponding) {
+			out = append(out, "refuse")
+		}
 	}
 	if agent && v.Status == string(dsrflow.StatusCompleted) && dsrflow.RequestType(v.Type).HasExport() {
 		out = append(out, "export")
@@ -232,6 +235,10 @@ var consoleActions = map[string]struct {
 		_, err := svc.CancelRequest(ctx, id, form("reason"))
 		return err
 	}, "The request was canceled."},
+	"refuse": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
+		_, err := svc.RefuseRequest(ctx, id, dsrflow.Refusal{Ground: form("ground"), Reason: form("reason")})
+		return err
+	}, "The request was refused; the subject is told the reasons, the supervisory authority and the right to go to court."},
 }
 
 func (s *server) handleConsoleAction() http.Handler {
@@ -283,10 +290,12 @@ type newData struct {
 	Corrections, Purposes string
 	Errors                map[string]string
 	Types, Channels       []string
+	Choices               []purposeChoice
 }
 
 func (s *server) newRequestData(in NewRequest, corrections, purposes string, errs map[string]string) newData {
-	d := newData{In: in, Corrections: corrections, Purposes: purposes, Errors: errs, Channels: []string{"web", "email", "phone", "letter"}}
+	d := newData{In: in, Corrections: corrections, Purposes: purposes, Errors: errs, Channels: []string{"web", "email", "phone", "letter"},
+		Choices: s.purposeChoices(parsePurposes(purposes), false)}
 	for _, t := range dsrflow.RequestTypes {
 		d.Types = append(d.Types, string(t))
 	}
@@ -308,7 +317,7 @@ func (s *server) handleNewRequest() http.Handler {
 		in := NewRequest{Type: r.PostFormValue("type"), Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Phone: r.PostFormValue("phone"),
 			Country: r.PostFormValue("country"), Jurisdiction: r.PostFormValue("jurisdiction"), Received: r.PostFormValue("received"),
 			Channel: r.PostFormValue("channel"), Attest: r.PostFormValue("attest"), Grounds: r.PostFormValue("grounds")}
-		corrections, purposes := r.PostFormValue("corrections"), r.PostFormValue("purposes")
+		corrections, purposes := r.PostFormValue("corrections"), formPurposes(r)
 		errs := map[string]string{}
 		var ok bool
 		if in.Corrections, ok = parseCorrections(corrections); !ok {

@@ -19,6 +19,15 @@ type Dashboard struct {
 	Connectors   []ConnectorStat  `json:"connectors"`
 	Generated    time.Time        `json:"generated"`
 	Window       map[string]int64 `json:"window_days"`
+
+	// Refusals counts the requests refused by a reviewer or the DPO, by ground, every ground listed.
+	Refusals []RefusalCount `json:"refusals"`
+}
+
+// RefusalCount is the number of requests refused on one ground (dsrflow.RefusalGround).
+type RefusalCount struct {
+	Ground string `json:"ground"`
+	Count  int    `json:"count"`
 }
 
 // StatusCount is the number of open requests in one status.
@@ -133,6 +142,9 @@ func (s *server) dashboard(r *http.Request) (Dashboard, error) {
 		d.Connectors = append(d.Connectors, c)
 	}
 	sort.Slice(d.Connectors, func(i, j int) bool { return d.Connectors[i].Connector < d.Connectors[j].Connector })
+	if d.Refusals, err = s.refusalCounts(r); err != nil {
+		return d, err
+	}
 	return d, nil
 }
 
@@ -239,7 +251,7 @@ func (s *server) handleDashboard() http.Handler {
 			}
 			conns.add(c.Connector, rate, 1, fmt.Sprintf("%d of %d failed (%.0f%%)", c.Failed, c.Jobs, rate*100), fill)
 		}
-		page.Charts = []chart{status, months, conns}
+		page.Charts = []chart{status, months, conns, refusalChart(d.Refusals)}
 		s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Data: page})
 	})
 }

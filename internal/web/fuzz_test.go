@@ -22,7 +22,7 @@ func FuzzValidateRequest(f *testing.F) {
 		`{"type":"access","email":"jane.doe@example.com"}`,
 		`{"type":"erasure","email":"jane.doe@example.com","attest":"video call","country":"se"}`,
 		`{"type":"rectification","email":"jane.doe@example.com","corrections":{"user.name":"Jane Roe"}}`,
-		`{"type":"consent_withdrawal","email":"jane.doe@example.com","purposes":["newsletter"],"received":"2026-01-31"}`,
+		`{"type":"consent_withdrawal","email":"jane.doe@example.com","purposes":["email_marketing"],"received":"2026-01-31"}`,
 		`{"type":"access","email":"jane.doe@example.com","jurisdiction":"ccpa","country":"US","received":"2026-02-01T05:00:00Z"}`,
 		`{"type":"access","email":"Jane Doe <jane.doe@example.com>"}`,
 		`{"type":"access","email":"\"x' OR '1'='1\"@example.com","channel":"letter"}`,

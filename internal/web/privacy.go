@@ -51,6 +51,7 @@ type privacyForm struct {
 	Right                        rightItem
 	Email, Name, Grounds         string
 	Corrections, Purposes        string
+	Choices                      []purposeChoice
 	Errors                       map[string]string
 	NeedsCorrections, NeedsPurps bool
 	NeedsGrounds                 bool
@@ -73,6 +74,7 @@ func (s *server) handlePrivacyForm() http.Handler {
 			http.Redirect(w, r, "/privacy", http.StatusSeeOther)
 			return
 		}
+		f.Choices = s.purposeChoices(nil, true)
 		s.render(w, r, http.StatusOK, "privacy_form", view{Title: f.Right.Title, Public: true, Data: f})
 	})
 }
@@ -87,7 +89,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			return
 		}
 		f.Email, f.Name, f.Grounds = strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("name"), r.PostFormValue("grounds")
-		f.Corrections, f.Purposes = r.PostFormValue("corrections"), r.PostFormValue("purposes")
+		f.Corrections, f.Purposes = r.PostFormValue("corrections"), formPurposes(r)
 		ok, err := s.allow(r, "ip:"+s.clientIP(r), ipSubmitLimit)
 		if err == nil && ok && f.Email != "" {
 			ok, err = s.allow(r, "email:"+s.Key.SubjectKey(f.Email), emailSubmitLimit)
@@ -107,6 +109,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			f.Errors["corrections"] = "write each correction as what=correct value"
 		}
 		in.Purposes = parsePurposes(f.Purposes)
+		f.Choices = s.purposeChoices(in.Purposes, true)
 		var created, existing string
 		if len(f.Errors) == 0 {
 			out, err := s.svc().CreateRequest(dsrflow.WithPrincipal(r.Context(), privacyCenter), in)

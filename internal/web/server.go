@@ -77,9 +77,11 @@ type Deps struct {
 	// SubmitFloor is the least time the privacy center takes to answer a valid submission, whatever the
 	// address's state (DefaultSubmitFloor when zero; none when negative).
 	SubmitFloor time.Duration
-	// Purposes are the controller's declared purposes (controller.yaml), which requests' purposes are
-	// checked against.
-	Purposes []dsrflow.DeclaredPurpose
+	// Purposes are the controller's declared purposes (controller.yaml): the choices of the consent
+	// withdrawal forms and the ids the service accepts; empty: the built-in demo controller's.
+	Purposes []service.Purpose
+	// RepeatWindow is the service's repeat-request window (DSR_REPEAT_WINDOW); zero: the default.
+	RepeatWindow time.Duration
 }
 
 type server struct {
@@ -165,7 +167,7 @@ func (s *server) svc() dsrflow.RequestService {
 // call from Deps as they are now.
 func (s *server) core() *service.Service {
 	return &service.Service{Client: s.Client, Store: s.Store, Key: s.Key, Reviewers: s.Reviewers, Metrics: s.Metrics,
-		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, Purposes: s.Purposes}
+		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, Purposes: s.Purposes, RepeatWindow: s.RepeatWindow}
 }
 
 func (s *server) now() time.Time {

@@ -28,6 +28,7 @@ func parsePages() map[string]*template.Template {
 		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"instant": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"t":       text,
+		"grounds": refusalGrounds,
 		"human":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}

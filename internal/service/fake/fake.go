@@ -21,6 +21,7 @@ type RequestService struct {
 	VoteDisclosureFn     func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error)
 	ExtendRequestFn      func(ctx context.Context, id, reason string) (dsrflow.RequestState, error)
 	CancelRequestFn      func(ctx context.Context, id, reason string) (dsrflow.RequestState, error)
+	RefuseRequestFn      func(ctx context.Context, id string, r dsrflow.Refusal) (dsrflow.RequestState, error)
 	ResolveJobFn         func(ctx context.Context, id string, r dsrflow.JobResolution) (dsrflow.RequestState, error)
 	GetRequestFn         func(ctx context.Context, id string) (dsrflow.RequestView, error)
 	ListRequestsFn       func(ctx context.Context, q dsrflow.RequestQuery) ([]dsrflow.SummaryView, error)
@@ -95,6 +96,14 @@ func (s *RequestService) CancelRequest(ctx context.Context, id, reason string) (
 		return dsrflow.RequestState{}, notSet("CancelRequest")
 	}
 	return s.CancelRequestFn(ctx, id, reason)
+}
+
+// RefuseRequest implements dsrflow.RequestService.
+func (s *RequestService) RefuseRequest(ctx context.Context, id string, r dsrflow.Refusal) (dsrflow.RequestState, error) {
+	if s.RefuseRequestFn == nil {
+		return dsrflow.RequestState{}, notSet("RefuseRequest")
+	}
+	return s.RefuseRequestFn(ctx, id, r)
 }
 
 // ResolveJob implements dsrflow.RequestService.

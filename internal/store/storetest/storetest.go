@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("JobClaims", func(t *testing.T) { testJobClaims(t, migrated(t)) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, migrated(t)) })
 	t.Run("Suppressions", func(t *testing.T) { testSuppressions(t, migrated(t)) })
+	t.Run("Refusals", func(t *testing.T) { testRefusals(t, migrated(t)) })
 	runVault(t, migrated)
 	runIntake(t, migrated)
 }
