@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -116,7 +117,8 @@ func recordJob(ctx context.Context, st *store.Store, out JobOutcome, key string)
 
 // auditName is what a count kind or a dataset name must look like to enter the audit log: connectors
 // name them, and the log holds no personal data, so anything that is not a short plain name stays out.
-var auditName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// Compiled on first use: {1,64} unrolls to 64 steps, which cost every program linking this package at init.
+var auditName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) })
 
 // maxAuditDatasets bounds the per-dataset counts one audit event holds.
 const maxAuditDatasets = 32
@@ -127,7 +129,7 @@ const maxAuditDatasets = 32
 func jobAuditDetail(out JobOutcome) map[string]string {
 	d := map[string]string{"connector": out.Connector.ID, "action": string(out.Action)}
 	for kind, n := range out.Counts {
-		if auditName.MatchString(kind) {
+		if auditName().MatchString(kind) {
 			d["count."+kind] = strconv.Itoa(n)
 		}
 	}
@@ -135,11 +137,11 @@ func jobAuditDetail(out JobOutcome) map[string]string {
 		if i == maxAuditDatasets {
 			break
 		}
-		if !auditName.MatchString(ds.Dataset) {
+		if !auditName().MatchString(ds.Dataset) {
 			continue
 		}
 		for kind, n := range ds.Counts {
-			if auditName.MatchString(kind) {
+			if auditName().MatchString(kind) {
 				d["count."+ds.Dataset+"."+kind] = strconv.Itoa(n)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -78,11 +79,11 @@ func (a Age) String() string {
 	return fmt.Sprintf("%d months %dd", a.Months, a.Days)
 }
 
-var agePattern = regexp.MustCompile(`^(\d+)\s*(d|days?|months?|y|years?)$`)
+var agePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)\s*(d|days?|months?|y|years?)$`) })
 
 // ParseAge reads a retention age: "24 months", "2 years", "730d" or "730 days".
 func ParseAge(s string) (Age, error) {
-	m := agePattern.FindStringSubmatch(strings.TrimSpace(s))
+	m := agePattern().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return Age{}, fmt.Errorf("age %q must be a whole number of days, months or years, like 24 months or 730d", s)
 	}

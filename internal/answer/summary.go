@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/dsrflow/dsrflow/connectors"
 )
@@ -137,7 +138,10 @@ const csvNote = "In the CSV files, a value that begins with =, +, -, @, a tab or
 
 const portableNote = "data.json and the CSV files in the csv folder hold your data in structured, machine-readable formats (JSON and CSV). You can give them to another service."
 
-var summaryHTML = template.Must(template.New("summary").Funcs(template.FuncMap{"join": list}).Parse(`<!DOCTYPE html>
+// summaryHTML is parsed on first use, not at package init, like every template in a package `starter`
+// links (see internal/web/ui.go).
+var summaryHTML = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("summary").Funcs(template.FuncMap{"join": list}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -285,6 +289,7 @@ Data protection officer: {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{en
 </body>
 </html>
 `))
+})
 
 // htmlView adds the fixed notes to the summary for the template.
 type htmlView struct {
@@ -293,7 +298,7 @@ type htmlView struct {
 }
 
 func (ex *export) writeHTML(w io.Writer) error {
-	return summaryHTML.Execute(w, htmlView{summary: ex.summary(), PortableNote: portableNote, CSVNote: csvNote})
+	return summaryHTML().Execute(w, htmlView{summary: ex.summary(), PortableNote: portableNote, CSVNote: csvNote})
 }
 
 func (ex *export) writeText(w io.Writer) error {

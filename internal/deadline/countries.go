@@ -2,6 +2,7 @@ package deadline
 
 import (
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/dsrflow/dsrflow"
@@ -37,26 +38,31 @@ type country struct {
 // Moselle, Scotland) gets a due date that is never later than its own, which is the safe side of a legal
 // deadline. The same reasoning leaves out days that are customarily free but not public holidays by law
 // (Swedish and Finnish midsummer eve and Christmas Eve, Swedish New Year's Eve).
-var countries = map[string]*country{
-	"AT": gdpr("AT", "Europe/Vienna", at.Holidays),
-	"BE": gdpr("BE", "Europe/Brussels", be.Holidays),
-	// DE: federal holidays only (the nine in every Land); Land holidays are not counted.
-	"DE": gdpr("DE", "Europe/Berlin", de.Holidays),
-	"DK": gdpr("DK", "Europe/Copenhagen", dk.Holidays), // Store bededag ends with 2023 in the data
-	"FI": gdpr("FI", "Europe/Helsinki", finland),
-	"FR": gdpr("FR", "Europe/Paris", fr.Holidays), // metropolitan France; not the Alsace-Moselle extras
-	// GB: UK GDPR rather than Regulation 1182/71, but the ICO counts the month the same way. England and
-	// Wales bank holidays, with their weekend substitutes (Boxing Day on a Saturday moves to Monday).
-	"GB": gdpr("GB", "Europe/London", gb.Holidays),
-	"IE": gdpr("IE", "Europe/Dublin", ie.Holidays),
-	"NL": gdpr("NL", "Europe/Amsterdam", nl.Holidays),
-	"NO": gdpr("NO", "Europe/Oslo", no.Holidays),
-	"PL": gdpr("PL", "Europe/Warsaw", append(slices.Clone(pl.Holidays), polishChristmasEve)),
-	"SE": gdpr("SE", "Europe/Stockholm", sweden),
+//
+// The table is built on first use, not at package init: loading thirteen time zones from the embedded
+// zone data is most of this package's start-up, which every `starter` command would pay.
+var countries = sync.OnceValue(func() map[string]*country {
+	return map[string]*country{
+		"AT": gdpr("AT", "Europe/Vienna", at.Holidays),
+		"BE": gdpr("BE", "Europe/Brussels", be.Holidays),
+		// DE: federal holidays only (the nine in every Land); Land holidays are not counted.
+		"DE": gdpr("DE", "Europe/Berlin", de.Holidays),
+		"DK": gdpr("DK", "Europe/Copenhagen", dk.Holidays), // Store bededag ends with 2023 in the data
+		"FI": gdpr("FI", "Europe/Helsinki", finland),
+		"FR": gdpr("FR", "Europe/Paris", fr.Holidays), // metropolitan France; not the Alsace-Moselle extras
+		// GB: UK GDPR rather than Regulation 1182/71, but the ICO counts the month the same way. England and
+		// Wales bank holidays, with their weekend substitutes (Boxing Day on a Saturday moves to Monday).
+		"GB": gdpr("GB", "Europe/London", gb.Holidays),
+		"IE": gdpr("IE", "Europe/Dublin", ie.Holidays),
+		"NL": gdpr("NL", "Europe/Amsterdam", nl.Holidays),
+		"NO": gdpr("NO", "Europe/Oslo", no.Holidays),
+		"PL": gdpr("PL", "Europe/Warsaw", append(slices.Clone(pl.Holidays), polishChristmasEve)),
+		"SE": gdpr("SE", "Europe/Stockholm", sweden),
 
-	// California: the CCPA is the only US law dsrflow computes deadlines for.
-	"US": {code: "US", jurisdiction: CCPA, loc: mustLoad("America/Los_Angeles")},
-}
+		// California: the CCPA is the only US law dsrflow computes deadlines for.
+		"US": {code: "US", jurisdiction: CCPA, loc: mustLoad("America/Los_Angeles")},
+	}
+})
 
 // sweden is se.Holidays without Midsommarafton, Julafton and Nyårsafton, which cal lists as
 // ObservanceOther: they are not allmänna helgdagar (lag 1989:253).
@@ -144,7 +150,7 @@ func (c *country) nextWorkday(d Date) (Date, error) {
 // codes returns the sorted country codes for j, or for every jurisdiction when j is "".
 func codes(j Jurisdiction) []string {
 	var out []string
-	for code, c := range countries {
+	for code, c := range countries() {
 		if j == "" || c.jurisdiction == j {
 			out = append(out, code)
 		}

@@ -141,7 +141,7 @@ func EndOfDay(d Date, country string) (time.Time, error) {
 
 // Supported reports whether deadlines can be computed for country under some jurisdiction.
 func Supported(country string) bool {
-	_, ok := countries[normCountry(country)]
+	_, ok := countries()[normCountry(country)]
 	return ok
 }
 
@@ -167,7 +167,7 @@ func lookup(country string, j Jurisdiction) (*country, error) {
 }
 
 func lookupCountry(code string) (*country, error) {
-	c, ok := countries[normCountry(code)]
+	c, ok := countries()[normCountry(code)]
 	if !ok {
 		return nil, dsrflow.Errorf(dsrflow.EINVALID, "unknown country %s: supported are %s", quote(code), strings.Join(Countries(), ", "))
 	}

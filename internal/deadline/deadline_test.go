@@ -207,7 +207,7 @@ func TestSupported(t *testing.T) {
 		t.Errorf("CountriesFor(lgpd) has %d countries, want 0", got)
 	}
 	for _, c := range Countries() {
-		if _, err := Compute(time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC), c, countries[c].jurisdiction); err != nil {
+		if _, err := Compute(time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC), c, countries()[c].jurisdiction); err != nil {
 			t.Errorf("Compute for listed country %s: %v", c, err)
 		}
 	}

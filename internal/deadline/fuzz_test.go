@@ -52,7 +52,7 @@ func FuzzCompute(f *testing.F) {
 	f.Fuzz(func(t *testing.T, unix, delta int64, idx uint8) {
 		codes := Countries()
 		code := codes[int(idx)%len(codes)]
-		c := countries[code]
+		c := countries()[code]
 		r1 := into(unix)
 		d := ((delta % maxDelta) + maxDelta) % maxDelta
 		r2 := r1.Add(time.Duration(d) * time.Second)

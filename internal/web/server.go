@@ -94,6 +94,11 @@ func NewServer(deps Deps) http.Handler {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
+	// The pages and their texts are parsed here, once per process, so a broken template or texts file
+	// stops a front door at start-up, as parsing at package init did, without costing every program
+	// that links this package (`starter list`) the parse.
+	pages()
+	texts()
 	s := &server{Deps: deps, mux: http.NewServeMux()}
 	s.routes()
 	return s.recoverPanics(s.mux)

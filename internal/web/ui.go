@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dsrflow/dsrflow"
@@ -20,8 +21,10 @@ import (
 //go:embed ui
 var uiFS embed.FS
 
-// pages holds each page parsed together with the shared layout.
-var pages = parsePages()
+// pages holds each page parsed together with the shared layout. They are parsed once, when the first
+// server is made (NewServer), not at package init: `starter` links this package for `starter serve`, and
+// its other commands should not pay for templates they never render.
+var pages = sync.OnceValue(parsePages)
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -87,7 +90,7 @@ func securityHeaders(w http.ResponseWriter) {
 
 // render writes the page; a template error is a bug, answered 500 without a half-written page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
-	t, ok := pages[page]
+	t, ok := pages()[page]
 	if !ok {
 		panic("no page " + page)
 	}
