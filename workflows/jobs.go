@@ -39,8 +39,9 @@ func (r *request) escalationPoint(started time.Time) time.Time {
 	return at
 }
 
-// runBounded runs one job of revision 2 to its outcome.
-func (r *request) runBounded(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
+// runBounded runs one job of revision 2 to its outcome; waiting resumes a job that a previous run
+// carried while it waited for a person (continue-as-new).
+func (r *request) runBounded(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job, waiting bool) act.JobOutcome {
 	action := job.Action
 	escalate := func(detail string) {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
@@ -48,24 +49,27 @@ func (r *request) runBounded(ctx workflow.Context, ref act.ConnectorRef, job con
 	}
 	started := workflow.Now(ctx)
 	for {
-		out, late, err := r.attemptJob(ctx, job, started)
-		switch {
-		case ctx.Err() != nil:
-			return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: "the request was canceled"}
-		case err != nil:
-			// The connector refused the job for good: escalated, as a failed job always was.
-			detail := jobFailure(err)
-			escalate(detail)
-			return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
-		case !late:
-			out.Connector = ref
-			if out.Status == connectors.StatusFailed {
-				escalate(out.Detail)
+		if !waiting {
+			out, late, err := r.attemptJob(ctx, job, started)
+			switch {
+			case ctx.Err() != nil:
+				return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: "the request was canceled"}
+			case err != nil:
+				// The connector refused the job for good: escalated, as a failed job always was.
+				detail := jobFailure(err)
+				escalate(detail)
+				return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
+			case !late:
+				out.Connector = ref
+				if out.Status == connectors.StatusFailed {
+					escalate(out.Detail)
+				}
+				return out
 			}
-			return out
+			escalate("no result from the connector before the margin to the due date")
 		}
-		escalate("no result from the connector before the margin to the due date")
-		res, ok := r.awaitPerson(ctx, job.ID)
+		waiting = false
+		res, ok := r.awaitPerson(ctx, ref, job)
 		if !ok {
 			// A late callback answered the job while it waited.
 			return r.fromCallback(act.JobOutcome{Connector: ref, JobID: job.ID, Action: action}, job.ID)
@@ -73,7 +77,7 @@ func (r *request) runBounded(ctx workflow.Context, ref act.ConnectorRef, job con
 		if ctx.Err() != nil {
 			continue
 		}
-		out = act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Attempts: 1}
+		out := act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Attempts: 1}
 		switch res.Action {
 		case ResolveRetry:
 			started = workflow.Now(ctx)
@@ -168,17 +172,22 @@ func (r *request) fromCallback(out act.JobOutcome, jobID string) act.JobOutcome 
 	return out
 }
 
-// awaitPerson waits for a person's resolution of an escalated job, or for a late callback (false).
-func (r *request) awaitPerson(ctx workflow.Context, jobID string) (ResolveJobInput, bool) {
+// awaitPerson waits for a person's resolution of an escalated job, or for a late callback (false). The
+// wait is a safe point to continue as new.
+func (r *request) awaitPerson(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) (ResolveJobInput, bool) {
+	jobID := job.ID
 	e := &escalation{jobID: jobID}
 	r.escalations = append(r.escalations, e)
 	defer func() {
 		r.escalations = slices.DeleteFunc(r.escalations, func(x *escalation) bool { return x == e })
 	}()
-	_ = workflow.Await(ctx, func() bool {
+	waits := func() bool {
 		_, answered := r.results[jobID]
-		return e.resolved != nil || answered
-	})
+		return e.resolved == nil && !answered
+	}
+	unpark := r.park(CarriedJob{Ref: ref, Job: job, Wait: waitPerson}, waits)
+	_ = workflow.Await(ctx, func() bool { return !waits() })
+	unpark()
 	if e.resolved == nil {
 		if _, answered := r.results[jobID]; answered {
 			return ResolveJobInput{}, false

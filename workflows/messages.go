@@ -60,6 +60,9 @@ type RequestInput struct {
 	// starter leaves it empty the workflow snapshots dsrflow's tables into its history once, so an edit
 	// of those tables never moves a running request's timers.
 	Policy *RequestPolicy `json:",omitempty"`
+	// Carried is the state a previous run of the request handed on when it continued as new (revision
+	// 2, carry.go); nil for a request's first run.
+	Carried *RequestCarried `json:",omitempty"`
 }
 
 // RequestVersion is the revision new requests start under. Revision 1 writes less bookkeeping (a
