@@ -138,6 +138,11 @@ func (r *request) park(j CarriedJob, still func() bool) func() {
 func (r *request) watchHistory(ctx workflow.Context) {
 	long := func() bool {
 		info := workflow.GetInfo(ctx)
+		// Never in a run's first hour: a suggestion that a new run cannot cure (a large input) then
+		// costs a run an hour at most, not a loop of runs.
+		if workflow.Now(ctx).Sub(info.WorkflowStartTime) < time.Hour {
+			return false
+		}
 		return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= ContinueAsNewAfterEvents
 	}
 	if err := workflow.Await(ctx, func() bool { return r.ending || long() }); err != nil || r.ending {
@@ -256,6 +261,13 @@ func (r *request) restore(c *RequestCarried) {
 	r.outcomes = c.Outcomes
 	for _, t := range c.Tasks {
 		r.tasks = append(r.tasks, &task{view: t.View, ref: t.Ref})
+	}
+	// The jobs waiting for a person wait again before any update is read: an UpdateResolveJob that
+	// the server handed on from the previous run is validated as the handlers are registered.
+	for _, j := range c.Jobs {
+		if j.Wait == waitPerson || j.Wait == waitConflict {
+			r.escalations = append(r.escalations, &escalation{jobID: j.Job.ID, conflict: j.Wait == waitConflict})
+		}
 	}
 }
 

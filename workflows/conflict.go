@@ -139,8 +139,11 @@ func (r *request) awaitConflictResolution(ctx workflow.Context, ref act.Connecto
 	if t == nil {
 		t = r.openConflictTask(ctx, ref, job)
 	}
-	e := &escalation{jobID: job.ID, conflict: true}
-	r.escalations = append(r.escalations, e)
+	e := r.escalated(job.ID)
+	if e == nil || !e.conflict {
+		e = &escalation{jobID: job.ID, conflict: true}
+		r.escalations = append(r.escalations, e)
+	}
 	defer func() {
 		r.escalations = slices.DeleteFunc(r.escalations, func(x *escalation) bool { return x == e })
 	}()

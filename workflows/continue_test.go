@@ -314,6 +314,74 @@ func TestMessagesAroundContinueAsNewAreNotLost(t *testing.T) {
 	}
 }
 
+// An objection waiting three weeks for its reviewer continues as new: one card posted, the reviewer's
+// decision recorded once, the card updated once, and the object jobs run after the decision.
+func TestReviewWaitContinuesAsNew(t *testing.T) {
+	in := newInput(dsrflow.Objection, dsrflow.VerifyAgentAttested)
+	in.Grounds = "my particular situation"
+	c := &chain{t: t, in: in, longAfter: 3 * day}
+	decided := c.update(21*day, workflows.UpdateDecide, workflows.DecisionInput{Actor: reviewer, Decision: workflows.DecisionApprove, Reason: "no compelling grounds"})
+
+	out := c.execute()
+
+	if len(c.runs) < 3 {
+		t.Fatalf("%d runs, want several", len(c.runs))
+	}
+	if decided.refusal() != nil || !decided.completed {
+		t.Fatalf("the reviewer's decision: %+v", decided)
+	}
+	eq(t, "status", out.Status, dsrflow.StatusCompleted)
+	eq(t, "review cards posted", len(c.all.cards), 1)
+	eq(t, "review cards updated", len(c.all.cardUpdates), 1)
+	eq(t, "review_requested events", len(c.all.eventsNamed("review_requested")), 1)
+	eq(t, "crm job", out.Jobs[jobID("crm", dsrflow.ActionObject)], connectors.StatusCompleted)
+	for _, r := range c.all.runs {
+		if r.At.Before(start.Add(21 * day)) {
+			t.Errorf("job %s ran before the decision, at %s", r.Arg.ID, r.At)
+		}
+	}
+	c.assertEachEventOnce()
+}
+
+// A job that ended identity_conflict waits for an agent across runs; the agent's drop runs it again
+// without the unverified identifier, once.
+func TestIdentityConflictWaitContinuesAsNew(t *testing.T) {
+	in := newInput(dsrflow.Access, dsrflow.VerifyEmailCode)
+	in.Identity.CustomerIDs = map[string]string{"billing": "B-john"}
+	c := &chain{t: t, in: in, longAfter: 3 * day}
+	billingJob := jobID("billing", dsrflow.ActionAccess)
+	c.setup = func(h *harness) {
+		h.run["billing"] = func(job connectors.Job, _ int) (activities.JobOutcome, error) {
+			if job.ID == billingJob {
+				return h.outcome(job, connectors.StatusIdentityConflict), nil
+			}
+			return h.outcome(job, connectors.StatusCompleted), nil
+		}
+	}
+	c.update(time.Hour, workflows.UpdateVerified, workflows.VerifiedInput{Actor: frontDoor})
+	dropped := c.update(12*day, workflows.UpdateResolveJob, workflows.ResolveJobInput{Actor: agent, JobID: billingJob, Action: workflows.ResolveDrop})
+
+	out := c.execute()
+
+	if len(c.runs) < 3 {
+		t.Fatalf("%d runs, want several", len(c.runs))
+	}
+	if dropped.refusal() != nil || !dropped.completed {
+		t.Fatalf("the agent's drop: %+v", dropped)
+	}
+	eq(t, "dropped job", out.Jobs[billingJob+":dropped"], connectors.StatusCompleted)
+	eq(t, "identity_conflict events", len(c.all.eventsNamed("identity_conflict")), 1)
+	eq(t, "task_created events", len(c.all.eventsNamed("task_created")), 1)
+	var billingRuns []string
+	for _, r := range c.all.runs {
+		if r.Arg.Connector == "billing" {
+			billingRuns = append(billingRuns, r.Arg.ID)
+		}
+	}
+	eq(t, "billing jobs run", billingRuns, []string{billingJob, billingJob + ":dropped"})
+	c.assertEachEventOnce()
+}
+
 // A worker refuses carried state of a shape newer than it knows: the workflow task fails (a panic),
 // nothing is written, and a newer worker can run it later.
 func TestNewerCarriedShapeIsRefused(t *testing.T) {

@@ -176,8 +176,11 @@ func (r *request) fromCallback(out act.JobOutcome, jobID string) act.JobOutcome 
 // wait is a safe point to continue as new.
 func (r *request) awaitPerson(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) (ResolveJobInput, bool) {
 	jobID := job.ID
-	e := &escalation{jobID: jobID}
-	r.escalations = append(r.escalations, e)
+	e := r.escalated(jobID)
+	if e == nil || e.conflict {
+		e = &escalation{jobID: jobID}
+		r.escalations = append(r.escalations, e)
+	}
 	defer func() {
 		r.escalations = slices.DeleteFunc(r.escalations, func(x *escalation) bool { return x == e })
 	}()
