@@ -31,8 +31,21 @@ const versionContinueAsNew = "continue-as-new"
 
 // ContinueAsNewAfterEvents is dsrflow's own bound on a run's history, used besides the server's
 // suggestion (whose default comes at about 4,000 events, and not at all on some servers): a run this
-// long continues as new at its next safe point. A variable so that end-to-end tests can lower it.
-var ContinueAsNewAfterEvents = 1500
+// long continues as new at its next safe point. ContinueAsNewMinRunAge keeps a run from continuing in
+// its first hour: a suggestion that a new run cannot cure (a large input) then costs a run an hour at
+// most, not a loop of runs. A request snapshots both when it starts (RequestPolicy), so a change never
+// alters how a running request replays. Variables so that end-to-end tests can lower them.
+var (
+	ContinueAsNewAfterEvents = defaultContinueAfterEvents
+	ContinueAsNewMinRunAge   = defaultContinueMinRunAge
+)
+
+// The bounds of requests whose policy snapshot predates them. Never change these: running requests
+// replay with them.
+const (
+	defaultContinueAfterEvents = 1500
+	defaultContinueMinRunAge   = time.Hour
+)
 
 // carriedShape is the shape of RequestCarried this worker writes and reads. A worker refuses a newer
 // shape (the workflow task fails until a worker that knows it runs it); an older one's missing fields
@@ -136,14 +149,16 @@ func (r *request) park(j CarriedJob, still func() bool) func() {
 
 // watchHistory allows the run to continue as new once its history is long (revision 2).
 func (r *request) watchHistory(ctx workflow.Context) {
+	after, age := r.policy.ContinueAfterEvents, r.policy.ContinueMinRunAge
+	if after == 0 {
+		after, age = defaultContinueAfterEvents, defaultContinueMinRunAge
+	}
 	long := func() bool {
 		info := workflow.GetInfo(ctx)
-		// Never in a run's first hour: a suggestion that a new run cannot cure (a large input) then
-		// costs a run an hour at most, not a loop of runs.
-		if workflow.Now(ctx).Sub(info.WorkflowStartTime) < time.Hour {
+		if workflow.Now(ctx).Sub(info.WorkflowStartTime) < age {
 			return false
 		}
-		return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= ContinueAsNewAfterEvents
+		return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= after
 	}
 	if err := workflow.Await(ctx, func() bool { return r.ending || long() }); err != nil || r.ending {
 		return

@@ -97,6 +97,10 @@ type RequestPolicy struct {
 	FirstPoll, PollEvery time.Duration
 	// TaskReminders is how many reminders a manual task's team gets before only the escalation is left.
 	TaskReminders int
+	// ContinueAfterEvents and ContinueMinRunAge bound a run's history (carry.go). Zero events, in a
+	// snapshot taken before they existed, reads as the defaults for both.
+	ContinueAfterEvents int
+	ContinueMinRunAge   time.Duration
 }
 
 // CurrentPolicy is the policy new requests start under, read from dsrflow's tables.
@@ -113,6 +117,9 @@ func CurrentPolicy() RequestPolicy {
 		FirstPoll:     dsrflow.DeadlinePolicy.FirstPoll,
 		PollEvery:     dsrflow.DeadlinePolicy.PollEvery,
 		TaskReminders: 5,
+
+		ContinueAfterEvents: ContinueAsNewAfterEvents,
+		ContinueMinRunAge:   ContinueAsNewMinRunAge,
 	}
 }
 

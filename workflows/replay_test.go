@@ -18,8 +18,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 12 {
-		t.Fatalf("found %d recorded histories, want the 12 in testdata", len(files))
+	if len(files) < 14 {
+		t.Fatalf("found %d recorded histories, want the 14 in testdata", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
