@@ -75,21 +75,23 @@ type RequestCarried struct {
 	Runs  int
 	Phase string
 	// The request's own state.
-	Status         dsrflow.Status
-	Due            time.Time
-	Extended       bool
-	Verified       bool
-	Resends        int
-	CodeSeq        int
-	CodeReminders  int
-	Decision       *DecisionInput `json:",omitempty"`
-	Canceled       *CancelInput   `json:",omitempty"`
-	ReviewCard     dsrflow.CardRef
-	Results        map[string]connectors.Result `json:",omitempty"`
-	Outcomes       []act.JobOutcome             `json:",omitempty"`
-	Tasks          []CarriedTask                `json:",omitempty"`
-	Jobs           []CarriedJob                 `json:",omitempty"`
-	DeadlineEvents int                          `json:",omitempty"`
+	Status        dsrflow.Status
+	Due           time.Time
+	Extended      bool
+	Verified      bool
+	Resends       int
+	CodeSeq       int
+	CodeReminders int
+	Decision      *DecisionInput `json:",omitempty"`
+	Canceled      *CancelInput   `json:",omitempty"`
+	ReviewCard    dsrflow.CardRef
+	Results       map[string]connectors.Result `json:",omitempty"`
+	Outcomes      []act.JobOutcome             `json:",omitempty"`
+	Tasks         []CarriedTask                `json:",omitempty"`
+	Jobs          []CarriedJob                 `json:",omitempty"`
+	// DeadlineNext is the deadline reminder or overdue escalation the tracker waited for: the next
+	// run sends it even when its time passed while the runs changed.
+	DeadlineNext time.Time
 }
 
 // CarriedTask is a task of the request (open or answered), as the tasks query shows it, with its card.
@@ -126,10 +128,12 @@ type continuation struct {
 	// active counts the fan-out's job goroutines not yet ended; parked are those waiting for a person.
 	active int
 	parked []*parkedJob
-	// The deadline tracker waits until deadlineNext unless the due date changes (deadlineSeen).
-	deadlineParked bool
-	deadlineNext   time.Time
-	deadlineSeen   int
+	// The deadline tracker waits until deadlineNext unless the due date changes (deadlineSeen);
+	// deadlineCarried is the previous run's deadlineNext.
+	deadlineParked  bool
+	deadlineNext    time.Time
+	deadlineSeen    int
+	deadlineCarried time.Time
 }
 
 // parkedJob is a job goroutine waiting at a safe point: still reports that its wait goes on.
@@ -244,7 +248,7 @@ func (r *request) carried() *RequestCarried {
 		Status: r.status, Due: r.due, Extended: r.extended, Verified: r.verified,
 		Resends: r.resends, CodeSeq: r.codeSeq, CodeReminders: r.cont.codeReminders,
 		Decision: r.decision, Canceled: r.canceled, ReviewCard: r.cont.reviewCard,
-		Results: r.results, Outcomes: r.outcomes,
+		Results: r.results, Outcomes: r.outcomes, DeadlineNext: r.cont.deadlineNext,
 	}
 	for _, t := range r.tasks {
 		c.Tasks = append(c.Tasks, CarriedTask{View: t.view, Ref: t.ref})
@@ -274,6 +278,7 @@ func (r *request) restore(c *RequestCarried) {
 		r.results = c.Results
 	}
 	r.outcomes = c.Outcomes
+	r.cont.deadlineCarried = c.DeadlineNext
 	for _, t := range c.Tasks {
 		r.tasks = append(r.tasks, &task{view: t.View, ref: t.Ref})
 	}

@@ -31,8 +31,10 @@ type chain struct {
 	// longAfter makes each run's history "long" this long after the run starts (the server's
 	// suggestion on the odd runs, dsrflow's own bound on the even ones).
 	longAfter time.Duration
-	steps     []*chainStep
-	runs      []*harness
+	// gap is how long after a run continues the next one starts (a worker that was down).
+	gap   time.Duration
+	steps []*chainStep
+	runs  []*harness
 	// all holds every run's recorded calls, in run order.
 	all *harness
 }
@@ -117,7 +119,7 @@ func (c *chain) execute() workflows.Outcome {
 			if in.Carried == nil || in.Carried.Runs != n {
 				c.t.Fatalf("run %d continued without its state: %+v", n, in.Carried)
 			}
-			from = h.env.Now()
+			from = h.env.Now().Add(c.gap)
 			c.redeliver(from)
 			continue
 		}
@@ -380,6 +382,34 @@ func TestIdentityConflictWaitContinuesAsNew(t *testing.T) {
 	}
 	eq(t, "billing jobs run", billingRuns, []string{billingJob, billingJob + ":dropped"})
 	c.assertEachEventOnce()
+}
+
+// A deadline reminder whose time passes while the runs change (the next run's first task comes an hour
+// later) is still sent, once, by the next run.
+func TestDeadlineReminderDueBetweenRunsIsSent(t *testing.T) {
+	c := &chain{t: t, in: newInput(dsrflow.Access, dsrflow.VerifyAgentAttested), gap: time.Hour}
+	c.setup = func(h *harness) {
+		h.subsidiaries = []activities.ConnectorRef{crm}
+		h.run["crm"] = func(connectors.Job, int) (activities.JobOutcome, error) {
+			return activities.JobOutcome{}, errors.New("connector answered 503")
+		}
+	}
+	// The first run grows long half an hour before the reminder two days before the due date; the
+	// job waits for a person from its point (three days before), so the run continues then.
+	reminder := c.in.Due.Add(-2 * day)
+	c.longAfter = reminder.Add(-30 * time.Minute).Sub(start)
+	crmJob := jobID("crm", dsrflow.ActionAccess)
+	c.update(29*day, workflows.UpdateResolveJob, workflows.ResolveJobInput{Actor: agent, JobID: crmJob, Action: workflows.ResolveNotFound, Reason: "searched by hand"})
+
+	out := c.execute()
+
+	eq(t, "runs", len(c.runs), 2)
+	eq(t, "outcome", out.Jobs[crmJob], connectors.StatusNotFound)
+	got := c.all.eventsNamed("deadline_reminder")
+	if len(got) != 2 || got[1].At.Before(reminder) || got[1].At.After(reminder.Add(2*time.Hour)) {
+		t.Fatalf("deadline reminders %+v, want the second one sent by the next run, soon after %s", got, reminder)
+	}
+	eq(t, "days left in the late reminder", got[1].Detail["days_left"], "2")
 }
 
 // A worker refuses carried state of a shape newer than it knows: the workflow task fails (a panic),

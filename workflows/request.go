@@ -485,6 +485,13 @@ func (r *request) trackDeadline(ctx workflow.Context) {
 	for !r.closed && ctx.Err() == nil {
 		seen := r.dueChanged
 		next, action, detail := r.nextDeadlineEvent(workflow.Now(ctx))
+		if carried := r.cont.deadlineCarried; !carried.IsZero() {
+			// The event the previous run waited for comes first, even when its time has passed.
+			r.cont.deadlineCarried = time.Time{}
+			if carried.Before(next) {
+				next, action, detail = r.nextDeadlineEvent(carried.Add(-time.Nanosecond))
+			}
+		}
 		r.cont.deadlineParked, r.cont.deadlineNext, r.cont.deadlineSeen = true, next, seen
 		woke := r.awaitUntil(ctx, next, func() bool { return r.closed || r.dueChanged != seen })
 		r.cont.deadlineParked = false
