@@ -13,12 +13,17 @@ import (
 )
 
 // Continue-as-new (issue 13, bounded histories): a request of revision 2 that waits a long time — for
-// its code, a reviewer, an escalated job or a manual task a person must answer — hands its state to a
-// new run of itself once the server suggests it (GetContinueAsNewSuggested) or its history holds
-// ContinueAsNewAfterEvents events. It does so only at a safe point: the main story and every job of the
-// fan-out wait for a person or a time, no activity, local activity or update handler runs, and the
-// deadline tracker waits for a time still to come. The new run starts from the carried state
-// (RequestInput.Carried) at the same wait: nothing is mailed, run, posted or audited again.
+// its code, a reviewer, an escalated job, a manual task or an identity conflict a person must answer —
+// hands its state to a new run of itself once the server suggests it (GetContinueAsNewSuggested) or
+// its history holds ContinueAsNewAfterEvents events. It does so only at a safe point: the main story
+// and every job of the fan-out wait for a person or a time, no activity, local activity or update
+// handler runs (workflow.AllHandlersFinished), and the deadline tracker waits for a time still to
+// come. Job results signalled but not yet read are read into the carried state. The new run starts
+// from the carried state (RequestInput.Carried) at the same wait: nothing is mailed, run, posted or
+// audited again. An update the run had not yet accepted is aborted by the server with a retryable
+// error and reaches the new run (go.temporal.io/server, history/workflow/update/abort_reason.go);
+// the new run restores its waiting jobs before it registers its handlers, so such an update finds
+// them.
 //
 // Not safe, so never continued there: a job whose connector call or await activity runs (its attempt
 // lives in the activity, whose result the new run would lose), a bookkeeping write retried through a
