@@ -11,7 +11,8 @@ import (
 
 // TestReplayRecordedHistories replays histories recorded from the embedded stack (demo persona only)
 // against today's workflow code: requests (internal/devstack TestHistoriesReplay) and disclosures
-// (TestDisclosureHistoriesReplay). A change that would break requests already running fails here: put it
+// (TestDisclosureHistoriesReplay), and the runs of a request that continued as new
+// (TestContinuedHistoriesReplay). A change that would break requests already running fails here: put it
 // behind workflow.GetVersion, then record a new history beside the old ones.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
