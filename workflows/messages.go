@@ -60,6 +60,9 @@ type RequestInput struct {
 	// starter leaves it empty the workflow snapshots dsrflow's tables into its history once, so an edit
 	// of those tables never moves a running request's timers.
 	Policy *RequestPolicy `json:",omitempty"`
+	// Carried is the state a previous run of the request handed on when it continued as new (revision
+	// 2, carry.go); nil for a request's first run.
+	Carried *RequestCarried `json:",omitempty"`
 }
 
 // RequestVersion is the revision new requests start under. Revision 1 writes less bookkeeping (a
@@ -94,6 +97,10 @@ type RequestPolicy struct {
 	FirstPoll, PollEvery time.Duration
 	// TaskReminders is how many reminders a manual task's team gets before only the escalation is left.
 	TaskReminders int
+	// ContinueAfterEvents and ContinueMinRunAge bound a run's history (carry.go). Zero events, in a
+	// snapshot taken before they existed, reads as the defaults for both.
+	ContinueAfterEvents int
+	ContinueMinRunAge   time.Duration
 }
 
 // CurrentPolicy is the policy new requests start under, read from dsrflow's tables.
@@ -110,6 +117,9 @@ func CurrentPolicy() RequestPolicy {
 		FirstPoll:     dsrflow.DeadlinePolicy.FirstPoll,
 		PollEvery:     dsrflow.DeadlinePolicy.PollEvery,
 		TaskReminders: 5,
+
+		ContinueAfterEvents: ContinueAsNewAfterEvents,
+		ContinueMinRunAge:   ContinueAsNewMinRunAge,
 	}
 }
 
