@@ -109,43 +109,47 @@ func conflictTaskID(jobID string) string {
 // identifier verified; dropped, without the unverified ones. Each run has its own job id, so the
 // connector runs it afresh; the conflicted run's outcome stays recorded under its own id.
 func (r *request) runResolvingConflicts(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
+	return r.resolvingConflicts(ctx, ref, job, r.runPrepared(ctx, ref, job))
+}
+
+// resolvingConflicts goes on from a run of job that ended with out.
+func (r *request) resolvingConflicts(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job, out act.JobOutcome) act.JobOutcome {
 	for {
-		out := r.runPrepared(ctx, ref, job)
 		if !r.conflicted(ctx, ref, out) {
 			return out
 		}
 		r.recordJob(ctx, out)
 		out.Recorded = true
-		next, ok := r.awaitConflictResolution(ctx, ref, job, out)
+		next, ok := r.awaitConflictResolution(ctx, ref, job, out, nil)
 		if !ok {
 			return out
 		}
 		job = next
+		out = r.runPrepared(ctx, ref, job)
 	}
 }
 
-// awaitConflictResolution opens the conflicted job's task and waits for an agent's confirm or drop
-// (UpdateResolveJob). It returns the job to run next, or false when the request was canceled first.
+// awaitConflictResolution opens the conflicted job's task (or goes on with resumed, the task a previous
+// run opened) and waits for an agent's confirm or drop (UpdateResolveJob), a safe point to continue as
+// new. It returns the job to run next, or false when the request was canceled first.
 // Nothing but a person ends the wait: the request is not answered before (the overdue escalations of
 // trackDeadline go on past the due date, as for any job waiting for a person).
-func (r *request) awaitConflictResolution(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job, out act.JobOutcome) (connectors.Job, bool) {
-	t := &task{view: TaskView{
-		ID: conflictTaskID(job.ID), Kind: TaskIdentityConflict, JobID: job.ID, RequestID: r.in.ID, Connector: ref.ID, Owner: ref.Owner,
-		Instructions: "An identifier given with the request, not verified, matches someone else's record in this system; nothing of it was returned. " +
-			"Ask the subject whether the identifiers marked not verified are theirs. If they confirm, resolve it with confirm and say how they confirmed it; " +
-			"otherwise drop the identifiers: the system is searched again with the verified ones only.",
-		Action: job.Action, Identity: job.Identities, Verified: verifiedOf(job), Due: r.due, Created: workflow.Now(ctx).UTC(), Status: TaskOpen,
-	}}
-	r.tasks = append(r.tasks, t)
-	detail := map[string]string{"connector": ref.ID, "action": string(job.Action), "task": t.view.ID}
-	r.audit(ctx, "task_created", detail, "system", "")
-
-	e := &escalation{jobID: job.ID, conflict: true}
-	r.escalations = append(r.escalations, e)
+func (r *request) awaitConflictResolution(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job, out act.JobOutcome, resumed *task) (connectors.Job, bool) {
+	t := resumed
+	if t == nil {
+		t = r.openConflictTask(ctx, ref, job)
+	}
+	e := r.escalated(job.ID)
+	if e == nil || !e.conflict {
+		e = &escalation{jobID: job.ID, conflict: true}
+		r.escalations = append(r.escalations, e)
+	}
 	defer func() {
 		r.escalations = slices.DeleteFunc(r.escalations, func(x *escalation) bool { return x == e })
 	}()
+	unpark := r.park(CarriedJob{Ref: ref, Job: job, Wait: waitConflict, Conflicted: &out}, func() bool { return e.resolved == nil })
 	_ = workflow.Await(ctx, func() bool { return e.resolved != nil })
+	unpark()
 	if e.resolved == nil {
 		return job, false
 	}
@@ -167,6 +171,21 @@ func (r *request) awaitConflictResolution(ctx workflow.Context, ref act.Connecto
 		next.Identities, _ = job.Split() //workflowcheck:ignore
 	}
 	return next, true
+}
+
+// openConflictTask opens the task of a conflicted job for an agent.
+func (r *request) openConflictTask(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) *task {
+	t := &task{view: TaskView{
+		ID: conflictTaskID(job.ID), Kind: TaskIdentityConflict, JobID: job.ID, RequestID: r.in.ID, Connector: ref.ID, Owner: ref.Owner,
+		Instructions: "An identifier given with the request, not verified, matches someone else's record in this system; nothing of it was returned. " +
+			"Ask the subject whether the identifiers marked not verified are theirs. If they confirm, resolve it with confirm and say how they confirmed it; " +
+			"otherwise drop the identifiers: the system is searched again with the verified ones only.",
+		Action: job.Action, Identity: job.Identities, Verified: verifiedOf(job), Due: r.due, Created: workflow.Now(ctx).UTC(), Status: TaskOpen,
+	}}
+	r.tasks = append(r.tasks, t)
+	detail := map[string]string{"connector": ref.ID, "action": string(job.Action), "task": t.view.ID}
+	r.audit(ctx, "task_created", detail, "system", "")
+	return t
 }
 
 // verifiedOf is the job's verified identity types: all of them when the job names none (protocol v1:

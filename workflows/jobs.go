@@ -39,8 +39,9 @@ func (r *jobRunner) escalationPoint(started time.Time) time.Time {
 	return at
 }
 
-// runBounded runs one job of revision 2 to its outcome.
-func (r *jobRunner) runBounded(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
+// runBounded runs one job of revision 2 to its outcome; waiting resumes a job that a previous run
+// carried while it waited for a person (continue-as-new).
+func (r *jobRunner) runBounded(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job, waiting bool) act.JobOutcome {
 	action := job.Action
 	escalate := func(detail string) {
 		r.audit(ctx, "job_escalated", map[string]string{"connector": ref.ID, "action": string(action)}, "system", detail)
@@ -48,28 +49,31 @@ func (r *jobRunner) runBounded(ctx workflow.Context, ref act.ConnectorRef, job c
 	}
 	started := workflow.Now(ctx)
 	for {
-		out, late, err := r.attemptJob(ctx, job, started)
-		switch {
-		case ctx.Err() != nil:
-			return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: "the request was canceled"}
-		case err != nil:
-			// The connector refused the job for good: escalated, as a failed job always was.
-			detail := jobFailure(err)
-			escalate(detail)
-			return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
-		case !late:
-			out.Connector = ref
-			if out.Status == connectors.StatusFailed {
-				escalate(out.Detail)
+		if !waiting {
+			out, late, err := r.attemptJob(ctx, job, started)
+			switch {
+			case ctx.Err() != nil:
+				return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: "the request was canceled"}
+			case err != nil:
+				// The connector refused the job for good: escalated, as a failed job always was.
+				detail := jobFailure(err)
+				escalate(detail)
+				return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: detail}
+			case !late:
+				out.Connector = ref
+				if out.Status == connectors.StatusFailed {
+					escalate(out.Detail)
+				}
+				return out
 			}
-			return out
+			const noResult = "no result from the connector before the margin to the due date"
+			escalate(noResult)
+			if r.endEscalated {
+				return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: noResult}
+			}
 		}
-		const noResult = "no result from the connector before the margin to the due date"
-		escalate(noResult)
-		if r.endEscalated {
-			return act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Status: connectors.StatusFailed, Detail: noResult}
-		}
-		res, ok := r.awaitPerson(ctx, job.ID)
+		waiting = false
+		res, ok := r.awaitPerson(ctx, ref, job)
 		if !ok {
 			// A late callback answered the job while it waited.
 			return r.fromCallback(act.JobOutcome{Connector: ref, JobID: job.ID, Action: action}, job.ID)
@@ -77,7 +81,7 @@ func (r *jobRunner) runBounded(ctx workflow.Context, ref act.ConnectorRef, job c
 		if ctx.Err() != nil {
 			continue
 		}
-		out = act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Attempts: 1}
+		out := act.JobOutcome{Connector: ref, JobID: job.ID, Action: action, Attempts: 1}
 		switch res.Action {
 		case ResolveRetry:
 			started = workflow.Now(ctx)
@@ -173,17 +177,25 @@ func (r *jobRunner) fromCallback(out act.JobOutcome, jobID string) act.JobOutcom
 	return out
 }
 
-// awaitPerson waits for a person's resolution of an escalated job, or for a late callback (false).
-func (r *jobRunner) awaitPerson(ctx workflow.Context, jobID string) (ResolveJobInput, bool) {
-	e := &escalation{jobID: jobID}
-	r.escalations = append(r.escalations, e)
+// awaitPerson waits for a person's resolution of an escalated job, or for a late callback (false). The
+// wait is a safe point to continue as new.
+func (r *jobRunner) awaitPerson(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) (ResolveJobInput, bool) {
+	jobID := job.ID
+	e := r.escalated(jobID)
+	if e == nil || e.conflict {
+		e = &escalation{jobID: jobID}
+		r.escalations = append(r.escalations, e)
+	}
 	defer func() {
 		r.escalations = slices.DeleteFunc(r.escalations, func(x *escalation) bool { return x == e })
 	}()
-	_ = workflow.Await(ctx, func() bool {
+	waits := func() bool {
 		_, answered := r.results[jobID]
-		return e.resolved != nil || answered
-	})
+		return e.resolved == nil && !answered
+	}
+	unpark := r.park(CarriedJob{Ref: ref, Job: job, Wait: waitPerson}, waits)
+	_ = workflow.Await(ctx, func() bool { return !waits() })
+	unpark()
 	if e.resolved == nil {
 		if _, answered := r.results[jobID]; answered {
 			return ResolveJobInput{}, false

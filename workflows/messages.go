@@ -71,6 +71,9 @@ type RequestInput struct {
 	// RepeatOf is the earlier completed request of the subject and type that this one repeats within
 	// the repeat window, flagged for a reviewer at receipt (never refused automatically).
 	RepeatOf string `json:",omitempty"`
+	// Carried is the state a previous run of the request handed on when it continued as new (revision
+	// 2, carry.go); nil for a request's first run.
+	Carried *RequestCarried `json:",omitempty"`
 }
 
 // RequestVersion is the revision new requests start under. Revision 1 writes less bookkeeping (a
@@ -105,6 +108,10 @@ type RequestPolicy struct {
 	FirstPoll, PollEvery time.Duration
 	// TaskReminders is how many reminders a manual task's team gets before only the escalation is left.
 	TaskReminders int
+	// ContinueAfterEvents and ContinueMinRunAge bound a run's history (carry.go). Zero events, in a
+	// snapshot taken before they existed, reads as the defaults for both.
+	ContinueAfterEvents int
+	ContinueMinRunAge   time.Duration
 }
 
 // CurrentPolicy is the policy new requests start under, read from dsrflow's tables.
@@ -121,6 +128,9 @@ func CurrentPolicy() RequestPolicy {
 		FirstPoll:     dsrflow.DeadlinePolicy.FirstPoll,
 		PollEvery:     dsrflow.DeadlinePolicy.PollEvery,
 		TaskReminders: 5,
+
+		ContinueAfterEvents: ContinueAsNewAfterEvents,
+		ContinueMinRunAge:   ContinueAsNewMinRunAge,
 	}
 }
 

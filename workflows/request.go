@@ -41,11 +41,18 @@ func Request(ctx workflow.Context, in RequestInput) (Outcome, error) {
 	}
 	r := &request{in: in, status: dsrflow.StatusReceived, jobRunner: newJobRunner(in.ID, in.Country, in.Link, in.Due, in.Version)}
 	r.policy = policyOf(ctx, in)
+	if in.Carried != nil {
+		r.restore(in.Carried)
+	}
 	if err := r.registerHandlers(ctx); err != nil {
 		return Outcome{}, err
 	}
-	if r.bounded() {
+	if r.bounded() && in.Carried == nil {
+		// A continued run keeps its memo: the SDK hands it to the next run.
 		_ = workflow.UpsertMemo(ctx, map[string]any{MemoRevision: in.Version})
+	}
+	if r.bounded() {
+		workflow.Go(ctx, r.watchHistory)
 	}
 	out, err := r.run(ctx)
 	if !r.closed && errors.Is(ctx.Err(), workflow.ErrCanceled) {
@@ -126,6 +133,9 @@ type request struct {
 func (r *request) lean() bool { return r.in.Version >= 1 }
 
 func (r *request) run(ctx workflow.Context) (Outcome, error) {
+	if r.in.Carried != nil {
+		return r.resume(ctx)
+	}
 	// The steps up to the first wait (the code mailed, the review card posted, the jobs started) are
 	// written at once: for an attested request its receipt, identity and start of fulfilment.
 	r.hold = r.lean()
@@ -134,11 +144,17 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	workflow.Go(ctx, r.trackDeadline)
 
 	if !r.verify(ctx) {
-		return r.finish(ctx)
+		return r.end(ctx)
 	}
 	if r.needsReview(ctx) && !r.review(ctx) {
-		return r.finish(ctx)
+		return r.end(ctx)
 	}
+	return r.fulfil(ctx)
+}
+
+// fulfil carries out a verified (and, where needed, reviewed) request: its jobs, then the partners'
+// notices, then the answer. A run resumed during the jobs (continue-as-new) goes on at afterJobs.
+func (r *request) fulfil(ctx workflow.Context) (Outcome, error) {
 	if r.stopped() {
 		return r.finish(ctx)
 	}
@@ -147,8 +163,21 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	r.flush(ctx)
 	jobs := r.jobsContext(ctx)
 	r.fanOut(jobs, r.in.Type.Action(), false)
-	if r.in.Type.NotifiesPartners() && r.refusal == nil {
+	return r.afterJobs(ctx, jobs, phaseFulfilling)
+}
+
+// afterJobs ends a request whose jobs of phase (the action's, or the partners' notices) have ended or
+// are waiting to continue as new: the next run, or the partners' notices, the suppression list and the
+// answer. A refused request notifies no partner and suppresses no address.
+func (r *request) afterJobs(ctx, jobs workflow.Context, phase string) (Outcome, error) {
+	if r.cont.continuing {
+		return r.continueAsNew(ctx)
+	}
+	if phase == phaseFulfilling && r.in.Type.NotifiesPartners() && r.refusal == nil {
 		r.notifyRecipients(jobs)
+		if r.cont.continuing {
+			return r.continueAsNew(ctx)
+		}
 	}
 	if r.refusal == nil {
 		r.suppress(ctx)
@@ -173,17 +202,32 @@ func (r *request) verify(ctx workflow.Context) bool {
 	r.transition(ctx, dsrflow.StatusVerifying, "verification_started", nil, "system", "")
 	r.flush(ctx)
 	r.issueCode(ctx, "code")
+	return r.awaitCode(ctx)
+}
+
+// awaitCode waits for the subject's code, with the policy's reminders, until the request lapses. It
+// returns false when the request ended instead, or stopped to continue as new (cont.continuing). The
+// code window starts when the request was entered (codeWindowStart), never earlier.
+func (r *request) awaitCode(ctx workflow.Context) bool {
+	r.cont.phase = phaseVerifying
 	done := func() bool { return r.verified || r.stopped() }
 	start := r.codeWindowStart(ctx)
-	for _, at := range r.policy.CodeReminders {
-		if r.awaitUntil(ctx, start.Add(at), done) {
+	for r.cont.codeReminders < len(r.policy.CodeReminders) {
+		if r.awaitOrContinue(ctx, start.Add(r.policy.CodeReminders[r.cont.codeReminders]), done) {
 			return r.verified
+		}
+		if r.cont.continuing {
+			return false
 		}
 		r.issueCode(ctx, "reminder")
 		r.audit(ctx, "verification_reminder", nil, "system", "")
+		r.cont.codeReminders++
 	}
-	if r.awaitUntil(ctx, start.Add(r.policy.LapseAfter), done) {
+	if r.awaitOrContinue(ctx, start.Add(r.policy.LapseAfter), done) {
 		return r.verified
+	}
+	if r.cont.continuing {
+		return false
 	}
 	r.status = dsrflow.StatusLapsed
 	return false
@@ -194,16 +238,24 @@ func (r *request) verify(ctx workflow.Context) bool {
 func (r *request) review(ctx workflow.Context) bool {
 	r.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
 	r.flush(ctx)
-	cards := r.notifies(ctx)
-	var ref dsrflow.CardRef
-	if cards {
-		ref = r.postObjectionCard(ctx)
+	if r.notifies(ctx) {
+		r.cont.reviewCard = r.postObjectionCard(ctx)
 	}
-	_ = workflow.Await(ctx, func() bool { return r.decision != nil || r.stopped() })
-	if cards {
-		r.updateObjectionCard(ctx, ref)
+	return r.awaitReview(ctx)
+}
+
+// awaitReview waits for the reviewer's decision (false: rejected, canceled, refused, or stopped to
+// continue as new) and shows it on the card.
+func (r *request) awaitReview(ctx workflow.Context) bool {
+	r.cont.phase = phaseReview
+	if !r.awaitOrContinue(ctx, time.Time{}, func() bool { return r.decision != nil || r.stopped() }) && r.cont.continuing {
+		return false
 	}
-	if r.stopped() {
+	if r.notifies(ctx) {
+		r.updateObjectionCard(ctx, r.cont.reviewCard)
+	}
+	if r.stopped() || r.decision == nil {
+		// No decision: the request was refused, or canceled (in Temporal: canceledByOperator records it).
 		return false
 	}
 	if r.decision.Decision == DecisionReject {
@@ -231,6 +283,10 @@ func (r *request) fanOutTo(ctx workflow.Context, sel act.SelectInput) {
 	if len(refs) == 0 {
 		return
 	}
+	r.cont.phase = phaseFulfilling
+	if sel.Partners {
+		r.cont.phase = phasePartners
+	}
 	limit := jobConcurrency
 	if r.lean() {
 		limit = jobConcurrencyV1
@@ -240,8 +296,10 @@ func (r *request) fanOutTo(ctx workflow.Context, sel act.SelectInput) {
 	for _, ref := range refs {
 		wg.Add(1)
 		r.pending++
+		r.cont.active++
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer wg.Done()
+			defer func() { r.cont.active-- }()
 			if err := sem.Acquire(ctx, 1); err != nil {
 				return
 			}
@@ -251,6 +309,9 @@ func (r *request) fanOutTo(ctx workflow.Context, sel act.SelectInput) {
 			r.pending--
 			r.recordJob(ctx, out)
 		})
+	}
+	if !r.awaitJobs(ctx) {
+		return
 	}
 	wg.Wait(ctx)
 }
@@ -365,7 +426,17 @@ func (r *request) trackDeadline(ctx workflow.Context) {
 	for !r.closed && ctx.Err() == nil {
 		seen := r.dueChanged
 		next, action, detail := r.nextDeadlineEvent(workflow.Now(ctx))
-		if r.awaitUntil(ctx, next, func() bool { return r.closed || r.dueChanged != seen }) {
+		if carried := r.cont.deadlineCarried; !carried.IsZero() {
+			// The event the previous run waited for comes first, even when its time has passed.
+			r.cont.deadlineCarried = time.Time{}
+			if carried.Before(next) {
+				next, action, detail = r.nextDeadlineEvent(carried.Add(-time.Nanosecond))
+			}
+		}
+		r.cont.deadlineParked, r.cont.deadlineNext, r.cont.deadlineSeen = true, next, seen
+		woke := r.awaitUntil(ctx, next, func() bool { return r.closed || r.dueChanged != seen })
+		r.cont.deadlineParked = false
+		if woke {
 			continue
 		}
 		r.audit(ctx, action, detail, "system", "")

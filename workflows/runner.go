@@ -53,6 +53,10 @@ type jobRunner struct {
 	held *act.Transition
 	// escalations are the jobs escalated at their point and waiting for a person (revision 2).
 	escalations []*escalation
+	// cont is the bookkeeping of continue-as-new (revision 2, carry.go): the jobs park their waits for
+	// a person in it. Only the Request workflow reads it and continues as new; in a disclosure
+	// subject's workflow the parked waits are bookkeeping nobody reads.
+	cont continuation
 }
 
 // newJobRunner is the runner of request (or disclosure) id's jobs, run by the workflow of the same id.
@@ -87,7 +91,7 @@ func (r *jobRunner) runPrepared(ctx workflow.Context, ref act.ConnectorRef, job 
 		return r.runTask(ctx, ref, job)
 	}
 	if r.bounded() {
-		return r.runBounded(ctx, ref, job)
+		return r.runBounded(ctx, ref, job, false)
 	}
 	action := job.Action
 	failed := func(detail string) act.JobOutcome {

@@ -126,53 +126,67 @@ func (r *jobRunner) onTask(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOu
 // runTask gives a manual connector's job to its team as a task card, reminds them every 2 working days,
 // escalates when the request's due date nears, and returns the job's outcome from their answer.
 func (r *jobRunner) runTask(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) act.JobOutcome {
-	// The task id is the workflow's id and what the job id adds to it: "<request>.<connector>", or
-	// "<disclosure>:s<N>.<connector>" in a disclosure subject's workflow.
-	part := strings.TrimSuffix(strings.TrimPrefix(job.ID, r.workflowID+":"), ":"+string(job.Action))
-	ids := strings.Split(part, ":")
-	// A disclosure of the old shape (runJobsInOne) ran its subjects' jobs itself: the job id puts
-	// the subject before the connector, the task id puts it after. Delete with that branch.
-	for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
-		ids[i], ids[j] = ids[j], ids[i]
+	return r.runTaskFrom(ctx, ref, job, nil)
+}
+
+// runTaskFrom runs a manual connector's job, or goes on with the task a previous run carried (resumed):
+// its reminders sent, its escalation, and the wait under way.
+func (r *jobRunner) runTaskFrom(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job, resumed *CarriedJob) act.JobOutcome {
+	var t *task
+	if resumed != nil {
+		t = r.task(resumed.TaskID)
 	}
-	t := &task{view: TaskView{
-		ID: r.workflowID + "." + strings.Join(ids, "."), Kind: TaskManual, JobID: job.ID, RequestID: r.id, Connector: ref.ID, Owner: ref.Owner, Channel: ref.Channel,
-		Instructions: ref.Instructions, Action: job.Action, Identity: job.Identities, Verified: verifiedOf(job), Corrections: job.Corrections,
-		Purposes: job.Purposes, Categories: job.Categories, Due: r.due, Created: workflow.Now(ctx).UTC(), Status: TaskOpen,
-	}}
-	r.tasks = append(r.tasks, t)
+	if t == nil {
+		t, resumed = r.openTask(ctx, ref, job), nil
+	}
 	detail := map[string]string{"connector": ref.ID, "action": string(job.Action), "task": t.view.ID}
-	r.audit(ctx, "task_created", detail, "system", "")
-	in := act.PostCardInput{RequestID: r.id, Card: r.taskCard(t)}
-	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &t.ref); err != nil {
-		r.audit(ctx, "card_post_failed", detail, "system", "")
-	}
 
 	answered := func() bool { return t.view.Status != TaskOpen }
 	escalated := false
 	reminders := 0
+	var next time.Time
+	var escalation bool
+	if resumed != nil {
+		escalated, reminders, next, escalation = resumed.Escalated, resumed.Reminders, resumed.Next, resumed.Escalation
+	}
 	for !answered() && ctx.Err() == nil {
-		escalateAt := r.due.Add(-r.policy.JobMargin)
-		var next time.Time
-		remindersDone := r.bounded() && reminders >= r.policy.TaskReminders
-		if remindersDone {
-			// Revision 2 reminds a team a few times; then only the escalation is left, then the wait.
-			if escalated {
-				_ = workflow.Await(ctx, answered)
-				continue
+		if resumed == nil {
+			escalateAt := r.due.Add(-r.policy.JobMargin)
+			remindersDone := r.bounded() && reminders >= r.policy.TaskReminders
+			if remindersDone {
+				// Revision 2 reminds a team a few times; then only the escalation is left, then the wait.
+				if escalated {
+					unpark := r.park(CarriedJob{Ref: ref, Job: job, Wait: waitTask, TaskID: t.view.ID, Reminders: reminders, Escalated: true}, func() bool { return !answered() })
+					_ = workflow.Await(ctx, answered)
+					unpark()
+					continue
+				}
+				next = escalateAt
+			} else {
+				wd := act.WorkingDaysInput{From: workflow.Now(ctx), Days: taskRemindEvery, Country: r.country}
+				if err := workflow.ExecuteLocalActivity(localOptions(ctx), reviewActs.WorkingDaysLater, wd).Get(ctx, &next); err != nil {
+					next = workflow.Now(ctx).Add(taskRemindEvery * 24 * time.Hour)
+				}
 			}
-			next = escalateAt
-		} else {
-			wd := act.WorkingDaysInput{From: workflow.Now(ctx), Days: taskRemindEvery, Country: r.country}
-			if err := workflow.ExecuteLocalActivity(localOptions(ctx), reviewActs.WorkingDaysLater, wd).Get(ctx, &next); err != nil {
-				next = workflow.Now(ctx).Add(taskRemindEvery * 24 * time.Hour)
+			escalation = !escalated && (remindersDone || escalateAt.Before(next))
+			if escalation {
+				next = escalateAt
 			}
+		} else if next.IsZero() {
+			// Carried while waiting after the reminders and the escalation: only the answer is left.
+			resumed = nil
+			unpark := r.park(CarriedJob{Ref: ref, Job: job, Wait: waitTask, TaskID: t.view.ID, Reminders: reminders, Escalated: true}, func() bool { return !answered() })
+			_ = workflow.Await(ctx, answered)
+			unpark()
+			continue
 		}
-		escalation := !escalated && (remindersDone || escalateAt.Before(next))
-		if escalation {
-			next = escalateAt
-		}
-		if r.awaitUntil(ctx, next, answered) {
+		resumed = nil
+		until := next
+		unpark := r.park(CarriedJob{Ref: ref, Job: job, Wait: waitTask, TaskID: t.view.ID, Reminders: reminders, Escalated: escalated, Next: until, Escalation: escalation},
+			func() bool { return !answered() && workflow.Now(ctx).Before(until) })
+		woke := r.awaitUntil(ctx, next, answered)
+		unpark()
+		if woke {
 			break
 		}
 		if escalation {
@@ -189,7 +203,41 @@ func (r *jobRunner) runTask(ctx workflow.Context, ref act.ConnectorRef, job conn
 			Title: fmt.Sprintf("Reminder: task %s for %s is still open", t.view.ID, ref.Owner),
 			Text:  fmt.Sprintf("A %s job of request %s, due %s.", job.Action, r.id, r.due.UTC().Format("2006-01-02"))})
 	}
+	return r.taskOutcome(ctx, ref, job, t, detail)
+}
 
+// taskID is the id of a job's task: the workflow's id and what the job id adds to it:
+// "<request>.<connector>", or "<disclosure>:s<N>.<connector>" in a disclosure subject's workflow.
+func (r *jobRunner) taskID(job connectors.Job) string {
+	part := strings.TrimSuffix(strings.TrimPrefix(job.ID, r.workflowID+":"), ":"+string(job.Action))
+	ids := strings.Split(part, ":")
+	// A disclosure of the old shape (runJobsInOne) ran its subjects' jobs itself: the job id puts
+	// the subject before the connector, the task id puts it after. Delete with that branch.
+	for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
+		ids[i], ids[j] = ids[j], ids[i]
+	}
+	return r.workflowID + "." + strings.Join(ids, ".")
+}
+
+// openTask gives a job to its team: the task, its audit event and its card.
+func (r *jobRunner) openTask(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job) *task {
+	t := &task{view: TaskView{
+		ID: r.taskID(job), Kind: TaskManual, JobID: job.ID, RequestID: r.id, Connector: ref.ID, Owner: ref.Owner, Channel: ref.Channel,
+		Instructions: ref.Instructions, Action: job.Action, Identity: job.Identities, Verified: verifiedOf(job), Corrections: job.Corrections,
+		Purposes: job.Purposes, Categories: job.Categories, Due: r.due, Created: workflow.Now(ctx).UTC(), Status: TaskOpen,
+	}}
+	r.tasks = append(r.tasks, t)
+	detail := map[string]string{"connector": ref.ID, "action": string(job.Action), "task": t.view.ID}
+	r.audit(ctx, "task_created", detail, "system", "")
+	in := act.PostCardInput{RequestID: r.id, Card: r.taskCard(t)}
+	if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.PostCard, in).Get(ctx, &t.ref); err != nil {
+		r.audit(ctx, "card_post_failed", detail, "system", "")
+	}
+	return t
+}
+
+// taskOutcome records a task's answer (event and card) and makes it the job's outcome.
+func (r *jobRunner) taskOutcome(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job, t *task, detail map[string]string) act.JobOutcome {
 	r.audit(ctx, "task_"+t.view.Status, detail, t.view.By, t.view.Reason)
 	if t.ref != (dsrflow.CardRef{}) {
 		up := act.UpdateCardInput{RequestID: r.id, Ref: t.ref, Card: r.taskCard(t)}

@@ -115,7 +115,14 @@ func TestHistoriesReplay(t *testing.T) {
 // history's length in events.
 func replayAndRecord(t *testing.T, s *devstack.Stack, codec converter.PayloadCodec, dir, name, id string, wf any) int {
 	t.Helper()
-	h := historyOf(t, s, id)
+	return replayAndRecordRun(t, s, codec, dir, name, id, "", wf)
+}
+
+// replayAndRecordRun is replayAndRecord for one run of the workflow (runID "": the latest); it returns
+// that run's length in events.
+func replayAndRecordRun(t *testing.T, s *devstack.Stack, codec converter.PayloadCodec, dir, name, id, runID string, wf any) int {
+	t.Helper()
+	h := historyOfRun(t, s, id, runID)
 	err := proxy.VisitPayloads(context.Background(), h, proxy.VisitPayloadsOptions{
 		SkipSearchAttributes: true,
 		Visitor: func(_ *proxy.VisitPayloadsContext, p []*common.Payload) ([]*common.Payload, error) {
@@ -145,7 +152,13 @@ func replayAndRecord(t *testing.T, s *devstack.Stack, codec converter.PayloadCod
 // historyOf is a workflow's whole history as the server keeps it (payloads still encrypted).
 func historyOf(t *testing.T, s *devstack.Stack, id string) *history.History {
 	t.Helper()
-	iter := s.Client.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	return historyOfRun(t, s, id, "")
+}
+
+// historyOfRun is one run's history (runID "": the latest).
+func historyOfRun(t *testing.T, s *devstack.Stack, id, runID string) *history.History {
+	t.Helper()
+	iter := s.Client.GetWorkflowHistory(context.Background(), id, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &history.History{}
 	for iter.HasNext() {
 		e, err := iter.Next()
