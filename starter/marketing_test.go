@@ -109,7 +109,7 @@ func TestMarketingRightsCannotBeRefused(t *testing.T) {
 	if j := jobs(v); j["crm/object"] != "completed" || j["analytics/object"] != "completed" {
 		t.Errorf("jobs = %v, want object at crm and analytics", j)
 	}
-	if body := answer(obj.ID, jane); !strings.Contains(body, "We have stopped processing your data for the purposes you objected to.") || strings.Contains(body, "compelling legitimate grounds") {
+	if body := answer(obj.ID, jane); !strings.Contains(body, "We have stopped processing your data for the purposes you objected to") || strings.Contains(body, "compelling legitimate grounds") {
 		t.Errorf("answer does not say the objection was carried out:\n%s", body)
 	}
 
