@@ -38,6 +38,9 @@ type Connector struct {
 	// Retention are the periods after which the connector's data of a category goes, swept daily by
 	// purge jobs (workflows.Retention).
 	Retention []RetentionRule `json:"retention,omitempty"`
+	// Keeping is what binds the owner when it keeps data an erasure leaves (keep.go): its financial
+	// year and keep rules, from connectors.yaml's legal_entities: and legal_retention:.
+	Keeping Keeping `json:"-"`
 	// Settings are the kind's own configuration (an http connector's URL and secret, a postgres
 	// connector's mapping). Not serialised: they may hold secrets.
 	Settings Settings `json:"-"`
@@ -393,24 +396,33 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 		return nil, errorf(root.Line, "expected a mapping with a connectors: list")
 	}
 	var list *yaml.Node
+	var kc KeepConfig
+	var errs []error
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], Resolve(root.Content[i+1])
+		if slices.Contains(keepSections, k.Value) {
+			errs = append(errs, decodeKeepSection(&kc, k.Value, v, errorf)...)
+			continue
+		}
 		if k.Value != "connectors" {
-			return nil, errorf(k.Line, "unknown field %q (expected connectors)", k.Value)
+			return nil, errorf(k.Line, "unknown field %q (expected connectors, legal_entities or legal_retention)", k.Value)
 		}
 		list = v
 	}
+	errs = append(errs, checkKeepEntities(kc, errorf)...)
 	if list == nil {
 		return nil, errorf(root.Line, "connectors: list is missing")
 	}
 	if list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
 		return newRegistry(nil), nil
 	}
 	if list.Kind != yaml.SequenceNode {
 		return nil, errorf(list.Line, "connectors must be a list")
 	}
 
-	var errs []error
 	seen := map[string]int{}
 	var conns []Connector
 	for i, item := range list.Content {
@@ -424,6 +436,7 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 		if c.ID != "" {
 			label = c.ID
 		}
+		c.Keeping = kc.For(c.Owner)
 		if c.Settings != nil {
 			c = c.Settings.Defaults(c)
 		}

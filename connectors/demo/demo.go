@@ -110,6 +110,7 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 			Identities: sp.identities,
 			Categories: sp.categories(),
 			Retention:  sp.purges,
+			Keeping:    keeping.For(sp.owner),
 		})
 	}
 	if d.reg, err = connectors.NewRegistry(conns...); err != nil {

@@ -293,12 +293,13 @@ func (s *system) erase(st *state, matched []int) connectors.Result {
 		}
 		rows = append(rows, r)
 		keep[r.Subject] = true
-		ex := connectors.Exemption{Dataset: r.Dataset, Basis: ret.basis, Detail: ret.detail, Categories: slices.Clone(ret.categories)}
+		k := keeping.For(s.spec.owner)
+		rule, _ := k.Rule(ret.rule) // TestDemoKeepRulesExist
+		var dated *time.Time
 		if from, err := time.Parse(time.DateOnly, r.Fields[ret.dateField]); err == nil {
-			until := from.AddDate(ret.years, 0, 0)
-			ex.Until = &until
+			dated = &from
 		}
-		exemptions = append(exemptions, ex)
+		exemptions = append(exemptions, rule.Exemption(r.Dataset, ret.categories, dated, k.Entity.FinancialYearEnd))
 	}
 	var subjects []subject
 	for i, p := range st.Subjects {

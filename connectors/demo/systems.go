@@ -48,12 +48,28 @@ type spec struct {
 // is deleted no later than 24 months after the last registered activity.
 var leadsPeriod = connectors.Age{Months: 24}
 
-// retention is why and how long a dataset outlives an erasure (GDPR Art. 17(3)(b)).
+// retention is why and how long a dataset outlives an erasure (GDPR Art. 17(3)(b)): a keep rule of the
+// system's owner (keeping), counted from a row's date.
 type retention struct {
-	basis, detail string
-	years         int
-	dateField     string // the row field the period runs from
-	categories    []string
+	rule       string // the keep rule's id
+	dateField  string // the row field the period is counted from
+	categories []string
+}
+
+// keeping is the demo group's legal entities and keep rules, as connectors.yaml's legal_entities: and
+// legal_retention: give them: Norwegian companies whose financial year is the calendar year, bound by
+// the Bookkeeping Act (bokføringsloven § 13 (2): five years after the end of the financial year).
+var keeping = connectors.KeepConfig{
+	Entities: []connectors.LegalEntity{
+		{Name: "Example Group AS", Country: "NO"}, {Name: "Example Marketing AS", Country: "NO"},
+		{Name: "Example Billing AS", Country: "NO"}, {Name: "Example Community AS", Country: "NO"},
+		{Name: "Example Analytics AS", Country: "NO"}, {Name: "Example Careers AS", Country: "NO"},
+		{Name: "Example Events AS", Country: "NO"},
+	},
+	Rules: []connectors.KeepRule{{
+		ID: "bookkeeping", Country: "NO", Basis: "legal_obligation",
+		Detail: "Bookkeeping Act: 5 years after the end of the financial year", Years: 5, YearsAfter: connectors.YearsAfterFinancialYear,
+	}},
 }
 
 var profileCategories = map[string]string{"email": catEmail, "name": catName, "phone": catPhone}
@@ -82,7 +98,7 @@ var specs = []spec{
 				"billed_to_name": catName, "billed_to_email": catEmail},
 		},
 		retained: map[string]retention{
-			"invoices": {basis: "legal_obligation", detail: "Bookkeeping Act: 5 years", years: 5, dateField: "date",
+			"invoices": {rule: "bookkeeping", dateField: "date",
 				categories: []string{catInvoice, catName, catEmail}},
 		},
 	},
