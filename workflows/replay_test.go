@@ -11,21 +11,22 @@ import (
 
 // TestReplayRecordedHistories replays histories recorded from the embedded stack (demo persona only)
 // against today's workflow code: requests (internal/devstack TestHistoriesReplay) and disclosures
-// (TestDisclosureHistoriesReplay). A change that would break requests already running fails here: put it
+// (TestDisclosureHistoriesReplay) and a retention sweep (TestRetentionHistoryReplays). A change that would break requests already running fails here: put it
 // behind workflow.GetVersion, then record a new history beside the old ones.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 12 {
-		t.Fatalf("found %d recorded histories, want the 12 in testdata", len(files))
+	if len(files) < 13 {
+		t.Fatalf("found %d recorded histories, want the 13 in testdata", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.Request)
 			r.RegisterWorkflow(workflows.Disclosure)
+			r.RegisterWorkflow(workflows.Retention)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

@@ -2,6 +2,7 @@ package devstack_test
 
 import (
 	"context"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/devstack"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -120,4 +122,37 @@ func TestRetentionScheduleSweepsTheDemoCRM(t *testing.T) {
 	if _, err := s.Client.ScheduleClient().GetHandle(ctx, workflows.RetentionScheduleID).Describe(ctx); err != nil {
 		t.Fatalf("schedule after restart: %v", err)
 	}
+}
+
+// TestRetentionHistoryReplays: a sweep run through the real server by its schedule replays against the
+// workflow code, as requests' do (TestHistoriesReplay); with DSR_RECORD_HISTORIES=DIR its decrypted
+// history is written there as retention_sweep.json for workflows/testdata.
+func TestRetentionHistoryReplays(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.MasterKeys = keySpec("r", 3)
+	keys, err := payload.ParseKeyRing(cfg.MasterKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, cfg)
+	defer stop(t, s)
+	ctx := context.Background()
+	handle := s.Client.ScheduleClient().GetHandle(ctx, workflows.RetentionScheduleID)
+	if err := handle.Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var run *client.ScheduleWorkflowExecution
+	waitFor(t, "the triggered sweep", func() bool {
+		d, err := handle.Describe(ctx)
+		if err != nil || len(d.Info.RecentActions) == 0 {
+			return false
+		}
+		run = d.Info.RecentActions[0].StartWorkflowResult
+		return run != nil
+	})
+	var summary workflows.RetentionSummary
+	if err := s.Client.GetWorkflow(ctx, run.WorkflowID, run.FirstExecutionRunID).Get(ctx, &summary); err != nil {
+		t.Fatalf("sweep %s: %v", run.WorkflowID, err)
+	}
+	replayAndRecord(t, s, payload.NewCodec(keys), os.Getenv("DSR_RECORD_HISTORIES"), "retention_sweep", run.WorkflowID, workflows.Retention)
 }
