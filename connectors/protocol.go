@@ -48,6 +48,11 @@ type Job struct {
 	Cause dsrflow.RequestType `json:"cause,omitempty"`
 	// Cutoff is the purge job's limit: data whose last activity is before it goes.
 	Cutoff *time.Time `json:"cutoff,omitempty"`
+	// Contact asks a purge under the marketing rule (RetentionRule.Marketing) for the whole marketing
+	// contact: a subject whose last lead went leaves with its contact data and consents, unless another
+	// purpose still holds them; then the result's Exemptions say which (no personal data), and Counts
+	// has contacts_purged and contacts_kept.
+	Contact bool `json:"contact,omitempty"`
 	// CallbackURL is where a connector that answered 202 posts the signed result.
 	CallbackURL string `json:"callback_url,omitempty"`
 	// Deadline is when dsrflow needs the answer to keep the legal due date.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +77,13 @@ type RetentionOutcome struct {
 	Connector string
 	Cutoff    time.Time
 	Purged    int
-	Failed    bool
+	// ContactsPurged and ContactsKept count the marketing contacts a purge under the marketing rule took
+	// whole (contact data, consents, leads) or left because another purpose holds them; KeptFor says
+	// which purposes ("contract: ..."). Zero in sweeps from before the rule covered the contact.
+	ContactsPurged int      `json:",omitempty"`
+	ContactsKept   int      `json:",omitempty"`
+	KeptFor        []string `json:",omitempty"`
+	Failed         bool
 	// Detail says why a purge failed; never personal data.
 	Detail string
 }
@@ -98,6 +105,8 @@ func Retention(ctx workflow.Context, in RetentionInput) (RetentionSummary, error
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.RetentionTargets).Get(ctx, &targets); err != nil {
 		return RetentionSummary{}, fmt.Errorf("list connectors with retention rules: %w", err)
 	}
+	// Sweeps recorded before the marketing rule covered the whole contact replay without it.
+	s.wholeContact = workflow.GetVersion(ctx, "retention-whole-marketing-contact", workflow.DefaultVersion, 1) == 1
 	outcomes := make([]RetentionOutcome, len(targets))
 	wg := workflow.NewWaitGroup(ctx)
 	for i, t := range targets {
@@ -136,6 +145,8 @@ func RetentionSweepID(t time.Time) string { return "retention-" + t.UTC().Format
 type sweep struct {
 	id  string
 	now time.Time
+	// wholeContact: a purge under the marketing rule asks for the whole marketing contact (Job.Contact).
+	wholeContact bool
 }
 
 // purge runs one connector's purge job through the same connector activities as requests' jobs, and
@@ -155,6 +166,8 @@ func (s *sweep) purge(ctx workflow.Context, t act.RetentionTarget) RetentionOutc
 	}
 	for _, r := range t.Rules {
 		job.Categories = append(job.Categories, r.Category)
+		// The policy: "contact information kept for marketing, including leads ... is deleted".
+		job.Contact = job.Contact || (s.wholeContact && r.Marketing())
 	}
 
 	res, detail := s.run(ctx, job)
@@ -164,9 +177,31 @@ func (s *sweep) purge(ctx workflow.Context, t act.RetentionTarget) RetentionOutc
 		return out
 	}
 	out.Purged = res.Counts["purged"]
-	s.audit(ctx, "retention_purged", map[string]string{
-		"connector": t.Connector.ID, "purged": strconv.Itoa(out.Purged), "cutoff": cutoff.Format(time.RFC3339),
-	}, "")
+	audit := map[string]string{"connector": t.Connector.ID, "purged": strconv.Itoa(out.Purged), "cutoff": cutoff.Format(time.RFC3339)}
+	if job.Contact {
+		out.ContactsPurged, out.ContactsKept, out.KeptFor = res.Counts["contacts_purged"], res.Counts["contacts_kept"], keptFor(res.Exemptions)
+		audit["contacts_purged"], audit["contacts_kept"] = strconv.Itoa(out.ContactsPurged), strconv.Itoa(out.ContactsKept)
+		if len(out.KeptFor) > 0 {
+			audit["kept_for"] = strings.Join(out.KeptFor, "; ")
+		}
+	}
+	s.audit(ctx, "retention_purged", audit, "")
+	return out
+}
+
+// keptFor names the purposes that still hold marketing contacts, once each, in the connector's order:
+// "contract: the contact is also a customer's". Connectors put no personal data in exemptions.
+func keptFor(exemptions []connectors.Exemption) []string {
+	var out []string
+	for _, e := range exemptions {
+		p := e.Basis
+		if e.Detail != "" {
+			p += ": " + e.Detail
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
 	return out
 }
 

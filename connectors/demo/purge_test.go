@@ -34,8 +34,8 @@ func leadActivity(t *testing.T, c *connectors.Client, crm connectors.Connector, 
 }
 
 // TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod sweeps the crm with the policy's 24-month cutoff: the
-// leads last active 30 (jane) and 27 (john) months ago go; jane's 2-month lead, ola's 5-month lead and
-// every contact stay. The same job again acts once; a later sweep with nothing due purges nothing.
+// leads last active 30 (jane), 27 (john) and 26 (kari) months ago go; jane's 2-month lead, ola's 5-month
+// lead and, without the job's contact flag, every contact stay. The same job again acts once; a later sweep with nothing due purges nothing.
 func TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod(t *testing.T) {
 	d := start(t, t.TempDir())
 	var c connectors.Client
@@ -53,8 +53,8 @@ func TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod(t *testing.T) {
 	job := purgeJob(crm, "retention-20260302", crm.Retention[0].Age.Cutoff(now))
 	for range 2 {
 		res := do(t, &c, crm, job)
-		if res.Status != connectors.StatusCompleted || res.Counts["purged"] != 2 {
-			t.Fatalf("purge = %+v, want completed with 2 purged", res)
+		if res.Status != connectors.StatusCompleted || res.Counts["purged"] != 3 {
+			t.Fatalf("purge = %+v, want completed with 3 purged", res)
 		}
 	}
 
@@ -103,5 +103,36 @@ func TestPurgeNeedsACutoffAndSupport(t *testing.T) {
 	_, err = c.Submit(context.Background(), endpoint(billing), purgeJob(billing, "retention-20260302", time.Now()))
 	if !errors.As(err, &ce) || !ce.Permanent || ce.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("purge on billing: %#v", err)
+	}
+}
+
+// TestCRMPurgeTakesTheWholeMarketingContact: a purge under the marketing rule (Job.Contact) takes the
+// contact whose last lead went with it — john's contact data and consents — keeps jane's (she has a
+// recent lead) and kari's, who is also a customer, and says why kari's stays.
+func TestCRMPurgeTakesTheWholeMarketingContact(t *testing.T) {
+	d := start(t, t.TempDir())
+	var c connectors.Client
+	crm, _ := d.Registry().Get("crm")
+	job := purgeJob(crm, "retention-20260302", crm.Retention[0].Age.Cutoff(time.Now().UTC()))
+	job.Contact = true
+	res := do(t, &c, crm, job)
+	if res.Status != connectors.StatusCompleted || res.Counts["purged"] != 3 || res.Counts["contacts_purged"] != 1 || res.Counts["contacts_kept"] != 1 {
+		t.Fatalf("purge = %+v, want 3 leads, 1 contact purged, 1 kept", res)
+	}
+	if len(res.Exemptions) != 1 || res.Exemptions[0].Basis != "contract" || res.Exemptions[0].Detail != "the contact is also a customer's (purchase and delivery)" {
+		t.Fatalf("exemptions %+v, want the customer relationship", res.Exemptions)
+	}
+	john := do(t, &c, crm, newJob(crm, "req-john-after", dsrflow.ActionAccess, dsrflow.Identity{Email: johnEmail}))
+	if john.Status != connectors.StatusNotFound {
+		t.Fatalf("john after the sweep: %+v, want nothing held (contact, consents and lead gone)", john)
+	}
+	for _, email := range []string{janeEmail, kariEmail} {
+		res := do(t, &c, crm, newJob(crm, "req-after-"+email[:4], dsrflow.ActionAccess, dsrflow.Identity{Email: email}))
+		if res.Status != connectors.StatusCompleted || res.Records[0].Dataset != "contacts" || res.Records[0].Fields["email"] != email {
+			t.Fatalf("%s after the sweep: %+v", email, res)
+		}
+		if !slices.ContainsFunc(res.Records, func(r connectors.Record) bool { return r.Dataset == "consents" }) {
+			t.Fatalf("%s's consents went: %+v", email, res.Records)
+		}
 	}
 }

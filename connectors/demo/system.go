@@ -37,6 +37,9 @@ type subject struct {
 	OptedOut   bool            `json:"marketing_optout,omitempty"`
 	SaleOptOut bool            `json:"sale_optout,omitempty"`
 	Consents   map[string]bool `json:"consents,omitempty"`
+	// Customer says the contact is also a customer's (purchase and delivery): the marketing rule does
+	// not reach it.
+	Customer bool `json:"customer,omitempty"`
 }
 
 type row struct {
@@ -155,21 +158,44 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 }
 
 // purge deletes the rows past their retention period: those of a dataset holding a rule's category
-// whose activity field is a date before the job's cutoff. Subjects stay (their contact data is not
-// swept here), and so do rows whose date cannot be read: a sweep deletes only what it knows is due.
+// whose activity field is a date before the job's cutoff; rows whose date cannot be read stay: a sweep
+// deletes only what it knows is due. With job.Contact (the marketing rule) a subject whose last lead
+// went goes too, contact data and consents, unless another purpose holds it (contactKept).
 func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 	next := s.state.clone()
 	var rows []row
 	purged := 0
+	lostLead := map[string]bool{}
 	for _, r := range next.Rows {
 		if s.due(r, *job.Cutoff, job.Categories) {
 			purged++
+			lostLead[r.Subject] = true
 			continue
 		}
 		rows = append(rows, r)
 	}
 	next.Rows = rows
 	counts := map[string]int{"purged": purged}
+	var exemptions []connectors.Exemption
+	if job.Contact {
+		var kept []subject
+		counts["contacts_purged"], counts["contacts_kept"] = 0, 0
+		for _, p := range next.Subjects {
+			switch {
+			case !lostLead[p.Key] || slices.ContainsFunc(rows, func(r row) bool { return r.Subject == p.Key }):
+				kept = append(kept, p)
+			case p.Customer:
+				kept = append(kept, p)
+				counts["contacts_kept"]++
+				if len(exemptions) == 0 {
+					exemptions = append(exemptions, contactKept(s.spec))
+				}
+			default:
+				counts["contacts_purged"]++
+			}
+		}
+		next.Subjects = kept
+	}
 	if purged > 0 {
 		if err := s.save(next); err != nil {
 			return connectors.Result{}, fmt.Errorf("save %s: %w", s.spec.id, err)
@@ -179,7 +205,17 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 			return connectors.Result{}, err
 		}
 	}
-	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts}, nil
+	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts, Exemptions: exemptions}, nil
+}
+
+// contactKept is why a marketing contact outlives its last lead: it is also a customer's.
+func contactKept(sp spec) connectors.Exemption {
+	var cats []string
+	for _, f := range sp.profileFields {
+		cats = append(cats, profileCategories[f])
+	}
+	return connectors.Exemption{Dataset: sp.profile, Basis: "contract",
+		Detail: "the contact is also a customer's (purchase and delivery)", Categories: cats}
 }
 
 // due reports whether a row is past a retention rule's period at cutoff. categories, when given, limits

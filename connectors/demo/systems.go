@@ -179,6 +179,7 @@ const (
 	janeEmail = "jane.doe@example.com"
 	johnEmail = "john.roe@example.com"
 	olaEmail  = "ola.nordmann@example.com"
+	kariEmail = "kari.nordmann@example.com" // the crm's only: a customer whose lead is old
 )
 
 // seed is a system's data on first start. Dates run back from now, so that some CRM leads are always
@@ -196,7 +197,8 @@ func seed(id string, now time.Time) state {
 	}
 	switch id {
 	case "crm":
-		s := keyed("C", jane, john, ola)
+		kari := subject{Key: "kari", Email: kariEmail, Name: "Kari Nordmann", Phone: "+47 400 00 003", Customer: true}
+		s := keyed("C", jane, john, ola, kari)
 		for i := range s {
 			s[i].Consents = map[string]bool{"newsletter": true, "profiling": true}
 		}
@@ -205,6 +207,7 @@ func seed(id string, now time.Time) state {
 			{"leads", "C-jane", map[string]string{"source": "newsletter signup", "interest": "travel insurance", "last_activity": day(2)}},
 			{"leads", "C-john", map[string]string{"source": "web form", "interest": "car insurance", "last_activity": day(27)}},
 			{"leads", "C-ola", map[string]string{"source": "webinar", "interest": "pension savings", "last_activity": day(5)}},
+			{"leads", "C-kari", map[string]string{"source": "web form", "interest": "boat insurance", "last_activity": day(26)}},
 		}}
 	case "billing":
 		s := keyed("B", jane, john)
