@@ -87,7 +87,7 @@ func TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod(t *testing.T) {
 }
 
 // TestPurgeNeedsACutoffAndSupport: a purge without cutoff is refused by the protocol, and a system that
-// declares no retention does not purge.
+// declares no retention and keeps nothing does not purge.
 func TestPurgeNeedsACutoffAndSupport(t *testing.T) {
 	d := start(t, t.TempDir())
 	var c connectors.Client
@@ -99,10 +99,10 @@ func TestPurgeNeedsACutoffAndSupport(t *testing.T) {
 	if !errors.As(err, &ce) || !ce.Permanent {
 		t.Fatalf("purge without cutoff: %#v", err)
 	}
-	billing, _ := d.Registry().Get("billing")
-	_, err = c.Submit(context.Background(), endpoint(billing), purgeJob(billing, "retention-20260302", time.Now()))
+	forum, _ := d.Registry().Get("forum")
+	_, err = c.Submit(context.Background(), endpoint(forum), purgeJob(forum, "retention-20260302", time.Now()))
 	if !errors.As(err, &ce) || !ce.Permanent || ce.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("purge on billing: %#v", err)
+		t.Fatalf("purge on forum: %#v", err)
 	}
 }
 
@@ -134,5 +134,53 @@ func TestCRMPurgeTakesTheWholeMarketingContact(t *testing.T) {
 		if !slices.ContainsFunc(res.Records, func(r connectors.Record) bool { return r.Dataset == "consents" }) {
 			t.Fatalf("%s's consents went: %+v", email, res.Records)
 		}
+	}
+}
+
+// TestBillingPurgesKeptInvoicesWhenTheirPeriodEnds: an erasure keeps jane's two invoices, each until the
+// end of the fifth year after its financial year; a purge naming the kept records deletes exactly the
+// invoice whose period has ended by its cutoff, and with the last one the subject goes too.
+func TestBillingPurgesKeptInvoicesWhenTheirPeriodEnds(t *testing.T) {
+	d := start(t, t.TempDir())
+	var c connectors.Client
+	billing, _ := d.Registry().Get("billing")
+	erased := do(t, &c, billing, newJob(billing, "req-erase", dsrflow.ActionErase, jane))
+	if erased.Status != connectors.StatusExempt || len(erased.Exemptions) != 2 {
+		t.Fatalf("erase = %+v", erased)
+	}
+	exs := slices.Clone(erased.Exemptions)
+	slices.SortFunc(exs, func(a, b connectors.Exemption) int { return a.Until.Compare(*b.Until) })
+	first, last := exs[0], exs[1]
+	if first.Ref == "" || first.Ref != last.Ref || first.Until.Month() != time.December || first.Until.Day() != 31 || !first.Until.Before(*last.Until) {
+		t.Fatalf("exemptions %+v", exs)
+	}
+	kept := []connectors.KeptRef{{Dataset: "invoices", Ref: first.Ref, Until: *first.Until}}
+	invoices := func() int {
+		res := do(t, &c, billing, newJob(billing, "req-look-"+time.Now().Format("150405.000000000"), dsrflow.ActionAccess, jane))
+		if res.Status == connectors.StatusNotFound {
+			return -1
+		}
+		return len(res.Records)
+	}
+
+	// On the last day kept nothing goes; the day after, the first invoice.
+	onLastDay := purgeJob(billing, "retention-kept-1", *first.Until)
+	onLastDay.Kept = kept
+	if res := do(t, &c, billing, onLastDay); res.Counts["purged"] != 0 || invoices() != 2 {
+		t.Fatalf("purge on the last day kept: %+v", res)
+	}
+	dayAfter := purgeJob(billing, "retention-kept-2", first.Until.AddDate(0, 0, 1))
+	dayAfter.Kept = kept
+	if res := do(t, &c, billing, dayAfter); res.Status != connectors.StatusCompleted || res.Counts["purged"] != 1 || invoices() != 1 {
+		t.Fatalf("purge the day after: %+v, invoices left %d", res, invoices())
+	}
+	john := do(t, &c, billing, newJob(billing, "req-john", dsrflow.ActionAccess, dsrflow.Identity{Email: johnEmail}))
+	if len(john.Records) != 1 {
+		t.Fatalf("john's invoice, never kept for an erasure: %+v", john)
+	}
+	final := purgeJob(billing, "retention-kept-3", last.Until.AddDate(0, 0, 1))
+	final.Kept = []connectors.KeptRef{{Dataset: "invoices", Ref: last.Ref, Until: *last.Until}}
+	if res := do(t, &c, billing, final); res.Counts["purged"] != 1 || invoices() != -1 {
+		t.Fatalf("last purge: %+v; jane still known: %d", res, invoices())
 	}
 }

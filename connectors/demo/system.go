@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,6 +169,10 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 	purged := 0
 	lostLead := map[string]bool{}
 	for _, r := range next.Rows {
+		if s.keptDue(r, job) {
+			purged++
+			continue
+		}
 		if s.due(r, *job.Cutoff, job.Categories) {
 			purged++
 			lostLead[r.Subject] = true
@@ -175,6 +181,18 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 		rows = append(rows, r)
 	}
 	next.Rows = rows
+	// A subject kept only as the key to its kept rows goes with the last of them.
+	if len(job.Kept) > 0 {
+		var subjects []subject
+		for _, p := range next.Subjects {
+			named := slices.ContainsFunc(job.Kept, func(k connectors.KeptRef) bool { return k.Ref == keptRef(p.Key, k.Dataset) })
+			if named && !slices.ContainsFunc(rows, func(r row) bool { return r.Subject == p.Key }) {
+				continue
+			}
+			subjects = append(subjects, p)
+		}
+		next.Subjects = subjects
+	}
 	counts := map[string]int{"purged": purged}
 	var exemptions []connectors.Exemption
 	if job.Contact {
@@ -206,6 +224,26 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 		}
 	}
 	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts, Exemptions: exemptions}, nil
+}
+
+// keptRef is the opaque handle an exemption gives to a subject's kept rows of a dataset.
+func keptRef(subjectKey, dataset string) string {
+	sum := sha256.Sum256([]byte("kept\x00" + subjectKey + "\x00" + dataset))
+	return "kept-" + hex.EncodeToString(sum[:8])
+}
+
+// keptDue reports whether a kept row is named by the purge job (Job.Kept) and past its own until-date
+// at the job's cutoff: a row kept longer (a later invoice) stays.
+func (s *system) keptDue(r row, job connectors.Job) bool {
+	ret, ok := s.spec.retained[r.Dataset]
+	if !ok || !slices.ContainsFunc(job.Kept, func(k connectors.KeptRef) bool { return k.Dataset == r.Dataset && k.Ref == keptRef(r.Subject, r.Dataset) }) {
+		return false
+	}
+	k := keeping.For(s.spec.owner)
+	rule, _ := k.Rule(ret.rule)
+	from, err := time.Parse(time.DateOnly, r.Fields[ret.dateField])
+	// The until-date is the last day kept: the row may go from the next day on.
+	return err == nil && !job.Cutoff.Before(k.Until(rule, from).AddDate(0, 0, 1))
 }
 
 // contactKept is why a marketing contact outlives its last lead: it is also a customer's.
@@ -335,7 +373,9 @@ func (s *system) erase(st *state, matched []int) connectors.Result {
 		if from, err := time.Parse(time.DateOnly, r.Fields[ret.dateField]); err == nil {
 			dated = &from
 		}
-		exemptions = append(exemptions, rule.Exemption(r.Dataset, ret.categories, dated, k.Entity.FinancialYearEnd))
+		ex := rule.Exemption(r.Dataset, ret.categories, dated, k.Entity.FinancialYearEnd)
+		ex.Ref = keptRef(r.Subject, r.Dataset)
+		exemptions = append(exemptions, ex)
 	}
 	var subjects []subject
 	for i, p := range st.Subjects {
