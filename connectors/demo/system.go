@@ -236,7 +236,9 @@ func keptRef(subjectKey, dataset string) string {
 // at the job's cutoff: a row kept longer (a later invoice) stays.
 func (s *system) keptDue(r row, job connectors.Job) bool {
 	ret, ok := s.spec.retained[r.Dataset]
-	if !ok || !slices.ContainsFunc(job.Kept, func(k connectors.KeptRef) bool { return k.Dataset == r.Dataset && k.Ref == keptRef(r.Subject, r.Dataset) }) {
+	if !ok || !slices.ContainsFunc(job.Kept, func(k connectors.KeptRef) bool {
+		return k.Dataset == r.Dataset && k.Ref == keptRef(r.Subject, r.Dataset)
+	}) {
 		return false
 	}
 	k := keeping.For(s.spec.owner)
