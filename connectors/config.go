@@ -240,7 +240,7 @@ var (
 var knownActions = []dsrflow.Action{
 	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
 	dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge,
-	dsrflow.ActionNotify, dsrflow.ActionOptoutSale,
+	dsrflow.ActionNotify, dsrflow.ActionOptoutSale, dsrflow.ActionPurgeKept,
 }
 
 // KnownAction reports whether connectors.yaml may list the action.

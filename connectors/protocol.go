@@ -53,9 +53,10 @@ type Job struct {
 	// purpose still holds them; then the result's Exemptions say which (no personal data), and Counts
 	// has contacts_purged and contacts_kept.
 	Contact bool `json:"contact,omitempty"`
-	// Kept lists, for a purge, records an erasure kept (Exemption.Ref) whose period has ended by Cutoff:
-	// the connector deletes exactly those, each dataset's rows under its ref whose own until-date is
-	// before Cutoff, and counts them as purged.
+	// Kept lists, for purge_kept, records an erasure kept (Exemption.Ref) whose period has ended by
+	// Cutoff: the connector deletes exactly those, each dataset's rows under its ref whose own until-date
+	// is before Cutoff, and answers completed with counts purged (rows) and kept_refs (the refs it
+	// handled, all of Kept: dsrflow records them deleted only then).
 	Kept []KeptRef `json:"kept,omitempty"`
 	// CallbackURL is where a connector that answered 202 posts the signed result.
 	CallbackURL string `json:"callback_url,omitempty"`

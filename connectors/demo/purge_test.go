@@ -137,6 +137,12 @@ func TestCRMPurgeTakesTheWholeMarketingContact(t *testing.T) {
 	}
 }
 
+func purgeKeptJob(conn connectors.Connector, request string, cutoff time.Time, kept []connectors.KeptRef) connectors.Job {
+	job := purgeJob(conn, request, cutoff)
+	job.ID, job.Action, job.Kept = connectors.JobID(request, conn.ID, dsrflow.ActionPurgeKept), dsrflow.ActionPurgeKept, kept
+	return job
+}
+
 // TestBillingPurgesKeptInvoicesWhenTheirPeriodEnds: an erasure keeps jane's two invoices, each until the
 // end of the fifth year after its financial year; a purge naming the kept records deletes exactly the
 // invoice whose period has ended by its cutoff, and with the last one the subject goes too.
@@ -164,13 +170,11 @@ func TestBillingPurgesKeptInvoicesWhenTheirPeriodEnds(t *testing.T) {
 	}
 
 	// On the last day kept nothing goes; the day after, the first invoice.
-	onLastDay := purgeJob(billing, "retention-kept-1", *first.Until)
-	onLastDay.Kept = kept
+	onLastDay := purgeKeptJob(billing, "retention-kept-1", *first.Until, kept)
 	if res := do(t, &c, billing, onLastDay); res.Counts["purged"] != 0 || invoices() != 2 {
 		t.Fatalf("purge on the last day kept: %+v", res)
 	}
-	dayAfter := purgeJob(billing, "retention-kept-2", first.Until.AddDate(0, 0, 1))
-	dayAfter.Kept = kept
+	dayAfter := purgeKeptJob(billing, "retention-kept-2", first.Until.AddDate(0, 0, 1), kept)
 	if res := do(t, &c, billing, dayAfter); res.Status != connectors.StatusCompleted || res.Counts["purged"] != 1 || invoices() != 1 {
 		t.Fatalf("purge the day after: %+v, invoices left %d", res, invoices())
 	}
@@ -178,9 +182,8 @@ func TestBillingPurgesKeptInvoicesWhenTheirPeriodEnds(t *testing.T) {
 	if len(john.Records) != 1 {
 		t.Fatalf("john's invoice, never kept for an erasure: %+v", john)
 	}
-	final := purgeJob(billing, "retention-kept-3", last.Until.AddDate(0, 0, 1))
-	final.Kept = []connectors.KeptRef{{Dataset: "invoices", Ref: last.Ref, Until: *last.Until}}
-	if res := do(t, &c, billing, final); res.Counts["purged"] != 1 || invoices() != -1 {
+	final := purgeKeptJob(billing, "retention-kept-3", last.Until.AddDate(0, 0, 1), []connectors.KeptRef{{Dataset: "invoices", Ref: last.Ref, Until: *last.Until}})
+	if res := do(t, &c, billing, final); res.Counts["purged"] != 1 || res.Counts["kept_refs"] != 1 || invoices() != -1 {
 		t.Fatalf("last purge: %+v; jane still known: %d", res, invoices())
 	}
 }

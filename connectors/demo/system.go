@@ -107,7 +107,7 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 	if job.Action == dsrflow.ActionNotify {
 		return s.notify(job)
 	}
-	if job.Action == dsrflow.ActionPurge {
+	if job.Action == dsrflow.ActionPurge || job.Action == dsrflow.ActionPurgeKept {
 		return s.purge(job)
 	}
 	// The subjects the verified identities select; an extra identifier of someone else's is a conflict.
@@ -169,11 +169,12 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 	purged := 0
 	lostLead := map[string]bool{}
 	for _, r := range next.Rows {
-		if s.keptDue(r, job) {
-			purged++
-			continue
-		}
-		if s.due(r, *job.Cutoff, job.Categories) {
+		if job.Action == dsrflow.ActionPurgeKept {
+			if s.keptDue(r, job) {
+				purged++
+				continue
+			}
+		} else if s.due(r, *job.Cutoff, job.Categories) {
 			purged++
 			lostLead[r.Subject] = true
 			continue
@@ -182,7 +183,7 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 	}
 	next.Rows = rows
 	// A subject kept only as the key to its kept rows goes with the last of them.
-	if len(job.Kept) > 0 {
+	if job.Action == dsrflow.ActionPurgeKept {
 		var subjects []subject
 		for _, p := range next.Subjects {
 			named := slices.ContainsFunc(job.Kept, func(k connectors.KeptRef) bool { return k.Ref == keptRef(p.Key, k.Dataset) })
@@ -194,6 +195,9 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 		next.Subjects = subjects
 	}
 	counts := map[string]int{"purged": purged}
+	if job.Action == dsrflow.ActionPurgeKept {
+		counts["kept_refs"] = len(job.Kept)
+	}
 	var exemptions []connectors.Exemption
 	if job.Contact {
 		var kept []subject

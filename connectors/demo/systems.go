@@ -91,8 +91,8 @@ var specs = []spec{
 	},
 	{
 		id: "billing", owner: "Example Billing AS", role: connectors.RoleSubsidiary,
-		// purge: the invoices an erasure kept go when their period ends (Job.Kept).
-		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionPurge},
+		// purge_kept: the invoices an erasure kept go when their period ends (Job.Kept).
+		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionPurgeKept},
 		identities: []string{"email", "customer_id:billing"},
 		datasets: map[string]map[string]string{
 			"invoices": {"number": catInvoice, "date": catInvoice, "amount": catInvoice, "currency": catInvoice,

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("TransparencyReport", func(t *testing.T) { testTransparencyReport(t, migrated(t)) })
 	t.Run("JobClaims", func(t *testing.T) { testJobClaims(t, migrated(t)) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, migrated(t)) })
+	t.Run("Kept", func(t *testing.T) { testKept(t, migrated(t)) })
 	runVault(t, migrated)
 	runIntake(t, migrated)
 }
