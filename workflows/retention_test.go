@@ -39,7 +39,7 @@ type sweepHarness struct {
 	// shred answers ShredExpiredRecords. Default: nothing expired.
 	shred func(in activities.ShredInput) (activities.ShredResult, error)
 	// due answers DueKept. Default: nothing kept is due.
-	due func(in act.DueKeptInput) ([]act.KeptRecord, error)
+	due        func(in act.DueKeptInput) ([]act.KeptRecord, error)
 	keptPurged []act.KeptPurgedInput
 
 	mu       sync.Mutex
