@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,11 +51,25 @@ func keptOf(out JobOutcome) []store.Kept {
 	requestID, _, _ := strings.Cut(out.JobID, ":")
 	var kept []store.Kept
 	for _, e := range out.Exemptions {
-		if e.Until != nil && e.Ref != "" && e.Dataset != "" {
-			kept = append(kept, store.Kept{JobID: out.JobID, RequestID: requestID, ConnectorID: out.Connector.ID, Dataset: e.Dataset, Ref: e.Ref, Until: keptDay(*e.Until)})
+		if e.Until == nil || e.Ref == "" || e.Dataset == "" {
+			continue
 		}
+		k := store.Kept{JobID: out.JobID, RequestID: requestID, ConnectorID: out.Connector.ID, Dataset: e.Dataset, Ref: e.Ref, Until: keptDay(*e.Until)}
+		// One ref named with several until-dates is kept until the latest: never deleted early.
+		if i := slices.IndexFunc(kept, func(o store.Kept) bool { return o.Dataset == k.Dataset && o.Ref == k.Ref }); i >= 0 {
+			kept[i].Until = maxTime(kept[i].Until, k.Until)
+			continue
+		}
+		kept = append(kept, k)
 	}
 	return kept
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // keptDay is the calendar day (UTC) an until-date names.

@@ -167,11 +167,12 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 	next := s.state.clone()
 	var rows []row
 	purged := 0
-	lostLead := map[string]bool{}
+	lostLead, lostKept := map[string]bool{}, map[string]bool{}
 	for _, r := range next.Rows {
 		if job.Action == dsrflow.ActionPurgeKept {
 			if s.keptDue(r, job) {
 				purged++
+				lostKept[r.Subject] = true
 				continue
 			}
 		} else if s.due(r, *job.Cutoff, job.Categories) {
@@ -186,8 +187,7 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 	if job.Action == dsrflow.ActionPurgeKept {
 		var subjects []subject
 		for _, p := range next.Subjects {
-			named := slices.ContainsFunc(job.Kept, func(k connectors.KeptRef) bool { return k.Ref == keptRef(p.Key, k.Dataset) })
-			if named && !slices.ContainsFunc(rows, func(r row) bool { return r.Subject == p.Key }) {
+			if lostKept[p.Key] && !slices.ContainsFunc(rows, func(r row) bool { return r.Subject == p.Key }) {
 				continue
 			}
 			subjects = append(subjects, p)
@@ -230,9 +230,10 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts, Exemptions: exemptions}, nil
 }
 
-// keptRef is the opaque handle an exemption gives to a subject's kept rows of a dataset.
-func keptRef(subjectKey, dataset string) string {
-	sum := sha256.Sum256([]byte("kept\x00" + subjectKey + "\x00" + dataset))
+// keptRef is the opaque handle an exemption gives to one kept row (an invoice): its own period ends on
+// its own day.
+func keptRef(r row) string {
+	sum := sha256.Sum256([]byte("kept\x00" + r.Subject + "\x00" + r.Dataset + "\x00" + r.Fields["number"] + "\x00" + r.Fields["date"]))
 	return "kept-" + hex.EncodeToString(sum[:8])
 }
 
@@ -241,7 +242,7 @@ func keptRef(subjectKey, dataset string) string {
 func (s *system) keptDue(r row, job connectors.Job) bool {
 	ret, ok := s.spec.retained[r.Dataset]
 	if !ok || !slices.ContainsFunc(job.Kept, func(k connectors.KeptRef) bool {
-		return k.Dataset == r.Dataset && k.Ref == keptRef(r.Subject, r.Dataset)
+		return k.Dataset == r.Dataset && k.Ref == keptRef(r)
 	}) {
 		return false
 	}
@@ -380,7 +381,7 @@ func (s *system) erase(st *state, matched []int) connectors.Result {
 			dated = &from
 		}
 		ex := rule.Exemption(r.Dataset, ret.categories, dated, k.Entity.FinancialYearEnd)
-		ex.Ref = keptRef(r.Subject, r.Dataset)
+		ex.Ref = keptRef(r)
 		exemptions = append(exemptions, ex)
 	}
 	var subjects []subject
