@@ -2,6 +2,7 @@ package devstack_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/devstack"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/web"
 	"github.com/dsrflow/dsrflow/workflows"
 )
@@ -34,9 +36,16 @@ func billingInvoices(t *testing.T, s *devstack.Stack, request string) int {
 // TestKeptInvoicesGoWhenTheirPeriodEnds: jane's erasure keeps her two invoices under the Bookkeeping
 // Act, each until 31 December of the fifth year after its financial year; dsrflow keeps those dates.
 // A sweep run with its clock the day after the first one's last day deletes exactly that invoice, and
-// the request's audit says so; a sweep after the second's deletes the last one.
+// the request's audit says so; a sweep after the second's deletes the last one. The sweep that deleted
+// one replays, and with DSR_RECORD_HISTORIES=DIR is written there as retention_sweep_kept.json.
 func TestKeptInvoicesGoWhenTheirPeriodEnds(t *testing.T) {
-	s := start(t, testConfig(t, t.TempDir()))
+	cfg := testConfig(t, t.TempDir())
+	cfg.MasterKeys = keySpec("k", 3)
+	keys, err := payload.ParseKeyRing(cfg.MasterKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, cfg)
 	defer stop(t, s)
 	ctx := context.Background()
 	c := apiClient{t: t, stack: s}
@@ -87,6 +96,7 @@ func TestKeptInvoicesGoWhenTheirPeriodEnds(t *testing.T) {
 	if n := billingInvoices(t, s, "look-2"); n != 1 {
 		t.Fatalf("billing holds %d of jane's invoices, want the one still kept", n)
 	}
+	replayAndRecord(t, s, payload.NewCodec(keys), os.Getenv("DSR_RECORD_HISTORIES"), "retention_sweep_kept", "test-"+dayAfter.Sweep, workflows.Retention)
 	events, err := s.Store.ListAudit(ctx, id)
 	if err != nil {
 		t.Fatal(err)
