@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"time"
 
 	"github.com/dsrflow/dsrflow/connectors"
@@ -21,4 +22,12 @@ func Kept(rule connectors.KeepRule, fyEnd connectors.YearEnd, dataset string, ca
 		}
 	}
 	return rule.Exemption(dataset, categories, latest, fyEnd)
+}
+
+// KeptPurger deletes kept records whose period has ended (action purge_kept): Job.Kept names them by the
+// Ref its Eraser gave their exemptions. It deletes exactly the rows each ref names whose own period has
+// ended by Job.Cutoff, and answers completed with counts purged (rows) and kept_refs (the refs handled:
+// all of Job.Kept, or dsrflow does not record them deleted).
+type KeptPurger interface {
+	PurgeKept(ctx context.Context, job connectors.Job) (connectors.Result, error)
 }

@@ -1,9 +1,12 @@
 package sdk_test
 
 import (
+	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/connectors/sdk"
 )
@@ -18,5 +21,21 @@ func TestKeptCountsFromTheLatestRecord(t *testing.T) {
 	}
 	if undated := sdk.Kept(sweden, connectors.YearEnd{}, "invoices", nil); undated.Until != nil {
 		t.Fatalf("no dates: until %v", undated.Until)
+	}
+}
+
+type keptPurger struct{}
+
+func (keptPurger) PurgeKept(_ context.Context, job connectors.Job) (connectors.Result, error) {
+	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: map[string]int{"purged": 1, "kept_refs": len(job.Kept)}}, nil
+}
+
+func TestActionsSupportPurgeKept(t *testing.T) {
+	h, err := sdk.Actions(keptPurger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(h.Supported(), []dsrflow.Action{dsrflow.ActionPurgeKept}) {
+		t.Fatalf("supported %v", h.Supported())
 	}
 }
