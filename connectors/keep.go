@@ -14,15 +14,20 @@ import (
 // record belongs to, not from the record's date. One function (KeepRule.Until) counts it for every
 // connector: the postgres mapping, the SDK's helpers, the demo.
 
-// Where a keep rule's years run from (legal_retention: years_after:). The statutes:
+// Where a keep rule's years run from (legal_retention: years_after:). The statutes, and where their
+// wording was checked:
 //   - Norway, bokføringsloven § 13 (2): "fem år etter regnskapsårets slutt" (5 years after the end of the
-//     financial year): end_of_financial_year.
-//   - Denmark, bogføringsloven § 10 (2012 text § 10, 2022 text § 12): "5 år fra udgangen af det
-//     regnskabsår, som materialet vedrører": end_of_financial_year.
+//     financial year): end_of_financial_year. (Deloitte Norway, "Redusert oppbevaringstid for
+//     regnskapsmateriale", quoting § 13 as amended from 1 February 2014.)
+//   - Denmark, bogføringsloven: "5 år fra udgangen af det regnskabsår, som materialet vedrører":
+//     end_of_financial_year. (Skattestyrelsen, Den juridiske vejledning A.B.3.1, info.skat.dk.)
 //   - Sweden, bokföringslagen (1999:1078) 7 kap. 2 §: "fram till och med det sjunde året efter utgången av
 //     det kalenderår då räkenskapsåret avslutades": 7 years, end_of_calendar_year_of_financial_year.
+//     (FAR Online, "Arkivering"; Skatteverket, rättslig vägledning 324690.)
 //   - Finland, kirjanpitolaki (1336/1997) 2 luku 10 §: vouchers "vähintään kuusi vuotta sen vuoden lopusta,
-//     jonka aikana tilikausi on päättynyt": 6 years, end_of_calendar_year_of_financial_year.
+//     jonka aikana tilikausi on päättynyt": 6 years, end_of_calendar_year_of_financial_year (books and
+//     financial statements: 10 years from the end of the financial year). (Azets, "Kirjanpitoaineiston
+//     säilytysaika".)
 //   - Germany, Abgabenordnung § 147 (3)-(4): books 10 years, vouchers (Buchungsbelege) 8 years, from "dem
 //     Schluss des Kalenderjahrs" in which the record was made: end_of_calendar_year.
 const (
