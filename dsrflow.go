@@ -105,6 +105,9 @@ const (
 	ActionNotify Action = "notify"
 	// ActionPurge deletes data past its retention period (retention sweeps).
 	ActionPurge Action = "purge"
+	// ActionPurgeKept deletes data an erasure kept on a legal basis once its period has ended: exactly the
+	// records the job names (retention sweeps).
+	ActionPurgeKept Action = "purge_kept"
 )
 
 // Status is where a request is in its lifecycle:

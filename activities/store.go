@@ -108,6 +108,10 @@ func recordJob(ctx context.Context, st *store.Store, out JobOutcome, key string)
 	if err := st.PutJob(ctx, j); err != nil {
 		return fmt.Errorf("record job %s: %w", out.JobID, err)
 	}
+	// What was kept, and until when, so that the retention sweep has it purged then.
+	if err := st.PutKept(ctx, keptOf(out)); err != nil {
+		return fmt.Errorf("record job %s: %w", out.JobID, err)
+	}
 	_, err = appendAudit(ctx, st, store.AuditEvent{
 		At: j.UpdatedAt, RequestID: requestID, Action: "job_" + string(out.Status), Actor: "connector:" + out.Connector.ID,
 		Detail: jobAuditDetail(out), Key: key,

@@ -43,6 +43,9 @@ type Connector struct {
 	// (GDPR Art. 19): a partner is told of a rectification, erasure or restriction only when a job of the
 	// request found the subject here, and only such partners are named in the answer.
 	Recipients []string `json:"recipients,omitempty"`
+	// Keeping is what binds the owner when it keeps data an erasure leaves (keep.go): its financial
+	// year and keep rules, from connectors.yaml's legal_entities: and legal_retention:.
+	Keeping Keeping `json:"-"`
 	// Settings are the kind's own configuration (an http connector's URL and secret, a postgres
 	// connector's mapping). Not serialised: they may hold secrets.
 	Settings Settings `json:"-"`
@@ -292,7 +295,7 @@ var (
 var knownActions = []dsrflow.Action{
 	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
 	dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge,
-	dsrflow.ActionNotify, dsrflow.ActionOptoutSale,
+	dsrflow.ActionNotify, dsrflow.ActionOptoutSale, dsrflow.ActionPurgeKept,
 }
 
 // PartnerActions are what a partner (a recipient of the data) may be asked: to take note of a
@@ -453,24 +456,33 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 		return nil, errorf(root.Line, "expected a mapping with a connectors: list")
 	}
 	var list *yaml.Node
+	var kc KeepConfig
+	var errs []error
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], Resolve(root.Content[i+1])
+		if slices.Contains(keepSections, k.Value) {
+			errs = append(errs, decodeKeepSection(&kc, k.Value, v, errorf)...)
+			continue
+		}
 		if k.Value != "connectors" {
-			return nil, errorf(k.Line, "unknown field %q (expected connectors)", k.Value)
+			return nil, errorf(k.Line, "unknown field %q (expected connectors, legal_entities or legal_retention)", k.Value)
 		}
 		list = v
 	}
+	errs = append(errs, checkKeepEntities(kc, errorf)...)
 	if list == nil {
 		return nil, errorf(root.Line, "connectors: list is missing")
 	}
 	if list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
 		return newRegistry(nil), nil
 	}
 	if list.Kind != yaml.SequenceNode {
 		return nil, errorf(list.Line, "connectors must be a list")
 	}
 
-	var errs []error
 	seen := map[string]int{}
 	var conns []Connector
 	var recipientLines []int
@@ -485,6 +497,7 @@ func parse(name string, data []byte, getenv func(string) string) (*Registry, err
 		if c.ID != "" {
 			label = c.ID
 		}
+		c.Keeping = kc.For(c.Owner)
 		if c.Settings != nil {
 			c = c.Settings.Defaults(c)
 		}

@@ -48,6 +48,16 @@ type Job struct {
 	Cause dsrflow.RequestType `json:"cause,omitempty"`
 	// Cutoff is the purge job's limit: data whose last activity is before it goes.
 	Cutoff *time.Time `json:"cutoff,omitempty"`
+	// Contact asks a purge under the marketing rule (RetentionRule.Marketing) for the whole marketing
+	// contact: a subject whose last lead went leaves with its contact data and consents, unless another
+	// purpose still holds them; then the result's Exemptions say which (no personal data), and Counts
+	// has contacts_purged and contacts_kept.
+	Contact bool `json:"contact,omitempty"`
+	// Kept lists, for purge_kept, records an erasure kept (Exemption.Ref) whose period has ended by
+	// Cutoff: the connector deletes exactly those, each dataset's rows under its ref whose own until-date
+	// is before Cutoff, and answers completed with counts purged (rows) and kept_refs (the refs it
+	// handled, all of Kept: dsrflow records them deleted only then).
+	Kept []KeptRef `json:"kept,omitempty"`
 	// CallbackURL is where a connector that answered 202 posts the signed result.
 	CallbackURL string `json:"callback_url,omitempty"`
 	// Deadline is when dsrflow needs the answer to keep the legal due date.
@@ -205,4 +215,15 @@ type Exemption struct {
 	Categories []string `json:"categories,omitempty"`
 	// Until is when the data may go, when known.
 	Until *time.Time `json:"until,omitempty"`
+	// Ref is the connector's own handle to the kept rows (opaque, never an email, name or customer
+	// number): dsrflow keeps it with Until and names it in a purge job once the period has ended
+	// (Job.Kept).
+	Ref string `json:"ref,omitempty"`
+}
+
+// KeptRef names kept records whose period has ended: a dataset's rows under an exemption's Ref.
+type KeptRef struct {
+	Dataset string    `json:"dataset"`
+	Ref     string    `json:"ref"`
+	Until   time.Time `json:"until"`
 }

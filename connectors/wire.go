@@ -51,6 +51,11 @@ func (j Job) Validate() error {
 			return dsrflow.Errorf(dsrflow.EINVALID, "cutoff is required for purge")
 		}
 		return nil
+	case j.Action == dsrflow.ActionPurgeKept:
+		if j.Cutoff == nil || len(j.Kept) == 0 {
+			return dsrflow.Errorf(dsrflow.EINVALID, "cutoff and kept are required for purge_kept")
+		}
+		return nil
 	case len(j.Identities.Types()) == 0:
 		return dsrflow.Errorf(dsrflow.EINVALID, "identities must hold at least one identity")
 	case j.Verified != nil && len(j.Verified) == 0:

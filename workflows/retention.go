@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,9 @@ type RetentionSummary struct {
 	Connectors []RetentionOutcome
 	// Records is the record-retention pass over dsrflow's store; nil in sweeps recorded before it.
 	Records *RecordsOutcome
+	// Kept is what each connector deleted of the data erasures kept, once its period ended (purge_kept
+	// jobs), by connector id; empty when nothing was due and in sweeps recorded before the pass.
+	Kept []RetentionOutcome `json:",omitempty"`
 }
 
 // RecordsOutcome is the record-retention pass: requests closed before Cutoff had their personal data
@@ -76,7 +80,13 @@ type RetentionOutcome struct {
 	Connector string
 	Cutoff    time.Time
 	Purged    int
-	Failed    bool
+	// ContactsPurged and ContactsKept count the marketing contacts a purge under the marketing rule took
+	// whole (contact data, consents, leads) or left because another purpose holds them; KeptFor says
+	// which purposes ("contract: ..."). Zero in sweeps from before the rule covered the contact.
+	ContactsPurged int      `json:",omitempty"`
+	ContactsKept   int      `json:",omitempty"`
+	KeptFor        []string `json:",omitempty"`
+	Failed         bool
 	// Detail says why a purge failed; never personal data.
 	Detail string
 }
@@ -98,6 +108,8 @@ func Retention(ctx workflow.Context, in RetentionInput) (RetentionSummary, error
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), connectorActs.RetentionTargets).Get(ctx, &targets); err != nil {
 		return RetentionSummary{}, fmt.Errorf("list connectors with retention rules: %w", err)
 	}
+	// Sweeps recorded before the marketing rule covered the whole contact replay without it.
+	s.wholeContact = workflow.GetVersion(ctx, "retention-whole-marketing-contact", workflow.DefaultVersion, 1) == 1
 	outcomes := make([]RetentionOutcome, len(targets))
 	wg := workflow.NewWaitGroup(ctx)
 	for i, t := range targets {
@@ -110,13 +122,17 @@ func Retention(ctx workflow.Context, in RetentionInput) (RetentionSummary, error
 	wg.Wait(ctx)
 
 	summary := RetentionSummary{Sweep: s.id, Connectors: outcomes}
+	// Sweeps started before kept data was purged at the end of its period replay without it.
+	if workflow.GetVersion(ctx, "retention-purge-expired-exemptions", workflow.DefaultVersion, 1) == 1 {
+		summary.Kept = s.purgeKept(ctx)
+	}
 	// Sweeps started before the record-retention pass existed replay without it.
 	if workflow.GetVersion(ctx, "record-retention", workflow.DefaultVersion, 1) == 1 {
 		summary.Records = s.shredRecords(ctx)
 	}
 	var failed []string
-	for _, o := range outcomes {
-		if o.Failed {
+	for _, o := range append(slices.Clone(outcomes), summary.Kept...) {
+		if o.Failed && !slices.Contains(failed, o.Connector) {
 			failed = append(failed, o.Connector)
 		}
 	}
@@ -136,6 +152,8 @@ func RetentionSweepID(t time.Time) string { return "retention-" + t.UTC().Format
 type sweep struct {
 	id  string
 	now time.Time
+	// wholeContact: a purge under the marketing rule asks for the whole marketing contact (Job.Contact).
+	wholeContact bool
 }
 
 // purge runs one connector's purge job through the same connector activities as requests' jobs, and
@@ -155,6 +173,8 @@ func (s *sweep) purge(ctx workflow.Context, t act.RetentionTarget) RetentionOutc
 	}
 	for _, r := range t.Rules {
 		job.Categories = append(job.Categories, r.Category)
+		// The policy: "contact information kept for marketing, including leads ... is deleted".
+		job.Contact = job.Contact || (s.wholeContact && r.Marketing())
 	}
 
 	res, detail := s.run(ctx, job)
@@ -164,8 +184,99 @@ func (s *sweep) purge(ctx workflow.Context, t act.RetentionTarget) RetentionOutc
 		return out
 	}
 	out.Purged = res.Counts["purged"]
-	s.audit(ctx, "retention_purged", map[string]string{
-		"connector": t.Connector.ID, "purged": strconv.Itoa(out.Purged), "cutoff": cutoff.Format(time.RFC3339),
+	audit := map[string]string{"connector": t.Connector.ID, "purged": strconv.Itoa(out.Purged), "cutoff": cutoff.Format(time.RFC3339)}
+	if job.Contact {
+		out.ContactsPurged, out.ContactsKept, out.KeptFor = res.Counts["contacts_purged"], res.Counts["contacts_kept"], keptFor(res.Exemptions)
+		audit["contacts_purged"], audit["contacts_kept"] = strconv.Itoa(out.ContactsPurged), strconv.Itoa(out.ContactsKept)
+		if len(out.KeptFor) > 0 {
+			audit["kept_for"] = strings.Join(out.KeptFor, "; ")
+		}
+	}
+	s.audit(ctx, "retention_purged", audit, "")
+	return out
+}
+
+// keptFor names the purposes that still hold marketing contacts, once each, in the connector's order:
+// "contract: the contact is also a customer's". Connectors put no personal data in exemptions.
+func keptFor(exemptions []connectors.Exemption) []string {
+	var out []string
+	for _, e := range exemptions {
+		p := e.Basis
+		if e.Detail != "" {
+			p += ": " + e.Detail
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// purgeKept has the data erasures kept deleted once its period has ended: the store lists what is due
+// (the until-dates dsrflow kept), each connector gets one purge_kept job naming exactly those records,
+// and what it deleted is audited on the sweep (kept_data_purged) and on each request it was kept for
+// (kept_data_deleted). A connector that fails, or does not confirm every record, is escalated like a
+// failed purge, and its records stay due for the next sweep.
+func (s *sweep) purgeKept(ctx workflow.Context) []RetentionOutcome {
+	var due []act.KeptRecord
+	if err := workflow.ExecuteActivity(shredOptions(ctx), storeActs.DueKept, act.DueKeptInput{Now: s.now}).Get(ctx, &due); err != nil {
+		detail := "the store's kept data could not be listed when the retries ended"
+		s.audit(ctx, "retention_failed", map[string]string{"connector": "kept data"}, detail)
+		return []RetentionOutcome{{Connector: "kept data", Cutoff: s.now, Failed: true, Detail: detail}}
+	}
+	var out []RetentionOutcome
+	for len(due) > 0 {
+		connector := due[0].Connector // the store orders them by connector
+		n := 1
+		for n < len(due) && due[n].Connector == connector {
+			n++
+		}
+		out = append(out, s.purgeKeptOn(ctx, connector, due[:n]))
+		due = due[n:]
+	}
+	return out
+}
+
+// purgeKeptOn runs one connector's purge_kept job for its due records.
+func (s *sweep) purgeKeptOn(ctx workflow.Context, connector string, records []act.KeptRecord) RetentionOutcome {
+	out := RetentionOutcome{Connector: connector, Cutoff: s.now}
+	requestID := s.id + "-kept"
+	job := connectors.Job{
+		Protocol:  connectors.ProtocolVersion,
+		ID:        connectors.JobID(requestID, connector, dsrflow.ActionPurgeKept),
+		RequestID: requestID,
+		Connector: connector,
+		Action:    dsrflow.ActionPurgeKept,
+		Cutoff:    &s.now,
+		Deadline:  workflow.Now(ctx).UTC().Add(RetentionPolicy.JobDeadline),
+	}
+	for _, r := range records {
+		i := slices.IndexFunc(job.Kept, func(k connectors.KeptRef) bool { return k.Dataset == r.Dataset && k.Ref == r.Ref })
+		switch {
+		case i < 0:
+			job.Kept = append(job.Kept, connectors.KeptRef{Dataset: r.Dataset, Ref: r.Ref, Until: r.Until})
+		case r.Until.After(job.Kept[i].Until):
+			job.Kept[i].Until = r.Until
+		}
+	}
+	res, detail := s.run(ctx, job)
+	if detail == "" && res.Counts["kept_refs"] != len(job.Kept) {
+		detail = fmt.Sprintf("the connector confirmed %d of the %d kept records named", res.Counts["kept_refs"], len(job.Kept))
+	}
+	if detail != "" {
+		out.Failed, out.Detail = true, detail
+		s.escalate(ctx, connector, s.now, detail)
+		return out
+	}
+	out.Purged = res.Counts["purged"]
+	in := act.KeptPurgedInput{Records: records, PurgeJob: job.ID, At: s.now}
+	if err := workflow.ExecuteActivity(shredOptions(ctx), storeActs.KeptPurged, in).Get(ctx, nil); err != nil {
+		out.Failed, out.Detail = true, "the deletion could not be recorded in the store when the retries ended"
+		s.escalate(ctx, connector, s.now, out.Detail)
+		return out
+	}
+	s.audit(ctx, "kept_data_purged", map[string]string{
+		"connector": connector, "purged": strconv.Itoa(out.Purged), "records": strconv.Itoa(len(job.Kept)), "cutoff": s.now.Format(time.RFC3339),
 	}, "")
 	return out
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
@@ -37,6 +38,9 @@ type sweepHarness struct {
 
 	// shred answers ShredExpiredRecords. Default: nothing expired.
 	shred func(in activities.ShredInput) (activities.ShredResult, error)
+	// due answers DueKept. Default: nothing kept is due.
+	due        func(in act.DueKeptInput) ([]act.KeptRecord, error)
+	keptPurged []act.KeptPurgedInput
 
 	mu       sync.Mutex
 	attempts map[string]int
@@ -87,6 +91,21 @@ func newSweepHarness(t *testing.T, targets ...activities.RetentionTarget) *sweep
 			return fn(in)
 		}
 		return activities.ShredResult{Cutoff: in.Now.AddDate(-3, 0, 0), Retention: "36 months"}, nil
+	})
+	env.OnActivity(st.DueKept, mock.Anything, mock.Anything).Return(func(_ context.Context, in act.DueKeptInput) ([]act.KeptRecord, error) {
+		h.mu.Lock()
+		fn := h.due
+		h.mu.Unlock()
+		if fn != nil {
+			return fn(in)
+		}
+		return nil, nil
+	})
+	env.OnActivity(st.KeptPurged, mock.Anything, mock.Anything).Return(func(_ context.Context, in act.KeptPurgedInput) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.keptPurged = append(h.keptPurged, in)
+		return nil
 	})
 	env.OnActivity(st.AppendAudit, mock.Anything, mock.Anything).Return(func(_ context.Context, e store.AuditEvent) (store.AuditEvent, error) {
 		h.mu.Lock()

@@ -18,8 +18,8 @@ const ErrPermanentConnector = "PermanentConnectorError"
 var (
 	// Store: the request index, the audit log and record retention (activities.Store).
 	Store = struct {
-		Transition, AppendAudit, RecordJob, RecordDecision, ShredExpiredRecords string
-	}{"Transition", "AppendAudit", "RecordJob", "RecordDecision", "ShredExpiredRecords"}
+		Transition, AppendAudit, RecordJob, RecordDecision, ShredExpiredRecords, DueKept, KeptPurged string
+	}{"Transition", "AppendAudit", "RecordJob", "RecordDecision", "ShredExpiredRecords", "DueKept", "KeptPurged"}
 
 	// Verification: codes and mail to the subject (activities.Verification).
 	Verification = struct{ IssueCode, Send string }{"IssueCode", "Send"}

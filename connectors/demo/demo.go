@@ -118,6 +118,7 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 			Categories: sp.categories(),
 			Retention:  sp.purges,
 			Recipients: sp.recipients,
+			Keeping:    keeping.For(sp.owner),
 		})
 	}
 	mux.Handle("POST /"+importer+"/import", d.handleImport())

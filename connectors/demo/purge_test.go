@@ -34,8 +34,8 @@ func leadActivity(t *testing.T, c *connectors.Client, crm connectors.Connector, 
 }
 
 // TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod sweeps the crm with the policy's 24-month cutoff: the
-// leads last active 30 (jane) and 27 (john) months ago go; jane's 2-month lead, ola's 5-month lead and
-// every contact stay. The same job again acts once; a later sweep with nothing due purges nothing.
+// leads last active 30 (jane), 27 (john) and 26 (kari) months ago go; jane's 2-month lead, ola's 5-month
+// lead and, without the job's contact flag, every contact stay. The same job again acts once; a later sweep with nothing due purges nothing.
 func TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod(t *testing.T) {
 	d := start(t, t.TempDir())
 	var c connectors.Client
@@ -53,8 +53,8 @@ func TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod(t *testing.T) {
 	job := purgeJob(crm, "retention-20260302", crm.Retention[0].Age.Cutoff(now))
 	for range 2 {
 		res := do(t, &c, crm, job)
-		if res.Status != connectors.StatusCompleted || res.Counts["purged"] != 2 {
-			t.Fatalf("purge = %+v, want completed with 2 purged", res)
+		if res.Status != connectors.StatusCompleted || res.Counts["purged"] != 3 {
+			t.Fatalf("purge = %+v, want completed with 3 purged", res)
 		}
 	}
 
@@ -87,7 +87,7 @@ func TestCRMPurgeDeletesOnlyLeadsPastTheirPeriod(t *testing.T) {
 }
 
 // TestPurgeNeedsACutoffAndSupport: a purge without cutoff is refused by the protocol, and a system that
-// declares no retention does not purge.
+// declares no retention and keeps nothing does not purge.
 func TestPurgeNeedsACutoffAndSupport(t *testing.T) {
 	d := start(t, t.TempDir())
 	var c connectors.Client
@@ -99,9 +99,91 @@ func TestPurgeNeedsACutoffAndSupport(t *testing.T) {
 	if !errors.As(err, &ce) || !ce.Permanent {
 		t.Fatalf("purge without cutoff: %#v", err)
 	}
-	billing, _ := d.Registry().Get("billing")
-	_, err = c.Submit(context.Background(), endpoint(billing), purgeJob(billing, "retention-20260302", time.Now()))
+	forum, _ := d.Registry().Get("forum")
+	_, err = c.Submit(context.Background(), endpoint(forum), purgeJob(forum, "retention-20260302", time.Now()))
 	if !errors.As(err, &ce) || !ce.Permanent || ce.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("purge on billing: %#v", err)
+		t.Fatalf("purge on forum: %#v", err)
+	}
+}
+
+// TestCRMPurgeTakesTheWholeMarketingContact: a purge under the marketing rule (Job.Contact) takes the
+// contact whose last lead went with it — john's contact data and consents — keeps jane's (she has a
+// recent lead) and kari's, who is also a customer, and says why kari's stays.
+func TestCRMPurgeTakesTheWholeMarketingContact(t *testing.T) {
+	d := start(t, t.TempDir())
+	var c connectors.Client
+	crm, _ := d.Registry().Get("crm")
+	job := purgeJob(crm, "retention-20260302", crm.Retention[0].Age.Cutoff(time.Now().UTC()))
+	job.Contact = true
+	res := do(t, &c, crm, job)
+	if res.Status != connectors.StatusCompleted || res.Counts["purged"] != 3 || res.Counts["contacts_purged"] != 1 || res.Counts["contacts_kept"] != 1 {
+		t.Fatalf("purge = %+v, want 3 leads, 1 contact purged, 1 kept", res)
+	}
+	if len(res.Exemptions) != 1 || res.Exemptions[0].Basis != "contract" || res.Exemptions[0].Detail != "the contact is also a customer's (purchase and delivery)" {
+		t.Fatalf("exemptions %+v, want the customer relationship", res.Exemptions)
+	}
+	john := do(t, &c, crm, newJob(crm, "req-john-after", dsrflow.ActionAccess, dsrflow.Identity{Email: johnEmail}))
+	if john.Status != connectors.StatusNotFound {
+		t.Fatalf("john after the sweep: %+v, want nothing held (contact, consents and lead gone)", john)
+	}
+	for _, email := range []string{janeEmail, kariEmail} {
+		res := do(t, &c, crm, newJob(crm, "req-after-"+email[:4], dsrflow.ActionAccess, dsrflow.Identity{Email: email}))
+		if res.Status != connectors.StatusCompleted || res.Records[0].Dataset != "contacts" || res.Records[0].Fields["email"] != email {
+			t.Fatalf("%s after the sweep: %+v", email, res)
+		}
+		if !slices.ContainsFunc(res.Records, func(r connectors.Record) bool { return r.Dataset == "consents" }) {
+			t.Fatalf("%s's consents went: %+v", email, res.Records)
+		}
+	}
+}
+
+func purgeKeptJob(conn connectors.Connector, request string, cutoff time.Time, kept []connectors.KeptRef) connectors.Job {
+	job := purgeJob(conn, request, cutoff)
+	job.ID, job.Action, job.Kept = connectors.JobID(request, conn.ID, dsrflow.ActionPurgeKept), dsrflow.ActionPurgeKept, kept
+	return job
+}
+
+// TestBillingPurgesKeptInvoicesWhenTheirPeriodEnds: an erasure keeps jane's two invoices, each until the
+// end of the fifth year after its financial year; a purge naming the kept records deletes exactly the
+// invoice whose period has ended by its cutoff, and with the last one the subject goes too.
+func TestBillingPurgesKeptInvoicesWhenTheirPeriodEnds(t *testing.T) {
+	d := start(t, t.TempDir())
+	var c connectors.Client
+	billing, _ := d.Registry().Get("billing")
+	erased := do(t, &c, billing, newJob(billing, "req-erase", dsrflow.ActionErase, jane))
+	if erased.Status != connectors.StatusExempt || len(erased.Exemptions) != 2 {
+		t.Fatalf("erase = %+v", erased)
+	}
+	exs := slices.Clone(erased.Exemptions)
+	slices.SortFunc(exs, func(a, b connectors.Exemption) int { return a.Until.Compare(*b.Until) })
+	first, last := exs[0], exs[1]
+	if first.Ref == "" || first.Ref == last.Ref || first.Until.Month() != time.December || first.Until.Day() != 31 || !first.Until.Before(*last.Until) {
+		t.Fatalf("exemptions %+v", exs)
+	}
+	kept := []connectors.KeptRef{{Dataset: "invoices", Ref: first.Ref, Until: *first.Until}}
+	invoices := func() int {
+		res := do(t, &c, billing, newJob(billing, "req-look-"+time.Now().Format("150405.000000000"), dsrflow.ActionAccess, jane))
+		if res.Status == connectors.StatusNotFound {
+			return -1
+		}
+		return len(res.Records)
+	}
+
+	// On the last day kept nothing goes; the day after, the first invoice.
+	onLastDay := purgeKeptJob(billing, "retention-kept-1", *first.Until, kept)
+	if res := do(t, &c, billing, onLastDay); res.Counts["purged"] != 0 || invoices() != 2 {
+		t.Fatalf("purge on the last day kept: %+v", res)
+	}
+	dayAfter := purgeKeptJob(billing, "retention-kept-2", first.Until.AddDate(0, 0, 1), kept)
+	if res := do(t, &c, billing, dayAfter); res.Status != connectors.StatusCompleted || res.Counts["purged"] != 1 || invoices() != 1 {
+		t.Fatalf("purge the day after: %+v, invoices left %d", res, invoices())
+	}
+	john := do(t, &c, billing, newJob(billing, "req-john", dsrflow.ActionAccess, dsrflow.Identity{Email: johnEmail}))
+	if len(john.Records) != 1 {
+		t.Fatalf("john's invoice, never kept for an erasure: %+v", john)
+	}
+	final := purgeKeptJob(billing, "retention-kept-3", last.Until.AddDate(0, 0, 1), []connectors.KeptRef{{Dataset: "invoices", Ref: last.Ref, Until: *last.Until}})
+	if res := do(t, &c, billing, final); res.Counts["purged"] != 1 || res.Counts["kept_refs"] != 1 || invoices() != -1 {
+		t.Fatalf("last purge: %+v; jane still known: %d", res, invoices())
 	}
 }

@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +39,9 @@ type subject struct {
 	OptedOut   bool            `json:"marketing_optout,omitempty"`
 	SaleOptOut bool            `json:"sale_optout,omitempty"`
 	Consents   map[string]bool `json:"consents,omitempty"`
+	// Customer says the contact is also a customer's (purchase and delivery): the marketing rule does
+	// not reach it.
+	Customer bool `json:"customer,omitempty"`
 }
 
 type row struct {
@@ -104,7 +109,7 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 	if job.Action == dsrflow.ActionNotify || s.spec.role == connectors.RolePartner {
 		return s.notify(job)
 	}
-	if job.Action == dsrflow.ActionPurge {
+	if job.Action == dsrflow.ActionPurge || job.Action == dsrflow.ActionPurgeKept {
 		return s.purge(job)
 	}
 	// The subjects the verified identities select; an extra identifier of someone else's is a conflict.
@@ -157,21 +162,64 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 }
 
 // purge deletes the rows past their retention period: those of a dataset holding a rule's category
-// whose activity field is a date before the job's cutoff. Subjects stay (their contact data is not
-// swept here), and so do rows whose date cannot be read: a sweep deletes only what it knows is due.
+// whose activity field is a date before the job's cutoff; rows whose date cannot be read stay: a sweep
+// deletes only what it knows is due. With job.Contact (the marketing rule) a subject whose last lead
+// went goes too, contact data and consents, unless another purpose holds it (contactKept).
 func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 	next := s.state.clone()
 	var rows []row
 	purged := 0
+	lostLead, lostKept := map[string]bool{}, map[string]bool{}
 	for _, r := range next.Rows {
-		if s.due(r, *job.Cutoff, job.Categories) {
+		if job.Action == dsrflow.ActionPurgeKept {
+			if s.keptDue(r, job) {
+				purged++
+				lostKept[r.Subject] = true
+				continue
+			}
+		} else if s.due(r, *job.Cutoff, job.Categories) {
 			purged++
+			lostLead[r.Subject] = true
 			continue
 		}
 		rows = append(rows, r)
 	}
 	next.Rows = rows
+	// A subject kept only as the key to its kept rows goes with the last of them.
+	if job.Action == dsrflow.ActionPurgeKept {
+		var subjects []subject
+		for _, p := range next.Subjects {
+			if lostKept[p.Key] && !slices.ContainsFunc(rows, func(r row) bool { return r.Subject == p.Key }) {
+				continue
+			}
+			subjects = append(subjects, p)
+		}
+		next.Subjects = subjects
+	}
 	counts := map[string]int{"purged": purged}
+	if job.Action == dsrflow.ActionPurgeKept {
+		counts["kept_refs"] = len(job.Kept)
+	}
+	var exemptions []connectors.Exemption
+	if job.Contact {
+		var kept []subject
+		counts["contacts_purged"], counts["contacts_kept"] = 0, 0
+		for _, p := range next.Subjects {
+			switch {
+			case !lostLead[p.Key] || slices.ContainsFunc(rows, func(r row) bool { return r.Subject == p.Key }):
+				kept = append(kept, p)
+			case p.Customer:
+				kept = append(kept, p)
+				counts["contacts_kept"]++
+				if len(exemptions) == 0 {
+					exemptions = append(exemptions, contactKept(s.spec))
+				}
+			default:
+				counts["contacts_purged"]++
+			}
+		}
+		next.Subjects = kept
+	}
 	if purged > 0 {
 		if err := s.save(next); err != nil {
 			return connectors.Result{}, fmt.Errorf("save %s: %w", s.spec.id, err)
@@ -181,7 +229,40 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 			return connectors.Result{}, err
 		}
 	}
-	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts}, nil
+	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts, Exemptions: exemptions}, nil
+}
+
+// keptRef is the opaque handle an exemption gives to one kept row (an invoice): its own period ends on
+// its own day.
+func keptRef(r row) string {
+	sum := sha256.Sum256([]byte("kept\x00" + r.Subject + "\x00" + r.Dataset + "\x00" + r.Fields["number"] + "\x00" + r.Fields["date"]))
+	return "kept-" + hex.EncodeToString(sum[:8])
+}
+
+// keptDue reports whether a kept row is named by the purge job (Job.Kept) and past its own until-date
+// at the job's cutoff: a row kept longer (a later invoice) stays.
+func (s *system) keptDue(r row, job connectors.Job) bool {
+	ret, ok := s.spec.retained[r.Dataset]
+	if !ok || !slices.ContainsFunc(job.Kept, func(k connectors.KeptRef) bool {
+		return k.Dataset == r.Dataset && k.Ref == keptRef(r)
+	}) {
+		return false
+	}
+	k := keeping.For(s.spec.owner)
+	rule, _ := k.Rule(ret.rule)
+	from, err := time.Parse(time.DateOnly, r.Fields[ret.dateField])
+	// The until-date is the last day kept: the row may go from the next day on.
+	return err == nil && !job.Cutoff.Before(k.Until(rule, from).AddDate(0, 0, 1))
+}
+
+// contactKept is why a marketing contact outlives its last lead: it is also a customer's.
+func contactKept(sp spec) connectors.Exemption {
+	var cats []string
+	for _, f := range sp.profileFields {
+		cats = append(cats, profileCategories[f])
+	}
+	return connectors.Exemption{Dataset: sp.profile, Basis: "contract",
+		Detail: "the contact is also a customer's (purchase and delivery)", Categories: cats}
 }
 
 // due reports whether a row is past a retention rule's period at cutoff. categories, when given, limits
@@ -300,11 +381,14 @@ func (s *system) erase(st *state, matched []int) connectors.Result {
 		}
 		rows = append(rows, r)
 		keep[r.Subject] = true
-		ex := connectors.Exemption{Dataset: r.Dataset, Basis: ret.basis, Detail: ret.detail, Categories: slices.Clone(ret.categories)}
+		k := keeping.For(s.spec.owner)
+		rule, _ := k.Rule(ret.rule) // TestDemoKeepRulesExist
+		var dated *time.Time
 		if from, err := time.Parse(time.DateOnly, r.Fields[ret.dateField]); err == nil {
-			until := from.AddDate(ret.years, 0, 0)
-			ex.Until = &until
+			dated = &from
 		}
+		ex := rule.Exemption(r.Dataset, ret.categories, dated, k.Entity.FinancialYearEnd)
+		ex.Ref = keptRef(r)
 		exemptions = append(exemptions, ex)
 	}
 	var subjects []subject

@@ -51,12 +51,28 @@ type spec struct {
 // is deleted no later than 24 months after the last registered activity.
 var leadsPeriod = connectors.Age{Months: 24}
 
-// retention is why and how long a dataset outlives an erasure (GDPR Art. 17(3)(b)).
+// retention is why and how long a dataset outlives an erasure (GDPR Art. 17(3)(b)): a keep rule of the
+// system's owner (keeping), counted from a row's date.
 type retention struct {
-	basis, detail string
-	years         int
-	dateField     string // the row field the period runs from
-	categories    []string
+	rule       string // the keep rule's id
+	dateField  string // the row field the period is counted from
+	categories []string
+}
+
+// keeping is the demo group's legal entities and keep rules, as connectors.yaml's legal_entities: and
+// legal_retention: give them: Norwegian companies whose financial year is the calendar year, bound by
+// the Bookkeeping Act (bokføringsloven § 13 (2): five years after the end of the financial year).
+var keeping = connectors.KeepConfig{
+	Entities: []connectors.LegalEntity{
+		{Name: "Example Group AS", Country: "NO"}, {Name: "Example Marketing AS", Country: "NO"},
+		{Name: "Example Billing AS", Country: "NO"}, {Name: "Example Community AS", Country: "NO"},
+		{Name: "Example Analytics AS", Country: "NO"}, {Name: "Example Careers AS", Country: "NO"},
+		{Name: "Example Events AS", Country: "NO"},
+	},
+	Rules: []connectors.KeepRule{{
+		ID: "bookkeeping", Country: "NO", Basis: "legal_obligation",
+		Detail: "Bookkeeping Act: 5 years after the end of the financial year", Years: 5, YearsAfter: connectors.YearsAfterFinancialYear,
+	}},
 }
 
 var profileCategories = map[string]string{"email": catEmail, "name": catName, "phone": catPhone}
@@ -80,14 +96,15 @@ var specs = []spec{
 	},
 	{
 		id: "billing", owner: "Example Billing AS", role: connectors.RoleSubsidiary,
-		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict},
+		// purge_kept: the invoices an erasure kept go when their period ends (Job.Kept).
+		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionPurgeKept},
 		identities: []string{"email", "customer_id:billing"},
 		datasets: map[string]map[string]string{
 			"invoices": {"number": catInvoice, "date": catInvoice, "amount": catInvoice, "currency": catInvoice,
 				"billed_to_name": catName, "billed_to_email": catEmail},
 		},
 		retained: map[string]retention{
-			"invoices": {basis: "legal_obligation", detail: "Bookkeeping Act: 5 years", years: 5, dateField: "date",
+			"invoices": {rule: "bookkeeping", dateField: "date",
 				categories: []string{catInvoice, catName, catEmail}},
 		},
 	},
@@ -168,6 +185,7 @@ const (
 	janeEmail = "jane.doe@example.com"
 	johnEmail = "john.roe@example.com"
 	olaEmail  = "ola.nordmann@example.com"
+	kariEmail = "kari.nordmann@example.com" // the crm's only: a customer whose lead is old
 )
 
 // seed is a system's data on first start. Dates run back from now, so that some CRM leads are always
@@ -185,7 +203,8 @@ func seed(id string, now time.Time) state {
 	}
 	switch id {
 	case "crm":
-		s := keyed("C", jane, john, ola)
+		kari := subject{Key: "kari", Email: kariEmail, Name: "Kari Nordmann", Phone: "+47 400 00 003", Customer: true}
+		s := keyed("C", jane, john, ola, kari)
 		for i := range s {
 			s[i].Consents = map[string]bool{"email_marketing": true, "profiling": true}
 		}
@@ -194,6 +213,7 @@ func seed(id string, now time.Time) state {
 			{"leads", "C-jane", map[string]string{"source": "newsletter signup", "interest": "travel insurance", "last_activity": day(2)}},
 			{"leads", "C-john", map[string]string{"source": "web form", "interest": "car insurance", "last_activity": day(27)}},
 			{"leads", "C-ola", map[string]string{"source": "webinar", "interest": "pension savings", "last_activity": day(5)}},
+			{"leads", "C-kari", map[string]string{"source": "web form", "interest": "boat insurance", "last_activity": day(26)}},
 		}}
 	case "billing":
 		s := keyed("B", jane, john)

@@ -78,7 +78,7 @@ func TestSameJobAtOnce(t *testing.T) {
 	dsn, db := freshERP(t, false)
 	yaml := strings.NewReplacer(
 		"        erase: mask\n        mask: {name: redact, email: hash, phone: nullify}\n", "        erase: delete\n",
-		"        erase: retain\n        retain: {basis: legal_obligation, detail: \"Bookkeeping Act: 5 years\", years: 5, from_column: issued_on}\n", "        erase: delete\n",
+		"        erase: retain\n        retain: {basis: legal_obligation, detail: \"Bookkeeping Act: 5 years\", years: 5, years_after: end_of_financial_year, from_column: issued_on}\n", "        erase: delete\n",
 	).Replace(erpYAML)
 	c := openERP(t, yaml, dsn)
 

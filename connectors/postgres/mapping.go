@@ -73,7 +73,7 @@ const (
 const MaskRedacted = "[redacted]"
 
 // RetainBases are the legal bases a retained dataset may name (GDPR Art. 17(3)).
-var RetainBases = []string{"legal_obligation", "legal_claims", "public_interest", "public_health", "archiving", "freedom_of_expression"}
+var RetainBases = connectors.KeepBases
 
 // postgresActions are the actions a postgres connector can carry out itself.
 var postgresActions = []dsrflow.Action{
@@ -112,13 +112,24 @@ type Match struct {
 	LinkColumn string `json:"link_column,omitempty"`
 }
 
-// Retention is why and how long an erase job keeps a dataset's rows.
+// Retention is why and how long an erase job keeps a dataset's rows: a keep rule of connectors.yaml's
+// legal_retention: by name (Rule), or one written out here (Basis, Detail, Years, YearsAfter).
 type Retention struct {
-	Basis  string `json:"basis"`
-	Detail string `json:"detail"`
-	Years  int    `json:"years"`
-	// FromColumn is the date the period runs from; the rows may go Years after the latest of them.
+	Rule       string `json:"rule,omitempty"`
+	Basis      string `json:"basis,omitempty"`
+	Detail     string `json:"detail,omitempty"`
+	Years      int    `json:"years,omitempty"`
+	YearsAfter string `json:"years_after,omitempty"`
+	// FromColumn is the date the period is counted from (KeepRule.Until of the latest of the rows').
 	FromColumn string `json:"from_column"`
+}
+
+// KeepRule is the rule the retention names, as it binds the connector's owner, or the one written out.
+func (r Retention) KeepRule(k connectors.Keeping) (connectors.KeepRule, bool) {
+	if r.Rule != "" {
+		return k.Rule(r.Rule)
+	}
+	return connectors.KeepRule{Basis: r.Basis, Detail: r.Detail, Years: r.Years, YearsAfter: r.YearsAfter}, true
 }
 
 // Columns returns every column the dataset names, sorted: the ones a schema check must find.
@@ -406,20 +417,18 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 		}
 		if d.Erase == EraseRetain {
 			if d.Retain == nil {
-				addD(".erase", "erase: retain needs retain: {basis, detail, years, from_column}")
+				addD(".erase", "erase: retain needs retain: {rule, from_column} or {basis, detail, years, years_after, from_column}")
 			} else {
 				r := d.Retain
-				switch {
-				case r.Basis == "":
-					addD(".retain", "retain.basis is required")
-				case !slices.Contains(RetainBases, r.Basis):
-					addD(".retain.basis", "retain.basis must be one of %s", strings.Join(RetainBases, ", "))
-				}
-				if strings.TrimSpace(r.Detail) == "" {
-					addD(".retain", "retain.detail (the law or reason) is required")
-				}
-				if r.Years < 1 || r.Years > 100 {
-					addD(".retain.years", "retain.years must be a whole number from 1 to 100")
+				switch kr, ok := r.KeepRule(c.Keeping); {
+				case r.Rule != "" && (r.Basis != "" || r.Detail != "" || r.Years != 0 || r.YearsAfter != ""):
+					addD(".retain.rule", "retain: give a rule, or basis, detail, years and years_after, not both")
+				case !ok:
+					addD(".retain.rule", "retain.rule %s: no legal_retention rule %s binds %s (country %q)", r.Rule, r.Rule, c.Owner, c.Keeping.Entity.Country)
+				case r.Rule == "":
+					for _, p := range kr.Check() {
+						addD(".retain."+p.Field, "retain.%s", p.Msg)
+					}
 				}
 				if r.FromColumn == "" {
 					addD(".retain", "retain.from_column (the date the period runs from) is required")
@@ -477,7 +486,7 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 var datasetFields = []string{"table", "match", "categories", "erase", "mask", "rectify", "restrict_column", "optout_column", "retain"}
 
 // retainFields are the keys of a dataset's retain mapping.
-var retainFields = []string{"basis", "detail", "years", "from_column"}
+var retainFields = []string{"rule", "basis", "detail", "years", "years_after", "from_column"}
 
 // decodeDatasets reads a postgres connector's datasets list. It records the line of every key under
 // its field path (datasets.0.mask.email) for Check's problems, and reports shape errors.
@@ -601,6 +610,10 @@ func decodeDatasets(sec *connectors.Section, v *yaml.Node) []Dataset {
 						continue
 					}
 					switch k.Value {
+					case "rule":
+						r.Rule = s
+					case "years_after":
+						r.YearsAfter = s
 					case "basis":
 						r.Basis = s
 					case "detail":

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
@@ -53,7 +54,7 @@ const postgresYAML = `connectors:
         match: {customer_id: customers.id}
         categories: {amount: user.financial.invoice, issued_on: user.financial.invoice}
         erase: retain
-        retain: {basis: legal_obligation, detail: "Bookkeeping Act: 5 years", years: 5, from_column: issued_on}
+        retain: {basis: legal_obligation, detail: "Bookkeeping Act: 5 years", years: 5, years_after: end_of_financial_year, from_column: issued_on}
 `
 
 func postgresEnv(name string) string {
@@ -96,7 +97,7 @@ func TestParsePostgres(t *testing.T) {
 		t.Fatalf("customers = %+v", cust)
 	}
 	if !slices.Equal(inv.Match, []Match{{Column: "customer_id", LinkTable: "customers", LinkColumn: "id"}}) || inv.Erase != EraseRetain ||
-		*inv.Retain != (Retention{Basis: "legal_obligation", Detail: "Bookkeeping Act: 5 years", Years: 5, FromColumn: "issued_on"}) {
+		*inv.Retain != (Retention{Basis: "legal_obligation", Detail: "Bookkeeping Act: 5 years", Years: 5, YearsAfter: "end_of_financial_year", FromColumn: "issued_on"}) {
 		t.Fatalf("invoices = %+v (retain %+v)", inv, inv.Retain)
 	}
 	// Categories default to the datasets'.
@@ -160,11 +161,14 @@ func TestParsePostgresErrorsNameTheLine(t *testing.T) {
 		{"unmasked column", replace(14, "        mask: {name: redact, email: hash}"), "connectors.yaml:14: connector erp: dataset customers: column phone is mapped to a category but has no mask strategy"},
 		{"mask without erase mask", replace(21, "        erase: delete\n        mask: {amount: nullify}"), "connectors.yaml:22: connector erp: dataset invoices: mask is only for erase: mask"},
 		{"retain missing", replace(22, ""), "connectors.yaml:21: connector erp: dataset invoices: erase: retain needs retain"},
-		{"retain basis missing", replace(22, `        retain: {detail: "Bookkeeping Act: 5 years", years: 5, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.basis is required"},
-		{"retain basis unknown", replace(22, `        retain: {basis: convenience, detail: "x", years: 5, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.basis must be one of legal_obligation"},
-		{"retain detail missing", replace(22, `        retain: {basis: legal_obligation, years: 5, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.detail (the law or reason) is required"},
+		{"retain basis missing", replace(22, `        retain: {detail: "Bookkeeping Act: 5 years", years: 5, years_after: end_of_financial_year, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.basis is required"},
+		{"retain basis unknown", replace(22, `        retain: {basis: convenience, detail: "x", years: 5, years_after: end_of_financial_year, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.basis must be one of legal_obligation"},
+		{"retain detail missing", replace(22, `        retain: {basis: legal_obligation, years: 5, years_after: end_of_financial_year, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.detail (the law or reason) is required"},
 		{"retain years missing", replace(22, `        retain: {basis: legal_obligation, detail: "x", from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.years must be a whole number from 1 to 100"},
 		{"retain years not a number", replace(22, `        retain: {basis: legal_obligation, detail: "x", years: five, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain.years must be a whole number"},
+		{"retain years_after missing", replace(22, `        retain: {basis: legal_obligation, detail: "x", years: 5, from_column: issued_on}`), `connectors.yaml:22: connector erp: dataset invoices: retain.years_after must be one of end_of_financial_year, end_of_calendar_year_of_financial_year, end_of_calendar_year, date, not ""`},
+		{"retain rule unknown", replace(22, `        retain: {rule: bookkeeping, from_column: issued_on}`), `connectors.yaml:22: connector erp: dataset invoices: retain.rule bookkeeping: no legal_retention rule bookkeeping binds Example Software AS (country "")`},
+		{"retain rule and its terms", replace(22, `        retain: {rule: bookkeeping, years: 5, from_column: issued_on}`), "connectors.yaml:22: connector erp: dataset invoices: retain: give a rule, or basis, detail, years and years_after, not both"},
 		{"retain from_column missing", replace(22, `        retain: {basis: legal_obligation, detail: "x", years: 5}`), "connectors.yaml:22: connector erp: dataset invoices: retain.from_column (the date the period runs from) is required"},
 		{"retain on mask", replace(14, "        mask: {name: redact, email: hash, phone: nullify}\n        retain: {basis: legal_obligation, detail: x, years: 1, from_column: created}"), "connectors.yaml:15: connector erp: dataset customers: retain is only for erase: retain"},
 		{"match unknown identity", replace(11, "        match: {phone: phone}"), `connectors.yaml:11: connector erp: dataset customers: match phone: identity type "phone" is not in the connector's identities`},
@@ -181,7 +185,7 @@ func TestParsePostgresErrorsNameTheLine(t *testing.T) {
 		{"table twice", replace(18, "      - table: customers"), "connectors.yaml:18: connector erp: dataset customers: table mapped twice"},
 		{"bad category", replace(12, "        categories: {name: User Name, email: user.contact.email, phone: user.contact.phone}"), `connectors.yaml:12: connector erp: dataset customers: category "User Name" must be dotted lower case`},
 		{"unknown dataset field", replace(16, "        restrict: restricted"), `connectors.yaml:16: connector erp: dataset customers: unknown field "restrict"`},
-		{"unknown retain field", replace(22, `        retain: {basis: legal_obligation, detail: "x", years: 5, from_column: issued_on, until: 2030}`), "connectors.yaml:22: connector erp: dataset invoices: unknown field retain.until"},
+		{"unknown retain field", replace(22, `        retain: {basis: legal_obligation, detail: "x", years: 5, years_after: end_of_financial_year, from_column: issued_on, until: 2030}`), "connectors.yaml:22: connector erp: dataset invoices: unknown field retain.until"},
 		{"access_limit zero", replace(6, "    dsn_env: ERP_DSN\n    access_limit: 0"), "connectors.yaml:7: connector erp: access_limit must be a whole number of rows from 1 to 1000000"},
 		{"access_limit not a number", replace(6, "    dsn_env: ERP_DSN\n    access_limit: many"), "connectors.yaml:7: connector erp: access_limit must be a whole number of rows"},
 		{"access_limit too high", replace(6, "    dsn_env: ERP_DSN\n    access_limit: 1000001"), "connectors.yaml:7: connector erp: access_limit must be a whole number of rows from 1 to 1000000"},
@@ -271,7 +275,7 @@ func TestParsePostgresRetention(t *testing.T) {
 		return strings.Join(out, "\n")
 	}
 	tests := []struct{ name, yaml, want string }{
-		{"retained leads", replace(13, "        erase: retain\n        retain: {basis: legal_claims, detail: x, years: 1, from_column: created}"),
+		{"retained leads", replace(13, "        erase: retain\n        retain: {basis: legal_claims, detail: x, years: 1, years_after: date, from_column: created}"),
 			"connectors.yaml:20: connector erp: retention #1: dataset leads holds user.marketing.lead, so a purge erases its rows: its erase rule must be delete or mask"},
 		{"category in no dataset", replace(7, "    actions: [access, erase, purge]\n    categories: [user.contact.email, user.marketing.lead, user.content.comment, user.marketing.event]") +
 			"      - {category: user.marketing.event, age: 24 months, activity_field: last_activity}\n",
@@ -289,5 +293,31 @@ func TestParsePostgresRetention(t *testing.T) {
 				t.Fatalf("error %v\nwant it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRetainByRule: a dataset names a keep rule of connectors.yaml's legal_retention:; the one of its
+// owner's country binds it, counted in the owner's financial year.
+func TestRetainByRule(t *testing.T) {
+	yaml := strings.Replace(postgresYAML,
+		`retain: {basis: legal_obligation, detail: "Bookkeeping Act: 5 years", years: 5, years_after: end_of_financial_year, from_column: issued_on}`,
+		`retain: {rule: bookkeeping, from_column: issued_on}`, 1) + `legal_entities:
+  - {name: Example Software AS, country: SE}
+legal_retention:
+  - {id: bookkeeping, country: NO, basis: legal_obligation, detail: "Bokføringsloven § 13", years: 5, years_after: end_of_financial_year}
+  - {id: bookkeeping, country: SE, basis: legal_obligation, detail: "Bokföringslagen 7 kap. 2 §", years: 7, years_after: end_of_calendar_year_of_financial_year}
+`
+	reg, err := Parse([]byte(yaml), postgresEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := reg.Get("erp")
+	set, _ := Of(c)
+	rule, ok := set.Datasets[1].Retain.KeepRule(c.Keeping)
+	if !ok || rule.Detail != "Bokföringslagen 7 kap. 2 §" {
+		t.Fatalf("rule %+v, %v", rule, ok)
+	}
+	if until := c.Keeping.Until(rule, time.Date(2025, 4, 2, 0, 0, 0, 0, time.UTC)); !until.Equal(time.Date(2032, 12, 31, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("invoice of 2025-04-02 kept until %v", until)
 	}
 }

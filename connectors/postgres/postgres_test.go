@@ -39,7 +39,7 @@ const erpYAML = `connectors:
         match: {customer_id: customers.id}
         categories: {amount: user.financial.invoice, issued_on: user.financial.invoice}
         erase: retain
-        retain: {basis: legal_obligation, detail: "Bookkeeping Act: 5 years", years: 5, from_column: issued_on}
+        retain: {basis: legal_obligation, detail: "Bookkeeping Act: 5 years", years: 5, years_after: end_of_financial_year, from_column: issued_on}
 `
 
 const schema = `
@@ -245,7 +245,7 @@ func TestEraseMasksAndRetains(t *testing.T) {
 	c := openERP(t, erpYAML, dsn)
 
 	res := runJob(t, c, job(dsrflow.ActionErase, jane))
-	until := time.Date(2030, 1, 31, 0, 0, 0, 0, time.UTC) // latest invoice 2025-01-31 + 5 years
+	until := time.Date(2030, 12, 31, 0, 0, 0, 0, time.UTC) // latest invoice 2025-01-31: 5 years after the end of 2025
 	want := connectors.Result{JobID: "r_1:erp:erase", Status: connectors.StatusCompleted,
 		Counts: map[string]int{"deleted": 0, "masked": 1, "retained": 2},
 		Exemptions: []connectors.Exemption{{Dataset: "invoices", Basis: "legal_obligation", Detail: "Bookkeeping Act: 5 years",
@@ -306,7 +306,7 @@ func TestEraseDeletesChildrenFirst(t *testing.T) {
 	dsn, db := freshERP(t, false)
 	yaml := strings.NewReplacer(
 		"        erase: mask\n        mask: {name: redact, email: hash, phone: nullify}\n", "        erase: delete\n",
-		"        erase: retain\n        retain: {basis: legal_obligation, detail: \"Bookkeeping Act: 5 years\", years: 5, from_column: issued_on}\n", "        erase: delete\n",
+		"        erase: retain\n        retain: {basis: legal_obligation, detail: \"Bookkeeping Act: 5 years\", years: 5, years_after: end_of_financial_year, from_column: issued_on}\n", "        erase: delete\n",
 	).Replace(erpYAML)
 	c := openERP(t, yaml, dsn)
 
@@ -337,7 +337,7 @@ func TestEraseDeletesChildrenFirst(t *testing.T) {
 func TestEraseExemptWhenEverythingIsRetained(t *testing.T) {
 	dsn, db := freshERP(t, false)
 	yaml := strings.Replace(erpYAML, "        erase: mask\n        mask: {name: redact, email: hash, phone: nullify}\n",
-		"        erase: retain\n        retain: {basis: legal_claims, detail: \"Open dispute\", years: 3, from_column: created_on}\n", 1)
+		"        erase: retain\n        retain: {basis: legal_claims, detail: \"Open dispute\", years: 3, years_after: date, from_column: created_on}\n", 1)
 	c := openERP(t, yaml, dsn)
 
 	res := runJob(t, c, job(dsrflow.ActionErase, jane))
@@ -348,7 +348,7 @@ func TestEraseExemptWhenEverythingIsRetained(t *testing.T) {
 	if ex := res.Exemptions[0]; ex.Dataset != "customers" || ex.Basis != "legal_claims" || !ex.Until.Equal(time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("customers exemption = %+v (until %v)", ex, ex.Until)
 	}
-	if ex := res.Exemptions[1]; ex.Dataset != "invoices" || !ex.Until.Equal(time.Date(2030, 1, 31, 0, 0, 0, 0, time.UTC)) {
+	if ex := res.Exemptions[1]; ex.Dataset != "invoices" || !ex.Until.Equal(time.Date(2030, 12, 31, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("invoices exemption = %+v (until %v)", ex, ex.Until)
 	}
 	if got := customers(t, db)[0]; got.Name != "Jane Doe" || *got.Email != "jane.doe@example.com" {

@@ -441,16 +441,18 @@ func (r *run) purge(ctx context.Context) (connectors.Result, error) {
 	return connectors.Result{Status: connectors.StatusCompleted, Counts: counts, Datasets: erased.Datasets}, nil
 }
 
-// exemption describes a retained dataset: until is the latest from_column among the rows plus the
-// retention years (unknown when every from_column is NULL).
+// exemption describes a retained dataset: until is counted by its keep rule (connectors.KeepRule.Until,
+// in the owner's financial year) from the latest from_column among the rows; unknown when every
+// from_column is NULL.
 func (r *run) exemption(ctx context.Context, d Dataset, where string, args []any) (connectors.Exemption, error) {
 	ret := d.Retain
-	ex := connectors.Exemption{Dataset: d.Table, Basis: ret.Basis, Detail: ret.Detail, Categories: d.CategoryList()}
+	rule, _ := ret.KeepRule(r.c.conn.Keeping) // Check made sure it exists
 	var latest sql.NullTime
 	stmt := "SELECT max(" + pq.QuoteIdentifier(ret.FromColumn) + ") FROM " + pq.QuoteIdentifier(d.Table) + " WHERE " + where
 	if err := r.tx.GetContext(ctx, &latest, stmt, args...); err != nil {
-		return ex, r.c.dbError(r.job.Action, d.Table, err)
+		return connectors.Exemption{}, r.c.dbError(r.job.Action, d.Table, err)
 	}
+	var from *time.Time
 	if latest.Valid {
 		t := latest.Time.UTC()
 		if r.c.columns[d.Table][ret.FromColumn].DataType == "date" {
@@ -458,10 +460,9 @@ func (r *run) exemption(ctx context.Context, d Dataset, where string, args []any
 			y, m, day := latest.Time.Date()
 			t = time.Date(y, m, day, 0, 0, 0, 0, time.UTC)
 		}
-		until := t.AddDate(ret.Years, 0, 0)
-		ex.Until = &until
+		from = &t
 	}
-	return ex, nil
+	return rule.Exemption(d.Table, d.CategoryList(), from, r.c.conn.Keeping.Entity.FinancialYearEnd), nil
 }
 
 // rectify writes each corrected category to the dataset columns mapped to it and listed under rectify.

@@ -156,6 +156,12 @@ var actionMethods = []struct {
 		}
 		return nil
 	}},
+	{dsrflow.ActionPurgeKept, func(impl any) HandlerFunc {
+		if m, ok := impl.(KeptPurger); ok {
+			return m.PurgeKept
+		}
+		return nil
+	}},
 }
 
 // ActionHandler is the Handler made by Actions: it hands each job to the method for its action.
@@ -166,7 +172,7 @@ type ActionHandler struct {
 
 // Actions returns a Handler that runs each job with impl's method for the job's action: Access for
 // access, Erase for erase, and so on (Accessor, Eraser, Rectifier, Restricter, Objector, OptOuter,
-// ConsentWithdrawer, Notifiee, Purger). A job whose action impl has no method for is a Permanent error
+// ConsentWithdrawer, Notifiee, Purger, KeptPurger). A job whose action impl has no method for is a Permanent error
 // (422). Actions fails when impl implements none of the interfaces.
 func Actions(impl any) (*ActionHandler, error) {
 	h := &ActionHandler{methods: map[dsrflow.Action]HandlerFunc{}}

@@ -40,7 +40,7 @@ const erpMapping = `connectors:
         match: {customer_id: customers.id}
         categories: {amount: user.financial.invoice, issued_on: user.financial.invoice}
         erase: retain
-        retain: {basis: legal_obligation, detail: "Bookkeeping Act: 5 years", years: 5, from_column: issued_on}
+        retain: {basis: legal_obligation, detail: "Bookkeeping Act: 5 years", years: 5, years_after: end_of_financial_year, from_column: issued_on}
 `
 
 const erpSchema = `

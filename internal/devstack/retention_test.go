@@ -2,6 +2,7 @@ package devstack_test
 
 import (
 	"context"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/devstack"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -25,10 +27,13 @@ func leads(t *testing.T, s *devstack.Stack, email, request string) []string {
 		Connector: "crm", Action: dsrflow.ActionAccess, Identities: dsrflow.Identity{Email: email}, Deadline: time.Now().Add(time.Hour)}
 	ep, _ := crm.Endpoint()
 	res, err := c.Submit(context.Background(), ep, job)
+	if err == nil && res.Status == connectors.StatusNotFound {
+		return nil // nothing held: no contact either
+	}
 	if err != nil || res.Status != connectors.StatusCompleted {
 		t.Fatalf("crm access for %s: %+v %v", request, res, err)
 	}
-	var out []string
+	out := []string{} // a contact without leads: empty, not nil
 	for _, r := range res.Records {
 		if r.Dataset == "leads" {
 			out = append(out, r.Fields["last_activity"])
@@ -40,8 +45,9 @@ func leads(t *testing.T, s *devstack.Stack, email, request string) []string {
 
 // TestRetentionScheduleSweepsTheDemoCRM: the schedule exists once the stack started; triggering it runs
 // the sweep through the real server, which deletes the crm leads last active more than 24 months ago
-// (jane's 30-month and john's 27-month) and only those, and audits the count. A restart finds the
-// schedule in place.
+// (jane's 30-month, john's 27-month and kari's 26-month) and only those, and with john's last lead his
+// whole marketing contact (kari's stays: she is also a customer), and audits the counts. A restart finds
+// the schedule in place.
 func TestRetentionScheduleSweepsTheDemoCRM(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(t, dir)
@@ -84,15 +90,19 @@ func TestRetentionScheduleSweepsTheDemoCRM(t *testing.T) {
 	if err := s.Client.GetWorkflow(ctx, run.WorkflowID, run.FirstExecutionRunID).Get(ctx, &summary); err != nil {
 		t.Fatalf("sweep %s: %v", run.WorkflowID, err)
 	}
-	if len(summary.Connectors) != 1 || summary.Connectors[0].Connector != "crm" || summary.Connectors[0].Purged != 2 || summary.Connectors[0].Failed {
-		t.Fatalf("summary %+v, want crm with 2 purged", summary)
+	if len(summary.Connectors) != 1 || summary.Connectors[0].Connector != "crm" || summary.Connectors[0].Purged != 3 || summary.Connectors[0].Failed ||
+		summary.Connectors[0].ContactsPurged != 1 || summary.Connectors[0].ContactsKept != 1 {
+		t.Fatalf("summary %+v, want crm with 3 leads and 1 contact purged, 1 contact kept", summary)
 	}
 
 	if got := leads(t, s, jane, "after-jane"); !slices.Equal(got, []string{day(2)}) {
 		t.Errorf("jane's leads after the sweep: %v, want only the 2-month one", got)
 	}
-	if got := leads(t, s, "john.roe@example.com", "after-john"); len(got) != 0 {
-		t.Errorf("john's 27-month lead survived: %v", got)
+	if got := leads(t, s, "john.roe@example.com", "after-john"); got != nil {
+		t.Errorf("john's marketing contact survived the sweep: leads %v", got)
+	}
+	if got := leads(t, s, "kari.nordmann@example.com", "after-kari"); got == nil || len(got) != 0 {
+		t.Errorf("kari, a customer: leads %v, want her contact without leads", got)
 	}
 	if got := leads(t, s, "ola.nordmann@example.com", "after-ola"); !slices.Equal(got, []string{day(5)}) {
 		t.Errorf("ola's leads after the sweep: %v", got)
@@ -109,7 +119,8 @@ func TestRetentionScheduleSweepsTheDemoCRM(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The crm's purge, then the store's own record-retention pass (nothing closed three years ago yet).
-	if len(events) != 2 || events[0].Action != "retention_purged" || events[0].Detail["connector"] != "crm" || events[0].Detail["purged"] != "2" ||
+	if len(events) != 2 || events[0].Action != "retention_purged" || events[0].Detail["connector"] != "crm" || events[0].Detail["purged"] != "3" ||
+		events[0].Detail["contacts_purged"] != "1" || events[0].Detail["kept_for"] != "contract: the contact is also a customer's (purchase and delivery)" ||
 		events[1].Action != "record_retention_done" || events[1].Detail["shredded"] != "0" {
 		t.Fatalf("audit of %s: %+v", summary.Sweep, events)
 	}
@@ -120,4 +131,38 @@ func TestRetentionScheduleSweepsTheDemoCRM(t *testing.T) {
 	if _, err := s.Client.ScheduleClient().GetHandle(ctx, workflows.RetentionScheduleID).Describe(ctx); err != nil {
 		t.Fatalf("schedule after restart: %v", err)
 	}
+}
+
+// TestRetentionHistoryReplays: a sweep run through the real server by its schedule replays against the
+// workflow code, as requests' do (TestHistoriesReplay); with DSR_RECORD_HISTORIES=DIR its decrypted
+// history is written there as retention_sweep_whole_contact.json for workflows/testdata (retention_sweep.json is
+// one recorded before the marketing rule covered the whole contact).
+func TestRetentionHistoryReplays(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.MasterKeys = keySpec("r", 3)
+	keys, err := payload.ParseKeyRing(cfg.MasterKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, cfg)
+	defer stop(t, s)
+	ctx := context.Background()
+	handle := s.Client.ScheduleClient().GetHandle(ctx, workflows.RetentionScheduleID)
+	if err := handle.Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var run *client.ScheduleWorkflowExecution
+	waitFor(t, "the triggered sweep", func() bool {
+		d, err := handle.Describe(ctx)
+		if err != nil || len(d.Info.RecentActions) == 0 {
+			return false
+		}
+		run = d.Info.RecentActions[0].StartWorkflowResult
+		return run != nil
+	})
+	var summary workflows.RetentionSummary
+	if err := s.Client.GetWorkflow(ctx, run.WorkflowID, run.FirstExecutionRunID).Get(ctx, &summary); err != nil {
+		t.Fatalf("sweep %s: %v", run.WorkflowID, err)
+	}
+	replayAndRecord(t, s, payload.NewCodec(keys), os.Getenv("DSR_RECORD_HISTORIES"), "retention_sweep_whole_contact", run.WorkflowID, workflows.Retention)
 }
