@@ -37,6 +37,9 @@ func newProdEnv(t *testing.T, dir, temporalAddr, pgURL string, d *demo.Demo, ext
 		if len(c.Categories) > 0 {
 			fmt.Fprintf(&y, "    categories: [%s]\n", strings.Join(c.Categories, ", "))
 		}
+		if len(c.Recipients) > 0 { // the partners told of a change to a subject this system held (Art. 19)
+			fmt.Fprintf(&y, "    recipients: [%s]\n", strings.Join(c.Recipients, ", "))
+		}
 	}
 	yaml := filepath.Join(dir, "connectors.yaml")
 	if err := os.WriteFile(yaml, []byte(y.String()), 0o600); err != nil {
