@@ -120,8 +120,8 @@ func TestDrillKill9(t *testing.T) {
 	problems = append(problems, in.problems...)
 	reportMore("kill9", n+len(in.created), completed+in.completed, n-completed+lost+len(in.created)-in.completed, dup,
 		fmt.Sprintf(" phantoms=%d", in.phantoms),
-		fmt.Sprintf("%d jobs, %d of them acted before SIGKILL; all closed %.1f s after the kill, %.1f s in all; intake crash: %d POSTs, %d answered 201 before SIGKILL %s after the burst began, %d rows after restart, all closed %.1f s after it",
-			want, before, recovered.Seconds(), time.Since(began).Seconds(), burst, len(in.created), in.killAfter.Round(time.Millisecond), in.rows, in.settled.Seconds()))
+		fmt.Sprintf("%d jobs, %d of them acted before SIGKILL; all closed %.1f s after the kill, %.1f s in all; intake crash: %d POSTs, %d answered 201 before SIGKILL %s after the burst began, %d rows after restart; %d of the 201s had not started, the last started %.1f s after the restart; all closed %.1f s after it",
+			want, before, recovered.Seconds(), time.Since(began).Seconds(), burst, len(in.created), in.killAfter.Round(time.Millisecond), in.rows, in.resumed, in.startedIn.Seconds(), in.settled.Seconds()))
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		t.Fatalf("%d problems, first: %v", len(problems), problems[:min(10, len(problems))])
@@ -139,7 +139,11 @@ type intakeResult struct {
 	rows, phantoms int
 	killAfter      time.Duration
 	settled        time.Duration
-	problems       []string
+	// resumed is how many of created had no workflow step recorded before the restart (their intake was
+	// cut between the row and the start), startedIn when the last of them took its first step after it.
+	resumed   int
+	startedIn time.Duration
+	problems  []string
 }
 
 // intakeCrash sends a burst of POSTs for new subjects (first, first+1, ...) and kills the process with
@@ -178,6 +182,16 @@ func intakeCrash(t *testing.T, env devEnv, p *devProcess, first, burst int) inta
 	restarted := time.Now()
 	views := a.waitClosed(t, res.created, 5*time.Minute)
 	for _, id := range res.created {
+		if evs := views[id].Events; len(evs) > 0 && !evs[0].Time.Before(restarted) {
+			res.resumed++
+			first := evs[0].Time
+			for _, e := range evs {
+				if e.Time.Before(first) {
+					first = e.Time
+				}
+			}
+			res.startedIn = max(res.startedIn, first.Sub(restarted))
+		}
 		if views[id].Status == "completed" {
 			res.completed++
 		} else {
