@@ -80,6 +80,14 @@ func TestDisclosureCommands(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The README's `starter list --type disclosure` lists the authority requests, and only them.
+	var listed []web.SummaryView
+	if err := json.Unmarshal([]byte(starter("agent-1", "list", "--type", "disclosure", "--json")), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 2 || listed[0].Type != "disclosure" || listed[1].Type != "disclosure" {
+		t.Errorf("list --type disclosure = %+v, want the two disclosures", listed)
+	}
 	if len(view.Decisions) != 2 || view.Decisions[0].Reviewer != "token:legal-1" || view.Decisions[1].Reviewer != "token:legal-2" ||
 		view.Decisions[0].Reason != "order checked" || view.Decisions[1].Time.IsZero() {
 		t.Errorf("decisions = %+v", view.Decisions)

@@ -11,6 +11,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // GetRequest implements dsrflow.RequestService.
@@ -74,8 +75,10 @@ func (s *Service) ListRequests(ctx context.Context, q dsrflow.RequestQuery) ([]d
 	if f.Status != "" && !slices.Contains(listStatuses, dsrflow.Status(f.Status)) {
 		return nil, dsrflow.Errorf(dsrflow.EINVALID, "unknown status %q", f.Status)
 	}
-	if f.Type != "" && !dsrflow.RequestType(f.Type).Valid() {
-		return nil, dsrflow.Errorf(dsrflow.EINVALID, "unknown type %q; one of %s", f.Type, joinTypes())
+	// The index holds authority disclosures beside subjects' requests (README: `starter list --type
+	// disclosure`).
+	if f.Type != "" && f.Type != workflows.TypeDisclosure && !dsrflow.RequestType(f.Type).Valid() {
+		return nil, dsrflow.Errorf(dsrflow.EINVALID, "unknown type %q; one of %s, %s", f.Type, joinTypes(), workflows.TypeDisclosure)
 	}
 	if q.Overdue {
 		f.Overdue, f.Now = true, now
