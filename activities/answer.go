@@ -68,7 +68,7 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 		ai.Outcomes = append(ai.Outcomes, answer.Outcome{
 			ConnectorID: o.Connector.ID, Owner: o.Connector.Owner, Role: o.Connector.Role, Action: o.Action,
 			Status: o.Status, Detail: o.Detail, Records: records[o.JobID], Exemptions: o.Exemptions, Counts: o.Counts,
-			Items: o.Items,
+			Items: o.Items, ToSubject: o.ToSubject,
 		})
 	}
 	if in.Status == dsrflow.StatusCompleted {

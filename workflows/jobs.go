@@ -91,7 +91,7 @@ func (r *jobRunner) runBounded(ctx workflow.Context, ref act.ConnectorRef, job c
 		case ResolveNotFound:
 			out.Status, out.Detail = connectors.StatusNotFound, "nothing found by hand"
 		default:
-			out.Status, out.Detail = connectors.StatusFailed, strings.TrimSpace(res.Reason)
+			out.Status, out.Detail, out.ToSubject = connectors.StatusFailed, strings.TrimSpace(res.Reason), true
 		}
 		return out
 	}

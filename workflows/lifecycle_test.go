@@ -69,6 +69,7 @@ func TestConnectorDownAllMonthEscalatesOnceThenAPersonDecides(t *testing.T) {
 	for _, o := range h.onlyRespond().Outcomes {
 		if o.JobID == crmJob {
 			eq(t, "answer's detail", o.Detail, reason)
+			eq(t, "the detail is the subject's to read", o.ToSubject, true)
 		}
 	}
 	if n := count.Max(); n > 400 {

@@ -59,7 +59,11 @@ type JobOutcome struct {
 	Attempts int
 	// Recorded is set when the connector activity already stored the final outcome and its audit
 	// event; the workflow records it itself otherwise (RecordJob).
-	Recorded bool `json:",omitempty"`
+	// ToSubject: Detail was written for the subject, a person's reason for marking the job failed
+	// (`starter job resolve --failed REASON`), which the answer gives; a connector's own failure text
+	// is for staff only.
+	ToSubject bool `json:",omitempty"`
+	Recorded  bool `json:",omitempty"`
 }
 
 // AwaitInput asks for an accepted job's result until its escalation point (Connectors.AwaitResult).

@@ -27,6 +27,9 @@ type Outcome struct {
 	Counts     map[string]int
 	// Items are the per-item outcomes (fields corrected, purposes withdrawn) when the connector gave them.
 	Items []connectors.ItemResult
+	// ToSubject: Detail is a person's reason for marking the job failed, written for the subject; the
+	// answer gives it. Otherwise a failed job's Detail is the connector's text, for staff only.
+	ToSubject bool
 }
 
 // Input is what the answer to one request is made of. Times are shown in their own location.
@@ -430,6 +433,10 @@ func outcomeLines(c Controller, o Outcome) []string {
 			}
 		}
 	case connectors.StatusFailed:
+		if o.ToSubject && sentence(o.Detail) != "" {
+			lines = append(lines, "- We could not complete this. "+sentence(o.Detail))
+			break
+		}
 		lines = append(lines, "- We could not complete this before the deadline. We are sorry.")
 	case connectors.StatusIdentityConflict:
 		lines = append(lines, "- "+conflictSentence)

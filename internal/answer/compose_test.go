@@ -156,6 +156,22 @@ func TestCompose(t *testing.T) {
 			notWant: []string{"timeout", "retries"},
 		},
 		{
+			// `starter job resolve --failed REASON`: the person's reason is written for the subject, and
+			// the answer gives it instead of a deadline it did not miss.
+			name: "erasure with a job a person marked failed",
+			in: with(baseInput(dsrflow.Erasure, dsrflow.StatusCompleted), func(in *Input) {
+				failed := subsidiary("analytics-warehouse", "Example Analytics AS", dsrflow.ActionErase, connectors.StatusFailed)
+				failed.Detail, failed.ToSubject = "the old analytics warehouse was switched off in 2025 and holds nothing we can reach", true
+				in.Outcomes = []Outcome{failed}
+			}),
+			subject: "Our answer to your erasure request (reference DSR-7Q2K-4M9P)",
+			want: []string{
+				"Example Analytics AS\n- We could not complete this. The old analytics warehouse was switched off in 2025 and holds nothing we can reach.",
+				"What we could not do\n\n- Example Analytics AS: we could not complete this. The old analytics warehouse was switched off in 2025 and holds nothing we can reach.",
+			},
+			notWant: []string{"before the deadline"},
+		},
+		{
 			name: "marketing opt-out",
 			in: with(baseInput(dsrflow.MarketingOptout, dsrflow.StatusCompleted), func(in *Input) {
 				in.Country = "FI"

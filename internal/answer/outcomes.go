@@ -226,6 +226,11 @@ func notDone(c Controller, in Input, subs []Outcome) []string {
 		if o.Status != connectors.StatusFailed || (hasItems(in.Type) && len(o.Items) > 0) {
 			continue
 		}
+		if o.ToSubject && strings.TrimSpace(o.Detail) != "" {
+			// A person marked the job failed with a reason written for the subject.
+			lines = append(lines, fmt.Sprintf("- %s: we could not complete this. %s", ownerOr(c, o.Owner), sentence(o.Detail)))
+			continue
+		}
 		// The connector's failure text is for agents, not the subject.
 		lines = append(lines, fmt.Sprintf("- %s: we could not complete this before the deadline. We are sorry.", ownerOr(c, o.Owner)))
 	}
