@@ -131,6 +131,10 @@ const (
 	StatusAborted       Status = "aborted"
 )
 
+// Statuses are every status in lifecycle order, the order lists and counts show them in.
+var Statuses = []Status{StatusReceived, StatusVerifying, StatusInReview, StatusFulfilling, StatusAwaitingTasks,
+	StatusResponding, StatusCompleted, StatusRejected, StatusLapsed, StatusCanceled, StatusAborted}
+
 // Closed reports whether the request has ended.
 func (s Status) Closed() bool {
 	switch s {

@@ -16,9 +16,9 @@ import (
 // (a closed request, a second open request of the subject and type), EFORBIDDEN for a role that may not,
 // EUNAUTHORIZED without a principal, EUNAVAILABLE when Temporal or the store cannot be reached.
 //
-// Not yet here: resolving a job's identity conflict (the job-resolve route passes its action through
-// ResolveJob), the dashboard, the outbox and the transparency report
-// (read from the store by internal/web).
+// Not here, because they are not a caller's operation on requests: the front door's sessions and API
+// tokens, its rate limits, the privacy center's status-link mail, and connectors' signed callbacks
+// (internal/web and internal/store).
 type RequestService interface {
 	// CreateRequest validates and records a request (index row, subject's detail and pending start, in
 	// one transaction) and starts its workflow, unless in.DeferStart. A failed start is not an error:
@@ -53,6 +53,10 @@ type RequestService interface {
 	RequestMessages(ctx context.Context, id string) ([]MessageView, error)
 	// RequestExport is a completed access or portability request's export.
 	RequestExport(ctx context.Context, id string) (Export, error)
+	// DownloadExport is the subject's download of their export, through the signed link in their answer
+	// (checked by the caller), audited as the subject's: ENOTFOUND, with one message, for an export that
+	// does not exist, is shredded or has expired, so the refusal tells nothing about which requests exist.
+	DownloadExport(ctx context.Context, id string) (Export, error)
 	// RequestTasks are a request's manual tasks, without the subject's identity.
 	RequestTasks(ctx context.Context, id string) ([]RequestTaskView, error)
 	// Task is one manual task with the subject's identity.
@@ -65,6 +69,16 @@ type RequestService interface {
 	Reviews(ctx context.Context) ([]ReviewView, error)
 	// DisclosureRegister is one year of the disclosure register.
 	DisclosureRegister(ctx context.Context, year int) ([]RegisterRow, error)
+	// TransparencyReport is one calendar year of authority requests by the authority's country, for the
+	// DPO: EINVALID for a year outside 1970–9999.
+	TransparencyReport(ctx context.Context, year int) ([]TransparencyRow, error)
+	// Dashboard is the state of the request book, with no personal data, for every role.
+	Dashboard(ctx context.Context) (Dashboard, error)
+	// Outbox is the latest messages with their text, for admins only.
+	Outbox(ctx context.Context, q OutboxQuery) ([]OutboxMessage, error)
+	// Suppression is the marketing suppression list's entry for an address's hash: ENOTFOUND when the
+	// address may be mailed, EINVALID for a value that is not such a hash.
+	Suppression(ctx context.Context, hash string) (SuppressionEntry, error)
 }
 
 // Roles of the people and tokens that call the service.
@@ -85,7 +99,8 @@ func ValidRole(role string) bool { return slices.Contains(Roles, role) }
 // Principal is who made a call. ID is the identity that counts (roles, reviewer groups, one vote per
 // person) and is written to the audit trail; each kind of identity has its own space, so no name in one
 // can stand for another: "token:NAME" (an API token), "oidc:SUB" (single sign-on, the provider's stable
-// subject id), "slack:UID" (a Slack member), "dev" (the dev stack's token).
+// subject id), "slack:UID" (a Slack member), "connector:ID" (a connector's signed call), "dev" (the dev
+// stack's token).
 type Principal struct {
 	ID   string
 	Role string

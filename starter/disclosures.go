@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 func newDisclosureCmd(getenv func(string) string) *cobra.Command {
@@ -111,8 +109,8 @@ func newReportCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var rows []store.TransparencyRow
-			if err := c.call(cmd.Context(), "GET", "/api/v1/reports/transparency", url.Values{"year": {strconv.Itoa(year)}}, nil, &rows); err != nil {
+			rows, err := c.TransparencyReport(cmd.Context(), year)
+			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()

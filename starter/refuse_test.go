@@ -105,7 +105,7 @@ func TestRefusalFromTheCLI(t *testing.T) {
 		t.Errorf("a refusal after the answer: exit %d %q, want %d (conflict)", code, errOut, app.ExitInvalid)
 	}
 
-	var dash web.Dashboard
+	var dash dsrflow.Dashboard
 	if status, body := apiCall(t, s.URL(), agentTok, "GET", "/api/v1/dashboard", ""); status != http.StatusOK || json.Unmarshal(body, &dash) != nil {
 		t.Fatalf("dashboard: %d %s", status, body)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -236,12 +235,12 @@ func newApproveCmd(getenv func(string) string) *cobra.Command {
 		if reject && len(narrow) > 0 {
 			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--reject and --narrow exclude each other")
 		}
-		d := dsrflow.ReviewDecision{Decision: "approve", Reason: reason}
+		d := dsrflow.ReviewDecision{Decision: string(dsrflow.VoteApprove), Reason: reason}
 		switch {
 		case reject:
-			d.Decision = "reject"
+			d.Decision = string(dsrflow.VoteReject)
 		case len(narrow) > 0:
-			d.Decision, d.Scope = "narrow", narrow
+			d.Decision, d.Scope = string(dsrflow.VoteNarrow), narrow
 		}
 		return func(ctx context.Context, svc dsrflow.RequestService, id string) (dsrflow.Decided, error) {
 			return svc.Decide(ctx, id, d)
@@ -265,22 +264,15 @@ func newOutboxCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q := url.Values{}
-			if to != "" {
-				q.Set("to", to)
-			}
-			if request != "" {
-				q.Set("request", request)
-			}
-			var msgs []map[string]any
-			if err := c.call(cmd.Context(), "GET", "/api/v1/outbox", q, nil, &msgs); err != nil {
+			msgs, err := c.Outbox(cmd.Context(), dsrflow.OutboxQuery{To: to, RequestID: request})
+			if err != nil {
 				return err
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), msgs)
 			}
 			for _, m := range msgs {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s\n%v\n\n", oneLine(fmt.Sprint(m["created"])), oneLine(fmt.Sprint(m["to"])), oneLine(fmt.Sprint(m["subject"])), m["body"])
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s\n%v\n\n", m.Created.Format("2006-01-02T15:04:05Z07:00"), oneLine(m.To), oneLine(m.Subject), m.Body)
 			}
 			return nil
 		},

@@ -268,3 +268,47 @@ func (c *Client) DisclosureRegister(ctx context.Context, year int) ([]dsrflow.Re
 	var out []dsrflow.RegisterRow
 	return out, c.get(ctx, "/api/v1/disclosures", url.Values{"year": {strconv.Itoa(year)}}, &out)
 }
+
+// TransparencyReport implements dsrflow.RequestService.
+func (c *Client) TransparencyReport(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error) {
+	var out []dsrflow.TransparencyRow
+	return out, c.get(ctx, "/api/v1/reports/transparency", url.Values{"year": {strconv.Itoa(year)}}, &out)
+}
+
+// Dashboard implements dsrflow.RequestService.
+func (c *Client) Dashboard(ctx context.Context) (dsrflow.Dashboard, error) {
+	var out dsrflow.Dashboard
+	return out, c.get(ctx, "/api/v1/dashboard", nil, &out)
+}
+
+// Outbox implements dsrflow.RequestService.
+func (c *Client) Outbox(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.OutboxMessage, error) {
+	query := url.Values{}
+	if q.To != "" {
+		query.Set("to", q.To)
+	}
+	if q.RequestID != "" {
+		query.Set("request", q.RequestID)
+	}
+	var out []dsrflow.OutboxMessage
+	return out, c.get(ctx, "/api/v1/outbox", query, &out)
+}
+
+// Suppression implements dsrflow.RequestService.
+func (c *Client) Suppression(ctx context.Context, hash string) (dsrflow.SuppressionEntry, error) {
+	var out struct {
+		Suppressed bool   `json:"suppressed"`
+		Reason     string `json:"reason"`
+	}
+	_, err := c.Call(ctx, http.MethodGet, "/api/v1/suppressions/"+url.PathEscape(hash), nil, nil, nil, &out)
+	if err != nil {
+		return dsrflow.SuppressionEntry{}, err
+	}
+	return dsrflow.SuppressionEntry{Reason: out.Reason}, nil
+}
+
+// DownloadExport implements dsrflow.RequestService: the subject's download goes through the signed link
+// in their answer, not through the API.
+func (c *Client) DownloadExport(ctx context.Context, id string) (dsrflow.Export, error) {
+	return dsrflow.Export{}, dsrflow.Errorf(dsrflow.EFORBIDDEN, "a subject's download goes through the link in their answer")
+}

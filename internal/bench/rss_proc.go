@@ -18,6 +18,7 @@ import (
 
 	"go.temporal.io/server/common/testing/freeport"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
 
@@ -183,7 +184,7 @@ func verifying(ctx context.Context, a *api) (int, error) {
 	if status != http.StatusOK {
 		return 0, fmt.Errorf("dashboard: %d %s", status, body)
 	}
-	var d web.Dashboard
+	var d dsrflow.Dashboard
 	if err := json.Unmarshal(body, &d); err != nil {
 		return 0, err
 	}

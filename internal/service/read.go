@@ -158,3 +158,26 @@ func (s *Service) RequestExport(ctx context.Context, id string) (dsrflow.Export,
 	}
 	return dsrflow.Export{RequestID: exp.RequestID, Data: exp.Data, ExpiresAt: exp.ExpiresAt}, nil
 }
+
+// ExportGone is the one refusal of a subject's download, whatever the reason.
+const ExportGone = "this download link is invalid or has expired"
+
+// DownloadExport implements dsrflow.RequestService.
+func (s *Service) DownloadExport(ctx context.Context, id string) (dsrflow.Export, error) {
+	if _, err := caller(ctx, agents...); err != nil {
+		return dsrflow.Export{}, err
+	}
+	now := s.now()
+	exp, err := s.Store.GetExport(ctx, id)
+	// A shredded request's export (EGONE) is refused like an expired one: the link says nothing more.
+	if code := dsrflow.ErrorCode(err); code == dsrflow.ENOTFOUND || code == dsrflow.EGONE || err == nil && now.After(exp.ExpiresAt) {
+		return dsrflow.Export{}, dsrflow.Errorf(dsrflow.ENOTFOUND, ExportGone)
+	}
+	if err != nil {
+		return dsrflow.Export{}, err
+	}
+	if _, err := s.Store.AppendAudit(ctx, store.AuditEvent{At: now.UTC(), RequestID: id, Action: "export_downloaded", Actor: "subject"}); err != nil {
+		return dsrflow.Export{}, err
+	}
+	return dsrflow.Export{RequestID: exp.RequestID, Data: exp.Data, ExpiresAt: exp.ExpiresAt}, nil
+}

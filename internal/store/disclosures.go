@@ -194,16 +194,8 @@ func (s *Store) listDisclosures(ctx context.Context, from, to time.Time, withCas
 	return out, nil
 }
 
-// TransparencyRow is one authority country's line of the transparency report.
-type TransparencyRow struct {
-	Country         string   `json:"country"`
-	Received        int      `json:"received"`
-	RefusedNoOrder  int      `json:"refused_no_order"`
-	RefusedOnReview int      `json:"refused_on_review"`
-	Complied        int      `json:"complied"`
-	Subjects        int      `json:"subjects"`
-	Categories      []string `json:"categories"`
-}
+// TransparencyRow is one authority country's line of the transparency report (dsrflow.TransparencyRow).
+type TransparencyRow = dsrflow.TransparencyRow
 
 // TransparencyReport counts the authority requests received in the calendar year (UTC) by the
 // authority's country, sorted by country: received, refused for lack of a court order, refused on

@@ -4,10 +4,8 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -171,35 +169,9 @@ func (s *server) handleRequestMessages() http.Handler {
 	})
 }
 
-// outboxRow is GET /api/v1/outbox's row.
-type outboxRow struct {
-	ID        string     `json:"id"`
-	RequestID string     `json:"request_id"`
-	Kind      string     `json:"kind"`
-	To        string     `json:"to"`
-	Subject   string     `json:"subject"`
-	Body      string     `json:"body"`
-	Created   time.Time  `json:"created"`
-	Sent      *time.Time `json:"sent,omitempty"`
-}
-
-// outbox reads the outbox for an admin (the API's and the console's routes admit admins only).
-func (s *server) outbox(r *http.Request, f store.OutboxFilter) ([]outboxRow, error) {
-	f.Limit = 1000
-	msgs, err := s.Store.ListOutbox(r.Context(), f)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]outboxRow, 0, len(msgs))
-	for _, m := range msgs {
-		out = append(out, outboxRow{m.ID, m.RequestID, m.Kind, m.To, m.Subject, m.Body, m.CreatedAt, m.SentAt})
-	}
-	return out, nil
-}
-
 func (s *server) handleOutbox() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		out, err := s.outbox(r, store.OutboxFilter{To: r.URL.Query().Get("to"), RequestID: r.URL.Query().Get("request")})
+		out, err := s.svc().Outbox(r.Context(), dsrflow.OutboxQuery{To: r.URL.Query().Get("to"), RequestID: r.URL.Query().Get("request")})
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -9,7 +9,6 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/deadline"
-	"github.com/dsrflow/dsrflow/internal/store"
 )
 
 // The support console (/console): agents start and follow requests, reviewers decide, admins see the
@@ -347,7 +346,7 @@ func (s *server) handleNewRequest() http.Handler {
 
 func (s *server) handleConsoleOutbox() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rows, err := s.outbox(r, store.OutboxFilter{})
+		rows, err := s.svc().Outbox(r.Context(), dsrflow.OutboxQuery{})
 		if err != nil {
 			s.renderFailure(w, r, err)
 			return

@@ -103,8 +103,7 @@ func (s *server) handleConsoleReport() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		// The report is read from the store here, as the API's route does; both admit the DPO only.
-		rows, err := s.Store.TransparencyReport(r.Context(), year)
+		rows, err := s.svc().TransparencyReport(r.Context(), year)
 		if err != nil {
 			s.renderFailure(w, r, err)
 			return

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/store"
+	"github.com/dsrflow/dsrflow/internal/service"
 )
 
 // handleSubjectExport serves the export to the subject through the signed link in their answer. Every
@@ -13,33 +13,17 @@ func (s *server) handleSubjectExport() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		q := r.URL.Query()
-		now := s.now()
-		gone := dsrflow.Errorf(dsrflow.ENOTFOUND, "this download link is invalid or has expired")
-		if !s.Key.CheckExportLink(id, q.Get("expires"), q.Get("sig"), now) {
-			s.fail(w, r, gone)
+		if !s.Key.CheckExportLink(id, q.Get("expires"), q.Get("sig"), s.now()) {
+			s.fail(w, r, dsrflow.Errorf(dsrflow.ENOTFOUND, service.ExportGone))
 			return
 		}
-		exp, err := s.Store.GetExport(r.Context(), id)
-		// A shredded request's export (EGONE) is refused like an expired one: the link says nothing more.
-		if code := dsrflow.ErrorCode(err); code == dsrflow.ENOTFOUND || code == dsrflow.EGONE || err == nil && now.After(exp.ExpiresAt) {
-			s.fail(w, r, gone)
-			return
-		}
+		exp, err := s.svc().DownloadExport(dsrflow.WithPrincipal(r.Context(), privacyCenter), id)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		if _, err := s.Store.AppendAudit(r.Context(), store.AuditEvent{At: now.UTC(), RequestID: id, Action: "export_downloaded", Actor: "subject"}); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.writeExport(w, r, exp)
+		writeZip(w, exp.RequestID, exp.Data)
 	})
-}
-
-// writeExport sends an export, which the store decrypted.
-func (s *server) writeExport(w http.ResponseWriter, r *http.Request, exp store.Export) {
-	writeZip(w, exp.RequestID, exp.Data)
 }
 
 // writeZip sends an export: never cached, never leaking its URL onward.

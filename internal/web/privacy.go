@@ -217,9 +217,9 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	now := s.now()
-	var exp *store.Export
+	var exp *dsrflow.Export
 	if v.Status == string(dsrflow.StatusCompleted) && dsrflow.RequestType(v.Type).HasExport() {
-		if e, err := s.Store.GetExport(r.Context(), id); err == nil {
+		if e, err := s.svc().RequestExport(dsrflow.WithPrincipal(r.Context(), privacyCenter), id); err == nil {
 			exp = &e
 		}
 	}
@@ -248,7 +248,7 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 // statusLinkEnd is when a request's status link stops working, as the answer's mail says: when the
 // download window ends. That is the export's expiry where there is one (the date the mail gives), else
 // DeadlinePolicy.ExportValidFor after the request closed. An open request's link does not end.
-func statusLinkEnd(v RequestView, exp *store.Export) (time.Time, bool) {
+func statusLinkEnd(v RequestView, exp *dsrflow.Export) (time.Time, bool) {
 	switch {
 	case exp != nil:
 		return exp.ExpiresAt, true

@@ -67,21 +67,8 @@ func refusalGrounds() []string {
 	return out
 }
 
-// refusalCounts are the refusals by ground, every ground listed in order, from the store.
-func (s *server) refusalCounts(r *http.Request) ([]RefusalCount, error) {
-	byGround, err := s.Store.CountRefusals(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	out := make([]RefusalCount, len(dsrflow.RefusalGrounds))
-	for i, g := range dsrflow.RefusalGrounds {
-		out[i] = RefusalCount{Ground: string(g), Count: byGround[string(g)]}
-	}
-	return out, nil
-}
-
 // refusalChart is the dashboard's chart of refusals by ground.
-func refusalChart(counts []RefusalCount) chart {
+func refusalChart(counts []dsrflow.RefusalCount) chart {
 	c := newChart("refusals", "Refusals by ground", "Requests a reviewer or the DPO refused (GDPR Art. 12(5), 11(2)), by ground.")
 	max := 0
 	for _, rc := range counts {

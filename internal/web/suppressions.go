@@ -27,7 +27,7 @@ func (s *server) handleSuppression() http.Handler {
 }
 
 func (s *server) answerSuppression(w http.ResponseWriter, r *http.Request, hash string) {
-	entry, err := s.Store.GetSuppression(r.Context(), hash)
+	entry, err := s.svc().Suppression(r.Context(), hash)
 	switch dsrflow.ErrorCode(err) {
 	case "":
 		writeJSON(w, http.StatusOK, suppressionAnswer{Suppressed: true, Reason: entry.Reason})
@@ -44,6 +44,8 @@ const maxSuppressionCheck = 4 << 10
 func (s *server) handleConnectorSuppression() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if email, ok := s.connectorEmail(w, r); ok {
+			// The connector's signature, checked above, is its authentication: it asks as itself.
+			r = r.WithContext(dsrflow.WithPrincipal(r.Context(), Principal{ID: "connector:" + r.PathValue("connector"), Role: RoleAgent}))
 			s.answerSuppression(w, r, s.Key.SuppressionHash(email))
 		}
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/dsrflow/dsrflow/connectors/httpkind"
 	"github.com/dsrflow/dsrflow/connectors/sdk"
 	"github.com/dsrflow/dsrflow/internal/secret"
+	"github.com/dsrflow/dsrflow/internal/service"
 	"github.com/dsrflow/dsrflow/internal/service/fake"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/store/storetest"
@@ -61,7 +62,8 @@ func newSuppressionFixture(t *testing.T) suppressionFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &fake.RequestService{}
+	// The suppression list is read through the real service over the store; the rest is the fake's.
+	svc := &fake.RequestService{SuppressionFn: (&service.Service{Store: st}).Suppression}
 	return suppressionFixture{st: st, svc: svc, links: unsubscribe.Links{Keys: keys, PublicURL: "https://dsr.example.com"},
 		h: web.NewServer(web.Deps{Store: st, Service: svc, Key: suppressionKey, Keys: keys, Connectors: reg,
 			Auth: tokens{"agent": agent}, Now: func() time.Time { return suppressionNow }})}

@@ -33,6 +33,11 @@ type RequestService struct {
 	CreateDisclosureFn   func(ctx context.Context, in dsrflow.NewDisclosure) (dsrflow.CreatedDisclosure, error)
 	ReviewsFn            func(ctx context.Context) ([]dsrflow.ReviewView, error)
 	DisclosureRegisterFn func(ctx context.Context, year int) ([]dsrflow.RegisterRow, error)
+	TransparencyReportFn func(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error)
+	DashboardFn          func(ctx context.Context) (dsrflow.Dashboard, error)
+	OutboxFn             func(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.OutboxMessage, error)
+	SuppressionFn        func(ctx context.Context, hash string) (dsrflow.SuppressionEntry, error)
+	DownloadExportFn     func(ctx context.Context, id string) (dsrflow.Export, error)
 }
 
 // CreateRequest implements dsrflow.RequestService.
@@ -195,3 +200,43 @@ func (s *RequestService) DisclosureRegister(ctx context.Context, year int) ([]ds
 }
 
 func notSet(op string) error { return dsrflow.Errorf(dsrflow.EINTERNAL, "fake: %s is not set", op) }
+
+// TransparencyReport implements dsrflow.RequestService.
+func (s *RequestService) TransparencyReport(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error) {
+	if s.TransparencyReportFn == nil {
+		return nil, notSet("TransparencyReport")
+	}
+	return s.TransparencyReportFn(ctx, year)
+}
+
+// Dashboard implements dsrflow.RequestService.
+func (s *RequestService) Dashboard(ctx context.Context) (dsrflow.Dashboard, error) {
+	if s.DashboardFn == nil {
+		return dsrflow.Dashboard{}, notSet("Dashboard")
+	}
+	return s.DashboardFn(ctx)
+}
+
+// Outbox implements dsrflow.RequestService.
+func (s *RequestService) Outbox(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.OutboxMessage, error) {
+	if s.OutboxFn == nil {
+		return nil, notSet("Outbox")
+	}
+	return s.OutboxFn(ctx, q)
+}
+
+// Suppression implements dsrflow.RequestService.
+func (s *RequestService) Suppression(ctx context.Context, hash string) (dsrflow.SuppressionEntry, error) {
+	if s.SuppressionFn == nil {
+		return dsrflow.SuppressionEntry{}, notSet("Suppression")
+	}
+	return s.SuppressionFn(ctx, hash)
+}
+
+// DownloadExport implements dsrflow.RequestService.
+func (s *RequestService) DownloadExport(ctx context.Context, id string) (dsrflow.Export, error) {
+	if s.DownloadExportFn == nil {
+		return dsrflow.Export{}, notSet("DownloadExport")
+	}
+	return s.DownloadExportFn(ctx, id)
+}

@@ -1,0 +1,124 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+// The report routes (dashboard, outbox, transparency report, suppression list) call the service as the
+// caller and answer what it returns; the routes' own roles hold before the service is reached.
+
+var admin = web.Principal{ID: "token:ada", Role: web.RoleAdmin}
+
+func newReportsAPI(t *testing.T) *apiFixture {
+	f := newAPI(t)
+	f.h = web.NewServer(web.Deps{Service: f.svc, Auth: tokens{"agent": agent, "reviewer": reviewer, "dpo": dpo, "admin": admin}})
+	return f
+}
+
+func TestDashboardRoute(t *testing.T) {
+	f := newReportsAPI(t)
+	var as web.Principal
+	f.svc.DashboardFn = func(ctx context.Context) (dsrflow.Dashboard, error) {
+		as = caller(t, ctx)
+		return dsrflow.Dashboard{Overdue: 3, OpenByStatus: []dsrflow.StatusCount{{Status: "verifying", Count: 5}},
+			Refusals: []dsrflow.RefusalCount{{Ground: "manifestly_unfounded", Count: 2}}}, nil
+	}
+	for _, tok := range []string{"agent", "reviewer", "dpo"} {
+		status, body, raw := f.call(tok, "GET", "/api/v1/dashboard", "")
+		if status != http.StatusOK || body["overdue"] != float64(3) {
+			t.Fatalf("dashboard as %s: %d %s", tok, status, raw)
+		}
+		if open := body["open_by_status"].([]any); len(open) != 1 || open[0].(map[string]any)["count"] != float64(5) {
+			t.Errorf("dashboard as %s: open_by_status %v", tok, body["open_by_status"])
+		}
+		if as.Role != tok {
+			t.Errorf("dashboard called the service as %+v, want role %s", as, tok)
+		}
+	}
+}
+
+func TestOutboxRouteIsForAdmins(t *testing.T) {
+	f := newReportsAPI(t)
+	var got dsrflow.OutboxQuery
+	called := false
+	f.svc.OutboxFn = func(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.OutboxMessage, error) {
+		called, got = true, q
+		return []dsrflow.OutboxMessage{{ID: "m1", RequestID: "dsr_1", Kind: "code", To: "jane@example.com", Subject: "Your code", Body: "123456", Created: time.Unix(0, 0).UTC()}}, nil
+	}
+	for _, tok := range []string{"agent", "reviewer", "dpo"} {
+		if status, _, raw := f.call(tok, "GET", "/api/v1/outbox", ""); status != http.StatusForbidden || called {
+			t.Errorf("outbox as %s: %d %s (service called: %v), want 403 before the service", tok, status, raw, called)
+		}
+	}
+	status, _, raw := f.call("admin", "GET", "/api/v1/outbox?to=jane@example.com&request=dsr_1", "")
+	if status != http.StatusOK || !called {
+		t.Fatalf("outbox as admin: %d %s", status, raw)
+	}
+	if got != (dsrflow.OutboxQuery{To: "jane@example.com", RequestID: "dsr_1"}) {
+		t.Errorf("outbox query %+v", got)
+	}
+	if want := `"subject":"Your code"`; !strings.Contains(raw, want) {
+		t.Errorf("outbox answer %s lacks %s", raw, want)
+	}
+}
+
+func TestTransparencyReportRoute(t *testing.T) {
+	f := newReportsAPI(t)
+	var year int
+	f.svc.TransparencyReportFn = func(ctx context.Context, y int) ([]dsrflow.TransparencyRow, error) {
+		year = y
+		if y == 1900 {
+			return nil, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "year must be a year, like 2026", Fields: map[string]string{"year": "must be a year, like 2026"}}
+		}
+		return []dsrflow.TransparencyRow{{Country: "NO", Received: 4, Complied: 1, Subjects: 2, Categories: []string{"contact"}}}, nil
+	}
+	if status, _, raw := f.call("agent", "GET", "/api/v1/reports/transparency?year=2026", ""); status != http.StatusForbidden || year != 0 {
+		t.Errorf("report as agent: %d %s, want 403 before the service", status, raw)
+	}
+	status, _, raw := f.call("dpo", "GET", "/api/v1/reports/transparency?year=2026", "")
+	if status != http.StatusOK || year != 2026 || !strings.Contains(raw, `"received":4`) {
+		t.Errorf("report as DPO: %d %s (year %d)", status, raw, year)
+	}
+	year = 0
+	if status, body, raw := f.call("dpo", "GET", "/api/v1/reports/transparency?year=last", ""); status != http.StatusBadRequest || year != 0 || body["fields"] == nil {
+		t.Errorf("report for year=last: %d %s, want 400 naming year before the service", status, raw)
+	}
+	if status, body, raw := f.call("dpo", "GET", "/api/v1/reports/transparency?year=1900", ""); status != http.StatusBadRequest || body["fields"] == nil {
+		t.Errorf("report for 1900: %d %s, want the service's 400 naming year", status, raw)
+	}
+}
+
+func TestSuppressionRoute(t *testing.T) {
+	f := newReportsAPI(t)
+	const listed, unlisted = "aa", "bb"
+	f.svc.SuppressionFn = func(ctx context.Context, hash string) (dsrflow.SuppressionEntry, error) {
+		switch hash {
+		case listed:
+			return dsrflow.SuppressionEntry{Reason: "marketing_optout"}, nil
+		case unlisted:
+			return dsrflow.SuppressionEntry{}, dsrflow.Errorf(dsrflow.ENOTFOUND, "not suppressed")
+		}
+		return dsrflow.SuppressionEntry{}, dsrflow.Errorf(dsrflow.EINVALID, "a suppression hash is 64 hex digits")
+	}
+	for _, tc := range []struct {
+		hash string
+		want int
+		body string
+	}{
+		{listed, http.StatusOK, `{"suppressed":true,"reason":"marketing_optout"}`},
+		{unlisted, http.StatusNotFound, `{"suppressed":false}`},
+		{"jane", http.StatusBadRequest, `"a suppression hash is 64 hex digits"`},
+	} {
+		status, _, raw := f.call("agent", "GET", "/api/v1/suppressions/"+tc.hash, "")
+		if status != tc.want || !strings.Contains(raw, tc.body) {
+			t.Errorf("suppression %s: %d %s, want %d with %s", tc.hash, status, raw, tc.want, tc.body)
+		}
+	}
+}
