@@ -39,6 +39,7 @@ type compiled struct {
 	Dataset
 	read      requestTemplates
 	actions   map[dsrflow.Action]requestTemplates
+	then      map[dsrflow.Action]requestTemplates
 	purgeRead requestTemplates
 }
 
@@ -72,13 +73,17 @@ func open(c connectors.Connector, getenv func(string) string) (*Runner, error) {
 		backoff: 200 * time.Millisecond,
 	}
 	for i, d := range s.Datasets {
-		cd := compiled{Dataset: d, actions: map[dsrflow.Action]requestTemplates{}}
+		cd := compiled{Dataset: d, actions: map[dsrflow.Action]requestTemplates{}, then: map[dsrflow.Action]requestTemplates{}}
 		var errs []fieldError
 		cd.read, errs = parseRequest(d.Read)
 		for _, a := range restActions[1:] {
 			if req := d.requestFor(a); req != nil {
 				rt, e := parseRequest(req.Request)
 				cd.actions[a], errs = rt, append(errs, e...)
+				if req.Then != nil {
+					rt, e := parseRequest(*req.Then)
+					cd.then[a], errs = rt, append(errs, e...)
+				}
 			}
 		}
 		if d.PurgeRead != nil {

@@ -119,6 +119,10 @@ type Dataset struct {
 	// Fields maps the dotted path of a field within a record to its data category: access returns
 	// these fields, and only these.
 	Fields map[string]string `yaml:"fields"`
+	// Match keeps, of the records a read returns, only those whose field (a dotted path) equals the
+	// identity the read was made with, ignoring case: a search that also returns near matches reaches
+	// no one else. Field path -> identity type.
+	Match map[string]string `yaml:"match"`
 	// Keys are further fields of a record that action requests reference ({{record.list_id}}) but access
 	// does not return.
 	Keys []string `yaml:"keys"`
@@ -155,8 +159,11 @@ const (
 // ActionRequest is the request an action sends per record.
 type ActionRequest struct {
 	Request `yaml:",inline"`
-	// Mode is, for erase, delete or mask: it is what the result counts (erased, masked).
+	// Mode is, for erase, delete or mask: it is what the result counts (deleted, masked).
 	Mode string `yaml:"mode"`
+	// Then is a second request per record, sent after the first succeeded (a permanent deletion after
+	// a soft one). A record the first reached and the second did not fails the job for a person.
+	Then *Request `yaml:"then"`
 }
 
 // Pagination types.
@@ -203,6 +210,7 @@ func (s Settings) Clone() connectors.Settings {
 	for i, d := range s.Datasets {
 		d.Fields = maps.Clone(d.Fields)
 		d.Keys = slices.Clone(d.Keys)
+		d.Match = maps.Clone(d.Match)
 		d.Read.Query = maps.Clone(d.Read.Query)
 		ds[i] = d
 	}
@@ -257,6 +265,11 @@ func (s Settings) Defaults(c connectors.Connector) connectors.Connector {
 		}
 		if d.Erase != nil && d.Erase.Mode == ModeDelete && d.Erase.Method == "" {
 			d.Erase.Method = http.MethodDelete
+		}
+		for _, a := range restActions[1:] {
+			if r := d.requestFor(a); r != nil && r.Then != nil && r.Then.Method == "" {
+				r.Then.Method = r.Method
+			}
 		}
 		if d.PurgeRead != nil && d.PurgeRead.Method == "" {
 			d.PurgeRead.Method = http.MethodGet
@@ -431,6 +444,14 @@ func (d Dataset) check(c connectors.Connector, at string, i int, names map[strin
 			add(".fields."+f, "field %s: category %s is not among the connector's categories", f, cat)
 		}
 	}
+	for _, f := range slices.Sorted(maps.Keys(d.Match)) {
+		switch t := d.Match[f]; {
+		case !dottedPath.MatchString(f):
+			add(".match", "match field %q must be a dotted path", f)
+		case !slices.Contains(c.Identities, t):
+			add(".match."+f, "match %s: identity type %q is not among the connector's identities", f, t)
+		}
+	}
 	for _, k := range d.Keys {
 		if !dottedPath.MatchString(k) {
 			add(".keys", "key %q must be a dotted path", k)
@@ -477,7 +498,7 @@ func (d Dataset) check(c connectors.Connector, at string, i int, names map[strin
 		case a != dsrflow.ActionErase && r.Mode != "":
 			add("."+string(a)+".mode", "%s: mode is for erase only", a)
 		}
-		ps = append(ps, d.checkRequest(c, field, name, string(a), r.Request, func(ref string) string {
+		refOK := func(ref string) string {
 			switch {
 			case connectors.KnownIdentity(ref):
 				return ""
@@ -493,7 +514,11 @@ func (d Dataset) check(c connectors.Connector, at string, i int, names map[strin
 				return ""
 			}
 			return "{{" + ref + "}} is not an identity, record.FIELD" + map[bool]string{true: " or correction.CATEGORY", false: ""}[a == dsrflow.ActionRectify]
-		})...)
+		}
+		ps = append(ps, d.checkRequest(c, field, name, string(a), r.Request, refOK)...)
+		if r.Then != nil {
+			ps = append(ps, d.checkRequest(c, field+".then", name, string(a)+": then", *r.Then, refOK)...)
+		}
 	}
 	if d.Purge != nil && d.PurgeRead == nil {
 		add(".purge", "purge: needs purge_read: the request listing records past {{cutoff}}")

@@ -291,6 +291,20 @@ func (r *Runner) act(ctx context.Context, job connectors.Job) (connectors.Result
 				}
 				return connectors.Result{}, err
 			}
+			if req.Then != nil {
+				// The first request may have taken the record out of the read's reach: a retry would not
+				// find it again, so any failure here goes to a person.
+				if _, err := r.send(ctx, op+": then", *req.Then, d.then[a], v, nil); err != nil {
+					msg := err.Error()
+					status := 0
+					if ce, ok := err.(*connectors.CallError); ok {
+						msg, status = strings.TrimPrefix(ce.Message, op+": then: "), ce.StatusCode
+					}
+					pe := r.partial(a, d.Name, k, len(f.records), done, "its first request was done, its then: request failed (%s)", msg)
+					pe.StatusCode = status
+					return connectors.Result{}, pe
+				}
+			}
 			n++
 			done++
 		}
@@ -479,6 +493,9 @@ func (r *Runner) read(ctx context.Context, d compiled, op string, rt requestTemp
 			return found{}, err
 		}
 		for _, rec := range recs {
+			if !matches(d, rec, v) {
+				continue
+			}
 			if !seen[rec.id] {
 				seen[rec.id] = true
 				f.records = append(f.records, rec)
@@ -605,6 +622,22 @@ func (r *Runner) records(op string, d compiled, data []byte) ([]record, any, err
 		out = append(out, record{id: id, fields: m})
 	}
 	return out, body, nil
+}
+
+// matches reports whether the record passes the dataset's match: each match field equals the identity
+// the read was made with (when it was made with that identity type).
+func matches(d compiled, rec record, v vars) bool {
+	for field, t := range d.Match {
+		want, ok := v[t]
+		if !ok {
+			continue
+		}
+		got, _ := text(lookup(rec.fields, field))
+		if !strings.EqualFold(strings.TrimSpace(got), strings.TrimSpace(want)) {
+			return false
+		}
+	}
+	return true
 }
 
 // lookupHas reports whether the dotted path leads to a member, null or not.
