@@ -124,7 +124,7 @@ type Dataset struct {
 	// no one else. Field path -> identity type.
 	Match map[string]string `yaml:"match"`
 	// Keys are further fields of a record that action requests reference ({{record.list_id}}) but access
-	// does not return.
+	// does not return. With the id they tell records apart.
 	Keys []string `yaml:"keys"`
 	// The requests each action sends per record found.
 	Erase           *ActionRequest `yaml:"erase"`

@@ -619,6 +619,12 @@ func (r *Runner) records(op string, d compiled, data []byte) ([]record, any, err
 		if !ok || id == "" {
 			return nil, nil, r.fail(0, "%s: record %d of the answer has no %s", op, k+1, d.ID)
 		}
+		for _, k := range d.Keys {
+			// A record is told apart by its id and its keys: a mailing tool's member has one id in every
+			// audience it is in.
+			v, _ := text(lookup(m, k))
+			id += "\x00" + v
+		}
 		out = append(out, record{id: id, fields: m})
 	}
 	return out, body, nil
