@@ -194,6 +194,9 @@ func (r *Runner) access(ctx context.Context, job connectors.Job) (connectors.Res
 		}
 		res.Counts["records"] += n
 		res.Datasets = append(res.Datasets, connectors.DatasetResult{Dataset: d.Name, Counts: map[string]int{"records": n}, Truncated: f.truncated})
+		if f.truncated {
+			res.Detail = strings.TrimPrefix(res.Detail+"; ", "; ") + "dataset " + d.Name + " holds more records than max_pages reads"
+		}
 		if len(f.records) > 0 {
 			res.Status = connectors.StatusCompleted
 		}
@@ -226,7 +229,9 @@ func counted(a dsrflow.Action, d Dataset) string {
 // (the not-found codes) counts as done, so a retried job does not fail on what its first try did.
 func (r *Runner) act(ctx context.Context, job connectors.Job) (connectors.Result, error) {
 	a := job.Action
-	found, conflict, err := r.find(ctx, job, func(d compiled) bool { _, ok := d.actions[a]; return ok })
+	// A rectification reads every dataset, so that a category held where no request can write it is
+	// answered not_possible rather than not_held.
+	found, conflict, err := r.find(ctx, job, func(d compiled) bool { _, ok := d.actions[a]; return ok || a == dsrflow.ActionRectify })
 	if err != nil {
 		return connectors.Result{}, err
 	}
@@ -238,7 +243,7 @@ func (r *Runner) act(ctx context.Context, job connectors.Job) (connectors.Result
 		if f == nil {
 			continue
 		}
-		if f.truncated {
+		if f.truncated && r.datasets[i].requestFor(a) != nil {
 			return connectors.Result{}, r.fail(0, "%s %s: more records than %d pages hold: nothing was done (raise pagination.max_pages)", a, r.datasets[i].Name, r.datasets[i].Pagination.MaxPages)
 		}
 		total += len(f.records)
@@ -257,6 +262,9 @@ func (r *Runner) act(ctx context.Context, job connectors.Job) (connectors.Result
 		d := r.datasets[i]
 		rt := d.actions[a]
 		req := d.requestFor(a)
+		if req == nil {
+			continue
+		}
 		count := counted(a, d.Dataset)
 		refs := rt.refs()
 		if a == dsrflow.ActionRectify && !slices.ContainsFunc(refs, func(ref string) bool {
