@@ -33,9 +33,10 @@ func newConnectorCheckCmd(getenv func(string) string) *cobra.Command {
 	var secretEnv, action string
 	var identities, foreignIDs []string
 	var asJSON bool
+	var read restRead
 	cmd := &cobra.Command{
-		Use:   "check --url URL --secret-env VAR [--connector ID] [--action A] [--identity TYPE=VALUE ...] [--foreign TYPE=VALUE ...] [--json]",
-		Short: "check a live connector against protocol v1: signatures, not_found, idempotency, polling, malformed jobs",
+		Use:   "check --url URL --secret-env VAR [--connector ID] [--action A] [--identity TYPE=VALUE ...] [--foreign TYPE=VALUE ...] [--json] | check --connector ID --email E [--show-values] [--json]",
+		Short: "check a live connector against protocol v1, or show what a rest connector's read finds for a test identity",
 		Long: `Sends signed, unsigned, forged, stale and malformed jobs for a subject nobody holds to a live
 connector and prints one line per check. Exit 0 when every check passes, 1 when one fails.
 
@@ -44,9 +45,17 @@ The secret is read from the environment variable named by --secret-env. Jobs nam
 (default email=conformance-<random>@example.invalid); --action is what the jobs ask for (default access;
 notify for partners). --foreign gives an identifier of a subject the connector does hold (a customer
 id, a phone number): added unverified to the unknown subject's job, it must be answered identity_conflict
-and no records; without it that check is not made.`,
+and no records; without it that check is not made.
+
+Without --url, --connector names a rest connector in connectors.yaml (--connectors, default
+$DSR_CONNECTORS, else ./connectors.yaml): its reads run for the test identity given by --email, --phone,
+--name or --customer-id SYSTEM=ID, and what they find is shown per dataset (records, categories, field
+names; values only with --show-values). Nothing is changed: only the reads are sent.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if target.URL == "" && target.Connector != "" {
+				return read.run(cmd, getenv, target.Connector, asJSON)
+			}
 			if target.URL == "" || secretEnv == "" {
 				return app.UsageError{Err: errors.New("--url and --secret-env are required")}
 			}
@@ -100,11 +109,12 @@ and no records; without it that check is not made.`,
 	f := cmd.Flags()
 	f.StringVar(&target.URL, "url", "", "the connector's base URL, as in connectors.yaml (jobs go to URL/v1/jobs)")
 	f.StringVar(&secretEnv, "secret-env", "", "environment variable holding the shared secret")
-	f.StringVar(&target.Connector, "connector", "", "connector id put in jobs (default: the URL's last path segment)")
+	f.StringVar(&target.Connector, "connector", "", "connector id put in jobs (default: the URL's last path segment); without --url, the rest connector in connectors.yaml to read")
 	f.StringVar(&action, "action", string(dsrflow.ActionAccess), "action the jobs ask for (notify for partners)")
 	f.StringArrayVar(&identities, "identity", nil, "TYPE=VALUE of a subject the connector does not hold: email, name, phone, customer_id:SYSTEM (repeatable)")
 	f.StringArrayVar(&foreignIDs, "foreign", nil, "TYPE=VALUE of another subject the connector holds, to check that an unverified identifier is a conflict (repeatable)")
 	f.DurationVar(&target.PollTimeout, "poll-timeout", 30*time.Second, "how long to poll an accepted (202) job for its final status")
 	f.BoolVar(&asJSON, "json", false, "print the results as JSON")
+	read.flags(cmd)
 	return cmd
 }

@@ -10,4 +10,5 @@ import (
 	_ "github.com/dsrflow/dsrflow/connectors/httpkind" // kind: http, protocol v1
 	_ "github.com/dsrflow/dsrflow/connectors/manual"   // kind: manual, tasks for a team
 	_ "github.com/dsrflow/dsrflow/connectors/postgres" // kind: postgres, a database dsrflow acts on
+	_ "github.com/dsrflow/dsrflow/connectors/rest"     // kind: rest, a SaaS API described in connectors.yaml
 )

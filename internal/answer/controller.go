@@ -180,6 +180,10 @@ func (c Controller) categoryName(taxonomy string) string {
 	return best
 }
 
+// Describes reports whether one of the controller's categories describes a connector's data category
+// (its taxonomy prefix matches), so that an answer can name it (GDPR Art. 15(1)(b)).
+func (c Controller) Describes(taxonomy string) bool { return c.categoryName(taxonomy) != "" }
+
 // LoadController reads and checks a controller configuration file.
 func LoadController(path string) (Controller, error) {
 	data, err := os.ReadFile(path)

@@ -6,6 +6,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/connectors/rest"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/payload"
@@ -71,6 +72,9 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 	} else if p.Controller, err = answer.ParseController(dsrflow.DemoController); err != nil {
 		return Product{}, fmt.Errorf("built-in controller configuration: %w", err)
 	}
+	if err := checkRestCategories(p.Connectors, p.Controller); err != nil {
+		return Product{}, err
+	}
 	p.WorkflowCache = cfg.WorkflowCache
 	if err := p.setRecordRetention(cfg.RecordRetention); err != nil {
 		return Product{}, err
@@ -115,4 +119,21 @@ func RetentionText(a connectors.Age) string {
 		return plural(a.Days, "day")
 	}
 	return plural(a.Months, "month") + " and " + plural(a.Days, "day")
+}
+
+// checkRestCategories refuses a rest connector whose data categories the controller does not describe:
+// its fields were mapped by hand against a SaaS API, and a category no controller category names would
+// reach the subject's answer unexplained (GDPR Art. 15(1)(b)).
+func checkRestCategories(reg *connectors.Registry, c answer.Controller) error {
+	for _, conn := range reg.List() {
+		if conn.Kind != rest.Name {
+			continue
+		}
+		for _, cat := range conn.Categories {
+			if !c.Describes(cat) {
+				return &config.Error{Var: "DSR_CONNECTORS", Problem: fmt.Sprintf("connector %s: category %s is not described by any of the controller's categories (DSR_CONTROLLER, categories: taxonomy)", conn.ID, cat)}
+			}
+		}
+	}
+	return nil
 }

@@ -97,3 +97,36 @@ func TestRecordRetentionIsWhatTheSubjectIsTold(t *testing.T) {
 		}
 	}
 }
+
+// A rest connector's categories were mapped by hand against a SaaS API: one the controller does not
+// describe would reach the subject's answer unnamed, so the worker refuses to start.
+func TestRestConnectorCategoriesMustBeDescribed(t *testing.T) {
+	const rest = `connectors:
+  - id: helpdesk
+    owner: Example Support AS
+    role: subsidiary
+    kind: rest
+    actions: [access]
+    identities: [email]
+    base_url: https://helpdesk.example.com
+    datasets:
+      - name: users
+        read: {path: /users, query: {email: "{{email}}"}}
+        fields: {email: user.contact.email, mood: %s}
+`
+	for cat, ok := range map[string]bool{"user.content": true, "user.horoscope": false} {
+		path := filepath.Join(t.TempDir(), "connectors.yaml")
+		if err := os.WriteFile(path, []byte(strings.Replace(rest, "%s", cat, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg := config.Product{Connectors: path, MasterKeys: "k1:" + strings.Repeat("A", 43) + "="}
+		_, err := LoadProduct(cfg, func(string) string { return "" }, Product{Key: secret.Key(strings.Repeat("k", 32))})
+		var cfgErr *config.Error
+		switch {
+		case ok && err != nil:
+			t.Errorf("%s: %v", cat, err)
+		case !ok && (!errors.As(err, &cfgErr) || cfgErr.Var != "DSR_CONNECTORS" || !strings.Contains(err.Error(), "connector helpdesk: category user.horoscope is not described")):
+			t.Errorf("%s: %v, want a DSR_CONNECTORS error naming connector and category", cat, err)
+		}
+	}
+}
