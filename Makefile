@@ -6,7 +6,7 @@ STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ERRCHECK = github.com/kisielk/errcheck@v1.30.0
 # helm for the chart's checks, installed into bin/ with `go install` at this version.
 HELM_VERSION = v3.21.4
-HELM = bin/helm
+HELM = bin/helm-$(HELM_VERSION)
 
 .PHONY: test check fmt-check vet workflowcheck staticcheck errcheck unit helm helm-test bench bench-product bench-postgres drills build clean
 
@@ -40,12 +40,13 @@ errcheck:
 unit:
 	scripts/with-postgres.sh $(GO) test -race -count=1 ./...
 
-# The pinned helm, unless bin/helm is already that version.
-helm:
-	@if ! [ -x $(HELM) ] || ! $(HELM) version --short 2>/dev/null | grep -q '^$(HELM_VERSION)+'; then \
-		echo "installing helm $(HELM_VERSION) into bin/"; \
-		GOBIN=$(CURDIR)/bin $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
-	fi
+# The pinned helm, installed once (a helm built by go install reports only its minor version, so the
+# file's name carries the pinned one).
+helm: $(HELM)
+$(HELM):
+	@mkdir -p bin/.helm
+	GOBIN=$(CURDIR)/bin/.helm $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv bin/.helm/helm $@
 
 # The chart: helm lint with the least and the fullest values, then deploy/helmtest (a module of its own,
 # so dsrflow's go.mod gains no Kubernetes dependency) renders it and decodes every object strictly.
