@@ -4,11 +4,15 @@ WORKFLOWCHECK = go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 # Linters at pinned versions, run with `go run tool@version`: they never enter go.mod.
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ERRCHECK = github.com/kisielk/errcheck@v1.30.0
+# helm for the chart's checks, installed into bin/ with `go install` at this version.
+HELM_VERSION = v3.21.4
+HELM = bin/helm-$(HELM_VERSION)
 
-.PHONY: test check fmt-check vet workflowcheck staticcheck errcheck unit bench bench-product bench-postgres drills build clean
+.PHONY: test check fmt-check vet workflowcheck staticcheck errcheck unit helm helm-test bench bench-product bench-postgres drills build clean
 
-## test: every check, then every test with the race detector, the store suite on SQLite and a throwaway PostgreSQL
-test: check unit
+## test: every check, then every test with the race detector, the store suite on SQLite and a throwaway PostgreSQL,
+## then the Helm chart (lint, render, strict decoding into the Kubernetes API types)
+test: check unit helm-test
 
 check: fmt-check vet workflowcheck staticcheck errcheck
 
@@ -35,6 +39,21 @@ errcheck:
 # -race everywhere: measured at about 26 s for the end-to-end package once the race build is cached.
 unit:
 	scripts/with-postgres.sh $(GO) test -race -count=1 ./...
+
+# The pinned helm, installed once (a helm built by go install reports only its minor version, so the
+# file's name carries the pinned one).
+helm: $(HELM)
+$(HELM):
+	@mkdir -p bin/.helm
+	GOBIN=$(CURDIR)/bin/.helm $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv bin/.helm/helm $@
+
+# The chart: helm lint with the least and the fullest values, then deploy/helmtest (a module of its own,
+# so dsrflow's go.mod gains no Kubernetes dependency) renders it and decodes every object strictly.
+helm-test: helm
+	$(HELM) lint --strict deploy/helm/dsrflow -f deploy/helmtest/testdata/minimal.yaml
+	$(HELM) lint --strict deploy/helm/dsrflow -f deploy/helmtest/testdata/full.yaml
+	cd deploy/helmtest && HELM=$(CURDIR)/$(HELM) $(GO) test -count=1 ./...
 
 ## bench: figures for this machine, as medians of repeated rounds (not part of make test); see BENCHMARKS.md
 bench: bench-product bench-postgres

@@ -50,6 +50,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newSessionCmd(getenv),
 		newConnectorCmd(getenv),
 		newRetentionCmd(getenv),
+		newTemporalCmd(getenv),
 		newReconcileCmd(getenv),
 		newDemoCmd(getenv),
 	)

@@ -164,7 +164,7 @@ func loadAdminTemporal(getenv func(string) string) (config.Temporal, error) {
 	cfg := config.Temporal{
 		Address: env("TEMPORAL_ADDRESS", ""), Namespace: env("TEMPORAL_NAMESPACE", "default"),
 		TLSCert: env("TEMPORAL_TLS_CERT", ""), TLSKey: env("TEMPORAL_TLS_KEY", ""), TLSCA: env("TEMPORAL_TLS_CA", ""),
-		TLSServerName: env("TEMPORAL_TLS_SERVER_NAME", ""),
+		TLSServerName: env("TEMPORAL_TLS_SERVER_NAME", ""), APIKey: env("TEMPORAL_API_KEY", ""),
 	}
 	name := "TEMPORAL_ADDRESS"
 	if cfg.Address == "" {

@@ -399,13 +399,31 @@ func RetentionSchedule() client.ScheduleOptions {
 	}
 }
 
-// EnsureRetentionSchedule creates the retention schedule unless it exists; every worker start calls it.
-// An existing schedule is left as it is, paused or not: pausing is an operator's decision.
-func EnsureRetentionSchedule(ctx context.Context, c client.Client) error {
-	_, err := c.ScheduleClient().Create(ctx, RetentionSchedule())
+// EnsureRetentionSchedule creates the retention schedule unless it exists and reports whether it created
+// it; `starter temporal setup` and the dev stack call it. An existing schedule is left as it is, paused or
+// not: pausing is an operator's decision.
+func EnsureRetentionSchedule(ctx context.Context, c client.Client) (created bool, err error) {
+	_, err = c.ScheduleClient().Create(ctx, RetentionSchedule())
 	var exists *serviceerror.AlreadyExists
-	if err == nil || errors.Is(err, temporal.ErrScheduleAlreadyRunning) || errors.As(err, &exists) {
-		return nil
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) || errors.As(err, &exists) {
+		return false, nil
 	}
-	return fmt.Errorf("create schedule %s: %w", RetentionScheduleID, err)
+	if err != nil {
+		return false, fmt.Errorf("create schedule %s: %w", RetentionScheduleID, err)
+	}
+	return true, nil
+}
+
+// HasRetentionSchedule reports whether the retention schedule exists, without changing anything: a
+// production worker checks it at start.
+func HasRetentionSchedule(ctx context.Context, c client.Client) (bool, error) {
+	_, err := c.ScheduleClient().GetHandle(ctx, RetentionScheduleID).Describe(ctx)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describe schedule %s: %w", RetentionScheduleID, err)
+	}
+	return true, nil
 }

@@ -37,8 +37,9 @@ func ExitCode(err error, stderr io.Writer) int {
 	var cfgErr *config.Error
 	var addrErr *AddrError
 	var usage UsageError
+	var notSetUp *NotSetUpError
 	switch {
-	case errors.As(err, &cfgErr), errors.As(err, &addrErr), errors.As(err, &usage):
+	case errors.As(err, &cfgErr), errors.As(err, &addrErr), errors.As(err, &usage), errors.As(err, &notSetUp):
 		return ExitConfig
 	}
 	switch dsrflow.ErrorCode(err) {

@@ -17,7 +17,6 @@ import (
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
-	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // Worker is a started production worker with its health endpoint.
@@ -57,7 +56,9 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 		return nil, err
 	}
 	w.closers.Add(func(context.Context) error { w.Client.Close(); return nil })
-	if err := temporalx.EnsureSearchAttributes(ctx, w.Client, cfg.Temporal.Namespace, workflows.SearchAttributes()); err != nil {
+	// The namespace is set up by an administrator (`starter temporal setup`); a worker only checks it, so
+	// its credentials need no operator rights.
+	if err := CheckTemporal(ctx, w.Client, cfg.Temporal.Namespace); err != nil {
 		return nil, err
 	}
 	if w.Store, err = openPostgres(ctx, cfg.DatabaseURL, product.Keys); err != nil {
@@ -85,9 +86,6 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 	}
 	w.running.Store(true)
 	w.closers.Add(func(context.Context) error { w.running.Store(false); w.Worker.Stop(); return nil })
-	if err := workflows.EnsureRetentionSchedule(ctx, w.Client); err != nil {
-		return nil, err
-	}
 	// Requests whose workflow never started or ended outside dsrflow are repaired now and every 30 s.
 	w.closers.Add(StartReconciler(w.Store, w.Client, product.Controller, logger))
 	// Mail to subjects leaves the outbox over SMTP while the worker runs; Close stops it and waits.

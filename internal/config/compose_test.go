@@ -92,7 +92,7 @@ func words(n yaml.Node) ([]string, error) {
 }
 
 // program names what a dsrflow service runs, in the vocabulary of config.Var.Required: "worker",
-// "serve", "migrate", or "dev" for `worker --dev` (which requires nothing).
+// "serve", "migrate", "setup" (`starter temporal setup`), or "dev" for `worker --dev` (which requires nothing).
 func program(s composeService) (string, error) {
 	entry, err := words(s.Entrypoint)
 	if err != nil {
@@ -120,10 +120,13 @@ func program(s composeService) (string, error) {
 			if a == "serve" || a == "migrate" {
 				return a, nil
 			}
+			if a == "temporal" && slices.Contains(argv, "setup") {
+				return "setup", nil
+			}
 			break
 		}
 	}
-	return "", fmt.Errorf("cannot tell which program %q runs (expected worker, starter serve or starter migrate); teach compose_test.go", strings.Join(argv, " "))
+	return "", fmt.Errorf("cannot tell which program %q runs (expected worker, starter serve, starter migrate or starter temporal setup); teach compose_test.go", strings.Join(argv, " "))
 }
 
 // environment returns the variable names a service sets, from either form of `environment`.
@@ -311,7 +314,7 @@ func TestDockerComposeVariables(t *testing.T) {
 		t.Errorf("docker-compose.yml: %s", p)
 	}
 	// The file shows the whole production set; a check that finds no dsrflow service proves nothing.
-	for _, want := range []string{"migrate", "worker", "serve"} {
+	for _, want := range []string{"migrate", "setup", "worker", "serve"} {
 		if !slices.Contains(slices.Collect(maps.Values(programs)), want) {
 			t.Errorf("docker-compose.yml: no dsrflow service runs %q (found %v)", want, programs)
 		}

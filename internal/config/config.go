@@ -41,6 +41,7 @@ var Vars = []Var{
 	{Name: "TEMPORAL_TLS_CERT", Doc: "production: client certificate file (PEM) for mTLS; with TEMPORAL_TLS_KEY"},
 	{Name: "TEMPORAL_TLS_KEY", Doc: "production: client private key file (PEM); with TEMPORAL_TLS_CERT"},
 	{Name: "TEMPORAL_TLS_CA", Doc: "production: CA bundle (PEM) that signed the Temporal server's certificate; setting any TEMPORAL_TLS_* enables TLS"},
+	{Name: "TEMPORAL_API_KEY", Doc: "production (`worker`, `starter serve`, `starter temporal setup`): an API key sent as a bearer token, as Temporal Cloud takes it; it turns TLS on (with the system's CAs unless TEMPORAL_TLS_CA is set)"},
 	{Name: "TEMPORAL_TLS_SERVER_NAME", Doc: "production: server name to verify, when it differs from the host in TEMPORAL_ADDRESS"},
 	{Name: "DATABASE_URL", Required: []string{"worker", "serve", "migrate"}, Doc: "production: the PostgreSQL store, `postgres://user:pass@host:5432/db?sslmode=...`"},
 	{Name: "DSR_HMAC_KEY", Required: []string{"worker", "serve"}, Doc: "production: secret key (hex or base64, at least 32 bytes) for the keyed hashes of subjects' emails and verification codes; `worker --dev` keeps one in the data directory"},
@@ -92,6 +93,8 @@ type Common struct {
 type Temporal struct {
 	Address, Namespace                    string
 	TLSCert, TLSKey, TLSCA, TLSServerName string
+	// APIKey, when set, authenticates as a bearer token (Temporal Cloud's API keys) over TLS.
+	APIKey string
 }
 
 // TLS reports whether any TLS setting is present.
@@ -390,6 +393,7 @@ func (r *reader) temporal() Temporal {
 		TLSKey:        r.file("TEMPORAL_TLS_KEY"),
 		TLSCA:         r.file("TEMPORAL_TLS_CA"),
 		TLSServerName: r.str("TEMPORAL_TLS_SERVER_NAME"),
+		APIKey:        r.str("TEMPORAL_API_KEY"),
 	}
 	if t.Address != "" {
 		if _, _, err := net.SplitHostPort(t.Address); err != nil {

@@ -34,7 +34,6 @@ import (
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/service"
 	"github.com/dsrflow/dsrflow/internal/store"
-	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/internal/web"
 	"github.com/dsrflow/dsrflow/workflows"
 )
@@ -163,7 +162,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	s.Client = c
 	s.closers.Add(func(context.Context) error { c.Close(); return nil })
-	if err := temporalx.EnsureSearchAttributes(ctx, c, Namespace, workflows.SearchAttributes()); err != nil {
+	// The dev stack is its own administrator: it sets the namespace up as `starter temporal setup` does.
+	if _, err := app.SetupTemporal(ctx, c, Namespace); err != nil {
 		return nil, err
 	}
 
@@ -217,9 +217,6 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.Worker = w
 	s.workerRunning.Store(true)
 	s.closers.Add(func(context.Context) error { s.workerRunning.Store(false); w.Stop(); return nil })
-	if err := workflows.EnsureRetentionSchedule(ctx, c); err != nil {
-		return nil, err
-	}
 	// Requests whose workflow never started or ended outside dsrflow are repaired now and every
 	// reconcile.Interval.
 	if !opts.NoReconciler {

@@ -131,6 +131,10 @@ func TestDrillGracefulStop(t *testing.T) {
 	if out, err := pe.command(starter, "migrate").CombinedOutput(); err != nil {
 		t.Fatalf("migrate: %v %s", err, out)
 	}
+	// The administrator's step: production workers only check the namespace.
+	if out, err := pe.command(starter, "temporal", "setup").CombinedOutput(); err != nil {
+		t.Fatalf("temporal setup: %v %s", err, out)
+	}
 	tok, err := pe.command(starter, "token", "create", "--role", "agent", "--name", "drill").Output()
 	if err != nil {
 		t.Fatalf("token: %v", err)

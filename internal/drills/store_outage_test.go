@@ -100,6 +100,10 @@ func TestDrillStoreOutage(t *testing.T) {
 	if out, err := command(starter, "migrate").CombinedOutput(); err != nil {
 		t.Fatalf("migrate: %v %s", err, out)
 	}
+	// The administrator's step: production workers only check the namespace.
+	if out, err := command(starter, "temporal", "setup").CombinedOutput(); err != nil {
+		t.Fatalf("temporal setup: %v %s", err, out)
+	}
 	tok, err := command(starter, "token", "create", "--role", "agent", "--name", "drill").Output()
 	if err != nil {
 		t.Fatalf("token: %v", err)

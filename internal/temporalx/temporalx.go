@@ -11,11 +11,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -59,6 +61,10 @@ func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger, options
 		}
 		opts.ConnectionOptions.TLS = tlsConfig
 	}
+	if cfg.APIKey != "" {
+		// The SDK turns TLS on for an API key when no TLS setting is given.
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
+	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal at %s: %w", cfg.Address, err)
@@ -93,13 +99,14 @@ func tlsConfig(cfg config.Temporal) (*tls.Config, error) {
 	return t, nil
 }
 
-// EnsureSearchAttributes registers the attributes the namespace lacks. It is idempotent, so every worker
-// start may call it; an attribute registered with another type is an error, since queries would break.
-func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string, keys []temporal.SearchAttributeKey) error {
+// EnsureSearchAttributes registers the attributes the namespace lacks and returns their names. It is
+// idempotent; an attribute registered with another type is an error, since queries would break. It needs
+// the operator API's rights: `starter temporal setup` and the dev stack call it, never a production worker.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string, keys []temporal.SearchAttributeKey) (added []string, err error) {
 	ops := c.OperatorService()
 	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
-		return fmt.Errorf("list search attributes: %w", err)
+		return nil, fmt.Errorf("list search attributes: %w", err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
 	for _, k := range keys {
@@ -107,19 +114,80 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 		switch {
 		case !ok:
 			missing[k.GetName()] = k.GetValueType()
+			added = append(added, k.GetName())
 		case got != k.GetValueType():
-			return fmt.Errorf("search attribute %s is registered as %s, dsrflow needs %s", k.GetName(), got, k.GetValueType())
+			return nil, fmt.Errorf("search attribute %s is registered as %s, dsrflow needs %s", k.GetName(), got, k.GetValueType())
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return nil, nil
 	}
 	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
 	var exists *serviceerror.AlreadyExists
 	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("add search attributes: %w", err)
+		return nil, fmt.Errorf("add search attributes: %w", err)
 	}
-	return nil
+	return added, nil
+}
+
+// MissingSearchAttributes returns the keys the namespace lacks, as "Name (Type)", without the operator
+// API's write rights: a production worker calls it at start. The namespace's own description names its
+// custom attributes where the cluster maps them onto fields (SQL visibility, Temporal Cloud); for the
+// others (Elasticsearch) the operator API's read-only list is asked. An attribute registered with another
+// type is an error.
+func MissingSearchAttributes(ctx context.Context, c client.Client, namespace string, keys []temporal.SearchAttributeKey) ([]string, error) {
+	desc, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	if err != nil {
+		return nil, fmt.Errorf("describe namespace %s: %w", namespace, err)
+	}
+	fields := map[string]string{} // attribute name -> field it is mapped onto
+	for field, name := range desc.GetConfig().GetCustomSearchAttributeAliases() {
+		fields[name] = field
+	}
+	var unknown []temporal.SearchAttributeKey
+	for _, k := range keys {
+		field, ok := fields[k.GetName()]
+		if !ok {
+			unknown = append(unknown, k)
+			continue
+		}
+		if t, ok := fieldType(field); ok && t != k.GetValueType() {
+			return nil, fmt.Errorf("search attribute %s is registered as %s, dsrflow needs %s", k.GetName(), t, k.GetValueType())
+		}
+	}
+	if len(unknown) == 0 {
+		return nil, nil
+	}
+	have := map[string]enumspb.IndexedValueType{}
+	list, listErr := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if listErr == nil {
+		have = list.GetCustomAttributes()
+	}
+	var missing []string
+	for _, k := range unknown {
+		got, ok := have[k.GetName()]
+		switch {
+		case !ok:
+			missing = append(missing, fmt.Sprintf("%s (%s)", k.GetName(), k.GetValueType()))
+		case got != k.GetValueType():
+			return nil, fmt.Errorf("search attribute %s is registered as %s, dsrflow needs %s", k.GetName(), got, k.GetValueType())
+		}
+	}
+	return missing, nil
+}
+
+// fieldType is the type of a SQL visibility field such as Keyword03 or Datetime01.
+func fieldType(field string) (enumspb.IndexedValueType, bool) {
+	prefix := strings.TrimRight(field, "0123456789")
+	for _, t := range []enumspb.IndexedValueType{
+		enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST, enumspb.INDEXED_VALUE_TYPE_KEYWORD, enumspb.INDEXED_VALUE_TYPE_TEXT,
+		enumspb.INDEXED_VALUE_TYPE_INT, enumspb.INDEXED_VALUE_TYPE_DOUBLE, enumspb.INDEXED_VALUE_TYPE_BOOL, enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	} {
+		if prefix == t.String() {
+			return t, true
+		}
+	}
+	return 0, false
 }
 
 // CheckHealth asks the frontend whether it serves.

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.temporal.io/server/common/testing/freeport"
+
+	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/devserver"
+)
+
+// TestTemporalSetupThenCheck is the administrator's step on a bare namespace (a Temporal server with
+// none of dsrflow's search attributes and no schedule): the check a worker makes fails naming what is
+// missing and the command; setup adds it and says so; a second setup changes nothing; the check passes.
+func TestTemporalSetupThenCheck(t *testing.T) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
+	srv, err := devserver.Start(devserver.Options{DatabaseFile: filepath.Join(t.TempDir(), "temporal.db"), FrontendAddr: addr, Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	env := map[string]string{"TEMPORAL_ADDRESS": addr, "TEMPORAL_NAMESPACE": "default"}
+
+	code, out, errOut := runStarter(t, env, "temporal", "check")
+	if code != app.ExitConfig {
+		t.Fatalf("check on a bare namespace: exit %d, %q %q; want exit 2", code, out, errOut)
+	}
+	for _, want := range []string{"Temporal namespace default is not set up for dsrflow", "search attribute DsrType (Keyword)", "search attribute DsrDueAt (Datetime)", "schedule dsrflow-retention", "run `starter temporal setup`"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("check error lacks %q:\n%s", want, errOut)
+		}
+	}
+
+	code, out, errOut = runStarter(t, env, "temporal", "setup")
+	if code != 0 {
+		t.Fatalf("setup: exit %d, %q", code, errOut)
+	}
+	for _, want := range []string{"added search attribute DsrType to namespace default", "added search attribute DsrDueAt to namespace default", "created schedule dsrflow-retention (the retention sweep, daily at 03:00 UTC)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("setup output lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, out, errOut = runStarter(t, env, "temporal", "setup")
+	if code != 0 || strings.TrimSpace(out) != "nothing to change: namespace default has dsrflow's search attributes and the retention schedule" {
+		t.Fatalf("second setup: exit %d, %q %q", code, out, errOut)
+	}
+	code, out, errOut = runStarter(t, env, "temporal", "check")
+	if code != 0 || strings.TrimSpace(out) != "namespace default is set up for dsrflow" {
+		t.Fatalf("check after setup: exit %d, %q %q", code, out, errOut)
+	}
+
+	// A namespace that does not exist is named, not reported as something to set up.
+	env["TEMPORAL_NAMESPACE"] = "nope"
+	if code, _, errOut = runStarter(t, env, "temporal", "check"); code == 0 || !strings.Contains(errOut, "describe namespace nope") {
+		t.Fatalf("check of an unknown namespace: exit %d, %q", code, errOut)
+	}
+}
