@@ -56,7 +56,7 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 	residence := strings.ToUpper(strings.TrimSpace(in.Residence))
 	if residence == "" {
 		residence = country
-	} else if r, err := language.ParseRegion(residence); err != nil || !r.IsCountry() || len(residence) != 2 {
+	} else if r, err := language.ParseRegion(residence); len(residence) != 2 || err != nil || !r.IsCountry() {
 		fields["residence"] = "must be a country code (ISO 3166 alpha-2) like FR"
 	}
 	lang := dsrflow.DefaultLanguage
