@@ -40,9 +40,6 @@ func textIn(lang, key string) (string, error) {
 	return "", fmt.Errorf("no text %q in ui/texts.%s.json", key, lang)
 }
 
-// text returns the English text under key.
-func text(key string) (string, error) { return textIn(dsrflow.DefaultLanguage, key) }
-
 // mustTextIn is textIn for keys the code names: a missing one is a bug.
 func mustTextIn(lang, key string) string {
 	v, err := textIn(lang, key)
