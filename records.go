@@ -20,6 +20,9 @@ type Request struct {
 	// SubjectKey is a keyed hash of the subject's normalised email, computed by the caller, so that the
 	// store can find a subject's open request without seeing the address.
 	SubjectKey string
+	// Residence is the subject's country of residence and Language their language, both set at intake;
+	// a later write that leaves them empty keeps the stored ones. "" for requests from before.
+	Residence, Language string
 }
 
 // AuditEvent is one entry of the append-only audit log. Events form a hash chain: each Hash covers the

@@ -140,12 +140,17 @@ type NewRequest struct {
 	CustomerIDs  map[string]string `json:"customer_ids,omitempty"`
 	Country      string            `json:"country,omitempty"`
 	Jurisdiction string            `json:"jurisdiction,omitempty"`
-	Received     string            `json:"received,omitempty"`
-	Channel      string            `json:"channel,omitempty"`
-	Attest       string            `json:"attest,omitempty"`
-	Corrections  map[string]string `json:"corrections,omitempty"`
-	Purposes     []string          `json:"purposes,omitempty"`
-	Grounds      string            `json:"grounds,omitempty"`
+	// Residence is the subject's country of residence (ISO 3166 alpha-2): the supervisory authority
+	// they are told about. Empty: Country. Country is the handling entity's, for the working days.
+	Residence string `json:"residence,omitempty"`
+	// Language is the subject's language, one of Languages; empty: DefaultLanguage.
+	Language    string            `json:"language,omitempty"`
+	Received    string            `json:"received,omitempty"`
+	Channel     string            `json:"channel,omitempty"`
+	Attest      string            `json:"attest,omitempty"`
+	Corrections map[string]string `json:"corrections,omitempty"`
+	Purposes    []string          `json:"purposes,omitempty"`
+	Grounds     string            `json:"grounds,omitempty"`
 	// DeferStart records the request without starting its workflow; the caller starts it with
 	// StartRequest. The privacy center does, so that its answer takes the same time whatever the
 	// address's state. Never set from a body.
@@ -203,18 +208,21 @@ type JobResolution struct {
 
 // RequestView is a request with its jobs, decisions and audit trail (GET /api/v1/requests/{id}).
 type RequestView struct {
-	ID           string         `json:"id"`
-	Type         string         `json:"type"`
-	Status       string         `json:"status"`
-	Country      string         `json:"country"`
-	Jurisdiction string         `json:"jurisdiction"`
-	Received     time.Time      `json:"received"`
-	Due          string         `json:"due"`
-	ExtendedDue  string         `json:"extended_due,omitempty"`
-	Closed       *time.Time     `json:"closed,omitempty"`
-	Jobs         []JobView      `json:"jobs"`
-	Decisions    []DecisionView `json:"decisions"`
-	Events       []EventView    `json:"events"`
+	ID           string `json:"id"`
+	Type         string `json:"type"`
+	Status       string `json:"status"`
+	Country      string `json:"country"`
+	Jurisdiction string `json:"jurisdiction"`
+	// Residence and Language are the subject's, as recorded at intake; empty for requests from before.
+	Residence   string         `json:"residence,omitempty"`
+	Language    string         `json:"language,omitempty"`
+	Received    time.Time      `json:"received"`
+	Due         string         `json:"due"`
+	ExtendedDue string         `json:"extended_due,omitempty"`
+	Closed      *time.Time     `json:"closed,omitempty"`
+	Jobs        []JobView      `json:"jobs"`
+	Decisions   []DecisionView `json:"decisions"`
+	Events      []EventView    `json:"events"`
 
 	// RepeatOf is the earlier completed request of the same subject and type that this one repeats
 	// within the repeat window: flagged at intake for a reviewer, never refused automatically.

@@ -52,7 +52,9 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 	f.StringVar(&body.Name, "name", "", "the subject's name")
 	f.StringVar(&body.Phone, "phone", "", "the subject's phone number")
 	f.StringArrayVar(&customerIDs, "customer-id", nil, "SYSTEM=ID: the subject's id in a system (repeatable)")
-	f.StringVar(&body.Country, "country", "", "country whose deadline rules apply (default NO; US under ccpa)")
+	f.StringVar(&body.Country, "country", "", "country of the entity handling the request, whose working days count (default NO; US under ccpa)")
+	f.StringVar(&body.Residence, "residence", "", "CC: the subject's country of residence, whose supervisory authority the answer names (default: --country)")
+	f.StringVar(&body.Language, "language", "", "the subject's language: "+strings.Join(dsrflow.Languages, ", ")+" (default en)")
 	f.StringVar(&body.Jurisdiction, "jurisdiction", "", "gdpr (default) or ccpa")
 	f.StringVar(&body.Received, "received", "", "when the request was received: YYYY-MM-DD or RFC 3339 (default now)")
 	f.StringVar(&body.Channel, "channel", "", "email, web (default), phone or letter")
@@ -84,6 +86,9 @@ func newShowCmd(getenv func(string) string) *cobra.Command {
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\tdue %s\n", oneLine(v.ID), oneLine(v.Type), oneLine(v.Status), oneLine(v.Country), oneLine(v.Due))
+			if v.Residence != "" || v.Language != "" {
+				fmt.Fprintf(w, "  subject\tresidence %s\tlanguage %s\n", oneLine(v.Residence), oneLine(v.Language))
+			}
 			if v.RepeatOf != "" {
 				fmt.Fprintf(w, "  repeat of\t%s\tflagged for review: answered within the repeat window\n", oneLine(v.RepeatOf))
 			}

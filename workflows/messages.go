@@ -36,7 +36,13 @@ type RequestInput struct {
 	Country      string
 	Jurisdiction string
 	Channel      string
-	ReceivedAt   time.Time
+	// Residence is the subject's country of residence (ISO code): the supervisory authority the answer
+	// names (Art. 77). Country is the handling entity's, whose working days count. Empty in requests
+	// started before it was recorded: the answer then takes Country.
+	Residence string `json:",omitempty"`
+	// Language is the subject's language (dsrflow.Languages), as the privacy center or the agent chose it.
+	Language   string `json:",omitempty"`
+	ReceivedAt time.Time
 	// Due and ExtendedDue are the end of the due day in the country's time zone, computed at intake
 	// (internal/deadline) so that a holiday table change never alters a running workflow.
 	Due, ExtendedDue time.Time

@@ -90,7 +90,7 @@ func (r *request) canceledByOperator(ctx workflow.Context) (Outcome, error) {
 	const reason = "canceled by an operator of the request system"
 	end := r.step(dctx, dsrflow.StatusCanceled, "request_canceled_by_operator", nil, "temporal", reason)
 	in := act.RespondInput{
-		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: dsrflow.StatusCanceled, Reason: reason,
+		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Residence: r.in.Residence, Status: dsrflow.StatusCanceled, Reason: reason,
 		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due, Corrections: r.in.Corrections, Purposes: r.in.Purposes,
 		Outcomes: r.sortedOutcomes(), End: &end, Closed: workflow.Now(dctx),
 	}
@@ -356,7 +356,7 @@ func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 	final, reason := r.finalStatus()
 	outcomes := r.answeredOutcomes()
 	in := act.RespondInput{
-		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Status: final, Reason: reason, Ground: r.refusalGround(),
+		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Residence: r.in.Residence, Status: final, Reason: reason, Ground: r.refusalGround(),
 		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due,
 		Corrections: r.in.Corrections, Purposes: r.in.Purposes, Outcomes: outcomes,
 	}

@@ -98,9 +98,11 @@ type Mail struct {
 // RespondInput asks for the answer to be composed, the export built (access, portability) and the
 // message queued.
 type RespondInput struct {
-	RequestID   string
-	Type        dsrflow.RequestType
-	Country     string
+	RequestID string
+	Type      dsrflow.RequestType
+	Country   string
+	// Residence picks the supervisory authority the answer names; empty: Country.
+	Residence   string `json:",omitempty"`
 	Status      dsrflow.Status
 	Reason      string
 	To          string

@@ -36,8 +36,11 @@ type Outcome struct {
 type Input struct {
 	RequestID string
 	Type      dsrflow.RequestType
-	// Country is the request's country (ISO code); it picks the supervisory authority.
-	Country       string
+	// Country is the handling entity's country (ISO code): its working days and time zone.
+	Country string
+	// Residence is the subject's country of residence (ISO code); it picks the supervisory authority they
+	// are told about (Art. 77). Empty (a request from before it was recorded): Country.
+	Residence     string
 	Received, Due time.Time
 	Closed        time.Time
 	// Status is completed, rejected, lapsed, canceled or aborted; any other is answered as completed.
@@ -67,6 +70,14 @@ type Input struct {
 	RecipientsKnown bool
 	// Unable are the group's systems that cannot carry out the request's action, so no job went to them.
 	Unable []System
+}
+
+// residence is the country whose supervisory authority the subject is told about.
+func (in Input) residence() string {
+	if in.Residence != "" {
+		return in.Residence
+	}
+	return in.Country
 }
 
 // Message is the answer to the subject.
@@ -126,7 +137,7 @@ func Compose(c Controller, in Input) Message {
 		if lines := notDone(c, in, subs); len(lines) > 0 {
 			w.heading("What we could not do")
 			w.para(strings.Join(lines, "\n"))
-			w.para(Remedy(c, in.Country, "If you disagree with any of this") + "\nOur data protection officer can tell you more.")
+			w.para(Remedy(c, in.residence(), "If you disagree with any of this") + "\nOur data protection officer can tell you more.")
 		}
 	}
 	switch {
@@ -163,12 +174,15 @@ func Compose(c Controller, in Input) Message {
 	var complain string
 	switch {
 	case in.Ground != "":
-		complain = refusalRemedy(c, in.Country)
+		complain = refusalRemedy(c, in.residence())
 	case in.Status == dsrflow.StatusRejected:
-		complain = Remedy(c, in.Country, "If you disagree with our decision")
+		complain = Remedy(c, in.residence(), "If you disagree with our decision")
 	default:
-		a := c.Authority(in.Country)
+		a := c.Authority(in.residence())
 		complain = fmt.Sprintf("If you are not satisfied with how we handled your request, you can complain to %s: %s", a.Name, a.URL)
+		if s := a.addressSentence(); s != "" {
+			complain += "\n" + s
+		}
 		if a.Note != "" {
 			complain += "\n" + sentence(a.Note)
 		}

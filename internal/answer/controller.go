@@ -132,6 +132,8 @@ type Authority struct {
 	Country string `yaml:"country"`
 	Name    string `yaml:"name"`
 	URL     string `yaml:"url"`
+	// Address is the postal address, one line per line of the envelope.
+	Address string `yaml:"address"`
 	// Note tells the subject something particular: which authority is competent in a federal state.
 	Note string `yaml:"note"`
 }
@@ -144,14 +146,19 @@ type AutomatedDecisions struct {
 	Profiling string `yaml:"profiling"`
 }
 
-// Authority returns the supervisory authority for a request from country (ISO code, any case), or the
-// fallback.
+// Authority returns the supervisory authority of country (the subject's residence, ISO code, any case):
+// the built-in table's (authorities.json) with controller.yaml's entry for the country laid over it, or
+// the fallback for a country neither has.
 func (c Controller) Authority(country string) Authority {
 	country = strings.ToUpper(strings.TrimSpace(country))
-	for _, a := range c.Authorities {
-		if a.Country == country {
-			return a
+	a, known := authorities()[country]
+	for _, o := range c.Authorities {
+		if o.Country == country {
+			return a.overlay(o)
 		}
+	}
+	if known {
+		return a
 	}
 	return c.FallbackAuthority
 }

@@ -33,7 +33,7 @@ type System struct {
 }
 
 // Remedy is the sentence that follows anything dsrflow did not do, a refusal included (GDPR Art. 12(4)):
-// the supervisory authority for the subject's country (Controller.Authority) and the right to go to
+// the supervisory authority for the subject's country of residence (Controller.Authority), with its postal address, and the right to go to
 // court. lead opens it, as in "If you disagree with our decision"; empty, the sentence starts with "You
 // can complain".
 func Remedy(c Controller, country, lead string) string {
@@ -43,6 +43,9 @@ func Remedy(c Controller, country, lead string) string {
 		s = lead + ", " + s
 	} else {
 		s = capitalize(s)
+	}
+	if as := a.addressSentence(); as != "" {
+		s += "\n" + as
 	}
 	if a.Note != "" {
 		s += "\n" + sentence(a.Note)

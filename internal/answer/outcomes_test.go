@@ -14,7 +14,8 @@ const court = "You can also take the matter to court."
 func TestRemedyNamesTheAuthorityOfTheSubjectsCountryAndTheCourt(t *testing.T) {
 	c := demoController(t)
 	got := Remedy(c, "se", "If you disagree with our decision")
-	want := "If you disagree with our decision, you can complain to Integritetsskyddsmyndigheten (IMY): https://www.imy.se " + court
+	want := "If you disagree with our decision, you can complain to Integritetsskyddsmyndigheten (IMY): https://www.imy.se " + court +
+		"\nThe postal address of Integritetsskyddsmyndigheten (IMY) is Box 8114, 104 20 Stockholm, Sweden."
 	if got != want {
 		t.Errorf("Remedy(SE) = %q\nwant %q", got, want)
 	}

@@ -36,6 +36,9 @@ func refusalRemedy(c Controller, country string) string {
 	p := fmt.Sprintf("If you disagree with our decision, you have the right to complain to the supervisory authority, %s: %s\n"+
 		"You also have the right to an effective judicial remedy: you can take the matter to the courts of the country where you live or where we are established (GDPR Articles 77 and 79).",
 		a.Name, a.URL)
+	if as := a.addressSentence(); as != "" {
+		p += "\n" + as
+	}
 	if a.Note != "" {
 		p += "\n" + sentence(a.Note)
 	}

@@ -59,7 +59,7 @@ func (ex *export) summary() summary {
 		Generated:  date(ex.generated),
 		Portable:   ex.in.Type.Right().Portable,
 		Controller: ex.c,
-		Authority:  ex.c.Authority(ex.in.Country),
+		Authority:  ex.c.Authority(ex.in.residence()),
 		Files:      []string{fileSummaryHTML, fileSummaryText, fileData},
 		Nothing:    true,
 	}
@@ -108,7 +108,7 @@ func (ex *export) summary() summary {
 		s.NotDone = append(s.NotDone, strings.TrimPrefix(l, "- "))
 	}
 	if len(s.NotDone) > 0 {
-		s.Remedy = Remedy(ex.c, ex.in.Country, "If you disagree with any of this")
+		s.Remedy = Remedy(ex.c, ex.in.residence(), "If you disagree with any of this")
 	}
 	return s
 }
@@ -274,7 +274,7 @@ Data protection officer: {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{en
 {{- end}}
 
 <h3>Where to complain</h3>
-<p>You can lodge a complaint with a supervisory authority: {{.Authority.Name}}, <a href="{{.Authority.URL}}">{{.Authority.URL}}</a>.{{if .Authority.Note}} {{.Authority.Note}}{{end}}</p>
+<p>You can lodge a complaint with a supervisory authority: {{.Authority.Name}}, <a href="{{.Authority.URL}}">{{.Authority.URL}}</a>.{{with .Authority.Postal}} The postal address of {{$.Authority.Name}} is {{.}}.{{end}}{{if .Authority.Note}} {{.Authority.Note}}{{end}}</p>
 
 <h3>Our record of your request</h3>
 <p>We keep a record of your request and of our answer for {{.Controller.RecordRetention}}, to show that we handled it as the law requires. Then we delete it.</p>
@@ -411,6 +411,9 @@ func (ex *export) writeText(w io.Writer) error {
 	}
 	t.para("Your rights\n" + bullets(lines))
 	p = fmt.Sprintf("Where to complain\nYou can lodge a complaint with a supervisory authority: %s, %s.", s.Authority.Name, s.Authority.URL)
+	if a := s.Authority.addressSentence(); a != "" {
+		p += " " + a
+	}
 	if s.Authority.Note != "" {
 		p += " " + s.Authority.Note
 	}

@@ -53,6 +53,9 @@ func TestCompute(t *testing.T) {
 		{"SE Christmas Eve is not a public holiday", "SE", GDPR, "2025-11-24", "2025-12-24", ""},
 		{"SE Christmas Day and Boxing Day 2025", "SE", GDPR, "2025-11-25", "2025-12-29", ""},
 
+		// Iceland: the First Day of Summer (Thu Apr 23 2026).
+		{"IS the First Day of Summer moves the due date to Friday", "IS", GDPR, "2026-03-23", "2026-04-24", ""},
+
 		// Great Britain (England and Wales).
 		{"GB Boxing Day 2026 is a Saturday, substitute Mon Dec 28", "GB", GDPR, "2026-11-28", "2026-12-29", "2027-03-01"},
 		{"GB Christmas 2027 on a weekend: substitutes Mon 27 and Tue 28", "GB", GDPR, "2027-11-27", "2027-12-29", ""},
@@ -165,11 +168,11 @@ func TestComputeErrors(t *testing.T) {
 		j        Jurisdiction
 		contains []string
 	}{
-		{"unknown country", at, "XX", GDPR, []string{`"XX"`, "AT, BE, DE, DK, FI, FR, GB, IE, NL, NO, PL, SE, US"}},
+		{"unknown country", at, "XX", GDPR, []string{`"XX"`, "AT, BE, BG, CH, CY, CZ, DE, DK, EE, ES, FI, FR, GB, GR, HR, HU, IE, IS, IT, LI, LT, LU, LV, MT, NL, NO, PL, PT, RO, SE, SI, SK, US"}},
 		{"empty country", at, "", GDPR, []string{`""`, "NO"}},
 		{"unknown jurisdiction", at, "NO", "lgpd", []string{`"lgpd"`, "gdpr", "ccpa"}},
 		{"ccpa outside the US", at, "NO", CCPA, []string{"NO", "ccpa", "supported are US"}},
-		{"gdpr for the US", at, "US", GDPR, []string{"US", "gdpr", "AT, BE, DE, DK, FI, FR, GB, IE, NL, NO, PL, SE"}},
+		{"gdpr for the US", at, "US", GDPR, []string{"US", "gdpr", "AT, BE, BG, CH, CY, CZ, DE, DK, EE, ES, FI, FR, GB, GR, HR, HU, IE, IS, IT, LI, LT, LU, LV, MT, NL, NO, PL, PT, RO, SE, SI, SK"}},
 		{"long bad value is cut", at, strings.Repeat("x", 100), GDPR, []string{`"xxxxxxxxxxxxxxxx"…`}},
 		{"zero time", time.Time{}, "NO", GDPR, []string{"outside the years"}},
 		{"year 3000", time.Date(3000, 6, 1, 0, 0, 0, 0, time.UTC), "NO", GDPR, []string{"3000-06-01"}},
@@ -190,12 +193,12 @@ func TestComputeErrors(t *testing.T) {
 }
 
 func TestSupported(t *testing.T) {
-	for _, c := range []string{"NO", "no", " se ", "DE", "GB", "US", "FI", "PL"} {
+	for _, c := range []string{"NO", "no", " se ", "DE", "GB", "US", "FI", "PL", "IS", "ch", "IT", "EE", "LV", "LT"} {
 		if !Supported(c) {
 			t.Errorf("Supported(%q) = false", c)
 		}
 	}
-	for _, c := range []string{"", "XX", "UK", "IT", "NOR"} {
+	for _, c := range []string{"", "XX", "UK", "EU", "NOR"} {
 		if Supported(c) {
 			t.Errorf("Supported(%q) = true", c)
 		}

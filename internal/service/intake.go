@@ -15,6 +15,7 @@ import (
 	"github.com/dsrflow/dsrflow/internal/reconcile"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
+	"golang.org/x/text/language"
 )
 
 var channels = map[string]bool{"email": true, "web": true, "phone": true, "letter": true}
@@ -51,6 +52,19 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 		fields["jurisdiction"] = "must be gdpr or ccpa"
 	} else if !slices.Contains(deadline.CountriesFor(jurisdiction), country) {
 		fields["country"] = fmt.Sprintf("unknown country for %s; one of %s", jurisdiction, strings.Join(deadline.CountriesFor(jurisdiction), ", "))
+	}
+	residence := strings.ToUpper(strings.TrimSpace(in.Residence))
+	if residence == "" {
+		residence = country
+	} else if r, err := language.ParseRegion(residence); len(residence) != 2 || err != nil || !r.IsCountry() {
+		fields["residence"] = "must be a country code (ISO 3166 alpha-2) like FR"
+	}
+	lang := dsrflow.DefaultLanguage
+	if in.Language != "" {
+		var ok bool
+		if lang, ok = dsrflow.ParseLanguage(in.Language); !ok {
+			fields["language"] = "must be one of " + strings.Join(dsrflow.Languages, ", ")
+		}
 	}
 	now := s.now()
 	received := now
@@ -116,7 +130,7 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 		verification = dsrflow.VerifyAgentAttested
 	}
 	return workflows.RequestInput{
-		Type: typ, Country: country, Jurisdiction: string(jurisdiction), Channel: channel,
+		Type: typ, Country: country, Jurisdiction: string(jurisdiction), Channel: channel, Residence: residence, Language: lang,
 		ReceivedAt: received.UTC(), Due: dueAt.UTC(), ExtendedDue: extendedAt.UTC(),
 		SubjectKey:   s.Key.SubjectKey(email),
 		Identity:     dsrflow.Identity{Email: email, Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone), CustomerIDs: in.CustomerIDs},
@@ -164,7 +178,8 @@ func (s *Service) CreateRequest(ctx context.Context, body dsrflow.NewRequest) (d
 // (ECONFLICT), whichever front door recorded it.
 func (s *Service) record(ctx context.Context, in workflows.RequestInput) error {
 	row := store.Request{ID: in.ID, Type: in.Type, Status: dsrflow.StatusReceived, Country: in.Country,
-		Jurisdiction: in.Jurisdiction, ReceivedAt: in.ReceivedAt, DueAt: in.Due, UpdatedAt: s.now().UTC(), SubjectKey: in.SubjectKey}
+		Jurisdiction: in.Jurisdiction, ReceivedAt: in.ReceivedAt, DueAt: in.Due, UpdatedAt: s.now().UTC(), SubjectKey: in.SubjectKey,
+		Residence: in.Residence, Language: in.Language}
 	identity, _ := json.Marshal(in.Identity)
 	details, _ := json.Marshal(map[string]any{"corrections": in.Corrections, "purposes": in.Purposes, "grounds": in.Grounds, "channel": in.Channel, "verification": in.Verification})
 	input, err := json.Marshal(in)

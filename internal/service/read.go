@@ -23,7 +23,7 @@ func (s *Service) GetRequest(ctx context.Context, id string) (dsrflow.RequestVie
 	if err != nil {
 		return dsrflow.RequestView{}, err
 	}
-	view := dsrflow.RequestView{ID: req.ID, Type: string(req.Type), Status: string(req.Status), Country: req.Country, Jurisdiction: req.Jurisdiction,
+	view := dsrflow.RequestView{ID: req.ID, Type: string(req.Type), Status: string(req.Status), Country: req.Country, Jurisdiction: req.Jurisdiction, Residence: req.Residence, Language: req.Language,
 		Received: req.ReceivedAt, Due: deadline.DateOfEnd(req.DueAt, req.Country), Closed: req.ClosedAt,
 		Jobs: []dsrflow.JobView{}, Decisions: []dsrflow.DecisionView{}, Events: []dsrflow.EventView{}}
 	if req.ExtendedDueAt != nil {

@@ -55,9 +55,9 @@ func (s *Store) CreateRequest(ctx context.Context, r Request, d RequestDetail, i
 		}
 		// The row after the key and the sealing: a refused duplicate costs the same work as a new
 		// request, so the privacy center's answer time tells nothing (issue 14).
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`),
+		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`),
 			r.ID, string(r.Type), string(r.Status), r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
-			s.nullTimeArg(r.ExtendedDueAt), s.timeArg(r.UpdatedAt), r.SubjectKey); err != nil {
+			s.nullTimeArg(r.ExtendedDueAt), s.timeArg(r.UpdatedAt), r.SubjectKey, r.Residence, r.Language); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO request_details (request_id, identity, details) VALUES (?, ?, ?)`),

@@ -25,21 +25,23 @@ type requestRow struct {
 	ClosedAt      dbTime `db:"closed_at"`
 	UpdatedAt     dbTime `db:"updated_at"`
 	SubjectKey    string `db:"subject_key"`
+	Residence     string `db:"residence"`
+	Language      string `db:"language"`
 }
 
-const requestColumns = `id, type, status, country, jurisdiction, received_at, due_at, extended_due_at, closed_at, updated_at, subject_key`
+const requestColumns = `id, type, status, country, jurisdiction, received_at, due_at, extended_due_at, closed_at, updated_at, subject_key, residence, language`
 
 func (r requestRow) request() Request {
 	return Request{
 		ID: r.ID, Type: dsrflow.RequestType(r.Type), Status: dsrflow.Status(r.Status), Country: r.Country, Jurisdiction: r.Jurisdiction,
 		ReceivedAt: r.ReceivedAt.Time, DueAt: r.DueAt.Time,
 		ExtendedDueAt: r.ExtendedDueAt.ptr(), ClosedAt: r.ClosedAt.ptr(),
-		UpdatedAt: r.UpdatedAt.Time, SubjectKey: r.SubjectKey,
+		UpdatedAt: r.UpdatedAt.Time, SubjectKey: r.SubjectKey, Residence: r.Residence, Language: r.Language,
 	}
 }
 
 // PutRequest inserts r, or replaces the stored request with the same ID. A zero UpdatedAt is set to now.
-// An empty SubjectKey keeps the stored one: the key is set once, at intake, and a later write that does
+// An empty SubjectKey, Residence or Language keeps the stored one: the key is set once, at intake, and a later write that does
 // not carry it must not make the request unfindable by FindOpenRequest.
 // It returns EINVALID when the ID, type, status or dates are missing.
 func (s *Store) PutRequest(ctx context.Context, r Request) error {
@@ -50,15 +52,17 @@ func (s *Store) PutRequest(ctx context.Context, r Request) error {
 		r.UpdatedAt = time.Now()
 	}
 	_, err := s.db.ExecContext(ctx, s.rebind(`
-		INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			type = excluded.type, status = excluded.status, country = excluded.country,
 			jurisdiction = excluded.jurisdiction, received_at = excluded.received_at,
 			due_at = excluded.due_at, extended_due_at = excluded.extended_due_at,
 			closed_at = excluded.closed_at, updated_at = excluded.updated_at,
-			subject_key = CASE WHEN excluded.subject_key = '' THEN requests.subject_key ELSE excluded.subject_key END`),
+			subject_key = CASE WHEN excluded.subject_key = '' THEN requests.subject_key ELSE excluded.subject_key END,
+			residence = CASE WHEN excluded.residence = '' THEN requests.residence ELSE excluded.residence END,
+			language = CASE WHEN excluded.language = '' THEN requests.language ELSE excluded.language END`),
 		r.ID, string(r.Type), string(r.Status), r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
-		s.nullTimeArg(r.ExtendedDueAt), s.nullTimeArg(r.ClosedAt), s.timeArg(r.UpdatedAt), r.SubjectKey)
+		s.nullTimeArg(r.ExtendedDueAt), s.nullTimeArg(r.ClosedAt), s.timeArg(r.UpdatedAt), r.SubjectKey, r.Residence, r.Language)
 	if err != nil {
 		return fmt.Errorf("put request %s: %w", r.ID, err)
 	}

@@ -25,7 +25,7 @@ var privacyCenter = Principal{ID: "privacy-center", Role: RoleAgent}
 
 type rightItem struct{ Type, Title, Text string }
 
-func rightItems() []rightItem {
+func rightItems(lang string) []rightItem {
 	var out []rightItem
 	for _, r := range dsrflow.Rights {
 		// The privacy center takes GDPR requests (its country is DefaultCountry's); a right of another
@@ -34,8 +34,8 @@ func rightItems() []rightItem {
 			continue
 		}
 		t := r.Type
-		title, _ := text("right." + string(t) + ".title")
-		body, _ := text("right." + string(t) + ".text")
+		title, _ := textIn(lang, "right."+string(t)+".title")
+		body, _ := textIn(lang, "right."+string(t)+".text")
 		out = append(out, rightItem{string(t), title, body})
 	}
 	return out
@@ -43,7 +43,8 @@ func rightItems() []rightItem {
 
 func (s *server) handlePrivacyHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusOK, "privacy", view{Title: mustText("center.title"), Public: true, Data: rightItems()})
+		lang := subjectLanguage(w, r)
+		s.render(w, r, http.StatusOK, "privacy", view{Title: mustTextIn(lang, "center.title"), Public: true, Lang: lang, Data: rightItems(lang)})
 	})
 }
 
@@ -55,27 +56,32 @@ type privacyForm struct {
 	Errors                       map[string]string
 	NeedsCorrections, NeedsPurps bool
 	NeedsGrounds                 bool
+	// Countries are the choices of the subject's country of residence (language.go).
+	Countries []countryChoice
 }
 
-func newPrivacyForm(typ string) (privacyForm, bool) {
-	i := slices.IndexFunc(rightItems(), func(it rightItem) bool { return it.Type == typ })
+func newPrivacyForm(lang, typ string) (privacyForm, bool) {
+	items := rightItems(lang)
+	i := slices.IndexFunc(items, func(it rightItem) bool { return it.Type == typ })
 	if i < 0 {
 		return privacyForm{}, false
 	}
 	t := dsrflow.RequestType(typ)
-	return privacyForm{Right: rightItems()[i], Errors: map[string]string{},
+	return privacyForm{Right: items[i], Errors: map[string]string{},
 		NeedsCorrections: t.Needs(dsrflow.InputCorrections), NeedsPurps: t.Needs(dsrflow.InputPurposes), NeedsGrounds: t.Accepts(dsrflow.InputGrounds)}, true
 }
 
 func (s *server) handlePrivacyForm() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, ok := newPrivacyForm(r.URL.Query().Get("type"))
+		lang := subjectLanguage(w, r)
+		f, ok := newPrivacyForm(lang, r.URL.Query().Get("type"))
 		if !ok {
 			http.Redirect(w, r, "/privacy", http.StatusSeeOther)
 			return
 		}
 		f.Choices = s.purposeChoices(nil, true)
-		s.render(w, r, http.StatusOK, "privacy_form", view{Title: f.Right.Title, Public: true, Data: f})
+		f.Countries = residenceChoices(lang, defaultResidence(r))
+		s.render(w, r, http.StatusOK, "privacy_form", view{Title: f.Right.Title, Public: true, Lang: lang, Data: f})
 	})
 }
 
@@ -83,13 +89,16 @@ func (s *server) handlePrivacySubmit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		began := time.Now()
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		f, ok := newPrivacyForm(r.PostFormValue("type"))
+		lang := subjectLanguage(w, r)
+		f, ok := newPrivacyForm(lang, r.PostFormValue("type"))
 		if !ok {
 			s.renderError(w, r, http.StatusBadRequest, "Choose one of the rights on the privacy center's first page.")
 			return
 		}
 		f.Email, f.Name, f.Grounds = strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("name"), r.PostFormValue("grounds")
 		f.Corrections, f.Purposes = r.PostFormValue("corrections"), formPurposes(r)
+		residence := strings.TrimSpace(r.PostFormValue("residence"))
+		f.Countries = residenceChoices(lang, residence)
 		ok, err := s.allow(r, "ip:"+s.clientIP(r), ipSubmitLimit)
 		if err == nil && ok && f.Email != "" {
 			ok, err = s.allow(r, "email:"+s.Key.SubjectKey(f.Email), emailSubmitLimit)
@@ -99,14 +108,17 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			return
 		}
 		if !ok {
-			s.render(w, r, http.StatusTooManyRequests, "privacy_form", view{Title: f.Right.Title, Public: true, Error: mustText("error.rate"), Data: f})
+			s.render(w, r, http.StatusTooManyRequests, "privacy_form", view{Title: f.Right.Title, Public: true, Lang: lang, Error: mustTextIn(lang, "error.rate"), Data: f})
 			return
 		}
 		// The center starts its requests itself once it has answered (StartRequest below), so that the
 		// answer takes the same time whatever the address's state.
-		in := NewRequest{Type: f.Right.Type, Email: f.Email, Name: strings.TrimSpace(f.Name), Channel: "web", Grounds: strings.TrimSpace(f.Grounds), DeferStart: true}
+		// The subject's residence picks the authority the answer names ("" is another country: the
+		// center's own); the page's language is recorded with the request.
+		in := NewRequest{Type: f.Right.Type, Email: f.Email, Name: strings.TrimSpace(f.Name), Channel: "web", Grounds: strings.TrimSpace(f.Grounds), DeferStart: true,
+			Residence: residence, Language: lang}
 		if in.Corrections, ok = parseCorrections(f.Corrections); !ok {
-			f.Errors["corrections"] = "write each correction as what=correct value"
+			f.Errors["corrections"] = mustTextIn(lang, "error.field.corrections")
 		}
 		in.Purposes = parsePurposes(f.Purposes)
 		f.Choices = s.purposeChoices(in.Purposes, true)
@@ -123,6 +135,10 @@ func (s *server) handlePrivacySubmit() http.Handler {
 				existing = e.Fields["existing_id"]
 			case isErr && e.Code == dsrflow.EINVALID:
 				for k, v := range e.Fields {
+					// The service's messages are English: another language gives the field's own text.
+					if t, err := textIn(lang, "error.field."+k); err == nil && lang != dsrflow.DefaultLanguage {
+						v = t
+					}
 					f.Errors[k] = v
 				}
 			default:
@@ -131,7 +147,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			}
 		}
 		if len(f.Errors) > 0 {
-			s.render(w, r, http.StatusBadRequest, "privacy_form", view{Title: f.Right.Title, Public: true, Error: mustText("error.fields"), Data: f})
+			s.render(w, r, http.StatusBadRequest, "privacy_form", view{Title: f.Right.Title, Public: true, Lang: lang, Error: mustTextIn(lang, "error.fields"), Data: f})
 			return
 		}
 		if existing != "" {
@@ -146,7 +162,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		// left of the difference is hidden under a floor, so that the answer's time does not tell
 		// whether the address has an open request (issue 14).
 		s.waitFloor(began)
-		s.render(w, r, http.StatusOK, "privacy_sent", view{Title: mustText("sent.title"), Public: true, Data: dsrflow.RequestType(f.Right.Type).DefaultVerification() == dsrflow.VerifyNone})
+		s.render(w, r, http.StatusOK, "privacy_sent", view{Title: mustTextIn(lang, "sent.title"), Public: true, Lang: lang, Data: dsrflow.RequestType(f.Right.Type).DefaultVerification() == dsrflow.VerifyNone})
 		// A new request's start (a store read, the Temporal call, the worker's first steps) happens after
 		// the answer has gone out. It is durable from the commit above: the reconciler starts it if this
 		// process dies first.
@@ -206,6 +222,7 @@ func (s *server) handlePrivacyStatus() http.Handler {
 }
 
 func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, errMsg, token string) {
+	lang := subjectLanguage(w, r)
 	id := r.PathValue("id")
 	if !hmac.Equal([]byte(token), []byte(s.Key.StatusToken(id))) {
 		s.renderLinkGone(w, r)
@@ -227,8 +244,8 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		s.renderLinkGone(w, r)
 		return
 	}
-	title, _ := text("right." + v.Type + ".title")
-	explain, _ := text("status." + v.Status)
+	title, _ := textIn(lang, "right."+v.Type+".title")
+	explain, _ := textIn(lang, "status."+v.Status)
 	p := statusPage{ID: id, Token: token, Type: title, Status: v.Status, Due: v.Due, Explain: explain, CanVerify: v.Status == string(dsrflow.StatusVerifying)}
 	if exp != nil {
 		// A fresh link for the next hour, never past the download window.
@@ -240,9 +257,9 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	flash := ""
 	if r.URL.Query().Get("done") == "verified" {
-		flash = mustText("status.verified")
+		flash = mustTextIn(lang, "status.verified")
 	}
-	s.render(w, r, status, "privacy_status", view{Title: mustText("status.title"), Public: true, Flash: flash, Error: errMsg, Data: p})
+	s.render(w, r, status, "privacy_status", view{Title: mustTextIn(lang, "status.title"), Public: true, Lang: lang, Flash: flash, Error: errMsg, Data: p})
 }
 
 // statusLinkEnd is when a request's status link stops working, as the answer's mail says: when the
@@ -260,7 +277,10 @@ func statusLinkEnd(v RequestView, exp *dsrflow.Export) (time.Time, bool) {
 
 // renderLinkGone answers an unknown and an expired status link alike, and says how to ask again.
 func (s *server) renderLinkGone(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusNotFound, "error", view{Title: mustText("status.title"), Public: true, Error: mustText("error.link")})
+	lang := subjectLanguage(w, r)
+	// The switch leads to the first page: an ended link and a made-up one are answered alike.
+	s.render(w, r, http.StatusNotFound, "error", view{Title: mustTextIn(lang, "status.title"), Public: true, Lang: lang,
+		Langs: switchAt("/privacy", nil, lang), Error: mustTextIn(lang, "error.link")})
 }
 
 func (s *server) handlePrivacyVerify() http.Handler {
@@ -268,14 +288,14 @@ func (s *server) handlePrivacyVerify() http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		id, token := r.PathValue("id"), r.PostFormValue("t")
 		if !hmac.Equal([]byte(token), []byte(s.Key.StatusToken(id))) {
-			s.render(w, r, http.StatusNotFound, "error", view{Title: mustText("status.title"), Public: true, Error: mustText("error.link")})
+			s.renderLinkGone(w, r)
 			return
 		}
 		if ok, err := s.allow(r, "verify-ip:"+s.clientIP(r), ipVerifyLimit); err != nil {
 			s.renderFailure(w, r, err)
 			return
 		} else if !ok {
-			s.showStatus(w, r, http.StatusTooManyRequests, mustText("error.rate"), token)
+			s.showStatus(w, r, http.StatusTooManyRequests, mustTextIn(subjectLanguage(w, r), "error.rate"), token)
 			return
 		}
 		if _, err := s.svc().VerifyRequest(dsrflow.WithPrincipal(r.Context(), privacyCenter), id, r.PostFormValue("code")); err != nil {
@@ -289,14 +309,6 @@ func (s *server) handlePrivacyVerify() http.Handler {
 		}
 		http.Redirect(w, r, "/privacy/requests/"+url.PathEscape(id)+"?t="+url.QueryEscape(token)+"&done=verified", http.StatusSeeOther)
 	})
-}
-
-func mustText(key string) string {
-	v, err := text(key)
-	if err != nil {
-		panic(err)
-	}
-	return v
 }
 
 // clientIP is the address of the client: the peer's, or, when the peer is a trusted proxy

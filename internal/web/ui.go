@@ -21,16 +21,23 @@ import (
 //go:embed ui
 var uiFS embed.FS
 
-// pages holds each page parsed together with the shared layout. They are parsed once, when the first
-// server is made (NewServer), not at package init: `starter` links this package for `starter serve`, and
-// its other commands should not pay for templates they never render.
-var pages = sync.OnceValue(parsePages)
+// pages holds each page parsed together with the shared layout, once per language (the {{t}} of the
+// privacy center's texts is bound to it). They are parsed once, when the first server is made
+// (NewServer), not at package init: `starter` links this package for `starter serve`, and its other
+// commands should not pay for templates they never render.
+var pages = sync.OnceValue(func() map[string]map[string]*template.Template {
+	out := map[string]map[string]*template.Template{}
+	for _, lang := range dsrflow.Languages {
+		out[lang] = parsePages(lang)
+	}
+	return out
+})
 
-func parsePages() map[string]*template.Template {
+func parsePages(lang string) map[string]*template.Template {
 	funcs := template.FuncMap{
 		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"instant": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"t":       text,
+		"t":       func(key string) (string, error) { return textIn(lang, key) },
 		"grounds": refusalGrounds,
 		"human":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 		"dict": func(kv ...any) map[string]any {
@@ -76,6 +83,10 @@ type view struct {
 	Data    any
 	// Public marks privacy-center pages: no console navigation.
 	Public bool
+	// Lang is the page's language: the subject's on privacy-center pages (subjectLanguage), English in
+	// the console. Langs is the privacy center's language switch.
+	Lang  string
+	Langs []langLink
 }
 
 // securityHeaders are set on every HTML page and on the static files.
@@ -90,7 +101,16 @@ func securityHeaders(w http.ResponseWriter) {
 
 // render writes the page; a template error is a bug, answered 500 without a half-written page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
-	t, ok := pages()[page]
+	if v.Public && v.Lang == "" {
+		v.Lang = subjectLanguage(w, r)
+	}
+	if v.Lang == "" {
+		v.Lang = dsrflow.DefaultLanguage
+	}
+	if v.Public && v.Langs == nil {
+		v.Langs = languageSwitch(r, v.Lang)
+	}
+	t, ok := pages()[v.Lang][page]
 	if !ok {
 		panic("no page " + page)
 	}
