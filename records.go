@@ -20,6 +20,9 @@ type Request struct {
 	// SubjectKey is a keyed hash of the subject's normalised email, computed by the caller, so that the
 	// store can find a subject's open request without seeing the address.
 	SubjectKey string
+	// Assignee is who on the team handles the request, a principal id ("" for nobody); read by
+	// GetRequest and ListRequests, written only by SetAssignee (PutRequest keeps it).
+	Assignee string
 }
 
 // AuditEvent is one entry of the append-only audit log. Events form a hash chain: each Hash covers the
