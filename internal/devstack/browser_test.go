@@ -262,7 +262,7 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 		t.Error("extend in the browser did not extend the request")
 	}
 	act(t, agent, "cancel", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#cancel-reason")), chromedp.SendKeys(chromedp.CSS("#cancel-reason"), "the subject withdrew the request"),
-		chromedp.Click(chromedp.CSS(`form[action$="/cancel"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		chromedp.Click(chromedp.CSS("#cancel-confirm")), chromedp.Click(chromedp.CSS(`form[action$="/cancel"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if v := c.waitClosed(id); v.Status != "canceled" {
 		t.Errorf("cancel in the browser: request %s", v.Status)
 	}

@@ -70,6 +70,8 @@ func TestEveryOperationChecksItsRole(t *testing.T) {
 		}},
 		{"reviews", everyone, func(ctx context.Context) error { _, err := s.Reviews(ctx); return err }},
 		{"register", []string{dsrflow.RoleDPO}, func(ctx context.Context) error { _, err := s.DisclosureRegister(ctx, 2026); return err }},
+		{"assign", agents, func(ctx context.Context) error { _, err := s.AssignRequest(ctx, "dsr_1", "me"); return err }},
+		{"note", agents, func(ctx context.Context) error { _, err := s.AddNote(ctx, "dsr_1", "called back"); return err }},
 	}
 	roles := []string{dsrflow.RoleAgent, dsrflow.RoleReviewer, dsrflow.RoleDPO, "auditor", ""}
 	for _, op := range ops {
