@@ -146,7 +146,7 @@ func allowedActions(role string, v RequestView) []string {
 		if agent && v.Status == string(dsrflow.StatusVerifying) {
 			out = append(out, "verify", "resend")
 		}
-		if reviewer && subjects && v.Status == string(dsrflow.StatusInReview) {
+		if reviewer && v.Status == string(dsrflow.StatusInReview) {
 			out = append(out, "decide")
 		}
 		// Once the answer is being sent (responding) the request can no longer be extended, canceled

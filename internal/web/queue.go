@@ -148,7 +148,11 @@ func (s *server) handleConsoleRequests() http.Handler {
 			return
 		case strings.Contains(f.Q, "@"):
 			// Exact email: the service hashes it with the store's key; the address is never stored or logged.
+			// A person's requests are searched open and closed unless a view was chosen.
 			query.Email = f.Q
+			if f.View == "" {
+				query.Open = false
+			}
 		case f.Q != "":
 			s.render(w, r, http.StatusBadRequest, "requests", view{Title: "Requests", Nav: "requests", Error: "Search by a request id (dsr_...) or an exact email address.", Data: data})
 			return

@@ -146,7 +146,7 @@ func TestOnlyActionsThatCanSucceed(t *testing.T) {
 	}{
 		{"completed", RoleAgent, RequestView{Type: "access", Status: "completed", Closed: &closed}, []string{"export", "note"}, []string{"cancel", "extend", "assign"}},
 		{"responding", RoleAgent, RequestView{Type: "erasure", Status: "responding"}, []string{"assign"}, []string{"cancel", "extend"}},
-		{"disclosure", RoleDPO, RequestView{Type: "disclosure", Status: "in_review"}, []string{"assign"}, []string{"cancel", "extend", "refuse", "decide", "note"}},
+		{"disclosure", RoleDPO, RequestView{Type: "disclosure", Status: "in_review"}, []string{"assign", "decide"}, []string{"cancel", "extend", "refuse", "note"}},
 		{"extended", RoleAgent, RequestView{Type: "access", Status: "fulfilling", ExtendedDue: "2027-02-01"}, []string{"cancel"}, []string{"extend"}},
 		{"reviewer", RoleReviewer, RequestView{Type: "objection", Status: "in_review"}, []string{"decide", "refuse"}, []string{"assign", "note", "cancel"}},
 	} {
