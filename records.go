@@ -23,6 +23,9 @@ type Request struct {
 	// Residence is the subject's country of residence and Language their language, both set at intake;
 	// a later write that leaves them empty keeps the stored ones. "" for requests from before.
 	Residence, Language string
+	// Assignee is who on the team handles the request, a principal id ("" for nobody); read by
+	// GetRequest and ListRequests, written only by SetAssignee (PutRequest keeps it).
+	Assignee string
 }
 
 // AuditEvent is one entry of the append-only audit log. Events form a hash chain: each Hash covers the

@@ -79,6 +79,12 @@ type RequestService interface {
 	// Suppression is the marketing suppression list's entry for an address's hash: ENOTFOUND when the
 	// address may be mailed, EINVALID for a value that is not such a hash.
 	Suppression(ctx context.Context, hash string) (SuppressionEntry, error)
+	// AssignRequest sets who handles a request (a principal id, "me" for the caller, "" for nobody):
+	// EINVALID naming the field "assignee" for a malformed id, ECONFLICT for a closed request.
+	AssignRequest(ctx context.Context, id, assignee string) (Assigned, error)
+	// AddNote adds the team's internal note to a request, kept encrypted and audited as note_added
+	// (without its text): EINVALID naming the field "text" for an empty or too long text.
+	AddNote(ctx context.Context, id, text string) (NoteView, error)
 }
 
 // Roles of the people and tokens that call the service.
@@ -227,6 +233,17 @@ type RequestView struct {
 	// RepeatOf is the earlier completed request of the same subject and type that this one repeats
 	// within the repeat window: flagged at intake for a reviewer, never refused automatically.
 	RepeatOf string `json:"repeat_of,omitempty"`
+
+	Assignee string `json:"assignee,omitempty"`
+	// Subject (masked), Channel, Verification and Notes are for agents and the DPO; reviewers see cases,
+	// not people.
+	Subject      *SubjectView `json:"subject,omitempty"`
+	Channel      string       `json:"channel,omitempty"`
+	Verification string       `json:"verification,omitempty"`
+	Notes        []NoteView   `json:"notes,omitempty"`
+	// Objection is what a reviewer decides on an objection: its grounds, purposes and the systems
+	// involved.
+	Objection *ObjectionView `json:"objection,omitempty"`
 }
 
 // JobView is one connector job of a request.
@@ -277,6 +294,13 @@ type RequestQuery struct {
 	Limit     int
 	// Email finds a person's requests, by the keyed hash of the address.
 	Email string
+	// Assignee lists the requests assigned to a principal id; "me" is the caller, "none" nobody.
+	Assignee string
+	// Closed lists only closed requests (Open only open ones; neither both).
+	Closed bool
+	// Desc sorts by due date, latest first; Offset skips that many rows (pages).
+	Desc   bool
+	Offset int
 }
 
 // SummaryView is one row of a list of requests.
@@ -288,6 +312,11 @@ type SummaryView struct {
 	Received time.Time `json:"received"`
 	Due      string    `json:"due"`
 	DaysLeft int       `json:"days_left"`
+	// Open is false once the request is closed: its days no longer count.
+	Open     bool   `json:"open"`
+	Assignee string `json:"assignee,omitempty"`
+	// Subject is the subject masked (MaskEmail, MaskName), for agents and the DPO only; nil for reviewers.
+	Subject *SubjectView `json:"subject,omitempty"`
 }
 
 // MessageView is one message queued for the subject of a request: what and when, not the text.

@@ -107,8 +107,8 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		id := loc[strings.LastIndex(loc, "/")+1 : strings.Index(loc, "?")]
 		c.waitStatus(id, "verifying")
-		act(t, ctx, "reload", chromedp.Navigate(s.URL()+"/console/requests/"+id), chromedp.WaitVisible(chromedp.CSS("#code")))
-		act(t, ctx, "enter the code", chromedp.SendKeys(chromedp.CSS("#code"), mailedCode(t, c, id)),
+		act(t, ctx, "reload", chromedp.Navigate(s.URL()+"/console/requests/"+id), chromedp.WaitVisible(chromedp.CSS("#verify-code")))
+		act(t, ctx, "enter the code", chromedp.SendKeys(chromedp.CSS("#verify-code"), mailedCode(t, c, id)),
 			chromedp.Click(chromedp.CSS(`form[action$="/verify"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 		c.waitStatus(id, "completed")
 		act(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`a[href$="/export"]`)))
@@ -117,7 +117,7 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 			t.Fatalf("the request page does not show the completed jobs: %q", text)
 		}
 		downloadZip(t, ctx, `a[href$="/export"]`)
-		act(t, ctx, "list", chromedp.Navigate(s.URL()+"/console/requests"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+		act(t, ctx, "list", chromedp.Navigate(s.URL()+"/console/requests?view=all"), chromedp.WaitVisible(chromedp.CSS("table.list")))
 		screenshot(t, ctx, "console-requests")
 		act(t, ctx, "dashboard", chromedp.Navigate(s.URL()+"/console"), chromedp.WaitVisible(chromedp.CSS("figure svg")))
 		screenshot(t, ctx, "console-dashboard")
@@ -262,7 +262,7 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 		t.Error("extend in the browser did not extend the request")
 	}
 	act(t, agent, "cancel", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#cancel-reason")), chromedp.SendKeys(chromedp.CSS("#cancel-reason"), "the subject withdrew the request"),
-		chromedp.Click(chromedp.CSS(`form[action$="/cancel"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		chromedp.Click(chromedp.CSS("#cancel-confirm")), chromedp.Click(chromedp.CSS(`form[action$="/cancel"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if v := c.waitClosed(id); v.Status != "canceled" {
 		t.Errorf("cancel in the browser: request %s", v.Status)
 	}

@@ -23,6 +23,8 @@ var apiRoles = map[string][]string{
 	"POST /api/v1/requests/{id}/cancel":             {"agent", "dpo", "admin"},
 	"GET /api/v1/requests/{id}/export":              {"agent", "dpo", "admin"},
 	"GET /api/v1/requests/{id}/messages":            {"agent", "reviewer", "dpo", "admin"},
+	"POST /api/v1/requests/{id}/assignee":           {"agent", "dpo", "admin"},
+	"POST /api/v1/requests/{id}/notes":              {"agent", "dpo", "admin"},
 	"GET /api/v1/dashboard":                         {"agent", "reviewer", "dpo", "admin"},
 	"GET /api/v1/outbox":                            {"admin"},
 	"POST /api/v1/disclosures":                      {"agent", "dpo", "admin"},

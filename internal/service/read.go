@@ -16,7 +16,8 @@ import (
 
 // GetRequest implements dsrflow.RequestService.
 func (s *Service) GetRequest(ctx context.Context, id string) (dsrflow.RequestView, error) {
-	if _, err := caller(ctx, everyone...); err != nil {
+	p, err := caller(ctx, everyone...)
+	if err != nil {
 		return dsrflow.RequestView{}, err
 	}
 	req, err := s.Store.GetRequest(ctx, id)
@@ -57,6 +58,9 @@ func (s *Service) GetRequest(ctx context.Context, id string) (dsrflow.RequestVie
 			view.RepeatOf = e.Detail["earlier"]
 		}
 	}
+	if err := s.queueView(ctx, p, req, &view); err != nil {
+		return dsrflow.RequestView{}, err
+	}
 	return view, nil
 }
 
@@ -71,7 +75,23 @@ func (s *Service) ListRequests(ctx context.Context, q dsrflow.RequestQuery) ([]d
 		return nil, err
 	}
 	now := s.now()
-	f := store.RequestFilter{Status: q.Status, Type: q.Type, Country: strings.ToUpper(q.Country), Open: q.Open, Limit: 100}
+	f := store.RequestFilter{Status: q.Status, Type: q.Type, Country: strings.ToUpper(q.Country), Open: q.Open, Closed: q.Closed, Desc: q.Desc, Limit: 100}
+	if q.Open && q.Closed {
+		return nil, dsrflow.Errorf(dsrflow.EINVALID, "open and closed exclude each other")
+	}
+	if q.Offset < 0 {
+		return nil, dsrflow.Errorf(dsrflow.EINVALID, "offset must not be negative")
+	}
+	f.Offset = q.Offset
+	switch q.Assignee {
+	case "":
+	case "me":
+		f.Assignee = p.ID
+	case "none":
+		f.Unassigned = true
+	default:
+		f.Assignee = q.Assignee
+	}
 	if f.Status != "" && !slices.Contains(listStatuses, dsrflow.Status(f.Status)) {
 		return nil, dsrflow.Errorf(dsrflow.EINVALID, "unknown status %q", f.Status)
 	}
@@ -109,8 +129,23 @@ func (s *Service) ListRequests(ctx context.Context, q dsrflow.RequestQuery) ([]d
 	}
 	out := make([]dsrflow.SummaryView, 0, len(rows))
 	for _, req := range rows {
-		out = append(out, dsrflow.SummaryView{ID: req.ID, Type: string(req.Type), Status: string(req.Status), Country: req.Country, Received: req.ReceivedAt,
-			Due: deadline.DateOfEnd(req.DueAt, req.Country), DaysLeft: int(req.DueAt.Sub(now).Hours() / 24)})
+		sv := dsrflow.SummaryView{ID: req.ID, Type: string(req.Type), Status: string(req.Status), Country: req.Country, Received: req.ReceivedAt,
+			Due: deadline.DateOfEnd(req.DueAt, req.Country), Open: req.ClosedAt == nil, Assignee: req.Assignee}
+		if sv.Open {
+			sv.DaysLeft = int(req.DueAt.Sub(now).Hours() / 24)
+		}
+		// Who a request is about, masked, for the people who handle requests: one detail read per row
+		// of a page.
+		if seesSubjects(p.Role) && req.Type != workflows.TypeDisclosure {
+			in, ok, err := s.readInputs(ctx, req.ID)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				sv.Subject = maskedSubject(in.Identity)
+			}
+		}
+		out = append(out, sv)
 	}
 	return out, nil
 }

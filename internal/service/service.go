@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/metrics"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
@@ -44,6 +45,8 @@ type Service struct {
 	// RepeatWindow is how far back an earlier completed request of the subject and type flags a new one
 	// as a repeat (DSR_REPEAT_WINDOW); zero is DefaultRepeatWindow, negative turns the flag off.
 	RepeatWindow time.Duration
+	// Connectors, when set, name the systems an objection involves (the connectors that would run it).
+	Connectors *connectors.Registry
 }
 
 var _ dsrflow.RequestService = (*Service)(nil)

@@ -74,6 +74,8 @@ func TestEveryOperationChecksItsRole(t *testing.T) {
 		{"dashboard", everyone, func(ctx context.Context) error { _, err := s.Dashboard(ctx); return err }},
 		{"outbox", nil, func(ctx context.Context) error { _, err := s.Outbox(ctx, dsrflow.OutboxQuery{}); return err }},
 		{"suppression", everyone, func(ctx context.Context) error { _, err := s.Suppression(ctx, strings.Repeat("a", 64)); return err }},
+		{"assign", agents, func(ctx context.Context) error { _, err := s.AssignRequest(ctx, "dsr_1", "me"); return err }},
+		{"note", agents, func(ctx context.Context) error { _, err := s.AddNote(ctx, "dsr_1", "called back"); return err }},
 	}
 	roles := []string{dsrflow.RoleAgent, dsrflow.RoleReviewer, dsrflow.RoleDPO, "auditor", ""}
 	for _, op := range ops {

@@ -27,16 +27,20 @@ type requestRow struct {
 	SubjectKey    string `db:"subject_key"`
 	Residence     string `db:"residence"`
 	Language      string `db:"language"`
+	Assignee      string `db:"assignee"`
 }
 
 const requestColumns = `id, type, status, country, jurisdiction, received_at, due_at, extended_due_at, closed_at, updated_at, subject_key, residence, language`
+
+// requestReadColumns are requestColumns and the columns only reads carry (migration 0022's assignee).
+const requestReadColumns = requestColumns + `, assignee`
 
 func (r requestRow) request() Request {
 	return Request{
 		ID: r.ID, Type: dsrflow.RequestType(r.Type), Status: dsrflow.Status(r.Status), Country: r.Country, Jurisdiction: r.Jurisdiction,
 		ReceivedAt: r.ReceivedAt.Time, DueAt: r.DueAt.Time,
 		ExtendedDueAt: r.ExtendedDueAt.ptr(), ClosedAt: r.ClosedAt.ptr(),
-		UpdatedAt: r.UpdatedAt.Time, SubjectKey: r.SubjectKey, Residence: r.Residence, Language: r.Language,
+		UpdatedAt: r.UpdatedAt.Time, SubjectKey: r.SubjectKey, Residence: r.Residence, Language: r.Language, Assignee: r.Assignee,
 	}
 }
 
@@ -72,7 +76,7 @@ func (s *Store) PutRequest(ctx context.Context, r Request) error {
 // GetRequest returns the request with the given ID, or ENOTFOUND.
 func (s *Store) GetRequest(ctx context.Context, id string) (Request, error) {
 	var row requestRow
-	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT `+requestColumns+` FROM requests WHERE id = ?`), id)
+	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT `+requestReadColumns+` FROM requests WHERE id = ?`), id)
 	if err != nil {
 		return Request{}, notFound(err, "get request "+id, "request %s not found", id)
 	}
@@ -114,7 +118,15 @@ type RequestFilter struct {
 	Now     time.Time
 	// SubjectKey selects one subject's requests, open or closed (the console's search by email).
 	SubjectKey string
-	Limit      int // at most this many; 0 means 100
+	// Assignee selects the requests assigned to this principal id; Unassigned those assigned to nobody.
+	Assignee   string
+	Unassigned bool
+	// Closed selects only closed requests (the queue's "closed" view).
+	Closed bool
+	// Desc orders by due date latest first.
+	Desc   bool
+	Limit  int // at most this many; 0 means 100
+	Offset int // skip this many (the queue's pages)
 }
 
 // ListRequests returns the requests matching f, ordered by due date, then ID.
@@ -147,8 +159,17 @@ func (s *Store) listRequestsQuery(f RequestFilter) (string, []any) {
 	if f.SubjectKey != "" {
 		where, args = append(where, "subject_key = ?"), append(args, f.SubjectKey)
 	}
+	if f.Assignee != "" {
+		where, args = append(where, "assignee = ?"), append(args, f.Assignee)
+	}
+	if f.Unassigned {
+		where = append(where, "assignee = ''")
+	}
 	if f.Open || f.Overdue {
 		where = append(where, "closed_at IS NULL")
+	}
+	if f.Closed {
+		where = append(where, "closed_at IS NOT NULL")
 	}
 	if !f.DueBefore.IsZero() {
 		where, args = append(where, "due_at < ?"), append(args, s.timeArg(f.DueBefore))
@@ -160,12 +181,21 @@ func (s *Store) listRequestsQuery(f RequestFilter) (string, []any) {
 		}
 		where, args = append(where, "due_at < ?"), append(args, s.timeArg(now))
 	}
-	q := `SELECT ` + requestColumns + ` FROM requests`
+	q := `SELECT ` + requestReadColumns + ` FROM requests`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY due_at, id LIMIT ?`
-	return s.rebind(q), append(args, limit(f.Limit))
+	if f.Desc {
+		q += ` ORDER BY due_at DESC, id DESC LIMIT ?`
+	} else {
+		q += ` ORDER BY due_at, id LIMIT ?`
+	}
+	args = append(args, limit(f.Limit))
+	if f.Offset > 0 {
+		q += ` OFFSET ?`
+		args = append(args, f.Offset)
+	}
+	return s.rebind(q), args
 }
 
 // FindOpenRequest returns the open (not closed) request of type typ for the subject with the given key;

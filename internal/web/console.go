@@ -9,6 +9,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/deadline"
+	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // The support console (/console): agents start and follow requests, reviewers decide, admins see the
@@ -86,69 +87,15 @@ func (s *server) handleSignOut() http.Handler {
 	})
 }
 
-type listFilter struct {
-	Status, Type, Country, DueWithin, Q string
-	Overdue                             bool
-}
-
-type listRow struct {
-	SummaryView
-	Left string
-}
-
-type listData struct {
-	Filter                     listFilter
-	Rows                       []listRow
-	Statuses, Types, DueWithin []string
-	CanSearchEmail             bool
-}
-
-var allStatuses = []string{"received", "verifying", "in_review", "fulfilling", "awaiting_tasks", "responding", "completed", "rejected", "lapsed", "canceled"}
-
-func (s *server) handleConsoleRequests() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := currentSession(r).Principal
-		q := r.URL.Query()
-		f := listFilter{Status: q.Get("status"), Type: q.Get("type"), Country: strings.ToUpper(strings.TrimSpace(q.Get("country"))),
-			DueWithin: q.Get("due_within"), Q: strings.TrimSpace(q.Get("q")), Overdue: q.Get("overdue") == "true"}
-		data := listData{Filter: f, Statuses: allStatuses, DueWithin: []string{"7d", "14d", "30d"},
-			CanSearchEmail: p.Role == RoleAgent || p.Role == RoleDPO || p.Role == RoleAdmin}
-		for _, t := range dsrflow.RequestTypes {
-			data.Types = append(data.Types, string(t))
-		}
-		query := dsrflow.RequestQuery{Status: f.Status, Type: f.Type, Country: f.Country, DueWithin: f.DueWithin, Overdue: f.Overdue}
-		switch {
-		case strings.HasPrefix(f.Q, "dsr_"):
-			http.Redirect(w, r, "/console/requests/"+url.PathEscape(f.Q), http.StatusSeeOther)
-			return
-		case strings.Contains(f.Q, "@"):
-			// Exact email: the service hashes it with the store's key; the address is never stored or logged.
-			query.Email = f.Q
-		case f.Q != "":
-			s.render(w, r, http.StatusBadRequest, "requests", view{Title: "Requests", Nav: "requests", Error: "Search by a request id (dsr_...) or an exact email address.", Data: data})
-			return
-		}
-		rows, err := s.svc().ListRequests(r.Context(), query)
-		if err != nil {
-			if dsrflow.ErrorCode(err) == dsrflow.EINVALID || dsrflow.ErrorCode(err) == dsrflow.EFORBIDDEN {
-				s.render(w, r, http.StatusBadRequest, "requests", view{Title: "Requests", Nav: "requests", Error: dsrflow.ErrorMessage(err), Data: data})
-				return
-			}
-			s.renderFailure(w, r, err)
-			return
-		}
-		for _, row := range rows {
-			data.Rows = append(data.Rows, listRow{SummaryView: row, Left: daysLeft(row.DaysLeft)})
-		}
-		s.render(w, r, http.StatusOK, "requests", view{Title: "Requests", Nav: "requests", Flash: flash(r), Data: data})
-	})
-}
-
 type requestPage struct {
 	R        RequestView
 	Messages []MessageView
 	Tasks    []RequestTaskView
 	Actions  []string
+	// Me is the signed-in person's id (assign to me); Errors are the refused form's (Form) fields.
+	Me     string
+	Form   string
+	Errors map[string]string
 }
 
 func (s *server) handleConsoleRequest() http.Handler {
@@ -157,7 +104,7 @@ func (s *server) handleConsoleRequest() http.Handler {
 	})
 }
 
-func (s *server) showRequestPage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+func (s *server) showRequestPage(w http.ResponseWriter, r *http.Request, status int, errMsg string, fields ...map[string]string) {
 	p := currentSession(r).Principal
 	id := r.PathValue("id")
 	var page requestPage
@@ -177,6 +124,12 @@ func (s *server) showRequestPage(w http.ResponseWriter, r *http.Request, status 
 		}
 	}
 	page.Actions = allowedActions(p.Role, page.R)
+	page.Me, page.Form, page.Errors = p.ID, r.PathValue("action"), map[string]string{}
+	for _, f := range fields {
+		for k, v := range f {
+			page.Errors[k] = v
+		}
+	}
 	s.render(w, r, status, "request", view{Title: "Request " + id, Nav: "requests", Flash: flash(r), Error: errMsg, Data: page})
 }
 
@@ -185,6 +138,8 @@ func (s *server) showRequestPage(w http.ResponseWriter, r *http.Request, status 
 func allowedActions(role string, v RequestView) []string {
 	agent := role == RoleAgent || role == RoleDPO || role == RoleAdmin
 	reviewer := role == RoleReviewer || role == RoleDPO || role == RoleAdmin
+	// A disclosure is decided by its own review and is not extended, canceled or refused here.
+	subjects := v.Type != workflows.TypeDisclosure
 	var out []string
 	if v.Closed == nil {
 		if agent && v.Status == string(dsrflow.StatusVerifying) {
@@ -193,20 +148,38 @@ func allowedActions(role string, v RequestView) []string {
 		if reviewer && v.Status == string(dsrflow.StatusInReview) {
 			out = append(out, "decide")
 		}
-		if agent && v.ExtendedDue == "" && v.Status != string(dsrflow.StatusResponding) {
+		// Once the answer is being sent (responding) the request can no longer be extended, canceled
+		// or refused.
+		answering := v.Status == string(dsrflow.StatusResponding)
+		if agent && subjects && v.ExtendedDue == "" && !answering {
 			out = append(out, "extend")
 		}
-		if agent && v.Status != string(dsrflow.StatusResponding) {
+		if agent && subjects && !answering {
 			out = append(out, "cancel")
 		}
-		if reviewer && v.Status != string(dsrflow.StatusResponding) {
+		if reviewer && subjects && !answering {
 			out = append(out, "refuse")
 		}
+		if agent {
+			out = append(out, "assign")
+		}
+	}
+	if agent && subjects {
+		out = append(out, "note")
 	}
 	if agent && v.Status == string(dsrflow.StatusCompleted) && dsrflow.RequestType(v.Type).HasExport() {
 		out = append(out, "export")
 	}
 	return out
+}
+
+// confirmed refuses a destructive action whose form's confirmation box was not ticked.
+func confirmed(form func(string) string, what string) error {
+	if form("confirm") == "yes" {
+		return nil
+	}
+	return &dsrflow.Error{Code: dsrflow.EINVALID, Message: "Tick the box to confirm that you want to " + what + ".",
+		Fields: map[string]string{"confirm": "tick to confirm"}}
 }
 
 // consoleActions maps the page's forms to the request service: what each does with its form's fields.
@@ -231,13 +204,27 @@ var consoleActions = map[string]struct {
 		return err
 	}, "The request was extended by two months; the subject will be told why."},
 	"cancel": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
+		if err := confirmed(form, "cancel the request"); err != nil {
+			return err
+		}
 		_, err := svc.CancelRequest(ctx, id, form("reason"))
 		return err
 	}, "The request was canceled."},
 	"refuse": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
+		if err := confirmed(form, "refuse the request"); err != nil {
+			return err
+		}
 		_, err := svc.RefuseRequest(ctx, id, dsrflow.Refusal{Ground: form("ground"), Reason: form("reason")})
 		return err
 	}, "The request was refused; the subject is told the reasons, the supervisory authority and the right to go to court."},
+	"assign": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
+		_, err := svc.AssignRequest(ctx, id, form("assignee"))
+		return err
+	}, "The assignee was changed."},
+	"note": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
+		_, err := svc.AddNote(ctx, id, form("text"))
+		return err
+	}, "Your note was added."},
 }
 
 func (s *server) handleConsoleAction() http.Handler {
@@ -251,7 +238,11 @@ func (s *server) handleConsoleAction() http.Handler {
 		id := r.PathValue("id")
 		if err := action.do(r.Context(), s.svc(), id, form); err != nil {
 			if isFormError(err) {
-				s.showRequestPage(w, r, httpStatus[dsrflow.ErrorCode(err)], dsrflow.ErrorMessage(err))
+				var fields map[string]string
+				if e, ok := err.(*dsrflow.Error); ok {
+					fields = e.Fields
+				}
+				s.showRequestPage(w, r, httpStatus[dsrflow.ErrorCode(err)], dsrflow.ErrorMessage(err), fields)
 				return
 			}
 			s.renderFailure(w, r, err)

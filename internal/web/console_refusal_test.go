@@ -46,7 +46,14 @@ func TestConsoleRefusal(t *testing.T) {
 			t.Errorf("a reviewer's page lacks %q", want)
 		}
 	}
-	resp := ss.do("POST", "/console/requests/dsr_1/refuse", rita, url.Values{"csrf": {ss.csrf(t, rita)}, "ground": {"manifestly_excessive"}, "reason": {" fourth this week "}})
+	// A refusal needs its confirmation box ticked: without it nothing reaches the service.
+	resp := ss.do("POST", "/console/requests/dsr_1/refuse", rita, url.Values{"csrf": {ss.csrf(t, rita)}, "ground": {"manifestly_excessive"}, "reason": {"fourth this week"}})
+	unconfirmed, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || got != (dsrflow.Refusal{}) || !strings.Contains(string(unconfirmed), `href="#refuse-confirm"`) ||
+		!strings.Contains(string(unconfirmed), `id="refuse-confirm" name="confirm" value="yes" required aria-invalid="true"`) {
+		t.Errorf("refuse without confirmation: %d, service got %+v", resp.StatusCode, got)
+	}
+	resp = ss.do("POST", "/console/requests/dsr_1/refuse", rita, url.Values{"csrf": {ss.csrf(t, rita)}, "ground": {"manifestly_excessive"}, "reason": {" fourth this week "}, "confirm": {"yes"}})
 	if resp.StatusCode != http.StatusSeeOther || got != (dsrflow.Refusal{Ground: "manifestly_excessive", Reason: "fourth this week"}) || by.ID != "token:rita" {
 		t.Errorf("refuse: %d, service got %+v as %+v", resp.StatusCode, got, by)
 	}

@@ -172,7 +172,7 @@ func (s *server) svc() dsrflow.RequestService {
 // call from Deps as they are now.
 func (s *server) core() *service.Service {
 	return &service.Service{Client: s.Client, Store: s.Store, Key: s.Key, Reviewers: s.Reviewers, Metrics: s.Metrics,
-		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, Purposes: s.Purposes, RepeatWindow: s.RepeatWindow}
+		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, Purposes: s.Purposes, RepeatWindow: s.RepeatWindow, Connectors: s.Connectors}
 }
 
 func (s *server) now() time.Time {

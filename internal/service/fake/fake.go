@@ -38,6 +38,8 @@ type RequestService struct {
 	OutboxFn             func(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.OutboxMessage, error)
 	SuppressionFn        func(ctx context.Context, hash string) (dsrflow.SuppressionEntry, error)
 	DownloadExportFn     func(ctx context.Context, id string) (dsrflow.Export, error)
+	AssignRequestFn      func(ctx context.Context, id, assignee string) (dsrflow.Assigned, error)
+	AddNoteFn            func(ctx context.Context, id, text string) (dsrflow.NoteView, error)
 }
 
 // CreateRequest implements dsrflow.RequestService.
@@ -197,6 +199,22 @@ func (s *RequestService) DisclosureRegister(ctx context.Context, year int) ([]ds
 		return nil, notSet("DisclosureRegister")
 	}
 	return s.DisclosureRegisterFn(ctx, year)
+}
+
+// AssignRequest implements dsrflow.RequestService.
+func (s *RequestService) AssignRequest(ctx context.Context, id, assignee string) (dsrflow.Assigned, error) {
+	if s.AssignRequestFn == nil {
+		return dsrflow.Assigned{}, notSet("AssignRequest")
+	}
+	return s.AssignRequestFn(ctx, id, assignee)
+}
+
+// AddNote implements dsrflow.RequestService.
+func (s *RequestService) AddNote(ctx context.Context, id, text string) (dsrflow.NoteView, error) {
+	if s.AddNoteFn == nil {
+		return dsrflow.NoteView{}, notSet("AddNote")
+	}
+	return s.AddNoteFn(ctx, id, text)
 }
 
 func notSet(op string) error { return dsrflow.Errorf(dsrflow.EINTERNAL, "fake: %s is not set", op) }
