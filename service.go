@@ -157,10 +157,22 @@ type NewRequest struct {
 	Corrections map[string]string `json:"corrections,omitempty"`
 	Purposes    []string          `json:"purposes,omitempty"`
 	Grounds     string            `json:"grounds,omitempty"`
+	// Agent is the authorized agent who submits the request for the subject (CCPA only: Cal. Civ. Code
+	// §1798.135(c); 11 CCR 7063). The subject still verifies the request: the code goes to Email.
+	Agent *Agent `json:"agent,omitempty"`
 	// DeferStart records the request without starting its workflow; the caller starts it with
 	// StartRequest. The privacy center does, so that its answer takes the same time whatever the
 	// address's state. Never set from a body.
 	DeferStart bool `json:"-"`
+}
+
+// Agent is an authorized agent acting for a consumer (11 CCR 7063(a)): who they are and the SHA-256 of
+// the permission the consumer signed (hex), which the agent shows and dsrflow keeps as evidence. Name
+// and Email are personal data, kept encrypted with the request's.
+type Agent struct {
+	Name             string `json:"name"`
+	Email            string `json:"email,omitempty"`
+	PermissionSHA256 string `json:"permission_sha256"`
 }
 
 // CreatedRequest is the answer to CreateRequest.
@@ -244,6 +256,9 @@ type RequestView struct {
 	// Objection is what a reviewer decides on an objection: its grounds, purposes and the systems
 	// involved.
 	Objection *ObjectionView `json:"objection,omitempty"`
+	// Agent is the authorized agent who submitted the request, by name and permission hash (their
+	// address is used only for the copy of the acknowledgement); nil when the subject asked directly.
+	Agent *Agent `json:"agent,omitempty"`
 }
 
 // JobView is one connector job of a request.

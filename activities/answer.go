@@ -60,6 +60,13 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 		RequestID: in.RequestID, Type: in.Type, Country: in.Country, Residence: in.Residence, Received: in.Received.In(loc),
 		Due: in.Due.In(loc).Add(-time.Nanosecond), Closed: in.Closed.In(loc), Status: in.Status, Reason: in.Reason, Ground: in.Ground, Corrections: in.Corrections, Purposes: in.Purposes,
 	}
+	// The law the request was made under is its row's: a CCPA request is answered in the CCPA's terms.
+	switch req, err := a.Store.GetRequest(ctx, in.RequestID); {
+	case err == nil:
+		ai.Jurisdiction = req.Jurisdiction
+	case dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND:
+		return fmt.Errorf("read request %s for its answer: %w", in.RequestID, err)
+	}
 	records, err := a.records(ctx, in)
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 func newRequestCmd(getenv func(string) string) *cobra.Command {
 	var body dsrflow.NewRequest
 	var customerIDs, corrections []string
+	var agentName, agentEmail, agentPermission string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "request TYPE --email E [flags]",
@@ -30,6 +33,9 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 				return err
 			}
 			if body.Corrections, err = pairs("--correct", corrections); err != nil {
+				return err
+			}
+			if body.Agent, err = agentOf(agentName, agentEmail, agentPermission); err != nil {
 				return err
 			}
 			c, err := newAPIClient(getenv)
@@ -62,8 +68,39 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 	f.StringArrayVar(&corrections, "correct", nil, "CATEGORY=VALUE: a correction, for rectification (repeatable)")
 	f.StringArrayVar(&body.Purposes, "purpose", nil, "ID: a purpose from controller.yaml that consent is withdrawn for, or that an objection objects to (repeatable)")
 	f.StringVar(&body.Grounds, "grounds", "", "the subject's grounds, for objection")
+	f.StringVar(&agentName, "agent-name", "", "under ccpa: the authorized agent submitting for the subject (with --agent-email and --agent-permission)")
+	f.StringVar(&agentEmail, "agent-email", "", "the authorized agent's email address: it gets a copy of the acknowledgement")
+	f.StringVar(&agentPermission, "agent-permission", "", "FILE: the permission the subject signed; its SHA-256 is kept as evidence, the subject still verifies")
 	f.BoolVar(&asJSON, "json", false, "print the answer as JSON")
 	return cmd
+}
+
+// agentOf is the authorized agent the flags name, with the SHA-256 of the signed permission read from
+// its file; nil when no agent flag is given. The service checks the rest, one message per field.
+func agentOf(name, email, permissionFile string) (*dsrflow.Agent, error) {
+	if name == "" && email == "" && permissionFile == "" {
+		return nil, nil
+	}
+	a := &dsrflow.Agent{Name: name, Email: email}
+	if permissionFile == "" {
+		return a, nil // the service names the missing permission_sha256
+	}
+	f, err := os.Open(permissionFile)
+	if err != nil {
+		return nil, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "--agent-permission: cannot read the signed permission: " + err.Error(),
+			Fields: map[string]string{"agent.permission": "cannot read the file"}}
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("--agent-permission: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		return nil, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "--agent-permission: the signed permission file is empty",
+			Fields: map[string]string{"agent.permission": "the file is empty"}}
+	}
+	a.PermissionSHA256 = hex.EncodeToString(h.Sum(nil))
+	return a, nil
 }
 
 func newShowCmd(getenv func(string) string) *cobra.Command {

@@ -77,6 +77,9 @@ type RequestInput struct {
 	// RepeatOf is the earlier completed request of the subject and type that this one repeats within
 	// the repeat window, flagged for a reviewer at receipt (never refused automatically).
 	RepeatOf string `json:",omitempty"`
+	// Agent is the authorized agent who submitted the request for the subject (CCPA); nil when the
+	// subject asked directly. Its details are personal data, like Identity.
+	Agent *dsrflow.Agent `json:",omitempty"`
 	// Carried is the state a previous run of the request handed on when it continued as new (revision
 	// 2, carry.go); nil for a request's first run.
 	Carried *RequestCarried `json:",omitempty"`

@@ -141,6 +141,7 @@ func (r *request) run(ctx workflow.Context) (Outcome, error) {
 	r.hold = r.lean()
 	r.transition(ctx, dsrflow.StatusReceived, "request_received", map[string]string{"verification": string(r.in.Verification), "channel": r.in.Channel}, r.in.Actor, "")
 	r.flagRepeat(ctx)
+	r.acknowledge(ctx)
 	workflow.Go(ctx, r.trackDeadline)
 
 	if !r.verify(ctx) {

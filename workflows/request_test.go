@@ -95,6 +95,7 @@ type harness struct {
 	recorded    []activities.JobOutcome
 	decisions   []store.Decision
 	responds    []activities.RespondInput
+	acks        []activities.AcknowledgeInput
 	upserts     []temporal.SearchAttributes
 	cards       []activities.PostCardInput
 	cardUpdates []activities.UpdateCardInput
@@ -288,6 +289,12 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 		defer h.mu.Unlock()
 		h.suppressed = append(h.suppressed, in)
 		return nil
+	})
+	env.OnActivity(ans.Acknowledge, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AcknowledgeInput) (activities.AcknowledgeResult, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.acks = append(h.acks, in)
+		return activities.AcknowledgeResult{}, nil
 	})
 	env.OnActivity(ans.Respond, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RespondInput) error {
 		h.mu.Lock()

@@ -121,6 +121,23 @@ type RespondInput struct {
 	Ground string `json:",omitempty"`
 }
 
+// AcknowledgeInput asks for the confirmation of receipt of a CCPA request (11 CCR 7021(a)): to the
+// subject at To, and a copy to the authorized agent who submitted it, if one did (read from the store).
+type AcknowledgeInput struct {
+	RequestID    string
+	Type         dsrflow.RequestType
+	Country      string
+	To           string
+	Received     time.Time
+	Due          time.Time
+	Verification dsrflow.Verification
+}
+
+// AcknowledgeResult says what was queued: AgentCopy when the agent got a copy.
+type AcknowledgeResult struct {
+	AgentCopy bool
+}
+
 // BundleInput asks for the authority's bundle: the access jobs' records, cut to the approved categories.
 type BundleInput struct {
 	RequestID  string

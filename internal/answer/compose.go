@@ -40,7 +40,9 @@ type Input struct {
 	Country string
 	// Residence is the subject's country of residence (ISO code); it picks the supervisory authority they
 	// are told about (Art. 77). Empty (a request from before it was recorded): Country.
-	Residence     string
+	Residence string
+	// Jurisdiction is the law the request was made under: "gdpr" (or empty) or "ccpa" (ccpa.go).
+	Jurisdiction  string
 	Received, Due time.Time
 	Closed        time.Time
 	// Status is completed, rejected, lapsed, canceled or aborted; any other is answered as completed.
@@ -137,7 +139,7 @@ func Compose(c Controller, in Input) Message {
 		if lines := notDone(c, in, subs); len(lines) > 0 {
 			w.heading("What we could not do")
 			w.para(strings.Join(lines, "\n"))
-			w.para(Remedy(c, in.residence(), "If you disagree with any of this") + "\nOur data protection officer can tell you more.")
+			w.para(remedy(c, in, "If you disagree with any of this") + "\nOur data protection officer can tell you more.")
 		}
 	}
 	switch {
@@ -173,6 +175,10 @@ func Compose(c Controller, in Input) Message {
 	}
 	var complain string
 	switch {
+	case in.underCCPA() && in.Status == dsrflow.StatusRejected:
+		complain = ccpaComplaint("If you disagree with our decision")
+	case in.underCCPA():
+		complain = ccpaComplaint("If you are not satisfied with how we handled your request")
 	case in.Ground != "":
 		complain = refusalRemedy(c, in.residence())
 	case in.Status == dsrflow.StatusRejected:
@@ -235,7 +241,11 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 		} else {
 			p = "Your data is in the export attached to this message."
 		}
-		p += " Open summary.html in the export in a web browser: it shows what we found, and explains why we process your data, where it comes from, who receives it, how long we keep it and what your rights are."
+		if in.underCCPA() {
+			p += ccpaSummaryNote
+		} else {
+			p += " Open summary.html in the export in a web browser: it shows what we found, and explains why we process your data, where it comes from, who receives it, how long we keep it and what your rights are."
+		}
 		if in.Type.Right().Portable {
 			p += " The file data.json and the CSV files in the csv folder hold your data in machine-readable formats you can give to another service."
 		}

@@ -19,9 +19,13 @@ var refusalGrounds = map[dsrflow.RefusalGround]string{
 // in plain words and the reasons as the reviewer wrote them.
 func refused(w *textWriter, in Input) {
 	intro(w, "We have decided not to carry out your "+longName(in.Type)+".", in)
-	p, ok := refusalGrounds[dsrflow.RefusalGround(in.Ground)]
+	grounds := refusalGrounds
+	if in.underCCPA() {
+		grounds = ccpaRefusalGrounds
+	}
+	p, ok := grounds[dsrflow.RefusalGround(in.Ground)]
 	if !ok {
-		p = refusalGrounds[dsrflow.RefusalOther]
+		p = grounds[dsrflow.RefusalOther]
 	}
 	if reason := sentence(in.Reason); reason != "" {
 		p += "\nOur reasons: " + reason

@@ -29,6 +29,12 @@ type summary struct {
 	// NotDone lists what could not be done, with why; Remedy follows it (Art. 12(4)).
 	NotDone []string
 	Remedy  string
+	// CCPA: the request was made under the CCPA, and the standing information follows Cal. Civ. Code
+	// §1798.110 (ccpa.go) instead of GDPR Art. 15.
+	CCPA          bool
+	CCPAIntro     string
+	CCPAAbout     []ccpaAbout
+	CCPAComplaint string
 }
 
 type companyFound struct {
@@ -108,7 +114,11 @@ func (ex *export) summary() summary {
 		s.NotDone = append(s.NotDone, strings.TrimPrefix(l, "- "))
 	}
 	if len(s.NotDone) > 0 {
-		s.Remedy = Remedy(ex.c, ex.in.residence(), "If you disagree with any of this")
+		s.Remedy = remedy(ex.c, ex.in, "If you disagree with any of this")
+	}
+	if ex.in.underCCPA() {
+		s.CCPA, s.CCPAIntro, s.CCPAAbout = true, ccpaAboutIntro, ccpaAboutSections(ex.c)
+		s.CCPAComplaint = ccpaComplaint("If you are not satisfied with how we handled your request")
 	}
 	return s
 }
@@ -141,7 +151,7 @@ const portableNote = "data.json and the CSV files in the csv folder hold your da
 // summaryHTML is parsed on first use, not at package init, like every template in a package `starter`
 // links (see internal/web/ui.go).
 var summaryHTML = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("summary").Funcs(template.FuncMap{"join": list}).Parse(`<!DOCTYPE html>
+	t := template.Must(template.New("summary").Funcs(template.FuncMap{"join": list}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -211,6 +221,10 @@ th { background: #eee; }
 </ul>
 {{- end}}
 
+{{- if .CCPA}}
+{{template "ccpa" .}}
+{{- else}}
+
 <h2>About the processing of your data</h2>
 {{- with .Controller}}
 <h3>Who we are</h3>
@@ -275,6 +289,7 @@ Data protection officer: {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{en
 
 <h3>Where to complain</h3>
 <p>You can lodge a complaint with a supervisory authority: {{.Authority.Name}}, <a href="{{.Authority.URL}}">{{.Authority.URL}}</a>.{{with .Authority.Postal}} The postal address of {{$.Authority.Name}} is {{.}}.{{end}}{{if .Authority.Note}} {{.Authority.Note}}{{end}}</p>
+{{- end}}
 
 <h3>Our record of your request</h3>
 <p>We keep a record of your request and of our answer for {{.Controller.RecordRetention}}, to show that we handled it as the law requires. Then we delete it.</p>
@@ -289,6 +304,8 @@ Data protection officer: {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{en
 </body>
 </html>
 `))
+	template.Must(t.New("ccpa").Parse(ccpaAboutHTML))
+	return t
 })
 
 // htmlView adds the fixed notes to the summary for the template.
@@ -358,6 +375,23 @@ func (ex *export) writeText(w io.Writer) error {
 	}
 
 	c := s.Controller
+	if s.CCPA {
+		ccpaAboutText(t, c)
+	} else {
+		gdprAboutText(t, s)
+	}
+	t.para("Our record of your request\nWe keep a record of your request and of our answer for " + c.RecordRetention + ", to show that we handled it as the law requires. Then we delete it.")
+
+	t.para(underline("Files in this export", "-"))
+	t.para(bullets(s.Files))
+	t.para(csvNote)
+	_, err := io.WriteString(w, t.String())
+	return err
+}
+
+// gdprAboutText writes the controller's Art. 13-15 information of summary.txt.
+func gdprAboutText(t *textWriter, s summary) {
+	c := s.Controller
 	t.para(underline("About the processing of your data", "-"))
 	who := c.Name
 	if len(c.GroupCompanies) > 0 {
@@ -387,7 +421,7 @@ func (ex *export) writeText(w io.Writer) error {
 	for _, r := range c.Recipients {
 		lines = append(lines, strings.TrimSpace(r.Name+". "+r.Description+" "+r.Condition))
 	}
-	p = "Who receives your data\n" + bullets(lines)
+	p := "Who receives your data\n" + bullets(lines)
 	if c.Transfers != "" {
 		p += "\n" + c.Transfers
 	}
@@ -418,13 +452,6 @@ func (ex *export) writeText(w io.Writer) error {
 		p += " " + s.Authority.Note
 	}
 	t.para(p)
-	t.para("Our record of your request\nWe keep a record of your request and of our answer for " + c.RecordRetention + ", to show that we handled it as the law requires. Then we delete it.")
-
-	t.para(underline("Files in this export", "-"))
-	t.para(bullets(s.Files))
-	t.para(csvNote)
-	_, err := io.WriteString(w, t.String())
-	return err
 }
 
 func underline(s, ch string) string { return s + "\n" + strings.Repeat(ch, len([]rune(s))) }

@@ -104,6 +104,7 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 	case typ.Needs(dsrflow.InputPurposes) && len(purposes) == 0:
 		fields["purposes"] = "a consent withdrawal needs at least one purpose"
 	}
+	agent := checkAgent(in, email, jurisdiction, fields)
 	if len(fields) > 0 {
 		return workflows.RequestInput{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid request: " + fieldList(fields), Fields: fields}
 	}
@@ -136,7 +137,7 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 		Identity:     dsrflow.Identity{Email: email, Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone), CustomerIDs: in.CustomerIDs},
 		Verification: verification, AttestReason: strings.TrimSpace(in.Attest),
 		Corrections: in.Corrections, Purposes: purposes, Grounds: in.Grounds, DirectMarketing: directMarketing,
-		Entered: now.UTC(),
+		Entered: now.UTC(), Agent: agent,
 	}, nil
 }
 
@@ -186,7 +187,11 @@ func (s *Service) record(ctx context.Context, in workflows.RequestInput) error {
 	if err != nil {
 		return fmt.Errorf("encode input of %s: %w", in.ID, err)
 	}
-	return s.Store.CreateRequest(ctx, row, store.RequestDetail{RequestID: in.ID, Identity: identity, Details: details}, input)
+	d := store.RequestDetail{RequestID: in.ID, Identity: identity, Details: details}
+	if in.Agent != nil {
+		d.Agent = &store.RequestAgent{Name: in.Agent.Name, Email: in.Agent.Email, PermissionSHA256: in.Agent.PermissionSHA256}
+	}
+	return s.Store.CreateRequest(ctx, row, d, input)
 }
 
 // start starts a recorded request's workflow and drops its pending start. A failure is logged, not

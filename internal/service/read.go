@@ -58,6 +58,14 @@ func (s *Service) GetRequest(ctx context.Context, id string) (dsrflow.RequestVie
 			view.RepeatOf = e.Detail["earlier"]
 		}
 	}
+	// The agent by name and permission hash; their address serves the acknowledgement's copy only.
+	switch a, err := s.Store.GetRequestAgent(ctx, id); dsrflow.ErrorCode(err) {
+	case "":
+		view.Agent = &dsrflow.Agent{Name: a.Name, PermissionSHA256: a.PermissionSHA256}
+	case dsrflow.ENOTFOUND, dsrflow.EGONE:
+	default:
+		return dsrflow.RequestView{}, err
+	}
 	if err := s.queueView(ctx, p, req, &view); err != nil {
 		return dsrflow.RequestView{}, err
 	}

@@ -12,6 +12,9 @@ type RequestDetail struct {
 	RequestID string
 	Identity  []byte // JSON of dsrflow.Identity, opaque to the store
 	Details   []byte // JSON of the request's other inputs (corrections, purposes, grounds, channel...), opaque
+	// Agent, when set, is the authorized agent who submitted the request; CreateRequest records it
+	// (request_agents) in the same transaction.
+	Agent *RequestAgent
 }
 
 type requestDetailRow struct {

@@ -64,6 +64,13 @@ func (s *Store) CreateRequest(ctx context.Context, r Request, d RequestDetail, i
 			r.ID, identity, details); err != nil {
 			return err
 		}
+		if d.Agent != nil {
+			a := *d.Agent
+			a.RequestID = r.ID
+			if err := s.putAgent(ctx, tx, k, a); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO pending_starts (request_id, input, created_at) VALUES (?, ?, ?)`),
 			r.ID, sealed, s.timeArg(r.UpdatedAt))
 		return err
