@@ -131,6 +131,8 @@ type NewRequest struct {
 	Corrections  map[string]string `json:"corrections,omitempty"`
 	Purposes     []string          `json:"purposes,omitempty"`
 	Grounds      string            `json:"grounds,omitempty"`
+	// Ground is a restriction's case of GDPR Art. 18(1) (RestrictionGround).
+	Ground string `json:"ground,omitempty"`
 	// DeferStart records the request without starting its workflow; the caller starts it with
 	// StartRequest. The privacy center does, so that its answer takes the same time whatever the
 	// address's state. Never set from a body.

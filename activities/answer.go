@@ -59,6 +59,7 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 	ai := answer.Input{
 		RequestID: in.RequestID, Type: in.Type, Country: in.Country, Received: in.Received.In(loc),
 		Due: in.Due.In(loc).Add(-time.Nanosecond), Closed: in.Closed.In(loc), Status: in.Status, Reason: in.Reason, Ground: in.Ground, Corrections: in.Corrections, Purposes: in.Purposes,
+		RestrictionGround: in.RestrictionGround,
 	}
 	records, err := a.records(ctx, in)
 	if err != nil {

@@ -61,6 +61,7 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 	f.StringArrayVar(&corrections, "correct", nil, "CATEGORY=VALUE: a correction, for rectification (repeatable)")
 	f.StringArrayVar(&body.Purposes, "purpose", nil, "ID: a purpose from controller.yaml that consent is withdrawn for, or that an objection objects to (repeatable)")
 	f.StringVar(&body.Grounds, "grounds", "", "the subject's grounds, for objection")
+	f.StringVar(&body.Ground, "ground", "", "the restriction's ground, GDPR Art. 18(1) (required for restriction): "+dsrflow.RestrictionGroundList())
 	f.BoolVar(&asJSON, "json", false, "print the answer as JSON")
 	return cmd
 }

@@ -117,6 +117,8 @@ type RespondInput struct {
 
 	// Ground is a refused request's dsrflow.RefusalGround; "" otherwise.
 	Ground string `json:",omitempty"`
+	// RestrictionGround is a restriction's case of GDPR Art. 18(1); "" otherwise.
+	RestrictionGround string `json:",omitempty"`
 }
 
 // BundleInput asks for the authority's bundle: the access jobs' records, cut to the approved categories.

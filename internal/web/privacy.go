@@ -55,6 +55,10 @@ type privacyForm struct {
 	Errors                       map[string]string
 	NeedsCorrections, NeedsPurps bool
 	NeedsGrounds                 bool
+	// NeedsGround: a restriction names its ground of GDPR Art. 18(1), one of GroundChoices.
+	NeedsGround   bool
+	Ground        string
+	GroundChoices []string
 }
 
 func newPrivacyForm(typ string) (privacyForm, bool) {
@@ -64,7 +68,8 @@ func newPrivacyForm(typ string) (privacyForm, bool) {
 	}
 	t := dsrflow.RequestType(typ)
 	return privacyForm{Right: rightItems()[i], Errors: map[string]string{},
-		NeedsCorrections: t.Needs(dsrflow.InputCorrections), NeedsPurps: t.Needs(dsrflow.InputPurposes), NeedsGrounds: t.Accepts(dsrflow.InputGrounds)}, true
+		NeedsCorrections: t.Needs(dsrflow.InputCorrections), NeedsPurps: t.Needs(dsrflow.InputPurposes), NeedsGrounds: t.Accepts(dsrflow.InputGrounds),
+		NeedsGround: t.Needs(dsrflow.InputRestrictionGround), GroundChoices: restrictionGrounds()}, true
 }
 
 func (s *server) handlePrivacyForm() http.Handler {
@@ -90,6 +95,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		}
 		f.Email, f.Name, f.Grounds = strings.TrimSpace(r.PostFormValue("email")), r.PostFormValue("name"), r.PostFormValue("grounds")
 		f.Corrections, f.Purposes = r.PostFormValue("corrections"), formPurposes(r)
+		f.Ground = strings.TrimSpace(r.PostFormValue("ground"))
 		ok, err := s.allow(r, "ip:"+s.clientIP(r), ipSubmitLimit)
 		if err == nil && ok && f.Email != "" {
 			ok, err = s.allow(r, "email:"+s.Key.SubjectKey(f.Email), emailSubmitLimit)
@@ -104,7 +110,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		}
 		// The center starts its requests itself once it has answered (StartRequest below), so that the
 		// answer takes the same time whatever the address's state.
-		in := NewRequest{Type: f.Right.Type, Email: f.Email, Name: strings.TrimSpace(f.Name), Channel: "web", Grounds: strings.TrimSpace(f.Grounds), DeferStart: true}
+		in := NewRequest{Type: f.Right.Type, Email: f.Email, Name: strings.TrimSpace(f.Name), Channel: "web", Grounds: strings.TrimSpace(f.Grounds), Ground: f.Ground, DeferStart: true}
 		if in.Corrections, ok = parseCorrections(f.Corrections); !ok {
 			f.Errors["corrections"] = "write each correction as what=correct value"
 		}
@@ -360,4 +366,13 @@ func (s *server) allow(r *http.Request, key string, lim limit) (bool, error) {
 		return false, err
 	}
 	return n <= lim.n, nil
+}
+
+// restrictionGrounds are the grounds of GDPR Art. 18(1) the restriction forms offer, in the law's order.
+func restrictionGrounds() []string {
+	out := make([]string, len(dsrflow.RestrictionGrounds))
+	for i, g := range dsrflow.RestrictionGrounds {
+		out[i] = string(g)
+	}
+	return out
 }

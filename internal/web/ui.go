@@ -28,11 +28,12 @@ var pages = sync.OnceValue(parsePages)
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
-		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-		"instant": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"t":       text,
-		"grounds": refusalGrounds,
-		"human":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"date":               func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"instant":            func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"t":                  text,
+		"grounds":            refusalGrounds,
+		"restrictionGrounds": restrictionGrounds,
+		"human":              func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
