@@ -43,6 +43,10 @@ type RequestService interface {
 	// any stage before the answer: EINVALID naming the field for a bad ground or an empty reason,
 	// ECONFLICT once the request is answered or closed, EFORBIDDEN for agents.
 	RefuseRequest(ctx context.Context, id string, r Refusal) (RequestState, error)
+	// LiftRestriction lifts a fulfilled restriction (GDPR Art. 18(3)): the subject is told first, then
+	// the connectors lift it. EINVALID naming reason when it is empty; ECONFLICT unless the request is
+	// a completed restriction; a second lift answers Already. Agents and the DPO.
+	LiftRestriction(ctx context.Context, id string, l RestrictionLift) (RestrictionLifted, error)
 	// ResolveJob is a person's decision on an escalated connector job.
 	ResolveJob(ctx context.Context, id string, r JobResolution) (RequestState, error)
 	// GetRequest is a request with its jobs, decisions and audit trail.
@@ -206,6 +210,8 @@ type RequestView struct {
 	// RepeatOf is the earlier completed request of the same subject and type that this one repeats
 	// within the repeat window: flagged at intake for a reviewer, never refused automatically.
 	RepeatOf string `json:"repeat_of,omitempty"`
+	// RestrictionLifted is when a restriction was lifted (audit event restriction_lifted).
+	RestrictionLifted *time.Time `json:"restriction_lifted,omitempty"`
 }
 
 // JobView is one connector job of a request.

@@ -27,6 +27,9 @@ type Answer struct {
 	// Connectors, when set, names in the answer the partners that received the subject's data (the
 	// recipients of the systems that held her) and the systems that cannot act on the right.
 	Connectors *connectors.Registry
+	// AwaitDelivery: NoticeSent waits until the outbox has sent the message (a dispatcher delivers it);
+	// otherwise (the dev stack, mail kept in the outbox) a queued message counts as given.
+	AwaitDelivery bool
 }
 
 // Respond is idempotent: the export is overwritten with the same content, the message has a fixed id

@@ -30,7 +30,7 @@ var (
 	}{"Select", "Run", "Poll", "AwaitResult", "RetentionTargets"}
 
 	// Answer: the answer to the subject (activities.Answer).
-	Answer = struct{ Respond string }{"Respond"}
+	Answer = struct{ Respond, LiftNotice, NoticeSent string }{"Respond", "LiftNotice", "NoticeSent"}
 
 	// Review: cards and alerts shown to people (activities.Review).
 	Review = struct {

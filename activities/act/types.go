@@ -121,6 +121,15 @@ type RespondInput struct {
 	RestrictionGround string `json:",omitempty"`
 }
 
+// LiftNoticeInput asks for the notice that a restriction is about to be lifted (GDPR Art. 18(3)), or
+// whether it has gone out.
+type LiftNoticeInput struct {
+	RequestID string
+	Country   string
+	To        string
+	Reason    string
+}
+
 // BundleInput asks for the authority's bundle: the access jobs' records, cut to the approved categories.
 type BundleInput struct {
 	RequestID  string

@@ -56,6 +56,10 @@ func (s *Service) GetRequest(ctx context.Context, id string) (dsrflow.RequestVie
 		if e.Action == repeatFlagged {
 			view.RepeatOf = e.Detail["earlier"]
 		}
+		if e.Action == workflows.AuditLifted {
+			at := e.At
+			view.RestrictionLifted = &at
+		}
 	}
 	return view, nil
 }
