@@ -91,10 +91,12 @@ type Action string
 
 // Connector actions.
 const (
-	ActionAccess          Action = "access"
-	ActionErase           Action = "erase"
-	ActionRectify         Action = "rectify"
-	ActionRestrict        Action = "restrict"
+	ActionAccess   Action = "access"
+	ActionErase    Action = "erase"
+	ActionRectify  Action = "rectify"
+	ActionRestrict Action = "restrict"
+	// ActionUnrestrict lifts a restriction of processing (GDPR Art. 18(3)): the subject was told first.
+	ActionUnrestrict      Action = "unrestrict"
 	ActionObject          Action = "object"
 	ActionOptout          Action = "optout"
 	ActionWithdrawConsent Action = "withdraw_consent"

@@ -18,6 +18,8 @@ const (
 	// InputGrounds are the subject's grounds for an objection (Art. 21(1)): "grounds relating to his or
 	// her particular situation".
 	InputGrounds Input = "grounds"
+	// InputRestrictionGround is the case of Art. 18(1)(a)-(d) a restriction names (RestrictionGround).
+	InputRestrictionGround Input = "ground"
 )
 
 // Right is how dsrflow handles one request type.
@@ -58,7 +60,7 @@ var Rights = []Right{
 	{Type: Portability, Law: "GDPR Art. 20", Action: ActionAccess, Verification: VerifyEmailCode, Export: true, Portable: true},
 	{Type: Rectification, Law: "GDPR Art. 16", Action: ActionRectify, Verification: VerifyEmailCode, Needs: []Input{InputCorrections}, NotifiesRecipients: true},
 	{Type: Erasure, Law: "GDPR Art. 17", Action: ActionErase, Verification: VerifyEmailCode, NotifiesRecipients: true, Suppresses: true},
-	{Type: Restriction, Law: "GDPR Art. 18", Action: ActionRestrict, Verification: VerifyEmailCode, NotifiesRecipients: true},
+	{Type: Restriction, Law: "GDPR Art. 18", Action: ActionRestrict, Verification: VerifyEmailCode, Needs: []Input{InputRestrictionGround}, NotifiesRecipients: true},
 	{Type: Objection, Law: "GDPR Art. 21(1)", Action: ActionObject, Verification: VerifyEmailCode, Accepts: []Input{InputGrounds, InputPurposes}, Review: true},
 	{Type: MarketingOptout, Law: "GDPR Art. 21(2)-(3)", Action: ActionOptout, Verification: VerifyNone, Suppresses: true},
 	{Type: ConsentWithdrawal, Law: "GDPR Art. 7(3)", Action: ActionWithdrawConsent, Verification: VerifyNone, Needs: []Input{InputPurposes}},

@@ -43,6 +43,10 @@ type RequestService interface {
 	// any stage before the answer: EINVALID naming the field for a bad ground or an empty reason,
 	// ECONFLICT once the request is answered or closed, EFORBIDDEN for agents.
 	RefuseRequest(ctx context.Context, id string, r Refusal) (RequestState, error)
+	// LiftRestriction lifts a fulfilled restriction (GDPR Art. 18(3)): the subject is told first, then
+	// the connectors lift it. EINVALID naming reason when it is empty; ECONFLICT unless the request is
+	// a completed restriction; a second lift answers Already. Agents and the DPO.
+	LiftRestriction(ctx context.Context, id string, l RestrictionLift) (RestrictionLifted, error)
 	// ResolveJob is a person's decision on an escalated connector job.
 	ResolveJob(ctx context.Context, id string, r JobResolution) (RequestState, error)
 	// GetRequest is a request with its jobs, decisions and audit trail.
@@ -160,6 +164,8 @@ type NewRequest struct {
 	// Agent is the authorized agent who submits the request for the subject (CCPA only: Cal. Civ. Code
 	// §1798.135(c); 11 CCR 7063). The subject still verifies the request: the code goes to Email.
 	Agent *Agent `json:"agent,omitempty"`
+	// Ground is a restriction's case of GDPR Art. 18(1) (RestrictionGround).
+	Ground string `json:"ground,omitempty"`
 	// DeferStart records the request without starting its workflow; the caller starts it with
 	// StartRequest. The privacy center does, so that its answer takes the same time whatever the
 	// address's state. Never set from a body.
@@ -259,6 +265,8 @@ type RequestView struct {
 	// Agent is the authorized agent who submitted the request, by name and permission hash (their
 	// address is used only for the copy of the acknowledgement); nil when the subject asked directly.
 	Agent *Agent `json:"agent,omitempty"`
+	// RestrictionLifted is when a restriction was lifted (audit event restriction_lifted).
+	RestrictionLifted *time.Time `json:"restriction_lifted,omitempty"`
 }
 
 // JobView is one connector job of a request.

@@ -27,6 +27,9 @@ type Answer struct {
 	// Connectors, when set, names in the answer the partners that received the subject's data (the
 	// recipients of the systems that held her) and the systems that cannot act on the right.
 	Connectors *connectors.Registry
+	// AwaitDelivery: NoticeSent waits until the outbox has sent the message (a dispatcher delivers it);
+	// otherwise (the dev stack, mail kept in the outbox) a queued message counts as given.
+	AwaitDelivery bool
 }
 
 // Respond is idempotent: the export is overwritten with the same content, the message has a fixed id
@@ -59,6 +62,7 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 	ai := answer.Input{
 		RequestID: in.RequestID, Type: in.Type, Country: in.Country, Residence: in.Residence, Received: in.Received.In(loc),
 		Due: in.Due.In(loc).Add(-time.Nanosecond), Closed: in.Closed.In(loc), Status: in.Status, Reason: in.Reason, Ground: in.Ground, Corrections: in.Corrections, Purposes: in.Purposes,
+		RestrictionGround: in.RestrictionGround,
 	}
 	// The law the request was made under is its row's: a CCPA request is answered in the CCPA's terms.
 	switch req, err := a.Store.GetRequest(ctx, in.RequestID); {

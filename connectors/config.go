@@ -295,7 +295,7 @@ var (
 var knownActions = []dsrflow.Action{
 	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
 	dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge,
-	dsrflow.ActionNotify, dsrflow.ActionOptoutSale, dsrflow.ActionPurgeKept,
+	dsrflow.ActionNotify, dsrflow.ActionOptoutSale, dsrflow.ActionPurgeKept, dsrflow.ActionUnrestrict,
 }
 
 // PartnerActions are what a partner (a recipient of the data) may be asked: to take note of a

@@ -71,6 +71,7 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 	f.StringVar(&agentName, "agent-name", "", "under ccpa: the authorized agent submitting for the subject (with --agent-email and --agent-permission)")
 	f.StringVar(&agentEmail, "agent-email", "", "the authorized agent's email address: it gets a copy of the acknowledgement")
 	f.StringVar(&agentPermission, "agent-permission", "", "FILE: the permission the subject signed; its SHA-256 is kept as evidence, the subject still verifies")
+	f.StringVar(&body.Ground, "ground", "", "the restriction's ground, GDPR Art. 18(1) (required for restriction): "+dsrflow.RestrictionGroundList())
 	f.BoolVar(&asJSON, "json", false, "print the answer as JSON")
 	return cmd
 }

@@ -63,7 +63,10 @@ var subjectJobID = regexp.MustCompile(`^([^:]+:s[0-9]+):[^:]+:[^:]+`)
 // first colon. A request's job on a connector named like s1 also has the shape; its first id names no
 // workflow, and the caller goes on to the next.
 func JobWorkflowIDs(jobID string) []string {
-	requestID, _, _ := strings.Cut(jobID, ":")
+	requestID, rest, _ := strings.Cut(jobID, ":")
+	if strings.HasPrefix(rest, liftSuffix[1:]+":") {
+		return []string{LiftWorkflowID(requestID), requestID}
+	}
 	if m := subjectJobID.FindStringSubmatch(jobID); m != nil {
 		return []string{m[1], requestID}
 	}

@@ -53,6 +53,9 @@ type RequestInput struct {
 	Corrections      map[string]string
 	Purposes         []string
 	Grounds          string
+	// RestrictionGround is a restriction's case of GDPR Art. 18(1) (dsrflow.RestrictionGround); the
+	// answer names it. Empty in requests started before grounds were asked for.
+	RestrictionGround string `json:",omitempty"`
 	// DirectMarketing: an objection whose purposes include direct marketing (the controller's
 	// direct_marketing purposes, checked at intake). Art. 21(3) makes it absolute: no review, and a
 	// reviewer's reject is refused (ECONFLICT).

@@ -359,7 +359,7 @@ func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 	in := act.RespondInput{
 		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Residence: r.in.Residence, Status: final, Reason: reason, Ground: r.refusalGround(),
 		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due,
-		Corrections: r.in.Corrections, Purposes: r.in.Purposes, Outcomes: outcomes,
+		Corrections: r.in.Corrections, Purposes: r.in.Purposes, Outcomes: outcomes, RestrictionGround: r.in.RestrictionGround,
 	}
 	if r.lean() {
 		// Respond records the move to responding and the final status itself.

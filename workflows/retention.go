@@ -86,6 +86,9 @@ type RetentionOutcome struct {
 	ContactsPurged int      `json:",omitempty"`
 	ContactsKept   int      `json:",omitempty"`
 	KeptFor        []string `json:",omitempty"`
+	// RestrictedKept counts the rows past their period that the connector kept because the processing
+	// of their subject's data is restricted (GDPR Art. 18(2)): a sweep does not delete them.
+	RestrictedKept int `json:",omitempty"`
 	Failed         bool
 	// Detail says why a purge failed; never personal data.
 	Detail string
@@ -191,6 +194,9 @@ func (s *sweep) purge(ctx workflow.Context, t act.RetentionTarget) RetentionOutc
 		if len(out.KeptFor) > 0 {
 			audit["kept_for"] = strings.Join(out.KeptFor, "; ")
 		}
+	}
+	if out.RestrictedKept = res.Counts["restricted_kept"]; out.RestrictedKept > 0 {
+		audit["restricted_kept"] = strconv.Itoa(out.RestrictedKept)
 	}
 	s.audit(ctx, "retention_purged", audit, "")
 	return out

@@ -30,7 +30,7 @@ var (
 	}{"Select", "Run", "Poll", "AwaitResult", "RetentionTargets"}
 
 	// Answer: the answer to the subject (activities.Answer).
-	Answer = struct{ Respond, Acknowledge string }{"Respond", "Acknowledge"}
+	Answer = struct{ Respond, Acknowledge, LiftNotice, NoticeSent string }{"Respond", "Acknowledge", "LiftNotice", "NoticeSent"}
 
 	// Review: cards and alerts shown to people (activities.Review).
 	Review = struct {

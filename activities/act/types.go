@@ -119,6 +119,17 @@ type RespondInput struct {
 
 	// Ground is a refused request's dsrflow.RefusalGround; "" otherwise.
 	Ground string `json:",omitempty"`
+	// RestrictionGround is a restriction's case of GDPR Art. 18(1); "" otherwise.
+	RestrictionGround string `json:",omitempty"`
+}
+
+// LiftNoticeInput asks for the notice that a restriction is about to be lifted (GDPR Art. 18(3)), or
+// whether it has gone out.
+type LiftNoticeInput struct {
+	RequestID string
+	Country   string
+	To        string
+	Reason    string
 }
 
 // AcknowledgeInput asks for the confirmation of receipt of a CCPA request (11 CCR 7021(a)): to the

@@ -137,6 +137,8 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 		res = rectify(&next, s.spec, matched, job.Corrections)
 	case dsrflow.ActionRestrict:
 		res = setFlag(&next, matched, "restricted", func(p *subject) *bool { return &p.Restricted })
+	case dsrflow.ActionUnrestrict:
+		res = clearFlag(&next, matched, "unrestricted", func(p *subject) *bool { return &p.Restricted })
 	case dsrflow.ActionObject:
 		res = setFlag(&next, matched, "objected", func(p *subject) *bool { return &p.Objected })
 	case dsrflow.ActionOptout:
@@ -168,7 +170,7 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 	next := s.state.clone()
 	var rows []row
-	purged := 0
+	purged, restricted := 0, 0
 	lostLead, lostKept := map[string]bool{}, map[string]bool{}
 	for _, r := range next.Rows {
 		if job.Action == dsrflow.ActionPurgeKept {
@@ -178,9 +180,15 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 				continue
 			}
 		} else if s.due(r, *job.Cutoff, job.Categories) {
-			purged++
-			lostLead[r.Subject] = true
-			continue
+			// A restricted subject's data is only stored, and deleting it is processing the restriction
+			// forbids (GDPR Art. 18(2)): it stays, counted, until the restriction is lifted.
+			if s.restricted(r.Subject) {
+				restricted++
+			} else {
+				purged++
+				lostLead[r.Subject] = true
+				continue
+			}
 		}
 		rows = append(rows, r)
 	}
@@ -197,6 +205,9 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 		next.Subjects = subjects
 	}
 	counts := map[string]int{"purged": purged}
+	if restricted > 0 {
+		counts["restricted_kept"] = restricted
+	}
 	if job.Action == dsrflow.ActionPurgeKept {
 		counts["kept_refs"] = len(job.Kept)
 	}
@@ -230,6 +241,11 @@ func (s *system) purge(job connectors.Job) (connectors.Result, error) {
 		}
 	}
 	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Counts: counts, Exemptions: exemptions}, nil
+}
+
+// restricted reports whether the subject under key has the processing of its data restricted.
+func (s *system) restricted(key string) bool {
+	return slices.ContainsFunc(s.state.Subjects, func(p subject) bool { return p.Key == key && p.Restricted })
 }
 
 // keptRef is the opaque handle an exemption gives to one kept row (an invoice): its own period ends on
@@ -449,6 +465,18 @@ func setFlag(st *state, matched []int, count string, flag func(*subject) *bool) 
 	for _, i := range matched {
 		if f := flag(&st.Subjects[i]); !*f {
 			*f = true
+			n++
+		}
+	}
+	return connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{count: n}}
+}
+
+// clearFlag unsets a flag setFlag set: lifting a restriction.
+func clearFlag(st *state, matched []int, count string, flag func(*subject) *bool) connectors.Result {
+	n := 0
+	for _, i := range matched {
+		if f := flag(&st.Subjects[i]); *f {
+			*f = false
 			n++
 		}
 	}

@@ -77,12 +77,12 @@ var keeping = connectors.KeepConfig{
 
 var profileCategories = map[string]string{"email": catEmail, "name": catName, "phone": catPhone}
 
-var basicActions = []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict}
+var basicActions = []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict, dsrflow.ActionUnrestrict}
 
 var specs = []spec{
 	{
 		id: "crm", owner: "Example Marketing AS", role: connectors.RoleSubsidiary,
-		actions:    append(basicActions[:4:4], dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionOptoutSale, dsrflow.ActionPurge),
+		actions:    append(basicActions[:5:5], dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionOptoutSale, dsrflow.ActionPurge),
 		identities: []string{"email", "phone", "customer_id:crm"},
 		profile:    "contacts", profileFields: []string{"email", "name", "phone"},
 		datasets: map[string]map[string]string{
@@ -97,7 +97,7 @@ var specs = []spec{
 	{
 		id: "billing", owner: "Example Billing AS", role: connectors.RoleSubsidiary,
 		// purge_kept: the invoices an erasure kept go when their period ends (Job.Kept).
-		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionPurgeKept},
+		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionUnrestrict, dsrflow.ActionPurgeKept},
 		identities: []string{"email", "customer_id:billing"},
 		datasets: map[string]map[string]string{
 			"invoices": {"number": catInvoice, "date": catInvoice, "amount": catInvoice, "currency": catInvoice,
@@ -121,7 +121,7 @@ var specs = []spec{
 	},
 	{
 		id: "analytics", owner: "Example Analytics AS", role: connectors.RoleSubsidiary,
-		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionOptoutSale},
+		actions:    []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRestrict, dsrflow.ActionUnrestrict, dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionOptoutSale},
 		identities: []string{"email"},
 		profile:    "accounts", profileFields: []string{"email"},
 		datasets: map[string]map[string]string{
@@ -142,7 +142,7 @@ var specs = []spec{
 	},
 	{
 		id: "webinars", owner: "Example Events AS", role: connectors.RoleSubsidiary, async: true,
-		actions:    append(basicActions[:4:4], dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent),
+		actions:    append(basicActions[:5:5], dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent),
 		identities: []string{"email"},
 		profile:    "attendees", profileFields: []string{"email", "name", "phone"},
 		datasets: map[string]map[string]string{

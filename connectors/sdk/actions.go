@@ -51,6 +51,12 @@ type Restricter interface {
 	Restrict(ctx context.Context, job connectors.Job) (connectors.Result, error)
 }
 
+// Unrestricter lifts a restriction of processing (action unrestrict, Art. 18(3)): dsrflow has told the
+// subject before it sends the job.
+type Unrestricter interface {
+	Unrestrict(ctx context.Context, job connectors.Job) (connectors.Result, error)
+}
+
 // Objector stops processing the subject objected to (Art. 21); Job.Grounds is the subject's stated
 // grounds.
 type Objector interface {
@@ -117,6 +123,12 @@ var actionMethods = []struct {
 	{dsrflow.ActionRestrict, func(impl any) HandlerFunc {
 		if m, ok := impl.(Restricter); ok {
 			return m.Restrict
+		}
+		return nil
+	}},
+	{dsrflow.ActionUnrestrict, func(impl any) HandlerFunc {
+		if m, ok := impl.(Unrestricter); ok {
+			return m.Unrestrict
 		}
 		return nil
 	}},

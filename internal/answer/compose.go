@@ -58,6 +58,9 @@ type Input struct {
 	Corrections map[string]string
 	// Purposes are the purpose ids (or names) consent was withdrawn for.
 	Purposes []string
+	// RestrictionGround is a restriction's case of Art. 18(1) (dsrflow.RestrictionGround); "" for other
+	// requests and restrictions received before grounds were asked for.
+	RestrictionGround string
 	// ExportAvailableUntil is when the export's download link expires (access, portability); nil when
 	// the export is attached to the message.
 	ExportAvailableUntil *time.Time
@@ -265,13 +268,20 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 			w.para(p)
 		}
 	case dsrflow.Restriction:
+		ground := dsrflow.RestrictionGround(in.RestrictionGround)
+		if p, ok := restrictionGroundText[ground]; ok {
+			w.para("You asked for the restriction because " + p.because + " (GDPR Art. 18(1)(" + p.letter + ")).")
+		}
 		if !actedOn(in, subsidiaries(in.Outcomes)) {
 			w.para(nothingHeld)
 			break
 		}
-		w.para("While the restriction applies, we store your data but do not otherwise use it without your consent, " +
-			"except for legal claims, to protect the rights of others, or for important reasons of public interest. " +
-			"We will tell you before we lift the restriction.")
+		p := "While the restriction applies, we store your data but do not otherwise use it without your consent, " +
+			"except for legal claims, to protect the rights of others, or for important reasons of public interest."
+		if until, ok := restrictionGroundText[ground]; ok && ground.UntilDecided() {
+			p += " The restriction lasts until " + until.until + "."
+		}
+		w.para(p + " We will tell you before we lift the restriction.")
 	case dsrflow.Objection:
 		if !actedOn(in, subsidiaries(in.Outcomes)) {
 			w.para(nothingHeld)

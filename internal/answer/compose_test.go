@@ -135,6 +135,40 @@ func TestCompose(t *testing.T) {
 			},
 		},
 		{
+			name: "restriction while the accuracy is checked",
+			in: with(baseInput(dsrflow.Restriction, dsrflow.StatusCompleted), func(in *Input) {
+				in.RestrictionGround = string(dsrflow.RestrictAccuracyContested)
+				in.Outcomes = []Outcome{subsidiary("marketing-crm", "Example Marketing AS", dsrflow.ActionRestrict, connectors.StatusCompleted)}
+			}),
+			subject: "Our answer to your restriction request (reference DSR-7Q2K-4M9P)",
+			want: []string{
+				"You asked for the restriction because you contest the accuracy of your personal data (GDPR Art. 18(1)(a)).",
+				"The restriction lasts until we have checked whether your data is accurate. We will tell you before we lift the restriction.",
+			},
+		},
+		{
+			name: "restriction pending an objection",
+			in: with(baseInput(dsrflow.Restriction, dsrflow.StatusCompleted), func(in *Input) {
+				in.RestrictionGround = string(dsrflow.RestrictObjectionPending)
+				in.Outcomes = []Outcome{subsidiary("marketing-crm", "Example Marketing AS", dsrflow.ActionRestrict, connectors.StatusCompleted)}
+			}),
+			subject: "Our answer to your restriction request (reference DSR-7Q2K-4M9P)",
+			want: []string{
+				"because you objected to our processing of your data (GDPR Art. 18(1)(d)).",
+				"The restriction lasts until we have decided whether our legitimate grounds override yours.",
+			},
+		},
+		{
+			name: "restriction for legal claims has no end we decide",
+			in: with(baseInput(dsrflow.Restriction, dsrflow.StatusCompleted), func(in *Input) {
+				in.RestrictionGround = string(dsrflow.RestrictLegalClaims)
+				in.Outcomes = []Outcome{subsidiary("marketing-crm", "Example Marketing AS", dsrflow.ActionRestrict, connectors.StatusCompleted)}
+			}),
+			subject: "Our answer to your restriction request (reference DSR-7Q2K-4M9P)",
+			want:    []string{"because you need your data kept to establish, exercise or defend legal claims (GDPR Art. 18(1)(c))."},
+			notWant: []string{"The restriction lasts until"},
+		},
+		{
 			name: "objection upheld, one system failed",
 			in: with(baseInput(dsrflow.Objection, dsrflow.StatusCompleted), func(in *Input) {
 				in.Country = "GB"

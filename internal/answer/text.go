@@ -59,6 +59,15 @@ func shortName(t dsrflow.RequestType) string {
 	return "request"
 }
 
+// restrictionGroundText says a restriction's ground of GDPR Art. 18(1) to the subject: its letter, why
+// (after "because") and, for a restriction that lasts until something is decided, until what.
+var restrictionGroundText = map[dsrflow.RestrictionGround]struct{ letter, because, until string }{
+	dsrflow.RestrictAccuracyContested:  {"a", "you contest the accuracy of your personal data", "we have checked whether your data is accurate"},
+	dsrflow.RestrictUnlawfulProcessing: {"b", "you consider our processing of your data unlawful and want its use restricted instead of erased", ""},
+	dsrflow.RestrictLegalClaims:        {"c", "you need your data kept to establish, exercise or defend legal claims", ""},
+	dsrflow.RestrictObjectionPending:   {"d", "you objected to our processing of your data", "we have decided whether our legitimate grounds override yours"},
+}
+
 // legalBasisName says an Art. 6(1) basis in plain language.
 var legalBasisName = map[string]string{
 	"consent":              "your consent",

@@ -80,7 +80,7 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 		return nil, err
 	}
 	w.closers.Add(stopSlack)
-	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, Runners: runners, CallbackBase: cfg.PublicURL, Metrics: w.Metrics, Notifier: slackNotifier(sl)})
+	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, Runners: runners, CallbackBase: cfg.PublicURL, Metrics: w.Metrics, Notifier: slackNotifier(sl), MailDelivered: true})
 	if err := w.Worker.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}

@@ -27,6 +27,10 @@ type WorkerDeps struct {
 	Runners map[string]connectors.Runner
 	// CallbackBase is the front door's public base URL, for connector callbacks.
 	CallbackBase string
+	// MailDelivered: this process's outbox dispatcher sends the subjects' mail (production), so a lift
+	// waits until its notice has gone out. The dev stack keeps mail in the outbox (starter outbox), and
+	// a queued notice counts as given.
+	MailDelivered bool
 	// Register, when set, registers more workflows and activities (tests).
 	Register func(worker.Registry)
 	// Metrics counts the connector calls; nil counts nothing.
@@ -59,10 +63,11 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterWorkflow(workflows.Retention)
 	w.RegisterWorkflow(workflows.Disclosure)
 	w.RegisterWorkflow(workflows.DisclosureSubject)
+	w.RegisterWorkflow(workflows.RestrictionLift)
 	w.RegisterActivity(&activities.Store{Store: d.Store, RecordRetention: d.Product.RecordRetention})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Runners: d.Runners, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
-	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase, Connectors: d.Product.Connectors})
+	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase, Connectors: d.Product.Connectors, AwaitDelivery: d.MailDelivered})
 	w.RegisterActivity(&activities.Review{Notifier: d.Notifier, Store: d.Store})
 	w.RegisterActivity(&activities.Disclosure{Store: d.Store})
 	w.RegisterActivity(&activities.Suppression{Store: d.Store, Key: d.Product.Key})

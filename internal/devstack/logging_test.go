@@ -67,6 +67,8 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 			req.Corrections = map[string]string{"user.name": corrected}
 		case "objection":
 			req.Grounds = "particular situation"
+		case "restriction":
+			req.Ground = "accuracy_contested"
 		case "marketing_optout":
 			req.Attest = ""
 		case "consent_withdrawal":

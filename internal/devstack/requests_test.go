@@ -210,6 +210,9 @@ func TestEveryRightEndToEnd(t *testing.T) {
 
 	attested := func(typ string, extra func(*web.NewRequest)) (string, web.RequestView) {
 		body := web.NewRequest{Type: typ, Email: jane, Attest: "called back on the number in our CRM"}
+		if typ == "restriction" {
+			body.Ground = "legal_claims"
+		}
 		if extra != nil {
 			extra(&body)
 		}
@@ -310,6 +313,9 @@ func TestEveryRightEndToEnd(t *testing.T) {
 			}
 			if typ != "consent_withdrawal" {
 				body.Purposes = nil
+			}
+			if typ == "restriction" {
+				body.Ground = "unlawful_processing"
 			}
 			id := c.create(body)
 			if typ == "objection" {

@@ -19,6 +19,7 @@ var apiRoles = map[string][]string{
 	"POST /api/v1/requests/{id}/resend":             {"agent", "dpo", "admin"},
 	"POST /api/v1/requests/{id}/decisions":          {"reviewer", "dpo", "admin"},
 	"POST /api/v1/requests/{id}/refusal":            {"reviewer", "dpo", "admin"},
+	"POST /api/v1/requests/{id}/restriction/lift":   {"agent", "dpo", "admin"},
 	"POST /api/v1/requests/{id}/extend":             {"agent", "dpo", "admin"},
 	"POST /api/v1/requests/{id}/cancel":             {"agent", "dpo", "admin"},
 	"GET /api/v1/requests/{id}/export":              {"agent", "dpo", "admin"},

@@ -161,7 +161,7 @@ func TestDrillGracefulStop(t *testing.T) {
 
 	ids := make([]string, n)
 	for i := range n {
-		ids[i] = a.create(t, web.NewRequest{Type: "restriction", Email: drillSubject(i), Attest: "fault drill"})
+		ids[i] = a.create(t, web.NewRequest{Type: "restriction", Ground: "legal_claims", Email: drillSubject(i), Attest: "fault drill"})
 	}
 	waitFor(t, func() bool { return len(slow.running()) >= 2 })
 	underWay := slow.running()

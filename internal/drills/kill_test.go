@@ -75,7 +75,7 @@ func TestDrillKill9(t *testing.T) {
 	began := time.Now()
 	ids := make([]string, n)
 	for i := range n {
-		ids[i] = a.create(t, web.NewRequest{Type: "restriction", Email: drillSubject(i), Attest: "fault drill"})
+		ids[i] = a.create(t, web.NewRequest{Type: "restriction", Ground: "legal_claims", Email: drillSubject(i), Attest: "fault drill"})
 	}
 	// Kill once some jobs have acted and others have not: mid fan-out.
 	want := n * len(expectedJobs(""))
@@ -164,7 +164,7 @@ func intakeCrash(t *testing.T, env devEnv, p *devProcess, first, burst int) inta
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st, body, err := a.call(ctx, "POST", "/api/v1/requests", web.NewRequest{Type: "restriction", Email: drillSubject(first + i), Attest: "fault drill"})
+			st, body, err := a.call(ctx, "POST", "/api/v1/requests", web.NewRequest{Type: "restriction", Ground: "legal_claims", Email: drillSubject(first + i), Attest: "fault drill"})
 			var out struct{ ID string }
 			if err == nil && st == http.StatusCreated && json.Unmarshal(body, &out) == nil {
 				mu.Lock()
@@ -227,7 +227,7 @@ func intakeCrash(t *testing.T, env devEnv, p *devProcess, first, burst int) inta
 	}
 	// A phantom closed by the recovery blocks nobody: every subject may ask again.
 	for subject := range subjects {
-		st, body, err := a.call(ctx, "POST", "/api/v1/requests", web.NewRequest{Type: "restriction", Email: subject, Attest: "fault drill"})
+		st, body, err := a.call(ctx, "POST", "/api/v1/requests", web.NewRequest{Type: "restriction", Ground: "legal_claims", Email: subject, Attest: "fault drill"})
 		if err != nil || st != http.StatusCreated {
 			res.problems = append(res.problems, fmt.Sprintf("intake crash: a new request after recovery answered %d %s", st, body))
 		}

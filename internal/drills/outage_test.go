@@ -40,7 +40,7 @@ func TestDrillConnectorOutage(t *testing.T) {
 	began := time.Now()
 	ids := make([]string, n)
 	for i := range n {
-		ids[i] = a.create(t, web.NewRequest{Type: "restriction", Email: drillSubject(i), Attest: "fault drill"})
+		ids[i] = a.create(t, web.NewRequest{Type: "restriction", Ground: "legal_claims", Email: drillSubject(i), Attest: "fault drill"})
 	}
 	// While it is down, every other subsidiary must finish its jobs.
 	others := 0

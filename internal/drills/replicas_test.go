@@ -117,7 +117,7 @@ func TestDrillReplicas(t *testing.T) {
 		<-ready
 		slots <- struct{}{}
 		defer func() { <-slots }()
-		in := web.NewRequest{Type: "restriction", Email: drillSubject(subject), Attest: "fault drill"}
+		in := web.NewRequest{Type: "restriction", Ground: "legal_claims", Email: drillSubject(subject), Attest: "fault drill"}
 		st, body, err := door.call(ctx, "POST", "/api/v1/requests", in)
 		var out struct {
 			ID     string            `json:"id"`

@@ -126,7 +126,7 @@ func TestDrillStoreOutage(t *testing.T) {
 
 	ids := make([]string, n)
 	for i := range n {
-		ids[i] = a.create(t, web.NewRequest{Type: "restriction", Email: drillSubject(i), Attest: "fault drill"})
+		ids[i] = a.create(t, web.NewRequest{Type: "restriction", Ground: "legal_claims", Email: drillSubject(i), Attest: "fault drill"})
 	}
 	want := n * len(expectedJobs(""))
 	waitFor(t, func() bool {

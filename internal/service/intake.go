@@ -105,6 +105,13 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 		fields["purposes"] = "a consent withdrawal needs at least one purpose"
 	}
 	agent := checkAgent(in, email, jurisdiction, fields)
+	ground := dsrflow.RestrictionGround(strings.TrimSpace(in.Ground))
+	switch {
+	case typ.Needs(dsrflow.InputRestrictionGround) && !ground.Valid():
+		fields["ground"] = "a restriction needs its ground (GDPR Art. 18(1)): one of " + dsrflow.RestrictionGroundList()
+	case ground != "" && typ.Valid() && !typ.Accepts(dsrflow.InputRestrictionGround):
+		fields["ground"] = fmt.Sprintf("a %s request takes no ground; only a restriction does", typ)
+	}
 	if len(fields) > 0 {
 		return workflows.RequestInput{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid request: " + fieldList(fields), Fields: fields}
 	}
@@ -137,7 +144,8 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 		Identity:     dsrflow.Identity{Email: email, Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone), CustomerIDs: in.CustomerIDs},
 		Verification: verification, AttestReason: strings.TrimSpace(in.Attest),
 		Corrections: in.Corrections, Purposes: purposes, Grounds: in.Grounds, DirectMarketing: directMarketing,
-		Entered: now.UTC(), Agent: agent,
+		RestrictionGround: string(ground),
+		Entered:           now.UTC(), Agent: agent,
 	}, nil
 }
 
@@ -182,7 +190,7 @@ func (s *Service) record(ctx context.Context, in workflows.RequestInput) error {
 		Jurisdiction: in.Jurisdiction, ReceivedAt: in.ReceivedAt, DueAt: in.Due, UpdatedAt: s.now().UTC(), SubjectKey: in.SubjectKey,
 		Residence: in.Residence, Language: in.Language}
 	identity, _ := json.Marshal(in.Identity)
-	details, _ := json.Marshal(map[string]any{"corrections": in.Corrections, "purposes": in.Purposes, "grounds": in.Grounds, "channel": in.Channel, "verification": in.Verification})
+	details, _ := json.Marshal(map[string]any{"corrections": in.Corrections, "purposes": in.Purposes, "grounds": in.Grounds, "ground": in.RestrictionGround, "channel": in.Channel, "verification": in.Verification})
 	input, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("encode input of %s: %w", in.ID, err)

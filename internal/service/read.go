@@ -57,6 +57,10 @@ func (s *Service) GetRequest(ctx context.Context, id string) (dsrflow.RequestVie
 		if e.Action == repeatFlagged {
 			view.RepeatOf = e.Detail["earlier"]
 		}
+		if e.Action == workflows.AuditLifted {
+			at := e.At
+			view.RestrictionLifted = &at
+		}
 	}
 	// The agent by name and permission hash; their address serves the acknowledgement's copy only.
 	switch a, err := s.Store.GetRequestAgent(ctx, id); dsrflow.ErrorCode(err) {

@@ -306,7 +306,8 @@ func (s *server) handleNewRequest() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in := NewRequest{Type: r.PostFormValue("type"), Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Phone: r.PostFormValue("phone"),
 			Country: r.PostFormValue("country"), Jurisdiction: r.PostFormValue("jurisdiction"), Received: r.PostFormValue("received"),
-			Channel: r.PostFormValue("channel"), Attest: r.PostFormValue("attest"), Grounds: r.PostFormValue("grounds")}
+			Channel: r.PostFormValue("channel"), Attest: r.PostFormValue("attest"), Grounds: r.PostFormValue("grounds"),
+			Ground: r.PostFormValue("ground")}
 		corrections, purposes := r.PostFormValue("corrections"), formPurposes(r)
 		errs := map[string]string{}
 		var ok bool

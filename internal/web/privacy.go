@@ -58,6 +58,10 @@ type privacyForm struct {
 	NeedsGrounds                 bool
 	// Countries are the choices of the subject's country of residence (language.go).
 	Countries []countryChoice
+	// NeedsGround: a restriction names its ground of GDPR Art. 18(1), one of GroundChoices.
+	NeedsGround   bool
+	Ground        string
+	GroundChoices []string
 }
 
 func newPrivacyForm(lang, typ string) (privacyForm, bool) {
@@ -68,7 +72,8 @@ func newPrivacyForm(lang, typ string) (privacyForm, bool) {
 	}
 	t := dsrflow.RequestType(typ)
 	return privacyForm{Right: items[i], Errors: map[string]string{},
-		NeedsCorrections: t.Needs(dsrflow.InputCorrections), NeedsPurps: t.Needs(dsrflow.InputPurposes), NeedsGrounds: t.Accepts(dsrflow.InputGrounds)}, true
+		NeedsCorrections: t.Needs(dsrflow.InputCorrections), NeedsPurps: t.Needs(dsrflow.InputPurposes), NeedsGrounds: t.Accepts(dsrflow.InputGrounds),
+		NeedsGround: t.Needs(dsrflow.InputRestrictionGround), GroundChoices: restrictionGrounds()}, true
 }
 
 func (s *server) handlePrivacyForm() http.Handler {
@@ -99,6 +104,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		f.Corrections, f.Purposes = r.PostFormValue("corrections"), formPurposes(r)
 		residence := strings.TrimSpace(r.PostFormValue("residence"))
 		f.Countries = residenceChoices(lang, residence)
+		f.Ground = strings.TrimSpace(r.PostFormValue("ground"))
 		ok, err := s.allow(r, "ip:"+s.clientIP(r), ipSubmitLimit)
 		if err == nil && ok && f.Email != "" {
 			ok, err = s.allow(r, "email:"+s.Key.SubjectKey(f.Email), emailSubmitLimit)
@@ -115,7 +121,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		// answer takes the same time whatever the address's state.
 		// The subject's residence picks the authority the answer names ("" is another country: the
 		// center's own); the page's language is recorded with the request.
-		in := NewRequest{Type: f.Right.Type, Email: f.Email, Name: strings.TrimSpace(f.Name), Channel: "web", Grounds: strings.TrimSpace(f.Grounds), DeferStart: true,
+		in := NewRequest{Type: f.Right.Type, Email: f.Email, Name: strings.TrimSpace(f.Name), Channel: "web", Grounds: strings.TrimSpace(f.Grounds), Ground: f.Ground, DeferStart: true,
 			Residence: residence, Language: lang}
 		if in.Corrections, ok = parseCorrections(f.Corrections); !ok {
 			f.Errors["corrections"] = mustTextIn(lang, "error.field.corrections")
@@ -372,4 +378,13 @@ func (s *server) allow(r *http.Request, key string, lim limit) (bool, error) {
 		return false, err
 	}
 	return n <= lim.n, nil
+}
+
+// restrictionGrounds are the grounds of GDPR Art. 18(1) the restriction forms offer, in the law's order.
+func restrictionGrounds() []string {
+	out := make([]string, len(dsrflow.RestrictionGrounds))
+	for i, g := range dsrflow.RestrictionGrounds {
+		out[i] = string(g)
+	}
+	return out
 }

@@ -25,6 +25,27 @@ func (s *server) handleRefusal() http.Handler {
 	})
 }
 
+// handleLift lifts a fulfilled restriction: {"reason": ...}; 202 when the lift starts, 200 when it had
+// started before (the subject is told first, GDPR Art. 18(3)).
+func (s *server) handleLift() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body dsrflow.RestrictionLift
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := s.svc().LiftRestriction(r.Context(), r.PathValue("id"), body)
+		switch {
+		case err != nil:
+			s.fail(w, r, err)
+		case out.Already:
+			writeJSON(w, http.StatusOK, out)
+		default:
+			writeJSON(w, http.StatusAccepted, out)
+		}
+	})
+}
+
 // purposeChoice is one declared purpose as a form's checkbox.
 type purposeChoice struct {
 	ID, Name string

@@ -26,6 +26,7 @@ func (s *server) routes() {
 	s.mux.Handle("POST /api/v1/requests/{id}/extend", s.requireRole(s.handleReasoned(workflows.UpdateExtend), agents...))
 	s.mux.Handle("POST /api/v1/requests/{id}/cancel", s.requireRole(s.handleReasoned(workflows.UpdateCancel), agents...))
 	s.mux.Handle("POST /api/v1/requests/{id}/refusal", s.requireRole(s.handleRefusal(), RoleReviewer, RoleDPO))
+	s.mux.Handle("POST /api/v1/requests/{id}/restriction/lift", s.requireRole(s.handleLift(), agents...))
 	s.mux.Handle("POST /api/v1/requests/{id}/jobs/{job}/resolve", s.requireRole(s.handleResolveJob(), RoleAgent, RoleDPO))
 	s.mux.Handle("GET /api/v1/requests/{id}/export", s.requireRole(s.handleExport(), agents...))
 	s.mux.Handle("GET /api/v1/requests/{id}/messages", s.requireRole(s.handleRequestMessages(), everyone...))

@@ -35,11 +35,12 @@ var pages = sync.OnceValue(func() map[string]map[string]*template.Template {
 
 func parsePages(lang string) map[string]*template.Template {
 	funcs := template.FuncMap{
-		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-		"instant": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"t":       func(key string) (string, error) { return textIn(lang, key) },
-		"grounds": refusalGrounds,
-		"human":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"date":               func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"instant":            func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"t":                  func(key string) (string, error) { return textIn(lang, key) },
+		"grounds":            refusalGrounds,
+		"human":              func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"restrictionGrounds": restrictionGrounds,
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {

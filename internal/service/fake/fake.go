@@ -22,6 +22,7 @@ type RequestService struct {
 	ExtendRequestFn      func(ctx context.Context, id, reason string) (dsrflow.RequestState, error)
 	CancelRequestFn      func(ctx context.Context, id, reason string) (dsrflow.RequestState, error)
 	RefuseRequestFn      func(ctx context.Context, id string, r dsrflow.Refusal) (dsrflow.RequestState, error)
+	LiftRestrictionFn    func(ctx context.Context, id string, l dsrflow.RestrictionLift) (dsrflow.RestrictionLifted, error)
 	ResolveJobFn         func(ctx context.Context, id string, r dsrflow.JobResolution) (dsrflow.RequestState, error)
 	GetRequestFn         func(ctx context.Context, id string) (dsrflow.RequestView, error)
 	ListRequestsFn       func(ctx context.Context, q dsrflow.RequestQuery) ([]dsrflow.SummaryView, error)
@@ -111,6 +112,14 @@ func (s *RequestService) RefuseRequest(ctx context.Context, id string, r dsrflow
 		return dsrflow.RequestState{}, notSet("RefuseRequest")
 	}
 	return s.RefuseRequestFn(ctx, id, r)
+}
+
+// LiftRestriction implements dsrflow.RequestService.
+func (s *RequestService) LiftRestriction(ctx context.Context, id string, l dsrflow.RestrictionLift) (dsrflow.RestrictionLifted, error) {
+	if s.LiftRestrictionFn == nil {
+		return dsrflow.RestrictionLifted{}, notSet("LiftRestriction")
+	}
+	return s.LiftRestrictionFn(ctx, id, l)
 }
 
 // ResolveJob implements dsrflow.RequestService.
