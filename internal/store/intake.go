@@ -55,7 +55,7 @@ func (s *Store) CreateRequest(ctx context.Context, r Request, d RequestDetail, i
 		}
 		// The row after the key and the sealing: a refused duplicate costs the same work as a new
 		// request, so the privacy center's answer time tells nothing (issue 14).
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`),
+		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO requests (`+requestColumns+`, residence, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`),
 			r.ID, string(r.Type), string(r.Status), r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
 			s.nullTimeArg(r.ExtendedDueAt), s.timeArg(r.UpdatedAt), r.SubjectKey, r.Residence, r.Language); err != nil {
 			return err
@@ -145,7 +145,7 @@ func (s *Store) PendingStarts(ctx context.Context, createdBefore time.Time, n in
 // means 100): a walk over every open request, page by page.
 func (s *Store) OpenRequestsAfter(ctx context.Context, after string, n int) ([]Request, error) {
 	var rows []requestRow
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT `+requestColumns+` FROM requests WHERE closed_at IS NULL AND id > ? ORDER BY id LIMIT ?`), after, limit(n))
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT `+requestReadColumns+` FROM requests WHERE closed_at IS NULL AND id > ? ORDER BY id LIMIT ?`), after, limit(n))
 	if err != nil {
 		return nil, fmt.Errorf("list open requests: %w", err)
 	}

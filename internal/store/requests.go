@@ -30,10 +30,13 @@ type requestRow struct {
 	Assignee      string `db:"assignee"`
 }
 
-const requestColumns = `id, type, status, country, jurisdiction, received_at, due_at, extended_due_at, closed_at, updated_at, subject_key, residence, language`
+// requestColumns are the columns every write carries: those of the schema's first versions, so that a
+// store migrated only part way (the migrations' own tests) can still be written.
+const requestColumns = `id, type, status, country, jurisdiction, received_at, due_at, extended_due_at, closed_at, updated_at, subject_key`
 
-// requestReadColumns are requestColumns and the columns only reads carry (migration 0022's assignee).
-const requestReadColumns = requestColumns + `, assignee`
+// requestReadColumns are requestColumns and the columns added later: migration 0023's residence and
+// language (written by PutRequest only when set) and 0022's assignee (written by SetAssignee only).
+const requestReadColumns = requestColumns + `, residence, language, assignee`
 
 func (r requestRow) request() Request {
 	return Request{
@@ -55,18 +58,26 @@ func (s *Store) PutRequest(ctx context.Context, r Request) error {
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = time.Now()
 	}
+	cols, marks := requestColumns, "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+	args := []any{r.ID, string(r.Type), string(r.Status), r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
+		s.nullTimeArg(r.ExtendedDueAt), s.nullTimeArg(r.ClosedAt), s.timeArg(r.UpdatedAt), r.SubjectKey}
+	update := ""
+	// Residence and language are written only when set, so a later write without them keeps them.
+	for _, c := range []struct{ name, value string }{{"residence", r.Residence}, {"language", r.Language}} {
+		if c.value != "" {
+			cols, marks, args = cols+", "+c.name, marks+", ?", append(args, c.value)
+			update += ",\n\t\t\t" + c.name + " = excluded." + c.name
+		}
+	}
 	_, err := s.db.ExecContext(ctx, s.rebind(`
-		INSERT INTO requests (`+requestColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO requests (`+cols+`) VALUES (`+marks+`)
 		ON CONFLICT (id) DO UPDATE SET
 			type = excluded.type, status = excluded.status, country = excluded.country,
 			jurisdiction = excluded.jurisdiction, received_at = excluded.received_at,
 			due_at = excluded.due_at, extended_due_at = excluded.extended_due_at,
 			closed_at = excluded.closed_at, updated_at = excluded.updated_at,
-			subject_key = CASE WHEN excluded.subject_key = '' THEN requests.subject_key ELSE excluded.subject_key END,
-			residence = CASE WHEN excluded.residence = '' THEN requests.residence ELSE excluded.residence END,
-			language = CASE WHEN excluded.language = '' THEN requests.language ELSE excluded.language END`),
-		r.ID, string(r.Type), string(r.Status), r.Country, r.Jurisdiction, s.timeArg(r.ReceivedAt), s.timeArg(r.DueAt),
-		s.nullTimeArg(r.ExtendedDueAt), s.nullTimeArg(r.ClosedAt), s.timeArg(r.UpdatedAt), r.SubjectKey, r.Residence, r.Language)
+			subject_key = CASE WHEN excluded.subject_key = '' THEN requests.subject_key ELSE excluded.subject_key END`+update),
+		args...)
 	if err != nil {
 		return fmt.Errorf("put request %s: %w", r.ID, err)
 	}
@@ -216,7 +227,7 @@ func (s *Store) FindOpenRequest(ctx context.Context, subjectKey, typ string) (Re
 
 // findOpenRequestQuery is separate so tests can check its plan uses requests_open_subject.
 func (s *Store) findOpenRequestQuery() string {
-	return s.rebind(`SELECT ` + requestColumns + ` FROM requests
+	return s.rebind(`SELECT ` + requestReadColumns + ` FROM requests
 		WHERE subject_key = ? AND type = ? AND closed_at IS NULL
 		ORDER BY received_at, id LIMIT 1`)
 }

@@ -260,7 +260,7 @@ func (s *Store) ExpiredRecords(ctx context.Context, closedBefore time.Time, n in
 	return out, nil
 }
 
-const expiredRecordsQuery = `SELECT ` + requestColumns + ` FROM requests
+const expiredRecordsQuery = `SELECT ` + requestReadColumns + ` FROM requests
 	LEFT JOIN data_keys ON data_keys.owner = requests.id
 	WHERE closed_at IS NOT NULL AND closed_at < ? AND shredded_at IS NULL
 	ORDER BY closed_at, id LIMIT ?`
