@@ -32,7 +32,6 @@ type crm struct {
 	gone      map[string]bool // DELETE answers 404: already deleted elsewhere, though still listed
 	reject    map[string]bool // PATCH and DELETE answer 422
 	calls     []string        // method and path of each call that got through
-	lastAt    map[string]time.Time
 	throttled time.Time
 	bodies    [][]byte
 	paths     []string // raw paths
