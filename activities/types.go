@@ -14,6 +14,7 @@ type (
 	Mail             = act.Mail
 	RespondInput     = act.RespondInput
 	BundleInput      = act.BundleInput
+	DPONotice        = act.DPONotice
 	BundleOutcome    = act.BundleOutcome
 	ShredInput       = act.ShredInput
 	ShredResult      = act.ShredResult
