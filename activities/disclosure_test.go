@@ -41,7 +41,7 @@ func TestBundleSeparatesSubjectsByLabel(t *testing.T) {
 	}
 	put(id+":s1:billing:access", invoice("INV-1", "100"), invoice("INV-2", "250"))
 	put(id+":s2:billing:access", invoice("INV-3", "75"))
-	put(id+":s3:billing:access")
+	put(id + ":s3:billing:access")
 	billing := activities.ConnectorRef{ID: "billing", Owner: "Example Billing AS"}
 	outcomes := []activities.JobOutcome{
 		{JobID: id + ":s1:billing:access", Connector: billing, Status: connectors.StatusCompleted},
