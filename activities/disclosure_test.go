@@ -100,7 +100,7 @@ func TestBundleSeparatesSubjectsByLabel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(key) != 2 || key["S1"] != jane || key["S2"] != john {
+	if len(key) != 2 || key["S1"].Email != jane.Email || key["S2"].Email != john.Email {
 		t.Errorf("subject key %v, want S1 jane, S2 john", key)
 	}
 }

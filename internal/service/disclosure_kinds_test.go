@@ -2,9 +2,9 @@ package service_test
 
 import (
 	"crypto/sha256"
-	"errors"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"testing"
 	"time"
 
