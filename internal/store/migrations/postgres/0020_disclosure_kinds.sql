@@ -4,6 +4,9 @@
 -- document. subjects_disclosed: the subjects whose data went out (NULL in rows from before, where the
 -- report counts the subjects named). subject_key: the bundle's subject labels (S1, S2, ...) to the
 -- subjects, sealed under the request's data key.
+ALTER TABLE disclosures DROP CONSTRAINT disclosures_outcome_check;
+ALTER TABLE disclosures ADD CONSTRAINT disclosures_outcome_check
+    CHECK (outcome IN ('in_review', 'approved', 'refused_no_order', 'refused_on_review', 'complied', 'canceled'));
 ALTER TABLE disclosures ADD COLUMN kind TEXT NOT NULL DEFAULT 'police';
 ALTER TABLE disclosures ADD COLUMN order_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE disclosures ADD COLUMN subjects_disclosed INTEGER;
