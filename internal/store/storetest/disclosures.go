@@ -48,7 +48,7 @@ func testDisclosures(t *testing.T, s *store.Store) {
 	for _, bad := range []store.Disclosure{
 		{Authority: "a", Country: "NO", CaseRef: "c", Outcome: store.DisclosureInReview, ReceivedAt: ts},
 		{RequestID: "dsr_d1", Country: "NO", CaseRef: "c", Outcome: store.DisclosureInReview, ReceivedAt: ts},
-		{RequestID: "dsr_d1", Authority: "a", Country: "NO", CaseRef: "c", Outcome: "approved", ReceivedAt: ts},
+		{RequestID: "dsr_d1", Authority: "a", Country: "NO", CaseRef: "c", Outcome: "pending", ReceivedAt: ts},
 		{RequestID: "dsr_d1", Authority: "a", Country: "NO", CaseRef: "c", Outcome: store.DisclosureInReview},
 		{RequestID: "dsr_d1", Authority: "a", Country: "NO", CaseRef: "c", Outcome: store.DisclosureInReview, ReceivedAt: ts, Subjects: -1},
 	} {
