@@ -85,7 +85,65 @@ const (
 	DisclosureRefusedNoOrder  DisclosureStatus = "refused_no_order"
 	DisclosureRefusedOnReview DisclosureStatus = "refused_on_review"
 	DisclosureComplied        DisclosureStatus = "complied"
+	// DisclosureApproved: reviewers approved it and its data is being gathered; the register shows the
+	// approvals as soon as they are given.
+	DisclosureApproved DisclosureStatus = "approved"
+	// DisclosureCanceled: an operator canceled it in Temporal before anything was disclosed.
+	DisclosureCanceled DisclosureStatus = "canceled"
 )
+
+// DisclosureKind is what kind of authority asks, and so on which basis (README: Authority kinds).
+type DisclosureKind string
+
+// Authority request kinds.
+const (
+	// KindPolice is a police or prosecution request: refused without a court order.
+	KindPolice DisclosureKind = "police"
+	// KindSupervisoryAuthority is a data protection authority's order (GDPR Art. 58(1)(a) and (e)).
+	KindSupervisoryAuthority DisclosureKind = "supervisory_authority"
+	// KindStatutoryOrder is an authority's order under a statute that compels disclosure (a tax
+	// authority's, say); it names the statute.
+	KindStatutoryOrder DisclosureKind = "statutory_order"
+	// KindVitalInterest is an emergency: a threat to someone's life (GDPR Art. 6(1)(d)). The DPO is told
+	// at once and the review is due within hours.
+	KindVitalInterest DisclosureKind = "vital_interest"
+)
+
+// DisclosureKinds are the kinds in the order the README lists them.
+var DisclosureKinds = []DisclosureKind{KindPolice, KindSupervisoryAuthority, KindStatutoryOrder, KindVitalInterest}
+
+// Or is k, or police when k is empty (requests from before kinds existed).
+func (k DisclosureKind) Or() DisclosureKind {
+	if k == "" {
+		return KindPolice
+	}
+	return k
+}
+
+// Valid reports whether k is a known kind (empty is police).
+func (k DisclosureKind) Valid() bool {
+	for _, v := range DisclosureKinds {
+		if k.Or() == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Basis is the kind and the basis a reviewer weighs, as the review card and the console show it:
+// statute is the law a statutory order names.
+func (k DisclosureKind) Basis(statute string) string {
+	switch k.Or() {
+	case KindSupervisoryAuthority:
+		return "Supervisory authority order: the authority's investigative powers, GDPR Art. 58(1)(a) (information it requires) and (e) (access to personal data)"
+	case KindStatutoryOrder:
+		return "Statutory order under " + statute
+	case KindVitalInterest:
+		return "Vital interest (emergency, threat to life): GDPR Art. 6(1)(d); decided within hours"
+	default:
+		return "Police request: disclosed only under a court order"
+	}
+}
 
 // Disclosure is a row of the disclosure register: an authority's request for data and what came of it.
 // It names the authority, the case and the court order, never the subjects (Subjects is a count).
@@ -94,12 +152,21 @@ type Disclosure struct {
 	Authority, Country, CaseRef  string
 	LegalBasis                   string
 	CourtOrder, Court, OrderDate string
-	CategoriesRequested          []string
-	CategoriesDisclosed          []string
-	Subjects                     int
-	Outcome                      DisclosureStatus
-	Approvers                    []string
-	GagUntil                     string // YYYY-MM-DD, or empty
-	ReceivedAt                   time.Time
-	DecidedAt, DisclosedAt       *time.Time
+	// Kind is the kind of authority request (empty in rows from before kinds: police); Statute names the
+	// law of a statutory order (sealed with the case).
+	Kind    DisclosureKind
+	Statute string
+	// OrderSHA256 is the hex SHA-256 of the order document, when one was supplied.
+	OrderSHA256         string
+	CategoriesRequested []string
+	CategoriesDisclosed []string
+	// Subjects is how many subjects the order names; SubjectsDisclosed how many of them had data in the
+	// bundle the authority received (complied requests; the transparency report counts these).
+	Subjects               int
+	SubjectsDisclosed      int
+	Outcome                DisclosureStatus
+	Approvers              []string
+	GagUntil               string // YYYY-MM-DD, or empty
+	ReceivedAt             time.Time
+	DecidedAt, DisclosedAt *time.Time
 }

@@ -429,6 +429,14 @@ type NewDisclosure struct {
 	Emails     []string `json:"emails"`
 	Categories []string `json:"categories"`
 	GagUntil   string   `json:"gag_until,omitempty"`
+	// Kind is police (the default), supervisory_authority, statutory_order or vital_interest; Statute
+	// names the law of a statutory_order.
+	Kind    string `json:"kind,omitempty"`
+	Statute string `json:"statute,omitempty"`
+	// OrderDocument is the order itself, base64: dsrflow keeps its SHA-256 (and an encrypted copy).
+	// OrderSHA256 is the hex SHA-256 of an order document kept elsewhere; with both they must agree.
+	OrderDocument string `json:"order_document,omitempty"`
+	OrderSHA256   string `json:"order_sha256,omitempty"`
 }
 
 // CreatedDisclosure is the answer to CreateDisclosure; Reply is the refusal sent without a court order.
@@ -454,6 +462,9 @@ type ReviewView struct {
 	CourtOrder string   `json:"court_order,omitempty"`
 	Categories []string `json:"categories,omitempty"`
 	Subjects   int      `json:"subjects,omitempty"`
+	// DisclosureKind and Basis: what kind of authority asks and on which basis.
+	DisclosureKind string `json:"disclosure_kind,omitempty"`
+	Basis          string `json:"basis,omitempty"`
 }
 
 // RegisterRow is one row of the disclosure register. It names the authority, the case and what was
@@ -467,9 +478,13 @@ type RegisterRow struct {
 	CourtOrder          string     `json:"court_order,omitempty"`
 	Court               string     `json:"court,omitempty"`
 	OrderDate           string     `json:"order_date,omitempty"`
+	Kind                string     `json:"kind"`
+	Statute             string     `json:"statute,omitempty"`
+	OrderSHA256         string     `json:"order_sha256,omitempty"`
 	CategoriesRequested []string   `json:"categories_requested"`
 	CategoriesDisclosed []string   `json:"categories_disclosed"`
 	Subjects            int        `json:"subjects"`
+	SubjectsDisclosed   int        `json:"subjects_disclosed"`
 	Outcome             string     `json:"outcome"`
 	Approvers           []string   `json:"approvers"`
 	GagUntil            string     `json:"gag_until,omitempty"`

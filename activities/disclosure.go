@@ -6,10 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
@@ -22,6 +25,27 @@ type Disclosure struct {
 	// Store keeps the bundle encrypted under the request's data key, as the subjects' exports.
 	Store *store.Store
 	Now   func() time.Time
+	// DPO is the data protection officer's address (controller.yaml dpo.email, else contact.email), told
+	// at once of an emergency request; empty leaves the alert to the review channel alone.
+	DPO string
+}
+
+// NotifyDPO queues the mail that tells the DPO of an authority request at once. Without an address it
+// does nothing (the workflow's alert reaches the review channel). Idempotent: the outbox keys it.
+func (a *Disclosure) NotifyDPO(ctx context.Context, n DPONotice) error {
+	if a.DPO == "" {
+		return nil
+	}
+	at := time.Now().UTC()
+	if a.Now != nil {
+		at = a.Now().UTC()
+	}
+	_, err := a.Store.EnqueueMessage(ctx, store.Message{ID: n.RequestID + ":dpo", RequestID: n.RequestID, Kind: "disclosure_dpo_notice",
+		To: a.DPO, Subject: n.Subject, Body: n.Text, CreatedAt: at})
+	if err != nil {
+		return fmt.Errorf("queue the DPO's notice of %s: %w", n.RequestID, err)
+	}
+	return nil
 }
 
 // RecordDisclosure writes the register's row (insert or replace) and audits the outcome. It reads no
@@ -35,6 +59,9 @@ func (a *Disclosure) RecordDisclosure(ctx context.Context, d store.Disclosure) e
 
 // bundleRecord is one record as the authority sees it: only fields of approved categories.
 type bundleRecord struct {
+	// Subject is the record's subject's pseudonymous label (S1, S2, ...: the subject's number in the
+	// order); the key from label to subject stays in the register.
+	Subject   string            `json:"subject"`
 	Connector string            `json:"connector"`
 	Owner     string            `json:"owner"`
 	Dataset   string            `json:"dataset"`
@@ -62,6 +89,7 @@ func (a *Disclosure) PrepareBundle(ctx context.Context, in BundleInput) (BundleO
 	sort.Strings(jobIDs)
 	var out []bundleRecord
 	var seen []string
+	bySubject := map[int][]string{}
 	for _, id := range jobIDs {
 		ref, ok := refs[id]
 		if !ok {
@@ -71,8 +99,11 @@ func (a *Disclosure) PrepareBundle(ctx context.Context, in BundleInput) (BundleO
 		if err := json.Unmarshal(stored[id], &recs); err != nil {
 			return BundleOutcome{}, fmt.Errorf("records of %s: %w", id, err)
 		}
+		// Every disclosure job's id names its subject; were one not to, its records would go out unlabelled
+		// and count for no subject.
+		n := SubjectOfJob(id)
 		for _, rec := range recs {
-			br := bundleRecord{Connector: ref.ID, Owner: ref.Owner, Dataset: rec.Dataset, Fields: map[string]string{}, Categories: map[string]string{}}
+			br := bundleRecord{Subject: SubjectLabel(n), Connector: ref.ID, Owner: ref.Owner, Dataset: rec.Dataset, Fields: map[string]string{}, Categories: map[string]string{}}
 			for field, value := range rec.Fields {
 				cat := rec.Categories[field]
 				if !slices.Contains(in.Categories, cat) {
@@ -80,6 +111,9 @@ func (a *Disclosure) PrepareBundle(ctx context.Context, in BundleInput) (BundleO
 				}
 				br.Fields[field], br.Categories[field] = value, cat
 				seen = append(seen, cat)
+				if n > 0 && !slices.Contains(bySubject[n], cat) {
+					bySubject[n] = append(bySubject[n], cat)
+				}
 			}
 			if len(br.Fields) > 0 {
 				out = append(out, br)
@@ -91,9 +125,25 @@ func (a *Disclosure) PrepareBundle(ctx context.Context, in BundleInput) (BundleO
 	if out == nil {
 		out = []bundleRecord{}
 	}
+	// The key to the labels in the bundle goes to the register first: a bundle whose labels nobody can
+	// resolve would not let dsrflow answer the subjects later.
+	key := map[string]dsrflow.Identity{}
+	for n := range bySubject {
+		slices.Sort(bySubject[n])
+		if n > len(in.Subjects) {
+			return BundleOutcome{}, fmt.Errorf("bundle of %s: subject %d of %d", in.RequestID, n, len(in.Subjects))
+		}
+		key[SubjectLabel(n)] = in.Subjects[n-1]
+	}
+	if len(in.Subjects) > 0 {
+		if err := a.Store.PutDisclosureSubjectKey(ctx, in.RequestID, key); err != nil {
+			return BundleOutcome{}, fmt.Errorf("subject key of %s: %w", in.RequestID, err)
+		}
+	}
 	doc := map[string]any{
 		"request_id": in.RequestID, "authority": in.Authority, "case_ref": in.CaseRef, "court_order": in.CourtOrder,
 		"approved_categories": in.Categories, "records": out,
+		"subjects": "each record's subject is a label (S1, S2, ...); the controller keeps the key to the labels",
 	}
 	body, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
@@ -121,5 +171,29 @@ func (a *Disclosure) PrepareBundle(ctx context.Context, in BundleInput) (BundleO
 	if seen == nil {
 		seen = []string{}
 	}
-	return BundleOutcome{Records: len(out), Categories: seen}, nil
+	return BundleOutcome{Records: len(out), Categories: seen, SubjectCategories: bySubject}, nil
+}
+
+// subjectJob matches a disclosure's job id: "<disclosure>:s<n>:<connector>:<action>".
+var subjectJob = regexp.MustCompile(`^[^:]+:s([0-9]+):`)
+
+// SubjectOfJob is the subject's number (from 1) a disclosure's job id carries, or 0.
+func SubjectOfJob(jobID string) int {
+	m := subjectJob.FindStringSubmatch(jobID)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// SubjectLabel is the bundle's pseudonymous label of the n-th subject (from 1): S1, S2, ...
+func SubjectLabel(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return "S" + strconv.Itoa(n)
 }

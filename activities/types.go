@@ -25,6 +25,7 @@ type (
 	AlertInput        = act.AlertInput
 	WorkingDaysInput  = act.WorkingDaysInput
 	SuppressInput     = act.SuppressInput
+	DPONotice         = act.DPONotice
 )
 
 // ErrPermanentConnector is the error type of a job the connector refused for good (4xx other than 429).

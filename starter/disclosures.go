@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/csv"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,12 +18,20 @@ func newDisclosureCmd(getenv func(string) string) *cobra.Command {
 	disclosure := &cobra.Command{Use: "disclosure", Short: "authority (police) requests for personal data"}
 	var body dsrflow.NewDisclosure
 	var asJSON bool
+	var orderFile string
 	create := &cobra.Command{
-		Use: "create --authority NAME --country CC --case-ref REF --legal-basis TEXT [--court-order REF --court NAME --order-date DATE] " +
-			"--email SUBJECT ... --categories C,... [--gag-until DATE] [--json]",
-		Short: "record an authority's request: refused at once without a court order, else reviewed by two members of legal",
+		Use: "create [--kind KIND [--statute LAW]] --authority NAME --country CC --case-ref REF --legal-basis TEXT " +
+			"[--court-order REF --court NAME --order-date DATE] [--order-file PATH] --email SUBJECT ... --categories C,... [--gag-until DATE] [--json]",
+		Short: "record an authority's request: a police request without a court order is refused at once, every other goes to two members of legal",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if orderFile != "" {
+				doc, err := os.ReadFile(orderFile)
+				if err != nil {
+					return dsrflow.Errorf(dsrflow.EINVALID, "--order-file: %v", err)
+				}
+				body.OrderDocument = base64.StdEncoding.EncodeToString(doc)
+			}
 			c, err := newAPIClient(getenv)
 			if err != nil {
 				return err
@@ -41,6 +51,9 @@ func newDisclosureCmd(getenv func(string) string) *cobra.Command {
 		},
 	}
 	f := create.Flags()
+	f.StringVar(&body.Kind, "kind", "police", "police, supervisory_authority, statutory_order or vital_interest")
+	f.StringVar(&body.Statute, "statute", "", "the law a statutory_order is made under (required for that kind)")
+	f.StringVar(&orderFile, "order-file", "", "the order document: its SHA-256 goes to the register, an encrypted copy to the store")
 	f.StringVar(&body.Authority, "authority", "", "the requesting authority (required)")
 	f.StringVar(&body.Country, "country", "", "the authority's country, ISO 3166 alpha-2 (required)")
 	f.StringVar(&body.CaseRef, "case-ref", "", "the authority's case reference (required)")

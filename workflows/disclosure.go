@@ -38,7 +38,12 @@ const (
 // DisclosureInput starts a disclosure workflow: an authority's request for personal data. Subjects are
 // personal data: they live in the (encrypted) history only, never in the store, ids, cards or logs.
 type DisclosureInput struct {
-	ID                          string
+	ID string
+	// Kind is the kind of authority request (empty in inputs from before kinds: police); Statute names
+	// the law of a statutory order; OrderSHA256 is the hex SHA-256 of the order document, if supplied.
+	Kind                        dsrflow.DisclosureKind
+	Statute                     string
+	OrderSHA256                 string
 	Authority, Country, CaseRef string
 	LegalBasis                  string
 	// CourtOrder is the order's reference; empty means the authority has none and nothing is disclosed.
@@ -55,6 +60,15 @@ type DisclosureInput struct {
 	// Link is the disclosure in the front door, for cards and alerts.
 	Link  string
 	Actor string
+	// OrderDocument is the order document the front door keeps encrypted in the store: never in the
+	// workflow's input.
+	OrderDocument []byte `json:"-"`
+}
+
+// RefusedWithoutOrder reports whether the request is refused at once: a police request without a
+// court order. Every other kind, and police with an order, goes to review.
+func RefusedWithoutOrder(in DisclosureInput) bool {
+	return in.Kind.Or() == dsrflow.KindPolice && strings.TrimSpace(in.CourtOrder) == ""
 }
 
 // DisclosureState is what QueryDisclosure reports.
@@ -92,6 +106,12 @@ func NoOrderReply(caseRef string) string {
 // temporal workflow list --query "WorkflowType='Disclosure' AND ExecutionStatus='Running' AND StartTime < 'DEPLOYED'").
 const versionSubjects = "disclosure-child-per-subject"
 
+// versionKinds (issue 16): an emergency (vital_interest) tells the DPO at once; the register shows each
+// approval as it is given (outcome approved once decided) and a canceled disclosure as canceled; only
+// the subjects with data in the bundle are told, each of their own categories, in words true for the
+// request's kind. Disclosures started before it do none of this.
+const versionKinds = "h16auth-kinds"
+
 // Disclosure carries an authority's request: refused at once without a court order; otherwise reviewed by
 // two members of legal, then access jobs on the approved categories (one DisclosureSubject workflow per
 // subject), a bundle for the authority, the register, and the subjects told (once a gag order ends).
@@ -104,6 +124,7 @@ func Disclosure(ctx workflow.Context, in DisclosureInput) (DisclosureOutcome, er
 	if workflow.GetVersion(ctx, versionSubjects, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return d.run(ctx)
 	}
+	d.kinds = workflow.GetVersion(ctx, versionKinds, workflow.DefaultVersion, 1) >= 1
 	d.perSubject = true
 	// Its own bookkeeping is revision 2's: short rounds while the store is down.
 	d.jobs.revision = subjectRevision
@@ -121,9 +142,15 @@ type disclosure struct {
 	jobs jobRunner
 	// perSubject: the jobs run in one DisclosureSubject workflow per subject (versionSubjects).
 	perSubject bool
-	status     dsrflow.Status
+	// kinds: the behaviour of versionKinds.
+	kinds  bool
+	status dsrflow.Status
 	// disclosed holds the subjects (by number, from 1) with a completed job (runSubjects).
 	disclosed map[int]bool
+	// told holds, under versionKinds, the categories of each subject's data in the bundle (by number).
+	told map[int][]string
+	// subjectsDisclosed is how many subjects had data in the bundle.
+	subjectsDisclosed int
 	// closed is set once the index row holds the disclosure's final status.
 	closed     bool
 	canceled   bool
@@ -158,7 +185,7 @@ func (d *disclosure) state() DisclosureState {
 func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 	d.transition(ctx, dsrflow.StatusReceived, "disclosure_received",
 		map[string]string{"subjects": fmt.Sprint(len(d.in.Subjects)), "categories": strings.Join(d.in.Categories, ",")}, d.in.Actor, "")
-	if strings.TrimSpace(d.in.CourtOrder) == "" {
+	if RefusedWithoutOrder(d.in) {
 		reply := NoOrderReply(d.in.CaseRef)
 		d.record(ctx, dsrflow.DisclosureRefusedNoOrder, nil)
 		d.transition(ctx, dsrflow.StatusRejected, "disclosure_rejected", map[string]string{"policy": "no_court_order"}, "system", reply)
@@ -168,6 +195,9 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 	d.record(ctx, dsrflow.DisclosureInReview, nil)
 	d.transition(ctx, dsrflow.StatusInReview, "review_requested", nil, "system", "")
 	d.postCard(ctx)
+	if d.kinds && d.in.Kind == dsrflow.KindVitalInterest {
+		d.notifyDPO(ctx)
+	}
 	d.awaitDecision(ctx)
 	if d.perSubject && ctx.Err() != nil {
 		return DisclosureOutcome{}, ctx.Err()
@@ -193,11 +223,20 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 		outcomes = d.runJobsInOne(ctx)
 	}
 	var bundle act.BundleOutcome
-	in := act.BundleInput{RequestID: d.in.ID, Authority: d.in.Authority, CaseRef: d.in.CaseRef, CourtOrder: d.in.CourtOrder, Categories: d.categories, Outcomes: outcomes}
+	in := act.BundleInput{RequestID: d.in.ID, Authority: d.in.Authority, CaseRef: d.in.CaseRef, CourtOrder: d.in.CourtOrder, Categories: d.categories,
+		Outcomes: outcomes, Subjects: d.in.Subjects}
 	if err := workflow.ExecuteActivity(activityOptions(ctx), disclosureActs.PrepareBundle, in).Get(ctx, &bundle); err != nil {
 		d.jobs.audit(ctx, "bundle_failed", nil, "system", "")
 		return DisclosureOutcome{}, err
 	}
+	if d.kinds {
+		// Told are the subjects with data in the bundle, each of their own categories.
+		d.disclosed, d.told = map[int]bool{}, map[int][]string{}
+		for n, cats := range bundle.SubjectCategories {
+			d.disclosed[n], d.told[n] = true, cats
+		}
+	}
+	d.subjectsDisclosed = len(bundle.SubjectCategories)
 	disclosed := workflow.Now(ctx).UTC()
 	d.record(ctx, dsrflow.DisclosureComplied, &disclosed, bundle.Categories...)
 	d.transition(ctx, dsrflow.StatusCompleted, "disclosure_completed",
@@ -229,6 +268,10 @@ func (d *disclosure) transition(ctx workflow.Context, status dsrflow.Status, act
 func (d *disclosure) canceledByOperator(ctx workflow.Context) (DisclosureOutcome, error) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	d.canceled = true
+	if d.kinds {
+		// The register says what happened: canceled, nothing disclosed.
+		d.record(dctx, dsrflow.DisclosureCanceled, nil)
+	}
 	d.transition(dctx, dsrflow.StatusCanceled, "disclosure_canceled_by_operator", nil, "temporal", "canceled by an operator of the request system")
 	d.updateCard(dctx)
 	d.waitHandlers(dctx)
@@ -239,16 +282,21 @@ func (d *disclosure) canceledByOperator(ctx workflow.Context) (DisclosureOutcome
 // to the DPO after 4, then it keeps waiting.
 func (d *disclosure) awaitDecision(ctx workflow.Context) {
 	decided := func() bool { return d.decided }
+	remindAfter, escalateAfter := "2 working days", "4 working days"
+	if d.in.Kind == dsrflow.KindVitalInterest {
+		// Its times are hours after receipt (the front door's VitalInterestRemindAfter and -EscalateAfter).
+		remindAfter, escalateAfter = hours(d.in.RemindAt.Sub(d.in.ReceivedAt)), hours(d.in.EscalateAt.Sub(d.in.ReceivedAt))
+	}
 	if d.jobs.awaitUntil(ctx, d.in.RemindAt, decided) {
 		return
 	}
 	d.alert(ctx, "review_reminder", "warning", "Reminder: authority request "+d.in.CaseRef+" awaits a decision",
-		fmt.Sprintf("No decision after 2 working days; %d of %d legal approvals so far.", len(d.approvers), approvalsNeeded))
+		fmt.Sprintf("No decision after %s; %d of %d legal approvals so far.", remindAfter, len(d.approvers), approvalsNeeded))
 	if d.jobs.awaitUntil(ctx, d.in.EscalateAt, decided) {
 		return
 	}
 	d.alert(ctx, "review_escalated", "critical", "Escalation to "+DPOGroup+": authority request "+d.in.CaseRef+" is undecided",
-		fmt.Sprintf("No decision after 4 working days; %d of %d legal approvals so far.", len(d.approvers), approvalsNeeded))
+		fmt.Sprintf("No decision after %s; %d of %d legal approvals so far.", escalateAfter, len(d.approvers), approvalsNeeded))
 	_ = workflow.Await(ctx, decided)
 }
 
@@ -321,6 +369,14 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 		d.decidedAt = now
 	}
 	d.jobs.mustLocal(ctx, storeActs.RecordDecision, dsrflow.DecisionRecord{RequestID: d.in.ID, Reviewer: v.Reviewer, Decision: decision, Reason: reason, At: now})
+	if d.kinds && d.rejection == nil {
+		// The register shows the approval now, not when the last subject's jobs end.
+		outcome := dsrflow.DisclosureInReview
+		if d.decided {
+			outcome = dsrflow.DisclosureApproved
+		}
+		d.record(ctx, outcome, nil)
+	}
 	if !d.decided {
 		// The final update happens once the workflow moves on; intermediate ones show the count.
 		d.updateCard(ctx)
@@ -392,8 +448,9 @@ func (d *disclosure) tellSubjects(ctx workflow.Context) {
 		if subject.Email == "" {
 			continue
 		}
-		if d.perSubject && !d.disclosed[i+1] {
-			// Nothing about them was obtained (held nowhere, or not found): the notice would not be true.
+		if (d.perSubject || d.kinds) && !d.disclosed[i+1] {
+			// Nothing about them went out (held nowhere, or not found): the notice would not be true, and
+			// would tip them off for nothing.
 			continue
 		}
 		mail := act.Mail{
@@ -402,6 +459,9 @@ func (d *disclosure) tellSubjects(ctx workflow.Context) {
 			Text: fmt.Sprintf("Under a court order (%s, %s), we disclosed personal data about you to %s (case %s).\n\n"+
 				"Categories disclosed: %s.\n\nYou may ask us for a copy of your data and for more information at any time.\n",
 				d.in.CourtOrder, d.in.Court, d.in.Authority, d.in.CaseRef, strings.Join(d.categories, ", ")),
+		}
+		if d.kinds {
+			mail.Text = DisclosureNotice(d.in, d.told[i+1])
 		}
 		if err := workflow.ExecuteActivity(activityOptions(ctx), verifyActs.Send, mail).Get(ctx, nil); err != nil {
 			d.jobs.audit(ctx, "subject_notice_failed", nil, "system", "")
@@ -419,6 +479,10 @@ func (d *disclosure) record(ctx workflow.Context, outcome dsrflow.DisclosureStat
 		CourtOrder: d.in.CourtOrder, Court: d.in.Court, OrderDate: d.in.OrderDate, CategoriesRequested: d.in.Categories,
 		CategoriesDisclosed: disclosed, Subjects: len(d.in.Subjects), Outcome: outcome, Approvers: d.approvers,
 		ReceivedAt: d.in.ReceivedAt, DisclosedAt: disclosedAt,
+		Kind: d.in.Kind.Or(), Statute: d.in.Statute, OrderSHA256: d.in.OrderSHA256,
+	}
+	if outcome == dsrflow.DisclosureComplied {
+		row.SubjectsDisclosed = d.subjectsDisclosed
 	}
 	if !d.in.GagUntil.IsZero() {
 		row.GagUntil = d.in.GagUntil.Add(-time.Nanosecond).UTC().Format("2006-01-02")
@@ -437,11 +501,15 @@ func (d *disclosure) cardNow() dsrflow.Card {
 		Fields: []dsrflow.CardField{
 			{Label: "Case reference", Value: d.in.CaseRef},
 			{Label: "Authority", Value: d.in.Authority + " (" + d.in.Country + ")"},
-			{Label: "Court order", Value: strings.TrimSpace(d.in.CourtOrder + ", " + d.in.Court + ", " + d.in.OrderDate)},
+			{Label: "Kind and basis", Value: d.in.Kind.Basis(d.in.Statute)},
+			{Label: "Court order", Value: orderText(d.in)},
 			{Label: "Categories", Value: strings.Join(d.categories, ", ")},
 			{Label: "Subjects", Value: fmt.Sprint(len(d.in.Subjects))},
 		},
 		Link: d.in.Link, Scope: slices.Clone(d.categories),
+	}
+	if d.in.OrderSHA256 != "" {
+		c.Fields = append(c.Fields, dsrflow.CardField{Label: "Order document SHA-256", Value: d.in.OrderSHA256})
 	}
 	switch {
 	case d.canceled:
@@ -499,4 +567,63 @@ func notifyOptions(ctx workflow.Context) workflow.Context {
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
 	})
+}
+
+// orderText is the order as the card shows it: reference, court and date, the ones given.
+func orderText(in DisclosureInput) string {
+	var parts []string
+	for _, p := range []string{in.CourtOrder, in.Court, in.OrderDate} {
+		if p = strings.TrimSpace(p); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// hours is a review period in words: "1 hour", "4 hours".
+func hours(d time.Duration) string {
+	h := int(d.Round(time.Hour) / time.Hour)
+	if h == 1 {
+		return "1 hour"
+	}
+	return fmt.Sprintf("%d hours", h)
+}
+
+// DisclosureNotice is the notice to a subject whose data went out: why, to whom, and the categories of
+// their own data in the bundle. Each sentence is true for the request's kind.
+func DisclosureNotice(in DisclosureInput, categories []string) string {
+	var why string
+	switch in.Kind.Or() {
+	case dsrflow.KindSupervisoryAuthority:
+		why = fmt.Sprintf("Under an order of the data protection supervisory authority %s (case %s), which may require us to provide "+
+			"information and access to personal data (GDPR Art. 58(1)(a) and (e)), we disclosed personal data about you to it.", in.Authority, in.CaseRef)
+	case dsrflow.KindStatutoryOrder:
+		why = fmt.Sprintf("Under an order of %s (case %s) made under %s, which obliges us to disclose it, we disclosed personal data about you to %s.",
+			in.Authority, in.CaseRef, in.Statute, in.Authority)
+	case dsrflow.KindVitalInterest:
+		why = fmt.Sprintf("To protect someone's life in an emergency (GDPR Art. 6(1)(d)), we disclosed personal data about you to %s (case %s).",
+			in.Authority, in.CaseRef)
+	default:
+		why = fmt.Sprintf("Under a court order (%s), we disclosed personal data about you to %s (case %s).", orderText(in), in.Authority, in.CaseRef)
+	}
+	return why + "\n\nCategories disclosed: " + strings.Join(categories, ", ") +
+		".\n\nYou may ask us for a copy of your data and for more information at any time.\n"
+}
+
+// notifyDPO tells the DPO of an emergency at once: an alert to the review channel and a mail to the
+// DPO's address. Neither names a subject.
+func (d *disclosure) notifyDPO(ctx workflow.Context) {
+	title := "Emergency authority request " + d.in.CaseRef + " from " + d.in.Authority + " (vital interest)"
+	text := fmt.Sprintf("%s asks for personal data of %d subject(s) to protect someone's life (GDPR Art. 6(1)(d)). "+
+		"Two members of %s must decide within %s: by %s.\n%s",
+		d.in.Authority, len(d.in.Subjects), LegalGroup, hours(d.in.EscalateAt.Sub(d.in.ReceivedAt)), d.in.EscalateAt.UTC().Format("2006-01-02 15:04 UTC"), d.in.Link)
+	d.jobs.audit(ctx, "dpo_notified", map[string]string{"kind": string(d.in.Kind)}, "system", "")
+	d.jobs.sendAlert(ctx, dsrflow.Alert{Severity: "critical", Title: title, Text: text, Link: d.in.Link})
+	n := act.DPONotice{RequestID: d.in.ID, Subject: title, Text: text}
+	if err := workflow.ExecuteActivity(activityOptions(ctx), disclosureActs.NotifyDPO, n).Get(ctx, nil); err != nil {
+		d.jobs.audit(ctx, "dpo_notice_failed", nil, "system", "")
+	}
 }

@@ -62,13 +62,17 @@ func sortedActions(h *dharness) []string {
 // gave: the same jobs, bundle, register rows, statuses, audit trail and notices.
 func TestDisclosureRunsOneWorkflowPerSubject(t *testing.T) {
 	subjects := []dsrflow.Identity{jane, john, ola}
+	// The comparison is of the shape: both without versionKinds' changes (tested on their own).
 	h, started := approvedDisclosure(t, subjects...)
+	h.env.OnGetVersion("h16auth-kinds", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	out := h.executeDisclosure()
 
 	old, oldStarted := approvedDisclosure(t, subjects...)
+	old.env.OnGetVersion("h16auth-kinds", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	old.env.OnGetVersion("disclosure-child-per-subject", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	oldOut := old.executeDisclosure()
 
+	slices.Sort(*started) // the children start together; their order is the scheduler's
 	eq(t, "subject workflows", *started, []string{disclosureID + ":s1", disclosureID + ":s2", disclosureID + ":s3"})
 	eq(t, "subject workflows of the old shape", len(*oldStarted), 0)
 	for _, id := range *started {
@@ -119,8 +123,9 @@ func TestDisclosureSubjectHeldNowhere(t *testing.T) {
 		bundled = append(bundled, o.JobID)
 	}
 	eq(t, "bundle jobs", bundled, []string{disclosureID + ":s1:billing:access", disclosureID + ":s1:crm:access"})
-	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureComplied})
-	eq(t, "register subjects", h.register[1].Subjects, 2)
+	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureInReview, store.DisclosureApproved, store.DisclosureComplied})
+	eq(t, "register subjects", h.register[3].Subjects, 2)
+	eq(t, "register subjects disclosed", h.register[3].SubjectsDisclosed, 1)
 	eq(t, "mails", len(h.mails), 1)
 	eq(t, "mail to", h.mails[0].To, jane.Email)
 	eq(t, "notified", h.eventsNamed("subjects_notified")[0].Detail["subjects"], "1")
@@ -163,6 +168,8 @@ func TestDisclosureCanceledWhileSubjectsRun(t *testing.T) {
 	}
 	eq(t, "bundles", len(h.bundles), 0)
 	eq(t, "mails", len(h.mails), 0)
+	// The register ends truthfully: canceled, nothing disclosed (it had said approved).
+	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureInReview, store.DisclosureApproved, store.DisclosureCanceled})
 	if final := h.cardUpdates[len(h.cardUpdates)-1].Card; len(final.Actions) != 0 || !strings.Contains(final.State, "Canceled") {
 		t.Errorf("final card = %+v", final)
 	}
@@ -179,6 +186,7 @@ func TestDisclosureCanceledInReview(t *testing.T) {
 		t.Fatalf("workflow error %v, want canceled", err)
 	}
 	eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusReceived, dsrflow.StatusInReview, dsrflow.StatusCanceled})
+	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureCanceled})
 	eq(t, "jobs", len(h.runs), 0)
 	eq(t, "selects", len(h.selects), 0)
 }
@@ -219,4 +227,30 @@ func TestJobWorkflowIDs(t *testing.T) {
 	eq(t, "request's job", workflows.JobWorkflowIDs("dsr_r:crm:erase"), []string{"dsr_r"})
 	eq(t, "request's confirmed job", workflows.JobWorkflowIDs("dsr_r:crm:erase:confirmed"), []string{"dsr_r"})
 	eq(t, "subject workflow id", workflows.DisclosureSubjectID("dsr_d", 3), "dsr_d:s3")
+}
+
+// TestDisclosureSubjectWithNothingDisclosedIsNotTold: both subjects' jobs complete, but the connectors
+// returned nothing of the approved categories for the second: the bundle holds the first's data only.
+// Only she is told, of her own categories; the register counts one subject disclosed.
+func TestDisclosureSubjectWithNothingDisclosedIsNotTold(t *testing.T) {
+	h, _ := approvedDisclosure(t, jane, nobody)
+	h.bundled = func(o activities.JobOutcome) bool { return activities.SubjectOfJob(o.JobID) == 1 }
+	out := h.executeDisclosure()
+
+	eq(t, "status", out.Status, dsrflow.StatusCompleted)
+	eq(t, "mails", len(h.mails), 1)
+	eq(t, "mail to", h.mails[0].To, jane.Email)
+	for _, m := range h.mails {
+		if m.To == nobody.Email {
+			t.Errorf("a subject with nothing disclosed was told: %+v", m)
+		}
+	}
+	if !strings.Contains(h.mails[0].Text, "Under a court order (TOSL-2026-1, Oslo District Court, 2026-02-27)") {
+		t.Errorf("notice = %q", h.mails[0].Text)
+	}
+	last := h.register[len(h.register)-1]
+	eq(t, "register outcome", last.Outcome, store.DisclosureComplied)
+	eq(t, "register subjects named", last.Subjects, 2)
+	eq(t, "register subjects disclosed", last.SubjectsDisclosed, 1)
+	eq(t, "notified", h.eventsNamed("subjects_notified")[0].Detail["subjects"], "1")
 }

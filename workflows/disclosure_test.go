@@ -13,6 +13,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
@@ -46,6 +47,9 @@ type dharness struct {
 	din      workflows.DisclosureInput
 	register []store.Disclosure
 	bundles  []activities.BundleInput
+	dpo      []activities.DPONotice
+	// bundled decides which completed jobs' subjects have data in the bundle; nil: every one.
+	bundled func(activities.JobOutcome) bool
 }
 
 func newDisclosureHarness(t *testing.T, in workflows.DisclosureInput) *dharness {
@@ -63,7 +67,21 @@ func newDisclosureHarness(t *testing.T, in workflows.DisclosureInput) *dharness 
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.bundles = append(h.bundles, in)
-		return activities.BundleOutcome{Records: len(in.Outcomes), Categories: slices.Clone(in.Categories)}, nil
+		// A completed job's subject has data in the bundle (unless bundled says otherwise), as the
+		// activity counts them.
+		bySubject := map[int][]string{}
+		for _, o := range in.Outcomes {
+			if o.Status == connectors.StatusCompleted && (h.bundled == nil || h.bundled(o)) {
+				bySubject[activities.SubjectOfJob(o.JobID)] = slices.Clone(in.Categories)
+			}
+		}
+		return activities.BundleOutcome{Records: len(in.Outcomes), Categories: slices.Clone(in.Categories), SubjectCategories: bySubject}, nil
+	})
+	env.OnActivity(disc.NotifyDPO, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.DPONotice) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.dpo = append(h.dpo, n)
+		return nil
 	})
 	return h
 }
@@ -215,7 +233,13 @@ func TestDisclosureApprovedByTwoLegalMembers(t *testing.T) {
 	eq(t, "bundle categories", h.bundles[0].Categories, []string{catEmail})
 
 	last := h.register[len(h.register)-1]
-	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureComplied})
+	// Each approval shows in the register as it is given: one of two, then approved, then complied.
+	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureInReview, store.DisclosureApproved, store.DisclosureComplied})
+	eq(t, "register approvers after the first vote", h.register[1].Approvers, []string{"token:legal-1"})
+	if h.register[2].DecidedAt == nil {
+		t.Errorf("approved register row without its decision time: %+v", h.register[2])
+	}
+	eq(t, "register subjects disclosed", last.SubjectsDisclosed, 2)
 	eq(t, "register approvers", last.Approvers, []string{"token:legal-1", "token:legal-2"})
 	eq(t, "register disclosed", last.CategoriesDisclosed, []string{catEmail})
 	if last.DecidedAt == nil || last.DisclosedAt == nil || last.CourtOrder != "TOSL-2026-1" {
@@ -260,7 +284,7 @@ func TestDisclosureRejectedOnReview(t *testing.T) {
 	if !rej.outcome.Accepted {
 		t.Errorf("rejection: %+v", rej)
 	}
-	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureRefusedOnReview})
+	eq(t, "register outcomes", outcomes(h.register), []dsrflow.DisclosureStatus{store.DisclosureInReview, store.DisclosureInReview, store.DisclosureRefusedOnReview})
 	eq(t, "jobs", len(h.runs), 0)
 	eq(t, "bundles", len(h.bundles), 0)
 	eq(t, "mails", len(h.mails), 0)
@@ -341,4 +365,92 @@ func TestDisclosureOnePersonIsOneApprover(t *testing.T) {
 	}
 	eq(t, "status", out.Status, dsrflow.StatusCompleted)
 	eq(t, "approvers", out.Approvers, []string{"token:alice", "token:bob"})
+}
+
+// TestSupervisoryAuthorityOrderGoesToReview: a data protection authority's order has no court order and
+// is not refused: it goes to review, the card shows its kind and basis (GDPR Art. 58(1)(a) and (e)) and
+// the order document's hash, and once approved the subjects are told in words true for that kind.
+func TestSupervisoryAuthorityOrderGoesToReview(t *testing.T) {
+	in := newDisclosureInput("")
+	in.Kind, in.Authority, in.Court, in.OrderDate = dsrflow.KindSupervisoryAuthority, "Datatilsynet", "", ""
+	in.LegalBasis, in.OrderSHA256 = "GDPR Art. 58(1)(a) and (e)", strings.Repeat("ab", 32)
+	h := newDisclosureHarness(t, in)
+	h.vote(time.Hour, legal("token:legal-1", dsrflow.VoteApprove, "the authority's order is valid"))
+	h.vote(2*time.Hour, legal("token:legal-2", dsrflow.VoteApprove, "agreed"))
+	out := h.executeDisclosure()
+
+	eq(t, "status", out.Status, dsrflow.StatusCompleted)
+	eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusReceived, dsrflow.StatusInReview, dsrflow.StatusFulfilling, dsrflow.StatusCompleted})
+	eq(t, "cards", len(h.cards), 1)
+	fields := map[string]string{}
+	for _, f := range h.cards[0].Card.Fields {
+		fields[f.Label] = f.Value
+	}
+	if !strings.Contains(fields["Kind and basis"], "Supervisory authority order") || !strings.Contains(fields["Kind and basis"], "Art. 58(1)(a)") {
+		t.Errorf("card fields %v: want the kind and its basis", fields)
+	}
+	eq(t, "card order", fields["Court order"], "none")
+	eq(t, "card order hash", fields["Order document SHA-256"], in.OrderSHA256)
+	last := h.register[len(h.register)-1]
+	eq(t, "register kind", last.Kind, dsrflow.KindSupervisoryAuthority)
+	eq(t, "register order hash", last.OrderSHA256, in.OrderSHA256)
+	eq(t, "register outcome", last.Outcome, store.DisclosureComplied)
+	eq(t, "mails", len(h.mails), 2)
+	text := h.mails[0].Text
+	if strings.Contains(text, "court order") || !strings.Contains(text, "supervisory authority Datatilsynet") || !strings.Contains(text, "Art. 58(1)(a) and (e)") {
+		t.Errorf("notice = %q", text)
+	}
+	eq(t, "DPO notices", len(h.dpo), 0)
+}
+
+// TestPoliceWithoutOrderStillRefused: the default kind, police, without a court order is refused at
+// once as before kinds existed; a statutory order without one goes to review.
+func TestPoliceWithoutOrderStillRefused(t *testing.T) {
+	police := newDisclosureInput("")
+	police.Kind = dsrflow.KindPolice
+	if !workflows.RefusedWithoutOrder(police) {
+		t.Error("a police request without a court order is not refused")
+	}
+	statutory := newDisclosureInput("")
+	statutory.Kind, statutory.Statute = dsrflow.KindStatutoryOrder, "Tax Administration Act s. 10-2"
+	if workflows.RefusedWithoutOrder(statutory) {
+		t.Error("a statutory order is refused for want of a court order")
+	}
+	h := newDisclosureHarness(t, statutory)
+	h.vote(time.Hour, legal("token:legal-1", dsrflow.VoteReject, "the statute does not reach this data"))
+	out := h.executeDisclosure()
+	eq(t, "status", out.Status, dsrflow.StatusRejected)
+	eq(t, "statuses", h.statuses(), []dsrflow.Status{dsrflow.StatusReceived, dsrflow.StatusInReview, dsrflow.StatusRejected})
+	if f := h.cards[0].Card.Fields; !strings.Contains(f[2].Value, "Statutory order under Tax Administration Act s. 10-2") {
+		t.Errorf("card fields %+v", f)
+	}
+}
+
+// TestVitalInterestTellsTheDPOAtOnceAndEscalatesInHours: an emergency request tells the DPO at once (a
+// mail and a critical alert, naming no subject), reminds after 1 hour and escalates after 4, not days.
+func TestVitalInterestTellsTheDPOAtOnceAndEscalatesInHours(t *testing.T) {
+	in := newDisclosureInput("")
+	in.Kind, in.Court, in.OrderDate = dsrflow.KindVitalInterest, "", ""
+	in.RemindAt, in.EscalateAt = start.Add(time.Hour), start.Add(4*time.Hour)
+	h := newDisclosureHarness(t, in)
+	h.vote(5*time.Hour, legal("token:legal-1", dsrflow.VoteApprove, "life at risk"))
+	h.vote(5*time.Hour+time.Minute, legal("token:legal-2", dsrflow.VoteApprove, "agreed"))
+	out := h.executeDisclosure()
+
+	eq(t, "status", out.Status, dsrflow.StatusCompleted)
+	eq(t, "DPO notices", len(h.dpo), 1)
+	if !strings.Contains(h.dpo[0].Subject, "Emergency") || !strings.Contains(h.dpo[0].Text, "within 4 hours") {
+		t.Errorf("DPO notice %+v", h.dpo[0])
+	}
+	eq(t, "alerts", len(h.alerts), 3)
+	eq(t, "DPO alert at", h.alerts[0].At, start)
+	eq(t, "reminder at", h.alerts[1].At, start.Add(time.Hour))
+	eq(t, "escalation at", h.alerts[2].At, start.Add(4*time.Hour))
+	if !strings.Contains(h.alerts[2].Arg.Alert.Text, "after 4 hours") {
+		t.Errorf("escalation = %+v", h.alerts[2].Arg.Alert)
+	}
+	eq(t, "dpo_notified audits", len(h.eventsNamed("dpo_notified")), 1)
+	if !strings.Contains(h.mails[0].Text, "To protect someone's life") {
+		t.Errorf("notice = %q", h.mails[0].Text)
+	}
 }

@@ -41,5 +41,5 @@ var (
 	Suppression = struct{ Suppress string }{"Suppress"}
 
 	// Disclosure: the disclosure register and the authority's bundle (activities.Disclosure).
-	Disclosure = struct{ RecordDisclosure, PrepareBundle string }{"RecordDisclosure", "PrepareBundle"}
+	Disclosure = struct{ RecordDisclosure, PrepareBundle, NotifyDPO string }{"RecordDisclosure", "PrepareBundle", "NotifyDPO"}
 )

@@ -157,12 +157,26 @@ type BundleInput struct {
 	CourtOrder string
 	Categories []string
 	Outcomes   []JobOutcome
+	// Subjects are the subjects the order names, in its order: subject n (from 1) is labelled Sn in the
+	// bundle, and the key from label to subject is kept sealed in the register, never in the bundle.
+	Subjects []dsrflow.Identity
 }
 
 // BundleOutcome says what the bundle holds, without the data.
 type BundleOutcome struct {
 	Records    int
 	Categories []string
+	// SubjectCategories holds, by subject number (from 1), the categories of that subject's data in the
+	// bundle: the subjects whose data was disclosed, and what of it.
+	SubjectCategories map[int][]string
+}
+
+// DPONotice tells the data protection officer of an authority request at once (a vital_interest
+// emergency). It names the case, never the subjects.
+type DPONotice struct {
+	RequestID string
+	Subject   string
+	Text      string
 }
 
 // ShredInput starts a record-retention pass.

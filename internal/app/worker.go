@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
@@ -69,7 +70,7 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Runners: d.Runners, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
 	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase, Connectors: d.Product.Connectors, AwaitDelivery: d.MailDelivered})
 	w.RegisterActivity(&activities.Review{Notifier: d.Notifier, Store: d.Store})
-	w.RegisterActivity(&activities.Disclosure{Store: d.Store})
+	w.RegisterActivity(&activities.Disclosure{Store: d.Store, DPO: cmp.Or(d.Product.Controller.DPO.Email, d.Product.Controller.Contact.Email)})
 	w.RegisterActivity(&activities.Suppression{Store: d.Store, Key: d.Product.Key})
 	if d.Register != nil {
 		d.Register(w)

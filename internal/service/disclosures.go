@@ -2,6 +2,9 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"slices"
@@ -24,7 +27,19 @@ const (
 	disclosureEscalateAfter = 4
 )
 
-var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+// A vital_interest request's review: a reminder after one hour, an escalation to the DPO after four.
+const (
+	VitalInterestRemindAfter   = time.Hour
+	VitalInterestEscalateAfter = 4 * time.Hour
+)
+
+// MaxOrderDocument is the largest order document kept (its hash and an encrypted copy), in bytes.
+const MaxOrderDocument = 5 << 20
+
+var (
+	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+	sha256Hex   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
 
 // ValidateDisclosure checks an authority's request; every problem is reported, one per field. Values are
 // never echoed: the subjects' addresses are personal data.
@@ -56,10 +71,13 @@ func (s *Service) ValidateDisclosure(in dsrflow.NewDisclosure) (workflows.Disclo
 	}
 	orderDate := strings.TrimSpace(in.OrderDate)
 	switch {
-	case courtOrder == "" && (court != "" || orderDate != ""):
-		fields["court_order"] = "the order's reference is required when a court or order date is given"
+	case courtOrder == "" && court != "":
+		fields["court_order"] = "the order's reference is required when a court is given"
+	case courtOrder == "" && orderDate != "":
+		fields["court_order"] = "the order's reference is required when an order date is given"
 	case courtOrder != "":
-		if court == "" {
+		// A police request's order is a court's; another authority's order is its own.
+		if court == "" && dsrflow.DisclosureKind(strings.TrimSpace(in.Kind)).Or() == dsrflow.KindPolice {
 			fields["court"] = "is required with a court order"
 		}
 		if d, err := deadline.ParseDate(orderDate); err != nil {
@@ -102,6 +120,38 @@ func (s *Service) ValidateDisclosure(in dsrflow.NewDisclosure) (workflows.Disclo
 	if len(in.Categories) == 0 {
 		fields["categories"] = "at least one data category is required"
 	}
+	kind := dsrflow.DisclosureKind(strings.TrimSpace(in.Kind)).Or()
+	if !kind.Valid() {
+		fields["kind"] = "must be police, supervisory_authority, statutory_order or vital_interest"
+	}
+	statute := text("statute", in.Statute, 300, false)
+	switch {
+	case kind == dsrflow.KindStatutoryOrder && statute == "":
+		fields["statute"] = "is required for a statutory_order: the law that compels the disclosure"
+	case kind != dsrflow.KindStatutoryOrder && statute != "" && kind.Valid():
+		fields["statute"] = "is given for a statutory_order only"
+	}
+	var orderDoc []byte
+	orderHash := strings.ToLower(strings.TrimSpace(in.OrderSHA256))
+	if orderHash != "" && !sha256Hex.MatchString(orderHash) {
+		fields["order_sha256"] = "must be the order document's SHA-256, 64 hexadecimal digits"
+	}
+	if v := strings.TrimSpace(in.OrderDocument); v != "" {
+		doc, err := base64.StdEncoding.DecodeString(v)
+		switch {
+		case err != nil || len(doc) == 0:
+			fields["order_document"] = "must be the order document, base64 (standard alphabet, padded)"
+		case len(doc) > MaxOrderDocument:
+			fields["order_document"] = fmt.Sprintf("at most %d bytes", MaxOrderDocument)
+		default:
+			sum := sha256.Sum256(doc)
+			if h := hex.EncodeToString(sum[:]); orderHash != "" && orderHash != h {
+				fields["order_sha256"] = "does not match the order document"
+			} else {
+				orderDoc, orderHash = doc, h
+			}
+		}
+	}
 	var gagUntil time.Time
 	if v := strings.TrimSpace(in.GagUntil); v != "" {
 		d, err := deadline.ParseDate(v)
@@ -133,7 +183,12 @@ func (s *Service) ValidateDisclosure(in dsrflow.NewDisclosure) (workflows.Disclo
 	if err != nil {
 		return workflows.DisclosureInput{}, err
 	}
+	if kind == dsrflow.KindVitalInterest {
+		// An emergency is decided within hours, whatever the day.
+		remind, escalate = now.Add(VitalInterestRemindAfter), now.Add(VitalInterestEscalateAfter)
+	}
 	return workflows.DisclosureInput{
+		Kind: kind, Statute: statute, OrderSHA256: orderHash, OrderDocument: orderDoc,
 		Authority: authority, Country: country, CaseRef: caseRef, LegalBasis: legalBasis,
 		CourtOrder: courtOrder, Court: court, OrderDate: orderDate, Subjects: subjects, Categories: categories,
 		GagUntil: gagUntil.UTC(), ReceivedAt: now.UTC(), Due: dueAt.UTC(), RemindAt: remind.UTC(), EscalateAt: escalate.UTC(),
@@ -157,7 +212,7 @@ func (s *Service) CreateDisclosure(ctx context.Context, body dsrflow.NewDisclosu
 		return dsrflow.CreatedDisclosure{}, err
 	}
 	out := dsrflow.CreatedDisclosure{ID: in.ID, Type: workflows.TypeDisclosure, Status: string(dsrflow.StatusInReview)}
-	if in.CourtOrder == "" {
+	if workflows.RefusedWithoutOrder(in) {
 		out.Status, out.Reply = string(dsrflow.StatusRejected), workflows.NoOrderReply(in.CaseRef)
 	}
 	return out, nil
@@ -171,17 +226,25 @@ func (s *Service) startDisclosure(ctx context.Context, in workflows.DisclosureIn
 	if err := s.Store.PutRequest(ctx, row); err != nil {
 		return err
 	}
-	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                    in.ID,
-		TaskQueue:             workflows.TaskQueue,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrType.ValueSet(workflows.TypeDisclosure),
-			workflows.AttrStatus.ValueSet(string(dsrflow.StatusReceived)),
-			workflows.AttrCountry.ValueSet(in.Country),
-			workflows.AttrDueAt.ValueSet(in.Due),
-		),
-	}, workflows.Disclosure, in)
+	var err error
+	if len(in.OrderDocument) > 0 {
+		// Kept encrypted in the store; the workflow's input carries its hash only (OrderDocument is never
+		// serialized).
+		err = s.Store.PutDisclosureOrder(ctx, in.ID, in.OrderDocument)
+	}
+	if err == nil {
+		_, err = s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID:                    in.ID,
+			TaskQueue:             workflows.TaskQueue,
+			WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				workflows.AttrType.ValueSet(workflows.TypeDisclosure),
+				workflows.AttrStatus.ValueSet(string(dsrflow.StatusReceived)),
+				workflows.AttrCountry.ValueSet(in.Country),
+				workflows.AttrDueAt.ValueSet(in.Due),
+			),
+		}, workflows.Disclosure, in)
+	}
 	if err != nil {
 		closed := s.now().UTC()
 		row.Status, row.ClosedAt = dsrflow.StatusCanceled, &closed
@@ -234,6 +297,7 @@ func (s *Service) Reviews(ctx context.Context) ([]dsrflow.ReviewView, error) {
 			if d, err := s.Store.GetDisclosure(ctx, req.ID); err == nil {
 				v.Authority, v.CaseRef, v.CourtOrder, v.Subjects = d.Authority, d.CaseRef, d.CourtOrder, d.Subjects
 				v.Categories = d.CategoriesRequested
+				v.DisclosureKind, v.Basis = string(d.Kind.Or()), d.Kind.Basis(d.Statute)
 			}
 		}
 		out = append(out, v)
@@ -255,6 +319,7 @@ func (s *Service) DisclosureRegister(ctx context.Context, year int) ([]dsrflow.R
 	for _, d := range list {
 		out = append(out, dsrflow.RegisterRow{ID: d.RequestID, Authority: d.Authority, Country: d.Country, CaseRef: d.CaseRef, LegalBasis: d.LegalBasis,
 			CourtOrder: d.CourtOrder, Court: d.Court, OrderDate: d.OrderDate, CategoriesRequested: d.CategoriesRequested,
+			Kind: string(d.Kind.Or()), Statute: d.Statute, OrderSHA256: d.OrderSHA256, SubjectsDisclosed: d.SubjectsDisclosed,
 			CategoriesDisclosed: d.CategoriesDisclosed, Subjects: d.Subjects, Outcome: string(d.Outcome), Approvers: d.Approvers,
 			GagUntil: d.GagUntil, Received: d.ReceivedAt, Decided: d.DecidedAt, Disclosed: d.DisclosedAt})
 	}

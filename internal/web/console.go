@@ -96,6 +96,8 @@ type requestPage struct {
 	Me     string
 	Form   string
 	Errors map[string]string
+	// D is an authority request's case, for a disclosure; nil otherwise.
+	D *disclosurePage
 }
 
 func (s *server) handleConsoleRequest() http.Handler {
@@ -128,6 +130,12 @@ func (s *server) showRequestPage(w http.ResponseWriter, r *http.Request, status 
 	for _, f := range fields {
 		for k, v := range f {
 			page.Errors[k] = v
+		}
+	}
+	if page.R.Type == workflows.TypeDisclosure {
+		if page.D, err = s.disclosurePage(r.Context(), page.R, p.ID); err != nil {
+			s.renderFailure(w, r, err)
+			return
 		}
 	}
 	s.render(w, r, status, "request", view{Title: "Request " + id, Nav: "requests", Flash: flash(r), Error: errMsg, Data: page})
@@ -196,7 +204,12 @@ var consoleActions = map[string]struct {
 		return err
 	}, "A new code is on its way to the subject."},
 	"decide": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
-		_, err := svc.Decide(ctx, id, dsrflow.ReviewDecision{Decision: form("decision"), Reason: form("reason")})
+		d := dsrflow.ReviewDecision{Decision: form("decision"), Reason: form("reason")}
+		if d.Decision == string(dsrflow.VoteNarrow) {
+			// A disclosure's vote may keep some of its categories: the form's checked boxes.
+			d.Scope = splitScope(form("scope"))
+		}
+		_, err := svc.Decide(ctx, id, d)
 		return err
 	}, "Your decision was recorded."},
 	"extend": {func(ctx context.Context, svc dsrflow.RequestService, id string, form func(string) string) error {
@@ -234,7 +247,14 @@ func (s *server) handleConsoleAction() http.Handler {
 			s.renderError(w, r, http.StatusNotFound, "No such action.")
 			return
 		}
-		form := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
+		form := func(name string) string {
+			if name == "scope" {
+				// The narrowing form's checkboxes, one value each.
+				_ = r.ParseForm()
+				return strings.Join(r.PostForm["scope"], scopeSep)
+			}
+			return strings.TrimSpace(r.PostFormValue(name))
+		}
 		id := r.PathValue("id")
 		if err := action.do(r.Context(), s.svc(), id, form); err != nil {
 			if isFormError(err) {

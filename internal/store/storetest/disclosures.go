@@ -48,7 +48,7 @@ func testDisclosures(t *testing.T, s *store.Store) {
 	for _, bad := range []store.Disclosure{
 		{Authority: "a", Country: "NO", CaseRef: "c", Outcome: store.DisclosureInReview, ReceivedAt: ts},
 		{RequestID: "dsr_d1", Country: "NO", CaseRef: "c", Outcome: store.DisclosureInReview, ReceivedAt: ts},
-		{RequestID: "dsr_d1", Authority: "a", Country: "NO", CaseRef: "c", Outcome: "approved", ReceivedAt: ts},
+		{RequestID: "dsr_d1", Authority: "a", Country: "NO", CaseRef: "c", Outcome: "pending", ReceivedAt: ts},
 		{RequestID: "dsr_d1", Authority: "a", Country: "NO", CaseRef: "c", Outcome: store.DisclosureInReview},
 		{RequestID: "dsr_d1", Authority: "a", Country: "NO", CaseRef: "c", Outcome: store.DisclosureInReview, ReceivedAt: ts, Subjects: -1},
 	} {
@@ -68,10 +68,28 @@ func testTransparencyReport(t *testing.T, s *store.Store) {
 	put := func(id, country string, outcome dsrflow.DisclosureStatus, received time.Time, subjects int, cats ...string) {
 		t.Helper()
 		putDisclosureReq(t, s, id, received)
-		must(t, s.PutDisclosure(ctx, store.Disclosure{RequestID: id, Authority: "police", Country: country, CaseRef: "case-" + id,
-			Subjects: subjects, Outcome: outcome, ReceivedAt: received, CategoriesDisclosed: cats}))
+		d := store.Disclosure{RequestID: id, Authority: "police", Country: country, CaseRef: "case-" + id,
+			Subjects: subjects, Outcome: outcome, ReceivedAt: received, CategoriesDisclosed: cats}
+		if outcome == store.DisclosureComplied {
+			d.SubjectsDisclosed = subjects
+		}
+		must(t, s.PutDisclosure(ctx, d))
 	}
-	put("d1", "NO", store.DisclosureComplied, year.Add(time.Hour), 2, "user.contact.email", "user.financial")
+	// d1 named 3 subjects; data of 2 went out: the report counts 2 (issue 16).
+	putDisclosureReq(t, s, "d1", year.Add(time.Hour))
+	must(t, s.PutDisclosure(ctx, store.Disclosure{RequestID: "d1", Authority: "Skatteetaten", Country: "NO", CaseRef: "case-d1",
+		Kind: dsrflow.KindStatutoryOrder, Statute: "Tax Administration Act s. 10-2", OrderSHA256: strings.Repeat("ab", 32),
+		Subjects: 3, SubjectsDisclosed: 2, Outcome: store.DisclosureComplied, ReceivedAt: year.Add(time.Hour),
+		CategoriesDisclosed: []string{"user.contact.email", "user.financial"}}))
+	got1, err := s.GetDisclosure(ctx, "d1")
+	must(t, err)
+	if got1.Kind != dsrflow.KindStatutoryOrder || got1.Statute != "Tax Administration Act s. 10-2" || got1.OrderSHA256 != strings.Repeat("ab", 32) || got1.SubjectsDisclosed != 2 {
+		t.Fatalf("GetDisclosure(d1) = %+v", got1)
+	}
+	wantCode(t, s.PutDisclosure(ctx, store.Disclosure{RequestID: "d1", Authority: "a", Country: "NO", CaseRef: "c", Kind: "tax", Outcome: store.DisclosureInReview, ReceivedAt: year}), dsrflow.EINVALID)
+	wantCode(t, s.PutDisclosure(ctx, store.Disclosure{RequestID: "d1", Authority: "a", Country: "NO", CaseRef: "c", Subjects: 1, SubjectsDisclosed: 2, Outcome: store.DisclosureComplied, ReceivedAt: year}), dsrflow.EINVALID)
+	put("d8", "NO", store.DisclosureApproved, year.AddDate(0, 1, 0), 5)
+	put("d9", "NO", store.DisclosureCanceled, year.AddDate(0, 1, 0), 5)
 	put("d2", "NO", store.DisclosureComplied, year.AddDate(0, 6, 0), 1, "user.contact.email")
 	put("d3", "NO", store.DisclosureRefusedNoOrder, year.AddDate(0, 2, 0), 4)
 	put("d4", "SE", store.DisclosureRefusedOnReview, year.AddDate(0, 3, 0), 1)
@@ -82,7 +100,7 @@ func testTransparencyReport(t *testing.T, s *store.Store) {
 	rows, err := s.TransparencyReport(ctx, 2026)
 	must(t, err)
 	got := fmt.Sprintf("%+v", rows)
-	want := "[{Country:NO Received:3 RefusedNoOrder:1 RefusedOnReview:0 Complied:2 Subjects:3 Categories:[user.contact.email user.financial]} " +
+	want := "[{Country:NO Received:5 RefusedNoOrder:1 RefusedOnReview:0 Complied:2 Subjects:3 Categories:[user.contact.email user.financial]} " +
 		"{Country:SE Received:2 RefusedNoOrder:0 RefusedOnReview:1 Complied:0 Subjects:0 Categories:[]}]"
 	if got != want {
 		t.Fatalf("TransparencyReport(2026)\n got  %s\n want %s", got, want)
