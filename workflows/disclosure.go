@@ -232,8 +232,10 @@ func (d *disclosure) run(ctx workflow.Context) (DisclosureOutcome, error) {
 	if d.kinds {
 		// Told are the subjects with data in the bundle, each of their own categories.
 		d.disclosed, d.told = map[int]bool{}, map[int][]string{}
-		for n, cats := range bundle.SubjectCategories {
-			d.disclosed[n], d.told[n] = true, cats
+		for n := 1; n <= len(d.in.Subjects); n++ { // subjects are numbered from 1
+			if cats, ok := bundle.SubjectCategories[n]; ok {
+				d.disclosed[n], d.told[n] = true, cats
+			}
 		}
 	}
 	d.subjectsDisclosed = len(bundle.SubjectCategories)
