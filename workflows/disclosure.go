@@ -137,6 +137,9 @@ func Disclosure(ctx workflow.Context, in DisclosureInput) (DisclosureOutcome, er
 
 type disclosure struct {
 	in DisclosureInput
+	// recordingVotes counts the votes whose store writes are under way (kinds only): the decision is
+	// acted on once they are done, so the register's "approved" row is never written after "complied".
+	recordingVotes int
 	// jobs keeps the disclosure's bookkeeping (audit events, store writes, alerts) and, for a disclosure
 	// of the old shape, runs its connector jobs.
 	jobs jobRunner
@@ -283,7 +286,7 @@ func (d *disclosure) canceledByOperator(ctx workflow.Context) (DisclosureOutcome
 // awaitDecision waits for two approvals or one rejection: a reminder after 2 working days, an escalation
 // to the DPO after 4, then it keeps waiting.
 func (d *disclosure) awaitDecision(ctx workflow.Context) {
-	decided := func() bool { return d.decided }
+	decided := func() bool { return d.decided && (!d.kinds || d.recordingVotes == 0) }
 	remindAfter, escalateAfter := "2 working days", "4 working days"
 	if d.in.Kind == dsrflow.KindVitalInterest {
 		// Its times are hours after receipt (the front door's VitalInterestRemindAfter and -EscalateAfter).
@@ -346,6 +349,8 @@ func (d *disclosure) onVote(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteO
 	if v.Person != "" {
 		d.voted[v.Person] = true
 	}
+	d.recordingVotes++
+	defer func() { d.recordingVotes-- }()
 	now := workflow.Now(ctx).UTC()
 	decision, reason := dsrflow.DecisionApprove, v.Reason
 	switch v.Action {
