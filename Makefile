@@ -38,7 +38,7 @@ errcheck:
 
 # -race everywhere: measured at about 26 s for the end-to-end package once the race build is cached.
 unit:
-	scripts/with-postgres.sh $(GO) test -race -count=1 ./...
+	scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 30m ./...
 
 # The pinned helm, installed once (a helm built by go install reports only its minor version, so the
 # file's name carries the pinned one).

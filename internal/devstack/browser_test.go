@@ -301,8 +301,8 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 		if i == 0 {
 			screenshot(t, reviewer, "console-reviews")
 		}
-		act(t, reviewer, "approve", chromedp.Click(chromedp.CSS(`a[href="/console/requests/`+disclosure+`"]`)), chromedp.WaitVisible(chromedp.CSS("#decide-reason")),
-			chromedp.SendKeys(chromedp.CSS("#decide-reason"), "order checked"), chromedp.Click(chromedp.CSS(`button[value="approve"]`)),
+		act(t, reviewer, "approve", chromedp.Click(chromedp.CSS(`a[href="/console/requests/`+disclosure+`"]`)), chromedp.WaitVisible(chromedp.CSS("#vote-reason")),
+			chromedp.SendKeys(chromedp.CSS("#vote-reason"), "order checked"), chromedp.Click(chromedp.CSS(`button[value="approve"]`)),
 			chromedp.WaitVisible(chromedp.CSS(".flash")))
 	}
 	discTask := workflows.DisclosureSubjectID(disclosure, 1) + ".archive"

@@ -85,7 +85,7 @@ func TestRestrictionGroundSweepAndLift(t *testing.T) {
 	if status, data := c.call("POST", "/api/v1/requests/"+id+"/restriction/lift", map[string]string{}); status != http.StatusBadRequest || !strings.Contains(string(data), "reason") {
 		t.Fatalf("lift without a reason: %d %s, want 400 naming reason", status, data)
 	}
-	reason := "our check found your data accurate"
+	reason := "Our check found your data accurate"
 	if status, data := c.call("POST", "/api/v1/requests/"+id+"/restriction/lift", map[string]string{"reason": reason}); status != http.StatusAccepted {
 		t.Fatalf("lift: %d %s, want 202", status, data)
 	}
