@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/cli"
 )
 
 func newDisclosureCmd(getenv func(string) string) *cobra.Command {
@@ -23,7 +24,7 @@ func newDisclosureCmd(getenv func(string) string) *cobra.Command {
 		Use: "create [--kind KIND [--statute LAW]] --authority NAME --country CC --case-ref REF --legal-basis TEXT " +
 			"[--court-order REF --court NAME --order-date DATE] [--order-file PATH] --email SUBJECT ... --categories C,... [--gag-until DATE] [--json]",
 		Short: "record an authority's request: a police request without a court order is refused at once, every other goes to two members of legal",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if orderFile != "" {
 				doc, err := os.ReadFile(orderFile)
@@ -43,7 +44,7 @@ func newDisclosureCmd(getenv func(string) string) *cobra.Command {
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s disclosure: %s\n", oneLine(out.ID), oneLine(out.Status))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s disclosure: %s\n", cli.OneLine(out.ID), cli.OneLine(out.Status))
 			if out.Reply != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "reply to the authority:\n%s\n", out.Reply)
 			}
@@ -74,7 +75,7 @@ func newReviewsCmd(getenv func(string) string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reviews [--json]",
 		Short: "list the decisions waiting for a reviewer: disclosures and objections",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAPIClient(getenv)
 			if err != nil {
@@ -94,7 +95,7 @@ func newReviewsCmd(getenv func(string) string) *cobra.Command {
 				if r.Kind == string(dsrflow.ReviewDisclosure) {
 					what = fmt.Sprintf("%s, %s (%d subjects; %s)", r.CaseRef, r.Authority, r.Subjects, strings.Join(r.Categories, ", "))
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", oneLine(r.ID), oneLine(r.Kind), oneLine(r.Country), oneLine(r.Due), r.Approvals, oneLine(what))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", cli.OneLine(r.ID), cli.OneLine(r.Kind), cli.OneLine(r.Country), cli.OneLine(r.Due), r.Approvals, cli.OneLine(what))
 			}
 			return w.Flush()
 		},
@@ -110,7 +111,7 @@ func newReportCmd(getenv func(string) string) *cobra.Command {
 	transparency := &cobra.Command{
 		Use:   "transparency --year Y [--json|--csv]",
 		Short: "authority requests of a year by the authority's country: received, refused, complied, subjects, categories",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if year == 0 {
 				return dsrflow.Errorf(dsrflow.EINVALID, "--year is required")
@@ -143,7 +144,7 @@ func newReportCmd(getenv func(string) string) *cobra.Command {
 			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "COUNTRY\tRECEIVED\tREFUSED (NO ORDER)\tREFUSED (REVIEW)\tCOMPLIED\tSUBJECTS\tCATEGORIES")
 			for _, r := range rows {
-				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", oneLine(r.Country), r.Received, r.RefusedNoOrder, r.RefusedOnReview, r.Complied, r.Subjects, oneLine(strings.Join(r.Categories, ", ")))
+				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", cli.OneLine(r.Country), r.Received, r.RefusedNoOrder, r.RefusedOnReview, r.Complied, r.Subjects, cli.OneLine(strings.Join(r.Categories, ", ")))
 			}
 			return w.Flush()
 		},

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/workflows"
 )
 
 func newJobCmd(getenv func(string) string) *cobra.Command {
@@ -42,8 +41,8 @@ every such job is decided.`,
 			for _, o := range []struct {
 				set    bool
 				action string
-			}{{retry, workflows.ResolveRetry}, {cmd.Flags().Changed("failed"), workflows.ResolveFailed}, {done, workflows.ResolveDone}, {notFound, workflows.ResolveNotFound},
-				{confirm, workflows.ResolveConfirm}, {drop, workflows.ResolveDrop}} {
+			}{{retry, resolveRetry}, {cmd.Flags().Changed("failed"), resolveFailed}, {done, resolveDone}, {notFound, resolveNotFound},
+				{confirm, resolveConfirm}, {drop, resolveDrop}} {
 				if o.set {
 					action = o.action
 					chosen++
@@ -52,16 +51,16 @@ every such job is decided.`,
 			if chosen != 1 {
 				return dsrflow.Errorf(dsrflow.EINVALID, "give exactly one of --retry, --failed REASON, --done, --not-found, --confirm-identifiers --reason R, --drop-identifiers")
 			}
-			if cmd.Flags().Changed("reason") && action != workflows.ResolveConfirm {
+			if cmd.Flags().Changed("reason") && action != resolveConfirm {
 				return dsrflow.Errorf(dsrflow.EINVALID, "--reason goes with --confirm-identifiers; use --note for a note")
 			}
 			why := strings.TrimSpace(note)
 			switch action {
-			case workflows.ResolveFailed:
+			case resolveFailed:
 				if why = strings.TrimSpace(failed); why == "" {
 					return dsrflow.Errorf(dsrflow.EINVALID, "--failed needs a reason, which the subject is told")
 				}
-			case workflows.ResolveConfirm:
+			case resolveConfirm:
 				if why = strings.TrimSpace(reason); why == "" {
 					return dsrflow.Errorf(dsrflow.EINVALID, "--confirm-identifiers needs --reason: how the subject confirmed the identifiers are theirs")
 				}
@@ -90,3 +89,15 @@ every such job is decided.`,
 	job.AddCommand(resolve)
 	return job
 }
+
+// The resolutions the front door's job route takes: the workflows' ResolveRetry, ResolveFailed,
+// ResolveDone, ResolveNotFound, ResolveConfirm and ResolveDrop, which starter does not link
+// (TestStarterWireNamesMatchTheWorkflows holds them equal).
+const (
+	resolveRetry    = "retry"
+	resolveFailed   = "failed"
+	resolveDone     = "done"
+	resolveNotFound = "not_found"
+	resolveConfirm  = "confirm"
+	resolveDrop     = "drop"
+)

@@ -1,5 +1,7 @@
-// Command starter is the support agents' and operators' CLI: `starter serve` runs the front door,
-// `starter migrate` applies the store's migrations, `starter audit verify` checks the audit chain.
+// Command starter is the support agents' and operators' CLI for the front door's API (request, show,
+// list, approve, outbox, export, ...). The server and operator commands (`serve`, `migrate`,
+// `audit verify`, `token`, ...) belong to the dsrflow-admin program: starter hands them over to it, so
+// that starter links the HTTP client only and starts at once (see handover.go).
 package main
 
 import (
@@ -9,12 +11,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, execAdmin(os.Getenv))
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
@@ -22,14 +24,14 @@ func main() {
 // exitCode prints err, when there is one, without control characters (its message may be the front
 // door's, quoting others' text) and returns the exit status.
 func exitCode(err error, stderr io.Writer) int {
-	return app.ExitCode(err, newTerminalWriter(stderr))
+	return cli.ExitCode(err, cli.NewTerminalWriter(stderr))
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := newRootCmd(getenv)
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, admin handOver) error {
+	cmd := newRootCmd(getenv, admin)
 	cmd.SetArgs(args)
 	// Everything printed may hold text from others (reasons, names, details): no control characters.
-	cmd.SetOut(newTerminalWriter(stdout))
-	cmd.SetErr(newTerminalWriter(stderr))
+	cmd.SetOut(cli.NewTerminalWriter(stdout))
+	cmd.SetErr(cli.NewTerminalWriter(stderr))
 	return cmd.ExecuteContext(ctx)
 }

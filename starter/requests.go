@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/cli"
 )
 
 func newRequestCmd(getenv func(string) string) *cobra.Command {
@@ -49,7 +50,7 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s, due %s (verification: %s)\n", oneLine(out.ID), oneLine(out.Type), oneLine(out.Status), oneLine(out.Due), oneLine(out.Verification))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s, due %s (verification: %s)\n", cli.OneLine(out.ID), cli.OneLine(out.Type), cli.OneLine(out.Status), cli.OneLine(out.Due), cli.OneLine(out.Verification))
 			return nil
 		},
 	}
@@ -123,21 +124,21 @@ func newShowCmd(getenv func(string) string) *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), v)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\tdue %s\n", oneLine(v.ID), oneLine(v.Type), oneLine(v.Status), oneLine(v.Country), oneLine(v.Due))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\tdue %s\n", cli.OneLine(v.ID), cli.OneLine(v.Type), cli.OneLine(v.Status), cli.OneLine(v.Country), cli.OneLine(v.Due))
 			if v.Residence != "" || v.Language != "" {
-				fmt.Fprintf(w, "  subject\tresidence %s\tlanguage %s\n", oneLine(v.Residence), oneLine(v.Language))
+				fmt.Fprintf(w, "  subject\tresidence %s\tlanguage %s\n", cli.OneLine(v.Residence), cli.OneLine(v.Language))
 			}
 			if v.RepeatOf != "" {
-				fmt.Fprintf(w, "  repeat of\t%s\tflagged for review: answered within the repeat window\n", oneLine(v.RepeatOf))
+				fmt.Fprintf(w, "  repeat of\t%s\tflagged for review: answered within the repeat window\n", cli.OneLine(v.RepeatOf))
 			}
 			for _, j := range v.Jobs {
-				fmt.Fprintf(w, "  job\t%s\t%s\t%s\t%s\n", oneLine(j.Connector), oneLine(j.Action), oneLine(j.Status), oneLine(j.Detail))
+				fmt.Fprintf(w, "  job\t%s\t%s\t%s\t%s\n", cli.OneLine(j.Connector), cli.OneLine(j.Action), cli.OneLine(j.Status), cli.OneLine(j.Detail))
 			}
 			for _, d := range v.Decisions {
-				fmt.Fprintf(w, "  decision\t%s\t%s\t%s\n", oneLine(d.Reviewer), oneLine(d.Decision), oneLine(d.Reason))
+				fmt.Fprintf(w, "  decision\t%s\t%s\t%s\n", cli.OneLine(d.Reviewer), cli.OneLine(d.Decision), cli.OneLine(d.Reason))
 			}
 			for _, e := range v.Events {
-				fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", e.Time.Format("2006-01-02 15:04"), oneLine(e.Action), oneLine(e.Actor), oneLine(e.Reason))
+				fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", e.Time.Format("2006-01-02 15:04"), cli.OneLine(e.Action), cli.OneLine(e.Actor), cli.OneLine(e.Reason))
 			}
 			return w.Flush()
 		},
@@ -152,7 +153,7 @@ func newListCmd(getenv func(string) string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [--status S] [--type T] [--overdue] [--due-within 7d] [--json]",
 		Short: "list requests by due date, from the store's index",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAPIClient(getenv)
 			if err != nil {
@@ -168,7 +169,7 @@ func newListCmd(getenv func(string) string) *cobra.Command {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tTYPE\tSTATUS\tCOUNTRY\tDUE\tDAYS LEFT")
 			for _, r := range rows {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", oneLine(r.ID), oneLine(r.Type), oneLine(r.Status), oneLine(r.Country), oneLine(r.Due), r.DaysLeft)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", cli.OneLine(r.ID), cli.OneLine(r.Type), cli.OneLine(r.Status), cli.OneLine(r.Country), cli.OneLine(r.Due), r.DaysLeft)
 			}
 			return w.Flush()
 		},
@@ -218,13 +219,13 @@ func newActionCmd(getenv func(string) string, use, short string, args int, prepa
 				if asJSON {
 					return printJSON(cmd.OutOrStdout(), out.Vote)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(out.Vote.State))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", cli.OneLine(args[0]), cli.OneLine(out.Vote.State))
 				return nil
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out.Request)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, due %s\n", oneLine(args[0]), oneLine(out.Request.Status), oneLine(out.Request.Due))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, due %s\n", cli.OneLine(args[0]), cli.OneLine(out.Request.Status), cli.OneLine(out.Request.Due))
 			return nil
 		},
 	}
@@ -301,7 +302,7 @@ func newOutboxCmd(getenv func(string) string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "outbox [--to EMAIL] [--request ID] [--json]",
 		Short: "list mail to subjects (admin or dev token)",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := newAPIClient(getenv)
 			if err != nil {
@@ -315,7 +316,7 @@ func newOutboxCmd(getenv func(string) string) *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), msgs)
 			}
 			for _, m := range msgs {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s\n%v\n\n", m.Created.Format("2006-01-02T15:04:05Z07:00"), oneLine(m.To), oneLine(m.Subject), m.Body)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s\n%v\n\n", m.Created.Format("2006-01-02T15:04:05Z07:00"), cli.OneLine(m.To), cli.OneLine(m.Subject), m.Body)
 			}
 			return nil
 		},

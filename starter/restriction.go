@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/cli"
 )
 
 // newRestrictionCmd is `starter restriction lift ID --reason R`: an agent's or the DPO's lift of a
@@ -31,7 +32,7 @@ func newRestrictionCmd(getenv func(string) string) *cobra.Command {
 			if out.Already {
 				already = " (already asked for)"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s%s\n", oneLine(out.ID), oneLine(out.Status), already)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s%s\n", cli.OneLine(out.ID), cli.OneLine(out.Status), already)
 			return nil
 		},
 	}

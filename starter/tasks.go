@@ -10,7 +10,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/workflows"
+	"github.com/dsrflow/dsrflow/internal/cli"
 )
 
 func newTaskCmd(getenv func(string) string) *cobra.Command {
@@ -33,11 +33,11 @@ func newTaskCmd(getenv func(string) string) *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), v)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "%s\t%s\t%s (%s)\t%s\tdue %s\n", oneLine(v.ID), oneLine(string(v.Action)), oneLine(v.Connector), oneLine(v.Owner), oneLine(v.Status), v.Due.Format("2006-01-02"))
-			if v.Kind == workflows.TaskIdentityConflict {
-				fmt.Fprintf(w, "  identity conflict\tjob %s: starter job resolve %s %s --confirm-identifiers --reason R | --drop-identifiers\n", oneLine(v.JobID), oneLine(v.RequestID), oneLine(v.JobID))
+			fmt.Fprintf(w, "%s\t%s\t%s (%s)\t%s\tdue %s\n", cli.OneLine(v.ID), cli.OneLine(string(v.Action)), cli.OneLine(v.Connector), cli.OneLine(v.Owner), cli.OneLine(v.Status), v.Due.Format("2006-01-02"))
+			if v.Kind == taskIdentityConflict {
+				fmt.Fprintf(w, "  identity conflict\tjob %s: starter job resolve %s %s --confirm-identifiers --reason R | --drop-identifiers\n", cli.OneLine(v.JobID), cli.OneLine(v.RequestID), cli.OneLine(v.JobID))
 			}
-			fmt.Fprintf(w, "  instructions\t%s\n", oneLine(v.Instructions))
+			fmt.Fprintf(w, "  instructions\t%s\n", cli.OneLine(v.Instructions))
 			// Only verified identifiers select records; an unverified one may only confirm them.
 			mark := func(typ string) string {
 				if slices.Contains(v.Unverified, typ) {
@@ -49,16 +49,16 @@ func newTaskCmd(getenv func(string) string) *cobra.Command {
 				system, isID := strings.CutPrefix(typ, dsrflow.IdentityCustomerID+":")
 				switch {
 				case isID:
-					fmt.Fprintf(w, "  customer id\t%s=%s%s\n", oneLine(system), oneLine(v.Identity.CustomerIDs[system]), mark(typ))
+					fmt.Fprintf(w, "  customer id\t%s=%s%s\n", cli.OneLine(system), cli.OneLine(v.Identity.CustomerIDs[system]), mark(typ))
 				default:
-					fmt.Fprintf(w, "  %s\t%s%s\n", typ, oneLine(connectors.IdentityValue(v.Identity, typ)), mark(typ))
+					fmt.Fprintf(w, "  %s\t%s%s\n", typ, cli.OneLine(connectors.IdentityValue(v.Identity, typ)), mark(typ))
 				}
 			}
 			if len(v.Categories) > 0 {
-				fmt.Fprintf(w, "  categories\t%s\n", oneLine(strings.Join(v.Categories, ", ")))
+				fmt.Fprintf(w, "  categories\t%s\n", cli.OneLine(strings.Join(v.Categories, ", ")))
 			}
 			if v.By != "" {
-				fmt.Fprintf(w, "  answered\t%s by %s\t%s\n", oneLine(v.Status), oneLine(v.By), oneLine(v.Reason))
+				fmt.Fprintf(w, "  answered\t%s by %s\t%s\n", cli.OneLine(v.Status), cli.OneLine(v.By), cli.OneLine(v.Reason))
 			}
 			return w.Flush()
 		},
@@ -99,8 +99,12 @@ func newTaskOutcomeCmd(getenv func(string) string, use, short string, outcome ds
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", oneLine(args[0]), oneLine(out.State))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", cli.OneLine(args[0]), cli.OneLine(out.State))
 			return nil
 		},
 	}
 }
+
+// taskIdentityConflict is the workflows' TaskIdentityConflict: the kind of task a job that ended
+// identity_conflict is (TestStarterWireNamesMatchTheWorkflows holds it equal).
+const taskIdentityConflict = "identity_conflict"

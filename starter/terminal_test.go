@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/cli"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
 
@@ -71,7 +72,7 @@ func TestShowStripsControlCharacters(t *testing.T) {
 
 func TestTerminalWriterAcrossWrites(t *testing.T) {
 	var buf bytes.Buffer
-	w := newTerminalWriter(&buf)
+	w := cli.NewTerminalWriter(&buf)
 	// A sequence and a two-byte C1 character cut between writes; an OSC left open ends at the newline.
 	for _, part := range []string{"a\x1b", "]0;title\x07b", "\xc2", "\x9b31mc", "\x1b]unterminated\nd\n"} {
 		if n, err := w.Write([]byte(part)); err != nil || n != len(part) {

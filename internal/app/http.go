@@ -76,3 +76,6 @@ func (s *HTTPServer) Shutdown(ctx context.Context) error {
 	}
 	return err
 }
+
+// ConfigProblem marks an unusable address as a configuration problem (exit status 2).
+func (e *AddrError) ConfigProblem() {}

@@ -70,3 +70,6 @@ func CheckTemporal(ctx context.Context, c client.Client, namespace string) error
 	}
 	return nil
 }
+
+// ConfigProblem marks a namespace not set up as a configuration problem (exit status 2).
+func (e *NotSetUpError) ConfigProblem() {}

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"net"
@@ -25,7 +25,7 @@ func TestTemporalSetupThenCheck(t *testing.T) {
 	t.Cleanup(func() { _ = srv.Stop() })
 	env := map[string]string{"TEMPORAL_ADDRESS": addr, "TEMPORAL_NAMESPACE": "default"}
 
-	code, out, errOut := runStarter(t, env, "temporal", "check")
+	code, out, errOut := runAdmin(t, env, "temporal", "check")
 	if code != app.ExitConfig {
 		t.Fatalf("check on a bare namespace: exit %d, %q %q; want exit 2", code, out, errOut)
 	}
@@ -35,7 +35,7 @@ func TestTemporalSetupThenCheck(t *testing.T) {
 		}
 	}
 
-	code, out, errOut = runStarter(t, env, "temporal", "setup")
+	code, out, errOut = runAdmin(t, env, "temporal", "setup")
 	if code != 0 {
 		t.Fatalf("setup: exit %d, %q", code, errOut)
 	}
@@ -45,18 +45,18 @@ func TestTemporalSetupThenCheck(t *testing.T) {
 		}
 	}
 
-	code, out, errOut = runStarter(t, env, "temporal", "setup")
+	code, out, errOut = runAdmin(t, env, "temporal", "setup")
 	if code != 0 || strings.TrimSpace(out) != "nothing to change: namespace default has dsrflow's search attributes and the retention schedule" {
 		t.Fatalf("second setup: exit %d, %q %q", code, out, errOut)
 	}
-	code, out, errOut = runStarter(t, env, "temporal", "check")
+	code, out, errOut = runAdmin(t, env, "temporal", "check")
 	if code != 0 || strings.TrimSpace(out) != "namespace default is set up for dsrflow" {
 		t.Fatalf("check after setup: exit %d, %q %q", code, out, errOut)
 	}
 
 	// A namespace that does not exist is named, not reported as something to set up.
 	env["TEMPORAL_NAMESPACE"] = "nope"
-	if code, _, errOut = runStarter(t, env, "temporal", "check"); code == 0 || !strings.Contains(errOut, "describe namespace nope") {
+	if code, _, errOut = runAdmin(t, env, "temporal", "check"); code == 0 || !strings.Contains(errOut, "describe namespace nope") {
 		t.Fatalf("check of an unknown namespace: exit %d, %q", code, errOut)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/cli"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -21,7 +22,7 @@ func newSessionCmd(getenv func(string) string) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "list live console sessions (never their cookies)",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: withStore(getenv, func(cmd *cobra.Command, st *store.Store, _ []string) error {
 			sessions, err := st.ListSessions(cmd.Context(), time.Now())
 			if err != nil {

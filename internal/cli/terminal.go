@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"io"
@@ -6,15 +6,15 @@ import (
 	"unicode/utf8"
 )
 
-// What starter prints comes partly from others: reasons, names and details typed by reviewers, agents
-// and connectors reach the operator's terminal through the front door and the store. A terminal obeys
-// control characters, so a reason holding "\x1b]0;...\x07" could retitle the window, hide lines or,
-// on some terminals, answer back. Everything starter prints passes terminalWriter, and values printed
-// inside a line pass oneLine, so that a value cannot start a line of its own either.
+// What starter and dsrflow-admin print comes partly from others: reasons, names and details typed by
+// reviewers, agents and connectors reach the operator's terminal through the front door and the store.
+// A terminal obeys control characters, so a reason holding "\x1b]0;...\x07" could retitle the window,
+// hide lines or, on some terminals, answer back. Everything the CLIs print passes NewTerminalWriter, and
+// values printed inside a line pass OneLine, so that a value cannot start a line of its own either.
 
 // terminalWriter passes text to w without C0 and C1 control characters (U+0000–U+001F, U+007F,
 // U+0080–U+009F) and without the escape sequences they begin (CSI, OSC, DCS, SOS, PM, APC and
-// two-character ESC sequences). Newline and tab pass: they are the structure of starter's own output
+// two-character ESC sequences). Newline and tab pass: they are the structure of the CLIs' own output
 // (lines, tables). A sequence left open ends at the next newline, so it cannot swallow what follows.
 // It keeps its state across writes, so a sequence or a UTF-8 character split between writes is still
 // recognised.
@@ -34,7 +34,8 @@ const (
 	escStrEsc          // ESC inside a string: ST if '\' follows
 )
 
-func newTerminalWriter(w io.Writer) io.Writer {
+// NewTerminalWriter returns w behind a terminalWriter (w itself when it is one already).
+func NewTerminalWriter(w io.Writer) io.Writer {
 	if tw, ok := w.(*terminalWriter); ok {
 		return tw
 	}
@@ -121,9 +122,9 @@ func (t *terminalWriter) keep(r rune) bool {
 	return true
 }
 
-// oneLine is a value printed inside a line (a table cell, a field): its newlines, tabs and carriage
+// OneLine is a value printed inside a line (a table cell, a field): its newlines, tabs and carriage
 // returns become spaces, so a value cannot fake rows or columns; terminalWriter removes the rest.
-func oneLine(s string) string {
+func OneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch r {
 		case '\n', '\r', '\t', '\v', '\f', 0x85, 0x2028, 0x2029:

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/cli"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 )
@@ -26,7 +27,7 @@ func newTemporalCmd(getenv func(string) string) *cobra.Command {
 		Long: "setup registers dsrflow's search attributes and creates the daily retention sweep's schedule in the\n" +
 			"namespace (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, TEMPORAL_API_KEY), leaving what is there\n" +
 			"as it is, and prints each change. It needs credentials allowed to change the namespace; workers only check.",
-		Args: noArgs,
+		Args: cli.NoArgs,
 		RunE: withTemporal(getenv, func(cmd *cobra.Command, c client.Client, cfg config.Temporal) error {
 			changes, err := app.SetupTemporal(cmd.Context(), c, cfg.Namespace)
 			for _, ch := range changes {
@@ -44,7 +45,7 @@ func newTemporalCmd(getenv func(string) string) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "check",
 		Short: "check, changing nothing, that the namespace is set up as a worker needs it",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: withTemporal(getenv, func(cmd *cobra.Command, c client.Client, cfg config.Temporal) error {
 			if err := app.CheckTemporal(cmd.Context(), c, cfg.Namespace); err != nil {
 				return err

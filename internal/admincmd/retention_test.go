@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"encoding/json"
@@ -17,7 +17,7 @@ func TestRetentionRunNowAndStatus(t *testing.T) {
 	env := map[string]string{"DSR_TEMPORAL_ADDR": addr}
 	status := func() retentionState {
 		t.Helper()
-		code, out, errOut := runStarter(t, env, "retention", "status", "--json")
+		code, out, errOut := runAdmin(t, env, "retention", "status", "--json")
 		if code != 0 {
 			t.Fatalf("retention status: exit %d, %s", code, errOut)
 		}
@@ -32,7 +32,7 @@ func TestRetentionRunNowAndStatus(t *testing.T) {
 	if st.Schedule != "dsrflow-retention" || st.Paused || len(st.Recent) != 0 || len(st.NextRuns) == 0 || st.NextRuns[0].UTC().Hour() != 3 {
 		t.Fatalf("status before any sweep: %+v", st)
 	}
-	if code, out, errOut := runStarter(t, env, "retention", "run-now"); code != 0 || !strings.Contains(out, "triggered") {
+	if code, out, errOut := runAdmin(t, env, "retention", "run-now"); code != 0 || !strings.Contains(out, "triggered") {
 		t.Fatalf("run-now: exit %d, %q %q", code, out, errOut)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -45,14 +45,14 @@ func TestRetentionRunNowAndStatus(t *testing.T) {
 	if !strings.HasPrefix(st.Recent[0].WorkflowID, "dsrflow-retention-run") {
 		t.Errorf("recent sweep %+v", st.Recent[0])
 	}
-	code, out, _ := runStarter(t, env, "retention", "status")
+	code, out, _ := runAdmin(t, env, "retention", "status")
 	if code != 0 || !strings.Contains(out, "schedule dsrflow-retention: active") || !strings.Contains(out, "completed") || !strings.Contains(out, "next run") {
 		t.Fatalf("status text: exit %d\n%s", code, out)
 	}
 }
 
 func TestRetentionCommandsNeedAnAddress(t *testing.T) {
-	code, _, errOut := runStarter(t, map[string]string{"TEMPORAL_ADDRESS": "temporal"}, "retention", "status")
+	code, _, errOut := runAdmin(t, map[string]string{"TEMPORAL_ADDRESS": "temporal"}, "retention", "status")
 	if code != app.ExitConfig || !strings.Contains(errOut, "TEMPORAL_ADDRESS") {
 		t.Fatalf("exit %d, %q; want exit 2 naming TEMPORAL_ADDRESS", code, errOut)
 	}

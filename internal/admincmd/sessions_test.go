@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"context"
@@ -38,26 +38,26 @@ func TestSessionCommands(t *testing.T) {
 		}
 	}
 	env := map[string]string{"DSR_DATA_DIR": dir}
-	code, out, errOut := runStarter(t, env, "session", "list")
+	code, out, errOut := runAdmin(t, env, "session", "list")
 	if code != 0 || !strings.Contains(out, "ses_anna") || !strings.Contains(out, "oidc:248289761001") || !strings.Contains(out, "anna[31m") || strings.Contains(out, "\x1b") || strings.Contains(out, "h1") {
 		t.Fatalf("session list: exit %d, %q %q (want ids and principals, no escape sequence, no secret hash)", code, out, errOut)
 	}
-	if code, out, _ := runStarter(t, env, "session", "revoke", "ses_anna"); code != 0 || !strings.Contains(out, "ended session ses_anna") {
+	if code, out, _ := runAdmin(t, env, "session", "revoke", "ses_anna"); code != 0 || !strings.Contains(out, "ended session ses_anna") {
 		t.Fatalf("revoke by id: exit %d, %q", code, out)
 	}
-	if code, _, _ := runStarter(t, env, "session", "revoke", "ses_anna"); code != app.ExitMissing {
+	if code, _, _ := runAdmin(t, env, "session", "revoke", "ses_anna"); code != app.ExitMissing {
 		t.Fatalf("revoke an ended session: exit %d, want %d", code, app.ExitMissing)
 	}
-	if code, out, _ := runStarter(t, env, "session", "revoke", "--principal", "dev"); code != 0 || !strings.Contains(out, "ended 1 session(s) of dev") {
+	if code, out, _ := runAdmin(t, env, "session", "revoke", "--principal", "dev"); code != 0 || !strings.Contains(out, "ended 1 session(s) of dev") {
 		t.Fatalf("revoke by principal: exit %d, %q", code, out)
 	}
-	if code, _, _ := runStarter(t, env, "session", "revoke"); code != app.ExitInvalid {
+	if code, _, _ := runAdmin(t, env, "session", "revoke"); code != app.ExitInvalid {
 		t.Fatalf("revoke without a session: exit %d, want %d", code, app.ExitInvalid)
 	}
-	if code, _, errOut := runStarter(t, env, "token", "create", "--role", "agent", "--name", "alice"); code != 0 {
+	if code, _, errOut := runAdmin(t, env, "token", "create", "--role", "agent", "--name", "alice"); code != 0 {
 		t.Fatalf("token create: %d %s", code, errOut)
 	}
-	if code, out, _ := runStarter(t, env, "token", "revoke", "alice"); code != 0 || !strings.Contains(out, "ended 2 console session(s)") {
+	if code, out, _ := runAdmin(t, env, "token", "revoke", "alice"); code != 0 || !strings.Contains(out, "ended 2 console session(s)") {
 		t.Fatalf("token revoke: exit %d, %q", code, out)
 	}
 	if left, err := st.ListSessions(ctx, now); err != nil || len(left) != 0 {

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/cli"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/reconcile"
@@ -25,7 +26,7 @@ func newReconcileCmd(getenv func(string) string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reconcile [--dry-run] [--json]",
 		Short: "repair now what the worker's reconciler repairs every minute: start recorded requests whose workflow never started, close open requests whose workflow ended in Temporal; one line per fix",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			loc, err := config.LoadStoreLocation(getenv)
 			if err != nil {

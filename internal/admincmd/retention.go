@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/cli"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 	"github.com/dsrflow/dsrflow/workflows"
@@ -28,7 +29,7 @@ func newRetentionCmd(getenv func(string) string) *cobra.Command {
 	runNow := &cobra.Command{
 		Use:   "run-now",
 		Short: "start a retention sweep now, through its schedule (skipped when one is running)",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: withSchedule(getenv, func(cmd *cobra.Command, _ client.Client, h client.ScheduleHandle) error {
 			if err := h.Trigger(cmd.Context(), client.ScheduleTriggerOptions{}); err != nil {
 				return scheduleError(err)
@@ -41,7 +42,7 @@ func newRetentionCmd(getenv func(string) string) *cobra.Command {
 	status := &cobra.Command{
 		Use:   "status [--json]",
 		Short: "the schedule's state (paused?), its recent sweeps and the next run",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: withSchedule(getenv, func(cmd *cobra.Command, c client.Client, h client.ScheduleHandle) error {
 			st, err := retentionStatus(cmd.Context(), c, h)
 			if err != nil {

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"os"
@@ -43,7 +43,7 @@ func TestConnectorGrants(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Neither ERP_DSN nor CRM_SECRET is set: the script needs only the mapping.
-	code, stdout, stderr := runStarter(t, nil, "connector", "grants", "--connector", "erp", "--role", "dsr_erp", "--connectors", path)
+	code, stdout, stderr := runAdmin(t, nil, "connector", "grants", "--connector", "erp", "--role", "dsr_erp", "--connectors", path)
 	if code != app.ExitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -61,7 +61,7 @@ func TestConnectorGrants(t *testing.T) {
 	}
 
 	// The role defaults to dsrflow_ID; the file to $DSR_CONNECTORS.
-	code, stdout, _ = runStarter(t, map[string]string{"DSR_CONNECTORS": path}, "connector", "grants", "--connector", "erp")
+	code, stdout, _ = runAdmin(t, map[string]string{"DSR_CONNECTORS": path}, "connector", "grants", "--connector", "erp")
 	if code != app.ExitOK || !strings.Contains(stdout, `ON TABLE "customers" TO "dsrflow_erp";`) {
 		t.Fatalf("default role: exit %d, output:\n%s", code, stdout)
 	}
@@ -76,7 +76,7 @@ func TestConnectorGrants(t *testing.T) {
 		"http connector":    {[]string{"--connector", "crm", "--connectors", path}, app.ExitInvalid, "connector crm is kind http; grants are for postgres connectors"},
 		"no file":           {[]string{"--connector", "erp", "--connectors", filepath.Join(t.TempDir(), "none.yaml")}, app.ExitConfig, "no such file"},
 	} {
-		code, _, stderr := runStarter(t, nil, append([]string{"connector", "grants"}, tc.args...)...)
+		code, _, stderr := runAdmin(t, nil, append([]string{"connector", "grants"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", name, code, stderr, tc.code, tc.want)
 		}

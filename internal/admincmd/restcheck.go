@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/connectors/rest"
 	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/cli"
 )
 
 // restRead is `connector check --connector ID` without --url: a rest connector's reads for a test
@@ -102,7 +103,7 @@ func (r *restRead) run(cmd *cobra.Command, getenv func(string) string, id string
 			fmt.Fprintf(out, "    record %d:\n", i+1)
 			for _, f := range d.Fields {
 				if v, ok := vals[f]; ok {
-					fmt.Fprintf(out, "      %s = %s\n", f, oneLine(v))
+					fmt.Fprintf(out, "      %s = %s\n", f, cli.OneLine(v))
 				}
 			}
 		}

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"net/http"
@@ -60,7 +60,7 @@ func TestConnectorCheckShowsWhatARestConnectorReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"DSR_CONNECTORS": path, "CRM_TOKEN": "crm-token"}
-	code, stdout, stderr := runStarter(t, env, "connector", "check", "--connector", "crm", "--email", "jane@example.com")
+	code, stdout, stderr := runAdmin(t, env, "connector", "check", "--connector", "crm", "--email", "jane@example.com")
 	if code != app.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -75,7 +75,7 @@ func TestConnectorCheckShowsWhatARestConnectorReads(t *testing.T) {
 	if strings.Contains(stdout, "Jane Doe") || strings.Contains(stdout, "score") || strings.Contains(stdout, "crm-token") {
 		t.Errorf("values, an unmapped field or the token were printed without --show-values:\n%s", stdout)
 	}
-	code, stdout, _ = runStarter(t, env, "connector", "check", "--connector", "crm", "--email", "jane@example.com", "--show-values")
+	code, stdout, _ = runAdmin(t, env, "connector", "check", "--connector", "crm", "--email", "jane@example.com", "--show-values")
 	if code != app.ExitOK || !strings.Contains(stdout, "name = Jane Doe") || !strings.Contains(stdout, "name = J. Doe") {
 		t.Errorf("--show-values: exit %d\n%s", code, stdout)
 	}
@@ -85,10 +85,10 @@ func TestConnectorCheckShowsWhatARestConnectorReads(t *testing.T) {
 		}
 	}
 
-	if code, _, stderr := runStarter(t, env, "connector", "check", "--connector", "crm"); code != app.ExitConfig || !strings.Contains(stderr, "--email") {
+	if code, _, stderr := runAdmin(t, env, "connector", "check", "--connector", "crm"); code != app.ExitConfig || !strings.Contains(stderr, "--email") {
 		t.Errorf("no identity: exit %d %q", code, stderr)
 	}
-	if code, _, stderr := runStarter(t, env, "connector", "check", "--connector", "nope", "--email", "x@example.com"); code == app.ExitOK || !strings.Contains(stderr, "connector nope is not in") {
+	if code, _, stderr := runAdmin(t, env, "connector", "check", "--connector", "nope", "--email", "x@example.com"); code == app.ExitOK || !strings.Contains(stderr, "connector nope is not in") {
 		t.Errorf("unknown connector: exit %d %q", code, stderr)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors/conformance"
 	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/cli"
 )
 
 func newConnectorCmd(getenv func(string) string) *cobra.Command {
@@ -51,7 +52,7 @@ Without --url, --connector names a rest connector in connectors.yaml (--connecto
 $DSR_CONNECTORS, else ./connectors.yaml): its reads run for the test identity given by --email, --phone,
 --name or --customer-id SYSTEM=ID, and what they find is shown per dataset (records, categories, field
 names; values only with --show-values). Nothing is changed: only the reads are sent.`,
-		Args: noArgs,
+		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if target.URL == "" && target.Connector != "" {
 				return read.run(cmd, getenv, target.Connector, asJSON)
@@ -96,7 +97,7 @@ names; values only with --show-values). Nothing is changed: only the reads are s
 					if !r.Passed {
 						verdict = "FAIL"
 					}
-					fmt.Fprintf(out, "%s  %-27s %s\n", verdict, r.Name, oneLine(r.Detail))
+					fmt.Fprintf(out, "%s  %-27s %s\n", verdict, r.Name, cli.OneLine(r.Detail))
 				}
 				fmt.Fprintf(out, "%d of %d checks passed\n", len(results)-failed, len(results))
 			}

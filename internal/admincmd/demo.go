@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow/connectors/demo"
+	"github.com/dsrflow/dsrflow/internal/cli"
 	"github.com/dsrflow/dsrflow/internal/config"
 )
 
@@ -27,7 +28,7 @@ func newDemoCmd(getenv func(string) string) *cobra.Command {
 	effects := &cobra.Command{
 		Use:   "effects [--json]",
 		Short: "count the demo connectors' effects per job, from the effect log under DSR_DATA_DIR",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			byJob, err := demo.ReadEffects(filepath.Join(config.DevDataDir(getenv), config.DevDemoDir))
 			if err != nil {

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 func TestDemoEffectsCountsEachJobAndNamesDuplicates(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"DSR_DATA_DIR": dir}
-	code, out, errOut := runStarter(t, env, "demo", "effects", "--json")
+	code, out, errOut := runAdmin(t, env, "demo", "effects", "--json")
 	if code != 0 || !strings.Contains(out, `"jobs":0`) {
 		t.Fatalf("no effect log yet: exit %d, %q %q", code, out, errOut)
 	}
@@ -27,7 +27,7 @@ func TestDemoEffectsCountsEachJobAndNamesDuplicates(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, config.DevDemoDir, "effects.jsonl"), []byte(log), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut = runStarter(t, env, "demo", "effects", "--json")
+	code, out, errOut = runAdmin(t, env, "demo", "effects", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -38,7 +38,7 @@ func TestDemoEffectsCountsEachJobAndNamesDuplicates(t *testing.T) {
 	if got.Jobs != 2 || got.Effects != 3 || len(got.Duplicates) != 1 || got.Duplicates[0] != "dsr_a:crm:erase" || got.ByJob["dsr_a:forum:erase"] != 1 {
 		t.Fatalf("effects = %+v", got)
 	}
-	code, out, _ = runStarter(t, env, "demo", "effects")
+	code, out, _ = runAdmin(t, env, "demo", "effects")
 	if code != 0 || !strings.Contains(out, "2 jobs changed data (3 effects); 1 applied more than once") || !strings.Contains(out, "dsr_a:crm:erase: 2 times") {
 		t.Fatalf("text output: exit %d, %q", code, out)
 	}

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"context"
@@ -34,7 +34,7 @@ func TestReconcileCommand(t *testing.T) {
 	}
 	env := map[string]string{"DSR_TEMPORAL_ADDR": addr, "DSR_DATA_DIR": dir}
 
-	code, out, errOut := runStarter(t, env, "reconcile", "--dry-run", "--json")
+	code, out, errOut := runAdmin(t, env, "reconcile", "--dry-run", "--json")
 	var fixes []reconcile.Fix
 	if code != 0 || json.Unmarshal([]byte(out), &fixes) != nil || len(fixes) != 1 || fixes[0].RequestID != id || fixes[0].Action != "started" || !fixes[0].DryRun {
 		t.Fatalf("reconcile --dry-run --json: exit %d, %q %q", code, out, errOut)
@@ -42,14 +42,14 @@ func TestReconcileCommand(t *testing.T) {
 	if _, err := s.Store.GetPendingStart(ctx, id); err != nil {
 		t.Fatalf("the dry run changed something: %v", err)
 	}
-	code, out, errOut = runStarter(t, env, "reconcile")
+	code, out, errOut = runAdmin(t, env, "reconcile")
 	if code != 0 || !strings.Contains(out, id+" started (workflow missing)") {
 		t.Fatalf("reconcile: exit %d, %q %q", code, out, errOut)
 	}
 	if _, err := s.Client.DescribeWorkflowExecution(ctx, id, ""); err != nil {
 		t.Fatalf("no workflow after reconcile: %v", err)
 	}
-	code, out, _ = runStarter(t, env, "reconcile")
+	code, out, _ = runAdmin(t, env, "reconcile")
 	if code != 0 || !strings.Contains(out, "nothing to repair") {
 		t.Fatalf("second reconcile: exit %d, %q", code, out)
 	}

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/cli"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
@@ -21,7 +22,7 @@ func newTokenCmd(getenv func(string) string) *cobra.Command {
 	create := &cobra.Command{
 		Use:   "create --role agent|reviewer|dpo|admin --name NAME",
 		Short: "create a token; it is printed once and stored only as a hash",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: withStore(getenv, func(cmd *cobra.Command, st *store.Store, _ []string) error {
 			if strings.TrimSpace(name) == "" {
 				return dsrflow.Errorf(dsrflow.EINVALID, "--name is required")
@@ -39,7 +40,7 @@ func newTokenCmd(getenv func(string) string) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "list tokens (names, roles, dates; never the tokens)",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: withStore(getenv, func(cmd *cobra.Command, st *store.Store, _ []string) error {
 			tokens, err := st.ListTokens(cmd.Context())
 			if err != nil {
@@ -52,7 +53,7 @@ func newTokenCmd(getenv func(string) string) *cobra.Command {
 				if t.RevokedAt != nil {
 					revoked = t.RevokedAt.Format(time.RFC3339)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", oneLine(t.Name), oneLine(t.Role), t.CreatedAt.Format(time.RFC3339), revoked)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cli.OneLine(t.Name), cli.OneLine(t.Role), t.CreatedAt.Format(time.RFC3339), revoked)
 			}
 			return w.Flush()
 		}),

@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func TestConnectorCheckPassesADemoConnector(t *testing.T) {
 		c, _ := d.Registry().Get(id)
 		conn, _ := c.Endpoint()
 		env := map[string]string{"CONN_SECRET": string(conn.Secret)}
-		code, stdout, stderr := runStarter(t, env, "connector", "check", "--url", conn.URL, "--secret-env", "CONN_SECRET", "--foreign", "phone="+phone, "--json")
+		code, stdout, stderr := runAdmin(t, env, "connector", "check", "--url", conn.URL, "--secret-env", "CONN_SECRET", "--foreign", "phone="+phone, "--json")
 		if code != app.ExitOK {
 			t.Fatalf("%s: exit %d, stderr %q, stdout %s", id, code, stderr, stdout)
 		}
@@ -73,7 +73,7 @@ func TestConnectorCheckFailsAConnectorThatIgnoresSignatures(t *testing.T) {
 	}))
 	defer srv.Close()
 	env := map[string]string{"CONN_SECRET": strings.Repeat("s", 32)}
-	code, stdout, stderr := runStarter(t, env, "connector", "check", "--url", srv.URL, "--secret-env", "CONN_SECRET")
+	code, stdout, stderr := runAdmin(t, env, "connector", "check", "--url", srv.URL, "--secret-env", "CONN_SECRET")
 	if code != app.ExitFailure {
 		t.Fatalf("exit %d, want %d; stderr %q", code, app.ExitFailure, stderr)
 	}
@@ -96,7 +96,7 @@ func TestConnectorCheckUsage(t *testing.T) {
 		"unknown flag":   {"connector", "check", "--url", "http://127.0.0.1:1/crm", "--secret-env", "CONN_SECRET", "--nope"},
 		"stray argument": {"connector", "check", "--url", "http://127.0.0.1:1/crm", "--secret-env", "CONN_SECRET", "extra"},
 	} {
-		code, _, stderr := runStarter(t, map[string]string{"CONN_SECRET": strings.Repeat("s", 32)}, args...)
+		code, _, stderr := runAdmin(t, map[string]string{"CONN_SECRET": strings.Repeat("s", 32)}, args...)
 		if code != app.ExitConfig {
 			t.Errorf("%s: exit %d, want %d; stderr %q", name, code, app.ExitConfig, stderr)
 		}

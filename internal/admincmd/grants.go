@@ -1,4 +1,4 @@
-package main
+package admincmd
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/connectors/postgres"
 	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/cli"
 )
 
 func newConnectorGrantsCmd(getenv func(string) string) *cobra.Command {
@@ -28,7 +29,7 @@ SELECT and INSERT on the job table. Run it as the tables' owner:
 
 The file is read as the worker reads it, but the variables it names (dsn_env, secret_env) need not be
 set: nothing is connected to. The role defaults to dsrflow_ID.`,
-		Args: noArgs,
+		Args: cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if id == "" {
 				return app.UsageError{Err: errors.New("--connector is required")}
