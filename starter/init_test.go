@@ -3,72 +3,119 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 )
+
+// serverParts are what starter must not link: their package initialisation is what made every starter
+// command slow to start (Temporal API descriptors, gRPC, Prometheus, SQLite, lib/pq, the web server).
+// The commands that need them are dsrflow-admin's.
+var serverParts = []string{
+	"go.temporal.io/api",
+	"go.temporal.io/sdk",
+	"google.golang.org/grpc",
+	"google.golang.org/protobuf",
+	"github.com/prometheus/",
+	"sqlite",
+	"github.com/lib/pq",
+	"github.com/dsrflow/dsrflow/internal/web",
+	"github.com/dsrflow/dsrflow/internal/store",
+	"github.com/dsrflow/dsrflow/internal/app",
+	"github.com/dsrflow/dsrflow/workflows",
+}
 
 // initBudget is the most a dsrflow package linked into starter may allocate at package init: room for
 // a few tables and small regular expressions. Parsing the console's templates allocated 770 KB,
 // loading the deadline's time zones 88 KB, a regular expression with {1,64} 60 KB.
 const initBudget = 32 << 10
 
-// TestStarterInitIsCheap: every starter command, `starter --help` and `starter list` included, runs the
-// package initialisation of everything starter links, and it links the server for `starter serve`,
-// `migrate`, `token` and the other direct commands. So dsrflow's own packages do at init only what is
-// cheap, and build templates, time-zone tables and large regular expressions on first use
-// (sync.OnceValue). Time is not measured here (shared machines make timed tests flaky); what each
-// package allocates at init is, as GODEBUG=inittrace=1 reports it, which is what that work costs.
-func TestStarterInitIsCheap(t *testing.T) {
+// TestStarterLinksNoServer: every starter command, `starter --help` and `starter list` included, runs
+// the package initialisation of everything starter links, so starter links the API client and not the
+// server (`GODEBUG=inittrace=1 starter --help` summed to 33-36 ms of init when it did). The
+// dependency list is the assertion; the time is logged, not asserted (shared machines make timed tests
+// flaky): `make bench` reports it as starter_init_ms.
+func TestStarterLinksNoServer(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go command is not on PATH: cannot list starter's dependencies")
 	}
-	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
+	out, err := exec.Command(goTool, "list", "-deps", "github.com/dsrflow/dsrflow/starter").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
-	linked := map[string]bool{}
-	for _, p := range strings.Fields(string(out)) {
-		linked[p] = true
+	deps := strings.Fields(string(out))
+	for _, p := range deps {
+		for _, part := range serverParts {
+			if strings.Contains(p, part) {
+				t.Errorf("starter links %s (%s): move the command that needs it to dsrflow-admin (internal/admincmd)", p, part)
+			}
+		}
 	}
 
-	// This test binary links every package starter does (and test helpers besides); run it with no
-	// test to see their initialisation.
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s -test.run=^$: %v\n%s", os.Args[0], err, stderr.Bytes())
+	// What each dsrflow package starter links does at init, as GODEBUG=inittrace=1 reports it on the
+	// built program, and the sum of init time (median of 5 runs), for the log.
+	starter := filepath.Join(buildPrograms(t), "starter")
+	var sums []float64
+	for range 5 {
+		cmd := exec.Command(starter, "--help")
+		cmd.Env = []string{"GODEBUG=inittrace=1"}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("starter --help: %v\n%s", err, stderr.Bytes())
+		}
+		ms, pkgs, err := parseInitTrace(stderr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, ms)
+		if len(sums) > 1 {
+			continue
+		}
+		seen := 0
+		for pkg, n := range pkgs {
+			if !strings.HasPrefix(pkg, "github.com/dsrflow/dsrflow") {
+				continue
+			}
+			seen++
+			if n > initBudget {
+				t.Errorf("%s allocates %d bytes at init, over %d: build what it makes on first use (sync.OnceValue)", pkg, n, initBudget)
+			}
+		}
+		if len(pkgs) < 20 || seen < 1 {
+			t.Fatalf("inittrace named %d of starter's dsrflow packages and %d in all; has its format changed?\n%s", seen, len(pkgs), stderr.String())
+		}
 	}
-	// init github.com/dsrflow/dsrflow/internal/web @1.2 ms, 1.4 ms clock, 770568 bytes, 13641 allocs
-	seen, total := 0, 0
-	trace := stderr.String()
+	slices.Sort(sums)
+	t.Logf("starter links %d packages; GODEBUG=inittrace=1 starter --help: %.2f ms of init (median of 5; runs %v)", len(deps), sums[2], sums)
+}
+
+// parseInitTrace sums the clock time of GODEBUG=inittrace=1 lines and returns what each package
+// allocated:
+//
+//	init github.com/dsrflow/dsrflow/internal/web @1.2 ms, 1.4 ms clock, 770568 bytes, 13641 allocs
+func parseInitTrace(trace string) (ms float64, allocated map[string]int, err error) {
+	allocated = map[string]int{}
 	sc := bufio.NewScanner(strings.NewReader(trace))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) < 11 || f[0] != "init" || f[8] != "bytes," {
+		if len(f) < 11 || f[0] != "init" || f[6] != "clock," || f[8] != "bytes," {
 			continue
 		}
-		pkg := f[1]
-		if !linked[pkg] || !strings.HasPrefix(pkg, "github.com/dsrflow/dsrflow") {
-			continue
+		clock, err := strconv.ParseFloat(f[4], 64)
+		if err != nil {
+			return 0, nil, err
 		}
 		n, err := strconv.Atoi(f[7])
 		if err != nil {
-			t.Fatalf("inittrace line %q: %v", sc.Text(), err)
+			return 0, nil, err
 		}
-		seen++
-		total += n
-		if n > initBudget {
-			t.Errorf("%s allocates %d bytes at init, over %d: build what it makes on first use (sync.OnceValue), as internal/web does its pages", pkg, n, initBudget)
-		}
+		ms += clock
+		allocated[f[1]] += n
 	}
-	if seen < 5 {
-		t.Fatalf("inittrace named %d of starter's dsrflow packages; has its format changed?\n%s", seen, trace)
-	}
-	t.Logf("%d dsrflow packages linked into starter allocate %d bytes at init", seen, total)
+	return ms, allocated, sc.Err()
 }
