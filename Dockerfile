@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# dsrflow: one image, two programs.
+# dsrflow: one image, three programs (worker; starter, the API CLI; dsrflow-admin, which runs the
+# server commands that starter hands over to it: `starter serve` runs dsrflow-admin serve).
 #   docker build -t dsrflow .
 #   docker run --rm dsrflow                   # worker (production mode; needs TEMPORAL_ADDRESS, DATABASE_URL)
 #   docker run --rm dsrflow starter serve     # the front door
@@ -26,7 +27,8 @@ COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     go build -trimpath -ldflags="-s -w" -o /out/worker ./worker && \
-    go build -trimpath -ldflags="-s -w" -o /out/starter ./starter
+    go build -trimpath -ldflags="-s -w" -o /out/starter ./starter && \
+    go build -trimpath -ldflags="-s -w" -o /out/dsrflow-admin ./starter/dsrflow-admin
 
 # ---- run ------------------------------------------------------------------------------------------
 # bookworm-slim rather than distroless: compose health checks need an HTTP client in the image
@@ -41,7 +43,8 @@ RUN apt-get update && \
     useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/dsrflow --create-home \
         --shell /usr/sbin/nologin dsrflow
 
-COPY --from=build /out/worker /out/starter /usr/local/bin/
+# dsrflow-admin beside starter: starter finds it there for serve, migrate, temporal setup, ...
+COPY --from=build /out/worker /out/starter /out/dsrflow-admin /usr/local/bin/
 
 # A writable working directory: `worker --dev` keeps its data in ./.dsrflow (DSR_DATA_DIR).
 WORKDIR /var/lib/dsrflow

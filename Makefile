@@ -79,7 +79,7 @@ drills:
 	GO=$(GO) DRILL_SHORT=$(DRILL_SHORT) DRILLS='$(DRILLS)' scripts/drills.sh
 
 build:
-	$(GO) build -o bin/ ./worker ./starter
+	$(GO) build -o bin/ ./worker ./starter ./starter/dsrflow-admin
 
 clean:
 	rm -rf bin

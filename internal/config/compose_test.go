@@ -112,7 +112,7 @@ func program(s composeService) (string, error) {
 			return "dev", nil
 		}
 		return "worker", nil
-	case "starter":
+	case "starter", "dsrflow-admin": // starter hands serve, migrate and temporal setup over to dsrflow-admin
 		for _, a := range argv[1:] {
 			if strings.HasPrefix(a, "-") {
 				continue
@@ -126,7 +126,7 @@ func program(s composeService) (string, error) {
 			break
 		}
 	}
-	return "", fmt.Errorf("cannot tell which program %q runs (expected worker, starter serve, starter migrate or starter temporal setup); teach compose_test.go", strings.Join(argv, " "))
+	return "", fmt.Errorf("cannot tell which program %q runs (expected worker, starter (or dsrflow-admin) serve, migrate or temporal setup); teach compose_test.go", strings.Join(argv, " "))
 }
 
 // environment returns the variable names a service sets, from either form of `environment`.

@@ -49,6 +49,7 @@ var (
 )
 
 // binaries builds worker and starter once per run, as a user would: the drill kills real processes.
+// dsrflow-admin goes beside starter: starter hands `demo effects` (and the other server commands) to it.
 func binaries(t *testing.T) (worker, starter string) {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -62,7 +63,7 @@ func binaries(t *testing.T) (worker, starter string) {
 			goBin = filepath.Join(string(bytes.TrimSpace(root)), "bin", "go")
 		}
 		cmd := exec.Command(goBin, "build", "-o", binDir+"/", "github.com/dsrflow/dsrflow/worker", "github.com/dsrflow/dsrflow/starter",
-			"github.com/dsrflow/dsrflow/internal/devserver/cmd/devserver")
+			"github.com/dsrflow/dsrflow/starter/dsrflow-admin", "github.com/dsrflow/dsrflow/internal/devserver/cmd/devserver")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
