@@ -58,6 +58,7 @@ var Vars = []Var{
 	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
 	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
 	{Name: "DSR_TOKEN", Doc: "`starter` commands: the API token; when unset, the dev token in DSR_DATA_DIR"},
+	{Name: "DSRFLOW_ADMIN", Doc: "`starter`: the path of the dsrflow-admin program, which runs the commands starter hands over to it (serve, migrate, audit, token, session, connector, retention, temporal, reconcile, demo); when unset, dsrflow-admin beside starter's executable, then on PATH, then (under `go run` in this module) `go run ./starter/dsrflow-admin`"},
 	{Name: "DSR_OIDC_ISSUER", Doc: "single sign-on for the console: the OpenID Connect provider's issuer URL; off when unset (people sign in with API tokens). The provider must allow the redirect `DSR_PUBLIC_URL/console/oidc/callback`"},
 	{Name: "DSR_OIDC_CLIENT_ID", Doc: "the console's client id at the provider; required with DSR_OIDC_ISSUER"},
 	{Name: "DSR_OIDC_CLIENT_SECRET", Doc: "the console's client secret (a public client with PKCE leaves it empty)"},
