@@ -1,6 +1,8 @@
 // Command bench prints dsrflow's figures for this machine, one line each (see BENCHMARKS.md):
 //
 //	go run ./internal/bench/cmd/bench [-only throughput,fanout,list,rss,history] [-rounds 3] [-starter bin/starter]
+//
+// With -starter, the list figures include starter_init_ms (the package init of `starter --help`).
 package main
 
 import (
