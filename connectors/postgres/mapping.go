@@ -164,6 +164,15 @@ func (d Dataset) CategoryList() []string {
 	return slices.Compact(slices.Sorted(maps.Values(d.Categories)))
 }
 
+// DatasetCategories lists the tables and the data categories their mapped columns hold.
+func (s Settings) DatasetCategories() []connectors.DatasetCategory {
+	out := make([]connectors.DatasetCategory, len(s.Datasets))
+	for i, d := range s.Datasets {
+		out[i] = connectors.DatasetCategory{Dataset: d.Table, Categories: d.CategoryList()}
+	}
+	return out
+}
+
 func (d Dataset) clone() Dataset {
 	d.Match = slices.Clone(d.Match)
 	d.Categories = maps.Clone(d.Categories)
