@@ -14,7 +14,8 @@ import (
 // with the ad partner, names that partner and the company it received the data from (the standing
 // Art. 15(1)(c) information names the partner as a category of recipient in both), and, because one
 // system refused the job for good, says what was not done with the supervisory authority and the court.
-// The mail says the same.
+// The mail says the same. Each dataset says why it is held (with the legal basis), how long, from where
+// and to whom, and names its kinds of data by the controller's categories only.
 func TestExportSummaryIsTrueEndToEnd(t *testing.T) {
 	s := start(t, testConfig(t, t.TempDir()))
 	defer stop(t, s)
@@ -76,6 +77,21 @@ func TestExportSummaryIsTrueEndToEnd(t *testing.T) {
 	}
 	for name, text := range summaries(johnID) {
 		check("John's "+name, text, notDone, nil)
+		check("John's "+name, text, []string{"Why we hold it: ", "(legal basis: ", "How long we keep it: ", "Where it comes from: ", "Who may receive it: "}, nil)
+	}
+	// Every dataset's kinds of data are the controller's categories, never a raw taxonomy fragment.
+	for _, line := range strings.Split(summaries(johnID)["summary.txt"], "\n") {
+		kinds, ok := strings.CutPrefix(line, "Kinds of data: ")
+		if !ok {
+			continue
+		}
+		rest := kinds
+		for _, cat := range s.Product.Controller.Categories {
+			rest = strings.ReplaceAll(rest, cat.Name, "")
+		}
+		if strings.Trim(strings.ReplaceAll(rest, " and ", ""), ", .") != "" {
+			t.Errorf("John's summary names kinds of data %q: %q is none of the controller's categories", kinds, rest)
+		}
 	}
 	check("John's answer", c.answer(johnID), notDone, nil)
 }
