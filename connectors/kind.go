@@ -75,6 +75,19 @@ type Tasks interface {
 	Task() (channel, instructions string)
 }
 
+// DatasetCategories is implemented by the settings of a kind whose configuration names its datasets (a
+// postgres connector's tables, a rest connector's datasets): the data categories each one holds, so that
+// a category the controller does not describe can be named with its dataset (GDPR Art. 15(1)(b)).
+type DatasetCategories interface {
+	DatasetCategories() []DatasetCategory
+}
+
+// DatasetCategory is one dataset of a connector and the data categories it holds, sorted.
+type DatasetCategory struct {
+	Dataset    string
+	Categories []string
+}
+
 // KindManual is the kind a job's connector reference carries when its jobs are tasks for people
 // (Tasks): the workflow reads it.
 const KindManual = "manual"

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
@@ -79,6 +80,38 @@ func (r *request) recordStopped(ctx workflow.Context) {
 			o.Detail = "stopped: the request was refused"
 		}
 		r.recordJob(ctx, o)
+	}
+}
+
+// refusalClosesTasksChange is the workflow.GetVersion change id of closing a refused request's open
+// manual tasks (closeTasks).
+const refusalClosesTasksChange = "h15b-refusal-closes-tasks"
+
+// closeTasks closes the manual tasks of a refused request that no team answered: each shows closed with
+// the reason (the console, its card in the team's channel) and is audited, so no one goes on working on
+// a request that will not be carried out.
+func (r *request) closeTasks(ctx workflow.Context) {
+	if r.refusal == nil || !slices.ContainsFunc(r.tasks, func(t *task) bool { return t.view.Kind == TaskManual && t.view.Status == TaskOpen }) {
+		return
+	}
+	if workflow.GetVersion(ctx, refusalClosesTasksChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	now := workflow.Now(ctx).UTC()
+	reason := "the request was refused (" + strings.ReplaceAll(r.refusal.Ground, "_", " ") + ")"
+	for _, t := range r.tasks {
+		if t.view.Kind != TaskManual || t.view.Status != TaskOpen {
+			continue
+		}
+		t.view.Status, t.view.By, t.view.Reason, t.view.Answered = TaskClosed, r.refusal.Actor.ID, reason, &now
+		detail := map[string]string{"connector": t.view.Connector, "action": string(t.view.Action), "task": t.view.ID}
+		r.audit(ctx, "task_closed", detail, r.refusal.Actor.ID, reason)
+		if t.ref != (dsrflow.CardRef{}) {
+			up := act.UpdateCardInput{RequestID: r.id, Ref: t.ref, Card: r.taskCard(t)}
+			if err := workflow.ExecuteActivity(notifyOptions(ctx), reviewActs.UpdateCard, up).Get(ctx, nil); err != nil {
+				r.audit(ctx, "card_update_failed", detail, "system", "")
+			}
+		}
 	}
 }
 

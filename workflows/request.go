@@ -184,6 +184,7 @@ func (r *request) afterJobs(ctx, jobs workflow.Context, phase string) (Outcome, 
 		r.suppress(ctx)
 	}
 	r.recordStopped(ctx)
+	r.closeTasks(ctx)
 	return r.finish(ctx)
 }
 

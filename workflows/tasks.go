@@ -25,6 +25,9 @@ const (
 // resolutions of an identity conflict (TaskConfirmed, TaskDropped).
 const TaskOpen = "open"
 
+// TaskClosed is a task no one needs to answer any more: its request was refused (Reason says so).
+const TaskClosed = "closed"
+
 // TaskManual is the TaskView.Kind of a manual connector's job, answered by its team (UpdateTask).
 const TaskManual = "manual"
 
@@ -100,6 +103,8 @@ func (r *jobRunner) validateTask(v dsrflow.Vote) error {
 		return rejectf(dsrflow.ENOTFOUND, "no open task %s", v.ReviewID)
 	case t.view.Kind == TaskIdentityConflict:
 		return rejectf(dsrflow.EINVALID, "task %s is an identity conflict: resolve its job %s with confirm or drop", v.ReviewID, t.view.JobID)
+	case t.view.Status == TaskClosed:
+		return refuse("task %s is closed: %s", v.ReviewID, t.view.Reason)
 	case t.view.Status != TaskOpen:
 		return refuse("task %s is already answered: %s", v.ReviewID, t.view.Status)
 	case strings.TrimSpace(v.Reviewer) == "":
@@ -284,6 +289,8 @@ func (r *jobRunner) taskCard(t *task) dsrflow.Card {
 		c.State = "Nothing found, by " + t.view.By
 	case dsrflow.VoteCannot:
 		c.State = "Cannot be done, says " + t.view.By
+	case TaskClosed:
+		c.State = "Closed: " + t.view.Reason + ". Nothing more to do."
 	default:
 		c.Actions = []dsrflow.VoteAction{dsrflow.VoteDone, dsrflow.VoteNothingFound, dsrflow.VoteCannot}
 		c.State = "Open: the subject's identity is behind the link"

@@ -86,9 +86,12 @@ func Grants(conn connectors.Connector) []Grant {
 				note(write, col, "rectify")
 			}
 		}
-		if supports(dsrflow.ActionRestrict) {
+		if supports(dsrflow.ActionRestrict) || supports(dsrflow.ActionUnrestrict) {
 			note(read, d.RestrictColumn, "restrict_column")
 			note(write, d.RestrictColumn, "restrict_column")
+		}
+		if purged[i] {
+			note(read, d.RestrictColumn, "purge skips restricted rows")
 		}
 		if optout {
 			note(read, d.OptoutColumn, "optout_column")

@@ -77,7 +77,7 @@ var RetainBases = connectors.KeepBases
 
 // postgresActions are the actions a postgres connector can carry out itself.
 var postgresActions = []dsrflow.Action{
-	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
+	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict, dsrflow.ActionUnrestrict,
 	dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge,
 }
 
@@ -164,6 +164,15 @@ func (d Dataset) CategoryList() []string {
 	return slices.Compact(slices.Sorted(maps.Values(d.Categories)))
 }
 
+// DatasetCategories lists the tables and the data categories their mapped columns hold.
+func (s Settings) DatasetCategories() []connectors.DatasetCategory {
+	out := make([]connectors.DatasetCategory, len(s.Datasets))
+	for i, d := range s.Datasets {
+		out[i] = connectors.DatasetCategory{Dataset: d.Table, Categories: d.CategoryList()}
+	}
+	return out
+}
+
 func (d Dataset) clone() Dataset {
 	d.Match = slices.Clone(d.Match)
 	d.Categories = maps.Clone(d.Categories)
@@ -239,6 +248,10 @@ func (s Settings) checkRetention(c connectors.Connector) []connectors.Problem {
 		d := s.Datasets[i]
 		if purged && d.Erase == "" && ActivityColumn(c.Retention, d, nil) == "" {
 			ps = append(ps, connectors.Problemf(fmt.Sprintf("datasets.%d", i), "dataset %s: erase is required (delete, mask or retain): a purge reaches its rows through a link", d.Table))
+		}
+		// A purge skips restricted rows (GDPR Art. 18(2)); it can tell them only by the flag restrict jobs set.
+		if purged && c.Supports(dsrflow.ActionRestrict) && d.RestrictColumn == "" && ActivityColumn(c.Retention, d, nil) != "" {
+			ps = append(ps, connectors.Problemf(fmt.Sprintf("datasets.%d.restrict_column", i), "dataset %s: restrict_column is required: a purge erases its rows and must leave the restricted ones", d.Table))
 		}
 	}
 	return ps
@@ -470,6 +483,7 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 	}{
 		{dsrflow.ActionRectify, rectify, "a dataset with rectify columns"},
 		{dsrflow.ActionRestrict, restrict, "a dataset with a restrict_column"},
+		{dsrflow.ActionUnrestrict, restrict, "a dataset with a restrict_column"},
 		{dsrflow.ActionOptout, optout, "a dataset with an optout_column"},
 		{dsrflow.ActionWithdrawConsent, optout, "a dataset with an optout_column"},
 		{dsrflow.ActionPurge, len(c.Retention) > 0, "retention rules"},

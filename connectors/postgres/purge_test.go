@@ -144,3 +144,59 @@ func TestPurgeMapping(t *testing.T) {
 		t.Fatalf("Open with an unknown activity_field: %v", err)
 	}
 }
+
+// TestPurgeLeavesRestrictedRows is issue 15's "retention sweeps skip restricted records" for a database
+// dsrflow reaches itself, as the demo CRM does it: Jane's restricted lead past its period stays, with its
+// note, and the purge counts it as restricted_kept; once the restriction is lifted (unrestrict), the next
+// sweep deletes it. The connector runs as a role holding only the generated GRANTs. A connector that
+// restricts and purges a dataset without a restrict_column is refused, naming the dataset.
+func TestPurgeLeavesRestrictedRows(t *testing.T) {
+	restrictYAML := strings.Replace(strings.Replace(leadsYAML, "actions: [access, erase, purge]", "actions: [access, erase, restrict, unrestrict, purge]", 1),
+		"        erase: delete\n      - table: lead_notes", "        erase: delete\n        restrict_column: restricted\n      - table: lead_notes", 1)
+	dsn, db := freshLeads(t)
+	if _, err := db.Exec(`ALTER TABLE leads ADD COLUMN restricted boolean NOT NULL DEFAULT false; ` + JobTableDDL(DefaultJobTable)); err != nil {
+		t.Fatal(err)
+	}
+	role, roleDSN := withRole(t, dsn)
+	if _, err := db.Exec(GrantScript(parseConnector(t, restrictYAML), role)); err != nil {
+		t.Fatal(err)
+	}
+	c := openERP(t, restrictYAML, roleDSN)
+	jane := dsrflow.Identity{Email: "jane.doe@example.com"}
+
+	if res := runJob(t, c, job(dsrflow.ActionRestrict, jane)); res.Status != connectors.StatusCompleted || res.Counts["restricted"] != 2 {
+		t.Fatalf("restrict = %+v, want Jane's two leads restricted", res)
+	}
+	cutoff := connectors.Age{Months: 24}.Cutoff(time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)) // 2024-03-02
+	res := runJob(t, c, purgeJob(cutoff))
+	want := connectors.Result{JobID: "retention-20260302:erp:purge", Status: connectors.StatusCompleted, Counts: map[string]int{"purged": 2, "restricted_kept": 1},
+		Datasets: []connectors.DatasetResult{{Dataset: "leads", Counts: map[string]int{"deleted": 1}}, {Dataset: "lead_notes", Counts: map[string]int{"deleted": 1}}}}
+	if !reflect.DeepEqual(res, want) {
+		t.Fatalf("purge with Jane restricted =\n%+v\nwant\n%+v", res, want)
+	}
+	if got := ids(t, db, "leads"); !reflect.DeepEqual(got, []int{1, 3, 4}) {
+		t.Fatalf("leads left = %v, want Jane's restricted lead 1 kept and only Ola's 2 deleted", got)
+	}
+	if got := ids(t, db, "lead_notes"); !reflect.DeepEqual(got, []int{1, 3}) {
+		t.Fatalf("notes left = %v, want the restricted lead's note kept", got)
+	}
+
+	if res := runJob(t, c, inRequest(job(dsrflow.ActionUnrestrict, jane), "r_2")); res.Status != connectors.StatusCompleted || res.Counts["unrestricted"] != 2 {
+		t.Fatalf("unrestrict = %+v, want Jane's two leads", res)
+	}
+	next := purgeJob(cutoff.AddDate(0, 0, 1))
+	next.RequestID, next.ID = "retention-20260303", connectors.JobID("retention-20260303", "erp", dsrflow.ActionPurge)
+	if res := runJob(t, c, next); res.Counts["purged"] != 2 || res.Counts["restricted_kept"] != 0 {
+		t.Fatalf("sweep after the lift = %+v, want lead 1 and its note purged", res)
+	}
+	if got := ids(t, db, "leads"); !reflect.DeepEqual(got, []int{3, 4}) {
+		t.Fatalf("leads left after the lift = %v", got)
+	}
+
+	noFlag := strings.Replace(restrictYAML, "        restrict_column: restricted\n", "", 1)
+	noFlag = strings.Replace(noFlag, "categories: {email: user.contact.email}\n        erase: mask", "categories: {email: user.contact.email}\n        erase: mask\n        restrict_column: restricted", 1)
+	_, err := connectors.Parse([]byte(noFlag), func(string) string { return "set" })
+	if err == nil || !strings.Contains(err.Error(), "dataset leads: restrict_column is required") {
+		t.Fatalf("a purged dataset without restrict_column: %v", err)
+	}
+}

@@ -140,7 +140,7 @@ func (r *run) updates(i int) bool {
 		return d.Erase == EraseMask
 	case dsrflow.ActionRectify:
 		return slices.ContainsFunc(d.Rectify, func(col string) bool { _, ok := r.job.Corrections[d.Categories[col]]; return ok })
-	case dsrflow.ActionRestrict:
+	case dsrflow.ActionRestrict, dsrflow.ActionUnrestrict:
 		return d.RestrictColumn != ""
 	case dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent:
 		return d.OptoutColumn != ""
@@ -186,11 +186,13 @@ func (r *run) do(ctx context.Context) (connectors.Result, error) {
 	case dsrflow.ActionRectify:
 		return r.rectify(ctx)
 	case dsrflow.ActionRestrict:
-		return r.setFlag(ctx, "restricted", func(d Dataset) string { return d.RestrictColumn })
+		return r.setFlag(ctx, "restricted", true, func(d Dataset) string { return d.RestrictColumn })
+	case dsrflow.ActionUnrestrict:
+		return r.setFlag(ctx, "unrestricted", false, func(d Dataset) string { return d.RestrictColumn })
 	case dsrflow.ActionOptout:
-		return r.setFlag(ctx, "opted_out", func(d Dataset) string { return d.OptoutColumn })
+		return r.setFlag(ctx, "opted_out", true, func(d Dataset) string { return d.OptoutColumn })
 	case dsrflow.ActionWithdrawConsent:
-		res, err := r.setFlag(ctx, "opted_out", func(d Dataset) string { return d.OptoutColumn })
+		res, err := r.setFlag(ctx, "opted_out", true, func(d Dataset) string { return d.OptoutColumn })
 		res.Detail, _ = r.unsupportedPurposes()
 		return res, err
 	}
@@ -299,7 +301,13 @@ func (r *run) where(i int, q *query) string {
 	if len(terms) == 0 {
 		return ""
 	}
-	return "(" + strings.Join(terms, " OR ") + ")"
+	cond := "(" + strings.Join(terms, " OR ") + ")"
+	if col := r.c.set.Datasets[i].RestrictColumn; col != "" && r.job.Action == dsrflow.ActionPurge {
+		// A restricted row is only stored, and deleting it is processing the restriction forbids (GDPR
+		// Art. 18(2)): a purge leaves it, and the rows linked to it, until the restriction is lifted.
+		cond += " AND " + pq.QuoteIdentifier(col) + " IS NOT TRUE"
+	}
+	return cond
 }
 
 // linked returns the distinct non-NULL values of a column in the subject's rows of a table, as found.
@@ -438,7 +446,35 @@ func (r *run) purge(ctx context.Context) (connectors.Result, error) {
 	if n := erased.Counts["retained"]; n > 0 {
 		counts["retained"] = n
 	}
+	kept, err := r.restrictedKept(ctx)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	if kept > 0 {
+		counts["restricted_kept"] = kept
+	}
 	return connectors.Result{Status: connectors.StatusCompleted, Counts: counts, Datasets: erased.Datasets}, nil
+}
+
+// restrictedKept counts the rows past the purge's cutoff that it left because they are restricted, as the
+// retention sweep reports them (restricted_kept).
+func (r *run) restrictedKept(ctx context.Context) (int, error) {
+	total := 0
+	for _, d := range r.c.set.Datasets {
+		col := ActivityColumn(r.c.conn.Retention, d, r.job.Categories)
+		if col == "" || d.RestrictColumn == "" {
+			continue
+		}
+		q := &query{}
+		stmt := "SELECT count(*) FROM " + pq.QuoteIdentifier(d.Table) + " WHERE " + pq.QuoteIdentifier(col) + " < " + q.arg(*r.job.Cutoff) +
+			" AND " + pq.QuoteIdentifier(d.RestrictColumn) + " IS TRUE"
+		var n int
+		if err := r.tx.QueryRowContext(ctx, stmt, q.args...).Scan(&n); err != nil {
+			return 0, r.c.dbError(r.job.Action, d.Table, err)
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // exemption describes a retained dataset: until is counted by its keep rule (connectors.KeepRule.Until,
@@ -520,8 +556,8 @@ func (r *run) rectify(ctx context.Context) (connectors.Result, error) {
 	return res, nil
 }
 
-// setFlag sets a boolean column true on the subject's rows of every dataset that has one.
-func (r *run) setFlag(ctx context.Context, count string, flag func(Dataset) string) (connectors.Result, error) {
+// setFlag sets a boolean column to value on the subject's rows of every dataset that has one.
+func (r *run) setFlag(ctx context.Context, count string, value bool, flag func(Dataset) string) (connectors.Result, error) {
 	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{count: 0}}
 	per := make([]map[string]int, len(r.c.set.Datasets))
 	for i, d := range r.c.set.Datasets {
@@ -532,8 +568,9 @@ func (r *run) setFlag(ctx context.Context, count string, flag func(Dataset) stri
 		q := &query{}
 		where := r.where(i, q)
 		name := pq.QuoteIdentifier(col)
-		stmt := "UPDATE " + pq.QuoteIdentifier(d.Table) + " SET " + name + " = true WHERE " + where +
-			" AND " + name + " IS DISTINCT FROM true"
+		v := strconv.FormatBool(value)
+		stmt := "UPDATE " + pq.QuoteIdentifier(d.Table) + " SET " + name + " = " + v + " WHERE " + where +
+			" AND " + name + " IS DISTINCT FROM " + v
 		n, err := r.exec(ctx, d.Table, stmt, q.args)
 		if err != nil {
 			return connectors.Result{}, err

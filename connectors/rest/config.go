@@ -204,6 +204,15 @@ func Of(c connectors.Connector) (Settings, bool) {
 func (Settings) Kind() string { return Name }
 
 // Clone copies the datasets. Bodies are shared: nothing writes to them.
+// DatasetCategories lists the datasets and the data categories their fields hold.
+func (s Settings) DatasetCategories() []connectors.DatasetCategory {
+	out := make([]connectors.DatasetCategory, len(s.Datasets))
+	for i, d := range s.Datasets {
+		out[i] = connectors.DatasetCategory{Dataset: d.Name, Categories: slices.Compact(slices.Sorted(maps.Values(d.Fields)))}
+	}
+	return out
+}
+
 func (s Settings) Clone() connectors.Settings {
 	s.Auth.Scopes = slices.Clone(s.Auth.Scopes)
 	ds := make([]Dataset, len(s.Datasets))

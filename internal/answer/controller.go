@@ -92,6 +92,14 @@ type Category struct {
 	// Taxonomy lists the data-category prefixes connectors report (user.contact, user.financial, ...)
 	// that belong to this category; the longest matching prefix names a record's field in the answer.
 	Taxonomy []string `yaml:"taxonomy"`
+	// What an export says of each dataset holding data of this category (Art. 15(1)(a), (c), (d), (g)):
+	// Purposes are ids of the controller's purposes (each shown with its legal basis); Retention says
+	// how long it is kept; Source where it comes from; Recipients names entries of recipients. Optional:
+	// a dataset whose categories say none of these shows only its kinds of data.
+	Purposes   []string `yaml:"purposes"`
+	Retention  string   `yaml:"retention"`
+	Source     string   `yaml:"source"`
+	Recipients []string `yaml:"recipients"`
 }
 
 // Recipient kinds.
@@ -185,6 +193,21 @@ func (c Controller) categoryName(taxonomy string) string {
 		}
 	}
 	return best
+}
+
+// describedBy returns the controller categories that describe the connector categories given (the
+// longest matching taxonomy prefix of each), in the controller's order.
+func (c Controller) describedBy(taxonomy []string) []Category {
+	var out []Category
+	for _, cat := range c.Categories {
+		for _, t := range taxonomy {
+			if c.categoryName(t) == cat.Name {
+				out = append(out, cat)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Describes reports whether one of the controller's categories describes a connector's data category
@@ -311,6 +334,16 @@ func check(c Controller, root *yaml.Node) []string {
 	k.nonEmpty(len(c.Categories), "categories")
 	for i, cat := range c.Categories {
 		k.required(cat.Name, "categories", i, "name")
+		for j, id := range cat.Purposes {
+			if _, ok := c.purpose(strings.TrimSpace(id)); !ok {
+				k.fail(fmt.Sprintf("categories[%d].purposes[%d] %q is not the id of one of purposes", i, j, id), "categories", i, "purposes", j)
+			}
+		}
+		for j, name := range cat.Recipients {
+			if !slices.ContainsFunc(c.Recipients, func(r Recipient) bool { return r.Name == strings.TrimSpace(name) }) {
+				k.fail(fmt.Sprintf("categories[%d].recipients[%d] %q is not the name of one of recipients", i, j, name), "categories", i, "recipients", j)
+			}
+		}
 	}
 
 	k.nonEmpty(len(c.Recipients), "recipients")

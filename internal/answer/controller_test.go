@@ -148,6 +148,8 @@ func TestParseControllerErrors(t *testing.T) {
 		{"authority url", strings.Replace(minimal, "url: https://www.datatilsynet.no", "url: datatilsynet.no", 1), []string{`line 31: supervisory_authorities[0].url "datatilsynet.no" is not an http(s) URL`}},
 		{"no fallback", strings.Replace(minimal, "fallback_authority:\n  name: your local authority\n  url: https://www.edpb.europa.eu\n", "", 1), []string{"line 1: fallback_authority.name is required", "line 1: fallback_authority.url is required"}},
 		{"bad dpo email", strings.Replace(minimal, "email: dpo@example.com", "email: dpo", 1), []string{`line 5: dpo.email "dpo" is not an email address`}},
+		{"category purpose unknown", strings.Replace(minimal, "  - name: Basic personal information\n", "  - name: Basic personal information\n    purposes: [marketing, spying]\n", 1), []string{`categories[0].purposes[1] "spying" is not the id of one of purposes`}},
+		{"category recipient unknown", strings.Replace(minimal, "  - name: Basic personal information\n", "  - name: Basic personal information\n    recipients: [The police, The press]\n", 1), []string{`categories[0].recipients[1] "The press" is not the name of one of recipients`}},
 		{"no purposes", strings.Replace(minimal, "purposes:\n  - id: marketing\n    name: Marketing\n    legal_basis: legitimate_interests\n", "purposes: []\n", 1), []string{"line 6: purposes must list at least one entry"}},
 	}
 	for _, tt := range tests {

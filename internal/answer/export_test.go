@@ -348,3 +348,30 @@ func TestExportOnlyForAccessAndPortability(t *testing.T) {
 		}
 	}
 }
+
+// TestExportSummaryDescribesEachDataset: each dataset of an access export says, in the controller's words
+// for the categories it holds, why it is held and on which legal basis, how long it is kept, where it
+// comes from and who may receive it (GDPR Art. 15(1)(a)-(d), (g)), in summary.txt and summary.html, and
+// never names a category by a raw taxonomy fragment.
+func TestExportSummaryDescribesEachDataset(t *testing.T) {
+	c := demoController(t)
+	_, files := unzip(t, build(t, c, janeAccess()))
+	for _, name := range []string{fileSummaryText, fileSummaryHTML} {
+		for _, want := range []string{
+			"Kinds of data: Basic personal information and Financial information.",
+			"Why we hold it: Purchase and delivery (legal basis: our agreement with you, or steps you asked for before one);",
+			"Bookkeeping (legal basis: a legal obligation).",
+			"How long we keep it: As long as necessary to fulfil our contractual obligations;",
+			"5 years after the end of the financial year, as the Bookkeeping Act requires.",
+			"Where it comes from: From you, or from the company you work for when it is our customer.",
+			"Who may receive it: Companies in Example Group; Business partners, such as Example Ad Partner Ltd.",
+			"Kinds of data: Interest profiles and Usage statistics.",
+			"Interest profiles (profiling) (legal basis: our legitimate interests).",
+			"deleted no later than 24 months after the last registered activity.",
+		} {
+			if !strings.Contains(files[name], want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+}

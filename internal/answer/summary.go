@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/dsrflow/dsrflow/connectors"
 )
@@ -49,8 +51,69 @@ type datasetView struct {
 	Name       string
 	File       string
 	Categories []string
-	Header     []string
-	Rows       [][]string
+	// What the controller says of the dataset's categories (Art. 15(1)(a), (c), (d), (g)): each purpose
+	// with its legal basis, how long, from where, to whom. Empty when it says nothing.
+	Purposes, Retention, Sources, Recipients []string
+	Header                                   []string
+	Rows                                     [][]string
+}
+
+// describe fills in what the controller says of the categories of the dataset's data; under the CCPA
+// a purpose is named without the GDPR's legal basis.
+func (dv *datasetView) describe(c Controller, taxonomy []string, ccpa bool) {
+	add := func(list *[]string, v string) {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(*list, v) {
+			*list = append(*list, v)
+		}
+	}
+	for _, cat := range c.describedBy(taxonomy) {
+		for _, id := range cat.Purposes {
+			if p, ok := c.purpose(strings.TrimSpace(id)); ok {
+				if ccpa {
+					add(&dv.Purposes, p.Name)
+				} else {
+					add(&dv.Purposes, p.Name+" (legal basis: "+legalBasis(p.LegalBasis)+")")
+				}
+			}
+		}
+		add(&dv.Retention, strings.TrimSuffix(cat.Retention, "."))
+		add(&dv.Sources, strings.TrimSuffix(cat.Source, "."))
+		for _, r := range cat.Recipients {
+			add(&dv.Recipients, r)
+		}
+	}
+}
+
+// clauses joins sentences into one with semicolons: "As long as ...; deleted no later than ...".
+func clauses(parts []string) string {
+	out := slices.Clone(parts)
+	for i := 1; i < len(out); i++ {
+		if r := []rune(out[i]); len(r) > 1 && unicode.IsUpper(r[0]) && !unicode.IsUpper(r[1]) {
+			out[i] = string(unicode.ToLower(r[0])) + string(r[1:])
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// Lines are the dataset's description as sentences, one a line.
+func (dv datasetView) Lines() []string {
+	var out []string
+	if len(dv.Categories) > 0 {
+		out = append(out, "Kinds of data: "+list(dv.Categories)+".")
+	}
+	if len(dv.Purposes) > 0 {
+		out = append(out, "Why we hold it: "+strings.Join(dv.Purposes, "; ")+".")
+	}
+	if len(dv.Retention) > 0 {
+		out = append(out, "How long we keep it: "+clauses(dv.Retention)+".")
+	}
+	if len(dv.Sources) > 0 {
+		out = append(out, "Where it comes from: "+clauses(dv.Sources)+".")
+	}
+	if len(dv.Recipients) > 0 {
+		out = append(out, "Who may receive it: "+strings.Join(dv.Recipients, "; ")+".")
+	}
+	return out
 }
 
 type purposeView struct {
@@ -96,6 +159,7 @@ func (ex *export) summary() summary {
 				}
 			}
 			dv.Categories = categoryNames(ex.c, cats)
+			dv.describe(ex.c, cats, ex.in.underCCPA())
 			cf.Datasets = append(cf.Datasets, dv)
 			s.Files = append(s.Files, ds.file)
 		}
@@ -183,7 +247,10 @@ th { background: #eee; }
 <p>{{.Status}}</p>
 {{- range .Datasets}}
 <h4>{{.Name}}</h4>
-<p>{{if .Categories}}Kinds of data: {{join .Categories}}. {{end}}File: {{.File}}</p>
+{{- range .Lines}}
+<p>{{.}}</p>
+{{- end}}
+<p>File: {{.File}}</p>
 <table>
 <tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{- range .Rows}}
@@ -344,8 +411,8 @@ func (ex *export) writeText(w io.Writer) error {
 		for _, ds := range f.Datasets {
 			var b strings.Builder
 			b.WriteString(ds.Name + "\n")
-			if len(ds.Categories) > 0 {
-				b.WriteString("Kinds of data: " + list(ds.Categories) + ".\n")
+			for _, l := range ds.Lines() {
+				b.WriteString(l + "\n")
 			}
 			b.WriteString("File: " + ds.File)
 			for i, row := range ds.Rows {

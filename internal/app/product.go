@@ -6,7 +6,6 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/connectors"
-	"github.com/dsrflow/dsrflow/connectors/rest"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/payload"
@@ -72,7 +71,7 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 	} else if p.Controller, err = answer.ParseController(dsrflow.DemoController); err != nil {
 		return Product{}, fmt.Errorf("built-in controller configuration: %w", err)
 	}
-	if err := checkRestCategories(p.Connectors, p.Controller); err != nil {
+	if err := checkCategories(p.Connectors, p.Controller); err != nil {
 		return Product{}, err
 	}
 	p.WorkflowCache = cfg.WorkflowCache
@@ -121,17 +120,31 @@ func RetentionText(a connectors.Age) string {
 	return plural(a.Months, "month") + " and " + plural(a.Days, "day")
 }
 
-// checkRestCategories refuses a rest connector whose data categories the controller does not describe:
-// its fields were mapped by hand against a SaaS API, and a category no controller category names would
-// reach the subject's answer unexplained (GDPR Art. 15(1)(b)).
-func checkRestCategories(reg *connectors.Registry, c answer.Controller) error {
+// checkCategories refuses a connector, of any kind, holding a data category the controller does not
+// describe: it would reach the subject's answer unexplained, as a raw fragment of the taxonomy (GDPR
+// Art. 15(1)(b)). The problem names the connector, the dataset when the kind names its datasets, and the
+// category.
+func checkCategories(reg *connectors.Registry, c answer.Controller) error {
+	undescribed := func(id, dataset, cat string) error {
+		where := "connector " + id
+		if dataset != "" {
+			where += " dataset " + dataset
+		}
+		return &config.Error{Var: "DSR_CONNECTORS", Problem: fmt.Sprintf("%s: category %s is not described by any of the controller's categories (DSR_CONTROLLER, categories: taxonomy)", where, cat)}
+	}
 	for _, conn := range reg.List() {
-		if conn.Kind != rest.Name {
-			continue
+		if ds, ok := conn.Settings.(connectors.DatasetCategories); ok {
+			for _, d := range ds.DatasetCategories() {
+				for _, cat := range d.Categories {
+					if !c.Describes(cat) {
+						return undescribed(conn.ID, d.Dataset, cat)
+					}
+				}
+			}
 		}
 		for _, cat := range conn.Categories {
 			if !c.Describes(cat) {
-				return &config.Error{Var: "DSR_CONNECTORS", Problem: fmt.Sprintf("connector %s: category %s is not described by any of the controller's categories (DSR_CONTROLLER, categories: taxonomy)", conn.ID, cat)}
+				return undescribed(conn.ID, "", cat)
 			}
 		}
 	}

@@ -125,8 +125,41 @@ func TestRestConnectorCategoriesMustBeDescribed(t *testing.T) {
 		switch {
 		case ok && err != nil:
 			t.Errorf("%s: %v", cat, err)
-		case !ok && (!errors.As(err, &cfgErr) || cfgErr.Var != "DSR_CONNECTORS" || !strings.Contains(err.Error(), "connector helpdesk: category user.horoscope is not described")):
+		case !ok && (!errors.As(err, &cfgErr) || cfgErr.Var != "DSR_CONNECTORS" || !strings.Contains(err.Error(), "connector helpdesk dataset users: category user.horoscope is not described")):
 			t.Errorf("%s: %v, want a DSR_CONNECTORS error naming connector and category", cat, err)
+		}
+	}
+}
+
+// Every kind is checked, not only rest: a postgres table mapping a column to a category the controller
+// does not describe stops the worker, naming the connector, the table and the category.
+func TestPostgresConnectorCategoriesMustBeDescribed(t *testing.T) {
+	const pg = `connectors:
+  - id: erp
+    kind: postgres
+    owner: Example Software AS
+    role: subsidiary
+    dsn_env: ERP_DSN
+    actions: [access]
+    identities: [email]
+    datasets:
+      - table: customers
+        match: {email: email}
+        categories: {email: user.contact.email, sign: %s}
+`
+	for cat, ok := range map[string]bool{"user.content": true, "user.horoscope": false} {
+		path := filepath.Join(t.TempDir(), "connectors.yaml")
+		if err := os.WriteFile(path, []byte(strings.Replace(pg, "%s", cat, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg := config.Product{Connectors: path, MasterKeys: "k1:" + strings.Repeat("A", 43) + "="}
+		_, err := LoadProduct(cfg, func(string) string { return "postgres://x" }, Product{Key: secret.Key(strings.Repeat("k", 32))})
+		var cfgErr *config.Error
+		switch {
+		case ok && err != nil:
+			t.Errorf("%s: %v", cat, err)
+		case !ok && (!errors.As(err, &cfgErr) || cfgErr.Var != "DSR_CONNECTORS" || !strings.Contains(err.Error(), "connector erp dataset customers: category user.horoscope is not described")):
+			t.Errorf("%s: %v, want a DSR_CONNECTORS error naming connector, dataset and category", cat, err)
 		}
 	}
 }
