@@ -39,7 +39,7 @@ func TestEveryCodeMailSaysWhatWasAsked(t *testing.T) {
 			}
 			want, ok := says[right.Type]
 			if !ok {
-				t.Fatalf("a %s request asks for a code: add what its code mail says to this test and to codeIntros", right.Type)
+				t.Fatalf("a %s request asks for a code: add what its code mail says to this test and to code.intro.* in internal/answer/texts", right.Type)
 			}
 			first, _, _ := strings.Cut(msgs[0].Body, "\n")
 			if !strings.Contains(first, want) || strings.Contains(first, "made a request") {

@@ -100,7 +100,7 @@ func (ex *export) summary() summary {
 			s.Files = append(s.Files, ds.file)
 		}
 		for _, e := range cv.Exemptions {
-			cf.Exemptions = append(cf.Exemptions, exemptionText(ex.c, e))
+			cf.Exemptions = append(cf.Exemptions, lang("").exemptionText(ex.c, e))
 		}
 		if len(cv.Records) > 0 || len(cv.Exemptions) > 0 {
 			s.Nothing = false
@@ -445,7 +445,7 @@ func gdprAboutText(t *textWriter, s summary) {
 	}
 	t.para("Your rights\n" + bullets(lines))
 	p = fmt.Sprintf("Where to complain\nYou can lodge a complaint with a supervisory authority: %s, %s.", s.Authority.Name, s.Authority.URL)
-	if a := s.Authority.addressSentence(); a != "" {
+	if a := lang("").addressSentence(s.Authority); a != "" {
 		p += " " + a
 	}
 	if s.Authority.Note != "" {
