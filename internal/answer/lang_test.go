@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"bytes"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -220,5 +221,41 @@ func TestCodeMailInTheSubjectsLanguage(t *testing.T) {
 	}
 	if r := CodeMail("nb", dsrflow.Access, "DSR-1", "654321", 30, "", true); !strings.HasPrefix(r.Text, "Vi venter fortsatt på at du bekrefter forespørselen din. Her er en ny kode.") {
 		t.Errorf("the Norwegian reminder opens:\n%s", r.Text)
+	}
+}
+
+// TestExportSummaryInTheSubjectsLanguage: summary.html says its language and speaks it; summary.txt
+// too; the dates are the language's.
+func TestExportSummaryInTheSubjectsLanguage(t *testing.T) {
+	c := demoController(t)
+	in := answerCases(t)["access"]
+	in.Language, in.Residence = "fi", "FR"
+	var b bytes.Buffer
+	if err := BuildExport(c, in, &b); err != nil {
+		t.Fatal(err)
+	}
+	_, files := unzip(t, b.Bytes())
+	html, text := files["summary.html"], files["summary.txt"]
+	for _, want := range []string{
+		`<html lang="fi">`,
+		"Pyyntösi: tarkastuspyyntö, viite DSR-7Q2K-4M9P. Vastaanotimme sen 3. maaliskuuta 2025.",
+		"<h2>Mitä löysimme</h2>",
+		"Tietoja löytyi: 1 tietue.",
+		"Voit tehdä valituksen valvontaviranomaiselle: Commission nationale de l&#39;informatique et des libertés (CNIL)",
+		"<h2>Tämän vientitiedoston tiedostot</h2>",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the Finnish summary.html lacks %q:\n%s", want, html)
+		}
+	}
+	for _, want := range []string{"Mitä löysimme\n-------------", "Tietue 1\n", "Tietojesi käsittelystä", "Säilytysaika: 3 vuotta pyynnön sulkemisesta."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the Finnish summary.txt lacks %q:\n%s", want, text)
+		}
+	}
+	for _, english := range []string{"What we found", "We found", "Your rights", "This export was made"} {
+		if strings.Contains(html, english) || strings.Contains(text, english) {
+			t.Errorf("the Finnish summary says %q", english)
+		}
 	}
 }
