@@ -148,3 +148,7 @@ func CodeMail(language string, typ dsrflow.RequestType, ref, code string, minute
 
 // HasCodeIntro reports whether the code mail of a request of typ says what was asked for.
 func HasCodeIntro(typ dsrflow.RequestType) bool { return lang("").has("code.intro." + string(typ)) }
+
+// Say returns the text under key (texts/<lang>.json) in language, its {placeholders} filled from the
+// name, value pairs in args: for the few sentences other packages put into a subject's message.
+func Say(language, key string, args ...string) string { return langOf(language).t(key, args...) }
