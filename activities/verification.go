@@ -51,8 +51,14 @@ func (a *Verification) IssueCode(ctx context.Context, in IssueCodeInput) error {
 	return a.send(ctx, Mail{ID: fmt.Sprintf("%s:%s:%d", in.RequestID, in.Kind, in.Seq), RequestID: in.RequestID, Kind: "verification_" + in.Kind, To: in.To, Subject: subject, Text: text})
 }
 
-// Send queues a message to the subject.
-func (a *Verification) Send(ctx context.Context, m Mail) error { return a.send(ctx, m) }
+// Send queues a message to the subject; an extension notice is written in the subject's language.
+func (a *Verification) Send(ctx context.Context, m Mail) error {
+	if e := m.Extension; e != nil {
+		n := answer.ExtensionNotice(e.Language, m.RequestID, e.Due, e.Reason)
+		m.Subject, m.Text = n.Subject, n.Text
+	}
+	return a.send(ctx, m)
+}
 
 func (a *Verification) send(ctx context.Context, m Mail) error {
 	_, err := a.Store.EnqueueMessage(ctx, store.Message{ID: m.ID, RequestID: m.RequestID, Kind: m.Kind, To: m.To, Subject: m.Subject, Body: m.Text, CreatedAt: a.now()})

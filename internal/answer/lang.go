@@ -152,3 +152,11 @@ func HasCodeIntro(typ dsrflow.RequestType) bool { return lang("").has("code.intr
 // Say returns the text under key (texts/<lang>.json) in language, its {placeholders} filled from the
 // name, value pairs in args: for the few sentences other packages put into a subject's message.
 func Say(language, key string, args ...string) string { return langOf(language).t(key, args...) }
+
+// ExtensionNotice tells the subject, in their language, that the deadline of request ref is extended to
+// due (a time in the handling entity's zone) and why (GDPR Art. 12(3)); reason is shown as written.
+func ExtensionNotice(language, ref string, due time.Time, reason string) Message {
+	l := langOf(language)
+	text := l.t("extension.text", "ref", ref, "date", l.date(due)) + "\n\n" + l.t("extension.why", "reason", reason) + "\n"
+	return Message{Subject: l.t("extension.subject", "ref", ref), Text: text}
+}

@@ -259,3 +259,17 @@ func TestExportSummaryInTheSubjectsLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestExtensionNoticeInTheSubjectsLanguage(t *testing.T) {
+	due := time.Date(2030, 6, 3, 23, 59, 59, 0, mustZone("Europe/Helsinki"))
+	m := ExtensionNotice("fi", "DSR-1", due, "Pyyntösi koskee useita järjestelmiä.")
+	if m.Subject != "Pyyntösi DSR-1: tarvitsemme lisäaikaa" {
+		t.Errorf("subject = %q", m.Subject)
+	}
+	if want := "Tarvitsemme lisäaikaa vastataksemme pyyntöösi DSR-1. Vastaamme viimeistään 3. kesäkuuta 2030.\n\nSyy: Pyyntösi koskee useita järjestelmiä.\n"; m.Text != want {
+		t.Errorf("text = %q, want %q", m.Text, want)
+	}
+	if en := ExtensionNotice("", "DSR-1", due, "x"); en.Text != "We need more time to answer your request DSR-1. We will answer by 3 June 2030.\n\nWhy: x\n" {
+		t.Errorf("English text = %q", en.Text)
+	}
+}
