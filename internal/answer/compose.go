@@ -87,8 +87,14 @@ func (in Input) residence() string {
 	return in.Country
 }
 
-// lang is the language the answer is written in.
-func (in Input) lang() lang { return langOf(in.Language) }
+// lang is the language the answer is written in: the request's, but English for a request under the
+// CCPA, whose answer (ccpa.go) is English throughout.
+func (in Input) lang() lang {
+	if in.underCCPA() {
+		return lang(dsrflow.DefaultLanguage)
+	}
+	return langOf(in.Language)
+}
 
 // retention says how long the request's record is kept: the default in the subject's language, a
 // period the controller wrote as written.

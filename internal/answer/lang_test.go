@@ -273,3 +273,14 @@ func TestExtensionNoticeInTheSubjectsLanguage(t *testing.T) {
 		t.Errorf("English text = %q", en.Text)
 	}
 }
+
+// TestCCPAAnswerStaysEnglish: a CCPA request's answer is English whatever language was recorded, so
+// that it never mixes the CCPA's English paragraphs with translated ones.
+func TestCCPAAnswerStaysEnglish(t *testing.T) {
+	c := demoController(t)
+	in := answerCases(t)["access"]
+	in.Jurisdiction, in.Language = CCPA, "fi"
+	if m := Compose(c, in); !strings.HasPrefix(m.Subject, "Our answer to your access request") || strings.Contains(m.Text, "Hei,") {
+		t.Errorf("the CCPA answer of a request recorded in Finnish:\n%s\n%s", m.Subject, m.Text)
+	}
+}
