@@ -415,9 +415,6 @@ func aborted(w *textWriter, in Input) {
 	w.para(l.t("aborted.sorry"))
 }
 
-// nothingHeld is said (in English) when no system the request reached held the subject's data.
-var nothingHeld = lang("").t("nothing_held")
-
 // subsidiaries are the outcomes of the group's own systems.
 func subsidiaries(outcomes []Outcome) []Outcome {
 	var out []Outcome
@@ -509,11 +506,6 @@ func outcomeLines(c Controller, l lang, o Outcome) []string {
 	}
 	return lines
 }
-
-// conflictSentence is what a subject is told (in English) of a system that answered identity_conflict:
-// an extra identifier the request gave matched a record the verified identity does not reach, and
-// nothing of it is in the answer.
-var conflictSentence = lang("").t("outcome.identity_conflict")
 
 // doneAction is the text key of what a completed job of each action did.
 var doneAction = map[dsrflow.Action]string{

@@ -2,7 +2,6 @@ package answer
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -50,8 +49,6 @@ var restrictionLetter = map[dsrflow.RestrictionGround]string{
 }
 
 // legalBasis says an Art. 6(1) basis in plain language (basis.<basis>).
-func legalBasis(b string) string { return lang("").legalBasis(b) }
-
 func (l lang) legalBasis(b string) string {
 	if k := "basis." + b; l.has(k) {
 		return l.t(k)
@@ -97,13 +94,6 @@ func sentence(s string) string {
 		s += "."
 	}
 	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // list joins words as English does: "a, b and c".
