@@ -6,8 +6,8 @@ import (
 )
 
 // Languages are the languages a subject can be served in: the privacy center's pages, and the language
-// recorded on a request. The first is the default. (The mails and the export are written in English
-// only for now; the language is recorded so that they can follow it.)
+// recorded on a request, in which every mail to the subject and the export's summary are written
+// (internal/answer/texts). The first is the default.
 var Languages = []string{"en", "nb", "sv", "da", "fi"}
 
 // DefaultLanguage is the language of a request that names none.

@@ -67,7 +67,10 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 	// The law the request was made under is its row's: a CCPA request is answered in the CCPA's terms.
 	switch req, err := a.Store.GetRequest(ctx, in.RequestID); {
 	case err == nil:
-		ai.Jurisdiction = req.Jurisdiction
+		ai.Jurisdiction, ai.Language = req.Jurisdiction, req.Language
+		if ai.Residence == "" {
+			ai.Residence = req.Residence
+		}
 	case dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND:
 		return fmt.Errorf("read request %s for its answer: %w", in.RequestID, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/store"
@@ -20,7 +21,19 @@ func (a *Answer) LiftNotice(ctx context.Context, in act.LiftNoticeInput) error {
 	if in.To == "" {
 		return nil
 	}
-	msg := answer.LiftNotice(a.Controller, in.RequestID, in.Country, in.Reason)
+	// The notice is in the subject's language and names the authority of their residence, as recorded
+	// on the request (a request from before they were recorded: English, the handling entity's country).
+	residence, language := in.Country, ""
+	switch req, err := a.Store.GetRequest(ctx, in.RequestID); {
+	case err == nil:
+		language = req.Language
+		if req.Residence != "" {
+			residence = req.Residence
+		}
+	case dsrflow.ErrorCode(err) != dsrflow.ENOTFOUND:
+		return fmt.Errorf("read request %s for its lift notice: %w", in.RequestID, err)
+	}
+	msg := answer.LiftNotice(a.Controller, in.RequestID, residence, language, in.Reason)
 	_, err := a.Store.EnqueueMessage(ctx, store.Message{
 		ID: liftNoticeID(in.RequestID), RequestID: in.RequestID, Kind: "restriction_lift_notice", To: in.To,
 		Subject: msg.Subject, Body: msg.Text, CreatedAt: a.now(),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
@@ -39,37 +40,25 @@ func (a *Verification) IssueCode(ctx context.Context, in IssueCodeInput) error {
 	if err != nil {
 		return fmt.Errorf("read request %s for its code mail: %w", in.RequestID, err)
 	}
-	subject := "Your verification code for request " + in.RequestID
-	intro, ok := codeIntros[req.Type]
-	if !ok {
-		intro = "You made a request about the personal data we hold about you."
-	}
-	if in.Kind == "reminder" {
-		intro = "We are still waiting for you to confirm your request. Here is a new code."
-	}
-	text := fmt.Sprintf("%s\n\nYour code is %s. It works for %d minutes.\n", intro, code, int(dsrflow.CodePolicy.TTL.Minutes()))
+	// The mail is in the subject's language (answer.CodeMail), as recorded on the request.
+	var link string
 	if a.PublicURL != "" {
-		text += "\nEnter it, and follow your request, on this page:\n" + strings.TrimRight(a.PublicURL, "/") + "/privacy/requests/" + in.RequestID + "?t=" + a.Key.StatusToken(in.RequestID) + "\n"
+		link = strings.TrimRight(a.PublicURL, "/") + "/privacy/requests/" + in.RequestID + "?t=" + a.Key.StatusToken(in.RequestID)
 	}
-	text += "\nIf you did not make this request, ignore this message: nothing happens without the code.\n"
+	m := answer.CodeMail(req.Language, req.Type, in.RequestID, code, int(dsrflow.CodePolicy.TTL.Minutes()), link, in.Kind == "reminder")
+	subject, text := m.Subject, m.Text
 	// Each code is a new message; a retry finds the message of its sequence number already queued.
 	return a.send(ctx, Mail{ID: fmt.Sprintf("%s:%s:%d", in.RequestID, in.Kind, in.Seq), RequestID: in.RequestID, Kind: "verification_" + in.Kind, To: in.To, Subject: subject, Text: text})
 }
 
-// codeIntros open the code mail with what the person asked for, so that it is recognisable (and a
-// request the person did not make stands out). Every right that asks for a code has one
-// (TestEveryCodeMailSaysWhatWasAsked).
-var codeIntros = map[dsrflow.RequestType]string{
-	dsrflow.Access:        "You asked to see the personal data we hold about you.",
-	dsrflow.Portability:   "You asked for a copy of your personal data in a machine-readable form.",
-	dsrflow.Rectification: "You asked us to correct personal data we hold about you.",
-	dsrflow.Erasure:       "You asked us to erase the personal data we hold about you.",
-	dsrflow.Restriction:   "You asked us to restrict how we use the personal data we hold about you.",
-	dsrflow.Objection:     "You objected to how we use the personal data we hold about you.",
+// Send queues a message to the subject; an extension notice is written in the subject's language.
+func (a *Verification) Send(ctx context.Context, m Mail) error {
+	if e := m.Extension; e != nil {
+		n := answer.ExtensionNotice(e.Language, m.RequestID, e.Due, e.Reason)
+		m.Subject, m.Text = n.Subject, n.Text
+	}
+	return a.send(ctx, m)
 }
-
-// Send queues a message to the subject.
-func (a *Verification) Send(ctx context.Context, m Mail) error { return a.send(ctx, m) }
 
 func (a *Verification) send(ctx context.Context, m Mail) error {
 	_, err := a.Store.EnqueueMessage(ctx, store.Message{ID: m.ID, RequestID: m.RequestID, Kind: m.Kind, To: m.To, Subject: m.Subject, Body: m.Text, CreatedAt: a.now()})

@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
@@ -39,12 +41,33 @@ func TestEveryCodeMailSaysWhatWasAsked(t *testing.T) {
 			}
 			want, ok := says[right.Type]
 			if !ok {
-				t.Fatalf("a %s request asks for a code: add what its code mail says to this test and to codeIntros", right.Type)
+				t.Fatalf("a %s request asks for a code: add what its code mail says to this test and to code.intro.* in internal/answer/texts", right.Type)
 			}
 			first, _, _ := strings.Cut(msgs[0].Body, "\n")
 			if !strings.Contains(first, want) || strings.Contains(first, "made a request") {
 				t.Errorf("the %s code mail opens %q, want it to say %q", right.Type, first, want)
 			}
 		})
+	}
+}
+
+// TestExtensionNoticeIsInTheSubjectsLanguage: the notice of an extended deadline is written by the
+// activity in the language the workflow names, not in the English the workflow carries.
+func TestExtensionNoticeIsInTheSubjectsLanguage(t *testing.T) {
+	st := storeWithRequest(t, "dsr_ext", "access")
+	a := &activities.Verification{Store: st}
+	due := time.Date(2026, 6, 3, 23, 59, 59, 0, time.FixedZone("CEST", 2*3600))
+	m := activities.Mail{ID: "dsr_ext:extension", RequestID: "dsr_ext", Kind: "extension", To: "jane.doe@example.com",
+		Subject: "Your request dsr_ext: we need more time", Text: "We need more time",
+		Extension: &act.Extension{Language: "sv", Due: due, Reason: "Begäran rör många system."}}
+	if err := a.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := st.ListOutbox(context.Background(), store.OutboxFilter{RequestID: "dsr_ext"})
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("outbox: %d messages, %v", len(msgs), err)
+	}
+	if msgs[0].Subject != "Din begäran dsr_ext: vi behöver mer tid" || !strings.Contains(msgs[0].Body, "Vi svarar senast den 3 juni 2026.") || !strings.Contains(msgs[0].Body, "Skäl: Begäran rör många system.") {
+		t.Errorf("the Swedish extension notice: %q\n%s", msgs[0].Subject, msgs[0].Body)
 	}
 }

@@ -131,6 +131,10 @@ func (r *request) onExtend(ctx workflow.Context, in ExtendInput) (State, error) 
 		Text: fmt.Sprintf("We need more time to answer your request %s. We will answer by %s.\n\nWhy: %s\n",
 			r.in.ID, r.due.Format("2 January 2006"), in.Reason),
 	}
+	// The activity writes the notice in the subject's language (English above for histories from before).
+	if workflow.GetVersion(ctx, "h18b-extension-language", workflow.DefaultVersion, 1) == 1 {
+		mail.Extension = &act.Extension{Language: r.in.Language, Due: r.due, Reason: in.Reason}
+	}
 	if err := workflow.ExecuteActivity(activityOptions(ctx), verifyActs.Send, mail).Get(ctx, nil); err != nil {
 		r.audit(ctx, "extension_mail_failed", nil, "system", "")
 	}

@@ -1077,6 +1077,10 @@ func TestExtend(t *testing.T) {
 		if !strings.Contains(m.Text, h.in.ExtendedDue.Format("2 January 2006")) || !strings.Contains(m.Text, reason) {
 			t.Errorf("mail text lacks the new date or the reason: %q", m.Text)
 		}
+		// The activity writes the notice in the subject's language from what the workflow gives it.
+		if m.Extension == nil || !m.Extension.Due.Equal(h.in.ExtendedDue) || m.Extension.Reason != reason || m.Extension.Language != h.in.Language {
+			t.Errorf("mail extension = %+v, want the new due date, the reason and the request's language", m.Extension)
+		}
 
 		ext := h.eventsNamed("deadline_extended")
 		if len(ext) != 1 {

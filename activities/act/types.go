@@ -93,6 +93,17 @@ type Mail struct {
 	To        string
 	Subject   string
 	Text      string
+	// Extension, when set, asks the activity to write the extension notice in the subject's language
+	// (answer.ExtensionNotice) in place of Subject and Text, which stay as the English fallback.
+	Extension *Extension `json:",omitempty"`
+}
+
+// Extension is what the notice of an extended deadline (GDPR Art. 12(3)) says: the new due date and
+// the reason, in the subject's language.
+type Extension struct {
+	Language string
+	Due      time.Time
+	Reason   string
 }
 
 // RespondInput asks for the answer to be composed, the export built (access, portability) and the

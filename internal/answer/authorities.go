@@ -77,9 +77,9 @@ func (a Authority) Postal() string {
 }
 
 // addressSentence is the sentence that gives the authority's postal address, or "" when none is known.
-func (a Authority) addressSentence() string {
+func (l lang) addressSentence(a Authority) string {
 	if p := a.Postal(); p != "" {
-		return "The postal address of " + a.Name + " is " + p + "."
+		return l.t("authority.address", "authority", a.Name, "address", p)
 	}
 	return ""
 }

@@ -48,7 +48,7 @@ func remedy(c Controller, in Input, lead string) string {
 	if in.underCCPA() {
 		return ccpaComplaint(lead)
 	}
-	return Remedy(c, in.residence(), lead)
+	return in.lang().remedy(c, in.residence(), lead)
 }
 
 // ccpaRefusalGrounds say each dsrflow.RefusalGround under the CCPA.

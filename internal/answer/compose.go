@@ -1,7 +1,6 @@
 package answer
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +40,9 @@ type Input struct {
 	// Residence is the subject's country of residence (ISO code); it picks the supervisory authority they
 	// are told about (Art. 77). Empty (a request from before it was recorded): Country.
 	Residence string
+	// Language is the subject's language (dsrflow.Languages), as recorded on the request: the answer is
+	// written in it. Empty or unknown: English.
+	Language string
 	// Jurisdiction is the law the request was made under: "gdpr" (or empty) or "ccpa" (ccpa.go).
 	Jurisdiction  string
 	Received, Due time.Time
@@ -85,16 +87,35 @@ func (in Input) residence() string {
 	return in.Country
 }
 
+// lang is the language the answer is written in: the request's, but English for a request under the
+// CCPA, whose answer (ccpa.go) is English throughout.
+func (in Input) lang() lang {
+	if in.underCCPA() {
+		return lang(dsrflow.DefaultLanguage)
+	}
+	return langOf(in.Language)
+}
+
+// retention says how long the request's record is kept: the default in the subject's language, a
+// period the controller wrote as written.
+func (l lang) retention(period string) string {
+	if period == "" || period == DefaultRecordRetention {
+		return l.t("record.default_period")
+	}
+	return period
+}
+
 // Message is the answer to the subject.
 type Message struct {
 	Subject string
 	Text    string
 }
 
-// Compose writes the answer to the subject in plain language: what was found and done in each company,
-// what was kept and why, which partners were told, and where to complain. The same input gives the same
-// text. It names no internal ids other than the request reference.
+// Compose writes the answer to the subject in plain language, in the request's language (Input.Language):
+// what was found and done in each company, what was kept and why, which partners were told, and where to
+// complain. The same input gives the same text. It names no internal ids other than the request reference.
 func Compose(c Controller, in Input) Message {
+	l := in.lang()
 	outcomes := sortOutcomes(in.Outcomes)
 	var subs, partners []Outcome
 	for _, o := range outcomes {
@@ -105,76 +126,77 @@ func Compose(c Controller, in Input) Message {
 		}
 	}
 	w := &textWriter{}
-	w.para("Hello,")
+	w.para(l.t("hello"))
 
 	var subject string
+	short := l.shortName(in.Type)
 	switch in.Status {
 	case dsrflow.StatusRejected:
-		subject = fmt.Sprintf("Our answer to your %s (reference %s)", shortName(in.Type), in.RequestID)
+		subject = l.t("subject.answer", "request", short, "ref", in.RequestID)
 		if in.Ground != "" {
 			refused(w, in)
 		} else {
 			rejected(w, c, in)
 		}
 	case dsrflow.StatusLapsed:
-		subject = fmt.Sprintf("Your %s (reference %s) was closed", shortName(in.Type), in.RequestID)
+		subject = l.t("subject.closed", "request", short, "ref", in.RequestID)
 		lapsed(w, in)
 	case dsrflow.StatusCanceled:
-		subject = fmt.Sprintf("Your %s (reference %s) was canceled", shortName(in.Type), in.RequestID)
+		subject = l.t("subject.canceled", "request", short, "ref", in.RequestID)
 		canceled(w, in)
 	case dsrflow.StatusAborted:
-		subject = fmt.Sprintf("Your %s (reference %s) was closed", shortName(in.Type), in.RequestID)
+		subject = l.t("subject.closed", "request", short, "ref", in.RequestID)
 		aborted(w, in)
 	default:
-		subject = fmt.Sprintf("Our answer to your %s (reference %s)", shortName(in.Type), in.RequestID)
+		subject = l.t("subject.answer", "request", short, "ref", in.RequestID)
 		completed(w, c, in)
 	}
 
 	if len(subs) > 0 {
 		if answeredAsCompleted(in.Status) {
-			w.heading("What we found and did")
+			w.heading(l.t("heading.found"))
 		} else {
-			w.heading("What we had done before we closed the request")
+			w.heading(l.t("heading.before_closed"))
 		}
-		companies(w, c, in.Type, subs)
+		companies(w, c, in, subs)
 	}
 	if answeredAsCompleted(in.Status) {
 		if lines := notDone(c, in, subs); len(lines) > 0 {
-			w.heading("What we could not do")
+			w.heading(l.t("heading.not_done"))
 			w.para(strings.Join(lines, "\n"))
-			w.para(remedy(c, in, "If you disagree with any of this") + "\nOur data protection officer can tell you more.")
+			w.para(remedy(c, in, l.t("lead.disagree_any")) + "\n" + l.t("dpo.more"))
 		}
 	}
 	switch {
 	case len(partners) > 0 && in.RecipientsKnown && !allReceived(partners, in.Recipients):
 		// A request started before recipients were tracked told every partner: say only that.
-		w.heading("Partners we told about your request")
-		w.para("We told these partners about your request.")
+		w.heading(l.t("heading.partners_told"))
+		w.para(l.t("partners.told"))
 		var lines []string
 		for _, o := range partners {
-			lines = append(lines, partnerLines(c, o)...)
+			lines = append(lines, partnerLines(c, l, o)...)
 		}
 		w.para(strings.Join(lines, "\n"))
 	case len(partners) > 0:
 		// Only partners that received the subject's data from a system that held it are told (Art. 19).
-		w.heading("Partners who received your data")
-		w.para("These partners received your data from us. We told them about your request, as the law requires.")
+		w.heading(l.t("heading.partners_received"))
+		w.para(l.t("partners.received_told"))
 		var lines []string
 		for _, o := range partners {
-			lines = append(lines, partnerLines(c, o)...)
+			lines = append(lines, partnerLines(c, l, o)...)
 		}
 		w.para(strings.Join(lines, "\n"))
 	case len(in.Recipients) > 0:
-		w.heading("Partners who received your data")
-		w.para("These partners received your data from the companies of our group named here:\n" + strings.Join(receivedLines(in), "\n"))
+		w.heading(l.t("heading.partners_received"))
+		w.para(l.t("partners.received_from") + "\n" + strings.Join(receivedLines(in), "\n"))
 	}
 
-	w.heading("Our record of your request")
-	w.para(fmt.Sprintf("We keep a record of your request and of this answer for %s, to show that we handled it as the law requires. Then we delete it.", c.RecordRetention))
+	w.heading(l.t("heading.record"))
+	w.para(l.t("record.kept", "period", l.retention(c.RecordRetention)))
 
-	w.heading("Questions and complaints")
+	w.heading(l.t("heading.questions"))
 	if c.DPO.Email != "" {
-		w.para(fmt.Sprintf("You can contact our data protection officer at %s.", c.DPO.Email))
+		w.para(l.t("dpo.contact", "email", c.DPO.Email))
 	}
 	var complain string
 	switch {
@@ -183,13 +205,13 @@ func Compose(c Controller, in Input) Message {
 	case in.underCCPA():
 		complain = ccpaComplaint("If you are not satisfied with how we handled your request")
 	case in.Ground != "":
-		complain = refusalRemedy(c, in.residence())
+		complain = refusalRemedy(c, l, in.residence())
 	case in.Status == dsrflow.StatusRejected:
-		complain = Remedy(c, in.residence(), "If you disagree with our decision")
+		complain = l.remedy(c, in.residence(), l.t("lead.disagree_decision"))
 	default:
 		a := c.Authority(in.residence())
-		complain = fmt.Sprintf("If you are not satisfied with how we handled your request, you can complain to %s: %s", a.Name, a.URL)
-		if s := a.addressSentence(); s != "" {
+		complain = l.t("complain.not_satisfied", "authority", a.Name, "url", a.URL)
+		if s := l.addressSentence(a); s != "" {
 			complain += "\n" + s
 		}
 		if a.Note != "" {
@@ -197,7 +219,7 @@ func Compose(c Controller, in Input) Message {
 		}
 	}
 	w.para(complain)
-	w.para("Kind regards,\n" + c.Name)
+	w.para(l.t("regards") + "\n" + c.Name)
 	return Message{Subject: subject, Text: w.String()}
 }
 
@@ -209,52 +231,54 @@ func answeredAsCompleted(s dsrflow.Status) bool {
 
 // intro says which request this is and when it was received.
 func intro(w *textWriter, first string, in Input) {
-	s := first + "\nYour reference: " + in.RequestID + "."
+	l := in.lang()
+	s := first + "\n" + l.t("intro.reference", "ref", in.RequestID)
 	if !in.Received.IsZero() {
-		s += "\nWe received it on " + date(in.Received) + "."
+		s += "\n" + l.t("intro.received", "date", l.date(in.Received))
 	}
 	w.para(s)
 }
 
 func completed(w *textWriter, c Controller, in Input) {
-	s := "We have finished your " + longName(in.Type) + "."
-	intro(w, s, in)
+	l := in.lang()
+	intro(w, l.t("completed.finished", "request", l.longName(in.Type)), in)
 	if !in.Closed.IsZero() {
-		p := "We finished it on " + date(in.Closed) + "."
-		if !in.Due.IsZero() && in.Closed.After(in.Due) && date(in.Closed) != date(in.Due) {
-			p += " That is later than the legal deadline of " + date(in.Due) + ". We are sorry."
+		p := l.t("completed.on", "date", l.date(in.Closed))
+		if !in.Due.IsZero() && in.Closed.After(in.Due) && l.date(in.Closed) != l.date(in.Due) {
+			p += " " + l.t("completed.late", "date", l.date(in.Due))
 		}
 		w.para(p)
 	}
 
 	if !rightParagraph(w, c, in) {
 		// A right of dsrflow.Rights without a paragraph here: TestEveryRightHasItsTexts fails first.
-		w.para("We have handled your " + longName(in.Type) + ".")
+		w.para(l.t("completed.handled", "request", l.longName(in.Type)))
 	}
 }
 
 // rightParagraph writes what is particular to the answer of a completed request of in.Type, and reports
 // false for a type it has nothing for.
 func rightParagraph(w *textWriter, c Controller, in Input) bool {
+	l := in.lang()
 	switch in.Type {
 	case dsrflow.Access, dsrflow.Portability:
 		var p string
 		if in.ExportAvailableUntil != nil {
-			p = fmt.Sprintf("Your data is in an export you can download until %s. After that date the download link no longer works.", date(*in.ExportAvailableUntil))
+			p = l.t("export.download_until", "date", l.date(*in.ExportAvailableUntil))
 		} else {
-			p = "Your data is in the export attached to this message."
+			p = l.t("export.attached")
 		}
 		if in.underCCPA() {
 			p += ccpaSummaryNote
 		} else {
-			p += " Open summary.html in the export in a web browser: it shows what we found, and explains why we process your data, where it comes from, who receives it, how long we keep it and what your rights are."
+			p += " " + l.t("export.summary")
 		}
 		if in.Type.Right().Portable {
-			p += " The file data.json and the CSV files in the csv folder hold your data in machine-readable formats you can give to another service."
+			p += " " + l.t("export.portable")
 		}
 		w.para(p)
 		if in.ExportURL != "" && in.ExportAvailableUntil != nil {
-			w.para("Download your export here: " + in.ExportURL)
+			w.para(l.t("export.link", "url", in.ExportURL))
 		}
 	case dsrflow.Rectification:
 		fields := make([]string, 0, len(in.Corrections))
@@ -262,41 +286,40 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 			fields = append(fields, humanize(k))
 		}
 		if fields = sortedUnique(fields); len(fields) > 0 {
-			w.para("You asked us to correct your " + list(fields) + ".")
+			w.para(l.t("rectification.asked", "fields", l.list(fields)))
 		}
 		if p := itemsParagraph(c, in, subsidiaries(in.Outcomes)); p != "" {
 			w.para(p)
 		}
 	case dsrflow.Restriction:
 		ground := dsrflow.RestrictionGround(in.RestrictionGround)
-		if p, ok := restrictionGroundText[ground]; ok {
-			w.para("You asked for the restriction because " + p.because + " (GDPR Art. 18(1)(" + p.letter + ")).")
+		if letter, ok := restrictionLetter[ground]; ok {
+			w.para(l.t("restriction.because", "because", l.t("restriction."+string(ground)+".because"), "letter", letter))
 		}
 		if !actedOn(in, subsidiaries(in.Outcomes)) {
-			w.para(nothingHeld)
+			w.para(l.t("nothing_held"))
 			break
 		}
-		p := "While the restriction applies, we store your data but do not otherwise use it without your consent, " +
-			"except for legal claims, to protect the rights of others, or for important reasons of public interest."
-		if until, ok := restrictionGroundText[ground]; ok && ground.UntilDecided() {
-			p += " The restriction lasts until " + until.until + "."
+		p := l.t("restriction.while")
+		if _, ok := restrictionLetter[ground]; ok && ground.UntilDecided() {
+			p += " " + l.t("restriction.lasts", "until", l.t("restriction."+string(ground)+".until"))
 		}
-		w.para(p + " We will tell you before we lift the restriction.")
+		w.para(p + " " + l.t("restriction.tell_before_lift"))
 	case dsrflow.Objection:
 		if !actedOn(in, subsidiaries(in.Outcomes)) {
-			w.para(nothingHeld)
+			w.para(l.t("nothing_held"))
 			break
 		}
-		w.para("We have stopped processing your data for the purposes you objected to, in the systems named below.")
+		w.para(l.t("objection.stopped"))
 	case dsrflow.MarketingOptout:
-		p := "You will no longer receive marketing from us, and we no longer use your data for profiling."
+		p := l.t("optout.done")
 		// Only where a partner took the opt-out (GDPR Art. 21(3) binds the recipients of the data too).
 		if slices.ContainsFunc(in.Outcomes, func(o Outcome) bool {
 			return o.Role == connectors.RolePartner && o.Action == dsrflow.ActionOptout && o.Status == connectors.StatusCompleted
 		}) {
-			p += " We have told the partners who market our products to stop marketing to you as well."
+			p += " " + l.t("optout.partners")
 		}
-		w.para(p + " We keep a coded form of your email address on a suppression list only to make sure we do not send you marketing again.")
+		w.para(p + " " + l.t("optout.suppression"))
 	case dsrflow.ConsentWithdrawal:
 		names := make([]string, 0, len(in.Purposes))
 		for _, id := range in.Purposes {
@@ -306,32 +329,32 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 				names = append(names, humanize(id))
 			}
 		}
-		p := "You withdrew your consent."
+		p := l.t("consent.withdrew")
 		if names = sortedUnique(names); len(names) > 0 {
-			p = "You withdrew your consent for: " + list(names) + "."
+			p = l.t("consent.withdrew_for", "purposes", l.list(names))
 		}
 		switch subs := subsidiaries(in.Outcomes); {
 		case len(names) > 0:
 			p = joinSentences(p, itemsParagraph(c, in, subs))
 		case actedOn(in, subs):
-			p += " We no longer process your data on the basis of your consent. This does not affect what we did before you withdrew it."
+			p += " " + l.t("consent.no_longer")
 		default:
-			p += " " + nothingHeld
+			p += " " + l.t("nothing_held")
 		}
 		w.para(p)
 	case dsrflow.DoNotSell:
-		p := "We no longer sell or share your personal information."
+		p := l.t("donotsell.done")
 		// Only where a partner was told: a group that sold to nobody does not say it told anyone.
 		if slices.ContainsFunc(in.Outcomes, func(o Outcome) bool {
 			return o.Role == connectors.RolePartner && o.Status == connectors.StatusCompleted
 		}) {
-			p += " We have told the companies we sold or shared it with to stop as well."
+			p += " " + l.t("donotsell.partners")
 		}
-		w.para(p + " You do not need to ask again: the opt-out lasts until you tell us otherwise.")
+		w.para(p + " " + l.t("donotsell.lasts"))
 	case dsrflow.Erasure:
-		p := "Below, we list what we did in each company of our group."
+		p := l.t("erasure.below")
 		if hasExemptions(in.Outcomes) {
-			p += " Where the law requires us to keep some of your data, we say what we kept, why and until when."
+			p += " " + l.t("erasure.kept")
 		}
 		w.para(p)
 	default:
@@ -341,56 +364,56 @@ func rightParagraph(w *textWriter, c Controller, in Input) bool {
 }
 
 func rejected(w *textWriter, c Controller, in Input) {
+	l := in.lang()
 	reason := sentence(in.Reason)
 	if in.Type == dsrflow.Objection {
-		intro(w, "We have assessed your "+longName(in.Type)+".", in)
-		p := "We have decided to continue processing your data, because we have compelling legitimate grounds that override your interests, rights and freedoms."
+		intro(w, l.t("objection.assessed", "request", l.longName(in.Type)), in)
+		p := l.t("objection.continue")
 		if reason != "" {
-			p += "\nOur grounds: " + reason
+			p += "\n" + l.t("objection.grounds", "reason", reason)
 		}
 		w.para(p)
 		return
 	}
-	intro(w, "We have decided not to carry out your "+longName(in.Type)+".", in)
+	intro(w, l.t("rejected.decided", "request", l.longName(in.Type)), in)
 	if reason != "" {
-		w.para("Our reason: " + reason)
+		w.para(l.t("rejected.reason", "reason", reason))
 	} else {
-		w.para("Our data protection officer can tell you why.")
+		w.para(l.t("dpo.why"))
 	}
 }
 
 func lapsed(w *textWriter, in Input) {
+	l := in.lang()
 	reason := sentence(in.Reason)
 	if reason == "" {
-		reason = "We could not verify your identity in time."
+		reason = l.t("lapsed.not_verified")
 	}
-	intro(w, "We have closed your "+longName(in.Type)+" without acting on it. "+reason, in)
-	w.para("You may send a new request at any time.")
+	intro(w, l.t("lapsed.closed", "request", l.longName(in.Type))+" "+reason, in)
+	w.para(l.t("new_request"))
 }
 
 func canceled(w *textWriter, in Input) {
-	s := "Your " + longName(in.Type) + " was canceled, and we have closed it."
+	l := in.lang()
+	s := l.t("canceled.closed", "request", l.longName(in.Type))
 	if reason := sentence(in.Reason); reason != "" {
-		s += " Reason: " + reason
+		s += " " + l.t("canceled.reason", "reason", reason)
 	}
 	intro(w, s, in)
-	w.para("You may send a new request at any time.")
+	w.para(l.t("new_request"))
 }
 
 // aborted is a request whose processing was stopped by a fault or by an operator outside the normal
 // steps (the reconciler closes it): not finished, and the subject may ask again.
 func aborted(w *textWriter, in Input) {
+	l := in.lang()
 	reason := sentence(in.Reason)
 	if reason == "" {
-		reason = "Our system stopped handling it."
+		reason = l.t("aborted.stopped")
 	}
-	intro(w, "We have closed your "+longName(in.Type)+" before we could finish it. "+reason, in)
-	w.para("We are sorry. You may send a new request at any time, and we will handle it from the start. " +
-		"Our data protection officer can tell you more.")
+	intro(w, l.t("aborted.closed", "request", l.longName(in.Type))+" "+reason, in)
+	w.para(l.t("aborted.sorry"))
 }
-
-// nothingHeld is said when no system the request reached held the subject's data.
-const nothingHeld = "None of the systems we asked holds data about you, so there was nothing to change."
 
 // subsidiaries are the outcomes of the group's own systems.
 func subsidiaries(outcomes []Outcome) []Outcome {
@@ -409,7 +432,8 @@ func hasExemptions(outcomes []Outcome) bool {
 
 // companies writes, per subsidiary, what was found and done. A company where nothing was found in any
 // system gets one line saying so; otherwise its empty systems are not mentioned.
-func companies(w *textWriter, c Controller, t dsrflow.RequestType, outcomes []Outcome) {
+func companies(w *textWriter, c Controller, in Input, outcomes []Outcome) {
+	l, t := in.lang(), in.Type
 	var owners []string
 	byOwner := map[string][]Outcome{}
 	for _, o := range outcomes {
@@ -427,19 +451,19 @@ func companies(w *textWriter, c Controller, t dsrflow.RequestType, outcomes []Ou
 		nothing := !slices.ContainsFunc(outs, func(o Outcome) bool { return o.Status != connectors.StatusNotFound })
 		var lines []string
 		if nothing {
-			lines = []string{"- We found no data about you."}
+			lines = []string{"- " + l.t("found.none")}
 		}
 		for _, o := range outs {
 			if o.Status == connectors.StatusNotFound {
 				continue
 			}
-			said := outcomeLines(c, o)
+			said := outcomeLines(c, l, o)
 			if hasItems(t) && len(o.Items) > 0 && o.Status != connectors.StatusIdentityConflict {
-				said = itemLines(c, t, o)
+				said = itemLines(c, l, t, o)
 			}
-			for _, l := range said {
-				if !slices.Contains(lines, l) {
-					lines = append(lines, l)
+			for _, line := range said {
+				if !slices.Contains(lines, line) {
+					lines = append(lines, line)
 				}
 			}
 		}
@@ -448,17 +472,17 @@ func companies(w *textWriter, c Controller, t dsrflow.RequestType, outcomes []Ou
 }
 
 // outcomeLines says what one job found and did, as list items.
-func outcomeLines(c Controller, o Outcome) []string {
+func outcomeLines(c Controller, l lang, o Outcome) []string {
 	var lines []string
 	switch o.Status {
 	case connectors.StatusCompleted:
-		lines = append(lines, "- "+doneSentence(o))
+		lines = append(lines, "- "+doneSentence(l, o))
 	case connectors.StatusNotFound:
-		lines = append(lines, "- We found no data about you.")
+		lines = append(lines, "- "+l.t("found.none"))
 	case connectors.StatusExempt:
-		s := "- We kept some of your data here, because the law requires it."
-		if n := counts(o.Counts); n != "" {
-			s += " What we did with the rest: " + n + "."
+		s := "- " + l.t("outcome.exempt")
+		if n := l.counts(o.Counts); n != "" {
+			s += " " + l.t("outcome.exempt_rest", "counts", n)
 		}
 		lines = append(lines, s)
 		if len(o.Exemptions) == 0 {
@@ -468,84 +492,77 @@ func outcomeLines(c Controller, o Outcome) []string {
 		}
 	case connectors.StatusFailed:
 		if o.ToSubject && sentence(o.Detail) != "" {
-			lines = append(lines, "- We could not complete this. "+sentence(o.Detail))
+			lines = append(lines, "- "+l.t("outcome.failed")+" "+sentence(o.Detail))
 			break
 		}
-		lines = append(lines, "- We could not complete this before the deadline. We are sorry.")
+		lines = append(lines, "- "+l.t("outcome.failed_deadline"))
 	case connectors.StatusIdentityConflict:
-		lines = append(lines, "- "+conflictSentence)
+		lines = append(lines, "- "+l.t("outcome.identity_conflict"))
 	default:
-		lines = append(lines, "- This part is not finished yet.")
+		lines = append(lines, "- "+l.t("outcome.pending"))
 	}
 	for _, e := range sortExemptions(o.Exemptions) {
-		lines = append(lines, "  - "+exemptionText(c, e))
+		lines = append(lines, "  - "+l.exemptionText(c, e))
 	}
 	return lines
 }
 
-// conflictSentence is what a subject is told of a system that answered identity_conflict: an extra
-// identifier the request gave matched a record the verified identity does not reach, and nothing of it
-// is in the answer.
-const conflictSentence = "We have not answered from this system yet, because an identifier you gave us (such as a customer number or a phone number) could not be confirmed as yours. We will check it with you, or answer without it."
+// doneAction is the text key of what a completed job of each action did.
+var doneAction = map[dsrflow.Action]string{
+	dsrflow.ActionErase:           "done.erased",
+	dsrflow.ActionPurge:           "done.erased",
+	dsrflow.ActionRectify:         "done.corrected",
+	dsrflow.ActionRestrict:        "done.restricted",
+	dsrflow.ActionObject:          "done.objection",
+	dsrflow.ActionOptout:          "done.optout",
+	dsrflow.ActionOptoutSale:      "done.optout_sale",
+	dsrflow.ActionWithdrawConsent: "done.consent",
+}
 
 // doneSentence says what a completed job did.
-func doneSentence(o Outcome) string {
-	var s string
-	switch o.Action {
-	case dsrflow.ActionAccess:
+func doneSentence(l lang, o Outcome) string {
+	if o.Action == dsrflow.ActionAccess {
 		if len(o.Records) == 0 {
-			return "We found no data about you."
+			return l.t("found.none")
 		}
 		var sets []string
 		for _, r := range o.Records {
 			sets = append(sets, humanize(r.Dataset))
 		}
-		return fmt.Sprintf("We found %s (%s). They are in your export.", plural(len(o.Records), "record", "records"), list(sortedUnique(sets)))
-	case dsrflow.ActionErase, dsrflow.ActionPurge:
-		s = "We erased your data."
-	case dsrflow.ActionRectify:
-		s = "We corrected your data."
-	case dsrflow.ActionRestrict:
-		s = "We restricted the use of your data."
-	case dsrflow.ActionObject:
-		s = "We stopped processing your data as you asked."
-	case dsrflow.ActionOptout:
-		s = "We recorded your opt-out from marketing and profiling."
-	case dsrflow.ActionOptoutSale:
-		s = "We stopped selling and sharing your personal information."
-	case dsrflow.ActionWithdrawConsent:
-		s = "We recorded the withdrawal of your consent."
-	default:
-		s = "We carried out your request."
+		return l.t("done.access", "records", l.plural(len(o.Records), "n.record"), "datasets", l.list(sortedUnique(sets)))
 	}
-	if n := counts(o.Counts); n != "" {
+	key, ok := doneAction[o.Action]
+	if !ok {
+		key = "done.other"
+	}
+	s := l.t(key)
+	if n := l.counts(o.Counts); n != "" {
 		s = strings.TrimSuffix(s, ".") + " (" + n + ")."
 	}
 	return s
 }
 
+// partnerStatus is the text key of what came of telling a partner, by the job's status.
+var partnerStatus = map[connectors.Status]string{
+	connectors.StatusCompleted: "partner.told",
+	connectors.StatusNotFound:  "partner.told_none",
+	connectors.StatusExempt:    "partner.told_exempt",
+	connectors.StatusFailed:    "partner.failed",
+}
+
 // partnerLines says what came of telling one partner, as list items.
-func partnerLines(c Controller, o Outcome) []string {
+func partnerLines(c Controller, l lang, o Outcome) []string {
 	owner := o.Owner
 	if owner == "" {
-		owner = "A partner"
+		owner = l.t("partner.unnamed")
 	}
-	var s string
-	switch o.Status {
-	case connectors.StatusCompleted:
-		s = owner + ": we told them about your request."
-	case connectors.StatusNotFound:
-		s = owner + ": we told them about your request. They hold no data about you."
-	case connectors.StatusExempt:
-		s = owner + ": we told them about your request. They keep some data because the law requires it."
-	case connectors.StatusFailed:
-		s = owner + ": we tried to tell them, but could not confirm it before the deadline."
-	default:
-		s = owner + ": we told them about your request and are waiting for their confirmation."
+	key, ok := partnerStatus[o.Status]
+	if !ok {
+		key = "partner.waiting"
 	}
-	lines := []string{"- " + s}
+	lines := []string{"- " + owner + ": " + l.t(key)}
 	for _, e := range sortExemptions(o.Exemptions) {
-		lines = append(lines, "  - "+exemptionText(c, e))
+		lines = append(lines, "  - "+l.exemptionText(c, e))
 	}
 	return lines
 }

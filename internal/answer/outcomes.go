@@ -1,7 +1,6 @@
 package answer
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -36,15 +35,17 @@ type System struct {
 // the supervisory authority for the subject's country of residence (Controller.Authority), with its postal address, and the right to go to
 // court. lead opens it, as in "If you disagree with our decision"; empty, the sentence starts with "You
 // can complain".
-func Remedy(c Controller, country, lead string) string {
+func Remedy(c Controller, country, lead string) string { return lang("").remedy(c, country, lead) }
+
+func (l lang) remedy(c Controller, country, lead string) string {
 	a := c.Authority(country)
-	s := fmt.Sprintf("you can complain to %s: %s You can also take the matter to court.", a.Name, a.URL)
+	var s string
 	if lead = strings.TrimSpace(lead); lead != "" {
-		s = lead + ", " + s
+		s = l.t("remedy.lead", "lead", lead, "authority", a.Name, "url", a.URL)
 	} else {
-		s = capitalize(s)
+		s = l.t("remedy", "authority", a.Name, "url", a.URL)
 	}
-	if as := a.addressSentence(); as != "" {
+	if as := l.addressSentence(a); as != "" {
 		s += "\n" + as
 	}
 	if a.Note != "" {
@@ -104,7 +105,7 @@ func perItem(in Input, subs []Outcome) []itemOutcomes {
 				case connectors.ItemDone:
 					io.done = append(io.done, o.Owner)
 				case connectors.ItemNotPossible:
-					io.notPossible = append(io.notPossible, o.Owner+": "+reasonText(r.Reason))
+					io.notPossible = append(io.notPossible, o.Owner+": "+reasonText(in.lang(), r.Reason))
 				}
 			}
 		}
@@ -114,9 +115,9 @@ func perItem(in Input, subs []Outcome) []itemOutcomes {
 	return out
 }
 
-func reasonText(r string) string {
+func reasonText(l lang, r string) string {
 	if r = strings.TrimRight(strings.Join(strings.Fields(r), " "), "."); r == "" {
-		return "the system could not do it"
+		return l.t("item.no_reason")
 	}
 	return r
 }
@@ -141,28 +142,30 @@ func itemsParagraph(c Controller, in Input, subs []Outcome) string {
 			not = append(not, itemName(c, in.Type, io.item))
 		}
 	}
+	l := in.lang()
 	var p string
 	switch in.Type {
 	case dsrflow.Rectification:
 		if len(done) > 0 {
-			p = "We corrected your " + list(done) + "."
+			p = l.t("items.corrected", "items", l.list(done))
 		}
 		if len(not) > 0 {
-			p = joinSentences(p, "We did not correct your "+list(not)+": below we say why.")
+			p = joinSentences(p, l.t("items.not_corrected", "items", l.list(not)))
 		}
 	case dsrflow.ConsentWithdrawal:
 		if len(done) > 0 {
-			p = "We no longer process your data for " + list(done) + " on the basis of your consent. This does not affect what we did before you withdrew it."
+			p = l.t("items.consent_withdrawn", "items", l.list(done))
 		}
 		if len(not) > 0 {
-			p = joinSentences(p, "For "+list(not)+" nothing changed: below we say why.")
+			p = joinSentences(p, l.t("items.consent_unchanged", "items", l.list(not)))
 		}
 	}
 	return p
 }
 
 // itemLines says per system what came of the items it was asked about, as list items.
-func itemLines(c Controller, t dsrflow.RequestType, o Outcome) []string {
+func itemLines(c Controller, l lang, t dsrflow.RequestType, o Outcome) []string {
+	kind := itemKind(t)
 	var done []string
 	var lines []string
 	for _, r := range o.Items {
@@ -170,57 +173,43 @@ func itemLines(c Controller, t dsrflow.RequestType, o Outcome) []string {
 		case connectors.ItemDone:
 			done = append(done, itemName(c, t, r.Item))
 		case connectors.ItemNotPossible:
-			verb := "correct your "
-			if t == dsrflow.ConsentWithdrawal {
-				verb = "withdraw your consent for "
-			}
-			lines = append(lines, "- We could not "+verb+itemName(c, t, r.Item)+" here: "+reasonText(r.Reason)+".")
+			lines = append(lines, "- "+l.t("item.not_possible."+kind, "item", itemName(c, t, r.Item), "reason", reasonText(l, r.Reason)))
 		}
 	}
 	if len(done) > 0 {
-		s := "- We corrected your " + list(done) + "."
-		if t == dsrflow.ConsentWithdrawal {
-			s = "- We withdrew your consent for " + list(done) + "."
-		}
-		lines = append([]string{s}, lines...)
+		lines = append([]string{"- " + l.t("item.done."+kind, "items", l.list(done))}, lines...)
 	}
 	if len(lines) == 0 {
-		s := "- We hold none of the data you asked us to correct here."
-		if t == dsrflow.ConsentWithdrawal {
-			s = "- We hold no consent of yours here for the purposes you named."
-		}
-		lines = []string{s}
+		lines = []string{"- " + l.t("item.none_held."+kind)}
 	}
 	return lines
 }
 
-// actionVerb says what a system that lacks the right's action cannot do, after "cannot".
-var actionVerb = map[dsrflow.Action]string{
-	dsrflow.ActionRectify:         "correct data",
-	dsrflow.ActionObject:          "stop processing on an objection",
-	dsrflow.ActionWithdrawConsent: "record a withdrawal of consent",
+// unableText is the text key saying what a system that lacks the right's action cannot do.
+var unableText = map[dsrflow.Action]string{
+	dsrflow.ActionRectify:         "unable.rectify",
+	dsrflow.ActionObject:          "unable.object",
+	dsrflow.ActionWithdrawConsent: "unable.withdraw_consent",
 }
 
 // notDone lists, with reasons, every part of the request that was not carried out: items not done,
 // systems that failed or cannot act on the right.
 func notDone(c Controller, in Input, subs []Outcome) []string {
+	l := in.lang()
 	var lines []string
 	if hasItems(in.Type) {
 		for _, io := range perItem(in, subs) {
 			name := itemName(c, in.Type, io.item)
 			for _, np := range io.notPossible {
 				owner, why, _ := strings.Cut(np, ": ")
-				lines = append(lines, fmt.Sprintf("- Your %s at %s: %s.", itemPhrase(in.Type, name), owner, why))
+				lines = append(lines, "- "+l.t("notdone.item."+itemKind(in.Type), "item", name, "owner", owner, "reason", why))
 			}
 			if len(io.done) > 0 || len(io.notPossible) > 0 {
 				continue
 			}
-			s := fmt.Sprintf("- Your %s: none of the systems we asked holds it, so there was nothing to change.", itemPhrase(in.Type, name))
-			if in.Type == dsrflow.ConsentWithdrawal {
-				s = fmt.Sprintf("- Your %s: we hold no such consent of yours, so there was nothing to withdraw.", itemPhrase(in.Type, name))
-			}
+			s := "- " + l.t("notdone.none_held."+itemKind(in.Type), "item", name)
 			if holders := holdersOf(in, io.item); len(holders) > 0 {
-				s += " " + list(holders) + " may hold such data in a system that cannot correct it."
+				s += " " + l.t("notdone.holders", "owners", l.list(holders))
 			}
 			lines = append(lines, s)
 		}
@@ -231,26 +220,26 @@ func notDone(c Controller, in Input, subs []Outcome) []string {
 		}
 		if o.ToSubject && strings.TrimSpace(o.Detail) != "" {
 			// A person marked the job failed with a reason written for the subject.
-			lines = append(lines, fmt.Sprintf("- %s: we could not complete this. %s", ownerOr(c, o.Owner), sentence(o.Detail)))
+			lines = append(lines, "- "+ownerOr(c, o.Owner)+": "+l.t("notdone.failed")+" "+sentence(o.Detail))
 			continue
 		}
 		// The connector's failure text is for agents, not the subject.
-		lines = append(lines, fmt.Sprintf("- %s: we could not complete this before the deadline. We are sorry.", ownerOr(c, o.Owner)))
+		lines = append(lines, "- "+ownerOr(c, o.Owner)+": "+l.t("notdone.failed_deadline"))
 	}
-	if verb, ok := actionVerb[in.Type.Action()]; ok {
+	if key, ok := unableText[in.Type.Action()]; ok {
 		for _, owner := range unableOwners(c, in) {
-			lines = append(lines, fmt.Sprintf("- %s: a system of this company cannot %s, so we could not ask it to.", owner, verb))
+			lines = append(lines, "- "+owner+": "+l.t(key))
 		}
 	}
 	return lines
 }
 
-// itemPhrase is an item after "Your": "name", "consent for Newsletter".
-func itemPhrase(t dsrflow.RequestType, name string) string {
+// itemKind names the texts of a right's items: "consent" for consent withdrawal, else "rectification".
+func itemKind(t dsrflow.RequestType) string {
 	if t == dsrflow.ConsentWithdrawal {
-		return "consent for " + name
+		return "consent"
 	}
-	return name
+	return "rectification"
 }
 
 // holdersOf names the companies whose systems declare the category but cannot correct data.
@@ -293,11 +282,12 @@ func actedOn(in Input, subs []Outcome) bool {
 
 // receivedLines names the partners that received the subject's data and from whom.
 func receivedLines(in Input) []string {
+	l := in.lang()
 	var lines []string
 	for _, r := range in.Recipients {
 		s := "- " + r.Owner
 		if from := sortedUnique(r.From); len(from) > 0 {
-			s += ", from " + list(from)
+			s += ", " + l.t("received.from", "owners", l.list(from))
 		}
 		lines = append(lines, s+".")
 	}

@@ -113,7 +113,7 @@ func TestComposeFromPerItemOutcomes(t *testing.T) {
 				in.Outcomes = []Outcome{subsidiary("crm", "Example Marketing AS", dsrflow.ActionObject, connectors.StatusNotFound)}
 			}),
 			want: []string{
-				nothingHeld,
+				lang("").t("nothing_held"),
 				"- Example Billing AS: a system of this company cannot stop processing on an objection, so we could not ask it to.",
 				court,
 			},

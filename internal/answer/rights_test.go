@@ -19,8 +19,12 @@ func TestEveryRightHasItsTexts(t *testing.T) {
 	}
 	at := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
 	for _, r := range dsrflow.Rights {
-		if requestName[r.Type] == "" || requestShort[r.Type] == "" {
-			t.Errorf("%s: no name in requestName or requestShort", r.Type)
+		for _, l := range dsrflow.Languages {
+			for _, k := range []string{"request.long.", "request.short."} {
+				if _, ok := catalogs()[l][k+string(r.Type)]; !ok {
+					t.Errorf("%s: no %s%s in texts/%s.json", r.Type, k, r.Type, l)
+				}
+			}
 		}
 		in := Input{RequestID: "dsr_x", Type: r.Type, Country: "NO", Received: at, Due: at.AddDate(0, 1, 0), Closed: at,
 			Status: dsrflow.StatusCompleted, Corrections: map[string]string{"user.name": "x"}, Purposes: []string{"newsletter"}}

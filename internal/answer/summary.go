@@ -1,10 +1,10 @@
 package answer
 
 import (
-	"fmt"
 	"html/template"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -14,6 +14,9 @@ import (
 
 // summary is what summary.html and summary.txt show; both render the same view.
 type summary struct {
+	// Lang is the language it is written in (Input.Language); T says a text of it (texts/<lang>.json).
+	Lang       string
+	T          func(key string, args ...string) string
 	Title      string
 	RequestID  string
 	Request    string // "access request"
@@ -54,13 +57,15 @@ type datasetView struct {
 	// What the controller says of the dataset's categories (Art. 15(1)(a), (c), (d), (g)): each purpose
 	// with its legal basis, how long, from where, to whom. Empty when it says nothing.
 	Purposes, Retention, Sources, Recipients []string
-	Header                                   []string
-	Rows                                     [][]string
+	// Text is all of it as sentences in the request's language, one a line.
+	Text   []string
+	Header []string
+	Rows   [][]string
 }
 
 // describe fills in what the controller says of the categories of the dataset's data; under the CCPA
 // a purpose is named without the GDPR's legal basis.
-func (dv *datasetView) describe(c Controller, taxonomy []string, ccpa bool) {
+func (dv *datasetView) describe(l lang, c Controller, taxonomy []string, ccpa bool) {
 	add := func(list *[]string, v string) {
 		if v = strings.TrimSpace(v); v != "" && !slices.Contains(*list, v) {
 			*list = append(*list, v)
@@ -72,7 +77,7 @@ func (dv *datasetView) describe(c Controller, taxonomy []string, ccpa bool) {
 				if ccpa {
 					add(&dv.Purposes, p.Name)
 				} else {
-					add(&dv.Purposes, p.Name+" (legal basis: "+legalBasis(p.LegalBasis)+")")
+					add(&dv.Purposes, p.Name+" ("+l.t("summary.purpose_basis", "basis", l.legalBasis(p.LegalBasis))+")")
 				}
 			}
 		}
@@ -95,23 +100,23 @@ func clauses(parts []string) string {
 	return strings.Join(out, "; ")
 }
 
-// Lines are the dataset's description as sentences, one a line.
-func (dv datasetView) Lines() []string {
+// lines are the dataset's description as sentences in l, one a line.
+func (dv datasetView) lines(l lang) []string {
 	var out []string
 	if len(dv.Categories) > 0 {
-		out = append(out, "Kinds of data: "+list(dv.Categories)+".")
+		out = append(out, l.t("summary.kinds", "kinds", l.list(dv.Categories)))
 	}
 	if len(dv.Purposes) > 0 {
-		out = append(out, "Why we hold it: "+strings.Join(dv.Purposes, "; ")+".")
+		out = append(out, l.t("summary.why", "purposes", strings.Join(dv.Purposes, "; ")))
 	}
 	if len(dv.Retention) > 0 {
-		out = append(out, "How long we keep it: "+clauses(dv.Retention)+".")
+		out = append(out, l.t("summary.how_long", "period", clauses(dv.Retention)))
 	}
 	if len(dv.Sources) > 0 {
-		out = append(out, "Where it comes from: "+clauses(dv.Sources)+".")
+		out = append(out, l.t("summary.source", "source", clauses(dv.Sources)))
 	}
 	if len(dv.Recipients) > 0 {
-		out = append(out, "Who may receive it: "+strings.Join(dv.Recipients, "; ")+".")
+		out = append(out, l.t("summary.recipients", "recipients", strings.Join(dv.Recipients, "; ")))
 	}
 	return out
 }
@@ -121,11 +126,14 @@ type purposeView struct {
 }
 
 func (ex *export) summary() summary {
+	l := ex.in.lang()
 	s := summary{
-		Title:      "Your personal data at " + ex.c.Name,
+		Lang:       string(l),
+		T:          l.t,
+		Title:      l.t("summary.title", "controller", ex.c.Name),
 		RequestID:  ex.in.RequestID,
-		Request:    shortName(ex.in.Type),
-		Generated:  date(ex.generated),
+		Request:    l.shortName(ex.in.Type),
+		Generated:  l.date(ex.generated),
 		Portable:   ex.in.Type.Right().Portable,
 		Controller: ex.c,
 		Authority:  ex.c.Authority(ex.in.residence()),
@@ -133,15 +141,15 @@ func (ex *export) summary() summary {
 		Nothing:    true,
 	}
 	if !ex.in.Received.IsZero() {
-		s.Received = date(ex.in.Received)
+		s.Received = l.date(ex.in.Received)
 	}
 	for _, p := range ex.c.Purposes {
 		s.Purposes = append(s.Purposes, purposeView{
-			Name: p.Name, Description: p.Description, Basis: legalBasis(p.LegalBasis), BasisDetail: p.LegalBasisDetail,
+			Name: p.Name, Description: p.Description, Basis: l.legalBasis(p.LegalBasis), BasisDetail: p.LegalBasisDetail,
 		})
 	}
 	for _, cv := range ex.connectors {
-		cf := companyFound{Owner: cv.Owner, Partner: cv.Role == connectors.RolePartner, Status: foundStatus(cv)}
+		cf := companyFound{Owner: cv.Owner, Partner: cv.Role == connectors.RolePartner, Status: foundStatus(l, cv)}
 		if cf.Owner == "" {
 			cf.Owner = ex.c.Name
 		}
@@ -159,26 +167,27 @@ func (ex *export) summary() summary {
 				}
 			}
 			dv.Categories = categoryNames(ex.c, cats)
-			dv.describe(ex.c, cats, ex.in.underCCPA())
+			dv.describe(l, ex.c, cats, ex.in.underCCPA())
+			dv.Text = dv.lines(l)
 			cf.Datasets = append(cf.Datasets, dv)
 			s.Files = append(s.Files, ds.file)
 		}
 		for _, e := range cv.Exemptions {
-			cf.Exemptions = append(cf.Exemptions, exemptionText(ex.c, e))
+			cf.Exemptions = append(cf.Exemptions, l.exemptionText(ex.c, e))
 		}
 		if len(cv.Records) > 0 || len(cv.Exemptions) > 0 {
 			s.Nothing = false
 		}
 		s.Found = append(s.Found, cf)
 	}
-	for _, l := range receivedLines(ex.in) {
-		s.PartnersReceived = append(s.PartnersReceived, strings.TrimPrefix(l, "- "))
+	for _, line := range receivedLines(ex.in) {
+		s.PartnersReceived = append(s.PartnersReceived, strings.TrimPrefix(line, "- "))
 	}
-	for _, l := range notDone(ex.c, ex.in, subsidiaries(ex.in.Outcomes)) {
-		s.NotDone = append(s.NotDone, strings.TrimPrefix(l, "- "))
+	for _, line := range notDone(ex.c, ex.in, subsidiaries(ex.in.Outcomes)) {
+		s.NotDone = append(s.NotDone, strings.TrimPrefix(line, "- "))
 	}
 	if len(s.NotDone) > 0 {
-		s.Remedy = remedy(ex.c, ex.in, "If you disagree with any of this")
+		s.Remedy = remedy(ex.c, ex.in, l.t("lead.disagree_any"))
 	}
 	if ex.in.underCCPA() {
 		s.CCPA, s.CCPAIntro, s.CCPAAbout = true, ccpaAboutIntro, ccpaAboutSections(ex.c)
@@ -188,35 +197,31 @@ func (ex *export) summary() summary {
 }
 
 // foundStatus says in one sentence what one system's search came to.
-func foundStatus(cv connectorExport) string {
+func foundStatus(l lang, cv connectorExport) string {
 	switch cv.Status {
 	case connectors.StatusCompleted, connectors.StatusExempt:
 		if len(cv.Records) == 0 {
 			if len(cv.Exemptions) > 0 {
-				return "We hold data about you here on a legal basis, described below."
+				return l.t("summary.status.held_on_basis")
 			}
-			return "We found no data about you here."
+			return l.t("summary.status.none_here")
 		}
-		return fmt.Sprintf("We found %s.", plural(len(cv.Records), "record", "records"))
+		return l.t("summary.status.found", "records", l.plural(len(cv.Records), "n.record"))
 	case connectors.StatusNotFound:
-		return "We found no data about you here."
+		return l.t("summary.status.none_here")
 	case connectors.StatusFailed:
-		return "We could not complete the search here before the deadline. We are sorry."
+		return l.t("summary.status.failed")
 	case connectors.StatusIdentityConflict:
-		return conflictSentence
+		return l.t("outcome.identity_conflict")
 	}
-	return "The search here is not finished yet."
+	return l.t("summary.status.pending")
 }
-
-const csvNote = "In the CSV files, a value that begins with =, +, -, @, a tab or a line break has a ' in front, so that spreadsheet programs show it as text and do not run it as a formula. data.json has every value unchanged."
-
-const portableNote = "data.json and the CSV files in the csv folder hold your data in structured, machine-readable formats (JSON and CSV). You can give them to another service."
 
 // summaryHTML is parsed on first use, not at package init, like every template in a package `starter`
 // links (see internal/web/ui.go).
 var summaryHTML = sync.OnceValue(func() *template.Template {
 	t := template.Must(template.New("summary").Funcs(template.FuncMap{"join": list}).Parse(`<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -233,24 +238,24 @@ th { background: #eee; }
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<p>Your {{.Request}}, reference {{.RequestID}}.{{if .Received}} We received it on {{.Received}}.{{end}} This export was made on {{.Generated}}.</p>
+<p>{{call .T "summary.intro" "request" .Request "ref" .RequestID}}{{if .Received}} {{call .T "intro.received" "date" .Received}}{{end}} {{call .T "summary.generated" "date" .Generated}}</p>
 {{- if .Portable}}
-<p class="note">{{.PortableNote}}</p>
+<p class="note">{{call .T "summary.portable_note"}}</p>
 {{- end}}
 
-<h2>What we found</h2>
+<h2>{{call .T "summary.h.found"}}</h2>
 {{- if .Nothing}}
-<p>We found no personal data about you in any of our systems.</p>
+<p>{{call .T "summary.nothing"}}</p>
 {{- end}}
 {{- range .Found}}
-<h3>{{.Owner}}{{if .Partner}} (partner){{end}}</h3>
+<h3>{{.Owner}}{{if .Partner}} {{call $.T "summary.partner"}}{{end}}</h3>
 <p>{{.Status}}</p>
 {{- range .Datasets}}
 <h4>{{.Name}}</h4>
-{{- range .Lines}}
+{{- range .Text}}
 <p>{{.}}</p>
 {{- end}}
-<p>File: {{.File}}</p>
+<p>{{call $.T "summary.file" "file" .File}}</p>
 <table>
 <tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{- range .Rows}}
@@ -259,7 +264,7 @@ th { background: #eee; }
 </table>
 {{- end}}
 {{- if .Exemptions}}
-<p>What we keep, and why:</p>
+<p>{{call $.T "summary.keep"}}</p>
 <ul>
 {{- range .Exemptions}}
 <li>{{.}}</li>
@@ -269,7 +274,7 @@ th { background: #eee; }
 {{- end}}
 {{- if .NotDone}}
 
-<h2>What we could not do</h2>
+<h2>{{call .T "heading.not_done"}}</h2>
 <ul>
 {{- range .NotDone}}
 <li>{{.}}</li>
@@ -279,8 +284,8 @@ th { background: #eee; }
 {{- end}}
 {{- if .PartnersReceived}}
 
-<h2>Partners who received your data</h2>
-<p>These partners received your data from the companies of our group named here:</p>
+<h2>{{call .T "heading.partners_received"}}</h2>
+<p>{{call .T "partners.received_from"}}</p>
 <ul>
 {{- range .PartnersReceived}}
 <li>{{.}}</li>
@@ -292,30 +297,30 @@ th { background: #eee; }
 {{template "ccpa" .}}
 {{- else}}
 
-<h2>About the processing of your data</h2>
+<h2>{{call .T "summary.h.about"}}</h2>
 {{- with .Controller}}
-<h3>Who we are</h3>
-<p>{{.Name}}{{if .GroupCompanies}}: {{join .GroupCompanies}}{{end}}.</p>
-<p>Contact: {{.Contact.Email}}{{if .Contact.Address}}, {{.Contact.Address}}{{end}}{{if .Contact.URL}}, <a href="{{.Contact.URL}}">{{.Contact.URL}}</a>{{end}}.<br>
-Data protection officer: {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{end}}.</p>
+<h3>{{call $.T "summary.h.who"}}</h3>
+<p>{{.Name}}{{if .GroupCompanies}}: {{call $.Join .GroupCompanies}}{{end}}.</p>
+<p>{{call $.T "summary.contact"}} {{.Contact.Email}}{{if .Contact.Address}}, {{.Contact.Address}}{{end}}{{if .Contact.URL}}, <a href="{{.Contact.URL}}">{{.Contact.URL}}</a>{{end}}.<br>
+{{call $.T "summary.dpo"}} {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{end}}.</p>
 {{- end}}
 
-<h3>Why we process your data, and on which legal basis</h3>
+<h3>{{call .T "summary.h.purposes"}}</h3>
 <ul>
 {{- range .Purposes}}
-<li><strong>{{.Name}}.</strong> {{.Description}} Legal basis: {{.Basis}}.{{if .BasisDetail}} {{.BasisDetail}}{{end}}</li>
+<li><strong>{{.Name}}.</strong> {{.Description}} {{call $.T "summary.legal_basis" "basis" .Basis}}{{if .BasisDetail}} {{.BasisDetail}}{{end}}</li>
 {{- end}}
 </ul>
 {{- with .Controller}}
 
-<h3>The kinds of personal data we process</h3>
+<h3>{{call $.T "summary.h.categories"}}</h3>
 <ul>
 {{- range .Categories}}
 <li><strong>{{.Name}}.</strong> {{.Description}}</li>
 {{- end}}
 </ul>
 
-<h3>Who receives your data</h3>
+<h3>{{call $.T "summary.h.recipients"}}</h3>
 <ul>
 {{- range .Recipients}}
 <li><strong>{{.Name}}.</strong> {{.Description}}{{if .Condition}} {{.Condition}}{{end}}</li>
@@ -325,28 +330,28 @@ Data protection officer: {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{en
 <p>{{.Transfers}}</p>
 {{- end}}
 
-<h3>How long we keep your data</h3>
+<h3>{{call $.T "summary.h.retention"}}</h3>
 <ul>
 {{- range .Retention}}
 <li><strong>{{.Data}}:</strong> {{.Period}}</li>
 {{- end}}
 </ul>
 
-<h3>Where your data comes from</h3>
-<p>We collect most data from you. Data we did not collect from you comes:</p>
+<h3>{{call $.T "summary.h.sources"}}</h3>
+<p>{{call $.T "summary.sources"}}</p>
 <ul>
 {{- range .Sources}}
 <li>{{.}}</li>
 {{- end}}
 </ul>
 
-<h3>Automated decisions and profiling</h3>
+<h3>{{call $.T "summary.h.automated"}}</h3>
 <p>{{.AutomatedDecisions.Decisions}}</p>
 {{- if .AutomatedDecisions.Profiling}}
 <p>{{.AutomatedDecisions.Profiling}}</p>
 {{- end}}
 
-<h3>Your rights</h3>
+<h3>{{call $.T "summary.h.rights"}}</h3>
 <ul>
 {{- range .Rights}}
 <li><strong>{{.Name}}.</strong> {{.Text}}</li>
@@ -354,20 +359,20 @@ Data protection officer: {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{en
 </ul>
 {{- end}}
 
-<h3>Where to complain</h3>
-<p>You can lodge a complaint with a supervisory authority: {{.Authority.Name}}, <a href="{{.Authority.URL}}">{{.Authority.URL}}</a>.{{with .Authority.Postal}} The postal address of {{$.Authority.Name}} is {{.}}.{{end}}{{if .Authority.Note}} {{.Authority.Note}}{{end}}</p>
+<h3>{{call .T "summary.h.complain"}}</h3>
+<p>{{call .T "summary.complain"}} {{.Authority.Name}}, <a href="{{.Authority.URL}}">{{.Authority.URL}}</a>.{{with .Authority.Postal}} {{call $.T "authority.address" "authority" $.Authority.Name "address" .}}{{end}}{{if .Authority.Note}} {{.Authority.Note}}{{end}}</p>
 {{- end}}
 
-<h3>Our record of your request</h3>
-<p>We keep a record of your request and of our answer for {{.Controller.RecordRetention}}, to show that we handled it as the law requires. Then we delete it.</p>
+<h3>{{call .T "heading.record"}}</h3>
+<p>{{call .T "summary.record" "period" .Retention}}</p>
 
-<h2>Files in this export</h2>
+<h2>{{call .T "summary.h.files"}}</h2>
 <ul>
 {{- range .Files}}
 <li>{{.}}</li>
 {{- end}}
 </ul>
-<p>{{.CSVNote}}</p>
+<p>{{call .T "summary.csv_note"}}</p>
 </body>
 </html>
 `))
@@ -375,48 +380,52 @@ Data protection officer: {{.DPO.Email}}{{if .DPO.Address}}, {{.DPO.Address}}{{en
 	return t
 })
 
-// htmlView adds the fixed notes to the summary for the template.
+// htmlView adds to the summary what the template says in the summary's language: lists joined, and the
+// record's retention.
 type htmlView struct {
 	summary
-	PortableNote, CSVNote string
+	Join      func([]string) string
+	Retention string
 }
 
 func (ex *export) writeHTML(w io.Writer) error {
-	return summaryHTML().Execute(w, htmlView{summary: ex.summary(), PortableNote: portableNote, CSVNote: csvNote})
+	l := ex.in.lang()
+	return summaryHTML().Execute(w, htmlView{summary: ex.summary(), Join: l.list, Retention: l.retention(ex.c.RecordRetention)})
 }
 
 func (ex *export) writeText(w io.Writer) error {
 	s := ex.summary()
+	l := ex.in.lang()
 	t := &textWriter{}
 	t.para(s.Title + "\n" + strings.Repeat("=", len([]rune(s.Title))))
-	p := fmt.Sprintf("Your %s, reference %s.", s.Request, s.RequestID)
+	p := l.t("summary.intro", "request", s.Request, "ref", s.RequestID)
 	if s.Received != "" {
-		p += " We received it on " + s.Received + "."
+		p += " " + l.t("intro.received", "date", s.Received)
 	}
-	t.para(p + " This export was made on " + s.Generated + ".")
+	t.para(p + " " + l.t("summary.generated", "date", s.Generated))
 	if s.Portable {
-		t.para(portableNote)
+		t.para(l.t("summary.portable_note"))
 	}
 
-	t.para(underline("What we found", "-"))
+	t.para(underline(l.t("summary.h.found"), "-"))
 	if s.Nothing {
-		t.para("We found no personal data about you in any of our systems.")
+		t.para(l.t("summary.nothing"))
 	}
 	for _, f := range s.Found {
 		head := f.Owner
 		if f.Partner {
-			head += " (partner)"
+			head += " " + l.t("summary.partner")
 		}
 		t.para(head + "\n" + f.Status)
 		for _, ds := range f.Datasets {
 			var b strings.Builder
 			b.WriteString(ds.Name + "\n")
-			for _, l := range ds.Lines() {
-				b.WriteString(l + "\n")
+			for _, line := range ds.Text {
+				b.WriteString(line + "\n")
 			}
-			b.WriteString("File: " + ds.File)
+			b.WriteString(l.t("summary.file", "file", ds.File))
 			for i, row := range ds.Rows {
-				fmt.Fprintf(&b, "\n\nRecord %d", i+1)
+				b.WriteString("\n\n" + l.t("summary.record_n", "n", strconv.Itoa(i+1)))
 				for j, v := range row {
 					if v == "" {
 						continue
@@ -427,18 +436,18 @@ func (ex *export) writeText(w io.Writer) error {
 			t.para(b.String())
 		}
 		if len(f.Exemptions) > 0 {
-			t.para("What we keep, and why:\n" + bullets(f.Exemptions))
+			t.para(l.t("summary.keep") + "\n" + bullets(f.Exemptions))
 		}
 	}
 
 	if len(s.NotDone) > 0 {
-		t.para(underline("What we could not do", "-"))
+		t.para(underline(l.t("heading.not_done"), "-"))
 		t.para(bullets(s.NotDone))
 		t.para(s.Remedy)
 	}
 	if len(s.PartnersReceived) > 0 {
-		t.para(underline("Partners who received your data", "-"))
-		t.para("These partners received your data from the companies of our group named here:\n" + bullets(s.PartnersReceived))
+		t.para(underline(l.t("heading.partners_received"), "-"))
+		t.para(l.t("partners.received_from") + "\n" + bullets(s.PartnersReceived))
 	}
 
 	c := s.Controller
@@ -447,48 +456,48 @@ func (ex *export) writeText(w io.Writer) error {
 	} else {
 		gdprAboutText(t, s)
 	}
-	t.para("Our record of your request\nWe keep a record of your request and of our answer for " + c.RecordRetention + ", to show that we handled it as the law requires. Then we delete it.")
+	t.para(l.t("heading.record") + "\n" + l.t("summary.record", "period", l.retention(c.RecordRetention)))
 
-	t.para(underline("Files in this export", "-"))
+	t.para(underline(l.t("summary.h.files"), "-"))
 	t.para(bullets(s.Files))
-	t.para(csvNote)
+	t.para(l.t("summary.csv_note"))
 	_, err := io.WriteString(w, t.String())
 	return err
 }
 
 // gdprAboutText writes the controller's Art. 13-15 information of summary.txt.
 func gdprAboutText(t *textWriter, s summary) {
-	c := s.Controller
-	t.para(underline("About the processing of your data", "-"))
+	c, l := s.Controller, lang(s.Lang)
+	t.para(underline(l.t("summary.h.about"), "-"))
 	who := c.Name
 	if len(c.GroupCompanies) > 0 {
-		who += ": " + list(c.GroupCompanies)
+		who += ": " + l.list(c.GroupCompanies)
 	}
-	contact := "Contact: " + joinNonEmpty(c.Contact.Email, c.Contact.Address, c.Contact.URL) + "."
-	dpo := "Data protection officer: " + joinNonEmpty(c.DPO.Email, c.DPO.Address) + "."
-	t.para("Who we are\n" + who + ".\n" + contact + "\n" + dpo)
+	contact := l.t("summary.contact") + " " + joinNonEmpty(c.Contact.Email, c.Contact.Address, c.Contact.URL) + "."
+	dpo := l.t("summary.dpo") + " " + joinNonEmpty(c.DPO.Email, c.DPO.Address) + "."
+	t.para(l.t("summary.h.who") + "\n" + who + ".\n" + contact + "\n" + dpo)
 
 	var lines []string
 	for _, p := range s.Purposes {
-		l := p.Name + ". " + p.Description + " Legal basis: " + p.Basis + "."
+		line := p.Name + ". " + p.Description + " " + l.t("summary.legal_basis", "basis", p.Basis)
 		if p.BasisDetail != "" {
-			l += " " + p.BasisDetail
+			line += " " + p.BasisDetail
 		}
-		lines = append(lines, l)
+		lines = append(lines, line)
 	}
-	t.para("Why we process your data, and on which legal basis\n" + bullets(lines))
+	t.para(l.t("summary.h.purposes") + "\n" + bullets(lines))
 
 	lines = nil
 	for _, cat := range c.Categories {
 		lines = append(lines, strings.TrimSpace(cat.Name+". "+cat.Description))
 	}
-	t.para("The kinds of personal data we process\n" + bullets(lines))
+	t.para(l.t("summary.h.categories") + "\n" + bullets(lines))
 
 	lines = nil
 	for _, r := range c.Recipients {
 		lines = append(lines, strings.TrimSpace(r.Name+". "+r.Description+" "+r.Condition))
 	}
-	p := "Who receives your data\n" + bullets(lines)
+	p := l.t("summary.h.recipients") + "\n" + bullets(lines)
 	if c.Transfers != "" {
 		p += "\n" + c.Transfers
 	}
@@ -498,9 +507,9 @@ func gdprAboutText(t *textWriter, s summary) {
 	for _, r := range c.Retention {
 		lines = append(lines, r.Data+": "+r.Period)
 	}
-	t.para("How long we keep your data\n" + bullets(lines))
-	t.para("Where your data comes from\nWe collect most data from you. Data we did not collect from you comes:\n" + bullets(c.Sources))
-	p = "Automated decisions and profiling\n" + c.AutomatedDecisions.Decisions
+	t.para(l.t("summary.h.retention") + "\n" + bullets(lines))
+	t.para(l.t("summary.h.sources") + "\n" + l.t("summary.sources") + "\n" + bullets(c.Sources))
+	p = l.t("summary.h.automated") + "\n" + c.AutomatedDecisions.Decisions
 	if c.AutomatedDecisions.Profiling != "" {
 		p += "\n" + c.AutomatedDecisions.Profiling
 	}
@@ -510,9 +519,9 @@ func gdprAboutText(t *textWriter, s summary) {
 	for _, r := range c.Rights {
 		lines = append(lines, r.Name+". "+r.Text)
 	}
-	t.para("Your rights\n" + bullets(lines))
-	p = fmt.Sprintf("Where to complain\nYou can lodge a complaint with a supervisory authority: %s, %s.", s.Authority.Name, s.Authority.URL)
-	if a := s.Authority.addressSentence(); a != "" {
+	t.para(l.t("summary.h.rights") + "\n" + bullets(lines))
+	p = l.t("summary.h.complain") + "\n" + l.t("summary.complain") + " " + s.Authority.Name + ", " + s.Authority.URL + "."
+	if a := l.addressSentence(s.Authority); a != "" {
 		p += " " + a
 	}
 	if s.Authority.Note != "" {

@@ -2,7 +2,6 @@ package answer
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -17,87 +16,51 @@ import (
 // them in the controller's (or the subject's) time zone.
 const dateFormat = "2 January 2006"
 
-func date(t time.Time) string { return t.Format(dateFormat) }
+func date(t time.Time) string { return lang("").date(t) }
 
-// requestName is the request as the subject would name it, after "your".
-var requestName = map[dsrflow.RequestType]string{
-	dsrflow.Access:            "request for access to your personal data",
-	dsrflow.Portability:       "request for a copy of your personal data in a machine-readable format",
-	dsrflow.Rectification:     "request to correct your personal data",
-	dsrflow.Erasure:           "request to erase your personal data",
-	dsrflow.Restriction:       "request to restrict the use of your personal data",
-	dsrflow.Objection:         "objection to the processing of your personal data",
-	dsrflow.MarketingOptout:   "request to opt out of marketing and profiling",
-	dsrflow.ConsentWithdrawal: "withdrawal of your consent",
-	dsrflow.DoNotSell:         "request that we do not sell or share your personal information",
-}
+// The request as the subject would name it after "your" (request.long.<type>), and in subject lines
+// (request.short.<type>), are texts of each language.
 
-// requestShort names the request in subject lines.
-var requestShort = map[dsrflow.RequestType]string{
-	dsrflow.Access:            "access request",
-	dsrflow.Portability:       "data portability request",
-	dsrflow.Rectification:     "correction request",
-	dsrflow.Erasure:           "erasure request",
-	dsrflow.Restriction:       "restriction request",
-	dsrflow.Objection:         "objection",
-	dsrflow.MarketingOptout:   "marketing opt-out",
-	dsrflow.ConsentWithdrawal: "consent withdrawal",
-	dsrflow.DoNotSell:         "request to opt out of sale and sharing",
-}
+func longName(t dsrflow.RequestType) string  { return lang("").longName(t) }
+func shortName(t dsrflow.RequestType) string { return lang("").shortName(t) }
 
-func longName(t dsrflow.RequestType) string {
-	if n, ok := requestName[t]; ok {
-		return n
+func (l lang) longName(t dsrflow.RequestType) string {
+	if k := "request.long." + string(t); l.has(k) {
+		return l.t(k)
 	}
-	return "request"
+	return l.t("request.long.other")
 }
 
-func shortName(t dsrflow.RequestType) string {
-	if n, ok := requestShort[t]; ok {
-		return n
+func (l lang) shortName(t dsrflow.RequestType) string {
+	if k := "request.short." + string(t); l.has(k) {
+		return l.t(k)
 	}
-	return "request"
+	return l.t("request.short.other")
 }
 
-// restrictionGroundText says a restriction's ground of GDPR Art. 18(1) to the subject: its letter, why
-// (after "because") and, for a restriction that lasts until something is decided, until what.
-var restrictionGroundText = map[dsrflow.RestrictionGround]struct{ letter, because, until string }{
-	dsrflow.RestrictAccuracyContested:  {"a", "you contest the accuracy of your personal data", "we have checked whether your data is accurate"},
-	dsrflow.RestrictUnlawfulProcessing: {"b", "you consider our processing of your data unlawful and want its use restricted instead of erased", ""},
-	dsrflow.RestrictLegalClaims:        {"c", "you need your data kept to establish, exercise or defend legal claims", ""},
-	dsrflow.RestrictObjectionPending:   {"d", "you objected to our processing of your data", "we have decided whether our legitimate grounds override yours"},
+// restrictionLetter is a restriction ground's letter of GDPR Art. 18(1); each ground's texts are
+// restriction.<ground>.because (after "because") and, for one that lasts until something is decided,
+// restriction.<ground>.until.
+var restrictionLetter = map[dsrflow.RestrictionGround]string{
+	dsrflow.RestrictAccuracyContested:  "a",
+	dsrflow.RestrictUnlawfulProcessing: "b",
+	dsrflow.RestrictLegalClaims:        "c",
+	dsrflow.RestrictObjectionPending:   "d",
 }
 
-// legalBasisName says an Art. 6(1) basis in plain language.
-var legalBasisName = map[string]string{
-	"consent":              "your consent",
-	"contract":             "our agreement with you, or steps you asked for before one",
-	"legal_obligation":     "a legal obligation",
-	"vital_interests":      "the protection of someone's vital interests",
-	"public_task":          "a task in the public interest",
-	"legitimate_interests": "our legitimate interests",
-}
-
-// exemptionBasisName says an Art. 17(3) ground for keeping data in plain language, after "kept because of".
-var exemptionBasisName = map[string]string{
-	"legal_obligation":      "a legal obligation",
-	"legal_claims":          "possible legal claims",
-	"public_interest":       "the public interest",
-	"public_health":         "public health",
-	"archiving":             "archiving in the public interest, research or statistics",
-	"freedom_of_expression": "freedom of expression and information",
-}
-
-func legalBasis(b string) string {
-	if n, ok := legalBasisName[b]; ok {
-		return n
+// legalBasis says an Art. 6(1) basis in plain language (basis.<basis>).
+func (l lang) legalBasis(b string) string {
+	if k := "basis." + b; l.has(k) {
+		return l.t(k)
 	}
 	return humanize(b)
 }
 
-func exemptionBasis(b string) string {
-	if n, ok := exemptionBasisName[b]; ok {
-		return n
+// exemptionBasis says an Art. 17(3) ground for keeping data in plain language, after "kept because of"
+// (exemption.<basis>).
+func (l lang) exemptionBasis(b string) string {
+	if k := "exemption." + b; l.has(k) {
+		return l.t(k)
 	}
 	return humanize(b)
 }
@@ -133,23 +96,8 @@ func sentence(s string) string {
 	return s
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // list joins words as English does: "a, b and c".
-func list(words []string) string {
-	switch len(words) {
-	case 0:
-		return ""
-	case 1:
-		return words[0]
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
-}
+func list(words []string) string { return lang("").list(words) }
 
 // sortedUnique sorts and removes empty and duplicate strings.
 func sortedUnique(s []string) []string {
@@ -158,19 +106,8 @@ func sortedUnique(s []string) []string {
 	return slices.Compact(out)
 }
 
-// countWords says what a job did by kind, in a fixed order: "3 items erased, 1 item anonymised".
-var countWords = map[string]string{
-	"erased":     "erased",
-	"deleted":    "deleted",
-	"masked":     "anonymised",
-	"anonymized": "anonymised",
-	"corrected":  "corrected",
-	"rectified":  "corrected",
-	"restricted": "restricted",
-	"suppressed": "added to the suppression list",
-}
-
-func counts(m map[string]int) string {
+// counts says what a job did by kind, in a fixed order: "3 items erased, 1 item anonymised" (count.<kind>).
+func (l lang) counts(m map[string]int) string {
 	keys := make([]string, 0, len(m))
 	for k, n := range m {
 		if n > 0 && k != "notified" {
@@ -180,11 +117,11 @@ func counts(m map[string]int) string {
 	slices.Sort(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		w, ok := countWords[k]
-		if !ok {
-			w = humanize(k)
+		w := humanize(k)
+		if l.has("count." + k) {
+			w = l.t("count." + k)
 		}
-		parts = append(parts, plural(m[k], "item", "items")+" "+w)
+		parts = append(parts, l.plural(m[k], "n.item")+" "+w)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -240,20 +177,20 @@ func compareUntil(a, b *time.Time) int {
 
 // exemptionText says what was kept, why and until when:
 // "Invoices (Financial information): kept because of a legal obligation (Bookkeeping Act: 5 years) until 31 December 2030. Then we delete it."
-func exemptionText(c Controller, e connectors.Exemption) string {
-	what := "Some of your data"
+func (l lang) exemptionText(c Controller, e connectors.Exemption) string {
+	what := l.t("exempt.some")
 	if e.Dataset != "" {
 		what = capitalize(humanize(e.Dataset))
 	}
 	if names := categoryNames(c, e.Categories); len(names) > 0 {
-		what += " (" + list(names) + ")"
+		what += " (" + l.list(names) + ")"
 	}
-	s := what + ": kept because of " + exemptionBasis(e.Basis)
+	s := l.t("exempt.kept", "what", what, "basis", l.exemptionBasis(e.Basis))
 	if d := strings.Join(strings.Fields(e.Detail), " "); d != "" {
 		s += " (" + strings.TrimRight(d, ".") + ")"
 	}
 	if e.Until != nil {
-		return s + ", until " + date(*e.Until) + ". Then we delete it."
+		return s + l.t("exempt.until", "date", l.date(*e.Until))
 	}
 	return s + "."
 }

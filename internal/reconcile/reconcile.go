@@ -346,9 +346,9 @@ func (r *Reconciler) mail(ctx context.Context, req store.Request, status dsrflow
 		return false, err
 	}
 	msg := answer.Compose(r.Controller, answer.Input{
-		RequestID: req.ID, Type: typ, Country: req.Country,
+		RequestID: req.ID, Type: typ, Country: req.Country, Residence: req.Residence, Language: req.Language,
 		Received: req.ReceivedAt.In(loc), Due: req.DueAt.In(loc).Add(-time.Nanosecond), Closed: now.In(loc),
-		Status: status, Reason: subjectReason(status, workflow, dsrflow.Status(req.Status), typ, len(done) > 0),
+		Status: status, Reason: subjectReason(req.Language, status, workflow, dsrflow.Status(req.Status), typ, len(done) > 0),
 		Outcomes: done,
 	})
 	if _, err := r.Store.EnqueueMessage(ctx, store.Message{ID: req.ID + ":answer", RequestID: req.ID, Kind: "answer", To: id.Email,
@@ -390,29 +390,29 @@ func (r *Reconciler) finishedActions(ctx context.Context, requestID string, typ 
 	return out, nil
 }
 
-// subjectReason says to the subject, truthfully, why the request was closed and how far it got: no
+// subjectReason says to the subject, in their language, truthfully, why the request was closed and how far it got: no
 // connector is asked anything before fulfilment starts; an access or portability request changes
 // nothing and its answer was never sent; any other may have been carried out in part, and listed says
 // the answer lists the parts known to be done.
-func subjectReason(status dsrflow.Status, workflow string, reached dsrflow.Status, typ dsrflow.RequestType, listed bool) string {
-	var s string
+func subjectReason(language string, status dsrflow.Status, workflow string, reached dsrflow.Status, typ dsrflow.RequestType, listed bool) string {
+	var why, howFar string
 	switch {
 	case status == dsrflow.StatusCanceled:
-		s = "Our staff stopped its processing"
+		why = "stopped.staff"
 	case workflow == "terminated":
-		s = "Our staff stopped its processing because of a problem in our systems"
+		why = "stopped.terminated"
 	default:
-		s = "A fault in our systems stopped its processing"
+		why = "stopped.fault"
 	}
 	switch {
 	case reached == dsrflow.StatusReceived || reached == dsrflow.StatusVerifying || reached == dsrflow.StatusInReview:
-		s += ". Nothing was done with your data"
+		howFar = "stopped.nothing"
 	case typ.HasExport():
-		s += ". Nothing was changed in your data, and we did not send you any of it"
+		howFar = "stopped.no_export"
 	case listed:
-		s += ". Part of it had been carried out before it stopped, as listed below, and other parts may have been too"
+		howFar = "stopped.listed"
 	default:
-		s += ". Part of it may have been carried out before it stopped"
+		howFar = "stopped.maybe"
 	}
-	return s
+	return answer.Say(language, why) + " " + answer.Say(language, howFar)
 }

@@ -159,7 +159,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		if existing != "" {
 			// The page says a link is on its way: it is queued (durably, in the outbox) before the page
 			// says so, as a new request is recorded before it does.
-			if err := s.mailStatusLink(r.Context(), existing, in.Email); err != nil {
+			if err := s.mailStatusLink(r.Context(), existing, in.Email, lang); err != nil {
 				s.renderFailure(w, r, err)
 				return
 			}
@@ -195,14 +195,15 @@ func (s *server) waitFloor(began time.Time) {
 	}
 }
 
-// mailStatusLink queues a message with the link to an open request's status page.
-func (s *server) mailStatusLink(ctx context.Context, requestID, to string) error {
+// mailStatusLink queues a message with the link to an open request's status page, in the language of
+// the page the person asked from.
+func (s *server) mailStatusLink(ctx context.Context, requestID, to, lang string) error {
 	now := s.now().UTC()
-	body := "You asked us again about a request that is still open. Follow it here:\n\n" + s.statusURL(requestID) +
-		"\n\nIf you did not ask, ignore this message: nothing happens without the code we sent with the request.\n"
+	body := strings.NewReplacer("{url}", s.statusURL(requestID)).Replace(mustTextIn(lang, "mail.status_link.body"))
+	subject := strings.NewReplacer("{id}", requestID).Replace(mustTextIn(lang, "mail.status_link.subject"))
 	_, err := s.Store.EnqueueMessage(ctx, store.Message{
 		ID: "status-link:" + requestID + ":" + now.Format("20060102T150405.000000"), RequestID: requestID, Kind: "status_link",
-		To: to, Subject: "Your open request " + requestID, Body: body, CreatedAt: now,
+		To: to, Subject: subject, Body: body, CreatedAt: now,
 	})
 	return err
 }
