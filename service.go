@@ -73,6 +73,10 @@ type RequestService interface {
 	Reviews(ctx context.Context) ([]ReviewView, error)
 	// DisclosureRegister is one year of the disclosure register.
 	DisclosureRegister(ctx context.Context, year int) ([]RegisterRow, error)
+	// DisclosureOrder is the copy of the authority's order kept (encrypted) with a disclosure, for the
+	// DPO; every read is audited on the disclosure (disclosure_order_read). ENOTFOUND when no copy was
+	// kept (only a hash, or no order), EGONE once the request is shredded.
+	DisclosureOrder(ctx context.Context, id string) (OrderCopy, error)
 	// TransparencyReport is one calendar year of authority requests by the authority's country, for the
 	// DPO: EINVALID for a year outside 1970–9999.
 	TransparencyReport(ctx context.Context, year int) ([]TransparencyRow, error)
@@ -465,6 +469,14 @@ type ReviewView struct {
 	// DisclosureKind and Basis: what kind of authority asks and on which basis.
 	DisclosureKind string `json:"disclosure_kind,omitempty"`
 	Basis          string `json:"basis,omitempty"`
+}
+
+// OrderCopy is an authority's order document as it was received, with its hex SHA-256 (the register's
+// order_sha256).
+type OrderCopy struct {
+	RequestID string
+	Document  []byte
+	SHA256    string
 }
 
 // RegisterRow is one row of the disclosure register. It names the authority, the case and what was

@@ -7,6 +7,8 @@ package apiclient
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -267,6 +269,17 @@ func (c *Client) Reviews(ctx context.Context) ([]dsrflow.ReviewView, error) {
 func (c *Client) DisclosureRegister(ctx context.Context, year int) ([]dsrflow.RegisterRow, error) {
 	var out []dsrflow.RegisterRow
 	return out, c.get(ctx, "/api/v1/disclosures", url.Values{"year": {strconv.Itoa(year)}}, &out)
+}
+
+// DisclosureOrder implements dsrflow.RequestService.
+func (c *Client) DisclosureOrder(ctx context.Context, id string) (dsrflow.OrderCopy, error) {
+	raw, err := c.Call(ctx, http.MethodGet, "/api/v1/disclosures/"+url.PathEscape(id)+"/order", nil, nil, nil, nil)
+	if err != nil {
+		return dsrflow.OrderCopy{}, err
+	}
+	// The hash of what arrived: a caller compares it with the register's order_sha256.
+	sum := sha256.Sum256(raw)
+	return dsrflow.OrderCopy{RequestID: id, Document: raw, SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
 // TransparencyReport implements dsrflow.RequestService.
