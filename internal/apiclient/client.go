@@ -325,3 +325,9 @@ func (c *Client) Suppression(ctx context.Context, hash string) (dsrflow.Suppress
 func (c *Client) DownloadExport(ctx context.Context, id string) (dsrflow.Export, error) {
 	return dsrflow.Export{}, dsrflow.Errorf(dsrflow.EFORBIDDEN, "a subject's download goes through the link in their answer")
 }
+
+// RecordGPC implements dsrflow.RequestService: a Global Privacy Control signal is the subject's browser's,
+// seen by the privacy center only.
+func (c *Client) RecordGPC(ctx context.Context, id string) (dsrflow.GPCOptOut, error) {
+	return dsrflow.GPCOptOut{}, dsrflow.Errorf(dsrflow.EFORBIDDEN, "a Global Privacy Control signal is recorded by the privacy center")
+}

@@ -35,6 +35,7 @@ type RequestService struct {
 	ReviewsFn            func(ctx context.Context) ([]dsrflow.ReviewView, error)
 	DisclosureRegisterFn func(ctx context.Context, year int) ([]dsrflow.RegisterRow, error)
 	DisclosureOrderFn    func(ctx context.Context, id string) (dsrflow.OrderCopy, error)
+	RecordGPCFn          func(ctx context.Context, id string) (dsrflow.GPCOptOut, error)
 	TransparencyReportFn func(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error)
 	DashboardFn          func(ctx context.Context) (dsrflow.Dashboard, error)
 	OutboxFn             func(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.OutboxMessage, error)
@@ -209,6 +210,14 @@ func (s *RequestService) DisclosureRegister(ctx context.Context, year int) ([]ds
 		return nil, notSet("DisclosureRegister")
 	}
 	return s.DisclosureRegisterFn(ctx, year)
+}
+
+// RecordGPC implements dsrflow.RequestService.
+func (s *RequestService) RecordGPC(ctx context.Context, id string) (dsrflow.GPCOptOut, error) {
+	if s.RecordGPCFn == nil {
+		return dsrflow.GPCOptOut{}, notSet("RecordGPC")
+	}
+	return s.RecordGPCFn(ctx, id)
 }
 
 // DisclosureOrder implements dsrflow.RequestService.
