@@ -25,6 +25,10 @@ import (
 // keptRefPrefix starts the Ref of an exemption of this kind.
 const keptRefPrefix = "pg:"
 
+// refsPerExemption is the most rows one exemption's Ref names; more rows kept until one day make more
+// exemptions with that day.
+const refsPerExemption = 64
+
 // rowRefExpr is the SQL expression of a row's ref in dataset d: 24 hex digits of the SHA-256 of the
 // table name and the text of its mapped columns and from_column, in column order (NULL written apart
 // from any text).
@@ -84,11 +88,15 @@ func (r *run) keptExemptions(ctx context.Context, d Dataset, where string, args 
 		out = append(out, rule.Exemption(d.Table, d.CategoryList(), nil, r.c.conn.Keeping.Entity.FinancialYearEnd))
 	}
 	for _, until := range untils {
-		ex := rule.Exemption(d.Table, d.CategoryList(), nil, r.c.conn.Keeping.Entity.FinancialYearEnd)
-		u := until
-		ex.Until = &u
-		ex.Ref = keptRefPrefix + strings.Join(refs[until], ",")
-		out = append(out, ex)
+		// dsrflow's kept table has the ref in its primary key, and a PostgreSQL index entry holds at most
+		// about 2700 bytes: a ref names at most refsPerExemption rows (25 bytes each).
+		for chunk := range slices.Chunk(refs[until], refsPerExemption) {
+			ex := rule.Exemption(d.Table, d.CategoryList(), nil, r.c.conn.Keeping.Entity.FinancialYearEnd)
+			u := until
+			ex.Until = &u
+			ex.Ref = keptRefPrefix + strings.Join(chunk, ",")
+			out = append(out, ex)
+		}
 	}
 	return out, nil
 }
