@@ -57,6 +57,11 @@ type RequestService interface {
 	RequestMessages(ctx context.Context, id string) ([]MessageView, error)
 	// RequestExport is a completed access or portability request's export.
 	RequestExport(ctx context.Context, id string) (Export, error)
+	// RecordGPC honours a Global Privacy Control signal (Sec-GPC: 1) sent with a visit to a request's
+	// status page: when the request's subject has proven the address (identity_verified), it records an
+	// opt-out of sale and sharing for them, a do_not_sell request under the CCPA, once, audited on both
+	// requests (gpc_opt_out). An unverified subject gets Identified false and nothing is recorded.
+	RecordGPC(ctx context.Context, id string) (GPCOptOut, error)
 	// DownloadExport is the subject's download of their export, through the signed link in their answer
 	// (checked by the caller), audited as the subject's: ENOTFOUND, with one message, for an export that
 	// does not exist, is shredded or has expired, so the refusal tells nothing about which requests exist.
@@ -73,6 +78,10 @@ type RequestService interface {
 	Reviews(ctx context.Context) ([]ReviewView, error)
 	// DisclosureRegister is one year of the disclosure register.
 	DisclosureRegister(ctx context.Context, year int) ([]RegisterRow, error)
+	// DisclosureOrder is the copy of the authority's order kept (encrypted) with a disclosure, for the
+	// DPO; every read is audited on the disclosure (disclosure_order_read). ENOTFOUND when no copy was
+	// kept (only a hash, or no order), EGONE once the request is shredded.
+	DisclosureOrder(ctx context.Context, id string) (OrderCopy, error)
 	// TransparencyReport is one calendar year of authority requests by the authority's country, for the
 	// DPO: EINVALID for a year outside 1970–9999.
 	TransparencyReport(ctx context.Context, year int) ([]TransparencyRow, error)
@@ -465,6 +474,24 @@ type ReviewView struct {
 	// DisclosureKind and Basis: what kind of authority asks and on which basis.
 	DisclosureKind string `json:"disclosure_kind,omitempty"`
 	Basis          string `json:"basis,omitempty"`
+}
+
+// GPCOptOut is what a Global Privacy Control signal recorded for a request's subject.
+type GPCOptOut struct {
+	// Identified is true when the subject proved the address of the request: only then is anything
+	// recorded.
+	Identified bool
+	// OptOutID is the do_not_sell request that carries the opt-out (new, open or recorded earlier for
+	// this request's signal).
+	OptOutID string
+}
+
+// OrderCopy is an authority's order document as it was received, with its hex SHA-256 (the register's
+// order_sha256).
+type OrderCopy struct {
+	RequestID string
+	Document  []byte
+	SHA256    string
 }
 
 // RegisterRow is one row of the disclosure register. It names the authority, the case and what was

@@ -78,6 +78,13 @@ func Grants(conn connectors.Connector) []Grant {
 				deletes = append(deletes, e.why+": delete")
 			}
 		}
+		if d.Erase == EraseRetain && d.Retain != nil && supports(dsrflow.ActionPurgeKept) {
+			// purge_kept reads each kept row's ref (its mapped columns, read above, and from_column),
+			// whether it is restricted, and deletes it once its period has ended.
+			note(read, d.Retain.FromColumn, "retain.from_column")
+			note(read, d.RestrictColumn, "restrict_column")
+			deletes = append(deletes, "purge_kept: delete")
+		}
 		if col := ActivityColumn(conn.Retention, d, nil); col != "" && supports(dsrflow.ActionPurge) {
 			note(read, col, "retention activity_field")
 		}

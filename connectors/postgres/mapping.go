@@ -78,7 +78,7 @@ var RetainBases = connectors.KeepBases
 // postgresActions are the actions a postgres connector can carry out itself.
 var postgresActions = []dsrflow.Action{
 	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict, dsrflow.ActionUnrestrict,
-	dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge,
+	dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge, dsrflow.ActionPurgeKept,
 }
 
 // Dataset maps one table of a postgres connector.
@@ -487,6 +487,7 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 		{dsrflow.ActionOptout, optout, "a dataset with an optout_column"},
 		{dsrflow.ActionWithdrawConsent, optout, "a dataset with an optout_column"},
 		{dsrflow.ActionPurge, len(c.Retention) > 0, "retention rules"},
+		{dsrflow.ActionPurgeKept, slices.ContainsFunc(s.Datasets, func(d Dataset) bool { return d.Erase == EraseRetain }) && slices.Contains(c.Actions, dsrflow.ActionErase), "erase and a dataset with erase: retain"},
 	}
 	for _, n := range needs {
 		if slices.Contains(c.Actions, n.action) && !n.ok {

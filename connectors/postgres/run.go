@@ -149,6 +149,10 @@ func (r *run) updates(i int) bool {
 }
 
 func (r *run) do(ctx context.Context) (connectors.Result, error) {
+	if r.job.Action == dsrflow.ActionPurgeKept {
+		// No subject: the job names the kept rows by their refs.
+		return r.purgeKept(ctx)
+	}
 	if r.job.Action == dsrflow.ActionWithdrawConsent {
 		if detail, ok := r.unsupportedPurposes(); !ok {
 			return connectors.Result{Status: connectors.StatusFailed, Detail: detail}, nil
@@ -417,6 +421,15 @@ func (r *run) erase(ctx context.Context) (connectors.Result, error) {
 		case EraseRetain:
 			counts["retained"] += len(r.found[i])
 			per[i] = map[string]int{"retained": len(r.found[i])}
+			if r.job.Action == dsrflow.ActionErase && r.c.conn.Supports(dsrflow.ActionPurgeKept) {
+				// dsrflow keeps each until-date with its rows' refs and has them purged when it passes.
+				exs, err := r.keptExemptions(ctx, d, where, q.args)
+				if err != nil {
+					return connectors.Result{}, err
+				}
+				exemptions = append(exs, exemptions...)
+				continue
+			}
 			ex, err := r.exemption(ctx, d, where, q.args)
 			if err != nil {
 				return connectors.Result{}, err

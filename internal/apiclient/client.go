@@ -7,6 +7,8 @@ package apiclient
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -269,6 +271,17 @@ func (c *Client) DisclosureRegister(ctx context.Context, year int) ([]dsrflow.Re
 	return out, c.get(ctx, "/api/v1/disclosures", url.Values{"year": {strconv.Itoa(year)}}, &out)
 }
 
+// DisclosureOrder implements dsrflow.RequestService.
+func (c *Client) DisclosureOrder(ctx context.Context, id string) (dsrflow.OrderCopy, error) {
+	raw, err := c.Call(ctx, http.MethodGet, "/api/v1/disclosures/"+url.PathEscape(id)+"/order", nil, nil, nil, nil)
+	if err != nil {
+		return dsrflow.OrderCopy{}, err
+	}
+	// The hash of what arrived: a caller compares it with the register's order_sha256.
+	sum := sha256.Sum256(raw)
+	return dsrflow.OrderCopy{RequestID: id, Document: raw, SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
 // TransparencyReport implements dsrflow.RequestService.
 func (c *Client) TransparencyReport(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error) {
 	var out []dsrflow.TransparencyRow
@@ -311,4 +324,10 @@ func (c *Client) Suppression(ctx context.Context, hash string) (dsrflow.Suppress
 // in their answer, not through the API.
 func (c *Client) DownloadExport(ctx context.Context, id string) (dsrflow.Export, error) {
 	return dsrflow.Export{}, dsrflow.Errorf(dsrflow.EFORBIDDEN, "a subject's download goes through the link in their answer")
+}
+
+// RecordGPC implements dsrflow.RequestService: a Global Privacy Control signal is the subject's browser's,
+// seen by the privacy center only.
+func (c *Client) RecordGPC(ctx context.Context, id string) (dsrflow.GPCOptOut, error) {
+	return dsrflow.GPCOptOut{}, dsrflow.Errorf(dsrflow.EFORBIDDEN, "a Global Privacy Control signal is recorded by the privacy center")
 }

@@ -33,6 +33,7 @@ var apiRoles = map[string][]string{
 	"GET /api/v1/reviews":                           {"agent", "reviewer", "dpo", "admin"},
 	"GET /api/v1/reports/transparency":              {"dpo", "admin"},
 	"GET /api/v1/disclosures":                       {"dpo", "admin"},
+	"GET /api/v1/disclosures/{id}/order":            {"dpo", "admin"},
 	"GET /api/v1/requests/{id}/tasks":               {"agent", "dpo", "admin"},
 	"GET /api/v1/tasks/{id}":                        {"agent", "dpo", "admin"},
 	"POST /api/v1/tasks/{id}/outcome":               {"agent", "dpo", "admin"},

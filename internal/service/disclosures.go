@@ -325,3 +325,24 @@ func (s *Service) DisclosureRegister(ctx context.Context, year int) ([]dsrflow.R
 	}
 	return out, nil
 }
+
+// OrderReadAction is the audit action of a read of a disclosure's order copy.
+const OrderReadAction = "disclosure_order_read"
+
+// DisclosureOrder implements dsrflow.RequestService: the DPO's read of the order copy, audited on the
+// disclosure with the reader (the order may name people; who read it is on the record).
+func (s *Service) DisclosureOrder(ctx context.Context, id string) (dsrflow.OrderCopy, error) {
+	p, err := caller(ctx, dpoOnly...)
+	if err != nil {
+		return dsrflow.OrderCopy{}, err
+	}
+	doc, sum, err := s.Store.DisclosureOrder(ctx, id)
+	if err != nil {
+		return dsrflow.OrderCopy{}, err
+	}
+	if _, err := s.Store.AppendAudit(ctx, store.AuditEvent{At: s.now().UTC(), RequestID: id, Action: OrderReadAction, Actor: p.ID,
+		Detail: map[string]string{"sha256": sum}}); err != nil {
+		return dsrflow.OrderCopy{}, err
+	}
+	return dsrflow.OrderCopy{RequestID: id, Document: doc, SHA256: sum}, nil
+}

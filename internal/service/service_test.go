@@ -71,6 +71,8 @@ func TestEveryOperationChecksItsRole(t *testing.T) {
 		{"reviews", everyone, func(ctx context.Context) error { _, err := s.Reviews(ctx); return err }},
 		{"register", []string{dsrflow.RoleDPO}, func(ctx context.Context) error { _, err := s.DisclosureRegister(ctx, 2026); return err }},
 		{"report", []string{dsrflow.RoleDPO}, func(ctx context.Context) error { _, err := s.TransparencyReport(ctx, 2026); return err }},
+		{"order copy", []string{dsrflow.RoleDPO}, func(ctx context.Context) error { _, err := s.DisclosureOrder(ctx, "dsr_1"); return err }},
+		{"gpc", agents, func(ctx context.Context) error { _, err := s.RecordGPC(ctx, "dsr_1"); return err }},
 		{"dashboard", everyone, func(ctx context.Context) error { _, err := s.Dashboard(ctx); return err }},
 		{"outbox", nil, func(ctx context.Context) error { _, err := s.Outbox(ctx, dsrflow.OutboxQuery{}); return err }},
 		{"suppression", everyone, func(ctx context.Context) error { _, err := s.Suppression(ctx, strings.Repeat("a", 64)); return err }},

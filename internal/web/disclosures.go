@@ -75,3 +75,26 @@ func (s *server) handleTransparencyReport() http.Handler {
 		writeJSON(w, http.StatusOK, rows)
 	})
 }
+
+// handleDisclosureOrder serves the copy of the authority's order kept with a disclosure, as it was
+// received (DPO only; the service audits the read). The SHA-256 header lets the reader check it against
+// the register's order_sha256.
+func (s *server) handleDisclosureOrder() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		order, err := s.svc().DisclosureOrder(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+order.RequestID+`-order"`)
+		w.Header().Set(OrderSHA256Header, order.SHA256)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(order.Document)
+	})
+}
+
+// OrderSHA256Header carries the hex SHA-256 of an order copy (GET /api/v1/disclosures/{id}/order).
+const OrderSHA256Header = "X-Order-SHA256"

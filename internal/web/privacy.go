@@ -44,9 +44,21 @@ func rightItems(lang string) []rightItem {
 func (s *server) handlePrivacyHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lang := subjectLanguage(w, r)
-		s.render(w, r, http.StatusOK, "privacy", view{Title: mustTextIn(lang, "center.title"), Public: true, Lang: lang, Data: rightItems(lang)})
+		s.render(w, r, http.StatusOK, "privacy", view{Title: mustTextIn(lang, "center.title"), Public: true, Lang: lang,
+			Data: privacyHome{Rights: rightItems(lang), GPC: gpcSignal(r)}})
 	})
 }
+
+// privacyHome is the first page: the rights, and whether the browser sends a Global Privacy Control
+// signal (the page then says what it does, and that nobody is identified here).
+type privacyHome struct {
+	Rights []rightItem
+	GPC    bool
+}
+
+// gpcSignal reports whether the request carries a Global Privacy Control signal: the Sec-GPC header with
+// the value 1 (GPC specification, privacycg.github.io/gpc-spec, "The Sec-GPC Header Field").
+func gpcSignal(r *http.Request) bool { return strings.TrimSpace(r.Header.Get("Sec-GPC")) == "1" }
 
 type privacyForm struct {
 	Right                        rightItem
@@ -220,6 +232,9 @@ type statusPage struct {
 	Explain                      string
 	CanVerify                    bool
 	ExportURL                    string
+	// GPC is the Global Privacy Control notice: "" without the signal, "recorded" (GPCRef is the
+	// do_not_sell request), or "pending" while the subject has not proven the address.
+	GPC, GPCRef string
 }
 
 func (s *server) handlePrivacyStatus() http.Handler {
@@ -261,6 +276,19 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 			until = exp.ExpiresAt
 		}
 		p.ExportURL = "/exports/" + url.PathEscape(id) + "?" + s.Key.ExportLink(id, until)
+	}
+	if gpcSignal(r) {
+		// The link's holder is the request's subject once they proved the address: the signal is then
+		// theirs to record (service.RecordGPC, 11 CCR §7025(c)(1)).
+		switch g, err := s.svc().RecordGPC(dsrflow.WithPrincipal(r.Context(), privacyCenter), id); {
+		case err != nil:
+			// The page then says nothing about the signal: it was not recorded.
+			s.Logger.Error("record a Global Privacy Control signal", "request", id, "error", err)
+		case g.Identified:
+			p.GPC, p.GPCRef = "recorded", g.OptOutID
+		default:
+			p.GPC = "pending"
+		}
 	}
 	flash := ""
 	if r.URL.Query().Get("done") == "verified" {

@@ -40,6 +40,7 @@ func (s *server) routes() {
 	s.mux.Handle("GET /api/v1/reviews", s.requireRole(s.handleReviews(), everyone...))
 	s.mux.Handle("GET /api/v1/reports/transparency", s.requireRole(s.handleTransparencyReport(), RoleDPO))
 	s.mux.Handle("GET /api/v1/disclosures", s.requireRole(s.handleRegister(), RoleDPO))
+	s.mux.Handle("GET /api/v1/disclosures/{id}/order", s.requireRole(s.handleDisclosureOrder(), RoleDPO))
 	s.mux.Handle("GET /api/v1/requests/{id}/tasks", s.requireRole(s.handleRequestTasks(), agents...))
 	s.mux.Handle("GET /api/v1/tasks/{id}", s.requireRole(s.handleShowTask(), agents...))
 	s.mux.Handle("POST /api/v1/tasks/{id}/outcome", s.requireRole(s.handleTaskOutcome(), agents...))

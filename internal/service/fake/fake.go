@@ -34,6 +34,8 @@ type RequestService struct {
 	CreateDisclosureFn   func(ctx context.Context, in dsrflow.NewDisclosure) (dsrflow.CreatedDisclosure, error)
 	ReviewsFn            func(ctx context.Context) ([]dsrflow.ReviewView, error)
 	DisclosureRegisterFn func(ctx context.Context, year int) ([]dsrflow.RegisterRow, error)
+	DisclosureOrderFn    func(ctx context.Context, id string) (dsrflow.OrderCopy, error)
+	RecordGPCFn          func(ctx context.Context, id string) (dsrflow.GPCOptOut, error)
 	TransparencyReportFn func(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error)
 	DashboardFn          func(ctx context.Context) (dsrflow.Dashboard, error)
 	OutboxFn             func(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.OutboxMessage, error)
@@ -208,6 +210,22 @@ func (s *RequestService) DisclosureRegister(ctx context.Context, year int) ([]ds
 		return nil, notSet("DisclosureRegister")
 	}
 	return s.DisclosureRegisterFn(ctx, year)
+}
+
+// RecordGPC implements dsrflow.RequestService.
+func (s *RequestService) RecordGPC(ctx context.Context, id string) (dsrflow.GPCOptOut, error) {
+	if s.RecordGPCFn == nil {
+		return dsrflow.GPCOptOut{}, notSet("RecordGPC")
+	}
+	return s.RecordGPCFn(ctx, id)
+}
+
+// DisclosureOrder implements dsrflow.RequestService.
+func (s *RequestService) DisclosureOrder(ctx context.Context, id string) (dsrflow.OrderCopy, error) {
+	if s.DisclosureOrderFn == nil {
+		return dsrflow.OrderCopy{}, notSet("DisclosureOrder")
+	}
+	return s.DisclosureOrderFn(ctx, id)
 }
 
 // AssignRequest implements dsrflow.RequestService.
