@@ -98,7 +98,13 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 		checkPage(t, ctx, "console-signin")
 		act(t, ctx, "sign in", chromedp.SetValue(chromedp.CSS("#token"), agentTok),
 			chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".cards")))
-		act(t, ctx, "open the form", chromedp.Click(chromedp.CSS(`nav a[href="/console/requests/new"]`)), chromedp.WaitVisible(chromedp.CSS("#email")))
+		act(t, ctx, "open the form", chromedp.Click(chromedp.CSS(`nav a[href="/console/requests/new"]`)), chromedp.WaitVisible(chromedp.CSS(`input[name="type"][value="access"]`)))
+		checkPage(t, ctx, "console-new-request-right")
+		act(t, ctx, "choose access", chromedp.Click(chromedp.CSS(`input[name="type"][value="access"]`)), chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS("#email")))
+		if text := pageText(t, ctx); strings.Contains(text, "Corrections") || strings.Contains(text, "grounds") {
+			t.Errorf("the access form shows other rights' fields: %q", text)
+		}
 		act(t, ctx, "submit an invalid address", chromedp.SendKeys(chromedp.CSS("#email"), "jane.doe@"),
 			chromedp.Click(chromedp.CSS("form.stack button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#email-err")))
 		checkPage(t, ctx, "console-new-request")
