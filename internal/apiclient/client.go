@@ -239,6 +239,16 @@ func (c *Client) RequestTasks(ctx context.Context, id string) ([]dsrflow.Request
 	return out, c.get(ctx, requestPath(id, "tasks"), nil, &out)
 }
 
+// OpenTasks implements dsrflow.RequestService.
+func (c *Client) OpenTasks(ctx context.Context, q dsrflow.TaskQuery) ([]dsrflow.TaskListItem, error) {
+	v := url.Values{}
+	if q.View != "" {
+		v.Set("view", q.View)
+	}
+	var out []dsrflow.TaskListItem
+	return out, c.get(ctx, "/api/v1/tasks", v, &out)
+}
+
 // Task implements dsrflow.RequestService.
 func (c *Client) Task(ctx context.Context, id string) (dsrflow.TaskView, error) {
 	var out dsrflow.TaskView
