@@ -284,8 +284,12 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 		status, _ := c.call("GET", "/api/v1/tasks/"+taskID, nil)
 		return status == http.StatusOK
 	})
-	act(t, agent, "open the task", chromedp.Navigate(s.URL()+"/console/requests/"+access), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)),
-		chromedp.Click(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value="done"]`)))
+	act(t, agent, "the tasks page", chromedp.Click(chromedp.CSS(`nav a[href="/console/tasks"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)))
+	if text := pageText(t, agent); !strings.Contains(text, "archive") || !strings.Contains(text, access) {
+		t.Errorf("the tasks page: %q", text)
+	}
+	checkPage(t, agent, "console-tasks")
+	act(t, agent, "open the task", chromedp.Click(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value="done"]`)))
 	checkPage(t, agent, "console-task")
 	act(t, agent, "answer", chromedp.Click(chromedp.CSS(`button[value="done"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if v := c.waitClosed(access); v.Status != "completed" || jobsByConnector(v)["archive/access"].Status != "completed" {
