@@ -36,6 +36,8 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newVerifyCmd(getenv),
 		newResendCmd(getenv),
 		newApproveCmd(getenv),
+		newAssignCmd(getenv),
+		newNoteCmd(getenv),
 		newReviewsCmd(getenv),
 		newDisclosureCmd(getenv),
 		newReportCmd(getenv),
