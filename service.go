@@ -72,6 +72,9 @@ type RequestService interface {
 	Task(ctx context.Context, id string) (TaskView, error)
 	// AnswerTask records a team's answer to a manual task.
 	AnswerTask(ctx context.Context, id string, a TaskAnswer) (TaskAnswered, error)
+	// OpenTasks are the manual tasks waiting for an answer across open requests (the console's tasks
+	// page), earliest due first, without the subject's identity. EINVALID for an unknown view.
+	OpenTasks(ctx context.Context, q TaskQuery) ([]TaskListItem, error)
 	// CreateDisclosure validates an authority's request and starts its workflow.
 	CreateDisclosure(ctx context.Context, in NewDisclosure) (CreatedDisclosure, error)
 	// Reviews are the pending decisions, objections and disclosures.
@@ -409,6 +412,29 @@ type TaskView struct {
 	By           string            `json:"by,omitempty"`
 	Reason       string            `json:"reason,omitempty"`
 	Answered     *time.Time        `json:"answered,omitempty"`
+}
+
+// Task views of OpenTasks.
+const (
+	TasksTeam    = "team"    // every open task
+	TasksMine    = "mine"    // the open tasks of requests assigned to the caller
+	TasksOverdue = "overdue" // the open tasks past their due date
+)
+
+// TaskQuery selects OpenTasks: View is TasksTeam (the default when empty), TasksMine or TasksOverdue.
+type TaskQuery struct {
+	View string
+}
+
+// TaskListItem is one open task on the tasks page: the task as a request lists it, with its request's
+// type, assignee and due date.
+type TaskListItem struct {
+	RequestTaskView
+	RequestID   string    `json:"request_id"`
+	RequestType string    `json:"request_type"`
+	Assignee    string    `json:"assignee,omitempty"`
+	Due         time.Time `json:"due"`
+	Overdue     bool      `json:"overdue"`
 }
 
 // TaskAnswer is a team's answer to a manual task: done, nothing_found, or cannot with a reason. Key, the

@@ -29,6 +29,8 @@ func newRootCmd(getenv func(string) string, admin handOver) *cobra.Command {
 		newVerifyCmd(getenv),
 		newResendCmd(getenv),
 		newApproveCmd(getenv),
+		newAssignCmd(getenv),
+		newNoteCmd(getenv),
 		newReviewsCmd(getenv),
 		newDisclosureCmd(getenv),
 		newReportCmd(getenv),

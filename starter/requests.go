@@ -148,10 +148,11 @@ func newShowCmd(getenv func(string) string) *cobra.Command {
 }
 
 func newListCmd(getenv func(string) string) *cobra.Command {
-	var status, typ, country, dueWithin string
-	var overdue, asJSON bool
+	var status, typ, country, dueWithin, assignee string
+	var overdue, open, closed, asJSON bool
+	var page int
 	cmd := &cobra.Command{
-		Use:   "list [--status S] [--type T] [--overdue] [--due-within 7d] [--json]",
+		Use:   "list [--status S] [--type T] [--assignee P|me|none] [--open|--closed] [--overdue] [--due-within 7d] [--page N] [--json]",
 		Short: "list requests by due date, from the store's index",
 		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -159,7 +160,11 @@ func newListCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rows, err := c.ListRequests(cmd.Context(), dsrflow.RequestQuery{Status: status, Type: typ, Country: country, DueWithin: dueWithin, Overdue: overdue})
+			if page < 1 {
+				return &dsrflow.Error{Code: dsrflow.EINVALID, Message: "--page must be a number from 1", Fields: map[string]string{"page": "must be a number from 1"}}
+			}
+			rows, err := c.ListRequests(cmd.Context(), dsrflow.RequestQuery{Status: status, Type: typ, Country: country, DueWithin: dueWithin, Overdue: overdue,
+				Assignee: assignee, Open: open, Closed: closed, Limit: listPage, Offset: (page - 1) * listPage})
 			if err != nil {
 				return err
 			}
@@ -180,9 +185,16 @@ func newListCmd(getenv func(string) string) *cobra.Command {
 	f.StringVar(&country, "country", "", "only this country")
 	f.StringVar(&dueWithin, "due-within", "", "only open requests due within this long: 7d, 36h")
 	f.BoolVar(&overdue, "overdue", false, "only open requests past their due date")
+	f.StringVar(&assignee, "assignee", "", "only requests assigned to this principal id; me: yours; none: nobody's")
+	f.BoolVar(&open, "open", false, "only open requests")
+	f.BoolVar(&closed, "closed", false, "only closed requests")
+	f.IntVar(&page, "page", 1, fmt.Sprintf("the page of %d requests, from 1", listPage))
 	f.BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
 }
+
+// listPage is how many requests one page of `starter list` shows.
+const listPage = 100
 
 // action is one change to a request through the request service.
 type action func(ctx context.Context, svc dsrflow.RequestService, id string) (dsrflow.Decided, error)

@@ -245,6 +245,14 @@ func TestExportHTMLIsSelfContainedAndEscaped(t *testing.T) {
 	if !strings.Contains(html, `content="default-src 'none'; style-src 'unsafe-inline'"`) {
 		t.Errorf("summary.html lacks its content security policy")
 	}
+	// Its content is in a main landmark, and on a phone each value keeps its column's name as a label
+	// (the browser tests run axe-core on it and measure it at 320 px).
+	if strings.Count(html, "<main>") != 1 || !strings.Contains(html, "</main>\n</body>") {
+		t.Error("summary.html has no main landmark around its content")
+	}
+	if !strings.Contains(html, `<th scope="col">note</th>`) || !strings.Contains(html, `<td data-label="note">&lt;script&gt;`) {
+		t.Errorf("summary.html's data cells are not labelled with their column:\n%s", html)
+	}
 }
 
 func TestExportPortability(t *testing.T) {

@@ -228,15 +228,25 @@ var summaryHTML = sync.OnceValue(func() *template.Template {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; overflow-wrap: anywhere; }
 h1, h2, h3 { line-height: 1.2; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
 th, td { border: 1px solid #999; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; white-space: pre-wrap; }
 th { background: #eee; }
 .note { background: #f4f4f4; padding: 0.5rem 1rem; }
+/* On a phone each row stacks, every value labelled with its column (WCAG 1.4.10 Reflow). */
+@media (max-width: 40rem) {
+  body { margin: 1rem auto; }
+  thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table, tbody, tr, td { display: block; }
+  tr { border-bottom: 1px solid #999; padding: 0.4rem 0; }
+  td { border: 0; padding: 0.1rem 0.25rem; }
+  td::before { content: attr(data-label) ": "; font-weight: 600; }
+}
 </style>
 </head>
 <body>
+<main>
 <h1>{{.Title}}</h1>
 <p>{{call .T "summary.intro" "request" .Request "ref" .RequestID}}{{if .Received}} {{call .T "intro.received" "date" .Received}}{{end}} {{call .T "summary.generated" "date" .Generated}}</p>
 {{- if .Portable}}
@@ -256,11 +266,14 @@ th { background: #eee; }
 <p>{{.}}</p>
 {{- end}}
 <p>{{call $.T "summary.file" "file" .File}}</p>
+{{- $header := .Header}}
 <table>
-<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
+<thead><tr>{{range .Header}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<tbody>
 {{- range .Rows}}
-<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+<tr>{{range $i, $v := .}}<td data-label="{{index $header $i}}">{{$v}}</td>{{end}}</tr>
 {{- end}}
+</tbody>
 </table>
 {{- end}}
 {{- if .Exemptions}}
@@ -373,6 +386,7 @@ th { background: #eee; }
 {{- end}}
 </ul>
 <p>{{call .T "summary.csv_note"}}</p>
+</main>
 </body>
 </html>
 `))

@@ -202,7 +202,7 @@ func (c *Client) GetRequest(ctx context.Context, id string) (dsrflow.RequestView
 // ListRequests implements dsrflow.RequestService.
 func (c *Client) ListRequests(ctx context.Context, q dsrflow.RequestQuery) ([]dsrflow.SummaryView, error) {
 	v := url.Values{}
-	for k, s := range map[string]string{"status": q.Status, "type": q.Type, "country": q.Country, "due_within": q.DueWithin, "email": q.Email} {
+	for k, s := range map[string]string{"status": q.Status, "type": q.Type, "country": q.Country, "due_within": q.DueWithin, "email": q.Email, "assignee": q.Assignee} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -213,8 +213,19 @@ func (c *Client) ListRequests(ctx context.Context, q dsrflow.RequestQuery) ([]ds
 	if q.Overdue {
 		v.Set("overdue", "true")
 	}
+	if q.Closed {
+		v.Set("closed", "true")
+	}
 	if q.Limit != 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Offset > 0 {
+		// The API pages by number: the offset's page of limit rows (100 without a limit).
+		size := q.Limit
+		if size == 0 {
+			size = 100
+		}
+		v.Set("page", strconv.Itoa(q.Offset/size+1))
 	}
 	var out []dsrflow.SummaryView
 	return out, c.get(ctx, "/api/v1/requests", v, &out)
@@ -239,6 +250,16 @@ func (c *Client) RequestExport(ctx context.Context, id string) (dsrflow.Export, 
 func (c *Client) RequestTasks(ctx context.Context, id string) ([]dsrflow.RequestTaskView, error) {
 	var out []dsrflow.RequestTaskView
 	return out, c.get(ctx, requestPath(id, "tasks"), nil, &out)
+}
+
+// OpenTasks implements dsrflow.RequestService.
+func (c *Client) OpenTasks(ctx context.Context, q dsrflow.TaskQuery) ([]dsrflow.TaskListItem, error) {
+	v := url.Values{}
+	if q.View != "" {
+		v.Set("view", q.View)
+	}
+	var out []dsrflow.TaskListItem
+	return out, c.get(ctx, "/api/v1/tasks", v, &out)
 }
 
 // Task implements dsrflow.RequestService.

@@ -95,13 +95,19 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 	t.Run("agent starts and finishes a request", func(t *testing.T) {
 		ctx := tab(t)
 		act(t, ctx, "open the console", chromedp.Navigate(s.URL()+"/console"), chromedp.WaitVisible(chromedp.CSS("#token")))
-		screenshot(t, ctx, "console-signin")
+		checkPage(t, ctx, "console-signin")
 		act(t, ctx, "sign in", chromedp.SetValue(chromedp.CSS("#token"), agentTok),
 			chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".cards")))
-		act(t, ctx, "open the form", chromedp.Click(chromedp.CSS(`nav a[href="/console/requests/new"]`)), chromedp.WaitVisible(chromedp.CSS("#email")))
+		act(t, ctx, "open the form", chromedp.Click(chromedp.CSS(`nav a[href="/console/requests/new"]`)), chromedp.WaitVisible(chromedp.CSS(`input[name="type"][value="access"]`)))
+		checkPage(t, ctx, "console-new-request-right")
+		act(t, ctx, "choose access", chromedp.Click(chromedp.CSS(`input[name="type"][value="access"]`)), chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS("#email")))
+		if text := pageText(t, ctx); strings.Contains(text, "Corrections") || strings.Contains(text, "grounds") {
+			t.Errorf("the access form shows other rights' fields: %q", text)
+		}
 		act(t, ctx, "submit an invalid address", chromedp.SendKeys(chromedp.CSS("#email"), "jane.doe@"),
 			chromedp.Click(chromedp.CSS("form.stack button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#email-err")))
-		screenshot(t, ctx, "console-new-request")
+		checkPage(t, ctx, "console-new-request")
 		act(t, ctx, "start an access request", chromedp.SetValue(chromedp.CSS("#email"), jane),
 			chromedp.Click(chromedp.CSS("form.stack button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("dl.facts")))
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
@@ -112,15 +118,15 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`form[action$="/verify"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 		c.waitStatus(id, "completed")
 		act(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`a[href$="/export"]`)))
-		screenshot(t, ctx, "console-request")
+		checkPage(t, ctx, "console-request")
 		if text := pageText(t, ctx); !strings.Contains(text, "completed") || !strings.Contains(text, "crm") {
 			t.Fatalf("the request page does not show the completed jobs: %q", text)
 		}
-		downloadZip(t, ctx, `a[href$="/export"]`)
+		checkSummary(t, ctx, downloadZip(t, ctx, `a[href$="/export"]`))
 		act(t, ctx, "list", chromedp.Navigate(s.URL()+"/console/requests?view=all"), chromedp.WaitVisible(chromedp.CSS("table.list")))
-		screenshot(t, ctx, "console-requests")
+		checkPage(t, ctx, "console-requests")
 		act(t, ctx, "dashboard", chromedp.Navigate(s.URL()+"/console"), chromedp.WaitVisible(chromedp.CSS("figure svg")))
-		screenshot(t, ctx, "console-dashboard")
+		checkPage(t, ctx, "console-dashboard")
 	})
 
 	t.Run("reviewer approves an objection and meets the role checks", func(t *testing.T) {
@@ -130,6 +136,7 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 		act(t, ctx, "sign in", chromedp.Navigate(s.URL()+"/console/requests/"+id), chromedp.WaitVisible(chromedp.CSS("#token")),
 			chromedp.SetValue(chromedp.CSS("#token"), reviewerTok),
 			chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#decide-reason")))
+		checkPage(t, ctx, "console-objection")
 		act(t, ctx, "approve", chromedp.SendKeys(chromedp.CSS("#decide-reason"), "no compelling grounds of ours"),
 			chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 		if v := c.waitStatus(id, "completed"); len(v.Decisions) != 1 || v.Decisions[0].Reviewer != "token:reviewer-rolf" {
@@ -144,11 +151,12 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 	t.Run("subject uses the privacy center from request to download", func(t *testing.T) {
 		ctx := tab(t)
 		act(t, ctx, "open the privacy center", chromedp.Navigate(s.URL()+"/privacy"), chromedp.WaitVisible(chromedp.CSS("ul.rights")))
-		screenshot(t, ctx, "privacy-center")
+		checkPage(t, ctx, "privacy-center")
 		act(t, ctx, "choose portability", chromedp.Click(chromedp.CSS(`a[href="/privacy/request?type=portability"]`)), chromedp.WaitVisible(chromedp.CSS("#email")))
-		screenshot(t, ctx, "privacy-form")
+		checkPage(t, ctx, "privacy-form")
 		act(t, ctx, "submit", chromedp.SendKeys(chromedp.CSS("#email"), jane), chromedp.Click(chromedp.CSS("form button[type=submit]")),
 			chromedp.WaitVisible(chromedp.CSS("h1#sent")))
+		checkPage(t, ctx, "privacy-sent")
 		if text := pageText(t, ctx); !strings.Contains(text, "Check your email") {
 			t.Fatalf("after submitting: %q", text)
 		}
@@ -160,7 +168,7 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 		code := mailedCode(t, c, id)
 		link := mailedStatusLink(t, s, id)
 		act(t, ctx, "follow the mailed link", chromedp.Navigate(s.URL()+link), chromedp.WaitVisible(chromedp.CSS("#code")))
-		screenshot(t, ctx, "privacy-status")
+		checkPage(t, ctx, "privacy-status")
 		// On a 320 px phone the status page reflows: no horizontal scroll (WCAG 1.4.10; a status pill that
 		// did not wrap made it 747 px wide at 390 px).
 		act(t, ctx, "narrow the window to a phone", chromedp.EmulateViewport(320, 800))
@@ -173,7 +181,7 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(".flash")))
 		c.waitStatus(id, "completed")
 		act(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`a[href^="/exports/"]`)))
-		screenshot(t, ctx, "privacy-download")
+		checkPage(t, ctx, "privacy-download")
 		downloadZip(t, ctx, `a[href^="/exports/"]`)
 	})
 }
@@ -194,8 +202,8 @@ func mailedStatusLink(t *testing.T, s *devstack.Stack, id string) string {
 	return ""
 }
 
-// downloadZip clicks the link and waits for the browser to save a zip archive.
-func downloadZip(t *testing.T, ctx context.Context, link string) {
+// downloadZip clicks the link, waits for the browser to save a zip archive and returns it.
+func downloadZip(t *testing.T, ctx context.Context, link string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	progress := chromedp.Events(ctx, cdpbrowser.DownloadProgress)
@@ -219,8 +227,10 @@ func downloadZip(t *testing.T, ctx context.Context, link string) {
 		if err != nil || !strings.HasPrefix(string(data), "PK") {
 			t.Fatalf("downloaded file: %v, want a zip archive", err)
 		}
-		return
+		return data
 	}
+	t.Fatal("the download did not complete")
+	return nil
 }
 
 func ptrTo[T any](v T) *T { return &v }
@@ -274,9 +284,13 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 		status, _ := c.call("GET", "/api/v1/tasks/"+taskID, nil)
 		return status == http.StatusOK
 	})
-	act(t, agent, "open the task", chromedp.Navigate(s.URL()+"/console/requests/"+access), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)),
-		chromedp.Click(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value="done"]`)))
-	screenshot(t, agent, "console-task")
+	act(t, agent, "the tasks page", chromedp.Click(chromedp.CSS(`nav a[href="/console/tasks"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)))
+	if text := pageText(t, agent); !strings.Contains(text, "archive") || !strings.Contains(text, access) {
+		t.Errorf("the tasks page: %q", text)
+	}
+	checkPage(t, agent, "console-tasks")
+	act(t, agent, "open the task", chromedp.Click(chromedp.CSS(`a[href="/console/tasks/`+taskID+`"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value="done"]`)))
+	checkPage(t, agent, "console-task")
 	act(t, agent, "answer", chromedp.Click(chromedp.CSS(`button[value="done"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if v := c.waitClosed(access); v.Status != "completed" || jobsByConnector(v)["archive/access"].Status != "completed" {
 		t.Errorf("after the task: %s %+v", v.Status, v.Jobs)
@@ -299,10 +313,13 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 		reviewer := signInTab(t, s, name, "reviewer")
 		act(t, reviewer, "reviews", chromedp.Navigate(s.URL()+"/console/reviews"), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/requests/`+disclosure+`"]`)))
 		if i == 0 {
-			screenshot(t, reviewer, "console-reviews")
+			checkPage(t, reviewer, "console-reviews")
 		}
-		act(t, reviewer, "approve", chromedp.Click(chromedp.CSS(`a[href="/console/requests/`+disclosure+`"]`)), chromedp.WaitVisible(chromedp.CSS("#vote-reason")),
-			chromedp.SendKeys(chromedp.CSS("#vote-reason"), "order checked"), chromedp.Click(chromedp.CSS(`button[value="approve"]`)),
+		act(t, reviewer, "open the disclosure", chromedp.Click(chromedp.CSS(`a[href="/console/requests/`+disclosure+`"]`)), chromedp.WaitVisible(chromedp.CSS("#vote-reason")))
+		if i == 0 {
+			checkPage(t, reviewer, "console-disclosure")
+		}
+		act(t, reviewer, "approve", chromedp.SendKeys(chromedp.CSS("#vote-reason"), "order checked"), chromedp.Click(chromedp.CSS(`button[value="approve"]`)),
 			chromedp.WaitVisible(chromedp.CSS(".flash")))
 	}
 	discTask := workflows.DisclosureSubjectID(disclosure, 1) + ".archive"
@@ -318,12 +335,12 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 
 	dpo := signInTab(t, s, "dpo-1", "dpo")
 	act(t, dpo, "register", chromedp.Click(chromedp.CSS(`nav a[href="/console/disclosures"]`)), chromedp.WaitVisible(chromedp.CSS("table.list")))
-	screenshot(t, dpo, "console-register")
+	checkPage(t, dpo, "console-register")
 	if text := pageText(t, dpo); !strings.Contains(text, "2026/0099") || !strings.Contains(text, "complied") {
 		t.Errorf("register: %q", text)
 	}
 	act(t, dpo, "report", chromedp.Click(chromedp.CSS(`a[href^="/console/reports/transparency"]`)), chromedp.WaitVisible(chromedp.CSS("table.list")))
-	screenshot(t, dpo, "console-transparency")
+	checkPage(t, dpo, "console-transparency")
 	if text := pageText(t, dpo); !strings.Contains(text, "NO") {
 		t.Errorf("report: %q", text)
 	}

@@ -39,6 +39,27 @@ func TestConsoleTasksReviewsAndRegister(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, jane) || !strings.Contains(page, "Search the paper archive by email.") {
 		t.Fatalf("task page: %d, want the identity and the instructions", resp.StatusCode)
 	}
+	// The tasks page lists it (never who it is about) for the team; under "mine" once the request is
+	// assigned to the agent; not under "overdue" (due in a month).
+	taskLink := `href="/console/tasks/` + taskID + `"`
+	if resp, page := agent.get("/console/tasks"); resp.StatusCode != http.StatusOK || !strings.Contains(page, taskLink) || strings.Contains(page, jane) {
+		t.Errorf("the team's tasks: %d, want the task without the subject", resp.StatusCode)
+	}
+	if _, page := agent.get("/console/tasks?view=mine"); strings.Contains(page, taskLink) {
+		t.Error("mine lists a task of a request assigned to nobody")
+	}
+	if status, data := c.call("POST", "/api/v1/requests/"+id+"/assignee", map[string]string{"assignee": "token:agent-1"}); status != http.StatusOK {
+		t.Fatalf("assign: %d %s", status, data)
+	}
+	if _, page := agent.get("/console/tasks?view=mine"); !strings.Contains(page, taskLink) || !strings.Contains(page, "token:agent-1") {
+		t.Error("mine lacks the task of the agent's request")
+	}
+	if _, page := agent.get("/console/tasks?view=overdue"); strings.Contains(page, taskLink) {
+		t.Error("overdue lists a task due in a month")
+	}
+	if resp, _ := legal1.get("/console/tasks"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a reviewer opened the tasks page: %d", resp.StatusCode)
+	}
 	if resp, page := agent.post("/console/tasks/"+taskID, url.Values{"outcome": {"cannot"}}, "/console/tasks/"+taskID); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "reason") {
 		t.Errorf("cannot without a reason: %d", resp.StatusCode)
 	}
@@ -47,6 +68,9 @@ func TestConsoleTasksReviewsAndRegister(t *testing.T) {
 	}
 	if v := c.waitClosed(id); v.Status != "completed" {
 		t.Fatalf("request ended %s", v.Status)
+	}
+	if _, page := agent.get("/console/tasks"); strings.Contains(page, taskLink) {
+		t.Error("the tasks page still lists an answered task")
 	}
 	if resp, _ := legal1.get("/console/tasks/" + taskID); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a reviewer opened a task with the subject's identity: %d", resp.StatusCode)
@@ -84,6 +108,9 @@ func TestConsoleTasksReviewsAndRegister(t *testing.T) {
 	})
 	if _, page := agent.get("/console/requests/" + disclosure); !strings.Contains(page, "/console/tasks/"+discTask) {
 		t.Error("the disclosure's page does not list its subject's task")
+	}
+	if _, page := agent.get("/console/tasks"); !strings.Contains(page, `href="/console/tasks/`+discTask+`"`) {
+		t.Error("the tasks page does not list the disclosure subject's task")
 	}
 	if resp, _ := agent.post("/console/tasks/"+discTask, url.Values{"outcome": {"nothing_found"}}, "/console/tasks/"+discTask); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("nothing found: %d", resp.StatusCode)

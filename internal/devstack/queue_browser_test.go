@@ -33,7 +33,7 @@ func TestBrowserAgentTriagesTheQueue(t *testing.T) {
 	if strings.Contains(text, "queue00@example.com") || strings.Contains(text, "Person00") {
 		t.Error("the queue shows a subject unmasked")
 	}
-	screenshot(t, ctx, "console-queue")
+	checkPage(t, ctx, "console-queue")
 	act(t, ctx, "next page", chromedp.Click(chromedp.CSS(`a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(`a[rel="prev"]`)))
 	if text := pageText(t, ctx); !strings.Contains(text, "Requests 26 to 30") {
 		t.Errorf("the second page: %q", text)
@@ -58,7 +58,7 @@ func TestBrowserAgentTriagesTheQueue(t *testing.T) {
 			t.Errorf("the request page lacks %q", want)
 		}
 	}
-	screenshot(t, ctx, "console-request-notes")
+	checkPage(t, ctx, "console-request-notes")
 	act(t, ctx, "a phone", chromedp.EmulateViewport(320, 800), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#note-text")))
 	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || w > 320 {
 		t.Errorf("the request page is %d px wide at 320 (%v)", w, err)

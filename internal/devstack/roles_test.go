@@ -35,6 +35,7 @@ var apiRoles = map[string][]string{
 	"GET /api/v1/disclosures":                       {"dpo", "admin"},
 	"GET /api/v1/disclosures/{id}/order":            {"dpo", "admin"},
 	"GET /api/v1/requests/{id}/tasks":               {"agent", "dpo", "admin"},
+	"GET /api/v1/tasks":                             {"agent", "dpo", "admin"},
 	"GET /api/v1/tasks/{id}":                        {"agent", "dpo", "admin"},
 	"POST /api/v1/tasks/{id}/outcome":               {"agent", "dpo", "admin"},
 	"POST /api/v1/requests/{id}/jobs/{job}/resolve": {"agent", "dpo", "admin"},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/review"
+	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -157,4 +158,81 @@ func (s *Service) workflowTasks(ctx context.Context, workflowID string) ([]workf
 		return nil, err
 	}
 	return tasks, nil
+}
+
+// openTaskStatuses are the request statuses under which a workflow holds open manual tasks: its jobs
+// run (fulfilling) or only tasks are left (awaiting_tasks).
+var openTaskStatuses = []dsrflow.Status{dsrflow.StatusFulfilling, dsrflow.StatusAwaitingTasks}
+
+// maxTaskRequests bounds the workflows one tasks page asks (one query each).
+const maxTaskRequests = 500
+
+// OpenTasks implements dsrflow.RequestService: it asks the workflow of each request that can hold
+// tasks for its open ones.
+func (s *Service) OpenTasks(ctx context.Context, q dsrflow.TaskQuery) ([]dsrflow.TaskListItem, error) {
+	p, err := caller(ctx, agents...)
+	if err != nil {
+		return nil, err
+	}
+	view := q.View
+	if view == "" {
+		view = dsrflow.TasksTeam
+	}
+	if view != dsrflow.TasksTeam && view != dsrflow.TasksMine && view != dsrflow.TasksOverdue {
+		return nil, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid task view: view must be team, mine or overdue",
+			Fields: map[string]string{"view": "must be team, mine or overdue"}}
+	}
+	now := s.now()
+	out := []dsrflow.TaskListItem{}
+	for _, status := range openTaskStatuses {
+		f := store.RequestFilter{Status: string(status), Open: true, Limit: maxTaskRequests}
+		if view == dsrflow.TasksMine {
+			f.Assignee = p.ID
+		}
+		rows, err := s.Store.ListRequests(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, req := range rows {
+			tasks, err := s.workflowTasks(ctx, req.ID)
+			if dsrflow.ErrorCode(err) == dsrflow.ENOTFOUND {
+				continue // the reconciler records a workflow that is gone
+			}
+			if err != nil {
+				return nil, err
+			}
+			if req.Type == workflows.TypeDisclosure {
+				more, err := s.subjectTasks(ctx, req.ID)
+				if err != nil {
+					return nil, err
+				}
+				tasks = append(tasks, more...)
+			}
+			for _, t := range tasks {
+				if t.Status != workflows.TaskOpen {
+					continue
+				}
+				due := t.Due
+				if due.IsZero() {
+					due = req.DueAt
+				}
+				overdue := now.After(due)
+				if view == dsrflow.TasksOverdue && !overdue {
+					continue
+				}
+				out = append(out, dsrflow.TaskListItem{
+					RequestTaskView: dsrflow.RequestTaskView{ID: t.ID, Kind: taskKind(t), JobID: t.JobID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action),
+						Instructions: t.Instructions, Status: t.Status, Created: t.Created},
+					RequestID: req.ID, RequestType: string(req.Type), Assignee: req.Assignee, Due: due, Overdue: overdue,
+				})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b dsrflow.TaskListItem) int {
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
 }

@@ -53,13 +53,25 @@ func (s *server) handleListRequests() http.Handler {
 func requestQuery(r *http.Request) (dsrflow.RequestQuery, error) {
 	v := r.URL.Query()
 	q := dsrflow.RequestQuery{Status: v.Get("status"), Type: v.Get("type"), Country: v.Get("country"), DueWithin: v.Get("due_within"),
-		Open: v.Get("open") == "true", Overdue: v.Get("overdue") == "true", Email: v.Get("email")}
+		Open: v.Get("open") == "true", Overdue: v.Get("overdue") == "true", Email: v.Get("email"), Assignee: v.Get("assignee"), Closed: v.Get("closed") == "true"}
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 {
 			return q, dsrflow.Errorf(dsrflow.EINVALID, "limit must be 1 to 1000")
 		}
 		q.Limit = n
+	}
+	// page N (from 1) skips N-1 pages of limit rows (100 when no limit is given).
+	if p := v.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			return q, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid list query: page must be a number from 1", Fields: map[string]string{"page": "must be a number from 1"}}
+		}
+		size := q.Limit
+		if size == 0 {
+			size = 100
+		}
+		q.Offset = (n - 1) * size
 	}
 	return q, nil
 }

@@ -299,15 +299,33 @@ type newData struct {
 	In                    NewRequest
 	Corrections, Purposes string
 	Errors                map[string]string
-	Types, Channels       []string
+	Channels              []string
 	Choices               []purposeChoice
+	// Types are the rights to choose from (the first step, while Right is unset); Right is the chosen
+	// one, whose row of dsrflow.Rights decides which fields the form shows.
+	Types  []dsrflow.Right
+	Right  *dsrflow.Right
+	Asks   map[string]bool
+	Laws   []string
+	Verify string
 }
 
+// newRequestData is the new-request form: without a known type, the choice of right (a GET form, so
+// that no JavaScript is needed); with one, only the fields the right needs or accepts.
 func (s *server) newRequestData(in NewRequest, corrections, purposes string, errs map[string]string) newData {
 	d := newData{In: in, Corrections: corrections, Purposes: purposes, Errors: errs, Channels: []string{"web", "email", "phone", "letter"},
-		Choices: s.purposeChoices(parsePurposes(purposes), false)}
-	for _, t := range dsrflow.RequestTypes {
-		d.Types = append(d.Types, string(t))
+		Choices: s.purposeChoices(parsePurposes(purposes), false), Types: dsrflow.Rights, Asks: map[string]bool{}}
+	if right, ok := dsrflow.LookupRight(dsrflow.RequestType(in.Type)); ok {
+		d.Right = &right
+		for _, input := range []dsrflow.Input{dsrflow.InputCorrections, dsrflow.InputPurposes, dsrflow.InputGrounds, dsrflow.InputRestrictionGround} {
+			d.Asks[string(input)] = right.Type.Accepts(input)
+		}
+		for _, law := range []string{string(deadline.GDPR), string(deadline.CCPA)} {
+			if right.ExistsUnder(law) {
+				d.Laws = append(d.Laws, law)
+			}
+		}
+		d.Verify = string(right.Type.DefaultVerification())
 	}
 	if d.Errors == nil {
 		d.Errors = map[string]string{}
@@ -318,7 +336,17 @@ func (s *server) newRequestData(in NewRequest, corrections, purposes string, err
 func (s *server) handleNewRequestPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in := NewRequest{Country: DefaultCountry, Jurisdiction: string(deadline.GDPR), Channel: "email", Type: r.URL.Query().Get("type")}
-		s.render(w, r, http.StatusOK, "new", view{Title: "New request", Nav: "new", Data: s.newRequestData(in, "", "", nil)})
+		d := s.newRequestData(in, "", "", nil)
+		if d.Right != nil && !d.Right.ExistsUnder(in.Jurisdiction) && len(d.Laws) > 0 {
+			d.In.Jurisdiction = d.Laws[0]
+			if countries := deadline.CountriesFor(deadline.Jurisdiction(d.In.Jurisdiction)); len(countries) > 0 {
+				d.In.Country = countries[0]
+			}
+		}
+		if in.Type != "" && d.Right == nil {
+			d.Errors["type"] = "choose one of the rights listed"
+		}
+		s.render(w, r, http.StatusOK, "new", view{Title: "New request", Nav: "new", Data: d})
 	})
 }
 

@@ -49,7 +49,7 @@ func (s *server) showTaskPage(w http.ResponseWriter, r *http.Request, status int
 	if r.URL.Query().Get("done") == "answered" {
 		flash = "Your answer was recorded."
 	}
-	s.render(w, r, status, "task", view{Title: "Task " + t.ID, Nav: "reviews", Flash: flash, Error: errMsg, Data: taskPage{T: t, Open: t.Status == "open"}})
+	s.render(w, r, status, "task", view{Title: "Task " + t.ID, Nav: "tasks", Flash: flash, Error: errMsg, Data: taskPage{T: t, Open: t.Status == "open"}})
 }
 
 func (s *server) handleConsoleTaskOutcome() http.Handler {

@@ -54,7 +54,7 @@ func TestPurposesAreChoices(t *testing.T) {
 	}
 
 	cookie := ss.signIn(t, ss.createToken(t, "alice", RoleAgent))
-	resp = ss.do("GET", "/console/requests/new", cookie, nil)
+	resp = ss.do("GET", "/console/requests/new?type=consent_withdrawal", cookie, nil)
 	page, _ = io.ReadAll(resp.Body)
 	if !strings.Contains(string(page), `type="checkbox" name="purposes" value="email_marketing"`) || !strings.Contains(string(page), `value="bookkeeping"`) {
 		t.Error("console's new request form does not offer every declared purpose")

@@ -47,3 +47,28 @@ func TestAssigneeAndNotesRoutes(t *testing.T) {
 		t.Errorf("a reviewer assigning: %d", status)
 	}
 }
+
+// GET /api/v1/requests takes the queue's filters: assignee, closed and page (of limit rows, 100 by
+// default); a page that is not a number from 1 is a 400 naming it, and the service is not called.
+func TestListRequestsQueueParams(t *testing.T) {
+	f := newAPI(t)
+	var got []dsrflow.RequestQuery
+	f.svc.ListRequestsFn = func(_ context.Context, q dsrflow.RequestQuery) ([]dsrflow.SummaryView, error) {
+		got = append(got, q)
+		return []dsrflow.SummaryView{}, nil
+	}
+	if status, _, raw := f.call("agent", "GET", "/api/v1/requests?assignee=me&status=fulfilling&type=access&page=3&limit=25", ""); status != http.StatusOK {
+		t.Fatalf("list: %d %s", status, raw)
+	}
+	if status, _, raw := f.call("agent", "GET", "/api/v1/requests?closed=true&page=2", ""); status != http.StatusOK {
+		t.Fatalf("list closed: %d %s", status, raw)
+	}
+	if len(got) != 2 || got[0].Assignee != "me" || got[0].Status != "fulfilling" || got[0].Type != "access" || got[0].Offset != 50 || got[0].Limit != 25 ||
+		!got[1].Closed || got[1].Offset != 100 {
+		t.Errorf("the service was asked %+v", got)
+	}
+	status, _, raw := f.call("agent", "GET", "/api/v1/requests?page=0", "")
+	if status != http.StatusBadRequest || !strings.Contains(raw, `"page"`) || len(got) != 2 {
+		t.Errorf("page 0: %d %s", status, raw)
+	}
+}

@@ -31,6 +31,7 @@ type RequestService struct {
 	RequestTasksFn       func(ctx context.Context, id string) ([]dsrflow.RequestTaskView, error)
 	TaskFn               func(ctx context.Context, id string) (dsrflow.TaskView, error)
 	AnswerTaskFn         func(ctx context.Context, id string, a dsrflow.TaskAnswer) (dsrflow.TaskAnswered, error)
+	OpenTasksFn          func(ctx context.Context, q dsrflow.TaskQuery) ([]dsrflow.TaskListItem, error)
 	CreateDisclosureFn   func(ctx context.Context, in dsrflow.NewDisclosure) (dsrflow.CreatedDisclosure, error)
 	ReviewsFn            func(ctx context.Context) ([]dsrflow.ReviewView, error)
 	DisclosureRegisterFn func(ctx context.Context, year int) ([]dsrflow.RegisterRow, error)
@@ -170,6 +171,14 @@ func (s *RequestService) RequestTasks(ctx context.Context, id string) ([]dsrflow
 		return nil, notSet("RequestTasks")
 	}
 	return s.RequestTasksFn(ctx, id)
+}
+
+// OpenTasks implements dsrflow.RequestService.
+func (s *RequestService) OpenTasks(ctx context.Context, q dsrflow.TaskQuery) ([]dsrflow.TaskListItem, error) {
+	if s.OpenTasksFn == nil {
+		return nil, notSet("OpenTasks")
+	}
+	return s.OpenTasksFn(ctx, q)
 }
 
 // Task implements dsrflow.RequestService.
