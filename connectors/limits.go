@@ -2,8 +2,10 @@ package connectors
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strconv"
+	"time"
 )
 
 // Limits bound the load dsrflow puts on one connector's system, summed over every worker sharing the
@@ -88,4 +90,17 @@ func (l Limits) check(c Connector) []Problem {
 		ps = append(ps, Problemf(field, "max_concurrent and rate do not apply to a manual connector: its jobs are tasks for people"))
 	}
 	return ps
+}
+
+// BusyError says that a connector's limits let no call go now: the job waits (its activity is retried
+// after RetryAfter), it does not fail.
+type BusyError struct {
+	Connector  string
+	RetryAfter time.Duration
+	// Reason says which limit, without personal data.
+	Reason string
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("connector %s is busy: %s; the job waits", e.Connector, e.Reason)
 }
