@@ -32,8 +32,9 @@ const (
 	// retry policy (a *connectors.BusyError), so that a waiting job does not hold a worker's activity
 	// slot for long.
 	MaxWait = 10 * time.Second
-	// Poll is the mean time between two tries for a slot.
-	Poll = 250 * time.Millisecond
+	// Poll is the mean time between the first two tries for a slot; later ones wait up to 4 times
+	// longer, so that many waiting jobs do not crowd the store (SQLite has one connection).
+	Poll = 500 * time.Millisecond
 )
 
 // Throttle is a connectors.Throttle over the store. The zero durations take the defaults above.
@@ -66,6 +67,7 @@ func (t *Throttle) Acquire(ctx context.Context, c connectors.Connector) (func(),
 	}
 	holder := newHolder()
 	deadline := time.Now().Add(t.maxWait())
+	poll := t.poll()
 	for {
 		name, err := t.Store.AcquireConnectorSlot(ctx, c.ID, c.Limits.MaxConcurrent, holder, t.ttl(), time.Now())
 		if err != nil {
@@ -74,7 +76,8 @@ func (t *Throttle) Acquire(ctx context.Context, c connectors.Connector) (func(),
 		if name != "" {
 			return t.hold(c.ID, name, holder), nil
 		}
-		wait := jitter(t.poll())
+		wait := jitter(poll)
+		poll = min(2*poll, 4*t.poll())
 		if time.Now().Add(wait).After(deadline) {
 			return nil, &connectors.BusyError{Connector: c.ID, RetryAfter: jitter(t.maxWait() / 4), Reason: "all of its max_concurrent slots are in use"}
 		}
