@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -24,8 +23,8 @@ const (
 	refPurpose = "purpose"
 )
 
-// purposeID is how controller.yaml writes a purpose's id.
-var purposeID = regexp.MustCompile(`^[a-z0-9_]+$`)
+// purposeID is how controller.yaml writes a purpose's id: as a dataset's name is written.
+var purposeID = datasetName
 
 // template is a parsed text with {{...}} references.
 type template struct {
