@@ -28,6 +28,9 @@ type Connectors struct {
 	CallbackBase string
 	// Metrics counts and times the calls to connectors; nil counts nothing.
 	Metrics *metrics.Registry
+	// Throttle holds the calls to each connector's limits (max_concurrent, rate) across every worker;
+	// nil holds nothing.
+	Throttle connectors.Throttle
 }
 
 // Select returns the connectors a job goes to: connectors supporting the action and matching one of
@@ -67,8 +70,13 @@ func (a *Connectors) Run(ctx context.Context, job connectors.Job) (JobOutcome, e
 		return JobOutcome{}, err
 	}
 	job.CallbackURL = a.CallbackBase + "/connectors/v1/callbacks/" + conn.ID
-	a.issue(ctx, conn, job)
 	defer heartbeat(ctx)()
+	release, err := a.hold(ctx, conn)
+	if err != nil {
+		return JobOutcome{}, retryable(err)
+	}
+	defer release()
+	a.issue(ctx, conn, job)
 	start := time.Now()
 	res, err := a.submit(ctx, conn, job)
 	a.observe(conn, job, res, err, start)
@@ -103,13 +111,39 @@ func (a *Connectors) submit(ctx context.Context, conn connectors.Connector, job 
 	return r.Run(ctx, job)
 }
 
-// poll asks the connector's runner for an accepted job's result.
+// poll asks the connector's runner for an accepted job's result, as one call under the connector's
+// limits.
 func (a *Connectors) poll(ctx context.Context, conn connectors.Connector, jobID string) (connectors.Result, error) {
 	r, err := a.runner(conn)
 	if err != nil {
 		return connectors.Result{}, err
 	}
+	release, err := a.hold(ctx, conn)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	defer release()
 	return r.Poll(ctx, jobID)
+}
+
+// hold takes one of the connector's max_concurrent slots for a call and, unless its runner paces each
+// request it sends (connectors.Pacer), one call under its rate. The slot is taken first, so the call
+// goes as soon as its rate allows. A *connectors.BusyError means the job waits for a later attempt.
+func (a *Connectors) hold(ctx context.Context, conn connectors.Connector) (release func(), err error) {
+	if a.Throttle == nil || !conn.Limits.Bounded() {
+		return func() {}, nil
+	}
+	release, err = a.Throttle.Acquire(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := a.Runners[conn.ID].(connectors.Pacer); !ok || !p.PacesItsCalls() {
+		if err := a.Throttle.Pace(ctx, conn); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	return release, nil
 }
 
 // runner returns the connector's runner. A connector configured but not opened in this worker (its
@@ -130,7 +164,9 @@ func (a *Connectors) Poll(ctx context.Context, job connectors.Job) (JobOutcome, 
 	}
 	start := time.Now()
 	res, err := a.poll(ctx, conn, job.ID)
-	a.observe(conn, job, res, err, start)
+	if !busy(err) {
+		a.observe(conn, job, res, err, start)
+	}
 	if err != nil {
 		return JobOutcome{}, retryable(err)
 	}
@@ -172,9 +208,14 @@ func (a *Connectors) AwaitResult(ctx context.Context, in AwaitInput) (JobOutcome
 		start := time.Now()
 		stop := heartbeat(ctx)
 		res, err := a.poll(ctx, conn, in.Job.ID)
-		a.observe(conn, in.Job, res, err, start)
 		var ce *connectors.CallError
+		var be *connectors.BusyError
+		if !errors.As(err, &be) {
+			a.observe(conn, in.Job, res, err, start)
+		}
 		switch {
+		case be != nil:
+			// The connector's limits let no poll go now: the next one waits longer, as after a failure.
 		case err == nil && res.Status.Final():
 			defer stop()
 			return a.outcome(ctx, conn, in.Job, res)
@@ -193,6 +234,9 @@ func (a *Connectors) AwaitResult(ctx context.Context, in AwaitInput) (JobOutcome
 		wait = min(2*wait, max(in.PollEvery, time.Second))
 		if ce != nil && ce.RetryAfter > wait {
 			wait = ce.RetryAfter
+		}
+		if be != nil && be.RetryAfter > wait {
+			wait = be.RetryAfter
 		}
 	}
 }
@@ -285,8 +329,22 @@ func StoreRecords(ctx context.Context, st *store.Store, jobID string, records []
 	return nil
 }
 
+// ErrConnectorBusy is the type of a job activity's error when the connector's limits let no call go
+// yet: the job is retried after the error's delay, it never fails for it.
+const ErrConnectorBusy = "ConnectorBusy"
+
+// busy reports whether err is the connector's limits holding a call back.
+func busy(err error) bool {
+	var be *connectors.BusyError
+	return errors.As(err, &be)
+}
+
 // retryable classifies a connector call's failure for Temporal's retry policy.
 func retryable(err error) error {
+	var be *connectors.BusyError
+	if errors.As(err, &be) {
+		return temporal.NewApplicationErrorWithOptions(be.Error(), ErrConnectorBusy, temporal.ApplicationErrorOptions{NextRetryDelay: be.RetryAfter})
+	}
 	var ce *connectors.CallError
 	if !errors.As(err, &ce) {
 		return err

@@ -43,6 +43,9 @@ type Connector struct {
 	// (GDPR Art. 19): a partner is told of a rectification, erasure or restriction only when a job of the
 	// request found the subject here, and only such partners are named in the answer.
 	Recipients []string `json:"recipients,omitempty"`
+	// Limits bound the load dsrflow puts on the connector's system across every worker (limits.go):
+	// connectors.yaml's max_concurrent, rate and burst.
+	Limits Limits `json:"-"`
 	// Keeping is what binds the owner when it keeps data an erasure leaves (keep.go): its financial
 	// year and keep rules, from connectors.yaml's legal_entities: and legal_retention:.
 	Keeping Keeping `json:"-"`
@@ -364,6 +367,7 @@ func validate(c Connector) []Problem {
 		}
 	}
 	ps = append(ps, validateRetention(c)...)
+	ps = append(ps, c.Limits.check(c)...)
 	if _, ok := LookupKind(c.Kind); !ok {
 		return append(ps, Problem{"kind", unknownKind(c.Kind)})
 	}
@@ -435,7 +439,8 @@ func KnownIdentity(t string) bool {
 
 // commonFields are the keys every connector may have in connectors.yaml; the rest are its kind's
 // (Kind.Fields).
-var commonFields = []string{"id", "owner", "role", "kind", "actions", "identities", "categories", "retention", "recipients"}
+var commonFields = []string{"id", "owner", "role", "kind", "actions", "identities", "categories", "retention", "recipients",
+	"max_concurrent", "rate", "burst"}
 
 func parse(name string, data []byte, getenv func(string) string) (*Registry, error) {
 	var doc yaml.Node
@@ -647,6 +652,13 @@ func decodeConnector(m *yaml.Node, getenv func(string) string) (Connector, map[s
 			c.Retention = decodeRetention(v, lines, bad)
 		case "recipients":
 			c.Recipients = list(key, v)
+		case "max_concurrent", "rate", "burst":
+			if s, ok := scalar(key, v); ok {
+				decodeLimit(&c.Limits, key, s, func(format string, args ...any) {
+					bad(v.Line, format, args...)
+					lines[key+reportedSuffix] = v.Line
+				})
+			}
 		}
 	}
 	if kind != nil {

@@ -55,6 +55,9 @@ type Env struct {
 	Getenv func(string) string
 	// Logger takes what Open finds that works but should be fixed (a match column without an index).
 	Logger *slog.Logger
+	// Throttle holds calls to the connectors' Limits across every worker. A Runner that paces each
+	// request it sends through it (Throttle.Pace) is a Pacer; nil holds nothing.
+	Throttle Throttle
 }
 
 // Runner carries out the jobs of one connector. It is safe for concurrent use.

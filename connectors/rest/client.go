@@ -23,12 +23,15 @@ const maxAnswerBytes = 32 << 20
 
 // Runner carries out a rest connector's jobs against its API. It is safe for concurrent use.
 type Runner struct {
-	conn     connectors.Connector
-	set      Settings
-	base     *url.URL
-	http     *http.Client
-	auth     *authenticator
-	limit    *limiter
+	conn  connectors.Connector
+	set   Settings
+	base  *url.URL
+	http  *http.Client
+	auth  *authenticator
+	limit *limiter
+	// pace waits for the connector's next request under its rate across every worker
+	// (connectors.yaml's rate and burst; Env.Throttle); nil when it has none.
+	pace     func(context.Context) error
 	datasets []compiled
 	// backoff is the first wait before retrying a call that gave no Retry-After; it doubles.
 	backoff time.Duration
@@ -98,6 +101,10 @@ func open(c connectors.Connector, getenv func(string) string) (*Runner, error) {
 	}
 	return r, nil
 }
+
+// PacesItsCalls tells the activities that the runner takes a rate token for each request it sends
+// (connectors.Pacer), so they take none per job.
+func (r *Runner) PacesItsCalls() bool { return r.pace != nil }
 
 // Poll is never needed: Run's results are final.
 func (r *Runner) Poll(context.Context, string) (connectors.Result, error) {
@@ -219,6 +226,16 @@ func (r *Runner) call(ctx context.Context, op string, req Request, method string
 
 // once makes one call; a transport error is returned without its URL.
 func (r *Runner) once(ctx context.Context, method string, u *url.URL, body []byte) (answer, time.Duration, error) {
+	if r.pace != nil {
+		var busy *connectors.BusyError
+		if err := r.pace(ctx); errors.As(err, &busy) {
+			// The rate across workers lets no request go for a while: the job is retried later, and
+			// what it already did counts as done then (a record gone or masked).
+			return answer{}, 0, &connectors.CallError{Connector: r.conn.ID, RetryAfter: busy.RetryAfter, Message: "the connector's rate lets no request go now"}
+		} else if err != nil {
+			return answer{}, 0, &connectors.CallError{Connector: r.conn.ID, Message: "rate: " + err.Error()}
+		}
+	}
 	release, err := r.limit.acquire(ctx)
 	if err != nil {
 		return answer{}, 0, err

@@ -126,6 +126,10 @@ type Dataset struct {
 	// Keys are further fields of a record that action requests reference ({{record.list_id}}) but access
 	// does not return. With the id they tell records apart.
 	Keys []string `yaml:"keys"`
+	// Purposes maps controller.yaml's purposes (email_marketing) to what this API calls them (a list or
+	// subscription id), for withdraw_consent's {{purpose}}. A purpose not listed is one this dataset
+	// records no consent for. Without the map {{purpose}} is the purpose's id as it is.
+	Purposes map[string]string `yaml:"purposes"`
 	// The requests each action sends per record found.
 	Erase           *ActionRequest `yaml:"erase"`
 	Rectify         *ActionRequest `yaml:"rectify"`
@@ -220,6 +224,7 @@ func (s Settings) Clone() connectors.Settings {
 		d.Fields = maps.Clone(d.Fields)
 		d.Keys = slices.Clone(d.Keys)
 		d.Match = maps.Clone(d.Match)
+		d.Purposes = maps.Clone(d.Purposes)
 		d.Read.Query = maps.Clone(d.Read.Query)
 		ds[i] = d
 	}
@@ -469,6 +474,17 @@ func (d Dataset) check(c connectors.Connector, at string, i int, names map[strin
 	known := func(field string) bool {
 		return field == d.ID || slices.Contains(d.Keys, field) || d.Fields[field] != ""
 	}
+	for _, p := range slices.Sorted(maps.Keys(d.Purposes)) {
+		switch {
+		case !purposeID.MatchString(p):
+			add(".purposes", "purpose %q must be a purpose id of controller.yaml, like email_marketing", p)
+		case strings.TrimSpace(d.Purposes[p]) == "":
+			add(".purposes."+p, "purpose %s: the API's name for it is empty", p)
+		}
+	}
+	if len(d.Purposes) > 0 && d.WithdrawConsent == nil {
+		add(".purposes", "purposes: is for withdraw_consent, which the dataset does not give")
+	}
 
 	// The read: identities only, and at least one.
 	ps = append(ps, d.checkRequest(c, at+".read", name, "read", d.Read, func(ref string) string {
@@ -516,13 +532,15 @@ func (d Dataset) check(c connectors.Connector, at string, i int, names map[strin
 					return "{{" + ref + "}}: " + f + " is not the dataset's id, one of its fields or keys"
 				}
 				return ""
+			case ref == refPurpose && a == dsrflow.ActionWithdrawConsent:
+				return ""
 			case strings.HasPrefix(ref, refCorrection) && a == dsrflow.ActionRectify:
 				if cat := strings.TrimPrefix(ref, refCorrection); !slices.Contains(slices.Collect(maps.Values(d.Fields)), cat) {
 					return "{{" + ref + "}}: " + cat + " is not a category of the dataset's fields"
 				}
 				return ""
 			}
-			return "{{" + ref + "}} is not an identity, record.FIELD" + map[bool]string{true: " or correction.CATEGORY", false: ""}[a == dsrflow.ActionRectify]
+			return "{{" + ref + "}} is not an identity, record.FIELD" + map[dsrflow.Action]string{dsrflow.ActionRectify: " or correction.CATEGORY", dsrflow.ActionWithdrawConsent: " or purpose"}[a]
 		}
 		ps = append(ps, d.checkRequest(c, field, name, string(a), r.Request, refOK)...)
 		if r.Then != nil {

@@ -147,5 +147,12 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 // Open makes the connector's runner: it reads the secrets the settings name and parses the templates.
 // Nothing is called at start.
 func (kind) Open(_ context.Context, c connectors.Connector, env connectors.Env) (connectors.Runner, error) {
-	return open(c, env.Getenv)
+	r, err := open(c, env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if env.Throttle != nil && c.Limits.Rate > 0 {
+		r.pace = func(ctx context.Context) error { return env.Throttle.Pace(ctx, c) }
+	}
+	return r, nil
 }

@@ -254,6 +254,7 @@ func (r *Runner) act(ctx context.Context, job connectors.Job) (connectors.Result
 	verified, _ := job.Split()
 	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{}}
 	corrected := map[string]bool{} // rectify: categories written
+	withdrawn := map[string]bool{} // withdraw_consent: purposes acted on
 	done := 0
 	for i, f := range found {
 		if f == nil || len(f.records) == 0 {
@@ -290,27 +291,53 @@ func (r *Runner) act(ctx context.Context, job connectors.Job) (connectors.Result
 			for cat, val := range job.Corrections {
 				v[refCorrection+cat] = val
 			}
-			op := fmt.Sprintf("%s %s", a, d.Name)
-			if _, err := r.send(ctx, op, req.Request, rt, v, nil); err != nil {
-				if ce, ok := err.(*connectors.CallError); ok && ce.Permanent {
-					pe := r.partial(a, d.Name, k, len(f.records), done, "%s", strings.TrimPrefix(ce.Message, op+": "))
-					pe.StatusCode = ce.StatusCode
-					return connectors.Result{}, pe
+			// A withdrawal whose request names {{purpose}} is sent once per purpose this dataset records
+			// consent for; one that does not withdraws every consent of the record at once.
+			purposes := []string{""}
+			if a == dsrflow.ActionWithdrawConsent && (slices.Contains(refs, refPurpose) || slices.Contains(d.then[a].refs(), refPurpose)) {
+				purposes = d.consentPurposes(job.Purposes)
+				if len(purposes) == 0 && len(d.Purposes) == 0 {
+					return connectors.Result{}, r.fail(0, "%s %s: the job names no purposes and the dataset maps none: nothing was done", a, d.Name)
 				}
-				return connectors.Result{}, err
+				if len(purposes) == 0 {
+					continue // the dataset records consent for none of the purposes asked
+				}
 			}
-			if req.Then != nil {
-				// The first request may have taken the record out of the read's reach: a retry would not
-				// find it again, so any failure here goes to a person.
-				if _, err := r.send(ctx, op+": then", *req.Then, d.then[a], v, nil); err != nil {
-					msg := err.Error()
-					status := 0
-					if ce, ok := err.(*connectors.CallError); ok {
-						msg, status = strings.TrimPrefix(ce.Message, op+": then: "), ce.StatusCode
+			op := fmt.Sprintf("%s %s", a, d.Name)
+			for _, purpose := range purposes {
+				if purpose != "" {
+					v[refPurpose] = d.apiPurpose(purpose)
+				}
+				if _, err := r.send(ctx, op, req.Request, rt, v, nil); err != nil {
+					if ce, ok := err.(*connectors.CallError); ok && ce.Permanent {
+						pe := r.partial(a, d.Name, k, len(f.records), done, "%s", strings.TrimPrefix(ce.Message, op+": "))
+						pe.StatusCode = ce.StatusCode
+						return connectors.Result{}, pe
 					}
-					pe := r.partial(a, d.Name, k, len(f.records), done, "its first request was done, its then: request failed (%s)", msg)
-					pe.StatusCode = status
-					return connectors.Result{}, pe
+					return connectors.Result{}, err
+				}
+				if req.Then != nil {
+					// The first request may have taken the record out of the read's reach: a retry would not
+					// find it again, so any failure here goes to a person.
+					if _, err := r.send(ctx, op+": then", *req.Then, d.then[a], v, nil); err != nil {
+						msg := err.Error()
+						status := 0
+						if ce, ok := err.(*connectors.CallError); ok {
+							msg, status = strings.TrimPrefix(ce.Message, op+": then: "), ce.StatusCode
+						}
+						pe := r.partial(a, d.Name, k, len(f.records), done, "its first request was done, its then: request failed (%s)", msg)
+						pe.StatusCode = status
+						return connectors.Result{}, pe
+					}
+				}
+				if a == dsrflow.ActionWithdrawConsent {
+					if purpose == "" {
+						for _, p := range job.Purposes {
+							withdrawn[p] = true
+						}
+					} else {
+						withdrawn[purpose] = true
+					}
 				}
 			}
 			n++
@@ -329,7 +356,44 @@ func (r *Runner) act(ctx context.Context, job connectors.Job) (connectors.Result
 	if a == dsrflow.ActionRectify {
 		r.rectifyItems(&res, job, found, corrected)
 	}
+	if a == dsrflow.ActionWithdrawConsent {
+		// Per purpose asked: withdrawn where a record of the subject was acted on for it, else no
+		// consent of hers for it is recorded here.
+		for _, p := range job.Purposes {
+			item := connectors.ItemResult{Item: p, Outcome: connectors.ItemDone}
+			if !withdrawn[p] {
+				item.Outcome = connectors.ItemNotHeld
+			}
+			res.Items = append(res.Items, item)
+		}
+	}
 	return res, nil
+}
+
+// consentPurposes are the job's purposes this dataset records consent for (all the job's when it maps
+// none), or, for a job naming none, every purpose it maps.
+func (d compiled) consentPurposes(asked []string) []string {
+	if len(d.Purposes) == 0 {
+		return asked
+	}
+	if len(asked) == 0 {
+		return slices.Sorted(maps.Keys(d.Purposes))
+	}
+	var out []string
+	for _, p := range asked {
+		if _, ok := d.Purposes[p]; ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// apiPurpose is what the API calls a purpose: its mapping, or its id.
+func (d compiled) apiPurpose(purpose string) string {
+	if v, ok := d.Purposes[purpose]; ok {
+		return v
+	}
+	return purpose
 }
 
 // partial is a permanent failure in the middle of an action: it says how far the job got, so that a

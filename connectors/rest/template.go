@@ -10,8 +10,8 @@ import (
 
 // Templates: the path, query values and body of a request name what they need in {{...}}: an identity
 // type ({{email}}, {{phone}}, {{name}}, {{customer_id:crm}}), a field of the record acted on
-// ({{record.id}}, {{record.list_id}}), a corrected value ({{correction.user.name}}) or the purge cutoff
-// ({{cutoff}}). Each is escaped for where it goes: a path segment by url.PathEscape, a query value by
+// ({{record.id}}, {{record.list_id}}), a corrected value ({{correction.user.name}}), the purpose a
+// consent is withdrawn for ({{purpose}}) or the purge cutoff ({{cutoff}}). Each is escaped for where it goes: a path segment by url.PathEscape, a query value by
 // url.Values, a body value as a JSON string. Nothing is ever concatenated into JSON or a URL as text.
 
 // Reference prefixes and names a template may use beside identity types.
@@ -19,7 +19,12 @@ const (
 	refRecord     = "record."
 	refCorrection = "correction."
 	refCutoff     = "cutoff"
+	// refPurpose is the purpose a withdraw_consent request withdraws consent for (Dataset.Purposes).
+	refPurpose = "purpose"
 )
+
+// purposeID is how controller.yaml writes a purpose's id: as a dataset's name is written.
+var purposeID = datasetName
 
 // template is a parsed text with {{...}} references.
 type template struct {

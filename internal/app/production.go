@@ -69,7 +69,8 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 		return nil, err
 	}
 
-	runners, closeRunners, err := OpenRunners(ctx, product.Connectors, getenv, logger)
+	throttle := NewThrottle(w.Store, logger)
+	runners, closeRunners, err := OpenRunners(ctx, product.Connectors, getenv, logger, throttle)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +81,7 @@ func StartWorker(ctx context.Context, cfg config.Worker, getenv func(string) str
 		return nil, err
 	}
 	w.closers.Add(stopSlack)
-	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, Runners: runners, CallbackBase: cfg.PublicURL, Metrics: w.Metrics, Notifier: slackNotifier(sl), MailDelivered: true})
+	w.Worker = NewWorker(WorkerDeps{Client: w.Client, Store: w.Store, Logger: logger, Product: product, Runners: runners, CallbackBase: cfg.PublicURL, Metrics: w.Metrics, Notifier: slackNotifier(sl), MailDelivered: true, Throttle: throttle})
 	if err := w.Worker.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}

@@ -36,6 +36,9 @@ type WorkerDeps struct {
 	Register func(worker.Registry)
 	// Metrics counts the connector calls; nil counts nothing.
 	Metrics *metrics.Registry
+	// Throttle holds the connector calls to their limits across workers; nil makes one over Store
+	// (NewThrottle).
+	Throttle connectors.Throttle
 	// Notifier shows review cards and alerts to people (Slack); nil means none is configured, and
 	// reviews work through the API and `starter` only.
 	Notifier dsrflow.Notifier
@@ -67,7 +70,11 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterWorkflow(workflows.RestrictionLift)
 	w.RegisterActivity(&activities.Store{Store: d.Store, RecordRetention: d.Product.RecordRetention})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key, PublicURL: d.CallbackBase})
-	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Runners: d.Runners, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics})
+	throttle := d.Throttle
+	if throttle == nil && d.Store != nil {
+		throttle = NewThrottle(d.Store, d.Logger)
+	}
+	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Runners: d.Runners, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics, Throttle: throttle})
 	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase, Connectors: d.Product.Connectors, AwaitDelivery: d.MailDelivered})
 	w.RegisterActivity(&activities.Review{Notifier: d.Notifier, Store: d.Store})
 	w.RegisterActivity(&activities.Disclosure{Store: d.Store, DPO: cmp.Or(d.Product.Controller.DPO.Email, d.Product.Controller.Contact.Email)})

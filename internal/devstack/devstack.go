@@ -191,7 +191,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	publicURL := "http://" + ln.Addr().String()
 
-	runners, closeRunners, err := app.OpenRunners(ctx, s.Product.Connectors, opts.Getenv, logger)
+	throttle := app.NewThrottle(st, logger)
+	runners, closeRunners, err := app.OpenRunners(ctx, s.Product.Connectors, opts.Getenv, logger, throttle)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +211,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.Notifier != nil {
 		notifier = opts.Notifier
 	}
-	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Runners: runners, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics, Notifier: notifier})
+	w := app.NewWorker(app.WorkerDeps{Client: c, Store: st, Logger: logger, Product: s.Product, Runners: runners, CallbackBase: publicURL, Register: opts.Register, Metrics: s.Metrics, Notifier: notifier, Throttle: throttle})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}

@@ -40,6 +40,13 @@ func newProdEnv(t *testing.T, dir, temporalAddr, pgURL string, d *demo.Demo, ext
 		if len(c.Recipients) > 0 { // the partners told of a change to a subject this system held (Art. 19)
 			fmt.Fprintf(&y, "    recipients: [%s]\n", strings.Join(c.Recipients, ", "))
 		}
+		// Limits across workers (max_concurrent, rate, burst), when the demo's connector has them.
+		if l := c.Limits; l.MaxConcurrent > 0 {
+			fmt.Fprintf(&y, "    max_concurrent: %d\n", l.MaxConcurrent)
+		}
+		if l := c.Limits; l.Rate > 0 {
+			fmt.Fprintf(&y, "    rate: %g\n    burst: %d\n", l.Rate, l.BucketSize())
+		}
 	}
 	yaml := filepath.Join(dir, "connectors.yaml")
 	if err := os.WriteFile(yaml, []byte(y.String()), 0o600); err != nil {

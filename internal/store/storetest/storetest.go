@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("TransparencyReport", func(t *testing.T) { testTransparencyReport(t, migrated(t)) })
 	t.Run("JobClaims", func(t *testing.T) { testJobClaims(t, migrated(t)) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, migrated(t)) })
+	t.Run("ConnectorSlots", func(t *testing.T) { testConnectorSlots(t, migrated(t)) })
+	t.Run("ConnectorRate", func(t *testing.T) { testConnectorRate(t, migrated(t)) })
 	t.Run("Suppressions", func(t *testing.T) { testSuppressions(t, migrated(t)) })
 	t.Run("Refusals", func(t *testing.T) { testRefusals(t, migrated(t)) })
 	t.Run("Kept", func(t *testing.T) { testKept(t, migrated(t)) })
