@@ -20,6 +20,8 @@ type Product struct {
 	Key        secret.Key
 	Connectors *connectors.Registry
 	Controller answer.Controller
+	// Customers are the business customers whose tenants processor connectors hold (customers.yaml).
+	Customers *connectors.Customers
 	// RecordRetention is how long a closed request's personal data is kept before it is shredded.
 	RecordRetention connectors.Age
 	// WorkflowCache is how many workflows the worker keeps in memory between steps; 0 is the SDK's default.
@@ -71,6 +73,19 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 		}
 	} else if p.Controller, err = answer.ParseController(dsrflow.DemoController); err != nil {
 		return Product{}, fmt.Errorf("built-in controller configuration: %w", err)
+	}
+	if cfg.Customers != "" {
+		cs, err := connectors.LoadCustomers(cfg.Customers, getenv)
+		if err != nil {
+			return Product{}, &config.Error{Var: "DSR_CUSTOMERS", Problem: err.Error()}
+		}
+		p.Customers = cs
+	}
+	if p.Customers == nil {
+		p.Customers, _ = connectors.NewCustomers()
+	}
+	if err := checkProcessors(p.Connectors, p.Customers); err != nil {
+		return Product{}, err
 	}
 	if err := checkRestCategories(p.Connectors, p.Controller); err != nil {
 		return Product{}, err
@@ -133,6 +148,17 @@ func checkRestCategories(reg *connectors.Registry, c answer.Controller) error {
 			if !c.Describes(cat) {
 				return &config.Error{Var: "DSR_CONNECTORS", Problem: fmt.Sprintf("connector %s: category %s is not described by any of the controller's categories (DSR_CONTROLLER, categories: taxonomy)", conn.ID, cat)}
 			}
+		}
+	}
+	return nil
+}
+
+// checkProcessors refuses processor connectors without a customers registry: a tenant found could name
+// no controller to route the request to.
+func checkProcessors(reg *connectors.Registry, cs *connectors.Customers) error {
+	for _, conn := range reg.List() {
+		if conn.Role == connectors.RoleProcessor && len(cs.List()) == 0 {
+			return &config.Error{Var: "DSR_CUSTOMERS", Problem: fmt.Sprintf("connector %s is a processor: customers.yaml must list the customers whose tenants it holds", conn.ID)}
 		}
 	}
 	return nil
