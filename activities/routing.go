@@ -246,4 +246,3 @@ func routedExecuted(lang, group string, ref act.RoutedRef, action dsrflow.Action
 	return [2]string{"Instruction carried out: " + ref.ID,
 		fmt.Sprintf("Dear %s,\n\nYour instruction to %s for the request with reference %s is %s in tenant %s, and only there.\n\nKind regards,\n%s\n", ref.LegalName, action, ref.ID, en, ref.Tenant, group)}
 }
-

@@ -32,9 +32,18 @@ type Outcome struct {
 	ToSubject bool
 }
 
+// CustomerContact is a customer controlling data the group holds for it: its legal name and privacy
+// contact, as customers.yaml gives them.
+type CustomerContact struct {
+	LegalName, Contact string
+}
+
 // Input is what the answer to one request is made of. Times are shown in their own location.
 type Input struct {
 	RequestID string
+	// Controllers are the business customers a processor system found the subject's data for (issue
+	// 22): the request was forwarded to each; the answer names them and holds none of their data.
+	Controllers []CustomerContact
 	Type      dsrflow.RequestType
 	// Country is the handling entity's country (ISO code): its working days and time zone.
 	Country string
@@ -167,6 +176,17 @@ func Compose(c Controller, in Input) Message {
 	case len(in.Recipients) > 0:
 		w.heading("Partners who received your data")
 		w.para("These partners received your data from the companies of our group named here:\n" + strings.Join(receivedLines(in), "\n"))
+	}
+
+	if len(in.Controllers) > 0 && answeredAsCompleted(in.Status) {
+		// GDPR Art. 28(3)(e): data the group processes for a customer is the customer's to decide on.
+		w.heading("Data we hold for other companies")
+		w.para("We also process data about you on behalf of these companies, under their instructions. They decide what happens to that data, so we have forwarded your request to them, and this answer includes none of that data. You can also contact them directly:")
+		var lines []string
+		for _, ctl := range in.Controllers {
+			lines = append(lines, fmt.Sprintf("- %s, %s", ctl.LegalName, ctl.Contact))
+		}
+		w.para(strings.Join(lines, "\n"))
 	}
 
 	w.heading("Our record of your request")
