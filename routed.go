@@ -61,3 +61,11 @@ type RoutedItem struct {
 func RoutedID(requestID, connectorID, tenant string) string {
 	return requestID + ":" + connectorID + ":" + tenant
 }
+
+// RoutedInstructionInput is a customer's instruction on a routed item: execute with Action, decline
+// with Reason, or handled.
+type RoutedInstructionInput struct {
+	Instruction string `json:"instruction"`
+	Action      Action `json:"action,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
