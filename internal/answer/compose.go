@@ -44,7 +44,7 @@ type Input struct {
 	// Controllers are the business customers a processor system found the subject's data for (issue
 	// 22): the request was forwarded to each; the answer names them and holds none of their data.
 	Controllers []CustomerContact
-	Type      dsrflow.RequestType
+	Type        dsrflow.RequestType
 	// Country is the handling entity's country (ISO code): its working days and time zone.
 	Country string
 	// Residence is the subject's country of residence (ISO code); it picks the supervisory authority they
