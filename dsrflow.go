@@ -110,6 +110,10 @@ const (
 	// ActionPurgeKept deletes data an erasure kept on a legal basis once its period has ended: exactly the
 	// records the job names (retention sweeps).
 	ActionPurgeKept Action = "purge_kept"
+	// ActionLocate asks a processor system (a connector of role processor) which customer tenants hold
+	// data about the identities: tenant and customer ids only, never records. The customer, as
+	// controller, decides what happens to that data (GDPR Art. 28(3)(e)).
+	ActionLocate Action = "locate"
 )
 
 // Status is where a request is in its lifecycle:

@@ -101,6 +101,12 @@ type RequestService interface {
 	// AddNote adds the team's internal note to a request, kept encrypted and audited as note_added
 	// (without its text): EINVALID naming the field "text" for an empty or too long text.
 	AddNote(ctx context.Context, id, text string) (NoteView, error)
+	// ListRouted lists the routed items of a request, or every one for "" (issue 22).
+	ListRouted(ctx context.Context, requestID string) ([]RoutedItem, error)
+	// InstructRouted records a customer's instruction on a routed item and hands it to the item's
+	// workflow: EINVALID naming the field (instruction, action, reason), ENOTFOUND, ECONFLICT once the
+	// item is closed.
+	InstructRouted(ctx context.Context, id string, in RoutedInstructionInput) (RoutedItem, error)
 }
 
 // Roles of the people and tokens that call the service.

@@ -85,6 +85,13 @@ func (a *Answer) respond(ctx context.Context, in RespondInput) error {
 			Items: o.Items, ToSubject: o.ToSubject,
 		})
 	}
+	seen := map[string]bool{}
+	for _, r := range in.Routed {
+		if !seen[r.Customer] {
+			seen[r.Customer] = true
+			ai.Controllers = append(ai.Controllers, answer.CustomerContact{LegalName: r.LegalName, Contact: r.Contact})
+		}
+	}
 	if in.Status == dsrflow.StatusCompleted {
 		ai.Recipients, ai.Unable = a.recipients(in), a.unable(in)
 		ai.RecipientsKnown = a.Connectors != nil

@@ -24,6 +24,7 @@ func TestWorkflowsCallRegisteredNames(t *testing.T) {
 		{act.Review, &activities.Review{}},
 		{act.Disclosure, &activities.Disclosure{}},
 		{act.Suppression, &activities.Suppression{}},
+		{act.Routing, &activities.Routing{}},
 	} {
 		impl := reflect.TypeOf(tc.impl)
 		names := reflect.ValueOf(tc.names)

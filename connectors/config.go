@@ -20,7 +20,15 @@ import (
 const (
 	RoleSubsidiary = "subsidiary" // dsrflow acts on its data
 	RolePartner    = "partner"    // a recipient dsrflow notifies (GDPR Art. 19)
+	// RoleProcessor: a system where the group processes data on behalf of business customers (GDPR
+	// Art. 28). It answers locate jobs (which customer tenants hold the subject) and, later, the actions a
+	// customer instructs for its own tenant; never a subject's own access, erase or other job.
+	RoleProcessor = "processor"
 )
+
+// ProcessorActions are what a processor may execute in one customer tenant on the customer's
+// instruction (a routed item), besides locate.
+var ProcessorActions = []dsrflow.Action{dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict}
 
 // Connector is one system of one legal entity, as configured in connectors.yaml: the fields every kind
 // has, and its kind's Settings (kind.go). Activities look it up in the Registry by ID; workflows see a
@@ -257,6 +265,12 @@ func (r *Registry) RecipientsOf(holders []string) []Connector {
 	return r.filter(func(c Connector) bool { return c.Role == RolePartner && named[c.ID] })
 }
 
+// Processors returns the processor connectors that match on one of the subject's identity types,
+// sorted by id: the systems asked to locate customer tenants holding the subject.
+func (r *Registry) Processors(id dsrflow.Identity) []Connector {
+	return r.filter(func(c Connector) bool { return c.Role == RoleProcessor && c.Matches(id) })
+}
+
 // Partners returns the partner connectors, sorted by id.
 func (r *Registry) Partners() []Connector {
 	return r.filter(func(c Connector) bool { return c.Role == RolePartner })
@@ -299,6 +313,7 @@ var knownActions = []dsrflow.Action{
 	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict,
 	dsrflow.ActionObject, dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge,
 	dsrflow.ActionNotify, dsrflow.ActionOptoutSale, dsrflow.ActionPurgeKept, dsrflow.ActionUnrestrict,
+	dsrflow.ActionLocate,
 }
 
 // PartnerActions are what a partner (a recipient of the data) may be asked: to take note of a
@@ -329,11 +344,22 @@ func validate(c Connector) []Problem {
 		add("owner", "owner (the legal entity) is required")
 	}
 	switch c.Role {
-	case RoleSubsidiary, RolePartner:
+	case RoleSubsidiary, RolePartner, RoleProcessor:
 	case "":
-		add("role", "role is required (subsidiary or partner)")
+		add("role", "role is required (subsidiary, partner or processor)")
 	default:
-		add("role", "role must be subsidiary or partner")
+		add("role", "role must be subsidiary, partner or processor")
+	}
+	if c.Role == RoleProcessor {
+		if !c.Supports(dsrflow.ActionLocate) {
+			add("actions", "a processor must list locate: dsrflow asks it which customer tenants hold the subject")
+		}
+		if len(c.Retention) > 0 {
+			add("retention", "a processor keeps its customers' data as they instruct; retention rules are for subsidiaries")
+		}
+		if len(c.Recipients) > 0 {
+			add("recipients", "recipients are for subsidiaries: a processor's customers control whom their data goes to")
+		}
 	}
 	if len(c.Actions) == 0 {
 		add("actions", "actions must list at least one action")
@@ -348,6 +374,10 @@ func validate(c Connector) []Problem {
 			add("actions", "a partner supports only notify and optout, not %s", a)
 		case c.Role == RoleSubsidiary && a == dsrflow.ActionNotify:
 			add("actions", "notify is for partners; a subsidiary cannot list it")
+		case c.Role == RoleProcessor && a != dsrflow.ActionLocate && !slices.Contains(ProcessorActions, a):
+			add("actions", "a processor supports only locate and, on a customer's instruction, access, erase, rectify and restrict, not %s", a)
+		case c.Role != RoleProcessor && a == dsrflow.ActionLocate:
+			add("actions", "locate is for processors (role: processor)")
 		}
 	}
 	if len(c.Identities) == 0 {

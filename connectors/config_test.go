@@ -118,7 +118,7 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		yaml string
 		want string
 	}{
-		{"bad role", replace(4, "    role: sister"), "connectors.yaml:4: connector crm: role must be subsidiary or partner"},
+		{"bad role", replace(4, "    role: sister"), "connectors.yaml:4: connector crm: role must be subsidiary, partner or processor"},
 		{"unknown field", replace(12, "    concurency: 2"), `connectors.yaml:12: connector crm: unknown field "concurency"`},
 		{"unknown top-level field", "connector:\n  - id: crm\n", `connectors.yaml:1: unknown field "connector"`},
 		{"bad id", replace(2, "  - id: CRM system"), "connectors.yaml:2: connector CRM system: id must match [a-z0-9_-]+"},
@@ -147,7 +147,7 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"field twice", replace(12, "    role: partner"), "connectors.yaml:12: connector crm: field role given twice"},
 		{"bad category", replace(10, "    categories: [Contact Email]"), `connectors.yaml:10: connector crm: category "Contact Email" must be dotted lower case`},
 		{"yaml syntax", replace(4, "    role: [subsidiary"), "connectors.yaml:"},
-		{"second connector", replace(15, "    role: friend"), "connectors.yaml:15: connector adpartner: role must be subsidiary or partner"},
+		{"second connector", replace(15, "    role: friend"), "connectors.yaml:15: connector adpartner: role must be subsidiary, partner or processor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestLoadNamesTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Load(path, testEnv)
-	if err == nil || !strings.Contains(err.Error(), path+":4: connector crm: role must be subsidiary or partner") {
+	if err == nil || !strings.Contains(err.Error(), path+":4: connector crm: role must be subsidiary, partner or processor") {
 		t.Fatalf("Load error = %v", err)
 	}
 	if err := os.WriteFile(path, []byte(validYAML), 0o600); err != nil {

@@ -58,6 +58,9 @@ type Job struct {
 	// is before Cutoff, and answers completed with counts purged (rows) and kept_refs (the refs it
 	// handled, all of Kept: dsrflow records them deleted only then).
 	Kept []KeptRef `json:"kept,omitempty"`
+	// Tenant limits the job to one customer tenant of a processor system: a routed item's execution
+	// (the customer instructed it), never a subject's own request.
+	Tenant string `json:"tenant,omitempty"`
 	// CallbackURL is where a connector that answered 202 posts the signed result.
 	CallbackURL string `json:"callback_url,omitempty"`
 	// Deadline is when dsrflow needs the answer to keep the legal due date.
@@ -165,9 +168,18 @@ type Result struct {
 	// Datasets say per dataset (a table, a collection) what the job found and did. Optional: added to
 	// protocol v1 without changing its version, so connectors may leave it out.
 	Datasets []DatasetResult `json:"datasets,omitempty"`
+	// Tenants answer a locate job: the customer tenants holding data about the identities (tenant and
+	// customer ids, no records). Added to protocol v1 without changing its version.
+	Tenants []TenantHolding `json:"tenants,omitempty"`
 	// Items say per item the job was asked about what came of it: per data category of a rectify job,
 	// per purpose of a withdraw_consent job. Optional: added to protocol v1 without changing its version.
 	Items []ItemResult `json:"items,omitempty"`
+}
+
+// TenantHolding is one customer tenant of a processor system that holds data about a job's subject.
+type TenantHolding struct {
+	Tenant   string `json:"tenant"`
+	Customer string `json:"customer"`
 }
 
 // Outcomes of one item of a job (ItemResult.Outcome).

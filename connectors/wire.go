@@ -66,6 +66,8 @@ func (j Job) Validate() error {
 		return dsrflow.Errorf(dsrflow.EINVALID, "corrections are required for rectify")
 	case j.Action == dsrflow.ActionNotify && j.Cause == "":
 		return dsrflow.Errorf(dsrflow.EINVALID, "cause is required for notify")
+	case j.Action == dsrflow.ActionLocate && j.Tenant != "":
+		return dsrflow.Errorf(dsrflow.EINVALID, "tenant is not allowed for locate")
 	}
 	return nil
 }
@@ -79,6 +81,13 @@ func (r Result) Validate(jobID string) error {
 		return dsrflow.Errorf(dsrflow.EINVALID, "result status is missing or not final")
 	case r.Status == StatusExempt && len(r.Exemptions) == 0:
 		return dsrflow.Errorf(dsrflow.EINVALID, "an exempt result must list its exemptions")
+	case len(r.Tenants) > 0 && len(r.Records) > 0:
+		// A processor names the customers holding the subject; the records are the customers' to give.
+		return dsrflow.Errorf(dsrflow.EINVALID, "a locate result carries tenants, no records")
+	case slices.ContainsFunc(r.Tenants, func(t TenantHolding) bool {
+		return !idPattern.MatchString(t.Tenant) || !idPattern.MatchString(t.Customer)
+	}):
+		return dsrflow.Errorf(dsrflow.EINVALID, "tenants must name tenant and customer as ids ([a-z0-9_-]+)")
 	case r.Status == StatusIdentityConflict && (len(r.Records) > 0 || len(r.Exemptions) > 0):
 		// Nothing of a record that may be someone else's enters the answer or the export.
 		return dsrflow.Errorf(dsrflow.EINVALID, "an identity_conflict result carries no records or exemptions")

@@ -39,6 +39,7 @@ func newRootCmd(getenv func(string) string, admin handOver) *cobra.Command {
 		newReasonedCmd(getenv, "extend", "extend the deadline once, before the first due date; the subject is told the reason"),
 		newReasonedCmd(getenv, "cancel", "cancel a request before fulfilment starts"),
 		newRefuseCmd(getenv),
+		newRoutedCmd(getenv),
 		newRestrictionCmd(getenv),
 		newOutboxCmd(getenv),
 		newExportCmd(getenv),

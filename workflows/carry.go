@@ -97,6 +97,8 @@ type RequestCarried struct {
 	// DeadlineNext is the deadline reminder or overdue escalation the tracker waited for: the next
 	// run sends it even when its time passed while the runs changed.
 	DeadlineNext time.Time
+	// Routed are the request's routed items (issue 22).
+	Routed []act.RoutedRef `json:",omitempty"`
 }
 
 // CarriedTask is a task of the request (open or answered), as the tasks query shows it, with its card.
@@ -254,7 +256,7 @@ func (r *request) carried() *RequestCarried {
 		Status: r.status, Due: r.due, Extended: r.extended, Verified: r.verified,
 		Resends: r.resends, CodeSeq: r.codeSeq, CodeReminders: r.cont.codeReminders,
 		Decision: r.decision, Canceled: r.canceled, ReviewCard: r.cont.reviewCard,
-		Results: r.results, Outcomes: r.outcomes, DeadlineNext: r.cont.deadlineNext,
+		Results: r.results, Outcomes: r.outcomes, DeadlineNext: r.cont.deadlineNext, Routed: r.routed,
 	}
 	for _, t := range r.tasks {
 		c.Tasks = append(c.Tasks, CarriedTask{View: t.view, Ref: t.ref})
@@ -284,6 +286,7 @@ func (r *request) restore(c *RequestCarried) {
 		r.results = c.Results
 	}
 	r.outcomes = c.Outcomes
+	r.routed = c.Routed
 	r.cont.deadlineCarried = c.DeadlineNext
 	for _, t := range c.Tasks {
 		r.tasks = append(r.tasks, &task{view: t.View, ref: t.Ref})

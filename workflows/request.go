@@ -127,6 +127,9 @@ type request struct {
 	// ending is set once the final status is chosen: from then on every update is refused.
 	ending bool
 	closed bool
+	// routed are the request's routed items (routed.go): customers controlling data the group holds
+	// for them as a processor, named in the answer.
+	routed []act.RoutedRef
 }
 
 // lean reports whether the request runs revision 1 or later (RequestInput.Version).
@@ -163,7 +166,20 @@ func (r *request) fulfil(ctx workflow.Context) (Outcome, error) {
 	r.transition(ctx, dsrflow.StatusFulfilling, "fulfilment_started", nil, "system", "")
 	r.flush(ctx)
 	jobs := r.jobsContext(ctx)
+	var routing workflow.Future
+	if workflow.GetVersion(ctx, versionRouting, workflow.DefaultVersion, 1) == 1 {
+		// Beside the group's own fan-out: the answer waits for the routed items, not their customers.
+		f, done := workflow.NewFuture(ctx)
+		routing = f
+		workflow.Go(jobs, func(ctx workflow.Context) {
+			r.route(ctx)
+			done.Set(nil, nil)
+		})
+	}
 	r.fanOut(jobs, r.in.Type.Action(), false)
+	if routing != nil {
+		_ = routing.Get(ctx, nil)
+	}
 	return r.afterJobs(ctx, jobs, phaseFulfilling)
 }
 
@@ -361,6 +377,7 @@ func (r *request) finish(ctx workflow.Context) (Outcome, error) {
 		RequestID: r.in.ID, Type: r.in.Type, Country: r.in.Country, Residence: r.in.Residence, Status: final, Reason: reason, Ground: r.refusalGround(),
 		To: r.in.Identity.Email, Received: r.in.ReceivedAt, Due: r.due,
 		Corrections: r.in.Corrections, Purposes: r.in.Purposes, Outcomes: outcomes, RestrictionGround: r.in.RestrictionGround,
+		Routed: r.routed,
 	}
 	if r.lean() {
 		// Respond records the move to responding and the final status itself.

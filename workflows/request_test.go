@@ -17,6 +17,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
@@ -66,6 +67,8 @@ type harness struct {
 	env *testsuite.TestWorkflowEnvironment
 	in  workflows.RequestInput
 
+	// located are the customer tenants the processors find (LocateTenants); none by default.
+	located []act.Located
 	// subsidiaries and partners are what Select returns, unless selectFor is set.
 	subsidiaries, partners []activities.ConnectorRef
 	selectFor              func(activities.SelectInput) []activities.ConnectorRef
@@ -296,6 +299,16 @@ func newHarness(t *testing.T, in workflows.RequestInput) *harness {
 		h.acks = append(h.acks, in)
 		return activities.AcknowledgeResult{}, nil
 	})
+	var rt *activities.Routing
+	env.OnActivity(rt.LocateTenants, mock.Anything, mock.Anything).Return(func(context.Context, act.LocateInput) ([]act.Located, error) {
+		return h.located, nil
+	})
+	env.OnActivity(rt.OpenRouted, mock.Anything, mock.Anything).Return(func(_ context.Context, in act.OpenRoutedInput) (act.RoutedRef, error) {
+		return act.RoutedRef{ID: dsrflow.RoutedID(in.RequestID, in.Connector, in.Tenant), RequestID: in.RequestID, Type: in.Type, Located: in.Located,
+			LegalName: "Acme Manufacturing AS", Contact: "privacy@acme.example", RemindAt: in.Now.Add(8 * 24 * time.Hour), DueAt: in.Now.Add(14 * 24 * time.Hour)}, nil
+	})
+	env.OnActivity(rt.RecordRouted, mock.Anything, mock.Anything).Return(nil)
+	env.RegisterWorkflow(workflows.Routed)
 	env.OnActivity(ans.Respond, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RespondInput) error {
 		h.mu.Lock()
 		h.responds = append(h.responds, in)

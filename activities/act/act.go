@@ -40,6 +40,12 @@ var (
 	// Suppression: the marketing suppression list (activities.Suppression).
 	Suppression = struct{ Suppress string }{"Suppress"}
 
+	// Routing: requests routed to the business customers controlling data the group holds as a
+	// processor (activities.Routing, issue 22).
+	Routing = struct {
+		LocateTenants, OpenRouted, RecordRouted, ExecuteRouted string
+	}{"LocateTenants", "OpenRouted", "RecordRouted", "ExecuteRouted"}
+
 	// Disclosure: the disclosure register and the authority's bundle (activities.Disclosure).
 	Disclosure = struct{ RecordDisclosure, PrepareBundle, NotifyDPO string }{"RecordDisclosure", "PrepareBundle", "NotifyDPO"}
 )

@@ -128,6 +128,10 @@ type RespondInput struct {
 	Begin *Transition `json:",omitempty"`
 	End   *Transition `json:",omitempty"`
 
+	// Routed are the routed items (issue 22): the answer names each customer as the controller of data
+	// the group holds for it, and says the request was forwarded.
+	Routed []RoutedRef `json:",omitempty"`
+
 	// Ground is a refused request's dsrflow.RefusalGround; "" otherwise.
 	Ground string `json:",omitempty"`
 	// RestrictionGround is a restriction's case of GDPR Art. 18(1); "" otherwise.

@@ -77,8 +77,13 @@ func UnknownSubjectNotFound(ctx context.Context, t Target) Result {
 	}
 	got := out.result.Status
 	switch {
+	case t.Action == dsrflow.ActionLocate && (len(out.result.Records) > 0 || len(out.result.Tenants) > 0):
+		// A processor names tenants only, and none for a subject nobody holds.
+		return fail(name, "locate job for an unknown subject returned %d tenants and %d records, want none", len(out.result.Tenants), len(out.result.Records))
 	case got == connectors.StatusNotFound:
 		return pass(name, "%s job for an unknown subject ended not_found (%s)", t.Action, out.how())
+	case t.Action == dsrflow.ActionLocate && got == connectors.StatusCompleted:
+		return pass(name, "locate job for an unknown subject ended completed with no tenants (%s)", out.how())
 	case (t.Action == dsrflow.ActionNotify || t.Action == dsrflow.ActionPurge || t.Action == dsrflow.ActionOptout) && got.Final() && got != connectors.StatusFailed:
 		return pass(name, "%s job ended %s (%s); %s jobs need not say not_found", t.Action, got, out.how(), t.Action)
 	default:

@@ -33,7 +33,8 @@ type Target struct {
 	Secret []byte
 	// Connector is the id put in jobs; default GuessConnector(URL).
 	Connector string
-	// Action is what the jobs ask for; default access. Partners, which take notify and optout, use one
+	// Action is what the jobs ask for; default access. Processors (role processor) are checked with
+	// locate: an unknown subject's answer names no tenants and carries no records. Partners, which take notify and optout, use one
 	// of those.
 	Action dsrflow.Action
 	// Identities are the subject of the jobs; default a random address nobody holds

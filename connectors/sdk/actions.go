@@ -26,6 +26,14 @@ import (
 // Permanent (422). Error texts are logged: they must hold no personal data. dsrflow sends a job again
 // after timeouts and restarts, so each method must be safe to repeat.
 
+// Locator answers a processor system's locate job: the customer tenants holding data about the job's
+// identities (Result.Tenants, status completed; not_found when none), never records. A processor then
+// gets access, erase, rectify or restrict jobs for one tenant (Job.Tenant), on that customer's
+// instruction only.
+type Locator interface {
+	Locate(ctx context.Context, job connectors.Job) (connectors.Result, error)
+}
+
 // Accessor returns the subject's data (GDPR Art. 15): the job's Records, by dataset, with the data
 // category of each field. Job.Categories, when set, limits the answer to those categories; Job.Portable
 // asks for machine-readable data only (Art. 20).
@@ -171,6 +179,12 @@ var actionMethods = []struct {
 	{dsrflow.ActionPurgeKept, func(impl any) HandlerFunc {
 		if m, ok := impl.(KeptPurger); ok {
 			return m.PurgeKept
+		}
+		return nil
+	}},
+	{dsrflow.ActionLocate, func(impl any) HandlerFunc {
+		if m, ok := impl.(Locator); ok {
+			return m.Locate
 		}
 		return nil
 	}},

@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -31,10 +32,19 @@ type Outcome struct {
 	ToSubject bool
 }
 
+// CustomerContact is a customer controlling data the group holds for it: its legal name and privacy
+// contact, as customers.yaml gives them.
+type CustomerContact struct {
+	LegalName, Contact string
+}
+
 // Input is what the answer to one request is made of. Times are shown in their own location.
 type Input struct {
 	RequestID string
-	Type      dsrflow.RequestType
+	// Controllers are the business customers a processor system found the subject's data for (issue
+	// 22): the request was forwarded to each; the answer names them and holds none of their data.
+	Controllers []CustomerContact
+	Type        dsrflow.RequestType
 	// Country is the handling entity's country (ISO code): its working days and time zone.
 	Country string
 	// Residence is the subject's country of residence (ISO code); it picks the supervisory authority they
@@ -189,6 +199,17 @@ func Compose(c Controller, in Input) Message {
 	case len(in.Recipients) > 0:
 		w.heading(l.t("heading.partners_received"))
 		w.para(l.t("partners.received_from") + "\n" + strings.Join(receivedLines(in), "\n"))
+	}
+
+	if len(in.Controllers) > 0 && answeredAsCompleted(in.Status) {
+		// GDPR Art. 28(3)(e): data the group processes for a customer is the customer's to decide on.
+		w.heading(l.t("heading.controllers"))
+		w.para(l.t("controllers.forwarded"))
+		var lines []string
+		for _, ctl := range in.Controllers {
+			lines = append(lines, fmt.Sprintf("- %s, %s", ctl.LegalName, ctl.Contact))
+		}
+		w.para(strings.Join(lines, "\n"))
 	}
 
 	w.heading(l.t("heading.record"))

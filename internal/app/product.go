@@ -19,6 +19,8 @@ type Product struct {
 	Key        secret.Key
 	Connectors *connectors.Registry
 	Controller answer.Controller
+	// Customers are the business customers whose tenants processor connectors hold (customers.yaml).
+	Customers *connectors.Customers
 	// RecordRetention is how long a closed request's personal data is kept before it is shredded.
 	RecordRetention connectors.Age
 	// WorkflowCache is how many workflows the worker keeps in memory between steps; 0 is the SDK's default.
@@ -70,6 +72,19 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 		}
 	} else if p.Controller, err = answer.ParseController(dsrflow.DemoController); err != nil {
 		return Product{}, fmt.Errorf("built-in controller configuration: %w", err)
+	}
+	if cfg.Customers != "" {
+		cs, err := connectors.LoadCustomers(cfg.Customers, getenv)
+		if err != nil {
+			return Product{}, &config.Error{Var: "DSR_CUSTOMERS", Problem: err.Error()}
+		}
+		p.Customers = cs
+	}
+	if p.Customers == nil {
+		p.Customers, _ = connectors.NewCustomers()
+	}
+	if err := checkProcessors(p.Connectors, p.Customers); err != nil {
+		return Product{}, err
 	}
 	if err := checkCategories(p.Connectors, p.Controller); err != nil {
 		return Product{}, err
@@ -146,6 +161,17 @@ func checkCategories(reg *connectors.Registry, c answer.Controller) error {
 			if !c.Describes(cat) {
 				return undescribed(conn.ID, "", cat)
 			}
+		}
+	}
+	return nil
+}
+
+// checkProcessors refuses processor connectors without a customers registry: a tenant found could name
+// no controller to route the request to.
+func checkProcessors(reg *connectors.Registry, cs *connectors.Customers) error {
+	for _, conn := range reg.List() {
+		if conn.Role == connectors.RoleProcessor && len(cs.List()) == 0 {
+			return &config.Error{Var: "DSR_CUSTOMERS", Problem: fmt.Sprintf("connector %s is a processor: customers.yaml must list the customers whose tenants it holds", conn.ID)}
 		}
 	}
 	return nil

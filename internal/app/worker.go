@@ -68,13 +68,16 @@ func NewWorker(d WorkerDeps) worker.Worker {
 	w.RegisterWorkflow(workflows.Disclosure)
 	w.RegisterWorkflow(workflows.DisclosureSubject)
 	w.RegisterWorkflow(workflows.RestrictionLift)
+	w.RegisterWorkflow(workflows.Routed)
 	w.RegisterActivity(&activities.Store{Store: d.Store, RecordRetention: d.Product.RecordRetention})
 	w.RegisterActivity(&activities.Verification{Store: d.Store, Key: d.Product.Key, PublicURL: d.CallbackBase})
 	throttle := d.Throttle
 	if throttle == nil && d.Store != nil {
 		throttle = NewThrottle(d.Store, d.Logger)
 	}
-	w.RegisterActivity(&activities.Connectors{Registry: d.Product.Connectors, Runners: d.Runners, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics, Throttle: throttle})
+	conns := &activities.Connectors{Registry: d.Product.Connectors, Runners: d.Runners, Store: d.Store, CallbackBase: d.CallbackBase, Metrics: d.Metrics, Throttle: throttle}
+	w.RegisterActivity(conns)
+	w.RegisterActivity(&activities.Routing{Connectors: conns, Customers: d.Product.Customers, Store: d.Store, Group: d.Product.Controller.Name})
 	w.RegisterActivity(&activities.Answer{Store: d.Store, Controller: d.Product.Controller, Key: d.Product.Key, PublicURL: d.CallbackBase, Connectors: d.Product.Connectors, AwaitDelivery: d.MailDelivered})
 	w.RegisterActivity(&activities.Review{Notifier: d.Notifier, Store: d.Store})
 	w.RegisterActivity(&activities.Disclosure{Store: d.Store, DPO: cmp.Or(d.Product.Controller.DPO.Email, d.Product.Controller.Contact.Email)})

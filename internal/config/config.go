@@ -54,6 +54,7 @@ var Vars = []Var{
 	{Name: "DSR_RECORD_RETENTION", Default: "3 years", Doc: "how long a closed request's personal data (identity, details, connector records, export, mail) is kept in dsrflow's store before the daily retention sweep crypto-shreds it: `3 years`, `36 months`, `1095d`; the answer to the subject states it"},
 	{Name: "DSR_WORKFLOW_CACHE", Default: "500", Doc: "`worker`, `worker --dev`: how many requests' workflows the worker keeps in memory between their steps (Temporal's sticky cache); one evicted is rebuilt from its history when its next step comes. Each costs about 50 KB: most requests wait days for a code or a connector"},
 	{Name: "DSR_REPEAT_WINDOW", Default: "90d", Doc: "the front door: a new request of a subject and type within this long (days `90d`, or a duration `36h`) of an earlier completed one is flagged for review as a repeat (audit event `repeat_request_flagged`, `repeat_of` in the request's JSON), never refused automatically; `0` turns the flag off"},
+	{Name: "DSR_CUSTOMERS", Doc: "path of customers.yaml: the business customers whose data the group processes as a processor (legal name, privacy contact, DPA assistance deadline, language); required when connectors.yaml has a processor connector"},
 	{Name: "DSR_CONTROLLER", Doc: "path of the controller configuration (Art. 15 information for answers); the built-in demo controller when unset"},
 	{Name: "DSR_DEMO", Default: "1", Doc: "`worker --dev`: 0 runs without the demo subsidiaries"},
 	{Name: "DSR_URL", Default: "http://127.0.0.1:8080", Doc: "`starter` commands: the front door's base URL"},
@@ -122,6 +123,8 @@ type Product struct {
 	Connectors string
 	// Controller is the path of the controller configuration; empty for the built-in one.
 	Controller string
+	// Customers is the path of customers.yaml; empty when the group processes no customer's data.
+	Customers string
 	// MasterKeys is the payload key ring spec (DSR_MASTER_KEYS, a file's content for file:PATH); empty
 	// in dev, where the data directory holds one.
 	MasterKeys string
@@ -283,7 +286,7 @@ func (r *reader) file(name string) string {
 
 // product reads the shared product settings; production requires the key and the connectors file.
 func (r *reader) product(production bool) Product {
-	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys(),
+	p := Product{Connectors: r.file("DSR_CONNECTORS"), Controller: r.file("DSR_CONTROLLER"), Customers: r.file("DSR_CUSTOMERS"), CodecOrigin: r.str("DSR_CODEC_ORIGIN"), MasterKeys: r.masterKeys(),
 		RecordRetention: r.str("DSR_RECORD_RETENTION"), WorkflowCache: r.positive("DSR_WORKFLOW_CACHE")}
 	p.Slack, p.Reviewers = r.slack(), r.reviewers()
 	p.OIDC = r.oidc(production)

@@ -26,6 +26,8 @@ var apiRoles = map[string][]string{
 	"GET /api/v1/requests/{id}/messages":            {"agent", "reviewer", "dpo", "admin"},
 	"POST /api/v1/requests/{id}/assignee":           {"agent", "dpo", "admin"},
 	"POST /api/v1/requests/{id}/notes":              {"agent", "dpo", "admin"},
+	"GET /api/v1/routed":                            {"agent", "reviewer", "dpo", "admin"},
+	"POST /api/v1/routed/{id}/instruction":          {"agent", "dpo", "admin"},
 	"GET /api/v1/dashboard":                         {"agent", "reviewer", "dpo", "admin"},
 	"GET /api/v1/outbox":                            {"admin"},
 	"POST /api/v1/disclosures":                      {"agent", "dpo", "admin"},

@@ -54,6 +54,33 @@ func (s *server) handleAddNote() http.Handler {
 	})
 }
 
+func (s *server) handleListRouted() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, err := s.svc().ListRouted(r.Context(), r.URL.Query().Get("request"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+func (s *server) handleInstructRouted() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body dsrflow.RoutedInstructionInput
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := s.svc().InstructRouted(r.Context(), r.PathValue("id"), body)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, out)
+	})
+}
+
 type listFilter struct {
 	View, Status, Type, Country, Assignee, DueWithin, Q, Sort string
 	Overdue                                                   bool

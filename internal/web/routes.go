@@ -32,6 +32,8 @@ func (s *server) routes() {
 	s.mux.Handle("GET /api/v1/requests/{id}/messages", s.requireRole(s.handleRequestMessages(), everyone...))
 	s.mux.Handle("POST /api/v1/requests/{id}/assignee", s.requireRole(s.handleAssign(), agents...))
 	s.mux.Handle("POST /api/v1/requests/{id}/notes", s.requireRole(s.handleAddNote(), agents...))
+	s.mux.Handle("GET /api/v1/routed", s.requireRole(s.handleListRouted(), everyone...))
+	s.mux.Handle("POST /api/v1/routed/{id}/instruction", s.requireRole(s.handleInstructRouted(), agents...))
 	s.mux.Handle("GET /api/v1/dashboard", s.requireRole(s.handleDashboardAPI(), everyone...))
 	s.mux.Handle("GET /api/v1/outbox", s.requireRole(s.handleOutbox()))
 

@@ -44,6 +44,8 @@ type RequestService struct {
 	DownloadExportFn     func(ctx context.Context, id string) (dsrflow.Export, error)
 	AssignRequestFn      func(ctx context.Context, id, assignee string) (dsrflow.Assigned, error)
 	AddNoteFn            func(ctx context.Context, id, text string) (dsrflow.NoteView, error)
+	ListRoutedFn         func(ctx context.Context, requestID string) ([]dsrflow.RoutedItem, error)
+	InstructRoutedFn     func(ctx context.Context, id string, in dsrflow.RoutedInstructionInput) (dsrflow.RoutedItem, error)
 }
 
 // CreateRequest implements dsrflow.RequestService.
@@ -251,6 +253,22 @@ func (s *RequestService) AddNote(ctx context.Context, id, text string) (dsrflow.
 		return dsrflow.NoteView{}, notSet("AddNote")
 	}
 	return s.AddNoteFn(ctx, id, text)
+}
+
+// ListRouted implements dsrflow.RequestService.
+func (s *RequestService) ListRouted(ctx context.Context, requestID string) ([]dsrflow.RoutedItem, error) {
+	if s.ListRoutedFn == nil {
+		return nil, notSet("ListRouted")
+	}
+	return s.ListRoutedFn(ctx, requestID)
+}
+
+// InstructRouted implements dsrflow.RequestService.
+func (s *RequestService) InstructRouted(ctx context.Context, id string, in dsrflow.RoutedInstructionInput) (dsrflow.RoutedItem, error) {
+	if s.InstructRoutedFn == nil {
+		return dsrflow.RoutedItem{}, notSet("InstructRouted")
+	}
+	return s.InstructRoutedFn(ctx, id, in)
 }
 
 func notSet(op string) error { return dsrflow.Errorf(dsrflow.EINTERNAL, "fake: %s is not set", op) }

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("Suppressions", func(t *testing.T) { testSuppressions(t, migrated(t)) })
 	t.Run("Refusals", func(t *testing.T) { testRefusals(t, migrated(t)) })
 	t.Run("Kept", func(t *testing.T) { testKept(t, migrated(t)) })
+	t.Run("Routed", func(t *testing.T) { testRouted(t, migrated(t)) })
 	runVault(t, migrated)
 	runIntake(t, migrated)
 }

@@ -1,0 +1,82 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/temporalx"
+	"github.com/dsrflow/dsrflow/workflows"
+)
+
+// maxRoutedReason bounds a decline's reason.
+const maxRoutedReason = 2000
+
+// ListRouted implements dsrflow.RequestService.
+func (s *Service) ListRouted(ctx context.Context, requestID string) ([]dsrflow.RoutedItem, error) {
+	if _, err := caller(ctx, everyone...); err != nil {
+		return nil, err
+	}
+	return s.Store.ListRouted(ctx, requestID, 0)
+}
+
+// InstructRouted implements dsrflow.RequestService: it validates the instruction against the item
+// and its processor connector, then signals the item's workflow, which records and carries it out.
+func (s *Service) InstructRouted(ctx context.Context, id string, in dsrflow.RoutedInstructionInput) (dsrflow.RoutedItem, error) {
+	p, err := caller(ctx, agents...)
+	if err != nil {
+		return dsrflow.RoutedItem{}, err
+	}
+	invalid := func(field, msg string) error {
+		return &dsrflow.Error{Code: dsrflow.EINVALID, Message: field + " " + msg, Fields: map[string]string{field: msg}}
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	switch in.Instruction {
+	case dsrflow.InstructExecute:
+		if in.Action == "" {
+			return dsrflow.RoutedItem{}, invalid("action", "is required with execute")
+		}
+		if !slices.Contains(connectors.ProcessorActions, in.Action) {
+			return dsrflow.RoutedItem{}, invalid("action", "must be access, erase, rectify or restrict")
+		}
+		if in.Action == dsrflow.ActionRectify {
+			// A rectification needs the corrected values, which only the customer can give; not yet taken here.
+			return dsrflow.RoutedItem{}, invalid("action", "rectify cannot be executed through dsrflow yet; use access, erase or restrict")
+		}
+	case dsrflow.InstructDecline:
+		if in.Reason == "" {
+			return dsrflow.RoutedItem{}, invalid("reason", "is required with decline")
+		}
+	case dsrflow.InstructHandled:
+	case "":
+		return dsrflow.RoutedItem{}, invalid("instruction", "is required (execute, decline or handled)")
+	default:
+		return dsrflow.RoutedItem{}, invalid("instruction", "must be execute, decline or handled")
+	}
+	if utf8.RuneCountInString(in.Reason) > maxRoutedReason {
+		return dsrflow.RoutedItem{}, invalid("reason", "is too long")
+	}
+	if in.Instruction != dsrflow.InstructExecute && in.Action != "" {
+		return dsrflow.RoutedItem{}, invalid("action", "is only for execute")
+	}
+	it, err := s.Store.GetRouted(ctx, id)
+	if err != nil {
+		return dsrflow.RoutedItem{}, err
+	}
+	if it.State.Final() || it.State == dsrflow.RoutedInstructed {
+		return dsrflow.RoutedItem{}, dsrflow.Errorf(dsrflow.ECONFLICT, "routed item %s is %s already", id, it.State)
+	}
+	if in.Instruction == dsrflow.InstructExecute && s.Connectors != nil {
+		if c, ok := s.Connectors.Get(it.Connector); !ok || !c.Supports(in.Action) {
+			return dsrflow.RoutedItem{}, invalid("action", "is not supported by the processor system "+it.Connector)
+		}
+	}
+	sig := workflows.RoutedInstruction{Instruction: in.Instruction, Action: in.Action, Reason: in.Reason, Actor: p.ID}
+	if err := s.Client.SignalWorkflow(ctx, workflows.RoutedWorkflowID(id), "", workflows.SignalRoutedInstruction, sig); err != nil {
+		return dsrflow.RoutedItem{}, temporalx.UserError(err, "the routed item is no longer waiting for an instruction")
+	}
+	return it, nil
+}
