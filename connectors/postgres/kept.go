@@ -118,7 +118,6 @@ func (c *Connector) fromDate(d Dataset, t time.Time) time.Time {
 func (r *run) purgeKept(ctx context.Context) (connectors.Result, error) {
 	type named struct {
 		rows []string // row refs
-		kept bool     // a row under it stays
 	}
 	byDataset := map[int][]*named{}
 	var order []int
