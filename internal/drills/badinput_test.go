@@ -32,7 +32,7 @@ import (
 )
 
 // storeTables are every table of the store; the sweep counts their rows before and after.
-var storeTables = []string{"api_tokens", "audit_events", "console_sessions", "data_keys", "decisions", "disclosures", "exports", "job_records", "jobs", "disclosure_orders", "outbox", "pending_starts", "rate_limits", "request_agents", "request_details", "request_notes", "requests", "verification_codes"}
+var storeTables = []string{"api_tokens", "audit_events", "console_sessions", "data_keys", "decisions", "disclosures", "exports", "job_records", "jobs", "disclosure_orders", "outbox", "pending_starts", "rate_limits", "request_agents", "request_details", "request_notes", "requests", "routed_items", "verification_codes"}
 
 // footprint is what a bad input must not change: the rows of every table, the workflows in Temporal and
 // the history of the open request.
