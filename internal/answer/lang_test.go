@@ -2,57 +2,23 @@ package answer
 
 import (
 	"bytes"
-	"encoding/json"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/texttest"
 )
 
 // TestAnswerTextsComplete fails when a language lacks a key of texts/en.json, has one English does not,
-// leaves one empty, or when a text's {placeholders} differ from the English one's.
+// leaves one empty, gives one twice, or when a text's {placeholders} differ from the English one's.
 func TestAnswerTextsComplete(t *testing.T) {
-	placeholder := regexp.MustCompile(`\{[a-zA-Z_.]+\}`)
-	read := func(lang string) map[string]string {
+	texttest.Complete(t, regexp.MustCompile(`\{[a-zA-Z_.]+\}`), func(lang string) (string, []byte, error) {
 		b, err := textFiles.ReadFile("texts/" + lang + ".json")
-		if err != nil {
-			t.Fatalf("%s: %v", lang, err)
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("texts/%s.json: %v", lang, err)
-		}
-		return m
-	}
-	en := read("en")
-	for _, lang := range dsrflow.Languages[1:] {
-		m := read(lang)
-		for k, v := range en {
-			got, ok := m[k]
-			switch {
-			case !ok:
-				t.Errorf("texts/%s.json lacks %q", lang, k)
-			case strings.TrimSpace(got) == "":
-				t.Errorf("texts/%s.json: %q is empty", lang, k)
-			default:
-				want, have := placeholder.FindAllString(v, -1), placeholder.FindAllString(got, -1)
-				slices.Sort(want)
-				slices.Sort(have)
-				if !slices.Equal(want, have) {
-					t.Errorf("texts/%s.json %q has placeholders %v, English has %v", lang, k, have, want)
-				}
-			}
-		}
-		for k := range m {
-			if _, ok := en[k]; !ok {
-				t.Errorf("texts/%s.json has %q, which English does not", lang, k)
-			}
-		}
-	}
+		return "texts/" + lang + ".json", b, err
+	})
 }
 
 func TestFormatDate(t *testing.T) {
