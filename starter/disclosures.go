@@ -2,10 +2,8 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/csv"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -13,6 +11,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/cli"
+	"github.com/dsrflow/dsrflow/internal/reports"
 )
 
 func newDisclosureCmd(getenv func(string) string) *cobra.Command {
@@ -132,14 +131,7 @@ func newReportCmd(getenv func(string) string) *cobra.Command {
 			case asJSON:
 				return printJSON(out, rows)
 			case asCSV:
-				w := csv.NewWriter(out)
-				_ = w.Write([]string{"country", "received", "refused_no_order", "refused_on_review", "complied", "subjects", "categories"})
-				for _, r := range rows {
-					_ = w.Write([]string{r.Country, strconv.Itoa(r.Received), strconv.Itoa(r.RefusedNoOrder), strconv.Itoa(r.RefusedOnReview),
-						strconv.Itoa(r.Complied), strconv.Itoa(r.Subjects), strings.Join(r.Categories, ";")})
-				}
-				w.Flush()
-				return w.Error()
+				return reports.WriteTransparencyCSV(out, rows)
 			}
 			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "COUNTRY\tRECEIVED\tREFUSED (NO ORDER)\tREFUSED (REVIEW)\tCOMPLIED\tSUBJECTS\tCATEGORIES")

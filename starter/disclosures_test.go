@@ -104,7 +104,7 @@ func TestDisclosureCommands(t *testing.T) {
 		t.Errorf("report --json = %s\nwant %s", got, want)
 	}
 	csv := starter("dpo-1", "report", "transparency", "--year", year, "--csv")
-	if want := "country,received,refused_no_order,refused_on_review,complied,subjects,categories\nSE,2,1,0,1,1,user.contact.email\n"; csv != want {
+	if want := "country,received,refused_no_order,refused_on_review,complied,subjects,categories,open_or_canceled\nSE,2,1,0,1,1,user.contact.email,0\ntotal,2,1,0,1,1,user.contact.email,0\n"; csv != want {
 		t.Errorf("report --csv = %q\nwant %q", csv, want)
 	}
 }

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/reports"
 	"github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -108,6 +111,51 @@ func (s *server) handleConsoleReport() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, "report", view{Title: "Transparency report", Nav: "register", Data: yearPage{Year: year, Rows: rows}})
+		page := reportPage{Year: year, Total: reportLine{TransparencyRow: reports.TransparencyTotal(rows)}}
+		page.Total.Open = reports.OpenOrCanceled(page.Total.TransparencyRow)
+		for _, row := range rows {
+			page.Rows = append(page.Rows, reportLine{TransparencyRow: row, Open: reports.OpenOrCanceled(row)})
+		}
+		s.render(w, r, http.StatusOK, "report", view{Title: "Transparency report", Nav: "register", Data: page})
+	})
+}
+
+// reportPage is the transparency report page: a line per authority country, and the totals.
+type reportPage struct {
+	Year  int
+	Rows  []reportLine
+	Total reportLine
+}
+
+// reportLine is a line of the report with its requests neither refused nor complied with.
+type reportLine struct {
+	dsrflow.TransparencyRow
+	Open int
+}
+
+// handleConsoleReportCSV answers the transparency report of a year as CSV, in the columns of
+// `starter report transparency --csv` (the totals line included), as a download.
+func (s *server) handleConsoleReportCSV() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		year, err := s.yearParam(r)
+		if err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
+		rows, err := s.svc().TransparencyReport(r.Context(), year)
+		if err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
+		var buf bytes.Buffer
+		if err := reports.WriteTransparencyCSV(&buf, rows); err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="transparency-report-`+strconv.Itoa(year)+`.csv"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(buf.Bytes())
 	})
 }

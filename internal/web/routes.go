@@ -98,6 +98,7 @@ func (s *server) consoleRoutes() {
 	s.mux.Handle("POST /console/tasks/{id}", page(s.handleConsoleTaskOutcome(), consoleAgents...))
 	s.mux.Handle("GET /console/disclosures", page(s.handleConsoleRegister(), RoleDPO))
 	s.mux.Handle("GET /console/reports/transparency", page(s.handleConsoleReport(), RoleDPO))
+	s.mux.Handle("GET /console/reports/transparency.csv", page(s.handleConsoleReportCSV(), RoleDPO))
 
 	s.mux.Handle("GET /privacy", s.handlePrivacyHome())
 	s.mux.Handle("GET /privacy/request", s.handlePrivacyForm())
