@@ -78,6 +78,8 @@ func (s *server) handleConsoleTaskOutcome() http.Handler {
 type yearPage struct {
 	Year int
 	Rows any
+	// Routed are the transparency report's routed items per customer.
+	Routed []dsrflow.RoutedCustomerCount
 }
 
 func (s *server) handleConsoleRegister() http.Handler {
@@ -103,11 +105,12 @@ func (s *server) handleConsoleReport() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		rows, err := s.svc().TransparencyReport(r.Context(), year)
+		rep, err := s.svc().TransparencyReport(r.Context(), year)
 		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, "report", view{Title: "Transparency report", Nav: "register", Data: yearPage{Year: year, Rows: rows}})
+		s.render(w, r, http.StatusOK, "report", view{Title: "Transparency report", Nav: "register",
+			Data: yearPage{Year: year, Rows: rep.Authorities, Routed: rep.Routed}})
 	})
 }

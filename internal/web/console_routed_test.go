@@ -55,3 +55,29 @@ func TestConsoleRequestShowsRoutedItems(t *testing.T) {
 		t.Error("a request without routed items shows a routed section")
 	}
 }
+
+// The console's transparency report counts routed items per customer, as the service reports them;
+// with none, there is no such table.
+func TestConsoleReportCountsRoutedItems(t *testing.T) {
+	ss := newSessionServer(t)
+	svc := &fake.RequestService{}
+	ss.Service = svc
+	routed := []dsrflow.RoutedCustomerCount{{Customer: "acme", LegalName: "Acme Industri AS", Total: 3, Open: 1, Escalated: 1, Executed: 1, Declined: 1},
+		{Customer: "globex", Total: 1, Handled: 1}}
+	svc.TransparencyReportFn = func(_ context.Context, year int) (dsrflow.TransparencyReport, error) {
+		return dsrflow.TransparencyReport{Year: year, Authorities: []dsrflow.TransparencyRow{}, Routed: routed}, nil
+	}
+	dpo := ss.signIn(t, ss.createToken(t, "dora", RoleDPO))
+	page := body(t, ss.do("GET", "/console/reports/transparency?year=2026", dpo, nil))
+	for _, want := range []string{"No authority request was received in 2026.", "Requests routed to business customers",
+		"<td>Acme Industri AS (<code>acme</code>)</td><td>3</td><td>1</td><td>1</td><td>1</td><td>1</td><td>0</td>",
+		"<td><code>globex</code></td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the transparency report lacks %s", want)
+		}
+	}
+	routed = nil
+	if page := body(t, ss.do("GET", "/console/reports/transparency?year=2026", dpo, nil)); strings.Contains(page, "Requests routed") {
+		t.Error("a report without routed items shows a routed table")
+	}
+}
