@@ -61,6 +61,31 @@ type TransparencyRow struct {
 	Categories      []string `json:"categories"`
 }
 
+// TransparencyReport is the DPO's transparency report of a calendar year: the year's authority requests
+// by the authority's country, and the requests routed to business customers as their processor, per
+// customer (issue 22).
+type TransparencyReport struct {
+	Year        int               `json:"year"`
+	Authorities []TransparencyRow `json:"authorities"`
+	// Routed counts every routed item to date per customer, not only the year's: an item's state is
+	// where it is now.
+	Routed []RoutedCustomerCount `json:"routed"`
+}
+
+// RoutedCustomerCount is one customer's routed items by where they are: Open are notified, instructed
+// or escalated (Escalated counts the last of these: the DPA's deadline passed with no instruction);
+// Executed, Declined and Handled are closed by the customer's instruction.
+type RoutedCustomerCount struct {
+	Customer  string `json:"customer"`
+	LegalName string `json:"legal_name,omitempty"`
+	Total     int    `json:"total"`
+	Open      int    `json:"open"`
+	Escalated int    `json:"escalated"`
+	Executed  int    `json:"executed"`
+	Declined  int    `json:"declined"`
+	Handled   int    `json:"handled"`
+}
+
 // OutboxQuery selects outbox messages: to one address, of one request, or (both empty) the latest.
 type OutboxQuery struct {
 	To        string

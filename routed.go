@@ -40,9 +40,12 @@ type RoutedItem struct {
 	RequestID   string      `json:"request_id"`
 	RequestType RequestType `json:"request_type"`
 	Customer    string      `json:"customer"`
-	Tenant      string      `json:"tenant"`
-	Connector   string      `json:"connector"`
-	State       RoutedState `json:"state"`
+	// LegalName is the customer's legal name from the customers registry (customers.yaml), filled in
+	// by the service; empty when the customer is no longer in the registry.
+	LegalName string      `json:"legal_name,omitempty"`
+	Tenant    string      `json:"tenant"`
+	Connector string      `json:"connector"`
+	State     RoutedState `json:"state"`
 	// Instruction is the customer's instruction (execute, decline, handled); Action what it asked to
 	// execute; Reason a decline's reason.
 	Instruction string `json:"instruction,omitempty"`

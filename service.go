@@ -85,9 +85,9 @@ type RequestService interface {
 	// DPO; every read is audited on the disclosure (disclosure_order_read). ENOTFOUND when no copy was
 	// kept (only a hash, or no order), EGONE once the request is shredded.
 	DisclosureOrder(ctx context.Context, id string) (OrderCopy, error)
-	// TransparencyReport is one calendar year of authority requests by the authority's country, for the
-	// DPO: EINVALID for a year outside 1970–9999.
-	TransparencyReport(ctx context.Context, year int) ([]TransparencyRow, error)
+	// TransparencyReport is one calendar year of authority requests by the authority's country, with
+	// the routed items to date per customer, for the DPO: EINVALID for a year outside 1970–9999.
+	TransparencyReport(ctx context.Context, year int) (TransparencyReport, error)
 	// Dashboard is the state of the request book, with no personal data, for every role.
 	Dashboard(ctx context.Context) (Dashboard, error)
 	// Outbox is the latest messages with their text, for admins only.

@@ -122,10 +122,11 @@ func newReportCmd(getenv func(string) string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rows, err := c.TransparencyReport(cmd.Context(), year)
+			rep, err := c.TransparencyReport(cmd.Context(), year)
 			if err != nil {
 				return err
 			}
+			rows := rep.Authorities
 			out := cmd.OutOrStdout()
 			switch {
 			case asJSON:
@@ -137,6 +138,12 @@ func newReportCmd(getenv func(string) string) *cobra.Command {
 			fmt.Fprintln(w, "COUNTRY\tRECEIVED\tREFUSED (NO ORDER)\tREFUSED (REVIEW)\tCOMPLIED\tSUBJECTS\tCATEGORIES")
 			for _, r := range rows {
 				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", cli.OneLine(r.Country), r.Received, r.RefusedNoOrder, r.RefusedOnReview, r.Complied, r.Subjects, cli.OneLine(strings.Join(r.Categories, ", ")))
+			}
+			if len(rep.Routed) > 0 {
+				fmt.Fprintln(w, "\nROUTED TO CUSTOMERS (all to date)\nCUSTOMER\tLEGAL NAME\tROUTED\tOPEN\tESCALATED\tEXECUTED\tDECLINED\tHANDLED")
+				for _, r := range rep.Routed {
+					fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", cli.OneLine(r.Customer), cli.OneLine(r.LegalName), r.Total, r.Open, r.Escalated, r.Executed, r.Declined, r.Handled)
+				}
 			}
 			return w.Flush()
 		},

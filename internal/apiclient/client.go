@@ -303,10 +303,10 @@ func (c *Client) DisclosureOrder(ctx context.Context, id string) (dsrflow.OrderC
 	return dsrflow.OrderCopy{RequestID: id, Document: raw, SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
-// TransparencyReport implements dsrflow.RequestService.
-func (c *Client) TransparencyReport(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error) {
-	var out []dsrflow.TransparencyRow
-	return out, c.get(ctx, "/api/v1/reports/transparency", url.Values{"year": {strconv.Itoa(year)}}, &out)
+// TransparencyReport implements dsrflow.RequestService: it asks for the whole report (with=routed).
+func (c *Client) TransparencyReport(ctx context.Context, year int) (dsrflow.TransparencyReport, error) {
+	var out dsrflow.TransparencyReport
+	return out, c.get(ctx, "/api/v1/reports/transparency", url.Values{"year": {strconv.Itoa(year)}, "with": {"routed"}}, &out)
 }
 
 // Dashboard implements dsrflow.RequestService.

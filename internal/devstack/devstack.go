@@ -225,7 +225,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	deps := web.Deps{
-		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
+		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Customers: s.Product.Customers, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics, PublicURL: publicURL,
 		Reviewers: reviewers, Slack: slackHandler, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL), TrustedProxies: cfg.TrustedProxies,
 		Purposes: service.PurposesOf(s.Product.Controller), RepeatWindow: cfg.RepeatWindow,

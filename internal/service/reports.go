@@ -146,15 +146,48 @@ func (s *Service) Outbox(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.
 }
 
 // TransparencyReport implements dsrflow.RequestService: one calendar year of authority requests by the
-// authority's country, for the DPO.
-func (s *Service) TransparencyReport(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error) {
+// authority's country, and the routed items to date per customer (named from customers.yaml), for the
+// DPO.
+func (s *Service) TransparencyReport(ctx context.Context, year int) (dsrflow.TransparencyReport, error) {
 	if _, err := caller(ctx, dpoOnly...); err != nil {
-		return nil, err
+		return dsrflow.TransparencyReport{}, err
 	}
 	if year < 1970 || year > 9999 {
-		return nil, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "year must be a year, like 2026", Fields: map[string]string{"year": "must be a year, like 2026"}}
+		return dsrflow.TransparencyReport{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "year must be a year, like 2026", Fields: map[string]string{"year": "must be a year, like 2026"}}
 	}
-	return s.Store.TransparencyReport(ctx, year)
+	rows, err := s.Store.TransparencyReport(ctx, year)
+	if err != nil {
+		return dsrflow.TransparencyReport{}, err
+	}
+	counts, err := s.Store.CountRouted(ctx)
+	if err != nil {
+		return dsrflow.TransparencyReport{}, err
+	}
+	rep := dsrflow.TransparencyReport{Year: year, Authorities: rows, Routed: []dsrflow.RoutedCustomerCount{}}
+	if rep.Authorities == nil {
+		rep.Authorities = []dsrflow.TransparencyRow{}
+	}
+	for _, c := range counts { // ordered by customer
+		if n := len(rep.Routed); n == 0 || rep.Routed[n-1].Customer != c.Customer {
+			rep.Routed = append(rep.Routed, dsrflow.RoutedCustomerCount{Customer: c.Customer, LegalName: s.legalName(c.Customer)})
+		}
+		row := &rep.Routed[len(rep.Routed)-1]
+		row.Total += c.Count
+		switch c.State {
+		case dsrflow.RoutedExecuted:
+			row.Executed += c.Count
+		case dsrflow.RoutedDeclined:
+			row.Declined += c.Count
+		case dsrflow.RoutedHandled:
+			row.Handled += c.Count
+		case dsrflow.RoutedEscalated:
+			row.Escalated += c.Count
+			row.Open += c.Count
+		default: // notified, instructed
+			row.Open += c.Count
+		}
+	}
+	return rep, nil
 }
 
 // Suppression implements dsrflow.RequestService: the suppression list's entry for an address's hash,

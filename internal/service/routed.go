@@ -20,7 +20,26 @@ func (s *Service) ListRouted(ctx context.Context, requestID string) ([]dsrflow.R
 	if _, err := caller(ctx, everyone...); err != nil {
 		return nil, err
 	}
-	return s.Store.ListRouted(ctx, requestID, 0)
+	items, err := s.Store.ListRouted(ctx, requestID, 0)
+	if err != nil {
+		return nil, err
+	}
+	for i := range items {
+		items[i].LegalName = s.legalName(items[i].Customer)
+	}
+	return items, nil
+}
+
+// legalName is a customer's legal name from the registry, "" when it is not there.
+func (s *Service) legalName(customer string) string {
+	if s.Customers == nil {
+		return ""
+	}
+	c, ok := s.Customers.Get(customer)
+	if !ok {
+		return ""
+	}
+	return c.LegalName
 }
 
 // InstructRouted implements dsrflow.RequestService: it validates the instruction against the item

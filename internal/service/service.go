@@ -47,6 +47,8 @@ type Service struct {
 	RepeatWindow time.Duration
 	// Connectors, when set, name the systems an objection involves (the connectors that would run it).
 	Connectors *connectors.Registry
+	// Customers, when set, name routed items' customers by their legal names (customers.yaml).
+	Customers *connectors.Customers
 }
 
 var _ dsrflow.RequestService = (*Service)(nil)

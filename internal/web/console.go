@@ -98,6 +98,9 @@ type requestPage struct {
 	Errors map[string]string
 	// D is an authority request's case, for a disclosure; nil otherwise.
 	D *disclosurePage
+	// Routed are the request's routed items: customer tenants of processor systems holding data about
+	// the subject, forwarded to the customer (issue 22).
+	Routed []dsrflow.RoutedItem
 }
 
 func (s *server) handleConsoleRequest() http.Handler {
@@ -124,6 +127,10 @@ func (s *server) showRequestPage(w http.ResponseWriter, r *http.Request, status 
 			s.renderFailure(w, r, err)
 			return
 		}
+	}
+	if page.Routed, err = s.svc().ListRouted(r.Context(), id); err != nil && dsrflow.ErrorCode(err) != dsrflow.EFORBIDDEN {
+		s.renderFailure(w, r, err)
+		return
 	}
 	page.Actions = allowedActions(p.Role, page.R)
 	page.Me, page.Form, page.Errors = p.ID, r.PathValue("action"), map[string]string{}

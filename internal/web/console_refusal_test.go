@@ -22,6 +22,7 @@ func TestConsoleRefusal(t *testing.T) {
 		return dsrflow.RequestView{ID: id, Type: "erasure", Status: "verifying", Due: "2026-12-02", RepeatOf: "dsr_earlier"}, nil
 	}
 	svc.RequestMessagesFn = func(context.Context, string) ([]dsrflow.MessageView, error) { return nil, nil }
+	svc.ListRoutedFn = func(context.Context, string) ([]dsrflow.RoutedItem, error) { return nil, nil }
 	svc.RequestTasksFn = func(context.Context, string) ([]dsrflow.RequestTaskView, error) { return nil, nil }
 	var got dsrflow.Refusal
 	var by dsrflow.Principal

@@ -19,14 +19,14 @@ func TestConsoleTransparencyReportCSV(t *testing.T) {
 	ss.Service = svc
 	var years []int
 	var callers []string
-	svc.TransparencyReportFn = func(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error) {
+	svc.TransparencyReportFn = func(ctx context.Context, year int) (dsrflow.TransparencyReport, error) {
 		years = append(years, year)
 		p, _ := dsrflow.PrincipalFrom(ctx)
 		callers = append(callers, p.ID)
-		return []dsrflow.TransparencyRow{
+		return dsrflow.TransparencyReport{Year: year, Authorities: []dsrflow.TransparencyRow{
 			{Country: "NO", Received: 4, RefusedNoOrder: 1, Complied: 1, Subjects: 2, Categories: []string{"user.contact"}},
 			{Country: "SE", Received: 2, RefusedOnReview: 1, Complied: 1, Subjects: 1, Categories: []string{"user.contact", "user.name"}},
-		}, nil
+		}}, nil
 	}
 	dpo := ss.signIn(t, ss.createToken(t, "dora", RoleDPO))
 
@@ -82,7 +82,9 @@ func TestConsoleTransparencyReportEmpty(t *testing.T) {
 	ss := newSessionServer(t)
 	svc := &fake.RequestService{}
 	ss.Service = svc
-	svc.TransparencyReportFn = func(context.Context, int) ([]dsrflow.TransparencyRow, error) { return []dsrflow.TransparencyRow{}, nil }
+	svc.TransparencyReportFn = func(_ context.Context, year int) (dsrflow.TransparencyReport, error) {
+		return dsrflow.TransparencyReport{Year: year}, nil
+	}
 	dpo := ss.signIn(t, ss.createToken(t, "dora", RoleDPO))
 	page := body(t, ss.do("GET", "/console/reports/transparency?year=2025", dpo, nil))
 	if !strings.Contains(page, "No authority request was received in 2025.") || strings.Contains(page, "Download CSV") {

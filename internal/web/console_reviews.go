@@ -81,6 +81,8 @@ func (s *server) handleConsoleTaskOutcome() http.Handler {
 type yearPage struct {
 	Year int
 	Rows any
+	// Routed are the transparency report's routed items per customer.
+	Routed []dsrflow.RoutedCustomerCount
 }
 
 func (s *server) handleConsoleRegister() http.Handler {
@@ -106,12 +108,13 @@ func (s *server) handleConsoleReport() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		rows, err := s.svc().TransparencyReport(r.Context(), year)
+		rep, err := s.svc().TransparencyReport(r.Context(), year)
 		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
-		page := reportPage{Year: year, Total: reportLine{TransparencyRow: reports.TransparencyTotal(rows)}}
+		rows := rep.Authorities
+		page := reportPage{Year: year, Total: reportLine{TransparencyRow: reports.TransparencyTotal(rows)}, Routed: rep.Routed}
 		page.Total.Open = reports.OpenOrCanceled(page.Total.TransparencyRow)
 		for _, row := range rows {
 			page.Rows = append(page.Rows, reportLine{TransparencyRow: row, Open: reports.OpenOrCanceled(row)})
@@ -120,11 +123,13 @@ func (s *server) handleConsoleReport() http.Handler {
 	})
 }
 
-// reportPage is the transparency report page: a line per authority country, and the totals.
+// reportPage is the transparency report page: a line per authority country, and the totals; then the
+// items routed to each customer whose data the group processes (issue 22).
 type reportPage struct {
-	Year  int
-	Rows  []reportLine
-	Total reportLine
+	Year   int
+	Rows   []reportLine
+	Total  reportLine
+	Routed []dsrflow.RoutedCustomerCount
 }
 
 // reportLine is a line of the report with its requests neither refused nor complied with.
@@ -142,13 +147,13 @@ func (s *server) handleConsoleReportCSV() http.Handler {
 			s.renderFailure(w, r, err)
 			return
 		}
-		rows, err := s.svc().TransparencyReport(r.Context(), year)
+		rep, err := s.svc().TransparencyReport(r.Context(), year)
 		if err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}
 		var buf bytes.Buffer
-		if err := reports.WriteTransparencyCSV(&buf, rows); err != nil {
+		if err := reports.WriteTransparencyCSV(&buf, rep.Authorities); err != nil {
 			s.renderFailure(w, r, err)
 			return
 		}

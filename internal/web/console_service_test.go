@@ -50,6 +50,7 @@ func TestConsoleActsAsTheSignedInPerson(t *testing.T) {
 		return dsrflow.RequestView{ID: id, Type: "access", Status: "verifying", Due: "2026-12-02"}, nil
 	}
 	svc.RequestMessagesFn = func(ctx context.Context, id string) ([]dsrflow.MessageView, error) { return nil, nil }
+	svc.ListRoutedFn = func(context.Context, string) ([]dsrflow.RoutedItem, error) { return nil, nil }
 	var decided dsrflow.ReviewDecision
 	svc.DecideFn = func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error) {
 		record(ctx)

@@ -67,12 +67,18 @@ func (s *server) handleTransparencyReport() http.Handler {
 			s.fail(w, r, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "year must be a year, like 2026", Fields: map[string]string{"year": "must be a year, like 2026"}})
 			return
 		}
-		rows, err := s.svc().TransparencyReport(r.Context(), year)
+		rep, err := s.svc().TransparencyReport(r.Context(), year)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, rows)
+		// The list of authority rows, as before; with=routed answers the whole report (an object with
+		// the routed items per customer).
+		if r.URL.Query().Get("with") == "routed" {
+			writeJSON(w, http.StatusOK, rep)
+			return
+		}
+		writeJSON(w, http.StatusOK, rep.Authorities)
 	})
 }
 

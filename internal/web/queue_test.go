@@ -86,6 +86,7 @@ func TestConsoleRequestAssignAndNote(t *testing.T) {
 		Notes: []dsrflow.NoteView{{ID: 1, Author: "token:bob", Time: time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC), Text: "called back <b>twice</b>"}}}
 	svc.GetRequestFn = func(context.Context, string) (dsrflow.RequestView, error) { return view, nil }
 	svc.RequestMessagesFn = func(context.Context, string) ([]dsrflow.MessageView, error) { return nil, nil }
+	svc.ListRoutedFn = func(context.Context, string) ([]dsrflow.RoutedItem, error) { return nil, nil }
 	svc.RequestTasksFn = func(context.Context, string) ([]dsrflow.RequestTaskView, error) { return nil, nil }
 	var assigned, noted []string
 	svc.AssignRequestFn = func(ctx context.Context, id, a string) (dsrflow.Assigned, error) {
@@ -174,6 +175,7 @@ func TestObjectionShownToTheReviewer(t *testing.T) {
 			Objection: &dsrflow.ObjectionView{Grounds: "my situation: I am a public figure", Purposes: []string{"fraud_scoring"}, Systems: []string{"crm", "scoring"}}}, nil
 	}
 	svc.RequestMessagesFn = func(context.Context, string) ([]dsrflow.MessageView, error) { return nil, nil }
+	svc.ListRoutedFn = func(context.Context, string) ([]dsrflow.RoutedItem, error) { return nil, nil }
 	rita := ss.signIn(t, ss.createToken(t, "rita", RoleReviewer))
 	page := body(t, ss.do("GET", "/console/requests/dsr_1", rita, nil))
 	for _, want := range []string{"What the subject objects to", "my situation: I am a public figure", "<dd>fraud scoring</dd>", "<dd>crm, scoring</dd>", `action="/console/requests/dsr_1/decide"`} {

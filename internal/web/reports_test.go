@@ -72,19 +72,26 @@ func TestOutboxRouteIsForAdmins(t *testing.T) {
 func TestTransparencyReportRoute(t *testing.T) {
 	f := newReportsAPI(t)
 	var year int
-	f.svc.TransparencyReportFn = func(ctx context.Context, y int) ([]dsrflow.TransparencyRow, error) {
+	f.svc.TransparencyReportFn = func(ctx context.Context, y int) (dsrflow.TransparencyReport, error) {
 		year = y
 		if y == 1900 {
-			return nil, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "year must be a year, like 2026", Fields: map[string]string{"year": "must be a year, like 2026"}}
+			return dsrflow.TransparencyReport{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "year must be a year, like 2026", Fields: map[string]string{"year": "must be a year, like 2026"}}
 		}
-		return []dsrflow.TransparencyRow{{Country: "NO", Received: 4, Complied: 1, Subjects: 2, Categories: []string{"contact"}}}, nil
+		return dsrflow.TransparencyReport{Year: y, Authorities: []dsrflow.TransparencyRow{{Country: "NO", Received: 4, Complied: 1, Subjects: 2, Categories: []string{"contact"}}},
+			Routed: []dsrflow.RoutedCustomerCount{{Customer: "acme", LegalName: "Acme Industri AS", Total: 3, Open: 1, Escalated: 1, Executed: 2}}}, nil
 	}
 	if status, _, raw := f.call("agent", "GET", "/api/v1/reports/transparency?year=2026", ""); status != http.StatusForbidden || year != 0 {
 		t.Errorf("report as agent: %d %s, want 403 before the service", status, raw)
 	}
 	status, _, raw := f.call("dpo", "GET", "/api/v1/reports/transparency?year=2026", "")
-	if status != http.StatusOK || year != 2026 || !strings.Contains(raw, `"received":4`) {
-		t.Errorf("report as DPO: %d %s (year %d)", status, raw, year)
+	if status != http.StatusOK || year != 2026 || !strings.HasPrefix(strings.TrimSpace(raw), "[") || !strings.Contains(raw, `"received":4`) {
+		t.Errorf("report as DPO: %d %s (year %d), want the list of authority rows", status, raw, year)
+	}
+	// with=routed answers the whole report, with the routed items per customer.
+	status, _, raw = f.call("dpo", "GET", "/api/v1/reports/transparency?year=2026&with=routed", "")
+	if status != http.StatusOK || !strings.Contains(raw, `"authorities":[{"country":"NO","received":4`) ||
+		!strings.Contains(raw, `"routed":[{"customer":"acme","legal_name":"Acme Industri AS","total":3,"open":1,"escalated":1,"executed":2,"declined":0,"handled":0}]`) {
+		t.Errorf("report with=routed as DPO: %d %s", status, raw)
 	}
 	year = 0
 	if status, body, raw := f.call("dpo", "GET", "/api/v1/reports/transparency?year=last", ""); status != http.StatusBadRequest || year != 0 || body["fields"] == nil {

@@ -53,7 +53,9 @@ type Deps struct {
 	CodecOrigin string
 	// Connectors verifies connector callbacks.
 	Connectors *connectors.Registry
-	Now        func() time.Time
+	// Customers name routed items' customers (customers.yaml); nil when there is none.
+	Customers *connectors.Customers
+	Now       func() time.Time
 	// Metrics, when set, is served on /metrics and counts verification outcomes.
 	Metrics *metrics.Registry
 
@@ -172,7 +174,8 @@ func (s *server) svc() dsrflow.RequestService {
 // call from Deps as they are now.
 func (s *server) core() *service.Service {
 	return &service.Service{Client: s.Client, Store: s.Store, Key: s.Key, Reviewers: s.Reviewers, Metrics: s.Metrics,
-		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, Purposes: s.Purposes, RepeatWindow: s.RepeatWindow, Connectors: s.Connectors}
+		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, Purposes: s.Purposes, RepeatWindow: s.RepeatWindow, Connectors: s.Connectors,
+		Customers: s.Customers}
 }
 
 func (s *server) now() time.Time {

@@ -37,7 +37,7 @@ type RequestService struct {
 	DisclosureRegisterFn func(ctx context.Context, year int) ([]dsrflow.RegisterRow, error)
 	DisclosureOrderFn    func(ctx context.Context, id string) (dsrflow.OrderCopy, error)
 	RecordGPCFn          func(ctx context.Context, id string) (dsrflow.GPCOptOut, error)
-	TransparencyReportFn func(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error)
+	TransparencyReportFn func(ctx context.Context, year int) (dsrflow.TransparencyReport, error)
 	DashboardFn          func(ctx context.Context) (dsrflow.Dashboard, error)
 	OutboxFn             func(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.OutboxMessage, error)
 	SuppressionFn        func(ctx context.Context, hash string) (dsrflow.SuppressionEntry, error)
@@ -274,9 +274,9 @@ func (s *RequestService) InstructRouted(ctx context.Context, id string, in dsrfl
 func notSet(op string) error { return dsrflow.Errorf(dsrflow.EINTERNAL, "fake: %s is not set", op) }
 
 // TransparencyReport implements dsrflow.RequestService.
-func (s *RequestService) TransparencyReport(ctx context.Context, year int) ([]dsrflow.TransparencyRow, error) {
+func (s *RequestService) TransparencyReport(ctx context.Context, year int) (dsrflow.TransparencyReport, error) {
 	if s.TransparencyReportFn == nil {
-		return nil, notSet("TransparencyReport")
+		return dsrflow.TransparencyReport{}, notSet("TransparencyReport")
 	}
 	return s.TransparencyReportFn(ctx, year)
 }
