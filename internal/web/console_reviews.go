@@ -81,8 +81,6 @@ func (s *server) handleConsoleTaskOutcome() http.Handler {
 type yearPage struct {
 	Year int
 	Rows any
-	// Routed are the transparency report's routed items per customer.
-	Routed []dsrflow.RoutedCustomerCount
 }
 
 func (s *server) handleConsoleRegister() http.Handler {
