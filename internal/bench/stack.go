@@ -33,6 +33,12 @@ type benchStack struct {
 }
 
 func startStack(ctx context.Context, n int) (*benchStack, error) {
+	return startStackOn(ctx, n, "")
+}
+
+// startStackOn is startStack with the Temporal frontend at temporalAddr instead of the embedded server
+// when temporalAddr is set.
+func startStackOn(ctx context.Context, n int, temporalAddr string) (*benchStack, error) {
 	dir, err := os.MkdirTemp("", "dsrflow-bench")
 	if err != nil {
 		return nil, err
@@ -52,7 +58,7 @@ func startStack(ctx context.Context, n int) (*benchStack, error) {
 	cfg.TemporalAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.Connectors, cfg.Demo = f.yaml, false
-	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Getenv: f.getenv, Register: registerBare})
+	s, err := devstack.Start(ctx, devstack.Options{Config: cfg, Getenv: f.getenv, Register: registerBare, ExternalTemporal: temporalAddr})
 	if err != nil {
 		f.close()
 		return nil, fmt.Errorf("dev stack: %w", err)

@@ -11,7 +11,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -45,17 +47,54 @@ type Options struct {
 	SearchAttributes map[string]enumspb.IndexedValueType
 	// LogFile receives the server's own log at warn level and above; empty discards it.
 	LogFile string
+	// Services are the Temporal services this process runs: some of frontend, history, matching and
+	// worker (temporal.DefaultServices when empty). A subset needs Postgres: the processes of one cluster
+	// find each other through the membership table of the database they share.
+	Services []string
+	// HistoryShards is the cluster's number of history shards (1 when 0). Temporal fixes it when the
+	// database is created: every later start, of every process, must give the same number.
+	HistoryShards int
+	// GRPCPort and MembershipPort fix the ports of the one service this process runs (0 picks free ones;
+	// the frontend's gRPC port is FrontendAddr's). A restarted process given the ports it had takes its
+	// old place in the membership ring at once, as a pod with a stable address would.
+	GRPCPort, MembershipPort int
 }
 
 // Server is a running embedded Temporal server.
 type Server struct {
 	srv  temporal.Server
 	addr string
+	// Ports are the gRPC and membership ports of each service this process runs.
+	Ports map[string][2]int
 }
 
+// clusterName is the one cluster's name in the server's metadata.
+const clusterName = "active"
+
 // Start creates the schema on first use and starts the server. It returns when the frontend accepts
-// connections.
+// connections (when this process runs the frontend).
 func Start(opts Options) (*Server, error) {
+	services, err := pickServices(opts.Services)
+	if err != nil {
+		return nil, err
+	}
+	all := len(services) == len(temporal.DefaultServices)
+	switch {
+	case !all && opts.Postgres == nil:
+		return nil, fmt.Errorf("temporal services %s apart from the others need PostgreSQL: the processes of a cluster share its database", strings.Join(services, ","))
+	case (opts.GRPCPort != 0 || opts.MembershipPort != 0) && len(services) != 1:
+		return nil, fmt.Errorf("temporal ports: a gRPC or membership port is for a process that runs one service, not %s", strings.Join(services, ","))
+	case opts.GRPCPort != 0 && services[0] == "frontend":
+		return nil, fmt.Errorf("temporal ports: the frontend's gRPC port is its address's (%s)", opts.FrontendAddr)
+	case opts.GRPCPort < 0 || opts.GRPCPort > 65535:
+		return nil, fmt.Errorf("temporal gRPC port %d: must be from 1 to 65535", opts.GRPCPort)
+	case opts.MembershipPort < 0 || opts.MembershipPort > 32767:
+		// The PostgreSQL schema keeps membership ports in a smallint.
+		return nil, fmt.Errorf("temporal membership port %d: must be from 1 to 32767", opts.MembershipPort)
+	case opts.HistoryShards < 0:
+		return nil, fmt.Errorf("temporal history shards %d: must be 1 or more", opts.HistoryShards)
+	}
+	shards := int32(max(opts.HistoryShards, 1))
 	host, portText, err := net.SplitHostPort(opts.FrontendAddr)
 	if err != nil {
 		return nil, fmt.Errorf("temporal frontend address %q: %w", opts.FrontendAddr, err)
@@ -68,13 +107,27 @@ func Start(opts Options) (*Server, error) {
 		host = "127.0.0.1"
 	}
 	// The frontend takes its port last, after persistence is up; test it first so a clash fails at once.
-	if err := probeListen(net.JoinHostPort(host, portText)); err != nil {
-		return nil, err
+	// A process without the frontend only dials it.
+	var fixed []int
+	if slices.Contains(services, "frontend") {
+		fixed = append(fixed, port)
+	}
+	for _, p := range []int{opts.GRPCPort, opts.MembershipPort} {
+		if p != 0 {
+			fixed = append(fixed, p)
+		}
+	}
+	for _, p := range fixed {
+		if err := probeListen(net.JoinHostPort(host, strconv.Itoa(p))); err != nil {
+			return nil, err
+		}
 	}
 
 	var persistence config.Persistence
 	if opts.Postgres != nil {
-		if persistence, err = postgresPersistence(opts); err != nil {
+		// The membership rows a previous process left are all stale only when this process is the
+		// whole cluster; otherwise they are its peers'.
+		if persistence, err = postgresPersistence(opts, shards, all); err != nil {
 			return nil, err
 		}
 	} else if persistence, err = sqlitePersistence(opts); err != nil {
@@ -90,6 +143,20 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(services) == 1 {
+		svc := cfg.Services[services[0]]
+		if opts.GRPCPort != 0 {
+			svc.RPC.GRPCPort = opts.GRPCPort
+		}
+		if opts.MembershipPort != 0 {
+			svc.RPC.MembershipPort = opts.MembershipPort
+		}
+		cfg.Services[services[0]] = svc
+	}
+	ports := map[string][2]int{}
+	for _, name := range services {
+		ports[name] = [2]int{cfg.Services[name].RPC.GRPCPort, cfg.Services[name].RPC.MembershipPort}
+	}
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("temporal authorizer: %w", err)
@@ -100,7 +167,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
-		temporal.ForServices(temporal.DefaultServices),
+		temporal.ForServices(services),
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
@@ -125,7 +192,25 @@ func Start(opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("temporal server start: %w", err)
 	}
-	return &Server{srv: srv, addr: net.JoinHostPort(host, portText)}, nil
+	return &Server{srv: srv, addr: net.JoinHostPort(host, portText), Ports: ports}, nil
+}
+
+// pickServices checks names against Temporal's services; none means all four.
+func pickServices(names []string) ([]string, error) {
+	if len(names) == 0 {
+		return slices.Clone(temporal.DefaultServices), nil
+	}
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(temporal.DefaultServices, n) {
+			return nil, fmt.Errorf("temporal service %q: must be one of %s", n, strings.Join(temporal.DefaultServices, ", "))
+		}
+		if slices.Contains(out, n) {
+			return nil, fmt.Errorf("temporal service %q: given twice", n)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // sqlitePersistence creates the SQLite file with its schema on first use.
@@ -179,18 +264,17 @@ func sqlitePersistence(opts Options) (config.Persistence, error) {
 }
 
 // postgresPersistence creates the PostgreSQL databases with their schema on first use.
-func postgresPersistence(opts Options) (config.Persistence, error) {
-	main, visibility, err := setupPostgres(opts.Postgres)
+func postgresPersistence(opts Options, shards int32, forgetMembership bool) (config.Persistence, error) {
+	main, visibility, err := setupPostgres(opts.Postgres, shards, forgetMembership, func(main *config.SQL) error {
+		return createNamespace(main, opts)
+	})
 	if err != nil {
-		return config.Persistence{}, err
-	}
-	if err := createNamespace(main, opts); err != nil {
 		return config.Persistence{}, err
 	}
 	return config.Persistence{
 		DefaultStore:     "postgres-default",
 		VisibilityStore:  "postgres-visibility",
-		NumHistoryShards: 1,
+		NumHistoryShards: shards,
 		DataStores: map[string]config.DataStore{
 			"postgres-default":    {SQL: main},
 			"postgres-visibility": {SQL: visibility},
@@ -201,7 +285,7 @@ func postgresPersistence(opts Options) (config.Persistence, error) {
 // createNamespace registers opts.Namespace in the server's database unless it exists. The schema
 // package's helper is named for SQLite but writes through any SQL plugin.
 func createNamespace(db *config.SQL, opts Options) error {
-	nsConfig, err := sqlite.NewNamespaceConfig("active", opts.Namespace, false, opts.SearchAttributes)
+	nsConfig, err := sqlite.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
 	if err != nil {
 		return fmt.Errorf("temporal namespace %s: %w", opts.Namespace, err)
 	}
@@ -285,10 +369,10 @@ func serverConfig(persistence config.Persistence, host string, frontendPort int,
 		ClusterMetadata: &cluster.Config{
 			EnableGlobalNamespace:    false,
 			FailoverVersionIncrement: 10,
-			MasterClusterName:        "active",
-			CurrentClusterName:       "active",
+			MasterClusterName:        clusterName,
+			CurrentClusterName:       clusterName,
 			ClusterInformation: map[string]cluster.ClusterInformation{
-				"active": {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontend},
+				clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontend},
 			},
 		},
 		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},

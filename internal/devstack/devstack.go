@@ -70,6 +70,9 @@ type Options struct {
 	// NoReconciler leaves out the background reconciler (tests that run `starter reconcile` themselves
 	// and must not race it).
 	NoReconciler bool
+	// ExternalTemporal, when set, is the host:port of a Temporal frontend to use instead of starting the
+	// embedded server (the bench's cluster figures); Config.TemporalAddr is then unused.
+	ExternalTemporal string
 }
 
 // Stack is a running dev stack.
@@ -127,22 +130,26 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	// The embedded server's own system workers create the process's one workflow cache: its size is
 	// set before they start, or it stays at the SDK's 10,000.
 	app.SetWorkflowCache(cfg.WorkflowCache)
-	srv, err := devserver.Start(devserver.Options{
-		DatabaseFile:     filepath.Join(cfg.DataDir, TemporalFile),
-		FrontendAddr:     cfg.TemporalAddr,
-		Namespace:        Namespace,
-		SearchAttributes: searchAttributeTypes(),
-		LogFile:          filepath.Join(cfg.DataDir, temporalLog),
-	})
-	var inUse *devserver.AddrInUseError
-	if errors.As(err, &inUse) {
-		return nil, &app.AddrError{Var: "DSR_TEMPORAL_ADDR", Addr: inUse.Addr, Err: inUse.Err}
+	temporalAddr := opts.ExternalTemporal
+	if temporalAddr == "" {
+		srv, err := devserver.Start(devserver.Options{
+			DatabaseFile:     filepath.Join(cfg.DataDir, TemporalFile),
+			FrontendAddr:     cfg.TemporalAddr,
+			Namespace:        Namespace,
+			SearchAttributes: searchAttributeTypes(),
+			LogFile:          filepath.Join(cfg.DataDir, temporalLog),
+		})
+		var inUse *devserver.AddrInUseError
+		if errors.As(err, &inUse) {
+			return nil, &app.AddrError{Var: "DSR_TEMPORAL_ADDR", Addr: inUse.Addr, Err: inUse.Err}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("embedded temporal: %w", err)
+		}
+		s.Temporal = srv
+		s.closers.Add(func(context.Context) error { return srv.Stop() })
+		temporalAddr = srv.Addr()
 	}
-	if err != nil {
-		return nil, fmt.Errorf("embedded temporal: %w", err)
-	}
-	s.Temporal = srv
-	s.closers.Add(func(context.Context) error { return srv.Stop() })
 
 	keys, err := devKeys(cfg)
 	if err != nil {
@@ -150,7 +157,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	s.Metrics = metrics.NewRegistry()
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:         srv.Addr(),
+		HostPort:         temporalAddr,
 		Namespace:        Namespace,
 		Logger:           sdklog.NewStructuredLogger(logger),
 		MetricsHandler:   s.Metrics.TemporalHandler(logger),
@@ -242,7 +249,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	if opts.Out != nil {
 		fmt.Fprintf(opts.Out, "dsrflow dev stack, data in %s\n", cfg.DataDir)
-		fmt.Fprintf(opts.Out, "  temporal  %s (namespace %s, %s)\n", srv.Addr(), Namespace, filepath.Join(cfg.DataDir, TemporalFile))
+		fmt.Fprintf(opts.Out, "  temporal  %s (namespace %s, %s)\n", temporalAddr, Namespace, filepath.Join(cfg.DataDir, TemporalFile))
 		fmt.Fprintf(opts.Out, "  store     sqlite %s\n", filepath.Join(cfg.DataDir, StoreFile))
 		fmt.Fprintf(opts.Out, "  worker    task queue %s\n", workflows.TaskQueue)
 		if s.Demo != nil {

@@ -1,8 +1,10 @@
 // Command bench prints dsrflow's figures for this machine, one line each (see BENCHMARKS.md):
 //
-//	go run ./internal/bench/cmd/bench [-only throughput,fanout,list,rss,history] [-rounds 3] [-starter bin/starter]
+//	go run ./internal/bench/cmd/bench [-only throughput,fanout,list,rss,history,cluster] [-rounds 3] [-starter bin/starter]
 //
-// With -starter, the list figures include starter_init_ms (the package init of `starter --help`).
+// With -starter, the list figures include starter_init_ms (the package init of `starter --help`). The
+// cluster figures need -devserver (internal/devserver/cmd/devserver, built) and a PostgreSQL server in
+// DSR_TEST_POSTGRES_URL, as scripts/with-postgres.sh gives.
 package main
 
 import (
@@ -30,13 +32,14 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	only := fs.String("only", "throughput,fanout,list", "figures to measure: throughput, fanout, list, rss, history; heap (a profile, not in make bench)")
+	only := fs.String("only", "throughput,fanout,list", "figures to measure: throughput, fanout, list, rss, history, cluster; heap (a profile, not in make bench)")
 	rounds := fs.Int("rounds", 3, "rounds per figure (fan-out and list take more: 5 and 20)")
 	requests := fs.Int("requests", 400, "throughput: requests per round")
 	inFlight := fs.Int("in-flight", 50, "throughput: requests in flight")
 	listSize := fs.Int("list-size", 1_000_000, "list: requests in the store")
 	starter := fs.String("starter", "", "list: the starter binary to time; the API call alone when empty")
 	worker := fs.String("worker", "", "rss: the worker binary (run as `worker --dev`)")
+	devserver := fs.String("devserver", "", "cluster: the devserver binary, run as Temporal's four services on DSR_TEST_POSTGRES_URL")
 	idle := fs.Int("idle", 10_000, "rss: requests waiting for verification")
 	heapProfile := fs.String("heapprofile", "", "heap: write the heap profile of an in-process stack holding -idle waiting requests here")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (server, worker, front door, connectors) to this file")
@@ -67,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			figs, err = bench.List(ctx, *listSize, max(*rounds, 20), *starter, progress)
 		case "rss":
 			figs, err = bench.IdleRSS(ctx, *worker, *idle, progress)
+		case "cluster":
+			figs, err = bench.Cluster(ctx, 10, *requests, *inFlight, *rounds, *devserver, os.Getenv("DSR_TEST_POSTGRES_URL"), progress)
 		case "history":
 			figs, err = bench.HistoryEvents(ctx, progress)
 		case "heap":

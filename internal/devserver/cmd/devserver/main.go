@@ -1,6 +1,15 @@
 // Command devserver runs the embedded Temporal server (internal/devserver) as a process of its own, so
 // that drills can run production workers and front doors against a server they do not host, and kill
 // those processes without touching it. It is a test fixture, not a way to run Temporal in production.
+//
+// With -services, a process runs some of Temporal's four services; processes started on the same
+// PostgreSQL databases with the same -addr (the frontend's, which the others dial) and -shards form one
+// cluster, as the Cluster drill runs it:
+//
+//	devserver -postgres URL -addr 127.0.0.1:7233 -shards 4 -services frontend
+//	devserver -postgres URL -addr 127.0.0.1:7233 -shards 4 -services history -grpc-port 7234 -membership-port 6934
+//	devserver -postgres URL -addr 127.0.0.1:7233 -shards 4 -services matching
+//	devserver -postgres URL -addr 127.0.0.1:7233 -shards 4 -services worker
 package main
 
 import (
@@ -10,6 +19,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/dsrflow/dsrflow/internal/devserver"
@@ -21,8 +32,22 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:7233", "frontend host:port")
 	namespace := flag.String("namespace", "default", "namespace registered on first start")
 	logFile := flag.String("log", "", "file for the server's own log (warn and above)")
+	services := flag.String("services", "", "comma-separated Temporal services this process runs, of frontend, history, matching, worker (default all four); a subset needs -postgres")
+	shards := flag.Int("shards", 1, "number of history shards, fixed when the databases are created: every process of the cluster gives the same")
+	grpcPort := flag.Int("grpc-port", 0, "gRPC port of the one service this process runs, other than the frontend (whose port is -addr's); 0 picks a free one")
+	membershipPort := flag.Int("membership-port", 0, "membership (gossip) port of the one service this process runs, below 32768; 0 picks a free one")
 	flag.Parse()
-	opts := devserver.Options{DatabaseFile: *db, FrontendAddr: *addr, Namespace: *namespace, LogFile: *logFile}
+	if flag.NArg() > 0 {
+		fail(2, "unexpected arguments: "+strings.Join(flag.Args(), " "))
+	}
+	if *shards < 1 {
+		fail(2, "-shards must be 1 or more")
+	}
+	opts := devserver.Options{DatabaseFile: *db, FrontendAddr: *addr, Namespace: *namespace, LogFile: *logFile,
+		HistoryShards: *shards, GRPCPort: *grpcPort, MembershipPort: *membershipPort}
+	if *services != "" {
+		opts.Services = strings.Split(*services, ",")
+	}
 	switch {
 	case *pg != "" && *db != "":
 		fail(2, "-db and -postgres are exclusive")
@@ -43,7 +68,19 @@ func main() {
 	if err != nil {
 		fail(1, err.Error())
 	}
-	fmt.Println("temporal", srv.Addr())
+	if opts.Services == nil {
+		fmt.Println("temporal", srv.Addr())
+	} else {
+		// One line per service: the drill reads the ports to restart a killed process on them.
+		names := make([]string, 0, len(srv.Ports))
+		for name := range srv.Ports {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			fmt.Printf("temporal %s grpc-port=%d membership-port=%d frontend=%s\n", name, srv.Ports[name][0], srv.Ports[name][1], srv.Addr())
+		}
+	}
 	<-ctx.Done()
 	if err := srv.Stop(); err != nil {
 		fail(1, "stop: "+err.Error())
