@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +113,18 @@ func TestPostgresPersistence(t *testing.T) {
 	got = ""
 	if err := c.GetWorkflow(ctx, "echo-1", "").Get(ctx, &got); err != nil || got != "kept" {
 		t.Fatalf("after a restart the workflow's result = %q, %v", got, err)
+	}
+
+	// The number of history shards is fixed at the first start: a process of the same cluster that gives
+	// another number is refused with both numbers, where the server itself would take the stored one.
+	other := opts
+	other.FrontendAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
+	other.HistoryShards = 4
+	other.Services = []string{"history"}
+	if srv, err := devserver.Start(other); err == nil {
+		srv.Stop()
+		t.Fatal("a history process with 4 shards started on a cluster created with 1")
+	} else if !strings.Contains(err.Error(), "4 given") || !strings.Contains(err.Error(), "created with 1") {
+		t.Fatalf("error = %v; want it to name 4 and 1", err)
 	}
 }
