@@ -2,7 +2,7 @@
 # drills.sh — dsrflow's fault drills (internal/drills, build tag `drills`) and fuzz runs; each drill
 # prints `drill NAME: requests=N completed=N lost=0 duplicate_effects=0`. DRILL_SHORT=1 is the short
 # form (fewer requests, 5 s per fuzz target); DRILLS is a regexp of drill names (Kill9, BadInput,
-# ConnectorOutage, StoreOutage, Replicas, GracefulStop); FUZZTIME overrides the time per fuzz target. The full log is in bin/drills.log.
+# ConnectorOutage, StoreOutage, Replicas, Cluster, GracefulStop); FUZZTIME overrides the time per fuzz target. The full log is in bin/drills.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}

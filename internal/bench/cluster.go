@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/common/testing/freeport"
 )
 
@@ -128,15 +131,16 @@ func startCluster(bin, pgURL, dir string) (string, func(), error) {
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		if c, err := net.DialTimeout("tcp", frontend, time.Second); err == nil {
+		// The frontend answers its health check once it has found the other services.
+		if c, err := client.Dial(client.Options{HostPort: frontend, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err == nil {
 			c.Close()
 			return frontend, stop, nil
 		}
 		if time.Now().After(deadline) {
 			stop()
 			out, _ := os.ReadFile(filepath.Join(dir, "frontend.out"))
-			return "", nil, fmt.Errorf("temporal frontend not listening on %s after 2 minutes: %s", frontend, out)
+			return "", nil, fmt.Errorf("temporal frontend on %s not healthy after 2 minutes: %s", frontend, out)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 	}
 }

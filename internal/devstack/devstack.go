@@ -165,6 +165,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		FailureConverter: payload.FailureConverter(keys),
 	})
 	if err != nil {
+		if opts.ExternalTemporal != "" {
+			return nil, fmt.Errorf("connect to temporal at %s: %w", temporalAddr, err)
+		}
 		return nil, fmt.Errorf("connect to embedded temporal: %w", err)
 	}
 	s.Client = c
