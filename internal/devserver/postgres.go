@@ -109,7 +109,7 @@ func checkShards(main *config.SQL, shards int32) error {
 	if err != nil {
 		return fmt.Errorf("temporal cluster metadata: %w", err)
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	row, err := db.GetClusterMetadata(context.Background(), &sqlplugin.ClusterMetadataFilter{ClusterName: clusterName})
 	if errors.Is(err, dbsql.ErrNoRows) {
 		return nil // the first start: the server records shards
