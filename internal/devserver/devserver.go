@@ -1,6 +1,8 @@
 // Package devserver runs a real Temporal server inside the dsrflow process, persisted in a SQLite file
 // (or, for drills that stand in for a self-hosted cluster, in PostgreSQL), for `worker --dev` and the
-// end-to-end tests. It is the only package that imports go.temporal.io/server;
+// end-to-end tests. On PostgreSQL a process can run some of the server's four services (Options.Services),
+// so that four processes form one cluster, as the Cluster drill runs it. It is the only package that
+// imports go.temporal.io/server;
 // it follows the server's own temporaltest lite server, which is internal to the server module.
 package devserver
 
