@@ -88,6 +88,10 @@ type RequestService interface {
 	// TransparencyReport is one calendar year of authority requests by the authority's country, with
 	// the routed items to date per customer, for the DPO: EINVALID for a year outside 1970–9999.
 	TransparencyReport(ctx context.Context, year int) (TransparencyReport, error)
+	// RequestStats are a calendar year's statistics of data-subject requests by period, type and
+	// country, for the DPO: EINVALID naming the field for a year outside 1970–9999 or a period other
+	// than month or quarter.
+	RequestStats(ctx context.Context, q StatsQuery) (RequestStats, error)
 	// Dashboard is the state of the request book, with no personal data, for every role.
 	Dashboard(ctx context.Context) (Dashboard, error)
 	// Outbox is the latest messages with their text, for admins only.

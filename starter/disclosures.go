@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -151,6 +153,74 @@ func newReportCmd(getenv func(string) string) *cobra.Command {
 	transparency.Flags().IntVar(&year, "year", 0, "the calendar year (UTC) the requests were received in")
 	transparency.Flags().BoolVar(&asJSON, "json", false, "print a JSON list of rows")
 	transparency.Flags().BoolVar(&asCSV, "csv", false, "print CSV")
-	report.AddCommand(transparency)
+	report.AddCommand(transparency, newStatsCmd(getenv))
 	return report
+}
+
+// newStatsCmd is `starter report stats`: a year's request statistics, as the console's /console/stats.
+func newStatsCmd(getenv func(string) string) *cobra.Command {
+	var year int
+	var period string
+	var asJSON, asCSV bool
+	cmd := &cobra.Command{
+		Use:   "stats [--year Y] [--period month|quarter] [--json|--csv]",
+		Short: "data-subject requests of a year by period, type and country: received, extended, refused, answered on time, median days",
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asJSON && asCSV {
+				return dsrflow.Errorf(dsrflow.EINVALID, "--json and --csv exclude each other")
+			}
+			if year == 0 {
+				year = time.Now().UTC().Year()
+			}
+			q := dsrflow.StatsQuery{Year: year, Period: period}
+			if err := q.Validate(); err != nil {
+				return err
+			}
+			c, err := newAPIClient(getenv)
+			if err != nil {
+				return err
+			}
+			st, err := c.RequestStats(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				return printJSON(out, st)
+			case asCSV:
+				return reports.WriteStatsCSV(out, st)
+			}
+			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			table := func(title string, rows []dsrflow.StatsRow) {
+				fmt.Fprintf(w, "%s\tRECEIVED\tEXTENDED\tREFUSED\tANSWERED\tON TIME\tSHARE\tMEDIAN DAYS\n", title)
+				for _, r := range rows {
+					share, median := "-", "-"
+					if r.Answered > 0 {
+						share, median = fmt.Sprintf("%.0f%%", r.OnTimeShare*100), fmt.Sprintf("%.1f", r.MedianDays)
+					}
+					fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", cli.OneLine(r.Key), r.Received, r.Extended, r.Refused, r.Answered, r.OnTime, share, median)
+				}
+				fmt.Fprintln(w)
+			}
+			total := st.Total
+			total.Key = strconv.Itoa(st.Year)
+			table("YEAR", []dsrflow.StatsRow{total})
+			table(strings.ToUpper(st.Period), st.Periods)
+			table("TYPE", st.ByType)
+			table("RESIDENCE", st.ByResidence)
+			table("HANDLING COUNTRY", st.ByCountry)
+			fmt.Fprintln(w, "REFUSAL GROUND\tREFUSED")
+			for _, g := range st.Refusals {
+				fmt.Fprintf(w, "%s\t%d\n", cli.OneLine(g.Ground), g.Count)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().IntVar(&year, "year", 0, "the calendar year (UTC); default this year")
+	cmd.Flags().StringVar(&period, "period", dsrflow.StatsMonth, "month or quarter")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.Flags().BoolVar(&asCSV, "csv", false, "print CSV (the columns of the console's /console/stats.csv)")
+	return cmd
 }

@@ -309,6 +309,16 @@ func (c *Client) TransparencyReport(ctx context.Context, year int) (dsrflow.Tran
 	return out, c.get(ctx, "/api/v1/reports/transparency", url.Values{"year": {strconv.Itoa(year)}, "with": {"routed"}}, &out)
 }
 
+// RequestStats implements dsrflow.RequestService.
+func (c *Client) RequestStats(ctx context.Context, q dsrflow.StatsQuery) (dsrflow.RequestStats, error) {
+	var out dsrflow.RequestStats
+	query := url.Values{"year": {strconv.Itoa(q.Year)}}
+	if q.Period != "" {
+		query.Set("period", q.Period)
+	}
+	return out, c.get(ctx, "/api/v1/reports/stats", query, &out)
+}
+
 // Dashboard implements dsrflow.RequestService.
 func (c *Client) Dashboard(ctx context.Context) (dsrflow.Dashboard, error) {
 	var out dsrflow.Dashboard

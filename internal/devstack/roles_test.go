@@ -34,6 +34,7 @@ var apiRoles = map[string][]string{
 	"POST /api/v1/disclosures/{id}/decisions":       {"reviewer", "dpo", "admin"},
 	"GET /api/v1/reviews":                           {"agent", "reviewer", "dpo", "admin"},
 	"GET /api/v1/reports/transparency":              {"dpo", "admin"},
+	"GET /api/v1/reports/stats":                     {"dpo", "admin"},
 	"GET /api/v1/disclosures":                       {"dpo", "admin"},
 	"GET /api/v1/disclosures/{id}/order":            {"dpo", "admin"},
 	"GET /api/v1/requests/{id}/tasks":               {"agent", "dpo", "admin"},

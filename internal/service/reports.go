@@ -190,6 +190,23 @@ func (s *Service) TransparencyReport(ctx context.Context, year int) (dsrflow.Tra
 	return rep, nil
 }
 
+// RequestStats implements dsrflow.RequestService: a calendar year's request statistics, counted by the
+// store, for the DPO.
+func (s *Service) RequestStats(ctx context.Context, q dsrflow.StatsQuery) (dsrflow.RequestStats, error) {
+	if _, err := caller(ctx, dpoOnly...); err != nil {
+		return dsrflow.RequestStats{}, err
+	}
+	if err := q.Validate(); err != nil {
+		return dsrflow.RequestStats{}, err
+	}
+	st, err := s.Store.RequestStats(ctx, q)
+	if err != nil {
+		return dsrflow.RequestStats{}, err
+	}
+	st.Generated = s.now().UTC()
+	return st, nil
+}
+
 // Suppression implements dsrflow.RequestService: the suppression list's entry for an address's hash,
 // ENOTFOUND when the address may be mailed, EINVALID for a value that is not such a hash.
 func (s *Service) Suppression(ctx context.Context, hash string) (dsrflow.SuppressionEntry, error) {

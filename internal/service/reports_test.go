@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -67,5 +68,45 @@ func TestDashboardCountsTheRequestBook(t *testing.T) {
 	}
 	if len(d.Refusals) != len(dsrflow.RefusalGrounds) {
 		t.Errorf("refusals %v, want every ground listed", d.Refusals)
+	}
+}
+
+// The request statistics refuse a bad year or period naming the field, before the store is read, and
+// answer the store's figures stamped with the time they were made, for the DPO and admins.
+func TestRequestStatsChecksItsQuery(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dsrflow.db"), store.WithKeys(storetest.Keys(t, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	received, closed := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), time.Date(2026, 3, 4, 21, 0, 0, 0, time.UTC)
+	if err := st.PutRequest(ctx, store.Request{ID: "dsr_1", Type: dsrflow.Access, Status: dsrflow.StatusCompleted, Country: "NO",
+		ReceivedAt: received, DueAt: received.AddDate(0, 1, 0), ClosedAt: &closed}); err != nil {
+		t.Fatal(err)
+	}
+	s := &service.Service{Store: st, Now: func() time.Time { return now }}
+	for q, field := range map[dsrflow.StatsQuery]string{{Year: 0}: "year", {Year: 10000}: "year", {Year: 2026, Period: "week"}: "period"} {
+		_, err := s.RequestStats(as(dsrflow.RoleDPO), q)
+		var e *dsrflow.Error
+		if dsrflow.ErrorCode(err) != dsrflow.EINVALID || !errors.As(err, &e) || e.Fields[field] == "" {
+			t.Errorf("%+v: %v, want EINVALID naming %s", q, err, field)
+		}
+	}
+	for _, role := range []string{dsrflow.RoleDPO, dsrflow.RoleAdmin} {
+		got, err := s.RequestStats(as(role), dsrflow.StatsQuery{Year: 2026})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Period != dsrflow.StatsMonth || !got.Generated.Equal(now) || len(got.Periods) != 12 {
+			t.Errorf("%s: period %q, generated %v, %d periods", role, got.Period, got.Generated, len(got.Periods))
+		}
+		if want := (dsrflow.StatsRow{Key: "total", Received: 1, Answered: 1, OnTime: 1, OnTimeShare: 1, MedianDays: 3.5}); got.Total != want {
+			t.Errorf("%s: total %+v, want %+v", role, got.Total, want)
+		}
 	}
 }

@@ -71,6 +71,10 @@ func TestEveryOperationChecksItsRole(t *testing.T) {
 		{"reviews", everyone, func(ctx context.Context) error { _, err := s.Reviews(ctx); return err }},
 		{"register", []string{dsrflow.RoleDPO}, func(ctx context.Context) error { _, err := s.DisclosureRegister(ctx, 2026); return err }},
 		{"report", []string{dsrflow.RoleDPO}, func(ctx context.Context) error { _, err := s.TransparencyReport(ctx, 2026); return err }},
+		{"stats", []string{dsrflow.RoleDPO}, func(ctx context.Context) error {
+			_, err := s.RequestStats(ctx, dsrflow.StatsQuery{Year: 2026})
+			return err
+		}},
 		{"order copy", []string{dsrflow.RoleDPO}, func(ctx context.Context) error { _, err := s.DisclosureOrder(ctx, "dsr_1"); return err }},
 		{"gpc", agents, func(ctx context.Context) error { _, err := s.RecordGPC(ctx, "dsr_1"); return err }},
 		{"dashboard", everyone, func(ctx context.Context) error { _, err := s.Dashboard(ctx); return err }},

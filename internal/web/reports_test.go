@@ -129,3 +129,32 @@ func TestSuppressionRoute(t *testing.T) {
 		}
 	}
 }
+
+// GET /api/v1/reports/stats answers the service's statistics for the year and period asked, to the DPO
+// and admins; agents and reviewers are refused before the service is reached.
+func TestRequestStatsRoute(t *testing.T) {
+	f := newReportsAPI(t)
+	var asked []dsrflow.StatsQuery
+	f.svc.RequestStatsFn = func(ctx context.Context, q dsrflow.StatsQuery) (dsrflow.RequestStats, error) {
+		asked = append(asked, q)
+		return dsrflow.RequestStats{Year: q.Year, Period: q.Period, Total: dsrflow.StatsRow{Key: "total", Received: 7, Answered: 5, OnTime: 4, OnTimeShare: 0.8, MedianDays: 16}}, nil
+	}
+	for _, tok := range []string{"agent", "reviewer"} {
+		if status, _, raw := f.call(tok, "GET", "/api/v1/reports/stats?year=2026", ""); status != http.StatusForbidden {
+			t.Errorf("stats as %s: %d %s, want 403", tok, status, raw)
+		}
+	}
+	for _, tok := range []string{"dpo", "admin"} {
+		status, body, raw := f.call(tok, "GET", "/api/v1/reports/stats?year=2025&period=quarter", "")
+		total, _ := body["total"].(map[string]any)
+		if status != http.StatusOK || body["year"] != float64(2025) || body["period"] != "quarter" || total["on_time_share"] != 0.8 || total["median_days"] != float64(16) {
+			t.Errorf("stats as %s: %d %s", tok, status, raw)
+		}
+	}
+	if status, _, raw := f.call("dpo", "GET", "/api/v1/reports/stats?year=soon", ""); status != http.StatusBadRequest || !strings.Contains(raw, "year") {
+		t.Errorf("stats of year=soon: %d %s, want 400 naming the year", status, raw)
+	}
+	if len(asked) != 2 || asked[0] != (dsrflow.StatsQuery{Year: 2025, Period: "quarter"}) {
+		t.Errorf("the service was asked %+v", asked)
+	}
+}

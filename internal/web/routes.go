@@ -41,6 +41,7 @@ func (s *server) routes() {
 	s.mux.Handle("POST /api/v1/disclosures/{id}/decisions", s.requireRole(s.handleDisclosureVote(), RoleReviewer, RoleDPO))
 	s.mux.Handle("GET /api/v1/reviews", s.requireRole(s.handleReviews(), everyone...))
 	s.mux.Handle("GET /api/v1/reports/transparency", s.requireRole(s.handleTransparencyReport(), RoleDPO))
+	s.mux.Handle("GET /api/v1/reports/stats", s.requireRole(s.handleStatsAPI(), RoleDPO))
 	s.mux.Handle("GET /api/v1/disclosures", s.requireRole(s.handleRegister(), RoleDPO))
 	s.mux.Handle("GET /api/v1/disclosures/{id}/order", s.requireRole(s.handleDisclosureOrder(), RoleDPO))
 	s.mux.Handle("GET /api/v1/requests/{id}/tasks", s.requireRole(s.handleRequestTasks(), agents...))
@@ -99,6 +100,8 @@ func (s *server) consoleRoutes() {
 	s.mux.Handle("GET /console/disclosures", page(s.handleConsoleRegister(), RoleDPO))
 	s.mux.Handle("GET /console/reports/transparency", page(s.handleConsoleReport(), RoleDPO))
 	s.mux.Handle("GET /console/reports/transparency.csv", page(s.handleConsoleReportCSV(), RoleDPO))
+	s.mux.Handle("GET /console/stats", page(s.handleConsoleStats(), RoleDPO))
+	s.mux.Handle("GET /console/stats.csv", page(s.handleConsoleStatsCSV(), RoleDPO))
 
 	s.mux.Handle("GET /privacy", s.handlePrivacyHome())
 	s.mux.Handle("GET /privacy/request", s.handlePrivacyForm())

@@ -38,6 +38,7 @@ type RequestService struct {
 	DisclosureOrderFn    func(ctx context.Context, id string) (dsrflow.OrderCopy, error)
 	RecordGPCFn          func(ctx context.Context, id string) (dsrflow.GPCOptOut, error)
 	TransparencyReportFn func(ctx context.Context, year int) (dsrflow.TransparencyReport, error)
+	RequestStatsFn       func(ctx context.Context, q dsrflow.StatsQuery) (dsrflow.RequestStats, error)
 	DashboardFn          func(ctx context.Context) (dsrflow.Dashboard, error)
 	OutboxFn             func(ctx context.Context, q dsrflow.OutboxQuery) ([]dsrflow.OutboxMessage, error)
 	SuppressionFn        func(ctx context.Context, hash string) (dsrflow.SuppressionEntry, error)
@@ -279,6 +280,14 @@ func (s *RequestService) TransparencyReport(ctx context.Context, year int) (dsrf
 		return dsrflow.TransparencyReport{}, notSet("TransparencyReport")
 	}
 	return s.TransparencyReportFn(ctx, year)
+}
+
+// RequestStats implements dsrflow.RequestService.
+func (s *RequestService) RequestStats(ctx context.Context, q dsrflow.StatsQuery) (dsrflow.RequestStats, error) {
+	if s.RequestStatsFn == nil {
+		return dsrflow.RequestStats{}, notSet("RequestStats")
+	}
+	return s.RequestStatsFn(ctx, q)
 }
 
 // Dashboard implements dsrflow.RequestService.

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("ConnectorRate", func(t *testing.T) { testConnectorRate(t, migrated(t)) })
 	t.Run("Suppressions", func(t *testing.T) { testSuppressions(t, migrated(t)) })
 	t.Run("Refusals", func(t *testing.T) { testRefusals(t, migrated(t)) })
+	t.Run("RequestStats", func(t *testing.T) { testRequestStats(t, migrated(t)) })
 	t.Run("Kept", func(t *testing.T) { testKept(t, migrated(t)) })
 	t.Run("Routed", func(t *testing.T) { testRouted(t, migrated(t)) })
 	runVault(t, migrated)
