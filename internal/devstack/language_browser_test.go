@@ -23,7 +23,7 @@ type subjectsDay struct {
 	choose func(t *testing.T, ctx context.Context, s *devstack.Stack)
 	// Key sentences, one per page, from internal/web/ui/texts.<lang>.json and internal/answer/texts.
 	center, form, sent, status, verified, download string
-	codeMail, answerMail, summary, csvLegend      string
+	codeMail, answerMail, summary, csvLegend       string
 }
 
 // TestBrowserSubjectsDayInSwedishAndFinnish runs the subject's day in Chromium twice: in Swedish, chosen
