@@ -19,3 +19,17 @@ func ParseLanguage(s string) (lang string, ok bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	return s, slices.Contains(Languages, s)
 }
+
+// countryLanguages are the languages of the countries whose official language is one of Languages
+// (Bokmål for Norway, Swedish for Sweden, Danish for Denmark, Finnish for Finland).
+var countryLanguages = map[string]string{"NO": "nb", "SE": "sv", "DK": "da", "FI": "fi"}
+
+// CountryLanguage is the language a country's people are written to when nobody chose one: the
+// country's own language when it is one of Languages, else DefaultLanguage. country is an ISO 3166
+// alpha-2 code, any case.
+func CountryLanguage(country string) string {
+	if l, ok := countryLanguages[strings.ToUpper(strings.TrimSpace(country))]; ok {
+		return l
+	}
+	return DefaultLanguage
+}

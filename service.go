@@ -482,6 +482,9 @@ type NewDisclosure struct {
 	// OrderSHA256 is the hex SHA-256 of an order document kept elsewhere; with both they must agree.
 	OrderDocument string `json:"order_document,omitempty"`
 	OrderSHA256   string `json:"order_sha256,omitempty"`
+	// Language is the language the subjects are told in (Languages); empty: the language of the
+	// authority's country (CountryLanguage).
+	Language string `json:"language,omitempty"`
 }
 
 // CreatedDisclosure is the answer to CreateDisclosure; Reply is the refusal sent without a court order.

@@ -51,10 +51,16 @@ func (a *Verification) IssueCode(ctx context.Context, in IssueCodeInput) error {
 	return a.send(ctx, Mail{ID: fmt.Sprintf("%s:%s:%d", in.RequestID, in.Kind, in.Seq), RequestID: in.RequestID, Kind: "verification_" + in.Kind, To: in.To, Subject: subject, Text: text})
 }
 
-// Send queues a message to the subject; an extension notice is written in the subject's language.
+// Send queues a message to the subject; an extension notice and a disclosure's notice are written in the
+// subject's language.
 func (a *Verification) Send(ctx context.Context, m Mail) error {
 	if e := m.Extension; e != nil {
 		n := answer.ExtensionNotice(e.Language, m.RequestID, e.Due, e.Reason)
+		m.Subject, m.Text = n.Subject, n.Text
+	}
+	if d := m.Disclosure; d != nil {
+		n := answer.DisclosureNotice(d.Language, answer.Disclosure{Kind: d.Kind, Authority: d.Authority, CaseRef: d.CaseRef,
+			Statute: d.Statute, CourtOrder: d.CourtOrder, Court: d.Court, OrderDate: d.OrderDate, Categories: d.Categories})
 		m.Subject, m.Text = n.Subject, n.Text
 	}
 	return a.send(ctx, m)

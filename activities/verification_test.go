@@ -71,3 +71,27 @@ func TestExtensionNoticeIsInTheSubjectsLanguage(t *testing.T) {
 		t.Errorf("the Swedish extension notice: %q\n%s", msgs[0].Subject, msgs[0].Body)
 	}
 }
+
+// TestDisclosureNoticeIsInTheDisclosuresLanguage: a subject's notice of a disclosure to an authority is
+// written by the activity in the language the disclosure names, with the order's date as that
+// language writes it, not in the English the workflow carries.
+func TestDisclosureNoticeIsInTheDisclosuresLanguage(t *testing.T) {
+	st := storeWithRequest(t, "dsr_disc", "access")
+	a := &activities.Verification{Store: st}
+	m := activities.Mail{ID: "dsr_disc:notice:1", RequestID: "dsr_disc", Kind: "disclosure_notice", To: "jane.doe@example.com",
+		Subject: "We disclosed personal data about you to an authority", Text: "Under a court order",
+		Disclosure: &act.DisclosureNotice{Language: "fi", Kind: dsrflow.KindPolice, Authority: "Helsingin poliisilaitos", CaseRef: "5500/R/17/26",
+			CourtOrder: "R 26/1042", Court: "Helsingin käräjäoikeus", OrderDate: "2026-02-27", Categories: []string{"user.contact.email"}}}
+	if err := a.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := st.ListOutbox(context.Background(), store.OutboxFilter{RequestID: "dsr_disc"})
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("outbox: %d messages, %v", len(msgs), err)
+	}
+	want := "Olemme tuomioistuimen päätöksen (R 26/1042, Helsingin käräjäoikeus, 27. helmikuuta 2026) perusteella luovuttaneet sinua koskevia henkilötietoja viranomaiselle Helsingin poliisilaitos (asianumero 5500/R/17/26)."
+	if msgs[0].Subject != "Olemme luovuttaneet sinua koskevia henkilötietoja viranomaiselle" || !strings.Contains(msgs[0].Body, want) ||
+		!strings.Contains(msgs[0].Body, "Luovutetut tietotyypit: user.contact.email.") || strings.Contains(msgs[0].Body, "court order") {
+		t.Errorf("the Finnish disclosure notice: %q\n%s", msgs[0].Subject, msgs[0].Body)
+	}
+}

@@ -23,7 +23,7 @@ func newDisclosureCmd(getenv func(string) string) *cobra.Command {
 	var orderFile string
 	create := &cobra.Command{
 		Use: "create [--kind KIND [--statute LAW]] --authority NAME --country CC --case-ref REF --legal-basis TEXT " +
-			"[--court-order REF --court NAME --order-date DATE] [--order-file PATH] --email SUBJECT ... --categories C,... [--gag-until DATE] [--json]",
+			"[--court-order REF --court NAME --order-date DATE] [--order-file PATH] --email SUBJECT ... --categories C,... [--gag-until DATE] [--language LANG] [--json]",
 		Short: "record an authority's request: a police request without a court order is refused at once, every other goes to two members of legal",
 		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -66,6 +66,7 @@ func newDisclosureCmd(getenv func(string) string) *cobra.Command {
 	f.StringArrayVar(&body.Emails, "email", nil, "a subject's email address (repeatable, at least one)")
 	f.StringSliceVar(&body.Categories, "categories", nil, "the data categories asked for, comma-separated")
 	f.StringVar(&body.GagUntil, "gag-until", "", "a gag order's last day, YYYY-MM-DD: the subjects are told after it")
+	f.StringVar(&body.Language, "language", "", "the language the subjects are told in: nb, sv, da, fi or en (default: the authority's country's, else en)")
 	f.BoolVar(&asJSON, "json", false, "print the answer as JSON")
 	disclosure.AddCommand(create)
 	return disclosure

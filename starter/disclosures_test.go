@@ -44,9 +44,14 @@ func TestDisclosureCommands(t *testing.T) {
 		t.Fatalf("create without an order: %v %s", err, out)
 	}
 
+	// --language names the language its subjects are told in: one of the five, else nothing is recorded.
+	if code, _, errOut := runStarter(t, env(tokens["agent-1"]), "disclosure", "create", "--authority", "Stockholm police", "--country", "SE",
+		"--case-ref", "5000-K9", "--legal-basis", "RB 27:1", "--email", "jane.doe@example.com", "--categories", "user.contact.email", "--language", "de"); code == 0 || !strings.Contains(errOut, "language") {
+		t.Errorf("create with --language de: exit %d %s", code, errOut)
+	}
 	out = starter("agent-1", "disclosure", "create", "--authority", "Stockholm police", "--country", "SE", "--case-ref", "5000-K2",
 		"--legal-basis", "RB 27:1", "--court-order", "T 123-26", "--court", "Stockholms tingsrätt", "--order-date", time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
-		"--email", "jane.doe@example.com", "--email", "nobody@example.com", "--categories", "user.contact.email,user.name", "--json")
+		"--email", "jane.doe@example.com", "--email", "nobody@example.com", "--categories", "user.contact.email,user.name", "--language", "fi", "--json")
 	created = nil
 	if err := json.Unmarshal([]byte(out), &created); err != nil || created["status"] != "in_review" {
 		t.Fatalf("create with an order: %v %s", err, out)
@@ -79,6 +84,28 @@ func TestDisclosureCommands(t *testing.T) {
 			t.Fatalf("disclosure is %s", view.Status)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// Jane is told in Finnish, as --language asked, not in the Swedish of the authority's country.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		msgs, err := s.Store.ListOutbox(ctx, store.OutboxFilter{RequestID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var notice *store.Message
+		for i := range msgs {
+			if msgs[i].Kind == "disclosure_notice" {
+				notice = &msgs[i]
+			}
+		}
+		if notice != nil {
+			if !strings.Contains(notice.Body, "luovuttaneet sinua koskevia henkilötietoja viranomaiselle Stockholm police (asianumero 5000-K2)") {
+				t.Errorf("the subject's notice is not in Finnish:\n%s", notice.Body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no disclosure notice was queued")
+		}
 	}
 	// The README's `starter list --type disclosure` lists the authority requests, and only them.
 	var listed []web.SummaryView

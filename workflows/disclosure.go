@@ -63,6 +63,9 @@ type DisclosureInput struct {
 	// OrderDocument is the order document the front door keeps encrypted in the store: never in the
 	// workflow's input.
 	OrderDocument []byte `json:"-"`
+	// Language is the language the subjects are told in (dsrflow.Languages); empty in inputs from
+	// before it, whose notices are English.
+	Language string `json:",omitempty"`
 }
 
 // RefusedWithoutOrder reports whether the request is refused at once: a police request without a
@@ -469,6 +472,14 @@ func (d *disclosure) tellSubjects(ctx workflow.Context) {
 		}
 		if d.kinds {
 			mail.Text = DisclosureNotice(d.in, d.told[i+1])
+			// The activity writes the notice in the disclosure's language (English above for histories
+			// from before).
+			if workflow.GetVersion(ctx, "h18c-disclosure-language", workflow.DefaultVersion, 1) == 1 {
+				mail.Disclosure = &act.DisclosureNotice{
+					Language: d.in.Language, Kind: d.in.Kind.Or(), Authority: d.in.Authority, CaseRef: d.in.CaseRef, Statute: d.in.Statute,
+					CourtOrder: d.in.CourtOrder, Court: d.in.Court, OrderDate: d.in.OrderDate, Categories: slices.Clone(d.told[i+1]),
+				}
+			}
 		}
 		if err := workflow.ExecuteActivity(activityOptions(ctx), verifyActs.Send, mail).Get(ctx, nil); err != nil {
 			d.jobs.audit(ctx, "subject_notice_failed", nil, "system", "")

@@ -374,6 +374,7 @@ func TestSupervisoryAuthorityOrderGoesToReview(t *testing.T) {
 	in := newDisclosureInput("")
 	in.Kind, in.Authority, in.Court, in.OrderDate = dsrflow.KindSupervisoryAuthority, "Datatilsynet", "", ""
 	in.LegalBasis, in.OrderSHA256 = "GDPR Art. 58(1)(a) and (e)", strings.Repeat("ab", 32)
+	in.Language = "nb"
 	h := newDisclosureHarness(t, in)
 	h.vote(time.Hour, legal("token:legal-1", dsrflow.VoteApprove, "the authority's order is valid"))
 	h.vote(2*time.Hour, legal("token:legal-2", dsrflow.VoteApprove, "agreed"))
@@ -399,6 +400,11 @@ func TestSupervisoryAuthorityOrderGoesToReview(t *testing.T) {
 	text := h.mails[0].Text
 	if strings.Contains(text, "court order") || !strings.Contains(text, "supervisory authority Datatilsynet") || !strings.Contains(text, "Art. 58(1)(a) and (e)") {
 		t.Errorf("notice = %q", text)
+	}
+	// The activity writes the notice in the disclosure's language, of the subject's own categories.
+	if n := h.mails[0].Disclosure; n == nil || n.Language != "nb" || n.Kind != dsrflow.KindSupervisoryAuthority || n.Authority != "Datatilsynet" ||
+		n.CaseRef != in.CaseRef || len(n.Categories) == 0 {
+		t.Errorf("notice for the activity = %+v", n)
 	}
 	eq(t, "DPO notices", len(h.dpo), 0)
 }

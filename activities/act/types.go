@@ -96,6 +96,20 @@ type Mail struct {
 	// Extension, when set, asks the activity to write the extension notice in the subject's language
 	// (answer.ExtensionNotice) in place of Subject and Text, which stay as the English fallback.
 	Extension *Extension `json:",omitempty"`
+	// Disclosure, when set, asks the activity to write the notice of an authority disclosure in the
+	// subject's language (answer.DisclosureNotice) in place of Subject and Text, likewise.
+	Disclosure *DisclosureNotice `json:",omitempty"`
+}
+
+// DisclosureNotice is what a subject is told of a disclosure of their data to an authority: on which
+// basis (the kind, with the order or the statute), to whom, in which case, and the categories of their
+// own data that went out; in the language the disclosure names.
+type DisclosureNotice struct {
+	Language                     string
+	Kind                         dsrflow.DisclosureKind
+	Authority, CaseRef, Statute  string
+	CourtOrder, Court, OrderDate string
+	Categories                   []string
 }
 
 // Extension is what the notice of an extended deadline (GDPR Art. 12(3)) says: the new due date and

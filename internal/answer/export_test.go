@@ -383,3 +383,46 @@ func TestExportSummaryDescribesEachDataset(t *testing.T) {
 		}
 	}
 }
+
+// TestExportExplainsTheCSVColumns: the summary says, in the request's language, what each CSV file
+// holds (dataset, company, number of records) and what each column is, in the controller's words for
+// the kinds of data, so that a subject can read the files without knowing the systems' field names.
+func TestExportExplainsTheCSVColumns(t *testing.T) {
+	c := demoController(t)
+	in := janeAccess()
+	_, files := unzip(t, build(t, c, in))
+	html, text := files["summary.html"], files["summary.txt"]
+	for _, want := range []string{
+		"<h3>What the columns of the CSV files mean</h3>",
+		"<h4>csv/billing-invoices/invoices.csv</h4>\n<p>Invoices at Example Billing AS: 1 record.</p>",
+		"<dt>amount</dt><dd>Financial information</dd>",
+		"<dt>billed_to</dt><dd>Basic personal information</dd>",
+		"<dt>note</dt><dd>the system did not say which kind of data this is</dd>",
+		"<dt>score</dt><dd>Interest profiles</dd>",
+		"<h4>csv/marketing-crm/crm_activities.csv</h4>\n<p>Crm activities at Example Marketing AS: 2 records.</p>",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("summary.html lacks %q", want)
+		}
+	}
+	if !strings.Contains(text, "csv/billing-invoices/invoices.csv\nInvoices at Example Billing AS: 1 record.\n  amount: Financial information\n") {
+		t.Errorf("summary.txt does not explain the invoices' columns:\n%s", text)
+	}
+
+	in.Language = "sv"
+	_, files = unzip(t, build(t, c, in))
+	html, text = files["summary.html"], files["summary.txt"]
+	for _, want := range []string{
+		"<h3>Vad kolumnerna i CSV-filerna betyder</h3>",
+		"<p>Invoices hos Example Billing AS: 1 post.</p>",
+		"Den första raden anger kolumnernas namn",
+		"<dt>note</dt><dd>systemet har inte angett vilken typ av uppgift det här är</dd>",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the Swedish summary.html lacks %q", want)
+		}
+	}
+	if !strings.Contains(text, "Vad kolumnerna i CSV-filerna betyder\n") || strings.Contains(html+text, "What the columns") {
+		t.Errorf("the Swedish summary.txt does not explain the columns in Swedish:\n%s", text)
+	}
+}

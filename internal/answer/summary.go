@@ -29,6 +29,8 @@ type summary struct {
 	Purposes   []purposeView
 	Authority  Authority
 	Files      []string
+	// CSV explains each CSV file: its dataset and company, and what each column holds.
+	CSV []csvFileView
 	// PartnersReceived names the partners that received the subject's data, and from which companies.
 	PartnersReceived []string
 	// NotDone lists what could not be done, with why; Remedy follows it (Art. 12(4)).
@@ -121,6 +123,35 @@ func (dv datasetView) lines(l lang) []string {
 	return out
 }
 
+// csvFileView is one CSV file of the export as the summary explains it: the dataset, its company and
+// the number of records, and per column (the system's field name, as written) the kinds of data it
+// holds, in the controller's words.
+type csvFileView struct {
+	File, Dataset, Owner, Records string
+	Columns                       []csvColumn
+}
+
+type csvColumn struct{ Name, Kind string }
+
+// csvFile explains ds, a dataset of owner's, in language l.
+func csvFile(l lang, c Controller, owner string, ds datasetExport) csvFileView {
+	v := csvFileView{File: ds.file, Dataset: capitalize(humanize(ds.name)), Owner: owner, Records: l.plural(len(ds.records), "n.record")}
+	for _, f := range ds.header {
+		var cats []string
+		for _, r := range ds.records {
+			if t := r.Categories[f]; t != "" {
+				cats = append(cats, t)
+			}
+		}
+		kind := l.list(categoryNames(c, cats))
+		if kind == "" {
+			kind = l.t("summary.csv_column.undescribed")
+		}
+		v.Columns = append(v.Columns, csvColumn{Name: f, Kind: kind})
+	}
+	return v
+}
+
 type purposeView struct {
 	Name, Description, Basis, BasisDetail string
 }
@@ -171,6 +202,7 @@ func (ex *export) summary() summary {
 			dv.Text = dv.lines(l)
 			cf.Datasets = append(cf.Datasets, dv)
 			s.Files = append(s.Files, ds.file)
+			s.CSV = append(s.CSV, csvFile(l, ex.c, cf.Owner, ds))
 		}
 		for _, e := range cv.Exemptions {
 			cf.Exemptions = append(cf.Exemptions, l.exemptionText(ex.c, e))
@@ -386,6 +418,20 @@ th { background: #eee; }
 {{- end}}
 </ul>
 <p>{{call .T "summary.csv_note"}}</p>
+{{- if .CSV}}
+
+<h3>{{call .T "summary.h.csv"}}</h3>
+<p>{{call .T "summary.csv_intro"}}</p>
+{{- range .CSV}}
+<h4>{{.File}}</h4>
+<p>{{call $.T "summary.csv_file" "dataset" .Dataset "owner" .Owner "records" .Records}}</p>
+<dl>
+{{- range .Columns}}
+<dt>{{.Name}}</dt><dd>{{.Kind}}</dd>
+{{- end}}
+</dl>
+{{- end}}
+{{- end}}
 </main>
 </body>
 </html>
@@ -475,6 +521,17 @@ func (ex *export) writeText(w io.Writer) error {
 	t.para(underline(l.t("summary.h.files"), "-"))
 	t.para(bullets(s.Files))
 	t.para(l.t("summary.csv_note"))
+	if len(s.CSV) > 0 {
+		t.para(underline(l.t("summary.h.csv"), "~") + "\n" + l.t("summary.csv_intro"))
+		for _, f := range s.CSV {
+			var b strings.Builder
+			b.WriteString(f.File + "\n" + l.t("summary.csv_file", "dataset", f.Dataset, "owner", f.Owner, "records", f.Records))
+			for _, c := range f.Columns {
+				b.WriteString("\n  " + c.Name + ": " + c.Kind)
+			}
+			t.para(b.String())
+		}
+	}
 	_, err := io.WriteString(w, t.String())
 	return err
 }

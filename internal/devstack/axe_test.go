@@ -78,6 +78,12 @@ func checkPage(t *testing.T, ctx context.Context, name string) {
 // unpacking the archive, and holds it to the same standard as the pages.
 func checkSummary(t *testing.T, ctx context.Context, archive []byte) {
 	t.Helper()
+	checkSummaryAs(t, ctx, archive, "export-summary")
+}
+
+// checkSummaryAs is checkSummary with the screenshots named name.
+func checkSummaryAs(t *testing.T, ctx context.Context, archive []byte, name string) {
+	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
 	if err != nil {
 		t.Fatalf("the export: %v", err)
@@ -96,5 +102,5 @@ func checkSummary(t *testing.T, ctx context.Context, archive []byte) {
 		t.Fatal(err)
 	}
 	act(t, ctx, "open summary.html", chromedp.Navigate("file://"+path), chromedp.WaitVisible(chromedp.CSS("body")))
-	checkPage(t, ctx, "export-summary")
+	checkPage(t, ctx, name)
 }

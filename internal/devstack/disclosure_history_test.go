@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,12 +39,12 @@ func TestDisclosureHistoriesReplay(t *testing.T) {
 		tokens[name] = tok
 	}
 	agent := apiClient{t: t, stack: s}
-	open := func(order string, emails ...string) string {
+	openIn := func(language, order string, emails ...string) string {
 		if len(emails) == 0 {
 			emails = []string{jane}
 		}
 		d := web.NewDisclosure{Authority: "Oslo police district", Country: "NO", CaseRef: "2026/0002", LegalBasis: "Criminal Procedure Act s. 210",
-			Emails: emails, Categories: []string{"user.contact.email", "user.name"}}
+			Emails: emails, Categories: []string{"user.contact.email", "user.name"}, Language: language}
 		if order != "" {
 			d.CourtOrder, d.Court, d.OrderDate = order, "Oslo District Court", time.Now().AddDate(0, 0, -3).Format(time.DateOnly)
 		}
@@ -55,6 +56,7 @@ func TestDisclosureHistoriesReplay(t *testing.T) {
 		}
 		return created["id"]
 	}
+	open := func(order string, emails ...string) string { return openIn("", order, emails...) }
 	approve := approveDisclosure(t, s, agent, tokens)
 	// The names say the shape: each subject's jobs in its own DisclosureSubject workflow (the histories
 	// named disclosure_no_order and disclosure_approved were recorded before, all jobs in one workflow).
@@ -70,6 +72,15 @@ func TestDisclosureHistoriesReplay(t *testing.T) {
 			return id
 		}, 0},
 		{"disclosure_v2_approved", func() string { return approve(open("TOSL-2026-17")) }, 1},
+		// The subject is told in the disclosure's language by the activity (change id h18c-disclosure-language).
+		{"disclosure_v3_notice_in_swedish", func() string {
+			id := approve(openIn("sv", "TOSL-2026-19"))
+			if msg := agent.answerKind(id, "disclosure_notice"); !strings.Contains(msg, "Med stöd av ett domstolsbeslut (TOSL-2026-19, Oslo District Court, ") ||
+				!strings.Contains(msg, "har vi lämnat ut personuppgifter om dig till Oslo police district (ärende 2026/0002).") {
+				t.Errorf("the Swedish disclosure notice = %q", msg)
+			}
+			return id
+		}, 0},
 	}
 	codec := payload.NewCodec(keys)
 	dir := os.Getenv("DSR_RECORD_HISTORIES")

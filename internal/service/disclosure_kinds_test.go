@@ -37,6 +37,7 @@ func TestValidateDisclosureKinds(t *testing.T) {
 			d.OrderDocument, d.OrderSHA256 = base64.StdEncoding.EncodeToString(doc), hex.EncodeToString(make([]byte, 32))
 		}, "order_sha256"},
 		{"document not base64", func(d *dsrflow.NewDisclosure) { d.OrderDocument = "%%%" }, "order_document"},
+		{"unknown language", func(d *dsrflow.NewDisclosure) { d.Language = "de" }, "language"},
 	} {
 		d := base()
 		tc.edit(&d)
@@ -65,5 +66,25 @@ func TestValidateDisclosureKinds(t *testing.T) {
 	}
 	if !in.RemindAt.Equal(now.Add(time.Hour)) || !in.EscalateAt.Equal(now.Add(4*time.Hour)) {
 		t.Errorf("vital interest review: remind %v, escalate %v; want 1 and 4 hours after %v", in.RemindAt, in.EscalateAt, now)
+	}
+}
+
+// TestDisclosureLanguage: the subjects of a disclosure are told in the language asked for, else in the
+// language of the authority's country, else English.
+func TestDisclosureLanguage(t *testing.T) {
+	s := &service.Service{Now: func() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }}
+	for _, tc := range []struct{ country, language, want string }{
+		{"NO", "", "nb"}, {"se", "", "sv"}, {"DK", "", "da"}, {"FI", "", "fi"}, {"DE", "", "en"},
+		{"NO", "FI", "fi"}, {"SE", " en ", "en"},
+	} {
+		in, err := s.ValidateDisclosure(dsrflow.NewDisclosure{Authority: "Police", Country: tc.country, CaseRef: "2026/1", LegalBasis: "x",
+			CourtOrder: "T-1", Court: "District Court", OrderDate: "2026-02-27", Language: tc.language,
+			Emails: []string{"jane@example.com"}, Categories: []string{"user.contact.email"}})
+		if err != nil {
+			t.Fatalf("%s %q: %v", tc.country, tc.language, err)
+		}
+		if in.Language != tc.want {
+			t.Errorf("country %s, language %q: told in %q, want %q", tc.country, tc.language, in.Language, tc.want)
+		}
 	}
 }

@@ -152,6 +152,15 @@ func (s *Service) ValidateDisclosure(in dsrflow.NewDisclosure) (workflows.Disclo
 			}
 		}
 	}
+	// The subjects are told in the language asked for, else in the authority's country's.
+	lang := dsrflow.CountryLanguage(country)
+	if v := strings.TrimSpace(in.Language); v != "" {
+		if l, ok := dsrflow.ParseLanguage(v); ok {
+			lang = l
+		} else {
+			fields["language"] = "must be one of " + strings.Join(dsrflow.Languages, ", ")
+		}
+	}
 	var gagUntil time.Time
 	if v := strings.TrimSpace(in.GagUntil); v != "" {
 		d, err := deadline.ParseDate(v)
@@ -192,6 +201,7 @@ func (s *Service) ValidateDisclosure(in dsrflow.NewDisclosure) (workflows.Disclo
 		Authority: authority, Country: country, CaseRef: caseRef, LegalBasis: legalBasis,
 		CourtOrder: courtOrder, Court: court, OrderDate: orderDate, Subjects: subjects, Categories: categories,
 		GagUntil: gagUntil.UTC(), ReceivedAt: now.UTC(), Due: dueAt.UTC(), RemindAt: remind.UTC(), EscalateAt: escalate.UTC(),
+		Language: lang,
 	}, nil
 }
 

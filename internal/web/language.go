@@ -122,3 +122,16 @@ func defaultResidence(r *http.Request) string {
 	}
 	return ""
 }
+
+// languageName names a subject's language in English for the console (which stays English): "Swedish
+// (sv)". An unknown code is shown as it is.
+func languageName(code string) string {
+	tag, err := language.Parse(code)
+	if err != nil {
+		return code
+	}
+	if name := display.English.Languages().Name(tag); name != "" {
+		return name + " (" + code + ")"
+	}
+	return code
+}

@@ -149,3 +149,13 @@ func TestPrivacyFormAsksForResidence(t *testing.T) {
 		t.Errorf("request carries residence %q, language %q; want FR, nb", got.Residence, got.Language)
 	}
 }
+
+// TestConsoleNamesTheSubjectsLanguage: the console, in English, names the language a request's mails
+// and export are written in, with its code.
+func TestConsoleNamesTheSubjectsLanguage(t *testing.T) {
+	for code, want := range map[string]string{"nb": "Norwegian Bokmål (nb)", "sv": "Swedish (sv)", "da": "Danish (da)", "fi": "Finnish (fi)", "en": "English (en)", "x!": "x!"} {
+		if got := languageName(code); got != want {
+			t.Errorf("languageName(%q) = %q, want %q", code, got, want)
+		}
+	}
+}

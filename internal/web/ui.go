@@ -40,6 +40,7 @@ func parsePages(lang string) map[string]*template.Template {
 		"t":                  func(key string) (string, error) { return textIn(lang, key) },
 		"grounds":            refusalGrounds,
 		"human":              func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"languageName":       languageName,
 		"restrictionGrounds": restrictionGrounds,
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
