@@ -62,9 +62,9 @@ type privacyHome struct {
 func gpcSignal(r *http.Request) bool { return strings.TrimSpace(r.Header.Get("Sec-GPC")) == "1" }
 
 type privacyForm struct {
-	Right                        rightItem
-	Email, Name, Grounds         string
-	Corrections, Purposes        string
+	Right                 rightItem
+	Email, Name, Grounds  string
+	Corrections, Purposes string
 	// CorrectionRows are the labelled rows of a rectification ("Name: now / correct").
 	CorrectionRows               []correctionRow
 	Choices                      []purposeChoice
