@@ -303,7 +303,7 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	if v.Status == string(dsrflow.StatusCompleted) {
-		p.Outcomes = companyOutcomes(lang, v.Jobs)
+		p.Outcomes = companyOutcomes(lang, dsrflow.RequestType(v.Type), v.Jobs)
 	}
 	if exp != nil {
 		// A fresh link for the next hour, never past the download window.

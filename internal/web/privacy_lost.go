@@ -45,15 +45,20 @@ type companyOutcome struct {
 // companyOutcomes say per company what the answer's jobs came to, in the order the jobs list them: a
 // company where something could not be done says so first, then one that kept data on a legal basis,
 // then done, then nothing held. The answer's mail gives the details; partners are the ones told.
-func companyOutcomes(lang string, jobs []dsrflow.JobView) []companyOutcome {
-	rank := map[string]int{"outcome.not_done": 4, "outcome.kept": 3, "outcome.done": 2, "outcome.notified": 1, "outcome.none": 0}
+func companyOutcomes(lang string, typ dsrflow.RequestType, jobs []dsrflow.JobView) []companyOutcome {
+	done := "outcome.done"
+	if typ.HasExport() {
+		// A search's result is the download: "done" would not say whether anything was found.
+		done = "outcome.searched"
+	}
+	rank := map[string]int{"outcome.not_done": 4, "outcome.kept": 3, done: 2, "outcome.notified": 1, "outcome.none": 0}
 	var owners []string
 	worst := map[string]string{}
 	for _, j := range jobs {
 		key := "outcome.none"
 		switch connectors.Status(j.Status) {
 		case connectors.StatusCompleted:
-			key = "outcome.done"
+			key = done
 			if j.Role == string(connectors.RolePartner) {
 				key = "outcome.notified"
 			}

@@ -148,6 +148,12 @@ func TestPrivacyStatusPageForPeople(t *testing.T) {
 	if strings.Contains(page, "/resend") {
 		t.Error("an answered request offers a new code")
 	}
+	// An access request's "done" is a search: its result is the download.
+	view.Type = "access"
+	if _, page = ss.statusPage(t, "dsr_1", token); !strings.Contains(page, "<strong>Example Marketing AS:</strong> searched; what we found is in your download.") {
+		t.Error("an answered access request does not say the search's result is the download")
+	}
+	view.Type = "erasure"
 
 	// Lapsed: its own page, with a link to ask again.
 	view.Status, view.Jobs = "lapsed", nil
