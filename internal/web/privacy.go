@@ -280,6 +280,11 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		s.renderFailure(w, r, err)
 		return
 	}
+	// A visitor who has not chosen a language (the switch, or its cookie) reads the page, its dates
+	// included, in the request's language: the one its mails are written in.
+	if l, ok := dsrflow.ParseLanguage(v.Language); ok && !languageChosen(r) {
+		lang = l
+	}
 	now := s.now()
 	var exp *dsrflow.Export
 	if v.Status == string(dsrflow.StatusCompleted) && dsrflow.RequestType(v.Type).HasExport() {

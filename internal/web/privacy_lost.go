@@ -27,6 +27,20 @@ var (
 	emailLostLimit     = limit{n: 3, per: time.Hour}
 )
 
+// languageChosen reports whether the visitor chose the page's language: the switch's ?lang= or its
+// cookie, rather than the browser's Accept-Language.
+func languageChosen(r *http.Request) bool {
+	if _, ok := dsrflow.ParseLanguage(r.URL.Query().Get("lang")); ok {
+		return true
+	}
+	c, err := r.Cookie(langCookie)
+	if err != nil {
+		return false
+	}
+	_, ok := dsrflow.ParseLanguage(c.Value)
+	return ok
+}
+
 // humanDate writes a date (YYYY-MM-DD) as the page's language does ("2 April 2030"); anything else is
 // shown as it is.
 func humanDate(lang, date string) string {

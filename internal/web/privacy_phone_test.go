@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -108,6 +109,17 @@ func TestPrivacyStatusPageForPeople(t *testing.T) {
 	if nb := body(t, ss.do("GET", "/privacy/requests/dsr_1?lang=nb&t="+url.QueryEscape(token), "", nil)); !strings.Contains(nb, `<dd id="received">1. november 2026</dd>`) {
 		t.Error("the Norwegian page does not write dates in Norwegian")
 	}
+
+	// Without a chosen language the page is in the request's (its mails'), whatever the browser says.
+	view.Language = "sv"
+	req := httptest.NewRequest("GET", "http://localhost/privacy/requests/dsr_1?t="+url.QueryEscape(token), nil)
+	req.Header.Set("Accept-Language", "da")
+	rec := httptest.NewRecorder()
+	ss.mux.ServeHTTP(rec, req)
+	if sv := rec.Body.String(); !strings.Contains(sv, `<html lang="sv">`) || !strings.Contains(sv, `<dd id="received">1 november 2026</dd>`) {
+		t.Error("the status page of a Swedish request is not in Swedish")
+	}
+	view.Language = ""
 
 	// Resend: the same answer whether the workflow sent a code or refused.
 	for i := 0; i < 2; i++ {
