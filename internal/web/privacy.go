@@ -183,7 +183,8 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			}
 		}
 		if len(f.Errors) > 0 {
-			s.render(w, r, http.StatusBadRequest, "privacy_form", view{Title: f.Right.Title, Public: true, Lang: lang, Error: mustTextIn(lang, "error.fields"), Data: f})
+			// The page opens with a summary that links each error to its field, and takes the focus.
+			s.render(w, r, http.StatusBadRequest, "privacy_form", view{Title: f.Right.Title, Public: true, Lang: lang, Data: f})
 			return
 		}
 		if existing != "" {

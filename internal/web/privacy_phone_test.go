@@ -69,6 +69,9 @@ func TestPrivacyCorrectionsAsLabelledRows(t *testing.T) {
 		if code != http.StatusBadRequest || !strings.Contains(page, `id="corrections-err"`) {
 			t.Errorf("%s: %d, marked: %v", name, code, strings.Contains(page, `id="corrections-err"`))
 		}
+		if !strings.Contains(page, `<div class="error-summary"`) || !strings.Contains(page, `<li><a href="#corrections">`) {
+			t.Errorf("%s: no error summary linking to the corrections", name)
+		}
 		if name != "no row filled" && !strings.Contains(page, `aria-describedby="correct-user-name-err"`) {
 			t.Errorf("%s: the row is not marked", name)
 		}
