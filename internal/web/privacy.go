@@ -171,8 +171,9 @@ func (s *server) handlePrivacySubmit() http.Handler {
 				existing = e.Fields["existing_id"]
 			case isErr && e.Code == dsrflow.EINVALID:
 				for k, v := range e.Fields {
-					// The service's messages are English: another language gives the field's own text.
-					if t, err := textIn(lang, "error.field."+k); err == nil && lang != dsrflow.DefaultLanguage {
+					// The service's messages are written for API clients ("not a valid email address"): a
+					// field with its own text on the page gets that, in the page's language (issue 17).
+					if t, err := textIn(lang, "error.field."+k); err == nil {
 						v = t
 					}
 					f.Errors[k] = v
