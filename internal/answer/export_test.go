@@ -250,7 +250,7 @@ func TestExportHTMLIsSelfContainedAndEscaped(t *testing.T) {
 	if strings.Count(html, "<main>") != 1 || !strings.Contains(html, "</main>\n</body>") {
 		t.Error("summary.html has no main landmark around its content")
 	}
-	if !strings.Contains(html, `<th scope="col">note</th>`) || !strings.Contains(html, `<td data-label="note">&lt;script&gt;`) {
+	if !strings.Contains(html, `<th scope="col">Note</th>`) || !strings.Contains(html, `<td data-label="Note">&lt;script&gt;`) {
 		t.Errorf("summary.html's data cells are not labelled with their column:\n%s", html)
 	}
 }
@@ -424,5 +424,34 @@ func TestExportExplainsTheCSVColumns(t *testing.T) {
 	}
 	if !strings.Contains(text, "Vad kolumnerna i CSV-filerna betyder\n") || strings.Contains(html+text, "What the columns") {
 		t.Errorf("the Swedish summary.txt does not explain the columns in Swedish:\n%s", text)
+	}
+}
+
+// TestSummaryHeadingsAreForPeople: summary.html names a column by its data category's label where the
+// texts have one ("billed_to" holds user.name: "Name", "Navn" in Norwegian), else by the column's name in
+// words ("invoice_no": "Invoice no"); no raw column name is a heading (issue 17). The CSV keeps the names.
+func TestSummaryHeadingsAreForPeople(t *testing.T) {
+	c := demoController(t)
+	for lang, want := range map[string]string{"en": "Name", "nb": "Navn"} {
+		in := janeAccess()
+		in.Language = lang
+		_, files := unzip(t, build(t, c, in))
+		html := files["summary.html"]
+		for _, h := range []string{want, "Invoice no", "Amount"} {
+			if !strings.Contains(html, `<th scope="col">`+h+`</th>`) {
+				t.Errorf("%s: summary.html lacks the heading %q", lang, h)
+			}
+		}
+		if !strings.Contains(html, `<td data-label="`+want+`">`) {
+			t.Errorf("%s: the stacked value is not labelled %q", lang, want)
+		}
+		for _, raw := range []string{"billed_to", "invoice_no"} {
+			if strings.Contains(html, `<th scope="col">`+raw+`</th>`) {
+				t.Errorf("%s: summary.html shows the raw column %q as a heading", lang, raw)
+			}
+		}
+		if rows := readCSV(t, files["csv/billing-invoices/invoices.csv"]); !slices.Contains(rows[0], "billed_to") {
+			t.Errorf("%s: the CSV lost its column names: %v", lang, rows[0])
+		}
 	}
 }

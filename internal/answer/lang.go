@@ -136,14 +136,21 @@ func CodeMail(language string, typ dsrflow.RequestType, ref, code string, minute
 		intro = l.t(k)
 	}
 	if reminder {
-		intro = l.t("code.reminder")
+		// A reminder still says which right it is about.
+		intro = l.t("code.reminder") + " " + intro
 	}
 	text := intro + "\n\n" + l.t("code.code", "code", code, "minutes", strconv.Itoa(minutes)) + "\n"
 	if link != "" {
 		text += "\n" + l.t("code.link") + "\n" + link + "\n"
 	}
 	text += "\n" + l.t("code.ignore") + "\n"
-	return Message{Subject: l.t("code.subject", "ref", ref), Text: text}
+	// The subject line names the right too (issue 17), so that a mail about an erasure never reads like
+	// one about access.
+	subject := l.t("code.subject", "ref", ref)
+	if k := "code.subject." + string(typ); l.has(k) {
+		subject = l.t(k, "ref", ref)
+	}
+	return Message{Subject: subject, Text: text}
 }
 
 // HasCodeIntro reports whether the code mail of a request of typ says what was asked for.

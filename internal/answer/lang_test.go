@@ -177,7 +177,7 @@ func TestLiftNoticeInTheSubjectsLanguage(t *testing.T) {
 
 func TestCodeMailInTheSubjectsLanguage(t *testing.T) {
 	m := CodeMail("da", dsrflow.Erasure, "DSR-7Q2K-4M9P", "123456", 30, "https://dsr.example.com/privacy/requests/DSR-7Q2K-4M9P?t=x", false)
-	if m.Subject != "Din bekræftelseskode til anmodning DSR-7Q2K-4M9P" {
+	if m.Subject != "Bekræft din anmodning om sletning af dine oplysninger (DSR-7Q2K-4M9P): din kode" {
 		t.Errorf("subject = %q", m.Subject)
 	}
 	for _, want := range []string{"Du har bedt os slette de personoplysninger, vi har om dig.", "Din kode er 123456. Den virker i 30 minutter.", "https://dsr.example.com/privacy/requests/DSR-7Q2K-4M9P?t=x"} {
@@ -187,6 +187,54 @@ func TestCodeMailInTheSubjectsLanguage(t *testing.T) {
 	}
 	if r := CodeMail("nb", dsrflow.Access, "DSR-1", "654321", 30, "", true); !strings.HasPrefix(r.Text, "Vi venter fortsatt på at du bekrefter forespørselen din. Her er en ny kode.") {
 		t.Errorf("the Norwegian reminder opens:\n%s", r.Text)
+	} else if !strings.Contains(r.Text, "Du har bedt om innsyn") {
+		t.Errorf("the Norwegian reminder does not say what was asked:\n%s", r.Text)
+	}
+}
+
+// TestCodeMailNamesItsRight: the verification mail of each right that asks for a code names that right
+// in its subject line and its first sentence, in every language, and no two rights share a subject or
+// an opening (issue 17: the erasure code mail said "You asked us about the personal data we hold about
+// you").
+func TestCodeMailNamesItsRight(t *testing.T) {
+	english := map[dsrflow.RequestType][2]string{
+		dsrflow.Access:        {"request to see your data", "asked to see"},
+		dsrflow.Portability:   {"request for a copy of your data", "machine-readable"},
+		dsrflow.Rectification: {"request to correct your data", "asked us to correct"},
+		dsrflow.Erasure:       {"request to erase your data", "asked us to erase"},
+		dsrflow.Restriction:   {"request to restrict the use of your data", "asked us to restrict"},
+		dsrflow.Objection:     {"Confirm your objection", "objected to"},
+	}
+	for _, right := range dsrflow.Rights {
+		if right.Verification != dsrflow.VerifyEmailCode {
+			continue
+		}
+		t.Run(string(right.Type), func(t *testing.T) {
+			want, ok := english[right.Type]
+			if !ok {
+				t.Fatalf("a %s request asks for a code: add code.subject.%[1]s and code.intro.%[1]s to internal/answer/texts and to this test", right.Type)
+			}
+			m := CodeMail("en", right.Type, "DSR-1", "123456", 30, "", false)
+			if !strings.Contains(m.Subject, want[0]) || !strings.Contains(m.Subject, "DSR-1") {
+				t.Errorf("subject %q, want it to name the right (%q) and the reference", m.Subject, want[0])
+			}
+			if first, _, _ := strings.Cut(m.Text, "\n"); !strings.Contains(first, want[1]) {
+				t.Errorf("the mail opens %q, want %q", first, want[1])
+			}
+			for _, language := range dsrflow.Languages {
+				m := CodeMail(language, right.Type, "DSR-1", "123456", 30, "", false)
+				generic := CodeMail(language, "", "DSR-1", "123456", 30, "", false)
+				if m.Subject == generic.Subject || strings.HasPrefix(m.Text, strings.SplitN(generic.Text, "\n", 2)[0]) {
+					t.Errorf("%s: the %s code mail is the generic one: %q\n%s", language, right.Type, m.Subject, m.Text)
+				}
+				for _, other := range dsrflow.Rights {
+					if other.Type != right.Type && other.Verification == dsrflow.VerifyEmailCode &&
+						CodeMail(language, other.Type, "DSR-1", "123456", 30, "", false).Subject == m.Subject {
+						t.Errorf("%s: %s and %s share the subject %q", language, right.Type, other.Type, m.Subject)
+					}
+				}
+			}
+		})
 	}
 }
 

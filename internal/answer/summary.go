@@ -62,7 +62,29 @@ type datasetView struct {
 	// Text is all of it as sentences in the request's language, one a line.
 	Text   []string
 	Header []string
+	// Labels name the columns for people (columnLabels): what a heading and a phone's stacked value show.
+	Labels []string
 	Rows   [][]string
+}
+
+// columnLabels name a dataset's columns for people (issue 17: no raw column names as headings): the
+// label of the field's data category where the texts have one (column.user.name: "Name"), else the
+// column's own name in words ("created_at": "Created at"). Two columns never share a label: the second
+// keeps its own name. The CSV files keep the columns' names.
+func columnLabels(l lang, header []string, records []connectors.Record) []string {
+	out := make([]string, len(header))
+	for i, f := range header {
+		out[i] = capitalize(strings.NewReplacer("_", " ", "-", " ").Replace(f))
+		for _, r := range records {
+			if cat := r.Categories[f]; cat != "" {
+				if k := "column." + cat; l.has(k) && !slices.Contains(out[:i], l.t(k)) {
+					out[i] = l.t(k)
+				}
+				break
+			}
+		}
+	}
+	return out
 }
 
 // describe fills in what the controller says of the categories of the dataset's data; under the CCPA
@@ -185,7 +207,7 @@ func (ex *export) summary() summary {
 			cf.Owner = ex.c.Name
 		}
 		for _, ds := range cv.datasets {
-			dv := datasetView{Name: capitalize(humanize(ds.name)), File: ds.file, Header: ds.header}
+			dv := datasetView{Name: capitalize(humanize(ds.name)), File: ds.file, Header: ds.header, Labels: columnLabels(l, ds.header, ds.records)}
 			var cats []string
 			for _, r := range ds.records {
 				row := make([]string, len(ds.header))
@@ -298,9 +320,9 @@ th { background: #eee; }
 <p>{{.}}</p>
 {{- end}}
 <p>{{call $.T "summary.file" "file" .File}}</p>
-{{- $header := .Header}}
+{{- $header := .Labels}}
 <table>
-<thead><tr>{{range .Header}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<thead><tr>{{range .Labels}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
 {{- range .Rows}}
 <tr>{{range $i, $v := .}}<td data-label="{{index $header $i}}">{{$v}}</td>{{end}}</tr>

@@ -243,7 +243,7 @@ func TestPrivacyCenterFromRequestToDownload(t *testing.T) {
 		}
 	}
 	resp, page = subject.do("POST", "/privacy/request", url.Values{"type": {"access"}, "email": {"jane@"}})
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "not a valid email address") {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Enter a valid email address") {
 		t.Fatalf("invalid email: %d", resp.StatusCode)
 	}
 	resp, sent := subject.do("POST", "/privacy/request", url.Values{"type": {"access"}, "email": {jane}})

@@ -238,7 +238,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		Logger: logger, Client: c, Store: st, Key: s.Product.Key, Keys: keys, CodecOrigin: cfg.CodecOrigin, Connectors: s.Product.Connectors, Customers: s.Product.Customers, Auth: web.AnyOf{web.DevToken(s.Token), web.StoreTokens{Store: st}},
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics, PublicURL: publicURL,
 		Reviewers: reviewers, Slack: slackHandler, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL), TrustedProxies: cfg.TrustedProxies,
-		Purposes: service.PurposesOf(s.Product.Controller), RepeatWindow: cfg.RepeatWindow,
+		Purposes: service.PurposesOf(s.Product.Controller), Categories: web.CategoriesOf(s.Product.Controller), RepeatWindow: cfg.RepeatWindow,
 	}
 	if ip := net.ParseIP(ln.Addr().(*net.TCPAddr).IP.String()); ip != nil && ip.IsLoopback() {
 		deps.DevSignIn = s.Token // offered on the console's sign-in page, to this machine only

@@ -27,7 +27,7 @@ func TestRequestInFinnishEndToEnd(t *testing.T) {
 
 	code := mailedCode(t, c, id)
 	mail := outboxMessage(t, c, id, "verification_code")
-	if want := "Vahvistuskoodisi pyyntöön " + id; mail.Subject != want {
+	if want := "Vahvista pyyntösi saada nähdä tietosi (" + id + "): koodisi"; mail.Subject != want {
 		t.Errorf("code mail subject = %q, want %q", mail.Subject, want)
 	}
 	for _, want := range []string{"Pyysit saada nähdä sinusta säilyttämämme henkilötiedot.", "Koodisi on " + code + ".", "mitään ei tapahdu ilman koodia"} {

@@ -115,7 +115,7 @@ func TestPrivacyCenterRecordsThenStarts(t *testing.T) {
 	}
 	resp = ss.do("POST", "/privacy/request", "", url.Values{"type": {"access"}, "email": {"nobody"}})
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "not a valid email address") {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Enter a valid email address, such as name@example.com.") {
 		t.Errorf("invalid submit: %d", resp.StatusCode)
 	}
 	select {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
 
@@ -61,9 +62,11 @@ type privacyHome struct {
 func gpcSignal(r *http.Request) bool { return strings.TrimSpace(r.Header.Get("Sec-GPC")) == "1" }
 
 type privacyForm struct {
-	Right                        rightItem
-	Email, Name, Grounds         string
-	Corrections, Purposes        string
+	Right                 rightItem
+	Email, Name, Grounds  string
+	Corrections, Purposes string
+	// CorrectionRows are the labelled rows of a rectification ("Name: now / correct").
+	CorrectionRows               []correctionRow
 	Choices                      []purposeChoice
 	Errors                       map[string]string
 	NeedsCorrections, NeedsPurps bool
@@ -98,6 +101,9 @@ func (s *server) handlePrivacyForm() http.Handler {
 		}
 		f.Choices = s.purposeChoices(nil, true)
 		f.Countries = residenceChoices(lang, defaultResidence(r))
+		if f.NeedsCorrections {
+			f.CorrectionRows = s.correctionRows(lang)
+		}
 		s.render(w, r, http.StatusOK, "privacy_form", view{Title: f.Right.Title, Public: true, Lang: lang, Data: f})
 	})
 }
@@ -135,7 +141,19 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		// center's own); the page's language is recorded with the request.
 		in := NewRequest{Type: f.Right.Type, Email: f.Email, Name: strings.TrimSpace(f.Name), Channel: "web", Grounds: strings.TrimSpace(f.Grounds), Ground: f.Ground, DeferStart: true,
 			Residence: residence, Language: lang}
-		if in.Corrections, ok = parseCorrections(f.Corrections); !ok {
+		if f.NeedsCorrections {
+			f.CorrectionRows = s.correctionRows(lang)
+			var textOK, rowsOK bool
+			in.Corrections, textOK, rowsOK = readCorrections(r, lang, f.CorrectionRows, f.Corrections)
+			switch {
+			case !textOK:
+				f.Errors["corrections"] = mustTextIn(lang, "error.field.corrections")
+			case !rowsOK:
+				f.Errors["corrections"] = mustTextIn(lang, "error.field.corrections.rows")
+			case len(in.Corrections) == 0:
+				f.Errors["corrections"] = mustTextIn(lang, "error.field.corrections.none")
+			}
+		} else if in.Corrections, ok = parseCorrections(f.Corrections); !ok {
 			f.Errors["corrections"] = mustTextIn(lang, "error.field.corrections")
 		}
 		in.Purposes = parsePurposes(f.Purposes)
@@ -153,8 +171,9 @@ func (s *server) handlePrivacySubmit() http.Handler {
 				existing = e.Fields["existing_id"]
 			case isErr && e.Code == dsrflow.EINVALID:
 				for k, v := range e.Fields {
-					// The service's messages are English: another language gives the field's own text.
-					if t, err := textIn(lang, "error.field."+k); err == nil && lang != dsrflow.DefaultLanguage {
+					// The service's messages are written for API clients ("not a valid email address"): a
+					// field with its own text on the page gets that, in the page's language (issue 17).
+					if t, err := textIn(lang, "error.field."+k); err == nil {
 						v = t
 					}
 					f.Errors[k] = v
@@ -165,7 +184,8 @@ func (s *server) handlePrivacySubmit() http.Handler {
 			}
 		}
 		if len(f.Errors) > 0 {
-			s.render(w, r, http.StatusBadRequest, "privacy_form", view{Title: f.Right.Title, Public: true, Lang: lang, Error: mustTextIn(lang, "error.fields"), Data: f})
+			// The page opens with a summary that links each error to its field, and takes the focus.
+			s.render(w, r, http.StatusBadRequest, "privacy_form", view{Title: f.Right.Title, Public: true, Lang: lang, Data: f})
 			return
 		}
 		if existing != "" {
@@ -232,6 +252,13 @@ type statusPage struct {
 	Explain                      string
 	CanVerify                    bool
 	ExportURL                    string
+	// Received is the day the request arrived, Due the day it is answered by, as the page's language
+	// writes dates (answer.FormatDate).
+	Received string
+	// Outcomes say per company what was done, once the request is answered.
+	Outcomes []companyOutcome
+	// AskAgain is the form that makes a new request of the same right (a lapsed request's page).
+	AskAgain string
 	// GPC is the Global Privacy Control notice: "" without the signal, "recorded" (GPCRef is the
 	// do_not_sell request), or "pending" while the subject has not proven the address.
 	GPC, GPCRef string
@@ -255,6 +282,11 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		s.renderFailure(w, r, err)
 		return
 	}
+	// A visitor who has not chosen a language (the switch, or its cookie) reads the page, its dates
+	// included, in the request's language: the one its mails are written in.
+	if l, ok := dsrflow.ParseLanguage(v.Language); ok && !languageChosen(r) {
+		lang = l
+	}
 	now := s.now()
 	var exp *dsrflow.Export
 	if v.Status == string(dsrflow.StatusCompleted) && dsrflow.RequestType(v.Type).HasExport() {
@@ -268,7 +300,18 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	title, _ := textIn(lang, "right."+v.Type+".title")
 	explain, _ := textIn(lang, "status."+v.Status)
-	p := statusPage{ID: id, Token: token, Type: title, Status: v.Status, Due: v.Due, Explain: explain, CanVerify: v.Status == string(dsrflow.StatusVerifying)}
+	p := statusPage{ID: id, Token: token, Type: title, Status: v.Status, Due: humanDate(lang, v.Due), Explain: explain, CanVerify: v.Status == string(dsrflow.StatusVerifying),
+		Received: humanDate(lang, deadline.DateOfEnd(v.Received.Add(time.Nanosecond), v.Country))}
+	if v.Status == string(dsrflow.StatusLapsed) {
+		// A lapsed request has its own page: it was never confirmed, so nothing was done, and the right
+		// can be asked for again at once.
+		p.AskAgain = "/privacy/request?type=" + url.QueryEscape(v.Type)
+		s.render(w, r, status, "privacy_lapsed", view{Title: mustTextIn(lang, "lapsed.title"), Public: true, Lang: lang, Data: p})
+		return
+	}
+	if v.Status == string(dsrflow.StatusCompleted) {
+		p.Outcomes = companyOutcomes(lang, dsrflow.RequestType(v.Type), v.Jobs)
+	}
 	if exp != nil {
 		// A fresh link for the next hour, never past the download window.
 		until := now.Add(time.Hour)
@@ -291,8 +334,11 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	flash := ""
-	if r.URL.Query().Get("done") == "verified" {
+	switch r.URL.Query().Get("done") {
+	case "verified":
 		flash = mustTextIn(lang, "status.verified")
+	case "resent":
+		flash = mustTextIn(lang, "status.resent")
 	}
 	s.render(w, r, status, "privacy_status", view{Title: mustTextIn(lang, "status.title"), Public: true, Lang: lang, Flash: flash, Error: errMsg, Data: p})
 }

@@ -49,7 +49,7 @@ func TestPurposesAreChoices(t *testing.T) {
 	}
 	resp = ss.do("POST", "/privacy/request", "", url.Values{"type": {"consent_withdrawal"}, "email": {"jane@example.com"}})
 	page, _ = io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), "needs at least one purpose") {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), "Choose at least one of the consents listed.") {
 		t.Errorf("no purpose: %d", resp.StatusCode)
 	}
 

@@ -108,4 +108,7 @@ func (s *server) consoleRoutes() {
 	s.mux.Handle("POST /privacy/request", s.handlePrivacySubmit())
 	s.mux.Handle("GET /privacy/requests/{id}", s.handlePrivacyStatus())
 	s.mux.Handle("POST /privacy/requests/{id}/verify", s.handlePrivacyVerify())
+	s.mux.Handle("POST /privacy/requests/{id}/resend", s.handlePrivacyResend())
+	s.mux.Handle("GET /privacy/lost", s.handlePrivacyLost())
+	s.mux.Handle("POST /privacy/lost", s.handlePrivacyLostSubmit())
 }

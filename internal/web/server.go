@@ -82,6 +82,9 @@ type Deps struct {
 	// Purposes are the controller's declared purposes (controller.yaml): the choices of the consent
 	// withdrawal forms and the ids the service accepts; empty: the built-in demo controller's.
 	Purposes []service.Purpose
+	// Categories are the data-category prefixes the controller declares (CategoriesOf): the privacy
+	// center's correction form offers the rows they cover; empty: the built-in demo controller's.
+	Categories []string
 	// RepeatWindow is the service's repeat-request window (DSR_REPEAT_WINDOW); zero: the default.
 	RepeatWindow time.Duration
 }
