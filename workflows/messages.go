@@ -49,7 +49,10 @@ type RequestInput struct {
 	SubjectKey       string
 	Identity         dsrflow.Identity
 	Verification     dsrflow.Verification
-	AttestReason     string
+	// Verified are the identity types an eID verification confirmed (Verification is then VerifyEID),
+	// sorted; empty for every other method, whose confirmed types follow from the method.
+	Verified     []string `json:",omitempty"`
+	AttestReason string
 	Corrections      map[string]string
 	Purposes         []string
 	Grounds          string
@@ -155,8 +158,15 @@ type Actor struct {
 	Role string
 }
 
-// VerifiedInput is UpdateVerified's argument.
-type VerifiedInput struct{ Actor Actor }
+// VerifiedInput is UpdateVerified's argument: a code the front door checked (Method empty or
+// email_code), or an eID verification (Method dsrflow.VerifyEID) with the identities it confirmed.
+type VerifiedInput struct {
+	Actor  Actor
+	Method dsrflow.Verification `json:",omitempty"`
+	// EID is what the eID verification confirmed: the national id's keyed hash (required), and the
+	// name and birth date where the broker gave them. Personal data, like RequestInput.Identity.
+	EID *dsrflow.Identity `json:",omitempty"`
+}
 
 // ResendInput is UpdateResend's argument.
 type ResendInput struct{ Actor Actor }
@@ -210,6 +220,8 @@ type State struct {
 	Due         time.Time
 	Extended    bool
 	Verified    bool
+	// VerifiedBy is how the identity was verified, once it is.
+	VerifiedBy  dsrflow.Verification `json:",omitempty"`
 	Jobs        int
 	JobsPending int
 	// JobsEscalated are the jobs waiting for a person (UpdateResolveJob), by job id.
