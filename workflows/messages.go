@@ -53,9 +53,9 @@ type RequestInput struct {
 	// sorted; empty for every other method, whose confirmed types follow from the method.
 	Verified     []string `json:",omitempty"`
 	AttestReason string
-	Corrections      map[string]string
-	Purposes         []string
-	Grounds          string
+	Corrections  map[string]string
+	Purposes     []string
+	Grounds      string
 	// RestrictionGround is a restriction's case of GDPR Art. 18(1) (dsrflow.RestrictionGround); the
 	// answer names it. Empty in requests started before grounds were asked for.
 	RestrictionGround string `json:",omitempty"`
@@ -216,10 +216,10 @@ type JobResult struct {
 
 // State is what QueryState and the update results report.
 type State struct {
-	Status      dsrflow.Status
-	Due         time.Time
-	Extended    bool
-	Verified    bool
+	Status   dsrflow.Status
+	Due      time.Time
+	Extended bool
+	Verified bool
 	// VerifiedBy is how the identity was verified, once it is.
 	VerifiedBy  dsrflow.Verification `json:",omitempty"`
 	Jobs        int

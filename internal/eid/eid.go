@@ -76,7 +76,7 @@ type Flow struct {
 }
 
 // Person is what a verified ID token says about its holder. NationalID is the number in clear: the
-// caller hashes it at once (secret.Key.NationalIDHash) and keeps nothing else of it.
+// caller hashes it at once (secret.Key.NationalIDHash, which normalizes it) and keeps nothing else of it.
 type Person struct {
 	NationalID, Name, Birthdate string
 }
@@ -261,10 +261,4 @@ func Birthdate(v string) string {
 		}
 	}
 	return ""
-}
-
-// NormalizeNationalID is the form a national identity number is hashed in: without spaces and hyphens,
-// upper case (a Danish CPR number is written 010203-1234 or 0102031234; a Finnish one ends in a letter).
-func NormalizeNationalID(v string) string {
-	return strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\u00a0", "").Replace(v))
 }

@@ -174,11 +174,3 @@ func TestNestedClaimsAndDates(t *testing.T) {
 		t.Fatalf("person = %+v", p)
 	}
 }
-
-func TestNormalizeNationalID(t *testing.T) {
-	for in, want := range map[string]string{"010203-1234": "0102031234", " 0102031234 ": "0102031234", "131052-308t": "131052308T"} {
-		if got := eid.NormalizeNationalID(in); got != want {
-			t.Errorf("NormalizeNationalID(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -34,6 +34,14 @@ func (k Key) Hash(domain, value string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// NationalIDHash is the keyed hash of a national identity number an eID verification confirmed: the
+// only form of it dsrflow keeps or hands to connectors (identity type national_id). The number is
+// hashed without spaces and hyphens, in upper case (a Danish CPR number is written 010203-1234 or
+// 0102031234; a Finnish one ends in a letter).
+func (k Key) NationalIDHash(id string) string {
+	return k.Hash("national-id", strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\u00a0", "").Replace(id)))
+}
+
 // SubjectKey is the lookup key of a subject: the keyed hash of the normalised email (NormalizeEmail).
 func (k Key) SubjectKey(email string) string {
 	return k.Hash("subject", NormalizeEmail(email))

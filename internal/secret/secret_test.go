@@ -49,3 +49,19 @@ func TestCodesAndHashes(t *testing.T) {
 		t.Fatal("a 2-byte key was accepted")
 	}
 }
+
+func TestNationalIDHashIgnoresHowTheNumberIsWritten(t *testing.T) {
+	k := Key([]byte("0123456789abcdef0123456789abcdef"))
+	want := k.NationalIDHash("0102031234")
+	for _, v := range []string{"010203-1234", " 010203 1234 "} {
+		if got := k.NationalIDHash(v); got != want {
+			t.Errorf("NationalIDHash(%q) differs from NationalIDHash(0102031234)", v)
+		}
+	}
+	if k.NationalIDHash("131052-308t") != k.NationalIDHash("131052308T") {
+		t.Error("a Finnish number's check letter is hashed case-sensitively")
+	}
+	if k.NationalIDHash("0102031235") == want || k.Hash("subject", "0102031234") == want {
+		t.Error("another number, or the same in another domain, hashes alike")
+	}
+}

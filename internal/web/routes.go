@@ -105,4 +105,6 @@ func (s *server) consoleRoutes() {
 	s.mux.Handle("POST /privacy/request", s.handlePrivacySubmit())
 	s.mux.Handle("GET /privacy/requests/{id}", s.handlePrivacyStatus())
 	s.mux.Handle("POST /privacy/requests/{id}/verify", s.handlePrivacyVerify())
+	s.mux.Handle("POST /privacy/requests/{id}/eid", s.handlePrivacyEIDStart())
+	s.mux.Handle("GET /privacy/eid/callback", s.handlePrivacyEIDCallback())
 }
