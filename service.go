@@ -220,8 +220,8 @@ type RequestState struct {
 	Due      string `json:"due"`
 	Extended bool   `json:"extended"`
 	Verified bool   `json:"verified"`
-	// Verification is how the identity was verified, once it is (email_code, eid, agent_attested, none).
-	Verification string `json:"verification,omitempty"`
+	// EID: the identity was verified by eID.
+	EID bool `json:"eid,omitempty"`
 }
 
 // ReviewDecision is a reviewer's decision on a pending review: approve or reject an objection; approve,

@@ -34,9 +34,7 @@ func (r *request) registerHandlers(ctx workflow.Context) error {
 
 func (r *request) state() State {
 	s := State{Status: r.status, Due: r.due, Extended: r.extended, Verified: r.verified, Jobs: len(r.outcomes) + r.pending, JobsPending: r.pending}
-	if r.verified {
-		s.VerifiedBy = r.in.Verification
-	}
+	s.EID = r.verified && r.in.Verification == dsrflow.VerifyEID
 	for _, e := range r.escalations {
 		if e.resolved == nil {
 			s.JobsEscalated = append(s.JobsEscalated, e.jobID)

@@ -220,8 +220,8 @@ type State struct {
 	Due      time.Time
 	Extended bool
 	Verified bool
-	// VerifiedBy is how the identity was verified, once it is.
-	VerifiedBy  dsrflow.Verification `json:",omitempty"`
+	// EID: the identity was verified by eID (dsrflow.VerifyEID).
+	EID         bool `json:",omitempty"`
 	Jobs        int
 	JobsPending int
 	// JobsEscalated are the jobs waiting for a person (UpdateResolveJob), by job id.

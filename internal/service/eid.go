@@ -64,7 +64,7 @@ func (s *Service) VerifyEID(ctx context.Context, id string, person eid.Person) (
 	if err != nil {
 		return dsrflow.RequestState{}, err
 	}
-	if st.Verification != string(dsrflow.VerifyEID) {
+	if !st.EID {
 		// Verified before, by a code: that verification stands, and the record keeps it.
 		return st, nil
 	}

@@ -164,7 +164,7 @@ func (s *Service) updateAs(ctx context.Context, id, updateID, name string, arg a
 		return dsrflow.RequestState{}, temporalError(err)
 	}
 	return dsrflow.RequestState{ID: id, Status: string(st.Status), Due: deadline.DateOfEnd(st.Due, req.Country), Extended: st.Extended, Verified: st.Verified,
-		Verification: string(st.VerifiedBy)}, nil
+		EID: st.EID}, nil
 }
 
 // vote casts the caller's vote on a disclosure through the dispatcher, with the groups of the caller's
