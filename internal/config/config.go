@@ -538,6 +538,24 @@ func LoadStoreLocation(getenv Getenv) (StoreLocation, error) {
 // DevStoreFile is the dev stack's SQLite store, under DSR_DATA_DIR.
 const DevStoreFile = "dsrflow.db"
 
+// DevKeyFile is the dev stack's HMAC key (DSR_HMAC_KEY's stand-in), under DSR_DATA_DIR.
+const DevKeyFile = "hmac-key"
+
+// LoadHMACKey returns DSR_HMAC_KEY as given, or else the dev stack's key file in DSR_DATA_DIR, for the
+// operator commands that derive from it (secret.Parse reads either).
+func LoadHMACKey(getenv Getenv) (string, error) {
+	r := reader{getenv: getenv}
+	if text := r.str("DSR_HMAC_KEY"); text != "" {
+		return text, nil
+	}
+	path := filepath.Join(r.str("DSR_DATA_DIR"), DevKeyFile)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return "", &Error{Var: "DSR_HMAC_KEY", Problem: fmt.Sprintf("not set, and no dev key at %s (set DSR_DATA_DIR to the dev stack's data directory)", path)}
+	}
+	return string(text), nil
+}
+
 // CLI is what `starter`'s API commands need: where the front door is and the token to show it.
 type CLI struct {
 	URL   string

@@ -47,7 +47,7 @@ const (
 	StoreFile      = config.DevStoreFile
 	TokenFile      = config.DevTokenFile
 	lockFile       = "lock"
-	keyFile        = "hmac-key"
+	keyFile        = config.DevKeyFile
 	masterKeysFile = "master-keys"
 	demoDir        = config.DevDemoDir
 	temporalLog    = "temporal.log"

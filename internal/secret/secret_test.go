@@ -1,6 +1,9 @@
 package secret
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"strings"
 	"testing"
@@ -61,7 +64,13 @@ func TestNationalIDHashIgnoresHowTheNumberIsWritten(t *testing.T) {
 	if k.NationalIDHash("131052-308t") != k.NationalIDHash("131052308T") {
 		t.Error("a Finnish number's check letter is hashed case-sensitively")
 	}
-	if k.NationalIDHash("0102031235") == want || k.Hash("subject", "0102031234") == want {
-		t.Error("another number, or the same in another domain, hashes alike")
+	if k.NationalIDHash("0102031235") == want || k.Hash("subject", "0102031234") == want || k.Hash("national-id", "0102031234") == want {
+		t.Error("another number, the same in another domain, or under the main key hashes alike")
+	}
+	// What a connector given the derived key computes (connectors/PROTOCOL.md).
+	m := hmac.New(sha256.New, k.NationalIDKey())
+	m.Write([]byte("national-id\x000102031234"))
+	if hex.EncodeToString(m.Sum(nil)) != want {
+		t.Error("the documented computation with NationalIDKey does not give NationalIDHash")
 	}
 }
