@@ -3,6 +3,7 @@ package devstack_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -14,8 +15,10 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/eid/eidtest"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
+	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // eidStack starts a dev stack whose privacy center verifies with the in-process broker, under a
@@ -28,6 +31,7 @@ func eidStack(t *testing.T) (*eidtest.Issuer, config.Dev) {
 		t.Fatal(err)
 	}
 	cfg := testConfig(t, dir)
+	cfg.MasterKeys = keySpec("e", 3)
 	cfg.Controller = controller
 	cfg.EID = config.EID{Issuer: iss.URL, ClientID: "dsrflow-privacy", ClientSecret: "s3cret", Label: "Verify with BankID / MitID / Finnish bank ID",
 		ClaimNationalID: "nin", ClaimName: "name", ClaimBirthdate: "birthdate"}
@@ -149,6 +153,15 @@ func TestEIDVerifiedAccessRequestCompletes(t *testing.T) {
 			}
 		}
 	}
+
+	// The history replays (change id h18-eid); with DSR_RECORD_HISTORIES it is kept for
+	// workflows/testdata.
+	keys, err := payload.ParseKeyRing(cfg.MasterKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := os.Getenv("DSR_RECORD_HISTORIES")
+	replayAndRecord(t, s, payload.NewCodec(keys), dir, fmt.Sprintf("v%d_access_eid", workflows.RequestVersion), id, workflows.Request)
 }
 
 func TestSensitiveTypeRefusesAnEmailedCode(t *testing.T) {
