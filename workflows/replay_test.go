@@ -20,8 +20,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 24 {
-		t.Fatalf("found %d recorded histories, want the 24 in testdata", len(files))
+	if len(files) < 25 {
+		t.Fatalf("found %d recorded histories, want the 25 in testdata", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
