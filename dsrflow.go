@@ -158,7 +158,18 @@ const (
 	VerifyEmailCode     Verification = "email_code"
 	VerifyAgentAttested Verification = "agent_attested"
 	VerifyNone          Verification = "none"
+	// VerifyEID: the subject identified with an electronic ID (BankID, MitID, the Finnish Trust Network)
+	// through the controller's OpenID Connect broker (internal/eid).
+	VerifyEID Verification = "eid"
 )
+
+// Sensitive lists the request types the controller marks sensitive (controller.yaml, verification:
+// sensitive): an emailed code is too weak for them, so they take an eID verification or an agent's
+// attestation.
+type Sensitive []RequestType
+
+// Has reports whether t is among the sensitive types.
+func (s Sensitive) Has(t RequestType) bool { return slices.Contains(s, t) }
 
 // Identity is what identifies the data subject to the connectors. It is personal data: it never goes
 // into logs, workflow ids, search attributes or error messages.
@@ -168,6 +179,11 @@ type Identity struct {
 	Phone string `json:"phone,omitempty"`
 	// CustomerIDs maps a system's name to the subject's id in it.
 	CustomerIDs map[string]string `json:"customer_ids,omitempty"`
+	// NationalID is the keyed hash of the national identity number an eID verification confirmed
+	// (secret.Key.NationalIDHash), never the number itself.
+	NationalID string `json:"national_id,omitempty"`
+	// Birthdate is the birth date an eID verification confirmed, YYYY-MM-DD.
+	Birthdate string `json:"birthdate,omitempty"`
 }
 
 // Identity types a connector may match on. A customer id is "customer_id:SYSTEM".
@@ -176,6 +192,10 @@ const (
 	IdentityName       = "name"
 	IdentityPhone      = "phone"
 	IdentityCustomerID = "customer_id"
+	// IdentityNationalID's value is a keyed hash of the national identity number (README, "eID
+	// verification"), IdentityBirthdate's a date, YYYY-MM-DD; both come from an eID verification only.
+	IdentityNationalID = "national_id"
+	IdentityBirthdate  = "birthdate"
 )
 
 // Types lists the identity types present, customer ids as "customer_id:SYSTEM", sorted.
@@ -189,6 +209,12 @@ func (id Identity) Types() []string {
 	}
 	if id.Phone != "" {
 		out = append(out, IdentityPhone)
+	}
+	if id.NationalID != "" {
+		out = append(out, IdentityNationalID)
+	}
+	if id.Birthdate != "" {
+		out = append(out, IdentityBirthdate)
 	}
 	for system := range id.CustomerIDs {
 		out = append(out, IdentityCustomerID+":"+system)

@@ -176,13 +176,17 @@ type NewRequest struct {
 	// they are told about. Empty: Country. Country is the handling entity's, for the working days.
 	Residence string `json:"residence,omitempty"`
 	// Language is the subject's language, one of Languages; empty: DefaultLanguage.
-	Language    string            `json:"language,omitempty"`
-	Received    string            `json:"received,omitempty"`
-	Channel     string            `json:"channel,omitempty"`
-	Attest      string            `json:"attest,omitempty"`
-	Corrections map[string]string `json:"corrections,omitempty"`
-	Purposes    []string          `json:"purposes,omitempty"`
-	Grounds     string            `json:"grounds,omitempty"`
+	Language string `json:"language,omitempty"`
+	Received string `json:"received,omitempty"`
+	Channel  string `json:"channel,omitempty"`
+	Attest   string `json:"attest,omitempty"`
+	// Verification asks for a verification method: email_code or eid (VerifyEID, when the front door
+	// has eID configured). Empty: the right's default, or eid for a type the controller marks sensitive.
+	// An agent's attestation is Attest, which overrides it.
+	Verification string            `json:"verification,omitempty"`
+	Corrections  map[string]string `json:"corrections,omitempty"`
+	Purposes     []string          `json:"purposes,omitempty"`
+	Grounds      string            `json:"grounds,omitempty"`
 	// Agent is the authorized agent who submits the request for the subject (CCPA only: Cal. Civ. Code
 	// §1798.135(c); 11 CCR 7063). The subject still verifies the request: the code goes to Email.
 	Agent *Agent `json:"agent,omitempty"`
@@ -220,6 +224,8 @@ type RequestState struct {
 	Due      string `json:"due"`
 	Extended bool   `json:"extended"`
 	Verified bool   `json:"verified"`
+	// EID: the identity was verified by eID.
+	EID bool `json:"eid,omitempty"`
 }
 
 // ReviewDecision is a reviewer's decision on a pending review: approve or reject an objection; approve,

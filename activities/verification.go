@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow"
+	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/secret"
 	"github.com/dsrflow/dsrflow/internal/store"
@@ -26,6 +27,9 @@ type Verification struct {
 // leaves this activity: not in its result, not in a log. It is derived from the secret key, the request
 // and the issue's sequence number, so a retried activity mails the same code it stored.
 func (a *Verification) IssueCode(ctx context.Context, in IssueCodeInput) error {
+	if kind, ok := strings.CutPrefix(in.Kind, act.EIDMailPrefix); ok {
+		return a.mailEIDLink(ctx, in, kind)
+	}
 	code := a.Key.Code(in.RequestID, in.Seq)
 	now := a.now()
 	expires := now.Add(dsrflow.CodePolicy.TTL)
@@ -41,14 +45,30 @@ func (a *Verification) IssueCode(ctx context.Context, in IssueCodeInput) error {
 		return fmt.Errorf("read request %s for its code mail: %w", in.RequestID, err)
 	}
 	// The mail is in the subject's language (answer.CodeMail), as recorded on the request.
-	var link string
-	if a.PublicURL != "" {
-		link = strings.TrimRight(a.PublicURL, "/") + "/privacy/requests/" + in.RequestID + "?t=" + a.Key.StatusToken(in.RequestID)
-	}
+	link := a.statusLink(in.RequestID)
 	m := answer.CodeMail(req.Language, req.Type, in.RequestID, code, int(dsrflow.CodePolicy.TTL.Minutes()), link, in.Kind == "reminder")
 	subject, text := m.Subject, m.Text
 	// Each code is a new message; a retry finds the message of its sequence number already queued.
 	return a.send(ctx, Mail{ID: fmt.Sprintf("%s:%s:%d", in.RequestID, in.Kind, in.Seq), RequestID: in.RequestID, Kind: "verification_" + in.Kind, To: in.To, Subject: subject, Text: text})
+}
+
+// mailEIDLink mails a request that takes an eID verification its status link, where the subject
+// verifies: no code is made or stored, so none can be entered.
+func (a *Verification) mailEIDLink(ctx context.Context, in IssueCodeInput, kind string) error {
+	req, err := a.Store.GetRequest(ctx, in.RequestID)
+	if err != nil {
+		return fmt.Errorf("read request %s for its eID mail: %w", in.RequestID, err)
+	}
+	m := answer.EIDMail(req.Language, req.Type, in.RequestID, a.statusLink(in.RequestID), kind == "reminder")
+	return a.send(ctx, Mail{ID: fmt.Sprintf("%s:%s:%d", in.RequestID, in.Kind, in.Seq), RequestID: in.RequestID, Kind: "verification_" + in.Kind, To: in.To, Subject: m.Subject, Text: m.Text})
+}
+
+// statusLink is the request's status page in the privacy center, or "" without a public URL.
+func (a *Verification) statusLink(requestID string) string {
+	if a.PublicURL == "" {
+		return ""
+	}
+	return strings.TrimRight(a.PublicURL, "/") + "/privacy/requests/" + requestID + "?t=" + a.Key.StatusToken(requestID)
 }
 
 // Send queues a message to the subject; an extension notice and a disclosure's notice are written in the

@@ -456,11 +456,11 @@ func validateRetention(c Connector) []Problem {
 	return ps
 }
 
-// KnownIdentity reports whether connectors.yaml may name the identity type: email, name, phone or
-// customer_id:SYSTEM.
+// KnownIdentity reports whether connectors.yaml may name the identity type: email, name, phone,
+// national_id (a keyed hash, from an eID verification), birthdate or customer_id:SYSTEM.
 func KnownIdentity(t string) bool {
 	switch t {
-	case dsrflow.IdentityEmail, dsrflow.IdentityName, dsrflow.IdentityPhone:
+	case dsrflow.IdentityEmail, dsrflow.IdentityName, dsrflow.IdentityPhone, dsrflow.IdentityNationalID, dsrflow.IdentityBirthdate:
 		return true
 	}
 	system, ok := strings.CutPrefix(t, dsrflow.IdentityCustomerID+":")

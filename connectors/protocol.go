@@ -124,6 +124,10 @@ func IdentityValue(id dsrflow.Identity, t string) string {
 		return id.Name
 	case dsrflow.IdentityPhone:
 		return id.Phone
+	case dsrflow.IdentityNationalID:
+		return id.NationalID
+	case dsrflow.IdentityBirthdate:
+		return id.Birthdate
 	}
 	if system, ok := strings.CutPrefix(t, dsrflow.IdentityCustomerID+":"); ok {
 		return id.CustomerIDs[system]
@@ -140,6 +144,10 @@ func WithIdentity(id dsrflow.Identity, t, v string) dsrflow.Identity {
 		id.Name = v
 	case dsrflow.IdentityPhone:
 		id.Phone = v
+	case dsrflow.IdentityNationalID:
+		id.NationalID = v
+	case dsrflow.IdentityBirthdate:
+		id.Birthdate = v
 	default:
 		if system, ok := strings.CutPrefix(t, dsrflow.IdentityCustomerID+":"); ok && v != "" {
 			ids := maps.Clone(id.CustomerIDs)

@@ -66,6 +66,7 @@ func newRequestCmd(getenv func(string) string) *cobra.Command {
 	f.StringVar(&body.Received, "received", "", "when the request was received: YYYY-MM-DD or RFC 3339 (default now)")
 	f.StringVar(&body.Channel, "channel", "", "email, web (default), phone or letter")
 	f.StringVar(&body.Attest, "attest", "", "REASON: you confirmed the subject's identity from an authenticated channel")
+	f.StringVar(&body.Verification, "verification", "", "METHOD: email_code or eid (a type the controller marks sensitive refuses email_code; default: the right's, or eid for a sensitive type)")
 	f.StringArrayVar(&corrections, "correct", nil, "CATEGORY=VALUE: a correction, for rectification (repeatable)")
 	f.StringArrayVar(&body.Purposes, "purpose", nil, "ID: a purpose from controller.yaml that consent is withdrawn for, or that an objection objects to (repeatable)")
 	f.StringVar(&body.Grounds, "grounds", "", "the subject's grounds, for objection")

@@ -22,6 +22,9 @@ import (
 //     request verified for the attacker's own address);
 //   - an agent's attestation confirms every identifier the agent entered: the agent vouches, with a
 //     reason on record, for the person and the identifiers they gave;
+//   - an eID verification confirms what the broker's ID token said (the national id's keyed hash, the
+//     name and birth date it gave) and the email: the status page it was done on is reached only by
+//     the link mailed to that address (eid.go);
 //   - a request that needs no verification (opt-outs, dsrflow.DefaultVerification) acts on every
 //     identifier given, as before: it returns nothing and only stops processing.
 //
@@ -33,6 +36,8 @@ func (r *request) verifiedTypes() []string {
 	case dsrflow.VerifyAgentAttested, dsrflow.VerifyNone:
 		// Types ranges over the customer ids but returns them sorted: the same list on every replay.
 		return r.in.Identity.Types() //workflowcheck:ignore
+	case dsrflow.VerifyEID:
+		return slices.Clone(r.in.Verified)
 	}
 	if r.in.Identity.Email == "" {
 		return []string{}

@@ -34,6 +34,7 @@ func (r *request) registerHandlers(ctx workflow.Context) error {
 
 func (r *request) state() State {
 	s := State{Status: r.status, Due: r.due, Extended: r.extended, Verified: r.verified, Jobs: len(r.outcomes) + r.pending, JobsPending: r.pending}
+	s.EID = r.verified && r.in.Verification == dsrflow.VerifyEID
 	for _, e := range r.escalations {
 		if e.resolved == nil {
 			s.JobsEscalated = append(s.JobsEscalated, e.jobID)
@@ -46,13 +47,16 @@ func (r *request) validateVerified(in VerifiedInput) error {
 	if r.ending || r.status != dsrflow.StatusVerifying && !r.verified {
 		return refuse("request is %s, not waiting for verification", r.status)
 	}
-	return nil
+	return r.validateEID(in)
 }
 
 // onVerified is idempotent: the front door may repeat it after a lost answer.
 func (r *request) onVerified(ctx workflow.Context, in VerifiedInput) (State, error) {
 	if !r.verified {
 		r.verified = true
+		if r.verifiedByEID(ctx, in) {
+			return r.state(), nil
+		}
 		r.audit(ctx, "identity_verified", nil, in.Actor.ID, "")
 	}
 	return r.state(), nil

@@ -49,10 +49,13 @@ type RequestInput struct {
 	SubjectKey       string
 	Identity         dsrflow.Identity
 	Verification     dsrflow.Verification
-	AttestReason     string
-	Corrections      map[string]string
-	Purposes         []string
-	Grounds          string
+	// Verified are the identity types an eID verification confirmed (Verification is then VerifyEID),
+	// sorted; empty for every other method, whose confirmed types follow from the method.
+	Verified     []string `json:",omitempty"`
+	AttestReason string
+	Corrections  map[string]string
+	Purposes     []string
+	Grounds      string
 	// RestrictionGround is a restriction's case of GDPR Art. 18(1) (dsrflow.RestrictionGround); the
 	// answer names it. Empty in requests started before grounds were asked for.
 	RestrictionGround string `json:",omitempty"`
@@ -155,8 +158,15 @@ type Actor struct {
 	Role string
 }
 
-// VerifiedInput is UpdateVerified's argument.
-type VerifiedInput struct{ Actor Actor }
+// VerifiedInput is UpdateVerified's argument: a code the front door checked (Method empty or
+// email_code), or an eID verification (Method dsrflow.VerifyEID) with the identities it confirmed.
+type VerifiedInput struct {
+	Actor  Actor
+	Method dsrflow.Verification `json:",omitempty"`
+	// EID is what the eID verification confirmed: the national id's keyed hash (required), and the
+	// name and birth date where the broker gave them. Personal data, like RequestInput.Identity.
+	EID *dsrflow.Identity `json:",omitempty"`
+}
 
 // ResendInput is UpdateResend's argument.
 type ResendInput struct{ Actor Actor }
@@ -206,10 +216,12 @@ type JobResult struct {
 
 // State is what QueryState and the update results report.
 type State struct {
-	Status      dsrflow.Status
-	Due         time.Time
-	Extended    bool
-	Verified    bool
+	Status   dsrflow.Status
+	Due      time.Time
+	Extended bool
+	Verified bool
+	// EID: the identity was verified by eID (dsrflow.VerifyEID).
+	EID         bool `json:",omitempty"`
 	Jobs        int
 	JobsPending int
 	// JobsEscalated are the jobs waiting for a person (UpdateResolveJob), by job id.

@@ -216,6 +216,8 @@ func (r *request) verify(ctx workflow.Context) bool {
 		r.verified = true
 		r.audit(ctx, "identity_attested", nil, r.in.Actor, r.in.AttestReason)
 		return true
+	case dsrflow.VerifyEID:
+		return r.awaitEID(ctx)
 	}
 	r.transition(ctx, dsrflow.StatusVerifying, "verification_started", nil, "system", "")
 	r.flush(ctx)
@@ -502,6 +504,10 @@ func (r *request) nextOverdue(now time.Time) (time.Time, string, map[string]stri
 }
 
 func (r *request) issueCode(ctx workflow.Context, kind string) {
+	if r.in.Verification == dsrflow.VerifyEID {
+		// An eID request is mailed its status link (to verify there), never a code (eid.go).
+		kind = act.EIDMailPrefix + kind
+	}
 	r.codeSeq++
 	in := act.IssueCodeInput{RequestID: r.in.ID, To: r.in.Identity.Email, Kind: kind, Seq: r.codeSeq}
 	if err := workflow.ExecuteActivity(activityOptions(ctx), verifyActs.IssueCode, in).Get(ctx, nil); err != nil {

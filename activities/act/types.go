@@ -75,11 +75,16 @@ type AwaitInput struct {
 	FirstPoll, PollEvery time.Duration
 }
 
+// EIDMailPrefix prefixes IssueCodeInput.Kind for a request verified by eID (dsrflow.VerifyEID).
+const EIDMailPrefix = "eid_"
+
 // IssueCodeInput asks for a verification code to be made and mailed.
 type IssueCodeInput struct {
 	RequestID string
 	To        string
-	// Kind is "code" for the first, "resend" for a subject's request, "reminder" for a timer's.
+	// Kind is "code" for the first, "resend" for a subject's request, "reminder" for a timer's. With
+	// EIDMailPrefix ("eid_code", "eid_reminder") no code is made: the mail links to the status page,
+	// where a request that takes an eID verification is verified.
 	Kind string
 	// Seq makes each issue's mail unique and idempotent under retries.
 	Seq int

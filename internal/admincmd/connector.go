@@ -16,7 +16,7 @@ import (
 
 func newConnectorCmd(getenv func(string) string) *cobra.Command {
 	connector := &cobra.Command{Use: "connector", Short: "connectors: check one speaking protocol v1, print a postgres connector's GRANTs"}
-	connector.AddCommand(newConnectorCheckCmd(getenv), newConnectorGrantsCmd(getenv))
+	connector.AddCommand(newConnectorCheckCmd(getenv), newConnectorGrantsCmd(getenv), newNationalIDKeyCmd(getenv))
 	return connector
 }
 

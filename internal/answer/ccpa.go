@@ -198,6 +198,8 @@ func Acknowledge(c Controller, a Acknowledgement) Message {
 		w.para("We verify the request directly with the consumer you act for: we send them a one-time code by email, and we act on the request only once they have entered it (Cal. Code Regs. tit. 11 §7063(a)). We send our answer to the consumer.")
 	case a.Verification == dsrflow.VerifyEmailCode:
 		w.para("Before we act on the request, we confirm that it comes from you: we send a one-time code to this email address, in a separate message. Enter it on the page that message links to. We act on the request only once the code has been entered.")
+	case a.Verification == dsrflow.VerifyEID:
+		w.para("Before we act on the request, we confirm that it comes from you with your electronic ID: a separate message links to the page where you do so. We act on the request only once you have.")
 	case a.Verification == dsrflow.VerifyAgentAttested:
 		w.para("Our staff verified the identity of the consumer when they took the request, so we need nothing more to verify it.")
 	default:

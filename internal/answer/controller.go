@@ -50,6 +50,16 @@ type Controller struct {
 	AutomatedDecisions AutomatedDecisions `yaml:"automated_decisions"` // Art. 15(1)(h)
 	// RecordRetention is how long dsrflow keeps its record of a request; DefaultRecordRetention if unset.
 	RecordRetention string `yaml:"request_records_retention"`
+	// Verification is how strongly identity is checked per request type.
+	Verification VerificationPolicy `yaml:"verification"`
+}
+
+// VerificationPolicy is controller.yaml's verification section.
+type VerificationPolicy struct {
+	// Sensitive lists the request types whose data is sensitive enough that an emailed code does not
+	// prove who asks (EDPB Guidelines 01/2022 on the right of access, §§ 70-73: verification in
+	// proportion to the data): they take an eID verification or an agent's attestation.
+	Sensitive dsrflow.Sensitive `yaml:"sensitive"`
 }
 
 // Contact is how to reach the controller or its DPO.
@@ -328,6 +338,15 @@ func check(c Controller, root *yaml.Node) []string {
 		ids[p.ID] = true
 		if !slices.Contains(LegalBases, p.LegalBasis) {
 			k.fail(fmt.Sprintf("purposes[%d].legal_basis %q is not one of %s", i, p.LegalBasis, strings.Join(LegalBases, ", ")), "purposes", i, "legal_basis")
+		}
+	}
+
+	for i, t := range c.Verification.Sensitive {
+		switch {
+		case !t.Valid():
+			k.fail(fmt.Sprintf("verification.sensitive[%d] %q is not a request type", i, t), "verification", "sensitive", i)
+		case t.DefaultVerification() == dsrflow.VerifyNone:
+			k.fail(fmt.Sprintf("verification.sensitive[%d] %q needs no verification at all (an opt-out)", i, t), "verification", "sensitive", i)
 		}
 	}
 

@@ -153,6 +153,26 @@ func CodeMail(language string, typ dsrflow.RequestType, ref, code string, minute
 	return Message{Subject: subject, Text: text}
 }
 
+// EIDMail asks the subject to verify request ref (of type typ) with their electronic ID on its status
+// page (link), in their language: a request of a type the controller marks sensitive gets this mail
+// instead of a code (CodeMail).
+func EIDMail(language string, typ dsrflow.RequestType, ref, link string, reminder bool) Message {
+	l := langOf(language)
+	intro := l.t("code.intro.other")
+	if k := "code.intro." + string(typ); l.has(k) {
+		intro = l.t(k)
+	}
+	if reminder {
+		intro = l.t("eid.reminder")
+	}
+	text := intro + "\n\n" + l.t("eid.intro") + "\n"
+	if link != "" {
+		text += "\n" + l.t("eid.link") + "\n" + link + "\n"
+	}
+	text += "\n" + l.t("eid.ignore") + "\n"
+	return Message{Subject: l.t("eid.subject", "ref", ref), Text: text}
+}
+
 // HasCodeIntro reports whether the code mail of a request of typ says what was asked for.
 func HasCodeIntro(typ dsrflow.RequestType) bool { return lang("").has("code.intro." + string(typ)) }
 

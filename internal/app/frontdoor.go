@@ -74,6 +74,7 @@ func StartFrontDoor(ctx context.Context, cfg config.Serve, getenv func(string) s
 	f.HTTP = Serve(ln, web.NewServer(web.Deps{
 		Logger: logger, Client: f.Client, Store: f.Store, Key: product.Key, Keys: product.Keys, CodecOrigin: cfg.CodecOrigin, Connectors: product.Connectors, Customers: product.Customers, Metrics: f.Metrics,
 		Auth: web.StoreTokens{Store: f.Store}, OIDC: OIDCSignIn(cfg.OIDC, ""), PublicURL: cfg.PublicURL,
+		EID: EIDVerification(cfg.EID, cfg.PublicURL, f.Store, product.Key), Sensitive: product.Controller.Verification.Sensitive,
 		Purposes: service.PurposesOf(product.Controller), Categories: web.CategoriesOf(product.Controller), RepeatWindow: cfg.RepeatWindow,
 		Reviewers: cfg.Reviewers, Slack: slackHandler(sl), TrustedProxies: cfg.TrustedProxies,
 		Readiness: FrontDoorReadiness(f.Client, f.Store)}), logger)

@@ -64,6 +64,14 @@ var Vars = []Var{
 	{Name: "DSR_OIDC_CLIENT_ID", Doc: "the console's client id at the provider; required with DSR_OIDC_ISSUER"},
 	{Name: "DSR_OIDC_CLIENT_SECRET", Doc: "the console's client secret (a public client with PKCE leaves it empty)"},
 	{Name: "DSR_OIDC_ROLES", Doc: "which provider groups give which role, `group=role,...` (roles agent, reviewer, dpo, admin; a person in several gets the strongest); required with DSR_OIDC_ISSUER"},
+	{Name: "DSR_EID_ISSUER", Doc: "the privacy center's eID verification (BankID, MitID, Finnish bank ID): the OpenID Connect broker's issuer URL; off when unset. Register the redirect `DSR_PUBLIC_URL/privacy/eid/callback`"},
+	{Name: "DSR_EID_CLIENT_ID", Doc: "the privacy center's client id at the eID broker; required with DSR_EID_ISSUER"},
+	{Name: "DSR_EID_CLIENT_SECRET", Doc: "the privacy center's client secret at the eID broker (the flow uses PKCE either way)"},
+	{Name: "DSR_EID_LABEL", Doc: "the privacy center's eID button; `Verify with BankID / MitID / Finnish bank ID` when unset"},
+	{Name: "DSR_EID_SCOPES", Doc: "scopes asked for beside openid, comma- or space-separated (some brokers name the national id's scope)"},
+	{Name: "DSR_EID_CLAIM_NATIONAL_ID", Doc: "the ID token claim carrying the national identity number (a dotted name reads a nested claim); `national_id` when unset"},
+	{Name: "DSR_EID_CLAIM_NAME", Doc: "the ID token claim carrying the person's full name; `name` when unset"},
+	{Name: "DSR_EID_CLAIM_BIRTHDATE", Doc: "the ID token claim carrying the birth date (YYYY-MM-DD, DD.MM.YYYY or YYYYMMDD); `birthdate` when unset"},
 	{Name: "DSR_OIDC_GROUPS_CLAIM", Default: "groups", Doc: "the ID token claim that lists the person's groups"},
 	{Name: "DSR_REVIEWERS", Doc: "path of the reviewer groups file (`groups: {legal: [U01LEGAL1, U01LEGAL2], dpo: [U01DPO]}`: Slack user ids or API token names); no groups when unset"},
 	{Name: "SLACK_BOT_TOKEN", Doc: "the Slack app's bot token (xoxb-...); Slack is off when unset, and reviews go through the API, starter and the console"},
@@ -136,6 +144,8 @@ type Product struct {
 	Reviewers dsrflow.Reviewers
 	// OIDC is single sign-on for the console; zero when off.
 	OIDC OIDC
+	// EID is the privacy center's eID verification; zero when off.
+	EID EID
 	// RecordRetention is DSR_RECORD_RETENTION as given ("3 years"); app.LoadProduct parses it.
 	RecordRetention string
 	// WorkflowCache is DSR_WORKFLOW_CACHE: the workflows the worker keeps in memory between steps.
@@ -290,6 +300,7 @@ func (r *reader) product(production bool) Product {
 		RecordRetention: r.str("DSR_RECORD_RETENTION"), WorkflowCache: r.positive("DSR_WORKFLOW_CACHE")}
 	p.Slack, p.Reviewers = r.slack(), r.reviewers()
 	p.OIDC = r.oidc(production)
+	p.EID = r.eid()
 	p.TrustedProxies = r.prefixes("DSR_TRUSTED_PROXIES")
 	p.RepeatWindow = r.window("DSR_REPEAT_WINDOW")
 	if production {
@@ -526,6 +537,24 @@ func LoadStoreLocation(getenv Getenv) (StoreLocation, error) {
 
 // DevStoreFile is the dev stack's SQLite store, under DSR_DATA_DIR.
 const DevStoreFile = "dsrflow.db"
+
+// DevKeyFile is the dev stack's HMAC key (DSR_HMAC_KEY's stand-in), under DSR_DATA_DIR.
+const DevKeyFile = "hmac-key"
+
+// LoadHMACKey returns DSR_HMAC_KEY as given, or else the dev stack's key file in DSR_DATA_DIR, for the
+// operator commands that derive from it (secret.Parse reads either).
+func LoadHMACKey(getenv Getenv) (string, error) {
+	r := reader{getenv: getenv}
+	if text := r.str("DSR_HMAC_KEY"); text != "" {
+		return text, nil
+	}
+	path := filepath.Join(r.str("DSR_DATA_DIR"), DevKeyFile)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return "", &Error{Var: "DSR_HMAC_KEY", Problem: fmt.Sprintf("not set, and no dev key at %s (set DSR_DATA_DIR to the dev stack's data directory)", path)}
+	}
+	return string(text), nil
+}
 
 // CLI is what `starter`'s API commands need: where the front door is and the token to show it.
 type CLI struct {

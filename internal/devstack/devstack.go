@@ -47,7 +47,7 @@ const (
 	StoreFile      = config.DevStoreFile
 	TokenFile      = config.DevTokenFile
 	lockFile       = "lock"
-	keyFile        = "hmac-key"
+	keyFile        = config.DevKeyFile
 	masterKeysFile = "master-keys"
 	demoDir        = config.DevDemoDir
 	temporalLog    = "temporal.log"
@@ -239,6 +239,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		Readiness: app.Readiness(c, st, app.Running(&s.workerRunning)), Metrics: s.Metrics, PublicURL: publicURL,
 		Reviewers: reviewers, Slack: slackHandler, OIDC: app.OIDCSignIn(cfg.OIDC, publicURL), TrustedProxies: cfg.TrustedProxies,
 		Purposes: service.PurposesOf(s.Product.Controller), Categories: web.CategoriesOf(s.Product.Controller), RepeatWindow: cfg.RepeatWindow,
+		EID: app.EIDVerification(cfg.EID, publicURL, st, s.Product.Key), Sensitive: s.Product.Controller.Verification.Sensitive,
 	}
 	if ip := net.ParseIP(ln.Addr().(*net.TCPAddr).IP.String()); ip != nil && ip.IsLoopback() {
 		deps.DevSignIn = s.Token // offered on the console's sign-in page, to this machine only

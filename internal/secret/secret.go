@@ -34,6 +34,25 @@ func (k Key) Hash(domain, value string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// NationalIDHash is the keyed hash of a national identity number an eID verification confirmed: the
+// only form of it dsrflow keeps or hands to connectors (identity type national_id). The number is
+// hashed without spaces and hyphens, in upper case (a Danish CPR number is written 010203-1234 or
+// 0102031234; a Finnish one ends in a letter).
+//
+// The hash is keyed by NationalIDKey, not by k: a connector that matches on national_id is given that
+// derived key (`dsrflow-admin connector national-id-key`) to hash its own stored numbers alike, and
+// learns nothing that makes subjects' or codes' hashes.
+func (k Key) NationalIDHash(id string) string {
+	return k.NationalIDKey().Hash("national-id", strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\u00a0", "").Replace(id)))
+}
+
+// NationalIDKey is the key of national ids' keyed hashes, derived from k (HMAC-SHA256 of
+// "national-id-key"): a connector computes hex(HMAC-SHA256(key, "national-id" 0x00 NUMBER)).
+func (k Key) NationalIDKey() Key {
+	b, _ := hex.DecodeString(k.Hash("national-id-key", ""))
+	return b
+}
+
 // SubjectKey is the lookup key of a subject: the keyed hash of the normalised email (NormalizeEmail).
 func (k Key) SubjectKey(email string) string {
 	return k.Hash("subject", NormalizeEmail(email))

@@ -1,6 +1,9 @@
 package secret
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"strings"
 	"testing"
@@ -47,5 +50,27 @@ func TestCodesAndHashes(t *testing.T) {
 	}
 	if _, err := Parse("abcd"); err == nil {
 		t.Fatal("a 2-byte key was accepted")
+	}
+}
+
+func TestNationalIDHashIgnoresHowTheNumberIsWritten(t *testing.T) {
+	k := Key([]byte("0123456789abcdef0123456789abcdef"))
+	want := k.NationalIDHash("0102031234")
+	for _, v := range []string{"010203-1234", " 010203 1234 "} {
+		if got := k.NationalIDHash(v); got != want {
+			t.Errorf("NationalIDHash(%q) differs from NationalIDHash(0102031234)", v)
+		}
+	}
+	if k.NationalIDHash("131052-308t") != k.NationalIDHash("131052308T") {
+		t.Error("a Finnish number's check letter is hashed case-sensitively")
+	}
+	if k.NationalIDHash("0102031235") == want || k.Hash("subject", "0102031234") == want || k.Hash("national-id", "0102031234") == want {
+		t.Error("another number, the same in another domain, or under the main key hashes alike")
+	}
+	// What a connector given the derived key computes (connectors/PROTOCOL.md).
+	m := hmac.New(sha256.New, k.NationalIDKey())
+	m.Write([]byte("national-id\x000102031234"))
+	if hex.EncodeToString(m.Sum(nil)) != want {
+		t.Error("the documented computation with NationalIDKey does not give NationalIDHash")
 	}
 }

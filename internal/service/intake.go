@@ -136,6 +136,10 @@ func (s *Service) Validate(in dsrflow.NewRequest) (workflows.RequestInput, error
 	}
 	if strings.TrimSpace(in.Attest) != "" {
 		verification = dsrflow.VerifyAgentAttested
+	} else if v, problem := s.verificationFor(typ, in.Verification, verification); problem != "" {
+		return workflows.RequestInput{}, &dsrflow.Error{Code: dsrflow.EINVALID, Message: "invalid request: verification: " + problem, Fields: map[string]string{"verification": problem}}
+	} else {
+		verification = v
 	}
 	return workflows.RequestInput{
 		Type: typ, Country: country, Jurisdiction: string(jurisdiction), Channel: channel, Residence: residence, Language: lang,

@@ -49,6 +49,11 @@ type Service struct {
 	Connectors *connectors.Registry
 	// Customers, when set, name routed items' customers by their legal names (customers.yaml).
 	Customers *connectors.Customers
+	// Sensitive are the request types the controller marks sensitive (controller.yaml verification:
+	// sensitive): an emailed code does not verify them (eid.go).
+	Sensitive dsrflow.Sensitive
+	// EID reports whether the front door offers eID verification (DSR_EID_ISSUER).
+	EID bool
 }
 
 var _ dsrflow.RequestService = (*Service)(nil)

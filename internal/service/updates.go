@@ -163,7 +163,8 @@ func (s *Service) updateAs(ctx context.Context, id, updateID, name string, arg a
 	if err := handle.Get(ctx, &st); err != nil {
 		return dsrflow.RequestState{}, temporalError(err)
 	}
-	return dsrflow.RequestState{ID: id, Status: string(st.Status), Due: deadline.DateOfEnd(st.Due, req.Country), Extended: st.Extended, Verified: st.Verified}, nil
+	return dsrflow.RequestState{ID: id, Status: string(st.Status), Due: deadline.DateOfEnd(st.Due, req.Country), Extended: st.Extended, Verified: st.Verified,
+		EID: st.EID}, nil
 }
 
 // vote casts the caller's vote on a disclosure through the dispatcher, with the groups of the caller's

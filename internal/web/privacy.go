@@ -77,9 +77,12 @@ type privacyForm struct {
 	NeedsGround   bool
 	Ground        string
 	GroundChoices []string
+	// NoEID: the controller marks the type sensitive and eID verification is not configured, so the
+	// page says to contact support instead of taking a request no code may verify.
+	NoEID bool
 }
 
-func newPrivacyForm(lang, typ string) (privacyForm, bool) {
+func (s *server) newPrivacyForm(lang, typ string) (privacyForm, bool) {
 	items := rightItems(lang)
 	i := slices.IndexFunc(items, func(it rightItem) bool { return it.Type == typ })
 	if i < 0 {
@@ -87,6 +90,7 @@ func newPrivacyForm(lang, typ string) (privacyForm, bool) {
 	}
 	t := dsrflow.RequestType(typ)
 	return privacyForm{Right: items[i], Errors: map[string]string{},
+		NoEID:            s.Sensitive.Has(t) && s.EID == nil && t.DefaultVerification() != dsrflow.VerifyNone,
 		NeedsCorrections: t.Needs(dsrflow.InputCorrections), NeedsPurps: t.Needs(dsrflow.InputPurposes), NeedsGrounds: t.Accepts(dsrflow.InputGrounds),
 		NeedsGround: t.Needs(dsrflow.InputRestrictionGround), GroundChoices: restrictionGrounds()}, true
 }
@@ -94,7 +98,7 @@ func newPrivacyForm(lang, typ string) (privacyForm, bool) {
 func (s *server) handlePrivacyForm() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lang := subjectLanguage(w, r)
-		f, ok := newPrivacyForm(lang, r.URL.Query().Get("type"))
+		f, ok := s.newPrivacyForm(lang, r.URL.Query().Get("type"))
 		if !ok {
 			http.Redirect(w, r, "/privacy", http.StatusSeeOther)
 			return
@@ -113,7 +117,7 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		began := time.Now()
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		lang := subjectLanguage(w, r)
-		f, ok := newPrivacyForm(lang, r.PostFormValue("type"))
+		f, ok := s.newPrivacyForm(lang, r.PostFormValue("type"))
 		if !ok {
 			s.renderError(w, r, http.StatusBadRequest, "Choose one of the rights on the privacy center's first page.")
 			return
@@ -200,7 +204,14 @@ func (s *server) handlePrivacySubmit() http.Handler {
 		// left of the difference is hidden under a floor, so that the answer's time does not tell
 		// whether the address has an open request (issue 14).
 		s.waitFloor(began)
-		s.render(w, r, http.StatusOK, "privacy_sent", view{Title: mustTextIn(lang, "sent.title"), Public: true, Lang: lang, Data: dsrflow.RequestType(f.Right.Type).DefaultVerification() == dsrflow.VerifyNone})
+		sent := "code"
+		switch {
+		case dsrflow.RequestType(f.Right.Type).DefaultVerification() == dsrflow.VerifyNone:
+			sent = "optout"
+		case s.Sensitive.Has(dsrflow.RequestType(f.Right.Type)):
+			sent = "eid"
+		}
+		s.render(w, r, http.StatusOK, "privacy_sent", view{Title: mustTextIn(lang, "sent.title"), Public: true, Lang: lang, Data: sent})
 		// A new request's start (a store read, the Temporal call, the worker's first steps) happens after
 		// the answer has gone out. It is durable from the commit above: the reconciler starts it if this
 		// process dies first.
@@ -251,7 +262,6 @@ type statusPage struct {
 	ID, Token, Type, Status, Due string
 	Explain                      string
 	CanVerify                    bool
-	ExportURL                    string
 	// Received is the day the request arrived, Due the day it is answered by, as the page's language
 	// writes dates (answer.FormatDate).
 	Received string
@@ -259,6 +269,11 @@ type statusPage struct {
 	Outcomes []companyOutcome
 	// AskAgain is the form that makes a new request of the same right (a lapsed request's page).
 	AskAgain string
+	// Code: the request takes a code (CanVerify shows its form); EIDLabel: the eID button, when eID
+	// verification is configured (privacy_eid.go).
+	Code      bool
+	EIDLabel  string
+	ExportURL string
 	// GPC is the Global Privacy Control notice: "" without the signal, "recorded" (GPCRef is the
 	// do_not_sell request), or "pending" while the subject has not proven the address.
 	GPC, GPCRef string
@@ -301,6 +316,7 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 	title, _ := textIn(lang, "right."+v.Type+".title")
 	explain, _ := textIn(lang, "status."+v.Status)
 	p := statusPage{ID: id, Token: token, Type: title, Status: v.Status, Due: humanDate(lang, v.Due), Explain: explain, CanVerify: v.Status == string(dsrflow.StatusVerifying),
+		Code:     v.Verification != string(dsrflow.VerifyEID),
 		Received: humanDate(lang, deadline.DateOfEnd(v.Received.Add(time.Nanosecond), v.Country))}
 	if v.Status == string(dsrflow.StatusLapsed) {
 		// A lapsed request has its own page: it was never confirmed, so nothing was done, and the right
@@ -311,6 +327,12 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	if v.Status == string(dsrflow.StatusCompleted) {
 		p.Outcomes = companyOutcomes(lang, dsrflow.RequestType(v.Type), v.Jobs)
+	}
+	if s.EID != nil {
+		p.EIDLabel = s.EID.Label
+	}
+	if p.CanVerify && !p.Code {
+		p.Explain = mustTextIn(lang, "eid.required")
 	}
 	if exp != nil {
 		// A fresh link for the next hour, never past the download window.

@@ -111,4 +111,6 @@ func (s *server) consoleRoutes() {
 	s.mux.Handle("POST /privacy/requests/{id}/resend", s.handlePrivacyResend())
 	s.mux.Handle("GET /privacy/lost", s.handlePrivacyLost())
 	s.mux.Handle("POST /privacy/lost", s.handlePrivacyLostSubmit())
+	s.mux.Handle("POST /privacy/requests/{id}/eid", s.handlePrivacyEIDStart())
+	s.mux.Handle("GET /privacy/eid/callback", s.handlePrivacyEIDCallback())
 }

@@ -67,6 +67,11 @@ type Deps struct {
 	DevSignIn string
 	// OIDC, when set, offers single sign-on on the console's sign-in page.
 	OIDC *OIDC
+	// EID, when set, offers eID verification on the privacy center's status pages (privacy_eid.go).
+	EID *EID
+	// Sensitive are the request types the controller marks sensitive (controller.yaml): the privacy
+	// center and the service refuse an emailed code for them.
+	Sensitive dsrflow.Sensitive
 	// Reviewers are the reviewer groups; an API or console vote's groups are its principal's (token:NAME,
 	// oidc:SUB), never those of a Slack member of the same name.
 	Reviewers dsrflow.Reviewers
@@ -178,7 +183,7 @@ func (s *server) svc() dsrflow.RequestService {
 func (s *server) core() *service.Service {
 	return &service.Service{Client: s.Client, Store: s.Store, Key: s.Key, Reviewers: s.Reviewers, Metrics: s.Metrics,
 		Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, Purposes: s.Purposes, RepeatWindow: s.RepeatWindow, Connectors: s.Connectors,
-		Customers: s.Customers}
+		Customers: s.Customers, Sensitive: s.Sensitive, EID: s.EID != nil}
 }
 
 func (s *server) now() time.Time {
