@@ -84,6 +84,24 @@ func (p taskPage) TakesRecords() bool {
 	return p.Open && !p.Conflict() && p.T.Action == string(dsrflow.ActionAccess) && len(p.T.Holds) > 0
 }
 
+// Label names an error's field in the error summary: "Row 2, category", "Records as JSON".
+func (p taskPage) Label(key string) string {
+	if rest, ok := strings.CutPrefix(key, "row-"); ok {
+		if n, part, ok := strings.Cut(rest, "-"); ok {
+			return "Row " + n + ", " + part
+		}
+	}
+	switch key {
+	case "records_json":
+		return "Records as JSON"
+	case "records":
+		return "Records found"
+	case "":
+		return ""
+	}
+	return strings.ToUpper(key[:1]) + strings.ReplaceAll(key[1:], "_", " ")
+}
+
 // taskRowsShown is how many empty rows the records form shows, and adds with "More rows".
 const taskRowsShown = 5
 
