@@ -147,7 +147,7 @@ func TestConsoleTaskRecordsForm(t *testing.T) {
 		"category-1": {"user.name"}, "field-1": {"name"}, "value-1": {"Jane Smith"},
 		"category-2": {"user.contact.email"}, "field-2": {"email"}, "value-2": {"jane@example.com"},
 		"category-3": {"user.contact.email"}, "field-3": {"email"}, "value-3": {"jane.smith@example.com"},
-		"category-4": {"user.name"},
+		"category-4":   {"user.name"},
 		"records_json": {`[{"dataset": "letters", "fields": {"sender": "Jane Smith"}, "categories": {"sender": "user.name"}}]`}}))
 	if resp.StatusCode != http.StatusSeeOther || len(answers) != 1 {
 		t.Fatalf("done with records: %d, answers %d", resp.StatusCode, len(answers))
