@@ -1,0 +1,114 @@
+package devstack_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/web"
+)
+
+// TestTaskRecordsReachTheExport (issue 17): a team that searched the paper archive by hand answers its
+// access task Done in the console with the records it found; a category the archive does not declare
+// is refused naming the row, nothing recorded; then the subject's export holds the records, attributed
+// to the archive's owner, in summary.html and the archive's CSV, and the task says how many.
+func TestTaskRecordsReachTheExport(t *testing.T) {
+	s := start(t, archiveWithCategories(t))
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+	agent := newBrowser(t, s)
+	if resp, _ := agent.post("/console/signin", url.Values{"token": {createToken(t, s, "agent-1", "agent")}}, ""); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", resp.StatusCode)
+	}
+
+	id := c.create(web.NewRequest{Type: "access", Email: jane, Attest: "known customer on a recorded call"})
+	taskID := id + ".archive"
+	taskPage := "/console/tasks/" + taskID
+	waitFor(t, "the task's records form", func() bool {
+		_, page := agent.get(taskPage)
+		return strings.Contains(page, `name="category-1"`)
+	})
+	rows := func(extra url.Values) url.Values {
+		v := url.Values{"rows": {"5"}, "outcome": {"done"},
+			"category-1": {"user.name"}, "field-1": {"name on the card"}, "value-1": {"Jane Smith"},
+			"category-2": {"user.contact"}, "field-2": {"postal address"}, "value-2": {"Storgata 1, Oslo"}}
+		for k, vs := range extra {
+			v[k] = vs
+		}
+		return v
+	}
+	resp, page := agent.post(taskPage, rows(url.Values{"category-3": {"user.financial"}, "field-3": {"card"}, "value-3": {"4111"}}), taskPage)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `href="#task-row-3-category"`) {
+		t.Fatalf("an undeclared category: %d, want 400 naming row 3's category", resp.StatusCode)
+	}
+	if task := c.task(taskID); task.Status != "open" {
+		t.Fatalf("the refused answer changed the task: %s", task.Status)
+	}
+	if resp, _ := agent.post(taskPage, rows(nil), taskPage); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("done with records: %d", resp.StatusCode)
+	}
+	if v := c.waitClosed(id); v.Status != "completed" || jobsByConnector(v)["archive/access"].Status != "completed" {
+		t.Fatalf("request ended %s with jobs %+v", v.Status, v.Jobs)
+	}
+	if task := c.task(taskID); task.Status != "done" || task.Records != 2 {
+		t.Errorf("task = %s with %d records, want done with 2", task.Status, task.Records)
+	}
+	files := c.export(id)
+	summary := files["summary.html"]
+	for _, want := range []string{"Example Records AS", "Jane Smith", "Storgata 1, Oslo"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary.html lacks %q", want)
+		}
+	}
+	var csv string
+	for name, data := range files {
+		if strings.HasPrefix(name, "csv/archive/") {
+			csv += data
+		}
+	}
+	if !strings.Contains(csv, "Jane Smith") || !strings.Contains(csv, "Storgata 1, Oslo") || strings.Contains(summary+csv, "4111") {
+		t.Errorf("the archive's CSV files: %q", csv)
+	}
+}
+
+// archiveWithCategories is archiveConfig's manual connector declaring the categories its team may
+// attach records of.
+func archiveWithCategories(t *testing.T) config.Dev {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "connectors.yaml")
+	if err := os.WriteFile(file, []byte(`connectors:
+  - id: archive
+    owner: Example Records AS
+    role: subsidiary
+    kind: manual
+    channel: C01ARCHIVE
+    instructions: Search the paper archive by email.
+    actions: [access, erase]
+    identities: [email]
+    categories: [user.name, user.contact]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, filepath.Join(dir, "data"))
+	cfg.Product.Connectors = file
+	return cfg
+}
+
+func (c apiClient) task(id string) web.TaskView {
+	c.t.Helper()
+	status, data := c.call("GET", "/api/v1/tasks/"+id, nil)
+	if status != http.StatusOK {
+		c.t.Fatalf("task %s: %d %s", id, status, data)
+	}
+	var v web.TaskView
+	if err := json.Unmarshal(data, &v); err != nil {
+		c.t.Fatal(err)
+	}
+	return v
+}
