@@ -313,7 +313,7 @@ func (r *jobRunner) taskCard(t *task) dsrflow.Card {
 	case dsrflow.VoteDone:
 		c.State = "Done by " + t.view.By
 		if t.view.Records > 0 {
-			c.State += fmt.Sprintf(", with %d records found", t.view.Records)
+			c.State += fmt.Sprintf(", with %d %s found", t.view.Records, plural(t.view.Records, "record", "records"))
 		}
 	case dsrflow.VoteNothingFound:
 		c.State = "Nothing found, by " + t.view.By
@@ -335,4 +335,12 @@ func (r *jobRunner) taskLink(taskID string) string {
 		return ""
 	}
 	return base + "/api/v1/tasks/" + taskID
+}
+
+// plural is one or other as n counts one thing or several.
+func plural(n int, one, other string) string {
+	if n == 1 {
+		return one
+	}
+	return other
 }

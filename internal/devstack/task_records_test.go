@@ -1,7 +1,9 @@
 package devstack_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -9,8 +11,13 @@ import (
 	"strings"
 	"testing"
 
+	"go.temporal.io/api/common/v1"
+	"go.temporal.io/api/proxy"
+
 	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/web"
+	"github.com/dsrflow/dsrflow/workflows"
 )
 
 // TestTaskRecordsReachTheExport (issue 17): a team that searched the paper archive by hand answers its
@@ -111,4 +118,54 @@ func (c apiClient) task(id string) web.TaskView {
 		c.t.Fatal(err)
 	}
 	return v
+}
+
+// TestTaskRecordsHistoryReplays records (DSR_RECORD_HISTORIES, as TestHistoriesReplay) the history of
+// an access request whose manual task was answered Done with records (change h17-task-records): the
+// history holds their count and store key, never the records, and replays against today's code.
+func TestTaskRecordsHistoryReplays(t *testing.T) {
+	cfg := archiveWithCategories(t)
+	cfg.MasterKeys = keySpec("h", 3)
+	keys, err := payload.ParseKeyRing(cfg.MasterKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, cfg)
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+
+	id := c.create(web.NewRequest{Type: "access", Email: jane, Attest: "passport seen at the counter"})
+	taskID := id + ".archive"
+	waitFor(t, "the task", func() bool {
+		status, _ := c.call("GET", "/api/v1/tasks/"+taskID, nil)
+		return status == http.StatusOK
+	})
+	answer := map[string]any{"outcome": "done", "records": []map[string]any{
+		{"dataset": "letters", "fields": map[string]string{"sender": "Jane Smith"}, "categories": map[string]string{"sender": "user.name"}},
+	}}
+	if status, data := c.call("POST", "/api/v1/tasks/"+taskID+"/outcome", answer); status != http.StatusOK {
+		t.Fatalf("done with records: %d %s", status, data)
+	}
+	c.waitStatus(id, "completed")
+	codec := payload.NewCodec(keys)
+	h := historyOf(t, s, id)
+	err = proxy.VisitPayloads(context.Background(), h, proxy.VisitPayloadsOptions{SkipSearchAttributes: true,
+		Visitor: func(_ *proxy.VisitPayloadsContext, p []*common.Payload) ([]*common.Payload, error) {
+			return codec.Decode(p)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain strings.Builder
+	for _, e := range h.Events {
+		plain.WriteString(e.String())
+	}
+	if !strings.Contains(plain.String(), "RecordsRef") {
+		t.Fatal("the decrypted history lacks the answer's records key: the check below would prove nothing")
+	}
+	if strings.Contains(plain.String(), "letters") || strings.Contains(plain.String(), "Jane Smith") {
+		t.Error("the records passed through the workflow's history")
+	}
+	name := fmt.Sprintf("v%d_access_task_records", workflows.RequestVersion)
+	replayAndRecord(t, s, codec, os.Getenv("DSR_RECORD_HISTORIES"), name, id, workflows.Request)
 }
