@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"go.temporal.io/api/common/v1"
 	"go.temporal.io/api/proxy"
 
@@ -168,4 +169,40 @@ func TestTaskRecordsHistoryReplays(t *testing.T) {
 	}
 	name := fmt.Sprintf("v%d_access_task_records", workflows.RequestVersion)
 	replayAndRecord(t, s, codec, os.Getenv("DSR_RECORD_HISTORIES"), name, id, workflows.Request)
+}
+
+// TestBrowserTaskRecords: in Chromium an agent answers a manual access task with the records found:
+// the records form passes axe-core and reflows at 320 px, "More rows" adds rows without JavaScript,
+// and Done with two rows completes the request with the records in the export.
+func TestBrowserTaskRecords(t *testing.T) {
+	chromiumPath(t)
+	s := start(t, archiveWithCategories(t))
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+	agent := signInTab(t, s, "agent-1", "agent")
+
+	id := c.create(web.NewRequest{Type: "access", Email: jane, Attest: "known customer on a recorded call"})
+	taskID := id + ".archive"
+	waitFor(t, "the task", func() bool {
+		status, _ := c.call("GET", "/api/v1/tasks/"+taskID, nil)
+		return status == http.StatusOK
+	})
+	act(t, agent, "open the task", chromedp.Navigate(s.URL()+"/console/tasks/"+taskID), chromedp.WaitVisible(chromedp.CSS("#task-row-1-category")))
+	checkPage(t, agent, "console-task-records")
+	act(t, agent, "more rows", chromedp.SetValue(chromedp.CSS("#task-row-1-category"), "user.name"),
+		chromedp.SendKeys(chromedp.CSS("#task-row-1-field"), "name on the card"), chromedp.SendKeys(chromedp.CSS("#task-row-1-value"), "Jane Smith"),
+		chromedp.Click(chromedp.CSS(`button[name="more"]`)), chromedp.WaitVisible(chromedp.CSS("#task-row-10-category")))
+	act(t, agent, "done with records", chromedp.SetValue(chromedp.CSS("#task-row-7-category"), "user.contact"),
+		chromedp.SendKeys(chromedp.CSS("#task-row-7-field"), "postal address"), chromedp.SendKeys(chromedp.CSS("#task-row-7-value"), "Storgata 1, Oslo"),
+		chromedp.Click(chromedp.CSS(`button[value="done"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if text := pageText(t, agent); !strings.Contains(text, "with 2 records found") {
+		t.Errorf("the answered task: %q", text)
+	}
+	if v := c.waitClosed(id); v.Status != "completed" {
+		t.Fatalf("request ended %s", v.Status)
+	}
+	summary := c.export(id)["summary.html"]
+	if !strings.Contains(summary, "Jane Smith") || !strings.Contains(summary, "Storgata 1, Oslo") {
+		t.Error("the export lacks the records entered in the browser")
+	}
 }
