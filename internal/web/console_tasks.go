@@ -58,8 +58,8 @@ type taskPage struct {
 	Open bool
 	// Rows are the records form's rows (taskRowsShown empty ones, or the posted ones and more).
 	Rows []taskRow
-	// JSON is the pasted records, kept when the form comes back with errors.
-	JSON string
+	// JSON is the pasted records and Reason the reason typed, kept when the form comes back.
+	JSON, Reason string
 	// Errors are the refused form's fields: row-N-category, row-N-field, row-N-value, records_json,
 	// records, reason, outcome.
 	Errors map[string]string
@@ -145,7 +145,7 @@ func (s *server) handleConsoleTaskOutcome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		reason := strings.TrimSpace(r.PostFormValue("reason"))
-		form := taskPage{Rows: postedRows(r), JSON: r.PostFormValue("records_json"), Errors: map[string]string{}}
+		form := taskPage{Rows: postedRows(r), JSON: r.PostFormValue("records_json"), Reason: r.PostFormValue("reason"), Errors: map[string]string{}}
 		if r.PostFormValue("more") != "" {
 			// "More rows": the form again with what was entered and more empty rows; nothing is sent.
 			if n := len(form.Rows); n < maxTaskRows {

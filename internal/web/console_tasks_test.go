@@ -131,9 +131,11 @@ func TestConsoleTaskRecordsForm(t *testing.T) {
 		t.Errorf("bad category: %d, answers %d\n%s", resp.StatusCode, len(answers), page)
 	}
 	// A value without its field's name, and a pasted list that is not records: both named.
-	resp = ss.do("POST", "/console/tasks/dsr_a.archive", agent, form(url.Values{"outcome": {"done"}, "category-3": {"user.name"}, "value-3": {"Jane"}, "records_json": {`{"not": "a list"}`}}))
+	resp = ss.do("POST", "/console/tasks/dsr_a.archive", agent, form(url.Values{"outcome": {"done"}, "category-3": {"user.name"}, "value-3": {"Jane"}, "records_json": {`{"not": "a list"}`},
+		"reason": {"searched the 2019 boxes"}}))
 	page = body(t, resp)
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `href="#task-row-3-field"`) || !strings.Contains(page, `href="#task-records_json"`) || len(answers) != 0 {
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `href="#task-row-3-field"`) || !strings.Contains(page, `href="#task-records_json"`) || len(answers) != 0 ||
+		!strings.Contains(page, "searched the 2019 boxes</textarea>") || !strings.Contains(page, `{&#34;not&#34;: &#34;a list&#34;}</textarea>`) {
 		t.Errorf("a value without a field, bad JSON: %d, answers %d", resp.StatusCode, len(answers))
 	}
 	// Records go with Done only.
