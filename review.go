@@ -102,6 +102,12 @@ type Vote struct {
 	Key string
 	// Ref is the card the vote was cast on, when it came from Slack.
 	Ref CardRef
+	// Records and RecordsRef go with a manual access task answered done with the records the team found
+	// (TaskAnswer.Records): how many, and the key the front door stored them under, encrypted, in the
+	// store. The records themselves never travel through Temporal: the workflow files them under the
+	// task's job when it accepts the answer.
+	Records    int    `json:",omitempty"`
+	RecordsRef string `json:",omitempty"`
 }
 
 // VoteOutcome is the workflow's answer to a vote.

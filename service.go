@@ -422,12 +422,17 @@ type TaskView struct {
 	Corrections  map[string]string `json:"corrections,omitempty"`
 	Purposes     []string          `json:"purposes,omitempty"`
 	Categories   []string          `json:"categories,omitempty"`
-	Due          time.Time         `json:"due"`
-	Created      time.Time         `json:"created"`
-	Status       string            `json:"status"`
-	By           string            `json:"by,omitempty"`
-	Reason       string            `json:"reason,omitempty"`
-	Answered     *time.Time        `json:"answered,omitempty"`
+	// Holds are the data categories the task's connector declares: those a record the team attaches
+	// may carry (TaskAnswer.Records).
+	Holds    []string   `json:"holds,omitempty"`
+	Due      time.Time  `json:"due"`
+	Created  time.Time  `json:"created"`
+	Status   string     `json:"status"`
+	By       string     `json:"by,omitempty"`
+	Reason   string     `json:"reason,omitempty"`
+	Answered *time.Time `json:"answered,omitempty"`
+	// Records is how many records the team attached to its answer.
+	Records int `json:"records,omitempty"`
 }
 
 // Task views of OpenTasks.
@@ -458,7 +463,19 @@ type TaskListItem struct {
 type TaskAnswer struct {
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason"`
-	Key     string `json:"-"`
+	// Records are what the team found, for an access (or portability) task answered done: they reach
+	// the request's results as the connector's answer would (the export, the answer mail).
+	Records []TaskRecord `json:"records,omitempty"`
+	Key     string       `json:"-"`
+}
+
+// TaskRecord is one record a team found, in the shape of protocol v1's record (connectors.Record):
+// a dataset, its fields' values as text, and each field's data category, one of those the task's
+// connector declares.
+type TaskRecord struct {
+	Dataset    string            `json:"dataset"`
+	Fields     map[string]string `json:"fields"`
+	Categories map[string]string `json:"categories"`
 }
 
 // TaskAnswered is an accepted answer and the task's state after it.

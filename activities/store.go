@@ -100,6 +100,12 @@ func recordJob(ctx context.Context, st *store.Store, out JobOutcome, key string)
 		return err
 	}
 	requestID, _, _ := strings.Cut(out.JobID, ":")
+	if out.RecordsFrom != "" {
+		// A team's records, stored by the front door: now the job's, before its outcome says completed.
+		if err := st.MoveJobRecords(ctx, requestID, out.RecordsFrom, out.JobID); err != nil {
+			return fmt.Errorf("record job %s: %w", out.JobID, err)
+		}
+	}
 	j := store.Job{
 		JobID: out.JobID, RequestID: requestID, ConnectorID: out.Connector.ID, Owner: out.Connector.Owner,
 		Role: out.Connector.Role, Action: string(out.Action), Status: string(out.Status), Detail: out.Detail,

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -74,15 +79,19 @@ func newTaskCmd(getenv func(string) string) *cobra.Command {
 		{"nothing-found", dsrflow.VoteNothingFound, "the team found nothing about the subject"},
 		{"cannot", dsrflow.VoteCannot, "the team cannot do the job (--reason required)"},
 	} {
-		var reason string
-		cmd := newTaskOutcomeCmd(getenv, o.use, o.short, o.outcome, &reason)
+		var reason, records string
+		cmd := newTaskOutcomeCmd(getenv, o.use, o.short, o.outcome, &reason, &records)
 		cmd.Flags().StringVar(&reason, "reason", "", "why (required for cannot)")
+		if o.outcome == dsrflow.VoteDone {
+			cmd.Use += " [--records FILE]"
+			cmd.Flags().StringVar(&records, "records", "", `the records found, for an access task: a JSON file ("-": standard input) holding a list like [{"dataset":"letters","fields":{"sender":"..."},"categories":{"sender":"user.name"}}]`)
+		}
 		task.AddCommand(cmd)
 	}
 	return task
 }
 
-func newTaskOutcomeCmd(getenv func(string) string, use, short string, outcome dsrflow.VoteAction, reason *string) *cobra.Command {
+func newTaskOutcomeCmd(getenv func(string) string, use, short string, outcome dsrflow.VoteAction, reason, records *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   use + " ID [--reason R]",
 		Short: short,
@@ -91,11 +100,19 @@ func newTaskOutcomeCmd(getenv func(string) string, use, short string, outcome ds
 			if outcome.NeedsReason() && strings.TrimSpace(*reason) == "" {
 				return dsrflow.Errorf(dsrflow.EINVALID, "--reason is required")
 			}
+			answer := dsrflow.TaskAnswer{Outcome: string(outcome), Reason: *reason}
+			if *records != "" {
+				recs, err := readTaskRecords(cmd.InOrStdin(), *records)
+				if err != nil {
+					return err
+				}
+				answer.Records = recs
+			}
 			c, err := newAPIClient(getenv)
 			if err != nil {
 				return err
 			}
-			out, err := c.AnswerTask(cmd.Context(), args[0], dsrflow.TaskAnswer{Outcome: string(outcome), Reason: *reason})
+			out, err := c.AnswerTask(cmd.Context(), args[0], answer)
 			if err != nil {
 				return err
 			}
@@ -108,3 +125,49 @@ func newTaskOutcomeCmd(getenv func(string) string, use, short string, outcome ds
 // taskIdentityConflict is the workflows' TaskIdentityConflict: the kind of task a job that ended
 // identity_conflict is (TestStarterWireNamesMatchTheWorkflows holds it equal).
 const taskIdentityConflict = "identity_conflict"
+
+// maxRecordsFile bounds the --records file read: the front door takes at most 1 MiB of answer.
+const maxRecordsFile = 1 << 20
+
+// readTaskRecords reads --records FILE ("-": stdin): a JSON list of records in protocol v1's shape.
+func readTaskRecords(stdin io.Reader, file string) ([]dsrflow.TaskRecord, error) {
+	r := stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, dsrflow.Errorf(dsrflow.EINVALID, "--records: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxRecordsFile+1))
+	if err != nil {
+		return nil, dsrflow.Errorf(dsrflow.EINVALID, "--records: %v", err)
+	}
+	if len(data) > maxRecordsFile {
+		return nil, dsrflow.Errorf(dsrflow.EINVALID, "--records: the file is larger than 1 MiB")
+	}
+	var recs []dsrflow.TaskRecord
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&recs); err != nil {
+		// The decoder's message may quote the file's text, which is personal data: say only where.
+		return nil, dsrflow.Errorf(dsrflow.EINVALID, `--records: not a JSON list of records like [{"dataset": "letters", "fields": {...}, "categories": {...}}] (%s)`, jsonWhere(err))
+	}
+	return recs, nil
+}
+
+// jsonWhere says where a JSON decoding error is, without the text it found there.
+func jsonWhere(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s has the wrong type", typ.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	return "invalid JSON"
+}

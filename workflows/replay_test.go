@@ -12,7 +12,8 @@ import (
 // TestReplayRecordedHistories replays histories recorded from the embedded stack (demo persona only)
 // against today's workflow code: requests (internal/devstack TestHistoriesReplay) and disclosures
 // (TestDisclosureHistoriesReplay), with a disclosure subject's workflow (disclosure_v2_*_subject), the
-// runs of a request that continued as new (TestContinuedHistoriesReplay) and retention sweeps
+// runs of a request that continued as new (TestContinuedHistoriesReplay), a manual task answered with
+// records (TestTaskRecordsHistoryReplays) and retention sweeps
 // (TestRetentionHistoryReplays). A change that would break requests already running fails here: put it
 // behind workflow.GetVersion, then record a new history beside the old ones.
 func TestReplayRecordedHistories(t *testing.T) {

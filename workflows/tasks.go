@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,7 +62,14 @@ type TaskView struct {
 	Status      string
 	By, Reason  string
 	Answered    *time.Time
+	// Records is how many records the team attached to its done (an access task), and RecordsRef the
+	// store key the front door put them under (dsrflow.Vote.RecordsRef); the records are never here.
+	Records    int    `json:",omitempty"`
+	RecordsRef string `json:",omitempty"`
 }
+
+// changeTaskRecords is the change id of a team's records filed as its access task's result.
+const changeTaskRecords = "h17-task-records"
 
 type task struct {
 	view TaskView
@@ -113,6 +121,12 @@ func (r *jobRunner) validateTask(v dsrflow.Vote) error {
 		return rejectf(dsrflow.EINVALID, "a task's answer is done, nothing_found or cannot")
 	case v.Action.NeedsReason() && strings.TrimSpace(v.Reason) == "":
 		return rejectf(dsrflow.EINVALID, "cannot needs a reason")
+	case v.Records > 0 && v.Action != dsrflow.VoteDone:
+		return rejectf(dsrflow.EINVALID, "records go with done only")
+	case v.Records > 0 && t.view.Action != dsrflow.ActionAccess:
+		return rejectf(dsrflow.EINVALID, "task %s is a %s task: only an access task's answer carries records", v.ReviewID, t.view.Action)
+	case v.Records > 0 && v.RecordsRef == "", v.Records < 0:
+		return rejectf(dsrflow.EINVALID, "records need the key they are stored under")
 	}
 	return nil
 }
@@ -124,6 +138,9 @@ func (r *jobRunner) onTask(ctx workflow.Context, v dsrflow.Vote) (dsrflow.VoteOu
 	}
 	now := workflow.Now(ctx).UTC()
 	t.view.Status, t.view.By, t.view.Reason, t.view.Answered = string(v.Action), v.Reviewer, strings.TrimSpace(v.Reason), &now
+	if v.Records > 0 {
+		t.view.Records, t.view.RecordsRef = v.Records, v.RecordsRef
+	}
 	card := r.taskCard(t)
 	return dsrflow.VoteOutcome{Accepted: true, Message: card.State, Card: &card}, nil
 }
@@ -243,6 +260,9 @@ func (r *jobRunner) openTask(ctx workflow.Context, ref act.ConnectorRef, job con
 
 // taskOutcome records a task's answer (event and card) and makes it the job's outcome.
 func (r *jobRunner) taskOutcome(ctx workflow.Context, ref act.ConnectorRef, job connectors.Job, t *task, detail map[string]string) act.JobOutcome {
+	if t.view.Records > 0 {
+		detail["records"] = strconv.Itoa(t.view.Records)
+	}
 	r.audit(ctx, "task_"+t.view.Status, detail, t.view.By, t.view.Reason)
 	if t.ref != (dsrflow.CardRef{}) {
 		up := act.UpdateCardInput{RequestID: r.id, Ref: t.ref, Card: r.taskCard(t)}
@@ -254,6 +274,13 @@ func (r *jobRunner) taskOutcome(ctx workflow.Context, ref act.ConnectorRef, job 
 	switch dsrflow.VoteAction(t.view.Status) {
 	case dsrflow.VoteDone:
 		out.Status, out.Detail = connectors.StatusCompleted, "done by hand"
+		// The records the team found become the job's, as a connector's answer's would: RecordJob files
+		// them under the job id, where the answer and the export read them. Only answers with records
+		// take this path, so histories from before the change replay without its marker.
+		if t.view.Records > 0 && workflow.GetVersion(ctx, changeTaskRecords, workflow.DefaultVersion, 1) >= 1 {
+			out.RecordsFrom = t.view.RecordsRef
+			out.Counts = map[string]int{"records": t.view.Records}
+		}
 	case dsrflow.VoteNothingFound:
 		out.Status, out.Detail = connectors.StatusNotFound, "nothing found by hand"
 	default:
@@ -285,6 +312,9 @@ func (r *jobRunner) taskCard(t *task) dsrflow.Card {
 	switch dsrflow.VoteAction(t.view.Status) {
 	case dsrflow.VoteDone:
 		c.State = "Done by " + t.view.By
+		if t.view.Records > 0 {
+			c.State += fmt.Sprintf(", with %d %s found", t.view.Records, plural(t.view.Records, "record", "records"))
+		}
 	case dsrflow.VoteNothingFound:
 		c.State = "Nothing found, by " + t.view.By
 	case dsrflow.VoteCannot:
@@ -305,4 +335,12 @@ func (r *jobRunner) taskLink(taskID string) string {
 		return ""
 	}
 	return base + "/api/v1/tasks/" + taskID
+}
+
+// plural is one or other as n counts one thing or several.
+func plural(n int, one, other string) string {
+	if n == 1 {
+		return one
+	}
+	return other
 }

@@ -133,3 +133,71 @@ func TestManualTaskMarksVerifiedIdentities(t *testing.T) {
 	eq(t, "verified identities", tasks[0].Verified, []string{dsrflow.IdentityEmail})
 	eq(t, "identities shown", tasks[0].Identity.CustomerIDs["archive"], "A-77")
 }
+
+// A team answers its access task Done with the records it found (issue 17): the records stay in the
+// store under the front door's key; the workflow files them under the task's job (RecordJob's
+// RecordsFrom) before the answer is composed, so they reach the export as the connector's answer
+// would, counted; the card and the audit say how many. Records on an erasure task or with Nothing
+// found are refused.
+func TestManualTaskDoneWithRecords(t *testing.T) {
+	in := newInput(dsrflow.Access, dsrflow.VerifyNone)
+	h := newHarness(t, in)
+	h.subsidiaries = []activities.ConnectorRef{archive}
+	withRecords := func(action dsrflow.VoteAction, n int, ref string) dsrflow.Vote {
+		v := taskVote(action, "")
+		v.Records, v.RecordsRef = n, ref
+		return v
+	}
+	notFound := h.update(day, workflows.UpdateTask, withRecords(dsrflow.VoteNothingFound, 2, requestID+":archive:access#answer-1"))
+	noRef := h.update(day, workflows.UpdateTask, withRecords(dsrflow.VoteDone, 2, ""))
+	done := h.update(2*day, workflows.UpdateTask, withRecords(dsrflow.VoteDone, 3, requestID+":archive:access#answer-2"))
+	out := h.execute()
+
+	eq(t, "records with nothing found", errType(notFound.rejected), dsrflow.EINVALID)
+	eq(t, "records without their key", errType(noRef.rejected), dsrflow.EINVALID)
+	if !done.completed || done.err != nil {
+		t.Fatalf("done with records: %+v", done)
+	}
+	job := jobID("archive", dsrflow.ActionAccess)
+	eq(t, "outcome", out.Jobs[job], connectors.StatusCompleted)
+	var rec *activities.JobOutcome
+	for i := range h.recorded {
+		if h.recorded[i].JobID == job {
+			rec = &h.recorded[i]
+		}
+	}
+	if rec == nil {
+		t.Fatalf("the task's job was not recorded: %+v", h.recorded)
+	}
+	eq(t, "records filed from", rec.RecordsFrom, requestID+":archive:access#answer-2")
+	eq(t, "records counted", rec.Counts["records"], 3)
+	// Respond reads the job's records by job id: the outcome it is given is the job's, completed.
+	resp := h.onlyRespond()
+	var answered bool
+	for _, o := range resp.Outcomes {
+		answered = answered || o.JobID == job && o.Status == connectors.StatusCompleted && o.Connector.ID == "archive"
+	}
+	if !answered {
+		t.Errorf("the answer lacks the task's job: %+v", resp.Outcomes)
+	}
+	eq(t, "final card state", h.cardUpdates[len(h.cardUpdates)-1].Card.State, "Done by token:agent-1, with 3 records found")
+	if ev := h.eventsNamed("task_done"); len(ev) != 1 || ev[0].Detail["records"] != "3" {
+		t.Errorf("task_done = %+v", ev)
+	}
+}
+
+func TestManualEraseTaskTakesNoRecords(t *testing.T) {
+	h := newHarness(t, newInput(dsrflow.Erasure, dsrflow.VerifyNone))
+	h.subsidiaries = []activities.ConnectorRef{archive}
+	v := taskVote(dsrflow.VoteDone, "")
+	v.Records, v.RecordsRef = 1, requestID+":archive:erase#answer-1"
+	refused := h.update(day, workflows.UpdateTask, v)
+	h.update(2*day, workflows.UpdateTask, taskVote(dsrflow.VoteDone, ""))
+	h.execute()
+	eq(t, "records on an erasure task", errType(refused.rejected), dsrflow.EINVALID)
+	for _, o := range h.recorded {
+		if o.RecordsFrom != "" || o.Counts["records"] != 0 {
+			t.Errorf("an erasure job was recorded with records: %+v", o)
+		}
+	}
+}

@@ -64,6 +64,9 @@ type JobOutcome struct {
 	// is for staff only.
 	ToSubject bool `json:",omitempty"`
 	Recorded  bool `json:",omitempty"`
+	// RecordsFrom is the store key of the records a team attached to its manual access task (the front
+	// door stored them there): RecordJob files them under JobID before it records the outcome.
+	RecordsFrom string `json:",omitempty"`
 }
 
 // AwaitInput asks for an accepted job's result until its escalation point (Connectors.AwaitResult).

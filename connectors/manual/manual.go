@@ -1,7 +1,9 @@
 // Package manual is the manual connector kind: a team does a job by hand. The job becomes a task card
 // in the team's channel (a Slack channel id or name) with the team's instructions; someone answers
 // Done, Nothing found or Cannot (with a reason), and sees the subject's identity only in the front
-// door. In connectors.yaml:
+// door. An access task's Done may carry the records the team found, of the connector's declared
+// categories (dsrflow.TaskAnswer.Records): they become the job's records, as a connector's answer's.
+// In connectors.yaml:
 //
 //	kind: manual
 //	channel: C01ARCHIVE

@@ -149,6 +149,11 @@ func TestBadInputIsRefusedFirst(t *testing.T) {
 			_, err := s.AnswerTask(as(dsrflow.RoleAgent), "dsr_1.crm", dsrflow.TaskAnswer{Outcome: "approve"})
 			return err
 		},
+		"records with nothing found": func() error {
+			_, err := s.AnswerTask(as(dsrflow.RoleAgent), "dsr_1.crm", dsrflow.TaskAnswer{Outcome: "nothing_found",
+				Records: []dsrflow.TaskRecord{{Dataset: "user.name", Fields: map[string]string{"name": "Jane Smith"}, Categories: map[string]string{"name": "user.name"}}}})
+			return err
+		},
 		"a Slack click's key": func() error {
 			_, err := s.AnswerTask(as(dsrflow.RoleAgent), "dsr_1.crm", dsrflow.TaskAnswer{Outcome: "done", Key: "Slack:U1:dsr_1.crm"})
 			return err

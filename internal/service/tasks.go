@@ -58,7 +58,8 @@ func (s *Service) Task(ctx context.Context, id string) (dsrflow.TaskView, error)
 			return dsrflow.TaskView{
 				ID: t.ID, Kind: taskKind(t), JobID: t.JobID, RequestID: t.RequestID, Connector: t.Connector, Owner: t.Owner, Action: string(t.Action),
 				Instructions: t.Instructions, Identity: t.Identity, Verified: verified, Unverified: unverified, Corrections: t.Corrections, Purposes: t.Purposes,
-				Categories: t.Categories, Due: t.Due, Created: t.Created, Status: t.Status, By: t.By, Reason: t.Reason, Answered: t.Answered,
+				Categories: t.Categories, Holds: s.holds(t.Connector), Due: t.Due, Created: t.Created, Status: t.Status, By: t.By, Reason: t.Reason,
+				Answered: t.Answered, Records: t.Records,
 			}, nil
 		}
 	}
@@ -108,15 +109,31 @@ func (s *Service) AnswerTask(ctx context.Context, id string, a dsrflow.TaskAnswe
 	if err := checkKey(a.Key); err != nil {
 		return dsrflow.TaskAnswered{}, err
 	}
-	out, err := review.Dispatcher{Client: s.Client}.Deliver(ctx, dsrflow.Vote{
+	vote := dsrflow.Vote{
 		ReviewID: id, Kind: dsrflow.ReviewTask, Action: action, Reason: strings.TrimSpace(a.Reason),
 		Reviewer: p.ID, Groups: s.groupsOf(p), Person: s.personOf(p), Via: "api", Key: a.Key,
-	})
+	}
+	var requestID string
+	if a.Records != nil {
+		if vote.RecordsRef, requestID, err = s.stageTaskRecords(ctx, id, a); err != nil {
+			return dsrflow.TaskAnswered{}, err
+		}
+		vote.Records = len(a.Records)
+	}
+	out, err := review.Dispatcher{Client: s.Client}.Deliver(ctx, vote)
 	if err == nil && !out.Accepted {
 		err = dsrflow.Errorf(dsrflow.ECONFLICT, "%s", out.Message)
 	}
 	if err != nil {
-		return dsrflow.TaskAnswered{}, temporalError(err)
+		err = temporalError(err)
+		if vote.RecordsRef != "" && refusedForGood(err) {
+			// Refused: its records must not stay. Another error may hide an accepted answer, whose
+			// records the workflow will file; left, they go when the request is shredded.
+			if derr := s.Store.DeleteJobRecordsOf(context.WithoutCancel(ctx), requestID, vote.RecordsRef); derr != nil {
+				s.logger().Error("records of a refused task answer not deleted", "task", id, "error", derr)
+			}
+		}
+		return dsrflow.TaskAnswered{}, err
 	}
 	return dsrflow.TaskAnswered{ID: id, Status: string(action), State: out.Message}, nil
 }

@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/dsrflow/dsrflow"
 )
@@ -185,6 +189,54 @@ func (s *Store) ListJobRecords(ctx context.Context, requestID string) (map[strin
 }
 
 func jobRecordsPlace(jobID string) string { return "job_records.records:" + jobID }
+
+// MoveJobRecords files the records stored under from (a team's answer to a manual task, put by the
+// front door) under the job id to, replacing any there, sealed anew for their new place. Records no
+// longer under from (moved by an earlier try) are not an error: it is idempotent.
+func (s *Store) MoveJobRecords(ctx context.Context, requestID, from, to string) error {
+	if from == "" || to == "" || from == to {
+		return dsrflow.Errorf(dsrflow.EINVALID, "moving job records needs two different job ids")
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var sealed []byte
+		err := tx.GetContext(ctx, &sealed, s.rebind(`SELECT records FROM job_records WHERE job_id = ? AND request_id = ?`), from, requestID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read records of job %s: %w", from, err)
+		}
+		k, err := s.readKey(ctx, tx, requestID)
+		if err != nil {
+			return err
+		}
+		plain, err := k.open(jobRecordsPlace(from), sealed)
+		if err != nil {
+			return err
+		}
+		if sealed, err = k.seal(jobRecordsPlace(to), plain); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`
+			INSERT INTO job_records (job_id, request_id, records) VALUES (?, ?, ?)
+			ON CONFLICT (job_id) DO UPDATE SET request_id = excluded.request_id, records = excluded.records`), to, requestID, sealed); err != nil {
+			return writeErr(err, "put records of job "+to, requestID)
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM job_records WHERE job_id = ?`), from); err != nil {
+			return fmt.Errorf("delete records of job %s: %w", from, err)
+		}
+		return nil
+	})
+}
+
+// DeleteJobRecordsOf deletes the records stored under one job id of the request (a team's answer the
+// workflow refused); none is not an error.
+func (s *Store) DeleteJobRecordsOf(ctx context.Context, requestID, jobID string) error {
+	if _, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM job_records WHERE request_id = ? AND job_id = ?`), requestID, jobID); err != nil {
+		return fmt.Errorf("delete records of job %s: %w", jobID, err)
+	}
+	return nil
+}
 
 // DeleteJobRecords deletes every job record of the request; none is not an error.
 func (s *Store) DeleteJobRecords(ctx context.Context, requestID string) error {

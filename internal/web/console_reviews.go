@@ -3,17 +3,14 @@ package web
 import (
 	"bytes"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/reports"
-	"github.com/dsrflow/dsrflow/workflows"
 )
 
-// The console's pages for reviews, manual tasks, the disclosure register and the transparency report.
+// The console's pages for reviews, the disclosure register and the transparency report (manual tasks:
+// console_tasks.go).
 
 func (s *server) handleConsoleReviews() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -23,58 +20,6 @@ func (s *server) handleConsoleReviews() http.Handler {
 			return
 		}
 		s.render(w, r, http.StatusOK, "reviews", view{Title: "Pending reviews", Nav: "reviews", Data: rows})
-	})
-}
-
-type taskPage struct {
-	T    TaskView
-	Open bool
-}
-
-// Conflict reports a job that ended identity_conflict, resolved by confirm or drop.
-func (p taskPage) Conflict() bool { return p.T.Kind == workflows.TaskIdentityConflict }
-
-// Unverified reports whether an identity type of the task was not verified: it may only confirm a
-// record the verified identities found, never select one on its own.
-func (p taskPage) Unverified(typ string) bool { return slices.Contains(p.T.Unverified, typ) }
-
-func (s *server) handleConsoleTask() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.showTaskPage(w, r, http.StatusOK, "") })
-}
-
-func (s *server) showTaskPage(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	t, err := s.svc().Task(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.renderFailure(w, r, err)
-		return
-	}
-	flash := ""
-	if r.URL.Query().Get("done") == "answered" {
-		flash = "Your answer was recorded."
-	}
-	s.render(w, r, status, "task", view{Title: "Task " + t.ID, Nav: "tasks", Flash: flash, Error: errMsg, Data: taskPage{T: t, Open: t.Status == "open"}})
-}
-
-func (s *server) handleConsoleTaskOutcome() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		reason := strings.TrimSpace(r.PostFormValue("reason"))
-		var err error
-		if resolution := r.PostFormValue("resolution"); resolution != "" {
-			// An identity conflict is its job's resolution, confirm or drop.
-			_, err = s.svc().ResolveJob(r.Context(), workflows.TaskWorkflowID(id), dsrflow.JobResolution{JobID: r.PostFormValue("job"), Action: resolution, Reason: reason})
-		} else {
-			_, err = s.svc().AnswerTask(r.Context(), id, dsrflow.TaskAnswer{Outcome: r.PostFormValue("outcome"), Reason: reason})
-		}
-		if err != nil {
-			if isFormError(err) {
-				s.showTaskPage(w, r, httpStatus[dsrflow.ErrorCode(err)], dsrflow.ErrorMessage(err))
-				return
-			}
-			s.renderFailure(w, r, err)
-			return
-		}
-		http.Redirect(w, r, "/console/tasks/"+url.PathEscape(id)+"?done=answered", http.StatusSeeOther)
 	})
 }
 

@@ -310,7 +310,7 @@ func TestTaskRoutes(t *testing.T) {
 	if status != http.StatusOK || body["id"] != "dsr_1.archive" || body["status"] != "cannot" || body["state"] != "answered" {
 		t.Errorf("outcome: %d %s", status, raw)
 	}
-	if got != (dsrflow.TaskAnswer{Outcome: "cannot", Reason: "tapes lost", Key: "retry-1"}) {
+	if !reflect.DeepEqual(got, dsrflow.TaskAnswer{Outcome: "cannot", Reason: "tapes lost", Key: "retry-1"}) {
 		t.Errorf("answer %+v", got)
 	}
 	status, body, raw = f.call("agent", "GET", "/api/v1/tasks/dsr_1.archive", "")

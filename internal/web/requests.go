@@ -43,7 +43,10 @@ func (s *server) handleCreateRequest() http.Handler {
 	})
 }
 
-func decodeJSON(r *http.Request, v any) error {
+func decodeJSON(r *http.Request, v any) error { return decodeJSONUpTo(r, v, maxBody) }
+
+// decodeJSONUpTo is decodeJSON for a route whose bodies may be larger than maxBody.
+func decodeJSONUpTo(r *http.Request, v any, maxBody int64) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -34,12 +34,16 @@ func (s *server) handleShowTask() http.Handler {
 	})
 }
 
-// handleTaskOutcome records a team's answer: done, nothing_found, or cannot with a reason. An
-// Idempotency-Key header makes a retried call count once.
+// maxTaskAnswerBody bounds a task's answer: its records (the service allows 512 KiB of them) and room
+// for JSON's escapes.
+const maxTaskAnswerBody = 1 << 20
+
+// handleTaskOutcome records a team's answer: done (with the records found, for an access task),
+// nothing_found, or cannot with a reason. An Idempotency-Key header makes a retried call count once.
 func (s *server) handleTaskOutcome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body dsrflow.TaskAnswer
-		if err := decodeJSON(r, &body); err != nil {
+		if err := decodeJSONUpTo(r, &body, maxTaskAnswerBody); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -27,6 +27,7 @@ func runWorkflow(t *testing.T, migrated func(t *testing.T) *store.Store) {
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, migrated(t)) })
 	t.Run("JobStats", func(t *testing.T) { testJobStats(t, migrated(t)) })
 	t.Run("JobRecords", func(t *testing.T) { testJobRecords(t, migrated(t)) })
+	t.Run("MoveJobRecords", func(t *testing.T) { testMoveJobRecords(t, migrated(t)) })
 	t.Run("Decisions", func(t *testing.T) { testDecisions(t, migrated(t)) })
 	t.Run("Export", func(t *testing.T) { testExport(t, migrated(t)) })
 	t.Run("RequestChildren", func(t *testing.T) { testRequestChildren(t, migrated(t)) })
@@ -618,6 +619,25 @@ func testJobRecords(t *testing.T, s *store.Store) {
 	}
 	must(t, s.DeleteJobRecords(ctx, "req_1")) // nothing left: not an error
 	wantCode(t, s.PutJobRecords(ctx, "", "req_1", rec), dsrflow.EINVALID)
+}
+
+// A team's records, staged under their own key, are filed under the task's job once, replacing what was
+// there; a second move finds nothing and is no error; a refused answer's staged records are deleted
+// alone.
+func testMoveJobRecords(t *testing.T, s *store.Store) {
+	putReq(t, s, "req_1", "access", "k", ts, nil)
+	must(t, s.PutJobRecords(ctx, "req_1:archive:access#answer-1", "req_1", []byte(`[{"name":"Jane Smith"}]`)))
+	must(t, s.PutJobRecords(ctx, "req_1:archive:access#answer-2", "req_1", []byte(`[{"name":"refused"}]`)))
+	must(t, s.PutJobRecords(ctx, "req_1:crm:access", "req_1", []byte(`[{"id":7}]`)))
+	must(t, s.MoveJobRecords(ctx, "req_1", "req_1:archive:access#answer-1", "req_1:archive:access"))
+	must(t, s.MoveJobRecords(ctx, "req_1", "req_1:archive:access#answer-1", "req_1:archive:access"))
+	must(t, s.DeleteJobRecordsOf(ctx, "req_1", "req_1:archive:access#answer-2"))
+	m, err := s.ListJobRecords(ctx, "req_1")
+	must(t, err)
+	if len(m) != 2 || string(m["req_1:archive:access"]) != `[{"name":"Jane Smith"}]` || string(m["req_1:crm:access"]) != `[{"id":7}]` {
+		t.Fatalf("after the move and the delete: %q", m)
+	}
+	wantCode(t, s.MoveJobRecords(ctx, "req_1", "", "req_1:archive:access"), dsrflow.EINVALID)
 }
 
 func testDecisions(t *testing.T, s *store.Store) {
