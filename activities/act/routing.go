@@ -45,6 +45,9 @@ type RoutedRef struct {
 	// unanswered item is escalated.
 	RemindAt time.Time
 	DueAt    time.Time
+	// Callback says the customer has a callback_url: the Routed workflow posts it each event besides
+	// the mail (Routing.CallbackRouted).
+	Callback bool `json:",omitempty"`
 }
 
 // RecordRoutedInput records a change of a routed item and tells the customer what it means
@@ -74,4 +77,15 @@ type ExecuteRoutedInput struct {
 type ExecuteRoutedResult struct {
 	Status string
 	Counts map[string]int `json:",omitempty"`
+}
+
+// CallbackRoutedInput posts a routed item's event to its customer's callback_url (Routing.CallbackRouted):
+// Event is one of connectors' RoutedEvent names; Action and Status those of an execution.
+type CallbackRoutedInput struct {
+	Ref    RoutedRef
+	Event  string
+	State  dsrflow.RoutedState
+	Action dsrflow.Action `json:",omitempty"`
+	Status string         `json:",omitempty"`
+	At     time.Time
 }

@@ -1,5 +1,6 @@
-// Package demo runs the demo subsidiaries and partner of `worker --dev` and the tests: one HTTP server
-// hosting every demo connector under its own path prefix (http://127.0.0.1:PORT/crm, ...), each built
+// Package demo runs the demo group of `worker --dev` and the tests (subsidiaries, a partner and a
+// payroll processor with two customer tenants): one HTTP server hosting every demo connector under its
+// own path prefix (http://127.0.0.1:PORT/crm, ...), each built
 // with connectors/sdk, the same protocol code a real connector uses. State lives under a directory and
 // survives restarts: each system's data (<id>.json), its answered jobs (<id>.jobs.jsonl), the shared
 // effect log (effects.jsonl: one line per job that changed data) and the generated secrets
@@ -33,6 +34,7 @@ import (
 type Demo struct {
 	url     string
 	reg     *connectors.Registry
+	custs   *connectors.Customers
 	srv     *http.Server
 	served  chan struct{}
 	sdks    []*sdk.Server
@@ -125,6 +127,9 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 	if d.reg, err = connectors.NewRegistry(conns...); err != nil {
 		return fail(err)
 	}
+	if d.custs, err = connectors.NewCustomers(customers...); err != nil {
+		return fail(err)
+	}
 	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(d.served)
@@ -147,6 +152,10 @@ func (d *Demo) URL() string { return d.url }
 
 // Registry returns the demo connectors with their secrets, as connectors.yaml would configure them.
 func (d *Demo) Registry() *connectors.Registry { return d.reg }
+
+// Customers returns the business customers whose tenants the demo payroll processor holds, as
+// customers.yaml would list them.
+func (d *Demo) Customers() *connectors.Customers { return d.custs }
 
 // Close stops the server and the background jobs, and closes the files.
 func (d *Demo) Close() error {
