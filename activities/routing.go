@@ -170,10 +170,6 @@ func (a *Routing) ExecuteRouted(ctx context.Context, in act.ExecuteRoutedInput) 
 	return act.ExecuteRoutedResult{Status: string(res.Status), Counts: res.Counts}, nil
 }
 
-// CallbackAttempts is how many times the Routed workflow posts an event to a customer's callback_url
-// (its retry policy's MaximumAttempts): on the last, a failure is audited and the mail stands alone.
-const CallbackAttempts = 12
-
 // CallbackRouted posts a routed item's event, signed with the customer's secret, to its callback_url
 // (protocol v1; connectors.RoutedNotice): besides the mail, which is always sent. A failure is retried
 // by the workflow's policy; a refusal (4xx) or the last attempt's failure is audited (routed_callback_
@@ -200,7 +196,7 @@ func (a *Routing) CallbackRouted(ctx context.Context, in act.CallbackRoutedInput
 	}
 	var ce *connectors.CallError
 	permanent := errors.As(err, &ce) && ce.Permanent
-	last := activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt >= CallbackAttempts
+	last := activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt >= act.CallbackAttempts
 	if !permanent && !last {
 		return err
 	}

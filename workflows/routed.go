@@ -24,6 +24,10 @@ import (
 // versionRouting marks the requests that locate and route (issue 22).
 const versionRouting = "h22-routing"
 
+// versionRoutedCallback marks the routed items whose customer's callback_url is posted each event
+// besides the mail.
+const versionRoutedCallback = "h22c-customer-callback"
+
 var routingActs = act.Routing
 
 // SignalRoutedInstruction is the signal a Routed workflow takes the customer's instruction on.
@@ -68,6 +72,17 @@ func Routed(ctx workflow.Context, in RoutedInput) (RoutedOutcome, error) {
 		}
 		_ = workflow.ExecuteActivity(activityOptions(ctx), routingActs.RecordRouted, ri).Get(ctx, nil)
 	}
+	// A customer with a callback_url is posted each event besides its mail, retried by callbackOptions.
+	callback := in.Ref.Callback && workflow.GetVersion(ctx, versionRoutedCallback, workflow.DefaultVersion, 1) == 1
+	tell := func(ci act.CallbackRoutedInput) {
+		if !callback {
+			return
+		}
+		ci.Ref, ci.At = in.Ref, workflow.Now(ctx)
+		// The activity audits a callback that fails for good; the mail has gone either way.
+		_ = workflow.ExecuteActivity(callbackOptions(ctx), routingActs.CallbackRouted, ci).Get(ctx, nil)
+	}
+	tell(act.CallbackRoutedInput{Event: connectors.RoutedEventOpened, State: dsrflow.RoutedNotified})
 	var got *RoutedInstruction
 	wait := func(until time.Time) bool {
 		d := until.Sub(workflow.Now(ctx))
@@ -85,10 +100,12 @@ func Routed(ctx workflow.Context, in RoutedInput) (RoutedOutcome, error) {
 	}
 	if in.Ref.RemindAt.Before(in.Ref.DueAt) && !wait(in.Ref.RemindAt) {
 		record(act.RecordRoutedInput{State: dsrflow.RoutedNotified, Reminder: true})
+		tell(act.CallbackRoutedInput{Event: connectors.RoutedEventReminder, State: dsrflow.RoutedNotified})
 	}
 	if got == nil && !wait(in.Ref.DueAt) {
 		state = dsrflow.RoutedEscalated
 		record(act.RecordRoutedInput{State: state})
+		tell(act.CallbackRoutedInput{Event: connectors.RoutedEventEscalated, State: state})
 		if !wait(in.Ref.DueAt.Add(routedAfterEscalation)) {
 			return RoutedOutcome{State: state}, nil
 		}
@@ -107,11 +124,13 @@ func Routed(ctx workflow.Context, in RoutedInput) (RoutedOutcome, error) {
 			record(act.RecordRoutedInput{State: dsrflow.RoutedEscalated, Action: got.Action})
 			return RoutedOutcome{State: dsrflow.RoutedEscalated}, nil
 		}
+		tell(act.CallbackRoutedInput{Event: connectors.RoutedEventExecuted, State: dsrflow.RoutedExecuted, Action: got.Action, Status: res.Status})
 		return RoutedOutcome{State: dsrflow.RoutedExecuted}, nil
 	default:
 		return RoutedOutcome{State: state}, nil
 	}
 	record(act.RecordRoutedInput{State: state, Instruction: got.Instruction, Reason: got.Reason, Actor: got.Actor})
+	tell(act.CallbackRoutedInput{Event: connectors.RoutedEventRecorded, State: state})
 	return RoutedOutcome{State: state}, nil
 }
 
@@ -122,6 +141,16 @@ func routedJobOptions(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout: 2 * time.Minute, HeartbeatTimeout: jobHeartbeatTimeout, ScheduleToCloseTimeout: 24 * time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
 			NonRetryableErrorTypes: []string{act.ErrPermanentConnector}},
+	})
+}
+
+// callbackOptions retries a customer's callback with backoff, act.CallbackAttempts times (about two
+// and a half hours); the activity itself audits the last failure rather than fail the item.
+func callbackOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
+			MaximumAttempts: act.CallbackAttempts},
 	})
 }
 

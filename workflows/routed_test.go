@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/activities/act"
+	"github.com/dsrflow/dsrflow/connectors"
 	. "github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -114,5 +116,48 @@ func TestRequestRoutesLocatedTenants(t *testing.T) {
 		if o.Connector.ID == "payroll" {
 			t.Fatalf("the processor ran a job of the subject's own request: %+v", o)
 		}
+	}
+}
+
+// A customer with a callback_url (Ref.Callback) is posted the item's events besides its mails: opened
+// at once, then, here, the executed instruction with the processor's status.
+func TestRoutedCallsBackTheCustomer(t *testing.T) {
+	env, _, ref := routedEnv(t)
+	ref.Callback = true
+	var events []act.CallbackRoutedInput
+	env.OnActivity(ra.CallbackRouted, mock.Anything, mock.Anything).Return(func(_ context.Context, in act.CallbackRoutedInput) error {
+		events = append(events, in)
+		return nil
+	})
+	env.OnActivity(ra.ExecuteRouted, mock.Anything, mock.Anything).Return(act.ExecuteRoutedResult{Status: "completed"}, nil)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(SignalRoutedInstruction, RoutedInstruction{Instruction: dsrflow.InstructExecute, Action: dsrflow.ActionErase, Actor: "user:agent"})
+	}, 24*time.Hour)
+	env.ExecuteWorkflow(Routed, RoutedInput{Ref: ref, Identity: dsrflow.Identity{Email: "jane@example.com"}, Verified: []string{"email"}})
+	var out RoutedOutcome
+	if err := env.GetWorkflowResult(&out); err != nil || out.State != dsrflow.RoutedExecuted {
+		t.Fatalf("outcome %+v, %v; want executed", out, err)
+	}
+	if len(events) != 2 || events[0].Event != connectors.RoutedEventOpened || events[1].Event != connectors.RoutedEventExecuted ||
+		events[1].Action != dsrflow.ActionErase || events[1].Status != "completed" || events[1].Ref.ID != ref.ID {
+		t.Fatalf("callbacks %+v; want opened, then executed (erase, completed)", events)
+	}
+}
+
+// An escalated item's customer is told by callback too: opened, the reminder, the escalation.
+func TestRoutedCallbackOnEscalation(t *testing.T) {
+	env, _, ref := routedEnv(t)
+	ref.Callback = true
+	var events []string
+	env.OnActivity(ra.CallbackRouted, mock.Anything, mock.Anything).Return(func(_ context.Context, in act.CallbackRoutedInput) error {
+		events = append(events, in.Event)
+		return nil
+	})
+	env.ExecuteWorkflow(Routed, RoutedInput{Ref: ref})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{connectors.RoutedEventOpened, connectors.RoutedEventReminder, connectors.RoutedEventEscalated}; !slices.Equal(events, want) {
+		t.Fatalf("callbacks %v, want %v", events, want)
 	}
 }

@@ -89,3 +89,7 @@ type CallbackRoutedInput struct {
 	Status string         `json:",omitempty"`
 	At     time.Time
 }
+
+// CallbackAttempts is how many times the Routed workflow posts an event to a customer's callback_url
+// (its retry policy's MaximumAttempts): on the last, a failure is audited and the mail stands alone.
+const CallbackAttempts = 12
