@@ -143,7 +143,7 @@ func (a *Routing) ExecuteRouted(ctx context.Context, in act.ExecuteRoutedInput) 
 	}
 	job := connectors.Job{
 		Protocol: connectors.ProtocolVersion, ID: connectors.JobID(in.Ref.RequestID, conn.ID+"."+in.Ref.Tenant, in.Action),
-		RequestID: in.Ref.RequestID, Connector: conn.ID, Action: in.Action, Tenant: in.Ref.Tenant,
+		RequestID: in.Ref.RequestID, Connector: conn.ID, Action: in.Action, Tenant: in.Ref.Tenant, Corrections: in.Corrections,
 		Identities: in.Identity, Verified: in.Verified, Deadline: in.Ref.DueAt,
 	}
 	defer heartbeat(ctx)()

@@ -40,6 +40,8 @@ func RoutedWorkflowID(routedID string) string { return "routed:" + routedID }
 type RoutedInstruction struct {
 	Instruction string // dsrflow.InstructExecute, InstructDecline, InstructHandled
 	Action      dsrflow.Action
+	// Corrections are the customer's corrected values of a rectify (data category → value).
+	Corrections map[string]string `json:",omitempty"`
 	Reason      string
 	Actor       string
 }
@@ -117,7 +119,7 @@ func Routed(ctx workflow.Context, in RoutedInput) (RoutedOutcome, error) {
 		state = dsrflow.RoutedHandled
 	case dsrflow.InstructExecute:
 		record(act.RecordRoutedInput{State: dsrflow.RoutedInstructed, Instruction: got.Instruction, Action: got.Action, Actor: got.Actor})
-		ex := act.ExecuteRoutedInput{Ref: in.Ref, Action: got.Action, Identity: in.Identity, Verified: in.Verified, At: workflow.Now(ctx)}
+		ex := act.ExecuteRoutedInput{Ref: in.Ref, Action: got.Action, Corrections: got.Corrections, Identity: in.Identity, Verified: in.Verified, At: workflow.Now(ctx)}
 		var res act.ExecuteRoutedResult
 		if err := workflow.ExecuteActivity(routedJobOptions(ctx), routingActs.ExecuteRouted, ex).Get(ctx, &res); err != nil {
 			// The connector refused or stayed away: the item stays instructed for a person to follow.

@@ -66,11 +66,13 @@ type RecordRoutedInput struct {
 // ExecuteRoutedInput runs the customer's instructed action on its tenant only, through the processor
 // connector, then records the item executed and confirms to the customer (Routing.Execute).
 type ExecuteRoutedInput struct {
-	Ref      RoutedRef
-	Action   dsrflow.Action
-	Identity dsrflow.Identity
-	Verified []string
-	At       time.Time
+	Ref    RoutedRef
+	Action dsrflow.Action
+	// Corrections are a rectify's corrected values, as the customer gave them.
+	Corrections map[string]string `json:",omitempty"`
+	Identity    dsrflow.Identity
+	Verified    []string
+	At          time.Time
 }
 
 // ExecuteRoutedResult is what came of an executed instruction: the processor's status and counts.

@@ -139,6 +139,61 @@ func TestRoutedItemEndToEnd(t *testing.T) {
 	if effects[connectors.JobID(id, "payroll.t-acme", dsrflow.ActionErase)] != 1 {
 		t.Errorf("the erase in t-acme left no effect: %v", effects)
 	}
+
+	// Ola is in both tenants: two routed items. Nordlys instructs a rectification with its corrected
+	// name; it is made in Nordlys's tenant only, and Acme's item waits on.
+	ola := "ola.nordmann@example.com"
+	olaID := c.create(web.NewRequest{Type: "access", Email: ola, Attest: "called back on the number in our CRM"})
+	c.waitStatus(olaID, "completed")
+	byCustomer := func() map[string]dsrflow.RoutedItem {
+		m := map[string]dsrflow.RoutedItem{}
+		for _, it := range routedOf(c, olaID) {
+			m[it.Customer] = it
+		}
+		return m
+	}
+	olaItems := byCustomer()
+	if len(olaItems) != 2 || olaItems["acme"].Tenant != "t-acme" || olaItems["nordlys"].Tenant != "t-nordlys" {
+		t.Fatalf("Ola's routed items %+v, want Acme's and Nordlys's", olaItems)
+	}
+	body := map[string]any{"instruction": "execute", "action": "rectify", "corrections": map[string]string{"user.name": "Ola Nordmann-Hansen"}}
+	if status, data := c.call("POST", "/api/v1/routed/"+olaItems["nordlys"].ID+"/instruction", body); status != http.StatusAccepted {
+		t.Fatalf("execute rectify: %d %s", status, data)
+	}
+	waitFor(t, "the rectification executed", func() bool { return byCustomer()["nordlys"].State == dsrflow.RoutedExecuted })
+	if items := byCustomer(); items["acme"].State != dsrflow.RoutedNotified || items["nordlys"].Action != dsrflow.ActionRectify {
+		t.Fatalf("Ola's items after Nordlys's rectify: %+v", items)
+	}
+	if got := tenantNames(t, payroll, ola); got["t-nordlys"] != "Ola Nordmann-Hansen" || got["t-acme"] != "Ola Nordmann" {
+		t.Fatalf("Ola's name by tenant after the rectify in t-nordlys: %v", got)
+	}
+	if m := mailOf(t, s, olaID, "routed_executed"); m.To != "personvern@nordlys.example" || strings.Contains(m.Body, "Nordmann-Hansen") {
+		t.Fatalf("Nordlys's confirmation to %s (no corrected value in it):\n%s", m.To, m.Body)
+	}
+}
+
+// tenantNames asks the processor for the subject's profile in each tenant (access jobs with a tenant, as
+// an executed instruction runs them): tenant → name.
+func tenantNames(t *testing.T, conn connectors.Connector, email string) map[string]string {
+	t.Helper()
+	ep, _ := conn.Endpoint()
+	var c connectors.Client
+	out := map[string]string{}
+	for _, tenant := range []string{"t-acme", "t-nordlys"} {
+		req := "names-" + tenant
+		job := connectors.Job{Protocol: connectors.ProtocolVersion, ID: connectors.JobID(req, conn.ID+"."+tenant, dsrflow.ActionAccess), RequestID: req,
+			Connector: conn.ID, Action: dsrflow.ActionAccess, Tenant: tenant, Identities: dsrflow.Identity{Email: email}}
+		res, err := c.Submit(context.Background(), ep, job)
+		if err != nil || !res.Status.Final() {
+			t.Fatalf("access in %s: %+v, %v", tenant, res, err)
+		}
+		for _, rec := range res.Records {
+			if rec.Dataset == "employees" {
+				out[tenant] = rec.Fields["name"]
+			}
+		}
+	}
+	return out
 }
 
 // routedOf lists the request's routed items through the API.
