@@ -206,7 +206,7 @@ func (a *Routing) CallbackRouted(ctx context.Context, in act.CallbackRoutedInput
 	}
 	_, aerr := a.Store.AppendAudit(ctx, dsrflow.AuditEvent{RequestID: in.Ref.RequestID, Action: "routed_callback_failed", Actor: "system",
 		Detail: map[string]string{"routed": in.Ref.ID, "customer": in.Ref.Customer, "event": in.Event, "http_status": status},
-		At: a.now(), Key: "routed_callback_failed:" + in.Event + ":" + in.Ref.ID})
+		At:     a.now(), Key: "routed_callback_failed:" + in.Event + ":" + in.Ref.ID})
 	return aerr
 }
 
