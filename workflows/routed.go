@@ -24,6 +24,11 @@ import (
 // versionRouting marks the requests that locate and route (issue 22).
 const versionRouting = "h22-routing"
 
+// versionRefusalNamesCustomers marks the requests whose routing, once a refusal stops their jobs,
+// finishes opening the item it is opening (a customer mailed is a customer the answer names) and opens
+// no more; their refused answer names the customers (internal/answer).
+const versionRefusalNamesCustomers = "h22c-refusal-names-customers"
+
 // versionRoutedCallback marks the routed items whose customer's callback_url is posted each event
 // besides the mail.
 const versionRoutedCallback = "h22c-customer-callback"
@@ -168,20 +173,30 @@ func (r *request) route(ctx workflow.Context) {
 		r.audit(ctx, "routing_locate_failed", nil, "system", "")
 		return
 	}
+	// ctx is the jobs' context, which a refusal cancels: from then on no item is opened, and the one
+	// being opened (its customer perhaps mailed already) is finished in octx and named in the answer.
+	octx := ctx
+	finishOpening := workflow.GetVersion(ctx, versionRefusalNamesCustomers, workflow.DefaultVersion, 1) == 1
+	if finishOpening {
+		octx, _ = workflow.NewDisconnectedContext(ctx)
+	}
 	for _, l := range found {
+		if finishOpening && ctx.Err() != nil {
+			break
+		}
 		var ref act.RoutedRef
 		open := act.OpenRoutedInput{RequestID: r.in.ID, Type: r.in.Type, Located: l, Country: r.in.Country, Now: workflow.Now(ctx)}
-		if err := workflow.ExecuteActivity(activityOptions(ctx), routingActs.OpenRouted, open).Get(ctx, &ref); err != nil {
-			r.audit(ctx, "routing_open_failed", map[string]string{"connector": l.Connector, "customer": l.Customer}, "system", "")
+		if err := workflow.ExecuteActivity(activityOptions(octx), routingActs.OpenRouted, open).Get(octx, &ref); err != nil {
+			r.audit(octx, "routing_open_failed", map[string]string{"connector": l.Connector, "customer": l.Customer}, "system", "")
 			continue
 		}
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		cctx := workflow.WithChildOptions(octx, workflow.ChildWorkflowOptions{
 			WorkflowID:        RoutedWorkflowID(ref.ID),
 			ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		})
 		child := workflow.ExecuteChildWorkflow(cctx, Routed, RoutedInput{Ref: ref, Identity: r.in.Identity, Verified: r.verifiedTypes()})
-		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-			r.audit(ctx, "routing_start_failed", map[string]string{"routed": ref.ID}, "system", "")
+		if err := child.GetChildWorkflowExecution().Get(octx, nil); err != nil {
+			r.audit(octx, "routing_start_failed", map[string]string{"routed": ref.ID}, "system", "")
 		}
 		r.routed = append(r.routed, ref)
 	}

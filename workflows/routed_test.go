@@ -161,3 +161,25 @@ func TestRoutedCallbackOnEscalation(t *testing.T) {
 		t.Fatalf("callbacks %v, want %v", events, want)
 	}
 }
+
+// A request refused while its own jobs run still hands the answer the customers it was routed to before
+// the refusal: they were told, and the refused answer names them.
+func TestRefusedRequestNamesRoutedCustomers(t *testing.T) {
+	h := newHarness(t, newInput(dsrflow.Erasure, dsrflow.VerifyAgentAttested))
+	h.located = []act.Located{{Connector: "payroll", Tenant: "t-acme", Customer: "acme"}}
+	h.run["crm"] = func(job connectors.Job, _ int) (activities.JobOutcome, error) {
+		return h.outcome(job, connectors.StatusAccepted), nil
+	}
+	h.poll = func(job connectors.Job, _ int) (activities.JobOutcome, error) {
+		return h.outcome(job, connectors.StatusAccepted), nil
+	}
+	h.update(2*day, UpdateRefuse, RefuseInput{Actor: Actor{ID: "token:dpo", Role: "dpo"}, Ground: string(dsrflow.RefusalManifestlyExcessive), Reason: "the fourth erasure this week"})
+	out := h.execute()
+	if out.Status != dsrflow.StatusRejected {
+		t.Fatalf("outcome %+v, want rejected", out)
+	}
+	resp := h.onlyRespond()
+	if resp.Status != dsrflow.StatusRejected || len(resp.Routed) != 1 || resp.Routed[0].Customer != "acme" || resp.Routed[0].LegalName == "" {
+		t.Fatalf("refused answer: status %s, routed %+v; want the Acme item named", resp.Status, resp.Routed)
+	}
+}
