@@ -170,6 +170,25 @@ func TestRoutedItemEndToEnd(t *testing.T) {
 	if m := mailOf(t, s, olaID, "routed_executed"); m.To != "personvern@nordlys.example" || strings.Contains(m.Body, "Nordmann-Hansen") {
 		t.Fatalf("Nordlys's confirmation to %s (no corrected value in it):\n%s", m.To, m.Body)
 	}
+
+	// Nordlys's system has a callback_url (the demo's): besides the mails it got the item's events,
+	// signed with its secret (the demo checks), and Acme, which has none, got no callback.
+	var events []string
+	waitFor(t, "Nordlys's executed callback", func() bool {
+		events = events[:0]
+		for _, n := range s.Demo.Notices("nordlys") {
+			if n.RoutedID == olaItems["nordlys"].ID {
+				events = append(events, n.Event+"/"+string(n.Action)+"/"+string(n.Status))
+			}
+		}
+		return slices.Contains(events, "routed.executed/rectify/completed")
+	})
+	if events[0] != "routed.opened/access/" || len(events) != 2 {
+		t.Fatalf("Nordlys's callbacks %v, want opened (access) then executed", events)
+	}
+	if n := s.Demo.Notices("acme"); len(n) != 0 {
+		t.Fatalf("Acme has no callback_url but got %+v", n)
+	}
 }
 
 // tenantNames asks the processor for the subject's profile in each tenant (access jobs with a tenant, as
