@@ -183,3 +183,24 @@ func TestRefusedRequestNamesRoutedCustomers(t *testing.T) {
 		t.Fatalf("refused answer: status %s, routed %+v; want the Acme item named", resp.Status, resp.Routed)
 	}
 }
+
+// A decline is called back as recorded, with the state, after the opened event.
+func TestRoutedCallbackOnDecline(t *testing.T) {
+	env, _, ref := routedEnv(t)
+	ref.Callback = true
+	var events []act.CallbackRoutedInput
+	env.OnActivity(ra.CallbackRouted, mock.Anything, mock.Anything).Return(func(_ context.Context, in act.CallbackRoutedInput) error {
+		events = append(events, in)
+		return nil
+	})
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(SignalRoutedInstruction, RoutedInstruction{Instruction: dsrflow.InstructDecline, Reason: "the employment contract requires it", Actor: "user:agent"})
+	}, 24*time.Hour)
+	env.ExecuteWorkflow(Routed, RoutedInput{Ref: ref})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 || events[0].Event != connectors.RoutedEventOpened || events[1].Event != connectors.RoutedEventRecorded || events[1].State != dsrflow.RoutedDeclined {
+		t.Fatalf("callbacks %+v; want opened, then recorded (declined)", events)
+	}
+}
