@@ -65,10 +65,11 @@ func RoutedID(requestID, connectorID, tenant string) string {
 	return requestID + ":" + connectorID + ":" + tenant
 }
 
-// RoutedInstructionInput is a customer's instruction on a routed item: execute with Action, decline
-// with Reason, or handled.
+// RoutedInstructionInput is a customer's instruction on a routed item: execute with Action (rectify
+// with the customer's Corrections, data category → corrected value), decline with Reason, or handled.
 type RoutedInstructionInput struct {
-	Instruction string `json:"instruction"`
-	Action      Action `json:"action,omitempty"`
-	Reason      string `json:"reason,omitempty"`
+	Instruction string            `json:"instruction"`
+	Action      Action            `json:"action,omitempty"`
+	Corrections map[string]string `json:"corrections,omitempty"`
+	Reason      string            `json:"reason,omitempty"`
 }

@@ -2,7 +2,10 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -25,6 +28,8 @@ type Routing struct {
 	// Group is the group's name as the customer mails sign it.
 	Group string
 	Now   func() time.Time
+	// HTTP posts to the customers' callback URLs; nil follows no redirects.
+	HTTP *http.Client
 }
 
 func (a *Routing) now() time.Time {
@@ -86,6 +91,7 @@ func (a *Routing) OpenRouted(ctx context.Context, in act.OpenRoutedInput) (act.R
 	ref := act.RoutedRef{
 		ID: dsrflow.RoutedID(in.RequestID, in.Connector, in.Tenant), RequestID: in.RequestID, Type: in.Type, Located: in.Located,
 		LegalName: cust.LegalName, Contact: cust.Email, DueAt: days(cust.DeadlineDays), RemindAt: days(max(cust.DeadlineDays-reminderLead, 1)),
+		Callback: cust.CallbackURL != "",
 	}
 	it, err := a.Store.OpenRouted(ctx, dsrflow.RoutedItem{ID: ref.ID, RequestID: in.RequestID, RequestType: in.Type, Customer: in.Customer,
 		Tenant: in.Tenant, Connector: in.Connector, DueAt: ref.DueAt, NotifiedAt: in.Now})
@@ -137,7 +143,7 @@ func (a *Routing) ExecuteRouted(ctx context.Context, in act.ExecuteRoutedInput) 
 	}
 	job := connectors.Job{
 		Protocol: connectors.ProtocolVersion, ID: connectors.JobID(in.Ref.RequestID, conn.ID+"."+in.Ref.Tenant, in.Action),
-		RequestID: in.Ref.RequestID, Connector: conn.ID, Action: in.Action, Tenant: in.Ref.Tenant,
+		RequestID: in.Ref.RequestID, Connector: conn.ID, Action: in.Action, Tenant: in.Ref.Tenant, Corrections: in.Corrections,
 		Identities: in.Identity, Verified: in.Verified, Deadline: in.Ref.DueAt,
 	}
 	defer heartbeat(ctx)()
@@ -162,6 +168,46 @@ func (a *Routing) ExecuteRouted(ctx context.Context, in act.ExecuteRoutedInput) 
 		activity.GetLogger(ctx).Info("routed item executed", "routed", in.Ref.ID, "action", in.Action, "status", res.Status)
 	}
 	return act.ExecuteRoutedResult{Status: string(res.Status), Counts: res.Counts}, nil
+}
+
+// CallbackRouted posts a routed item's event, signed with the customer's secret, to its callback_url
+// (protocol v1; connectors.RoutedNotice): besides the mail, which is always sent. A failure is retried
+// by the workflow's policy; a refusal (4xx) or the last attempt's failure is audited (routed_callback_
+// failed, ids and the HTTP status only) and ends the activity without error: the customer has the mail.
+func (a *Routing) CallbackRouted(ctx context.Context, in act.CallbackRoutedInput) error {
+	cust, ok := a.Customers.Get(in.Ref.Customer)
+	if !ok || cust.CallbackURL == "" {
+		return nil // the customer (or its callback) is no longer configured: the mail went
+	}
+	n := connectors.RoutedNotice{
+		Protocol: connectors.ProtocolVersion, Event: in.Event, RoutedID: in.Ref.ID, RequestType: in.Ref.Type,
+		Customer: in.Ref.Customer, Tenant: in.Ref.Tenant, Connector: in.Ref.Connector, State: in.State,
+		Action: in.Action, Status: connectors.Status(in.Status), DueAt: in.Ref.DueAt, At: in.At,
+	}
+	if !in.State.Final() && in.State != dsrflow.RoutedInstructed {
+		n.Instructions = []string{dsrflow.InstructExecute, dsrflow.InstructDecline, dsrflow.InstructHandled}
+		if in.Event == connectors.RoutedEventOpened {
+			n.Action = in.Ref.Type.Action()
+		}
+	}
+	err := connectors.PostRoutedNotice(ctx, a.HTTP, cust.CallbackURL, cust.Secret, n, a.now())
+	if err == nil {
+		return nil
+	}
+	var ce *connectors.CallError
+	permanent := errors.As(err, &ce) && ce.Permanent
+	last := activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt >= act.CallbackAttempts
+	if !permanent && !last {
+		return err
+	}
+	status := "none"
+	if ce != nil && ce.StatusCode != 0 {
+		status = strconv.Itoa(ce.StatusCode)
+	}
+	_, aerr := a.Store.AppendAudit(ctx, dsrflow.AuditEvent{RequestID: in.Ref.RequestID, Action: "routed_callback_failed", Actor: "system",
+		Detail: map[string]string{"routed": in.Ref.ID, "customer": in.Ref.Customer, "event": in.Event, "http_status": status},
+		At:     a.now(), Key: "routed_callback_failed:" + in.Event + ":" + in.Ref.ID})
+	return aerr
 }
 
 func (a *Routing) mail(ctx context.Context, cust connectors.Customer, ref act.RoutedRef, kind string, text [2]string) error {

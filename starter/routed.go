@@ -60,8 +60,9 @@ func newRoutedCmd(getenv func(string) string) *cobra.Command {
 	}
 	var in dsrflow.RoutedInstructionInput
 	var action string
+	var corrections []string
 	instruct := &cobra.Command{
-		Use:   "instruct ID --instruction execute|decline|handled [--action A] [--reason R]",
+		Use:   "instruct ID --instruction execute|decline|handled [--action A] [--correct CATEGORY=VALUE]... [--reason R]",
 		Short: "record the customer's instruction (agent, dpo): execute runs the action in its tenant only",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -70,6 +71,9 @@ func newRoutedCmd(getenv func(string) string) *cobra.Command {
 				return err
 			}
 			in.Action = dsrflow.Action(action)
+			if in.Corrections, err = pairs("--correct", corrections); err != nil {
+				return err
+			}
 			it, err := c.InstructRouted(cmd.Context(), args[0], in)
 			if err != nil {
 				return err
@@ -79,7 +83,8 @@ func newRoutedCmd(getenv func(string) string) *cobra.Command {
 		},
 	}
 	instruct.Flags().StringVar(&in.Instruction, "instruction", "", "execute, decline or handled")
-	instruct.Flags().StringVar(&action, "action", "", "with execute: access, erase or restrict")
+	instruct.Flags().StringVar(&action, "action", "", "with execute: access, erase, rectify or restrict")
+	instruct.Flags().StringArrayVar(&corrections, "correct", nil, "with execute rectify: CATEGORY=VALUE, the customer's correction (repeatable)")
 	instruct.Flags().StringVar(&in.Reason, "reason", "", "with decline: the customer's reason")
 	cmd.AddCommand(list, show, instruct)
 	return cmd

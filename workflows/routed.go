@@ -24,6 +24,15 @@ import (
 // versionRouting marks the requests that locate and route (issue 22).
 const versionRouting = "h22-routing"
 
+// versionRefusalNamesCustomers marks the requests whose routing, once a refusal stops their jobs,
+// finishes opening the item it is opening (a customer mailed is a customer the answer names) and opens
+// no more; their refused answer names the customers (internal/answer).
+const versionRefusalNamesCustomers = "h22c-refusal-names-customers"
+
+// versionRoutedCallback marks the routed items whose customer's callback_url is posted each event
+// besides the mail.
+const versionRoutedCallback = "h22c-customer-callback"
+
 var routingActs = act.Routing
 
 // SignalRoutedInstruction is the signal a Routed workflow takes the customer's instruction on.
@@ -36,6 +45,8 @@ func RoutedWorkflowID(routedID string) string { return "routed:" + routedID }
 type RoutedInstruction struct {
 	Instruction string // dsrflow.InstructExecute, InstructDecline, InstructHandled
 	Action      dsrflow.Action
+	// Corrections are the customer's corrected values of a rectify (data category → value).
+	Corrections map[string]string `json:",omitempty"`
 	Reason      string
 	Actor       string
 }
@@ -68,6 +79,17 @@ func Routed(ctx workflow.Context, in RoutedInput) (RoutedOutcome, error) {
 		}
 		_ = workflow.ExecuteActivity(activityOptions(ctx), routingActs.RecordRouted, ri).Get(ctx, nil)
 	}
+	// A customer with a callback_url is posted each event besides its mail, retried by callbackOptions.
+	callback := in.Ref.Callback && workflow.GetVersion(ctx, versionRoutedCallback, workflow.DefaultVersion, 1) == 1
+	tell := func(ci act.CallbackRoutedInput) {
+		if !callback {
+			return
+		}
+		ci.Ref, ci.At = in.Ref, workflow.Now(ctx)
+		// The activity audits a callback that fails for good; the mail has gone either way.
+		_ = workflow.ExecuteActivity(callbackOptions(ctx), routingActs.CallbackRouted, ci).Get(ctx, nil)
+	}
+	tell(act.CallbackRoutedInput{Event: connectors.RoutedEventOpened, State: dsrflow.RoutedNotified})
 	var got *RoutedInstruction
 	wait := func(until time.Time) bool {
 		d := until.Sub(workflow.Now(ctx))
@@ -85,10 +107,12 @@ func Routed(ctx workflow.Context, in RoutedInput) (RoutedOutcome, error) {
 	}
 	if in.Ref.RemindAt.Before(in.Ref.DueAt) && !wait(in.Ref.RemindAt) {
 		record(act.RecordRoutedInput{State: dsrflow.RoutedNotified, Reminder: true})
+		tell(act.CallbackRoutedInput{Event: connectors.RoutedEventReminder, State: dsrflow.RoutedNotified})
 	}
 	if got == nil && !wait(in.Ref.DueAt) {
 		state = dsrflow.RoutedEscalated
 		record(act.RecordRoutedInput{State: state})
+		tell(act.CallbackRoutedInput{Event: connectors.RoutedEventEscalated, State: state})
 		if !wait(in.Ref.DueAt.Add(routedAfterEscalation)) {
 			return RoutedOutcome{State: state}, nil
 		}
@@ -100,18 +124,20 @@ func Routed(ctx workflow.Context, in RoutedInput) (RoutedOutcome, error) {
 		state = dsrflow.RoutedHandled
 	case dsrflow.InstructExecute:
 		record(act.RecordRoutedInput{State: dsrflow.RoutedInstructed, Instruction: got.Instruction, Action: got.Action, Actor: got.Actor})
-		ex := act.ExecuteRoutedInput{Ref: in.Ref, Action: got.Action, Identity: in.Identity, Verified: in.Verified, At: workflow.Now(ctx)}
+		ex := act.ExecuteRoutedInput{Ref: in.Ref, Action: got.Action, Corrections: got.Corrections, Identity: in.Identity, Verified: in.Verified, At: workflow.Now(ctx)}
 		var res act.ExecuteRoutedResult
 		if err := workflow.ExecuteActivity(routedJobOptions(ctx), routingActs.ExecuteRouted, ex).Get(ctx, &res); err != nil {
 			// The connector refused or stayed away: the item stays instructed for a person to follow.
 			record(act.RecordRoutedInput{State: dsrflow.RoutedEscalated, Action: got.Action})
 			return RoutedOutcome{State: dsrflow.RoutedEscalated}, nil
 		}
+		tell(act.CallbackRoutedInput{Event: connectors.RoutedEventExecuted, State: dsrflow.RoutedExecuted, Action: got.Action, Status: res.Status})
 		return RoutedOutcome{State: dsrflow.RoutedExecuted}, nil
 	default:
 		return RoutedOutcome{State: state}, nil
 	}
 	record(act.RecordRoutedInput{State: state, Instruction: got.Instruction, Reason: got.Reason, Actor: got.Actor})
+	tell(act.CallbackRoutedInput{Event: connectors.RoutedEventRecorded, State: state})
 	return RoutedOutcome{State: state}, nil
 }
 
@@ -122,6 +148,16 @@ func routedJobOptions(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout: 2 * time.Minute, HeartbeatTimeout: jobHeartbeatTimeout, ScheduleToCloseTimeout: 24 * time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
 			NonRetryableErrorTypes: []string{act.ErrPermanentConnector}},
+	})
+}
+
+// callbackOptions retries a customer's callback with backoff, act.CallbackAttempts times (about two
+// and a half hours); the activity itself audits the last failure rather than fail the item.
+func callbackOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
+			MaximumAttempts: act.CallbackAttempts},
 	})
 }
 
@@ -137,20 +173,30 @@ func (r *request) route(ctx workflow.Context) {
 		r.audit(ctx, "routing_locate_failed", nil, "system", "")
 		return
 	}
+	// ctx is the jobs' context, which a refusal cancels: from then on no item is opened, and the one
+	// being opened (its customer perhaps mailed already) is finished in octx and named in the answer.
+	octx := ctx
+	finishOpening := workflow.GetVersion(ctx, versionRefusalNamesCustomers, workflow.DefaultVersion, 1) == 1
+	if finishOpening {
+		octx, _ = workflow.NewDisconnectedContext(ctx)
+	}
 	for _, l := range found {
+		if finishOpening && ctx.Err() != nil {
+			break
+		}
 		var ref act.RoutedRef
 		open := act.OpenRoutedInput{RequestID: r.in.ID, Type: r.in.Type, Located: l, Country: r.in.Country, Now: workflow.Now(ctx)}
-		if err := workflow.ExecuteActivity(activityOptions(ctx), routingActs.OpenRouted, open).Get(ctx, &ref); err != nil {
-			r.audit(ctx, "routing_open_failed", map[string]string{"connector": l.Connector, "customer": l.Customer}, "system", "")
+		if err := workflow.ExecuteActivity(activityOptions(octx), routingActs.OpenRouted, open).Get(octx, &ref); err != nil {
+			r.audit(octx, "routing_open_failed", map[string]string{"connector": l.Connector, "customer": l.Customer}, "system", "")
 			continue
 		}
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		cctx := workflow.WithChildOptions(octx, workflow.ChildWorkflowOptions{
 			WorkflowID:        RoutedWorkflowID(ref.ID),
 			ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		})
 		child := workflow.ExecuteChildWorkflow(cctx, Routed, RoutedInput{Ref: ref, Identity: r.in.Identity, Verified: r.verifiedTypes()})
-		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
-			r.audit(ctx, "routing_start_failed", map[string]string{"routed": ref.ID}, "system", "")
+		if err := child.GetChildWorkflowExecution().Get(octx, nil); err != nil {
+			r.audit(octx, "routing_start_failed", map[string]string{"routed": ref.ID}, "system", "")
 		}
 		r.routed = append(r.routed, ref)
 	}

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
 	"github.com/dsrflow/dsrflow/activities/act"
+	"github.com/dsrflow/dsrflow/connectors"
 	. "github.com/dsrflow/dsrflow/workflows"
 )
 
@@ -114,5 +116,91 @@ func TestRequestRoutesLocatedTenants(t *testing.T) {
 		if o.Connector.ID == "payroll" {
 			t.Fatalf("the processor ran a job of the subject's own request: %+v", o)
 		}
+	}
+}
+
+// A customer with a callback_url (Ref.Callback) is posted the item's events besides its mails: opened
+// at once, then, here, the executed instruction with the processor's status.
+func TestRoutedCallsBackTheCustomer(t *testing.T) {
+	env, _, ref := routedEnv(t)
+	ref.Callback = true
+	var events []act.CallbackRoutedInput
+	env.OnActivity(ra.CallbackRouted, mock.Anything, mock.Anything).Return(func(_ context.Context, in act.CallbackRoutedInput) error {
+		events = append(events, in)
+		return nil
+	})
+	env.OnActivity(ra.ExecuteRouted, mock.Anything, mock.Anything).Return(act.ExecuteRoutedResult{Status: "completed"}, nil)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(SignalRoutedInstruction, RoutedInstruction{Instruction: dsrflow.InstructExecute, Action: dsrflow.ActionErase, Actor: "user:agent"})
+	}, 24*time.Hour)
+	env.ExecuteWorkflow(Routed, RoutedInput{Ref: ref, Identity: dsrflow.Identity{Email: "jane@example.com"}, Verified: []string{"email"}})
+	var out RoutedOutcome
+	if err := env.GetWorkflowResult(&out); err != nil || out.State != dsrflow.RoutedExecuted {
+		t.Fatalf("outcome %+v, %v; want executed", out, err)
+	}
+	if len(events) != 2 || events[0].Event != connectors.RoutedEventOpened || events[1].Event != connectors.RoutedEventExecuted ||
+		events[1].Action != dsrflow.ActionErase || events[1].Status != "completed" || events[1].Ref.ID != ref.ID {
+		t.Fatalf("callbacks %+v; want opened, then executed (erase, completed)", events)
+	}
+}
+
+// An escalated item's customer is told by callback too: opened, the reminder, the escalation.
+func TestRoutedCallbackOnEscalation(t *testing.T) {
+	env, _, ref := routedEnv(t)
+	ref.Callback = true
+	var events []string
+	env.OnActivity(ra.CallbackRouted, mock.Anything, mock.Anything).Return(func(_ context.Context, in act.CallbackRoutedInput) error {
+		events = append(events, in.Event)
+		return nil
+	})
+	env.ExecuteWorkflow(Routed, RoutedInput{Ref: ref})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{connectors.RoutedEventOpened, connectors.RoutedEventReminder, connectors.RoutedEventEscalated}; !slices.Equal(events, want) {
+		t.Fatalf("callbacks %v, want %v", events, want)
+	}
+}
+
+// A request refused while its own jobs run still hands the answer the customers it was routed to before
+// the refusal: they were told, and the refused answer names them.
+func TestRefusedRequestNamesRoutedCustomers(t *testing.T) {
+	h := newHarness(t, newInput(dsrflow.Erasure, dsrflow.VerifyAgentAttested))
+	h.located = []act.Located{{Connector: "payroll", Tenant: "t-acme", Customer: "acme"}}
+	h.run["crm"] = func(job connectors.Job, _ int) (activities.JobOutcome, error) {
+		return h.outcome(job, connectors.StatusAccepted), nil
+	}
+	h.poll = func(job connectors.Job, _ int) (activities.JobOutcome, error) {
+		return h.outcome(job, connectors.StatusAccepted), nil
+	}
+	h.update(2*day, UpdateRefuse, RefuseInput{Actor: Actor{ID: "token:dpo", Role: "dpo"}, Ground: string(dsrflow.RefusalManifestlyExcessive), Reason: "the fourth erasure this week"})
+	out := h.execute()
+	if out.Status != dsrflow.StatusRejected {
+		t.Fatalf("outcome %+v, want rejected", out)
+	}
+	resp := h.onlyRespond()
+	if resp.Status != dsrflow.StatusRejected || len(resp.Routed) != 1 || resp.Routed[0].Customer != "acme" || resp.Routed[0].LegalName == "" {
+		t.Fatalf("refused answer: status %s, routed %+v; want the Acme item named", resp.Status, resp.Routed)
+	}
+}
+
+// A decline is called back as recorded, with the state, after the opened event.
+func TestRoutedCallbackOnDecline(t *testing.T) {
+	env, _, ref := routedEnv(t)
+	ref.Callback = true
+	var events []act.CallbackRoutedInput
+	env.OnActivity(ra.CallbackRouted, mock.Anything, mock.Anything).Return(func(_ context.Context, in act.CallbackRoutedInput) error {
+		events = append(events, in)
+		return nil
+	})
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(SignalRoutedInstruction, RoutedInstruction{Instruction: dsrflow.InstructDecline, Reason: "the employment contract requires it", Actor: "user:agent"})
+	}, 24*time.Hour)
+	env.ExecuteWorkflow(Routed, RoutedInput{Ref: ref})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 || events[0].Event != connectors.RoutedEventOpened || events[1].Event != connectors.RoutedEventRecorded || events[1].State != dsrflow.RoutedDeclined {
+		t.Fatalf("callbacks %+v; want opened, then recorded (declined)", events)
 	}
 }

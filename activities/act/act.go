@@ -43,8 +43,8 @@ var (
 	// Routing: requests routed to the business customers controlling data the group holds as a
 	// processor (activities.Routing, issue 22).
 	Routing = struct {
-		LocateTenants, OpenRouted, RecordRouted, ExecuteRouted string
-	}{"LocateTenants", "OpenRouted", "RecordRouted", "ExecuteRouted"}
+		LocateTenants, OpenRouted, RecordRouted, ExecuteRouted, CallbackRouted string
+	}{"LocateTenants", "OpenRouted", "RecordRouted", "ExecuteRouted", "CallbackRouted"}
 
 	// Disclosure: the disclosure register and the authority's bundle (activities.Disclosure).
 	Disclosure = struct{ RecordDisclosure, PrepareBundle, NotifyDPO string }{"RecordDisclosure", "PrepareBundle", "NotifyDPO"}

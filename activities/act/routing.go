@@ -45,6 +45,9 @@ type RoutedRef struct {
 	// unanswered item is escalated.
 	RemindAt time.Time
 	DueAt    time.Time
+	// Callback says the customer has a callback_url: the Routed workflow posts it each event besides
+	// the mail (Routing.CallbackRouted).
+	Callback bool `json:",omitempty"`
 }
 
 // RecordRoutedInput records a change of a routed item and tells the customer what it means
@@ -63,11 +66,13 @@ type RecordRoutedInput struct {
 // ExecuteRoutedInput runs the customer's instructed action on its tenant only, through the processor
 // connector, then records the item executed and confirms to the customer (Routing.Execute).
 type ExecuteRoutedInput struct {
-	Ref      RoutedRef
-	Action   dsrflow.Action
-	Identity dsrflow.Identity
-	Verified []string
-	At       time.Time
+	Ref    RoutedRef
+	Action dsrflow.Action
+	// Corrections are a rectify's corrected values, as the customer gave them.
+	Corrections map[string]string `json:",omitempty"`
+	Identity    dsrflow.Identity
+	Verified    []string
+	At          time.Time
 }
 
 // ExecuteRoutedResult is what came of an executed instruction: the processor's status and counts.
@@ -75,3 +80,18 @@ type ExecuteRoutedResult struct {
 	Status string
 	Counts map[string]int `json:",omitempty"`
 }
+
+// CallbackRoutedInput posts a routed item's event to its customer's callback_url (Routing.CallbackRouted):
+// Event is one of connectors' RoutedEvent names; Action and Status those of an execution.
+type CallbackRoutedInput struct {
+	Ref    RoutedRef
+	Event  string
+	State  dsrflow.RoutedState
+	Action dsrflow.Action `json:",omitempty"`
+	Status string         `json:",omitempty"`
+	At     time.Time
+}
+
+// CallbackAttempts is how many times the Routed workflow posts an event to a customer's callback_url
+// (its retry policy's MaximumAttempts): on the last, a failure is audited and the mail stands alone.
+const CallbackAttempts = 12

@@ -47,7 +47,10 @@ func TestEveryDemoConnectorConforms(t *testing.T) {
 		t.Run(conn.ID, func(t *testing.T) {
 			t.Parallel()
 			action := dsrflow.ActionAccess
-			if !slices.Contains(conn.Actions, action) {
+			switch {
+			case conn.Role == connectors.RoleProcessor:
+				action = dsrflow.ActionLocate // a processor answers locate; it acts only in a tenant, on instruction
+			case !slices.Contains(conn.Actions, action):
 				action = dsrflow.ActionOptout // the partner: it takes notify and optout
 			}
 			// No Connector: guessed from the URL's last segment, as the demo's path prefix is its id. Foreign

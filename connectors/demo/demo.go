@@ -1,5 +1,6 @@
-// Package demo runs the demo subsidiaries and partner of `worker --dev` and the tests: one HTTP server
-// hosting every demo connector under its own path prefix (http://127.0.0.1:PORT/crm, ...), each built
+// Package demo runs the demo group of `worker --dev` and the tests (subsidiaries, a partner and a
+// payroll processor with two customer tenants): one HTTP server hosting every demo connector under its
+// own path prefix (http://127.0.0.1:PORT/crm, ...), each built
 // with connectors/sdk, the same protocol code a real connector uses. State lives under a directory and
 // survives restarts: each system's data (<id>.json), its answered jobs (<id>.jobs.jsonl), the shared
 // effect log (effects.jsonl: one line per job that changed data) and the generated secrets
@@ -20,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,6 +35,7 @@ import (
 type Demo struct {
 	url     string
 	reg     *connectors.Registry
+	custs   *connectors.Customers
 	srv     *http.Server
 	served  chan struct{}
 	sdks    []*sdk.Server
@@ -41,6 +44,8 @@ type Demo struct {
 
 	mu       sync.Mutex
 	failures map[string]failure
+	// notices are the signed callbacks the customers with a callback_url received, by customer id.
+	notices map[string][]connectors.RoutedNotice
 	// frontDoor is dsrflow's front door, which the CRM's import asks (UseFrontDoor).
 	frontDoor string
 	systems   map[string]*system
@@ -76,6 +81,7 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 		url:      "http://" + ln.Addr().String(),
 		effects:  effects,
 		failures: map[string]failure{},
+		notices:  map[string][]connectors.RoutedNotice{},
 		systems:  map[string]*system{},
 		secrets:  secrets,
 		served:   make(chan struct{}),
@@ -125,6 +131,18 @@ func Start(ctx context.Context, dir string) (*Demo, error) {
 	if d.reg, err = connectors.NewRegistry(conns...); err != nil {
 		return fail(err)
 	}
+	// Nordlys's own system takes routed items by callback too, here on the demo's server.
+	custs := slices.Clone(customers)
+	for i, c := range custs {
+		if c.ID == callbackCustomer {
+			custs[i].CallbackURL = d.url + "/customers/" + c.ID + "/callbacks"
+			custs[i].SecretEnv, custs[i].Secret = "DEMO_NORDLYS_DSR_SECRET", secrets[customerSecret(c.ID)]
+			mux.Handle("POST /customers/"+c.ID+"/callbacks", d.handleNotice(custs[i]))
+		}
+	}
+	if d.custs, err = connectors.NewCustomers(custs...); err != nil {
+		return fail(err)
+	}
 	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(d.served)
@@ -147,6 +165,45 @@ func (d *Demo) URL() string { return d.url }
 
 // Registry returns the demo connectors with their secrets, as connectors.yaml would configure them.
 func (d *Demo) Registry() *connectors.Registry { return d.reg }
+
+// Customers returns the business customers whose tenants the demo payroll processor holds, as
+// customers.yaml would list them.
+func (d *Demo) Customers() *connectors.Customers { return d.custs }
+
+// callbackCustomer is the demo customer whose system takes routed items by signed callback.
+const callbackCustomer = "nordlys"
+
+// customerSecret is the key of a customer's callback secret in secrets.json.
+func customerSecret(id string) string { return "customer:" + id }
+
+// handleNotice is a customer's callback endpoint: it checks protocol v1's signature with the customer's
+// secret and keeps the notice.
+func (d *Demo) handleNotice(c connectors.Customer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := connectors.ReadSigned(r, c.Secret, connectors.MaxJobBytes, time.Now())
+		if err != nil {
+			connectors.WriteError(w, http.StatusUnauthorized, "bad signature")
+			return
+		}
+		var n connectors.RoutedNotice
+		if err := json.Unmarshal(body, &n); err != nil || n.Customer != c.ID {
+			connectors.WriteError(w, http.StatusBadRequest, "not a routed item notice for "+c.ID)
+			return
+		}
+		d.mu.Lock()
+		d.notices[c.ID] = append(d.notices[c.ID], n)
+		d.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// Notices returns the routed item notices a demo customer's system received by callback (kept in
+// memory), in order.
+func (d *Demo) Notices(customer string) []connectors.RoutedNotice {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.notices[customer])
+}
 
 // Close stops the server and the background jobs, and closes the files.
 func (d *Demo) Close() error {
@@ -237,7 +294,7 @@ func ReadEffects(dir string) (map[string]int, error) {
 	return countEffects(f, true)
 }
 
-// loadSecrets reads the connectors' secrets, generating those missing.
+// loadSecrets reads the connectors' secrets and the callback customer's, generating those missing.
 func loadSecrets(path string) (map[string][]byte, error) {
 	stored := map[string]string{}
 	data, err := os.ReadFile(path)
@@ -251,15 +308,19 @@ func loadSecrets(path string) (map[string][]byte, error) {
 		}
 	}
 	changed := false
+	ids := []string{customerSecret(callbackCustomer)}
 	for _, sp := range specs {
-		if len(stored[sp.id]) >= connectors.MinSecretBytes {
+		ids = append(ids, sp.id)
+	}
+	for _, id := range ids {
+		if len(stored[id]) >= connectors.MinSecretBytes {
 			continue
 		}
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {
 			return nil, err
 		}
-		stored[sp.id] = hex.EncodeToString(b) // text, so it can go into an environment variable
+		stored[id] = hex.EncodeToString(b) // text, so it can go into an environment variable
 		changed = true
 	}
 	if changed {

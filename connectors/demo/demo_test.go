@@ -63,12 +63,16 @@ func do(t *testing.T, c *connectors.Client, conn connectors.Connector, job conne
 	return res
 }
 
-// everywhere runs the action for the identity on every connector Select picks, by connector id.
+// everywhere runs the action for the identity on every connector Select picks, by connector id; as in
+// dsrflow, a subject's own request skips the processor (it acts only on a customer's instruction).
 func everywhere(t *testing.T, d *Demo, request string, action dsrflow.Action, id dsrflow.Identity, edit func(*connectors.Job)) map[string]connectors.Result {
 	t.Helper()
 	var c connectors.Client
 	out := map[string]connectors.Result{}
 	for _, conn := range d.Registry().Select(action, id) {
+		if conn.Role == connectors.RoleProcessor {
+			continue
+		}
 		job := newJob(conn, request, action, id)
 		if edit != nil {
 			edit(&job)

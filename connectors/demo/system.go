@@ -42,6 +42,8 @@ type subject struct {
 	// Customer says the contact is also a customer's (purchase and delivery): the marketing rule does
 	// not reach it.
 	Customer bool `json:"customer,omitempty"`
+	// Tenant is the customer tenant a processor holds the subject in; empty in the group's own systems.
+	Tenant string `json:"tenant,omitempty"`
 }
 
 type row struct {
@@ -112,9 +114,16 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 	if job.Action == dsrflow.ActionPurge || job.Action == dsrflow.ActionPurgeKept {
 		return s.purge(job)
 	}
-	// The subjects the verified identities select; an extra identifier of someone else's is a conflict.
+	if err := s.checkTenant(job); err != nil {
+		return connectors.Result{}, err
+	}
+	if job.Action == dsrflow.ActionLocate {
+		return s.locate(ctx, job)
+	}
+	// The subjects the verified identities select (in a processor, in the job's tenant only); an extra
+	// identifier of someone else's is a conflict.
 	matched, err := sdk.Subjects(ctx, job, func(_ context.Context, id dsrflow.Identity) ([]int, error) {
-		return s.state.match(s.spec, id), nil
+		return s.state.match(s.spec, id, job.Tenant), nil
 	})
 	if err != nil {
 		return connectors.Result{}, err
@@ -161,6 +170,45 @@ func (s *system) HandleJob(ctx context.Context, job connectors.Job) (connectors.
 		}
 	}
 	return res, nil
+}
+
+// checkTenant holds a processor to its customers' instructions: besides locate it acts in one named
+// tenant of its own only. The group's own systems have no tenants.
+func (s *system) checkTenant(job connectors.Job) error {
+	switch {
+	case s.spec.tenants == nil && job.Tenant != "":
+		return sdk.Permanent(fmt.Errorf("system %s has no customer tenants", s.spec.id))
+	case s.spec.tenants == nil || job.Action == dsrflow.ActionLocate:
+		return nil
+	case job.Tenant == "":
+		return sdk.Permanent(fmt.Errorf("%s acts for a customer in one tenant only: tenant is required", s.spec.id))
+	case s.spec.tenants[job.Tenant] == "":
+		return sdk.Permanent(fmt.Errorf("%s has no tenant %s", s.spec.id, job.Tenant))
+	}
+	return nil
+}
+
+// locate answers which customer tenants hold the job's subject: tenant and customer ids, no records.
+func (s *system) locate(ctx context.Context, job connectors.Job) (connectors.Result, error) {
+	matched, err := sdk.Subjects(ctx, job, func(_ context.Context, id dsrflow.Identity) ([]int, error) {
+		return s.state.match(s.spec, id, anyTenant), nil
+	})
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	seen := map[string]bool{}
+	for _, i := range matched {
+		seen[s.state.Subjects[i].Tenant] = true
+	}
+	if len(seen) == 0 {
+		return connectors.Result{JobID: job.ID, Status: connectors.StatusNotFound}, nil
+	}
+	var tenants []connectors.TenantHolding
+	for _, t := range sortedKeys(seen) {
+		tenants = append(tenants, connectors.TenantHolding{Tenant: t, Customer: s.spec.tenants[t]})
+	}
+	return connectors.Result{JobID: job.ID, Status: connectors.StatusCompleted, Tenants: tenants,
+		Counts: map[string]int{"tenants": len(tenants)}}, nil
 }
 
 // purge deletes the rows past their retention period: those of a dataset holding a rule's category
@@ -512,10 +560,17 @@ func withdraw(st *state, matched []int, purposes []string) connectors.Result {
 	return connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"withdrawn": n}, Items: items}
 }
 
-// match returns the indexes of the subjects matching the identity on the system's identity types.
-func (st state) match(sp spec, id dsrflow.Identity) []int {
+// anyTenant matches subjects in every tenant of a processor (locate).
+const anyTenant = "\x00any"
+
+// match returns the indexes of the subjects of the tenant (empty: the group's own systems; anyTenant:
+// every tenant) matching the identity on the system's identity types.
+func (st state) match(sp spec, id dsrflow.Identity, tenant string) []int {
 	var out []int
 	for i, p := range st.Subjects {
+		if tenant != anyTenant && p.Tenant != tenant {
+			continue
+		}
 		for _, t := range sp.identities {
 			if matchOne(t, sp.id, p, id) {
 				out = append(out, i)

@@ -22,6 +22,9 @@ const (
 	catIP        = "user.network.ip_address"
 	catJob       = "user.application.job"
 	catEventRegn = "user.event.registration"
+	// The payroll processor's: its customers' employees' pay and the accounts it is paid to.
+	catPayroll     = "user.employment.payroll"
+	catBankAccount = "user.financial.bank_account"
 )
 
 // spec describes one demo system: who owns it, what it holds and what it can do.
@@ -45,6 +48,9 @@ type spec struct {
 	// recipients are the partners the system shares its subjects' data with (connectors.yaml's
 	// recipients): they are told of an erasure only for a subject the system held.
 	recipients []string
+	// tenants are a processor's customer tenants: tenant id → the customer (customers.yaml id) that
+	// controls the data in it. A processor's subjects each live in one tenant.
+	tenants map[string]string
 }
 
 // leadsPeriod is the privacy policy's promise: contact information kept for marketing, leads included,
@@ -152,10 +158,36 @@ var specs = []spec{
 		rectifiable: map[string]string{catName: "name", catPhone: "phone", catEmail: "email"},
 	},
 	{
+		// The payroll service the group runs for business customers (GDPR Art. 28): each customer's
+		// employees live in its own tenant, and the group acts on them only on that customer's instruction.
+		id: "payroll", owner: "Example Payroll AS", role: connectors.RoleProcessor,
+		actions:    []dsrflow.Action{dsrflow.ActionLocate, dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict},
+		identities: []string{"email"},
+		profile:    "employees", profileFields: []string{"email", "name"},
+		datasets: map[string]map[string]string{
+			"payslips": {"period": catPayroll, "gross_pay": catPayroll, "bank_account": catBankAccount},
+		},
+		rectifiable: map[string]string{catName: "name", catEmail: "email"},
+		tenants:     map[string]string{tenantAcme: "acme", tenantNordlys: "nordlys"},
+	},
+	{
 		id: "adpartner", owner: "Example Ad Partner Ltd", role: connectors.RolePartner,
 		actions:    []dsrflow.Action{dsrflow.ActionNotify, dsrflow.ActionOptout},
 		identities: []string{"email"},
 	},
+}
+
+// The payroll processor's tenants: Acme's holds Jane and Ola, Nordlys's John and Ola.
+const (
+	tenantAcme    = "t-acme"
+	tenantNordlys = "t-nordlys"
+)
+
+// customers are the business customers whose tenants the demo's processor holds, as customers.yaml
+// would list them: the controllers a subject's request is routed to.
+var customers = []connectors.Customer{
+	{ID: "acme", LegalName: "Acme Manufacturing Ltd", Email: "privacy@acme.example", DeadlineDays: 10, Language: "en"},
+	{ID: "nordlys", LegalName: "Nordlys Regnskap AS", Email: "personvern@nordlys.example", DeadlineDays: 10, Language: "nb"},
 }
 
 // categories lists what the system holds, for connectors.yaml.
@@ -255,6 +287,21 @@ func seed(id string, now time.Time) state {
 		return state{Subjects: keyed("R", jane, ola), Rows: []row{
 			{"applications", "R-jane", map[string]string{"position": "Data analyst", "applied_on": day(7), "status": "interview"}},
 			{"applications", "R-ola", map[string]string{"position": "Claims handler", "applied_on": day(2), "status": "received"}},
+		}}
+	case "payroll":
+		in := func(tenant string, p subject) subject {
+			p.Key, p.Tenant, p.Phone = "P-"+tenant+"-"+p.Key, tenant, ""
+			return p
+		}
+		payslip := func(key string, months int, gross, account string) row {
+			return row{"payslips", key, map[string]string{"period": now.AddDate(0, -months, 0).Format("2006-01"), "gross_pay": gross, "bank_account": account}}
+		}
+		return state{Subjects: []subject{in(tenantAcme, jane), in(tenantAcme, ola), in(tenantNordlys, john), in(tenantNordlys, ola)}, Rows: []row{
+			payslip("P-t-acme-jane", 1, "48500.00", "1506.11.22334"),
+			payslip("P-t-acme-jane", 2, "48500.00", "1506.11.22334"),
+			payslip("P-t-acme-ola", 1, "41200.00", "1506.55.66778"),
+			payslip("P-t-nordlys-john", 1, "52300.00", "1207.44.55667"),
+			payslip("P-t-nordlys-ola", 1, "9800.00", "1506.55.66778"),
 		}}
 	case "webinars":
 		s := keyed("W", jane, ola)

@@ -201,10 +201,16 @@ func Compose(c Controller, in Input) Message {
 		w.para(l.t("partners.received_from") + "\n" + strings.Join(receivedLines(in), "\n"))
 	}
 
-	if len(in.Controllers) > 0 && answeredAsCompleted(in.Status) {
-		// GDPR Art. 28(3)(e): data the group processes for a customer is the customer's to decide on.
+	if len(in.Controllers) > 0 && (answeredAsCompleted(in.Status) || in.Status == dsrflow.StatusRejected) {
+		// GDPR Art. 28(3)(e): data the group processes for a customer is the customer's to decide on. A
+		// refusal is the group's answer for its own data only: the customers it forwarded the request to
+		// before decide on theirs, and the subject is told who they are.
 		w.heading(l.t("heading.controllers"))
-		w.para(l.t("controllers.forwarded"))
+		if in.Status == dsrflow.StatusRejected {
+			w.para(l.t("controllers.forwarded_refused"))
+		} else {
+			w.para(l.t("controllers.forwarded"))
+		}
 		var lines []string
 		for _, ctl := range in.Controllers {
 			lines = append(lines, fmt.Sprintf("- %s, %s", ctl.LegalName, ctl.Contact))

@@ -27,8 +27,8 @@ type Product struct {
 	WorkflowCache int
 }
 
-// LoadProduct reads the key, connectors.yaml and the controller configuration. A key or registry given
-// by the caller (the dev stack's) is kept.
+// LoadProduct reads the key, connectors.yaml, customers.yaml and the controller configuration. A key,
+// registry or customers given by the caller (the dev stack's) are kept.
 func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Product, error) {
 	if p.Key == nil {
 		k, err := secret.Parse(cfg.HMACKey)
@@ -77,6 +77,12 @@ func LoadProduct(cfg config.Product, getenv func(string) string, p Product) (Pro
 		cs, err := connectors.LoadCustomers(cfg.Customers, getenv)
 		if err != nil {
 			return Product{}, &config.Error{Var: "DSR_CUSTOMERS", Problem: err.Error()}
+		}
+		if p.Customers != nil {
+			// The dev stack's demo customers and the file's side by side, as its connectors; ids must not clash.
+			if cs, err = connectors.NewCustomers(append(p.Customers.List(), cs.List()...)...); err != nil {
+				return Product{}, &config.Error{Var: "DSR_CUSTOMERS", Problem: err.Error()}
+			}
 		}
 		p.Customers = cs
 	}

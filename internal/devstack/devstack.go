@@ -282,6 +282,7 @@ func (s *Stack) loadProduct(ctx context.Context, cfg config.Dev, getenv func(str
 		s.Demo = d
 		s.closers.Add(func(context.Context) error { return d.Close() })
 		base.Connectors = d.Registry()
+		base.Customers = d.Customers() // the payroll processor's customers
 	}
 	s.Product, err = app.LoadProduct(cfg.Product, getenv, base)
 	return err

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/devstack"
 	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/web"
@@ -40,6 +41,7 @@ func TestHistoriesReplay(t *testing.T) {
 	// Each revision's histories keep their own files: rev names one by the revision new requests
 	// start under.
 	rev := func(name string) string { return fmt.Sprintf("v%d_%s", workflows.RequestVersion, name) }
+	var routedRequest string // the request routed to Acme's payroll tenant (issue 22)
 	flows := []struct {
 		name string
 		run  func() string
@@ -102,12 +104,50 @@ func TestHistoriesReplay(t *testing.T) {
 			c.waitStatus(id, "completed")
 			return id
 		}},
+		{rev("access_routed"), func() string {
+			// Found in the demo payroll processor's Acme tenant: one routed item (h22-routing,
+			// h22c-refusal-names-customers); its own workflow is recorded below.
+			routedRequest = c.create(web.NewRequest{Type: "access", Email: jane, Attest: "video call"})
+			c.waitStatus(routedRequest, "completed")
+			if items := routedOf(c, routedRequest); len(items) != 1 {
+				t.Fatalf("routed items %+v, want Acme's", items)
+			}
+			return routedRequest
+		}},
 	}
 	codec := payload.NewCodec(keys)
 	dir := os.Getenv("DSR_RECORD_HISTORIES")
 	for _, f := range flows {
 		replayAndRecord(t, s, codec, dir, f.name, f.run(), workflows.Request)
 	}
+	// The routed item's workflow: Acme instructs an erase, run in its tenant.
+	item := dsrflow.RoutedID(routedRequest, "payroll", "t-acme")
+	if status, data := c.call("POST", "/api/v1/routed/"+item+"/instruction", map[string]string{"instruction": "execute", "action": "erase"}); status != 202 {
+		t.Fatalf("instruct: %d %s", status, data)
+	}
+	waitFor(t, "the routed item executed", func() bool {
+		items := routedOf(c, routedRequest)
+		return len(items) == 1 && items[0].State == dsrflow.RoutedExecuted
+	})
+	waitFor(t, "the routed workflow closed", func() bool {
+		h := historyOf(t, s, workflows.RoutedWorkflowID(item))
+		return len(h.Events) > 0 && h.Events[len(h.Events)-1].EventType == enums.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+	})
+	replayAndRecord(t, s, codec, dir, "routed_executed", workflows.RoutedWorkflowID(item), workflows.Routed)
+
+	// A customer with a callback_url (the demo's Nordlys) handles Ola's item itself: mails and callbacks
+	// (h22c-customer-callback).
+	ola := c.create(web.NewRequest{Type: "access", Email: "ola.nordmann@example.com", Attest: "video call"})
+	c.waitStatus(ola, "completed")
+	handled := dsrflow.RoutedID(ola, "payroll", "t-nordlys")
+	if status, data := c.call("POST", "/api/v1/routed/"+handled+"/instruction", map[string]string{"instruction": "handled"}); status != 202 {
+		t.Fatalf("instruct: %d %s", status, data)
+	}
+	waitFor(t, "the handled item's workflow closed", func() bool {
+		h := historyOf(t, s, workflows.RoutedWorkflowID(handled))
+		return len(h.Events) > 0 && h.Events[len(h.Events)-1].EventType == enums.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+	})
+	replayAndRecord(t, s, codec, dir, "routed_callback_handled", workflows.RoutedWorkflowID(handled), workflows.Routed)
 }
 
 // replayAndRecord decrypts the history of workflow id, replays it with wf registered, and, when dir is

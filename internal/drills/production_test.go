@@ -16,7 +16,8 @@ import (
 
 // prodEnv is the environment of production-mode processes (`worker`, `starter serve`, `starter ...`)
 // against a Temporal server and PostgreSQL, with the demo subsidiaries configured as HTTP connectors in
-// a connectors.yaml, as an operator would write it.
+// a connectors.yaml (and the payroll processor's customers in a customers.yaml), as an operator would write
+// them.
 type prodEnv struct{ vars []string }
 
 func newProdEnv(t *testing.T, dir, temporalAddr, pgURL string, d *demo.Demo, extra ...string) prodEnv {
@@ -53,6 +54,18 @@ func newProdEnv(t *testing.T, dir, temporalAddr, pgURL string, d *demo.Demo, ext
 		t.Fatal(err)
 	}
 	vars = append(vars, "DSR_CONNECTORS="+yaml)
+	// The customers whose tenants the demo's payroll processor holds (a processor needs them to start).
+	var cy strings.Builder
+	cy.WriteString("customers:\n")
+	for _, c := range d.Customers().List() {
+		fmt.Fprintf(&cy, "  - id: %s\n    legal_name: %q\n    email: %s\n    dpa_deadline_days: %d\n    language: %s\n",
+			c.ID, c.LegalName, c.Email, c.DeadlineDays, c.Language)
+	}
+	customers := filepath.Join(dir, "customers.yaml")
+	if err := os.WriteFile(customers, []byte(cy.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars = append(vars, "DSR_CUSTOMERS="+customers)
 	return prodEnv{vars: append(vars, extra...)}
 }
 

@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -62,8 +64,12 @@ func (s *Service) InstructRouted(ctx context.Context, id string, in dsrflow.Rout
 			return dsrflow.RoutedItem{}, invalid("action", "must be access, erase, rectify or restrict")
 		}
 		if in.Action == dsrflow.ActionRectify {
-			// A rectification needs the corrected values, which only the customer can give; not yet taken here.
-			return dsrflow.RoutedItem{}, invalid("action", "rectify cannot be executed through dsrflow yet; use access, erase or restrict")
+			// The corrected values are the customer's to give (it controls the data), never the subject's.
+			if field, msg := checkRoutedCorrections(in.Corrections); field != "" {
+				return dsrflow.RoutedItem{}, invalid(field, msg)
+			}
+		} else if len(in.Corrections) > 0 {
+			return dsrflow.RoutedItem{}, invalid("corrections", "are only for execute with the action rectify")
 		}
 	case dsrflow.InstructDecline:
 		if in.Reason == "" {
@@ -81,6 +87,9 @@ func (s *Service) InstructRouted(ctx context.Context, id string, in dsrflow.Rout
 	if in.Instruction != dsrflow.InstructExecute && in.Action != "" {
 		return dsrflow.RoutedItem{}, invalid("action", "is only for execute")
 	}
+	if in.Instruction != dsrflow.InstructExecute && len(in.Corrections) > 0 {
+		return dsrflow.RoutedItem{}, invalid("corrections", "are only for execute with the action rectify")
+	}
 	it, err := s.Store.GetRouted(ctx, id)
 	if err != nil {
 		return dsrflow.RoutedItem{}, err
@@ -93,9 +102,36 @@ func (s *Service) InstructRouted(ctx context.Context, id string, in dsrflow.Rout
 			return dsrflow.RoutedItem{}, invalid("action", "is not supported by the processor system "+it.Connector)
 		}
 	}
-	sig := workflows.RoutedInstruction{Instruction: in.Instruction, Action: in.Action, Reason: in.Reason, Actor: p.ID}
+	sig := workflows.RoutedInstruction{Instruction: in.Instruction, Action: in.Action, Corrections: in.Corrections, Reason: in.Reason, Actor: p.ID}
 	if err := s.Client.SignalWorkflow(ctx, workflows.RoutedWorkflowID(id), "", workflows.SignalRoutedInstruction, sig); err != nil {
 		return dsrflow.RoutedItem{}, temporalx.UserError(err, "the routed item is no longer waiting for an instruction")
 	}
 	return it, nil
+}
+
+// Bounds of a customer's corrections on a routed item.
+const (
+	maxRoutedCorrections     = 50
+	maxRoutedCorrectionValue = 500
+)
+
+// checkRoutedCorrections returns the field and the problem of a rectify instruction's corrections, or
+// "" when they are good: at least one, each a data category (dotted, like user.name) with a value.
+// Messages name the category, never the value (it is personal data).
+func checkRoutedCorrections(cs map[string]string) (field, msg string) {
+	if len(cs) == 0 {
+		return "corrections", "are required with execute rectify: the data category and its corrected value, as the customer gives them"
+	}
+	if len(cs) > maxRoutedCorrections {
+		return "corrections", "are too many"
+	}
+	for _, cat := range slices.Sorted(maps.Keys(cs)) {
+		if !connectors.ValidCategory(cat) {
+			return "corrections", "name data categories like user.name; " + strconv.Quote(cat) + " is not one"
+		}
+		if v := strings.TrimSpace(cs[cat]); v == "" || utf8.RuneCountInString(v) > maxRoutedCorrectionValue || !utf8.ValidString(v) {
+			return "corrections", "need a value of 1 to " + strconv.Itoa(maxRoutedCorrectionValue) + " characters for " + cat
+		}
+	}
+	return "", ""
 }

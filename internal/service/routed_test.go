@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,4 +83,48 @@ func asError(err error, target **dsrflow.Error) bool { return errors.As(err, tar
 
 func storeChangeHandled(at time.Time) store.RoutedChange {
 	return store.RoutedChange{State: dsrflow.RoutedHandled, Instruction: dsrflow.InstructHandled, Actor: "user:agent", At: at}
+}
+
+// A rectify instruction carries the customer's corrections (data category → value) to the item's
+// workflow; without them, with a bad category or an empty value, or corrections with another
+// instruction or action, it is refused naming the field and nothing is signalled.
+func TestInstructRoutedRectify(t *testing.T) {
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	svc, rec, st := newStoreService(t, &now)
+	sig := &signalRecorder{workflowRecorder: rec}
+	svc.Client = sig
+	it := dsrflow.RoutedItem{ID: dsrflow.RoutedID("dsr_1", "payroll", "t-acme"), RequestID: "dsr_1", RequestType: dsrflow.Rectification,
+		Customer: "acme", Tenant: "t-acme", Connector: "payroll", DueAt: now.AddDate(0, 0, 14), NotifiedAt: now}
+	if _, err := st.OpenRouted(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+	agent := asWho("user:agent", dsrflow.RoleAgent)
+	rectify := func(cs map[string]string) dsrflow.RoutedInstructionInput {
+		return dsrflow.RoutedInstructionInput{Instruction: dsrflow.InstructExecute, Action: dsrflow.ActionRectify, Corrections: cs}
+	}
+	for _, in := range []dsrflow.RoutedInstructionInput{
+		rectify(nil),
+		rectify(map[string]string{"Name!": "Jane Smith"}),
+		rectify(map[string]string{"user.name": "  "}),
+		{Instruction: dsrflow.InstructExecute, Action: dsrflow.ActionErase, Corrections: map[string]string{"user.name": "Jane Smith"}},
+		{Instruction: dsrflow.InstructHandled, Corrections: map[string]string{"user.name": "Jane Smith"}},
+	} {
+		_, err := svc.InstructRouted(agent, it.ID, in)
+		var e *dsrflow.Error
+		if dsrflow.ErrorCode(err) != dsrflow.EINVALID || !asError(err, &e) || e.Fields["corrections"] == "" {
+			t.Fatalf("%+v: err %v, want EINVALID naming corrections", in, err)
+		}
+		if strings.Contains(e.Error(), "Jane Smith") {
+			t.Fatalf("the error quotes the value: %v", e)
+		}
+	}
+	if len(sig.sigs) != 0 {
+		t.Fatalf("bad input was signalled: %+v", sig.sigs)
+	}
+	if _, err := svc.InstructRouted(agent, it.ID, rectify(map[string]string{"user.name": "Jane Smith"})); err != nil {
+		t.Fatal(err)
+	}
+	if len(sig.sigs) != 1 || sig.sigs[0].Action != dsrflow.ActionRectify || sig.sigs[0].Corrections["user.name"] != "Jane Smith" {
+		t.Fatalf("signalled %+v", sig.sigs)
+	}
 }
