@@ -154,19 +154,19 @@ func mustLoad(zone string) *time.Location {
 }
 
 // isWorkday reports whether d is neither a Saturday, a Sunday nor a public holiday of c (a weekend holiday's
-// substitute day, where the country has one, counts as a holiday).
+// substitute day, where the country has one, counts as a holiday). Where c's holidays are not kept (the US:
+// the CCPA counts calendar days), it is Monday to Friday: a processor's customer still counts its DPA's
+// business days there.
 func (c *country) isWorkday(d Date) bool {
+	if c.workdays == nil {
+		wd := d.Weekday()
+		return wd != time.Saturday && wd != time.Sunday
+	}
 	return c.workdays.IsWorkday(d.noonUTC())
 }
 
-// isBusinessDay is isWorkday where the country's holidays are known, else Monday to Friday.
-func (c *country) isBusinessDay(d Date) bool {
-	if c.workdays != nil {
-		return c.isWorkday(d)
-	}
-	wd := d.Weekday()
-	return wd != time.Saturday && wd != time.Sunday
-}
+// isBusinessDay is isWorkday: the country's holidays where they are known, else Monday to Friday.
+func (c *country) isBusinessDay(d Date) bool { return c.isWorkday(d) }
 
 // nextWorkday returns d if it is a working day, else the first working day after it.
 func (c *country) nextWorkday(d Date) (Date, error) {

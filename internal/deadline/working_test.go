@@ -27,6 +27,17 @@ func TestAddWorkingDays(t *testing.T) {
 			t.Errorf("AddWorkingDays(%s, %d) = %s, want %s", tc.from, tc.n, s, tc.want)
 		}
 	}
+	// The US keeps no holiday calendar here (the CCPA counts calendar days), yet a CCPA request routed to a
+	// processor's customer counts the DPA's business days: Monday to Friday. This panicked before.
+	la, _ := Location("US")
+	from := time.Date(2026, 12, 4, 10, 0, 0, 0, la) // a Friday
+	got, err := AddWorkingDays(from, 10, "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.In(la).Format("2006-01-02T15:04"); s != "2026-12-18T10:00" {
+		t.Errorf("AddWorkingDays(US, Fri 2026-12-04, 10) = %s, want 2026-12-18T10:00", s)
+	}
 	if _, err := AddWorkingDays(time.Now(), 2, "XX"); err == nil {
 		t.Error("unknown country accepted")
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dsrflow/dsrflow/internal/devstack"
+	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/internal/web"
 )
@@ -86,6 +87,14 @@ func (c apiClient) waitStatus(id, want string) web.RequestView {
 			return v
 		}
 		if v.Closed != nil || time.Now().After(deadline) {
+			// What the workflow waits on, with each pending activity's last failure decoded: a request
+			// stuck behind a retrying activity says which one and why.
+			if d, err := c.stack.Client.DescribeWorkflowExecution(context.Background(), id, ""); err == nil {
+				for _, pa := range d.PendingActivities {
+					c.t.Logf("pending activity %s, attempt %d, last failure: %v", pa.ActivityType.GetName(), pa.Attempt,
+						payload.FailureConverter(c.stack.Product.Keys).FailureToError(pa.LastFailure))
+				}
+			}
 			c.t.Fatalf("request %s is %s, want %s; events %+v", id, v.Status, want, v.Events)
 		}
 		time.Sleep(50 * time.Millisecond)
