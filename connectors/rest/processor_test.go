@@ -15,6 +15,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/connectors"
 	"github.com/dsrflow/dsrflow/connectors/conformance"
+	"github.com/dsrflow/dsrflow/connectors/rest"
 )
 
 // payrollAPI is a fake multi-tenant payroll SaaS: employees live in customer tenants, found by email
@@ -278,5 +279,22 @@ func TestRestProcessorConfigErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("subsidiary with processor keys: error =\n%v\nwant it to contain\n%s", err, want)
 		}
+	}
+}
+
+// `starter connector check` on a processor runs its locate request only: the tenants holding the test
+// subject, and no record of any tenant.
+func TestRestProcessorPreviewLocatesOnly(t *testing.T) {
+	api, srv := newPayrollAPI(t)
+	r := openYAML(t, payrollRestYAML(srv.URL), nil).(*rest.Runner)
+	p, err := r.Preview(context.Background(), dsrflow.Identity{Email: "jane@example.com"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Tenants) != 2 || p.Tenants[0].Customer != "acme" || len(p.Datasets) != 0 {
+		t.Fatalf("preview = %+v, want two tenants and no dataset read", p)
+	}
+	if !slices.Equal(api.calls, []string{"GET /v1/tenants"}) {
+		t.Errorf("calls %v, want the locate request only", api.calls)
 	}
 }
