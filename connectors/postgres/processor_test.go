@@ -251,7 +251,7 @@ func TestGrantedRoleRunsProcessorJobs(t *testing.T) {
 	conn := payrollConnector(t, payrollYAML)
 	script := GrantScript(conn, "r")
 	for _, want := range []string{
-		`GRANT SELECT ("email", "id", "name", "tenant_id") ON TABLE "employees" TO "r";`,
+		`GRANT SELECT ("email", "id", "name", "restricted", "tenant_id") ON TABLE "employees" TO "r";`,
 		`GRANT SELECT ("amount", "employee_id", "tenant_id") ON TABLE "payslips" TO "r";`,
 	} {
 		if !strings.Contains(script, want) {
