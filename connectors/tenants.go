@@ -64,7 +64,7 @@ func DecodeTenants(sec *Section) Tenants {
 // role has no tenants. Problems name tenants or tenants.TENANT.
 func CheckTenants(c Connector, t Tenants) []Problem {
 	if c.Role != RoleProcessor {
-		if len(t) > 0 {
+		if len(t) > 0 && c.Role != "" { // a missing role is reported as such
 			return []Problem{Problemf(TenantsField, "tenants are for processors (role: processor): a %s acts on the group's own data", c.Role)}
 		}
 		return nil
