@@ -40,7 +40,10 @@ func (a *Routing) now() time.Time {
 }
 
 // LocateTenants asks every processor matching the subject which customer tenants hold it. A tenant of
-// a customer customers.yaml does not list cannot be routed: it is audited (ids only) and left out.
+// a customer customers.yaml does not list cannot be routed: it is audited (ids only) and left out. A
+// processor that cannot say (a permanent failure, a failed or conflicting answer) is audited
+// routing_locate_failed with its id and the status, for a person; the other processors' tenants are
+// still routed.
 func (a *Routing) LocateTenants(ctx context.Context, in act.LocateInput) ([]act.Located, error) {
 	var out []act.Located
 	for _, c := range a.Connectors.Registry.Processors(in.Identity) {
@@ -49,7 +52,19 @@ func (a *Routing) LocateTenants(ctx context.Context, in act.LocateInput) ([]act.
 			RequestID: in.RequestID, Connector: c.ID, Action: dsrflow.ActionLocate,
 			Identities: in.Identity, Verified: in.Verified, Deadline: in.Due,
 		}
+		failed := func(status string) error {
+			_, err := a.Store.AppendAudit(ctx, dsrflow.AuditEvent{RequestID: in.RequestID, Action: "routing_locate_failed", Actor: "system",
+				Detail: map[string]string{"connector": c.ID, "status": status}, Key: "routing_locate_failed:" + job.ID})
+			return err
+		}
 		res, err := a.Connectors.submit(ctx, c, job)
+		var ce *connectors.CallError
+		if errors.As(err, &ce) && ce.Permanent {
+			if err := failed("error"); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err != nil {
 			return nil, retryable(err)
 		}
@@ -59,6 +74,12 @@ func (a *Routing) LocateTenants(ctx context.Context, in act.LocateInput) ([]act.
 		}
 		if err := res.Validate(job.ID); err != nil {
 			return nil, temporal.NewNonRetryableApplicationError("processor "+c.ID+": "+err.Error(), ErrPermanentConnector, nil)
+		}
+		if res.Status != connectors.StatusCompleted && res.Status != connectors.StatusNotFound {
+			if err := failed(string(res.Status)); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		for _, t := range res.Tenants {
 			if _, ok := a.Customers.Get(t.Customer); !ok {

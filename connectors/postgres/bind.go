@@ -54,6 +54,10 @@ func (r *run) bind(ctx context.Context) (conflict bool, err error) {
 			}
 			stmt := "SELECT count(*) FILTER (WHERE COALESCE(" + verified + ", false)), count(*) FILTER (WHERE NOT COALESCE(" + verified + ", false))" +
 				" FROM " + pq.QuoteIdentifier(d.Table) + " WHERE (" + strings.Join(byExtra, " OR ") + ")"
+			if r.job.Tenant != "" {
+				// In a processor, rows of other tenants are other customers' data: not this job's to weigh.
+				stmt += " AND " + pq.QuoteIdentifier(d.TenantColumn) + " = " + q.arg(r.job.Tenant)
+			}
 			var in, out int
 			if err := r.tx.QueryRowxContext(ctx, stmt, q.args...).Scan(&in, &out); err != nil {
 				return false, r.c.dbError(r.job.Action, d.Table, err)

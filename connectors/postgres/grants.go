@@ -49,6 +49,7 @@ func Grants(conn connectors.Connector) []Grant {
 		for col := range d.Categories {
 			note(read, col, "categories")
 		}
+		note(read, d.TenantColumn, "tenant_column")
 		for _, later := range set.Datasets[i+1:] {
 			for _, m := range later.Match {
 				if m.LinkTable == d.Table {
@@ -135,9 +136,10 @@ func columnGrant(privilege, table string, cols map[string][]string) Grant {
 	return g
 }
 
-// writes reports whether the connector supports an action that changes the database.
+// writes reports whether the connector supports an action that changes the database: any but access
+// and a processor's locate.
 func writes(conn connectors.Connector) bool {
-	return slices.ContainsFunc(conn.Actions, func(a dsrflow.Action) bool { return a != dsrflow.ActionAccess })
+	return slices.ContainsFunc(conn.Actions, func(a dsrflow.Action) bool { return a != dsrflow.ActionAccess && a != dsrflow.ActionLocate })
 }
 
 // JobTableDDL is the statement that creates a connector's job table: one row per job that wrote, in the

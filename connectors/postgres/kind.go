@@ -14,10 +14,10 @@ type kind struct{}
 
 func (kind) Name() string { return Name }
 func (kind) Fields() []string {
-	return []string{"dsn_env", "datasets", "access_limit", "job_table"}
+	return []string{"dsn_env", "datasets", "access_limit", "job_table", connectors.TenantsField}
 }
 
-// Decode reads dsn_env, datasets, access_limit and job_table.
+// Decode reads dsn_env, datasets, access_limit, job_table and tenants.
 func (kind) Decode(sec *connectors.Section) connectors.Settings {
 	var s Settings
 	if env, ok := sec.String("dsn_env"); ok {
@@ -37,6 +37,7 @@ func (kind) Decode(sec *connectors.Section) connectors.Settings {
 	if v := sec.Node("datasets"); v != nil {
 		s.Datasets = decodeDatasets(sec, v)
 	}
+	s.Tenants = connectors.DecodeTenants(sec)
 	return s
 }
 

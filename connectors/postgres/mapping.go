@@ -47,6 +47,9 @@ type Settings struct {
 	// JobTable is the table in the database where each job that writes is logged, in the job's own
 	// transaction, so that a job runs once.
 	JobTable string
+	// Tenants map a processor's customer tenants (the values of its datasets' tenant columns) to the
+	// customers controlling them (connectors.yaml's tenants:). Only for role processor.
+	Tenants connectors.Tenants
 }
 
 // Of returns a postgres connector's settings.
@@ -77,7 +80,7 @@ var RetainBases = connectors.KeepBases
 
 // postgresActions are the actions a postgres connector can carry out itself.
 var postgresActions = []dsrflow.Action{
-	dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict, dsrflow.ActionUnrestrict,
+	dsrflow.ActionLocate, dsrflow.ActionAccess, dsrflow.ActionErase, dsrflow.ActionRectify, dsrflow.ActionRestrict, dsrflow.ActionUnrestrict,
 	dsrflow.ActionOptout, dsrflow.ActionWithdrawConsent, dsrflow.ActionPurge, dsrflow.ActionPurgeKept,
 }
 
@@ -100,6 +103,10 @@ type Dataset struct {
 	OptoutColumn string `json:"optout_column,omitempty"`
 	// Retain is the legal basis of erase: retain.
 	Retain *Retention `json:"retain,omitempty"`
+	// TenantColumn is, in a processor's table, the column naming the customer tenant a row belongs to:
+	// locate answers its distinct values among the subject's rows, and every other job acts only on the
+	// rows whose tenant column equals the job's tenant.
+	TenantColumn string `json:"tenant_column,omitempty"`
 }
 
 // Match is one way to find a subject's rows in a dataset: Column equals the subject's identity of type
@@ -147,7 +154,7 @@ func (d Dataset) Columns() []string {
 	for _, col := range d.Rectify {
 		set[col] = true
 	}
-	for _, col := range []string{d.RestrictColumn, d.OptoutColumn} {
+	for _, col := range []string{d.RestrictColumn, d.OptoutColumn, d.TenantColumn} {
 		if col != "" {
 			set[col] = true
 		}
@@ -269,8 +276,12 @@ func (s Settings) Clone() connectors.Settings {
 		}
 		s.Datasets = ds
 	}
+	s.Tenants = maps.Clone(s.Tenants)
 	return s
 }
+
+// TenantCustomers returns a processor's tenants and their customers (connectors.TenantMapper).
+func (s Settings) TenantCustomers() connectors.Tenants { return maps.Clone(s.Tenants) }
 
 // Defaults fills in the access limit and the job table and, when the connector lists no categories,
 // takes those its datasets map.
@@ -300,9 +311,11 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 	add := func(field, format string, args ...any) {
 		ps = append(ps, connectors.Problemf(field, format, args...))
 	}
-	if c.Role != "" && c.Role != connectors.RoleSubsidiary {
-		add("role", "a postgres connector acts on data, so its role must be subsidiary")
+	if c.Role == connectors.RolePartner {
+		add("role", "a postgres connector acts on data, so its role must be subsidiary or processor")
 	}
+	processor := c.Role == connectors.RoleProcessor
+	ps = append(ps, connectors.CheckTenants(c, s.Tenants)...)
 	if s.DSNEnv == "" {
 		add("dsn_env", "dsn_env (the variable holding the connection string) is required")
 	}
@@ -467,6 +480,14 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 		if d.OptoutColumn != "" {
 			column(".optout_column", d.OptoutColumn)
 		}
+		switch {
+		case processor && d.TenantColumn == "":
+			addD("", "tenant_column is required: a processor's jobs act in one customer tenant, told apart by the column naming each row's tenant")
+		case !processor && d.TenantColumn != "":
+			addD(".tenant_column", "tenant_column is for processors (role: processor)")
+		case d.TenantColumn != "":
+			column(".tenant_column", d.TenantColumn)
+		}
 		rectify = rectify || len(d.Rectify) > 0
 		restrict = restrict || d.RestrictColumn != ""
 		optout = optout || d.OptoutColumn != ""
@@ -498,7 +519,7 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 }
 
 // datasetFields are the keys a dataset may have in connectors.yaml.
-var datasetFields = []string{"table", "match", "categories", "erase", "mask", "rectify", "restrict_column", "optout_column", "retain"}
+var datasetFields = []string{"table", "match", "categories", "erase", "mask", "rectify", "restrict_column", "optout_column", "retain", "tenant_column"}
 
 // retainFields are the keys of a dataset's retain mapping.
 var retainFields = []string{"rule", "basis", "detail", "years", "years_after", "from_column"}
@@ -607,6 +628,8 @@ func decodeDatasets(sec *connectors.Section, v *yaml.Node) []Dataset {
 				d.RestrictColumn, _ = scalar(key, v)
 			case "optout_column":
 				d.OptoutColumn, _ = scalar(key, v)
+			case "tenant_column":
+				d.TenantColumn, _ = scalar(key, v)
 			case "retain":
 				r := &Retention{}
 				if v.Kind != yaml.MappingNode {

@@ -35,10 +35,13 @@ func (c *Connector) Run(ctx context.Context, job connectors.Job) (connectors.Res
 	if !c.conn.Supports(job.Action) {
 		return connectors.Result{}, dsrflow.Errorf(dsrflow.EINVALID, "connector %s does not support %s", c.conn.ID, job.Action)
 	}
-	access := job.Action == dsrflow.ActionAccess
+	if err := connectors.CheckTenantJob(c.conn, c.set.Tenants, job); err != nil {
+		return connectors.Result{}, err
+	}
+	access := job.Action == dsrflow.ActionAccess || job.Action == dsrflow.ActionLocate
 	opts := &sql.TxOptions{}
 	if access {
-		// One snapshot for every dataset, and a guarantee that access writes nothing.
+		// One snapshot for every dataset, and a guarantee that access and locate write nothing.
 		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	}
 	tx, err := c.db.BeginTxx(ctx, opts)
@@ -55,7 +58,12 @@ func (c *Connector) Run(ctx context.Context, job connectors.Job) (connectors.Res
 	}
 	r := &run{c: c, tx: tx, job: job}
 	r.ids, r.extra = job.Split()
-	res, err := r.do(ctx)
+	var res connectors.Result
+	if job.Action == dsrflow.ActionLocate {
+		res, err = r.locate(ctx)
+	} else {
+		res, err = r.do(ctx)
+	}
 	if err != nil {
 		return connectors.Result{}, err
 	}
@@ -69,6 +77,51 @@ func (c *Connector) Run(ctx context.Context, job connectors.Job) (connectors.Res
 	}
 	if err := tx.Commit(); err != nil {
 		return connectors.Result{}, c.dbError(job.Action, "", err)
+	}
+	return res, nil
+}
+
+// locate answers which customer tenants hold rows the job's verified identities select, with the
+// customer of each (tenants:): ids only, never a row. The tenants are read from the datasets matching on
+// an identity; a linked dataset's rows are in their parent rows' tenants. A tenant tenants: does not name
+// fails the job for a person: its customer cannot be told, and leaving it out would be silent.
+func (r *run) locate(ctx context.Context) (connectors.Result, error) {
+	var tenants []string
+	for _, d := range r.c.set.Datasets {
+		q := &query{}
+		var terms []string
+		for _, m := range d.Match {
+			if v := connectors.IdentityValue(r.ids, m.Identity); m.Identity != "" && v != "" {
+				terms = append(terms, pq.QuoteIdentifier(m.Column)+" = "+q.arg(v))
+			}
+		}
+		if len(terms) == 0 {
+			continue
+		}
+		col := pq.QuoteIdentifier(d.TenantColumn)
+		stmt := "SELECT DISTINCT " + col + "::text FROM " + pq.QuoteIdentifier(d.Table) + " WHERE (" + strings.Join(terms, " OR ") +
+			") AND " + col + " IS NOT NULL ORDER BY 1"
+		var found []string
+		if err := r.tx.SelectContext(ctx, &found, stmt, q.args...); err != nil {
+			return connectors.Result{}, r.c.dbError(r.job.Action, d.Table, err)
+		}
+		for _, t := range found {
+			if _, ok := r.c.set.Tenants.Holding(t); !ok {
+				return connectors.Result{}, dsrflow.Errorf(dsrflow.EINVALID, "locate connector %s table %s: a row of the subject is in a tenant that tenants: does not map to a customer; add it to connectors.yaml", r.c.conn.ID, d.Table)
+			}
+			if !slices.Contains(tenants, t) {
+				tenants = append(tenants, t)
+			}
+		}
+	}
+	if len(tenants) == 0 {
+		return connectors.Result{Status: connectors.StatusNotFound, Counts: map[string]int{"tenants": 0}}, nil
+	}
+	slices.Sort(tenants)
+	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"tenants": len(tenants)}}
+	for _, t := range tenants {
+		h, _ := r.c.set.Tenants.Holding(t)
+		res.Tenants = append(res.Tenants, h)
 	}
 	return res, nil
 }
@@ -306,6 +359,10 @@ func (r *run) where(i int, q *query) string {
 		return ""
 	}
 	cond := "(" + strings.Join(terms, " OR ") + ")"
+	if r.job.Tenant != "" {
+		// A processor acts in the instructing customer's tenant only (connectors.CheckTenantJob).
+		cond += " AND " + pq.QuoteIdentifier(r.c.set.Datasets[i].TenantColumn) + " = " + q.arg(r.job.Tenant)
+	}
 	if col := r.c.set.Datasets[i].RestrictColumn; col != "" && r.job.Action == dsrflow.ActionPurge {
 		// A restricted row is only stored, and deleting it is processing the restriction forbids (GDPR
 		// Art. 18(2)): a purge leaves it, and the rows linked to it, until the restriction is lifted.

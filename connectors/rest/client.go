@@ -33,6 +33,8 @@ type Runner struct {
 	// (connectors.yaml's rate and burst; Env.Throttle); nil when it has none.
 	pace     func(context.Context) error
 	datasets []compiled
+	// locate is a processor's locate: request, parsed.
+	locate requestTemplates
 	// backoff is the first wait before retrying a call that gave no Retry-After; it doubles.
 	backoff time.Duration
 }
@@ -98,6 +100,13 @@ func open(c connectors.Connector, getenv func(string) string) (*Runner, error) {
 			return nil, fmt.Errorf("connector %s: dataset %s (datasets.%d): %s: %s", c.ID, d.Name, i, errs[0].field, errs[0].msg)
 		}
 		r.datasets = append(r.datasets, cd)
+	}
+	if s.Locate != nil {
+		rt, errs := parseRequest(s.Locate.Request)
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("connector %s: locate: %s: %s", c.ID, errs[0].field, errs[0].msg)
+		}
+		r.locate = rt
 	}
 	return r, nil
 }

@@ -51,6 +51,24 @@ type Settings struct {
 	// MaxPages bounds the pages of one read (a dataset may lower or raise it in pagination.max_pages).
 	MaxPages int       `yaml:"max_pages"`
 	Datasets []Dataset `yaml:"datasets"`
+	// Locate is a processor's request finding the customer tenants that hold a subject (role processor).
+	Locate *Locate `yaml:"locate"`
+	// Tenants map a processor's tenants, as the API names them, to the customers controlling them
+	// (connectors.yaml's tenants:, read by connectors.DecodeTenants).
+	Tenants connectors.Tenants `yaml:"-"`
+}
+
+// Locate is a processor's request that finds which customer tenants hold data about the subject: its
+// templates reference identities only; its answer holds the tenants' ids, which tenants: maps to
+// customers. No record is read.
+type Locate struct {
+	Request `yaml:",inline"`
+	// Results is the dotted path of the list of tenants in the answer ("data.tenants"); "" when the
+	// answer is the list.
+	Results string `yaml:"results"`
+	// Tenant is the dotted path of the tenant's id within an item of the list (default "id"); an item
+	// that is a string or number is the id itself.
+	Tenant string `yaml:"tenant"`
 }
 
 // Authentication types.
@@ -231,8 +249,17 @@ func (s Settings) Clone() connectors.Settings {
 	if s.Datasets != nil {
 		s.Datasets = ds
 	}
+	if s.Locate != nil {
+		l := *s.Locate
+		l.Query = maps.Clone(l.Query)
+		s.Locate = &l
+	}
+	s.Tenants = maps.Clone(s.Tenants)
 	return s
 }
+
+// TenantCustomers returns a processor's tenants and their customers (connectors.TenantMapper).
+func (s Settings) TenantCustomers() connectors.Tenants { return maps.Clone(s.Tenants) }
 
 // Defaults fills in the limits and, when the connector lists no categories, takes its datasets'.
 func (s Settings) Defaults(c connectors.Connector) connectors.Connector {
@@ -256,6 +283,16 @@ func (s Settings) Defaults(c connectors.Connector) connectors.Connector {
 	}
 	if s.Auth.Type == "" {
 		s.Auth.Type = AuthNone
+	}
+	if s.Locate != nil {
+		l := *s.Locate
+		if l.Method == "" {
+			l.Method = http.MethodGet
+		}
+		if l.Tenant == "" {
+			l.Tenant = "id"
+		}
+		s.Locate = &l
 	}
 	for i := range s.Datasets {
 		d := &s.Datasets[i]
@@ -339,9 +376,11 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 	add := func(field, format string, args ...any) {
 		ps = append(ps, connectors.Problemf(field, format, args...))
 	}
-	if c.Role != "" && c.Role != connectors.RoleSubsidiary {
-		add("role", "a rest connector acts on data, so its role must be subsidiary")
+	if c.Role == connectors.RolePartner {
+		add("role", "a rest connector acts on data, so its role must be subsidiary or processor")
 	}
+	ps = append(ps, connectors.CheckTenants(c, s.Tenants)...)
+	ps = append(ps, s.checkLocate(c)...)
 	switch u, err := url.Parse(s.BaseURL); {
 	case s.BaseURL == "":
 		add("base_url", "base_url is required")
@@ -361,7 +400,7 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 		add("retries", "retries and max_pages must be positive")
 	}
 	for _, a := range c.Actions {
-		if connectors.KnownAction(a) && !slices.Contains(restActions, a) {
+		if connectors.KnownAction(a) && !slices.Contains(restActions, a) && a != dsrflow.ActionLocate {
 			add("actions", "kind rest does not support action %s", a)
 		}
 	}
@@ -379,6 +418,46 @@ func (s Settings) Check(c connectors.Connector) []connectors.Problem {
 		if !slices.ContainsFunc(s.Datasets, func(d Dataset) bool { return d.requestFor(a) != nil }) {
 			add("actions", "action %s is listed but no dataset has a %s: request", a, a)
 		}
+	}
+	return ps
+}
+
+// checkLocate checks a processor's locate: request, which only a processor has: identities only, and
+// dotted paths to the tenants in the answer.
+func (s Settings) checkLocate(c connectors.Connector) []connectors.Problem {
+	var ps []connectors.Problem
+	add := func(field, format string, args ...any) {
+		ps = append(ps, connectors.Problemf(field, format, args...))
+	}
+	l := s.Locate
+	switch {
+	case l == nil && c.Role == connectors.RoleProcessor:
+		add("", "a processor of kind rest needs locate: the request that finds the customer tenants holding a subject")
+		return ps
+	case l == nil:
+		return ps
+	case c.Role != connectors.RoleProcessor:
+		add("locate", "locate: is for processors (role: processor)")
+		return ps
+	}
+	if !slices.Contains(methods, l.Method) {
+		add("locate.method", "locate: method must be GET, POST, PUT, PATCH or DELETE")
+	}
+	if l.Results != "" && !dottedPath.MatchString(l.Results) {
+		add("locate.results", "locate: results must be a dotted path like tenants or data.items")
+	}
+	if !dottedPath.MatchString(l.Tenant) {
+		add("locate.tenant", "locate: tenant must be a dotted path like id")
+	}
+	var d Dataset
+	ps = append(ps, d.checkRequest(c, "locate", "", "locate", l.Request, func(ref string) string {
+		if connectors.KnownIdentity(ref) {
+			return ""
+		}
+		return "locate finds tenants by identities ({{email}}, {{customer_id:SYSTEM}}), not by {{" + ref + "}}"
+	})...)
+	if rt, _ := parseRequest(l.Request); !slices.ContainsFunc(rt.refs(), connectors.KnownIdentity) {
+		add("locate", "locate must reference an identity ({{email}}, {{phone}}, ...) to find the tenants holding the subject")
 	}
 	return ps
 }
@@ -486,15 +565,33 @@ func (d Dataset) check(c connectors.Connector, at string, i int, names map[strin
 		add(".purposes", "purposes: is for withdraw_consent, which the dataset does not give")
 	}
 
-	// The read: identities only, and at least one.
+	// The read: identities only, and at least one; in a processor, the tenant too.
+	processor := c.Role == connectors.RoleProcessor
+	tenantOK := func(ref string) (string, bool) {
+		if ref != refTenant {
+			return "", false
+		}
+		if !processor {
+			return "{{tenant}} is for processors (role: processor)", true
+		}
+		return "", true
+	}
 	ps = append(ps, d.checkRequest(c, at+".read", name, "read", d.Read, func(ref string) string {
+		if msg, ok := tenantOK(ref); ok {
+			return msg
+		}
 		if connectors.KnownIdentity(ref) {
 			return ""
 		}
 		return "a read finds records by identities ({{email}}, {{customer_id:SYSTEM}}), not by {{" + ref + "}}"
 	})...)
-	if rt, _ := parseRequest(d.Read); !slices.ContainsFunc(rt.refs(), connectors.KnownIdentity) {
+	rt, _ := parseRequest(d.Read)
+	if !slices.ContainsFunc(rt.refs(), connectors.KnownIdentity) {
 		add(".read", "read must reference an identity ({{email}}, {{phone}}, ...) to find the subject's records")
+	}
+	if processor && !slices.Contains(rt.refs(), refTenant) {
+		// A read across tenants would act on other customers' data.
+		add(".read", "read must reference {{tenant}}: a processor reads and acts in the instructing customer's tenant only")
 	}
 	if !slices.Contains(methods, d.Read.Method) {
 		add(".read.method", "read: method must be GET, POST, PUT, PATCH or DELETE")
@@ -524,6 +621,9 @@ func (d Dataset) check(c connectors.Connector, at string, i int, names map[strin
 			add("."+string(a)+".mode", "%s: mode is for erase only", a)
 		}
 		refOK := func(ref string) string {
+			if msg, ok := tenantOK(ref); ok {
+				return msg
+			}
 			switch {
 			case connectors.KnownIdentity(ref):
 				return ""
@@ -562,10 +662,15 @@ func (d Dataset) check(c connectors.Connector, at string, i int, names map[strin
 }
 
 // checkRequest parses a request's templates and checks each reference with bad ("" when allowed).
+// Problems name the dataset, when the request is one's, and what the request is for.
 func (d Dataset) checkRequest(c connectors.Connector, at, dataset, what string, r Request, bad func(ref string) string) []connectors.Problem {
 	var ps []connectors.Problem
+	prefix := "dataset " + dataset + ": " + what + ": "
+	if dataset == "" {
+		prefix = what + ": " // a connector's own request (locate:)
+	}
 	add := func(field, format string, args ...any) {
-		ps = append(ps, connectors.Problemf(at+field, "dataset %s: %s: "+format, append([]any{dataset, what}, args...)...))
+		ps = append(ps, connectors.Problemf(at+field, prefix+format, args...))
 	}
 	if r.Path == "" {
 		add(".path", "path is required")

@@ -20,7 +20,7 @@ type kind struct{}
 
 func (kind) Name() string { return Name }
 func (kind) Fields() []string {
-	return []string{"base_url", "auth", "rate_limit", "timeout", "retries", "max_pages", "datasets"}
+	return []string{"base_url", "auth", "rate_limit", "timeout", "retries", "max_pages", "datasets", "locate", connectors.TenantsField}
 }
 
 // Decode reads the kind's keys: unknown keys anywhere below them are reported with their lines, and the
@@ -43,6 +43,8 @@ func (kind) Decode(sec *connectors.Section) connectors.Settings {
 	decode(sec, "auth", &s.Auth)
 	decode(sec, "rate_limit", &s.RateLimit)
 	decode(sec, "datasets", &s.Datasets)
+	decode(sec, "locate", &s.Locate)
+	s.Tenants = connectors.DecodeTenants(sec)
 	for _, key := range slices.Sorted(maps.Keys(s.Auth.envs())) {
 		env := s.Auth.envs()[key]
 		if env != "" && sec.Getenv(env) == "" {

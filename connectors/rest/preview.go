@@ -14,6 +14,10 @@ import (
 type Preview struct {
 	Connector string           `json:"connector"`
 	Datasets  []DatasetPreview `json:"datasets"`
+	// Tenants are, for a processor, what its locate request finds: the customer tenants holding the
+	// subject. A processor's datasets are read only in a tenant, on the customer's instruction: the
+	// preview reads none.
+	Tenants []connectors.TenantHolding `json:"tenants,omitempty"`
 }
 
 // DatasetPreview is what the read found in one dataset. Values are there only when asked for.
@@ -30,8 +34,18 @@ type DatasetPreview struct {
 	Values     []map[string]string `json:"values,omitempty"`
 }
 
-// Preview reads every dataset for the identity, all of it taken as verified, and says what it found.
+// Preview reads every dataset for the identity, all of it taken as verified, and says what it found. A
+// processor's preview runs its locate request only, and says which tenants it found.
 func (r *Runner) Preview(ctx context.Context, id dsrflow.Identity, values bool) (Preview, error) {
+	if r.conn.Role == connectors.RoleProcessor {
+		job := connectors.Job{Protocol: connectors.ProtocolVersion, ID: "check:" + r.conn.ID + ":locate", RequestID: "check",
+			Connector: r.conn.ID, Action: dsrflow.ActionLocate, Identities: id}
+		res, err := r.locateTenants(ctx, job)
+		if err != nil {
+			return Preview{}, err
+		}
+		return Preview{Connector: r.conn.ID, Datasets: []DatasetPreview{}, Tenants: res.Tenants}, nil
+	}
 	job := connectors.Job{Protocol: connectors.ProtocolVersion, ID: "check:" + r.conn.ID + ":access", RequestID: "check",
 		Connector: r.conn.ID, Action: dsrflow.ActionAccess, Identities: id}
 	found, _, err := r.find(ctx, job, func(compiled) bool { return true })

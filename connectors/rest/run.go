@@ -36,9 +36,14 @@ func (r *Runner) Run(ctx context.Context, job connectors.Job) (connectors.Result
 	if !r.conn.Supports(job.Action) {
 		return connectors.Result{}, r.fail(0, "job %s: the connector does not support %s", job.ID, job.Action)
 	}
+	if err := connectors.CheckTenantJob(r.conn, r.set.Tenants, job); err != nil {
+		return connectors.Result{}, r.fail(0, "job %s: %s", job.ID, dsrflow.ErrorMessage(err))
+	}
 	var res connectors.Result
 	var err error
 	switch job.Action {
+	case dsrflow.ActionLocate:
+		res, err = r.locateTenants(ctx, job)
 	case dsrflow.ActionAccess:
 		res, err = r.access(ctx, job)
 	case dsrflow.ActionPurge:
@@ -99,6 +104,7 @@ func (r *Runner) find(ctx context.Context, job connectors.Job, want func(compile
 		types := identityRefs(d.read)
 		mine := map[string]bool{}
 		if v, ok := identityVars(types, verified); ok {
+			withTenant(v, job)
 			f, err := r.read(ctx, d, d.Name+": read", d.read, d.Read, v)
 			if err != nil {
 				return nil, false, err
@@ -110,6 +116,7 @@ func (r *Runner) find(ctx context.Context, job connectors.Job, want func(compile
 		}
 		usesExtra := slices.ContainsFunc(types, func(t string) bool { return connectors.IdentityValue(extra, t) != "" })
 		if v, ok := identityVars(types, all); ok && usesExtra {
+			withTenant(v, job)
 			f, err := r.read(ctx, d, d.Name+": read by an unverified identifier", d.read, d.Read, v)
 			if err != nil {
 				return nil, false, err
@@ -122,6 +129,78 @@ func (r *Runner) find(ctx context.Context, job connectors.Job, want func(compile
 		}
 	}
 	return out, false, nil
+}
+
+// withTenant adds a processor job's tenant to v, for {{tenant}}.
+func withTenant(v vars, job connectors.Job) vars {
+	if job.Tenant != "" {
+		v[refTenant] = job.Tenant
+	}
+	return v
+}
+
+// locateTenants sends a processor's locate request with the job's verified identities and answers the
+// tenants its answer names, each with its customer from tenants:; ids only, never a record. A tenant
+// tenants: does not map fails the job for a person: its customer cannot be told, and leaving it out
+// would be silent.
+func (r *Runner) locateTenants(ctx context.Context, job connectors.Job) (connectors.Result, error) {
+	l := r.set.Locate
+	if l == nil {
+		return connectors.Result{}, r.fail(0, "job %s: the connector has no locate: request", job.ID)
+	}
+	verified, _ := job.Split()
+	notFound := connectors.Result{Status: connectors.StatusNotFound, Counts: map[string]int{"tenants": 0}}
+	v, ok := identityVars(identityRefs(r.locate), verified)
+	if !ok {
+		return notFound, nil // the request needs an identity the subject did not verify
+	}
+	a, err := r.send(ctx, "locate", l.Request, r.locate, v, nil)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	if a.outcome == outNotFound {
+		return notFound, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(a.body))
+	dec.UseNumber()
+	var body any
+	if err := dec.Decode(&body); err != nil {
+		return connectors.Result{}, r.fail(0, "locate: the answer is not JSON")
+	}
+	list := body
+	if l.Results != "" {
+		list = lookup(body, l.Results)
+	}
+	items, ok := list.([]any)
+	if !ok && list != nil {
+		return connectors.Result{}, r.fail(0, "locate: the answer holds no list at results path %q", l.Results)
+	}
+	var tenants []string
+	for k, item := range items {
+		id, ok := text(item)
+		if m, isObject := item.(map[string]any); isObject {
+			id, ok = text(lookup(m, l.Tenant))
+		}
+		if !ok || id == "" {
+			return connectors.Result{}, r.fail(0, "locate: tenant %d of the answer has no %s", k+1, l.Tenant)
+		}
+		if _, mapped := r.set.Tenants.Holding(id); !mapped {
+			return connectors.Result{}, r.fail(0, "locate: the answer names a tenant that tenants: does not map to a customer; add it to connectors.yaml")
+		}
+		if !slices.Contains(tenants, id) {
+			tenants = append(tenants, id)
+		}
+	}
+	if len(tenants) == 0 {
+		return notFound, nil
+	}
+	slices.Sort(tenants)
+	res := connectors.Result{Status: connectors.StatusCompleted, Counts: map[string]int{"tenants": len(tenants)}}
+	for _, t := range tenants {
+		h, _ := r.set.Tenants.Holding(t)
+		res.Tenants = append(res.Tenants, h)
+	}
+	return res, nil
 }
 
 // holds reports whether the record holds a verified identity anywhere in it: a record found by an
@@ -275,7 +354,7 @@ func (r *Runner) act(ctx context.Context, job connectors.Job) (connectors.Result
 		}
 		n := 0
 		for k, rec := range f.records {
-			v := vars{}
+			v := withTenant(vars{}, job)
 			for _, t := range identityRefs(rt) {
 				v[t] = connectors.IdentityValue(verified, t)
 			}

@@ -11,7 +11,8 @@ import (
 // Templates: the path, query values and body of a request name what they need in {{...}}: an identity
 // type ({{email}}, {{phone}}, {{name}}, {{customer_id:crm}}), a field of the record acted on
 // ({{record.id}}, {{record.list_id}}), a corrected value ({{correction.user.name}}), the purpose a
-// consent is withdrawn for ({{purpose}}) or the purge cutoff ({{cutoff}}). Each is escaped for where it goes: a path segment by url.PathEscape, a query value by
+// consent is withdrawn for ({{purpose}}), the purge cutoff ({{cutoff}}) or, in a processor, the customer
+// tenant a job acts in ({{tenant}}). Each is escaped for where it goes: a path segment by url.PathEscape, a query value by
 // url.Values, a body value as a JSON string. Nothing is ever concatenated into JSON or a URL as text.
 
 // Reference prefixes and names a template may use beside identity types.
@@ -21,6 +22,8 @@ const (
 	refCutoff     = "cutoff"
 	// refPurpose is the purpose a withdraw_consent request withdraws consent for (Dataset.Purposes).
 	refPurpose = "purpose"
+	// refTenant is a processor job's customer tenant (connectors.Job.Tenant).
+	refTenant = "tenant"
 )
 
 // purposeID is how controller.yaml writes a purpose's id: as a dataset's name is written.

@@ -82,6 +82,13 @@ func (r *restRead) run(cmd *cobra.Command, getenv func(string) string, id string
 	if asJSON {
 		return json.NewEncoder(out).Encode(p)
 	}
+	if conn.Role == connectors.RoleProcessor {
+		fmt.Fprintf(out, "connector %s is a processor: its locate request finds the subject in %d customer tenants (no records are read)\n", id, len(p.Tenants))
+		for _, t := range p.Tenants {
+			fmt.Fprintf(out, "  tenant %s: customer %s\n", t.Tenant, t.Customer)
+		}
+		return nil
+	}
 	fmt.Fprintf(out, "connector %s: what its reads find for the subject given (nothing was changed)\n", id)
 	total, read := 0, 0
 	for _, d := range p.Datasets {

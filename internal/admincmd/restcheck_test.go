@@ -92,3 +92,51 @@ func TestConnectorCheckShowsWhatARestConnectorReads(t *testing.T) {
 		t.Errorf("unknown connector: exit %d %q", code, stderr)
 	}
 }
+
+// On a rest processor, check runs the locate request only and prints the tenants with their customers.
+func TestConnectorCheckOnARestProcessorLocates(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		var tenants []any
+		if r.URL.Query().Get("email") == "jane@example.com" {
+			tenants = []any{"t-acme"}
+		}
+		connectors.WriteJSON(w, http.StatusOK, map[string]any{"tenants": tenants})
+	}))
+	defer api.Close()
+	path := filepath.Join(t.TempDir(), "connectors.yaml")
+	yaml := `connectors:
+  - id: payroll
+    owner: Example Payroll AS
+    role: processor
+    kind: rest
+    actions: [locate, access]
+    identities: [email]
+    base_url: ` + api.URL + `
+    tenants: {t-acme: acme}
+    locate: {path: /tenants, query: {email: "{{email}}"}, results: tenants}
+    datasets:
+      - name: employees
+        read: {path: "/tenants/{{tenant}}/employees", query: {email: "{{email}}"}}
+        records: items
+        fields: {email: user.contact.email}
+`
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runAdmin(t, map[string]string{"DSR_CONNECTORS": path}, "connector", "check", "--connector", "payroll", "--email", "jane@example.com")
+	if code != app.ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "connector payroll is a processor: its locate request finds the subject in 1 customer tenants") ||
+		!strings.Contains(stdout, "tenant t-acme: customer acme") {
+		t.Errorf("output:\n%s", stdout)
+	}
+	if len(paths) != 1 || paths[0] != "/tenants" {
+		t.Errorf("calls %v, want the locate request only", paths)
+	}
+}

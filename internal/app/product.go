@@ -2,6 +2,8 @@ package app
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities"
@@ -173,11 +175,25 @@ func checkCategories(reg *connectors.Registry, c answer.Controller) error {
 }
 
 // checkProcessors refuses processor connectors without a customers registry: a tenant found could name
-// no controller to route the request to.
+// no controller to route the request to. A processor that maps its tenants in connectors.yaml
+// (connectors.TenantMapper: postgres, rest) must name customers that customers.yaml lists.
 func checkProcessors(reg *connectors.Registry, cs *connectors.Customers) error {
 	for _, conn := range reg.List() {
-		if conn.Role == connectors.RoleProcessor && len(cs.List()) == 0 {
+		if conn.Role != connectors.RoleProcessor {
+			continue
+		}
+		if len(cs.List()) == 0 {
 			return &config.Error{Var: "DSR_CUSTOMERS", Problem: fmt.Sprintf("connector %s is a processor: customers.yaml must list the customers whose tenants it holds", conn.ID)}
+		}
+		m, ok := conn.Settings.(connectors.TenantMapper)
+		if !ok {
+			continue
+		}
+		tenants := m.TenantCustomers()
+		for _, tenant := range slices.Sorted(maps.Keys(tenants)) {
+			if _, ok := cs.Get(tenants[tenant]); !ok {
+				return &config.Error{Var: "DSR_CUSTOMERS", Problem: fmt.Sprintf("connector %s: tenants: tenant %s names customer %s, which customers.yaml does not list", conn.ID, tenant, tenants[tenant])}
+			}
 		}
 	}
 	return nil

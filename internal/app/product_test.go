@@ -163,3 +163,50 @@ func TestPostgresConnectorCategoriesMustBeDescribed(t *testing.T) {
 		}
 	}
 }
+
+// A postgres or rest processor maps its tenants to customers in connectors.yaml: a customer that
+// customers.yaml does not list could never be told of a request, so the worker refuses to start, naming
+// the connector, the tenant and the customer.
+func TestProcessorTenantsNameListedCustomers(t *testing.T) {
+	const pg = `connectors:
+  - id: payroll
+    kind: postgres
+    owner: Example Payroll AS
+    role: processor
+    dsn_env: PAYROLL_DSN
+    actions: [locate]
+    identities: [email]
+    tenants: {t-acme: %s}
+    datasets:
+      - table: employees
+        tenant_column: tenant_id
+        match: {email: email}
+        categories: {email: user.contact.email}
+`
+	const customers = `customers:
+  - id: acme
+    legal_name: Acme Manufacturing Ltd
+    email: privacy@acme.example
+    dpa_deadline_days: 10
+`
+	dir := t.TempDir()
+	custPath := filepath.Join(dir, "customers.yaml")
+	if err := os.WriteFile(custPath, []byte(customers), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for cust, ok := range map[string]bool{"acme": true, "globex": false} {
+		path := filepath.Join(t.TempDir(), "connectors.yaml")
+		if err := os.WriteFile(path, []byte(strings.Replace(pg, "%s", cust, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg := config.Product{Connectors: path, Customers: custPath, MasterKeys: "k1:" + strings.Repeat("A", 43) + "="}
+		_, err := LoadProduct(cfg, func(string) string { return "postgres://x" }, Product{Key: secret.Key(strings.Repeat("k", 32))})
+		var cfgErr *config.Error
+		switch {
+		case ok && err != nil:
+			t.Errorf("%s: %v", cust, err)
+		case !ok && (!errors.As(err, &cfgErr) || cfgErr.Var != "DSR_CUSTOMERS" || !strings.Contains(err.Error(), "connector payroll: tenants: tenant t-acme names customer globex, which customers.yaml does not list")):
+			t.Errorf("%s: %v, want a DSR_CUSTOMERS error naming connector, tenant and customer", cust, err)
+		}
+	}
+}
