@@ -18,7 +18,7 @@ import (
 )
 
 // eID verification in the privacy center (issue 18): the status page of a request waiting for its
-// subject offers one button, "Verify with BankID / MitID / Finnish bank ID", which starts the code flow
+// subject offers one button, "Verify with BankID, MitID or Finnish bank ID" in the subject's language, which starts the code flow
 // at the broker (internal/eid). The flow is kept in a signed, short-lived cookie bound to the request;
 // the callback spends its state once in the shared store, verifies the ID token and verifies the
 // request with method eid (RequestService.VerifyEID). Nothing of the claims is logged.
