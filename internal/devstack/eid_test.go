@@ -28,8 +28,8 @@ import (
 
 // eidStack starts a dev stack whose privacy center verifies with the in-process broker, under a
 // controller that marks portability sensitive. The broker is set up as the Finnish Trust Network's are:
-// private_key_jwt client authentication and encrypted ID tokens, with the client key read from a PEM
-// file like DSR_EID_CLIENT_KEY_FILE.
+// signed request objects, private_key_jwt client authentication and encrypted ID tokens, with the
+// client key read from PEM as DSR_EID_CLIENT_KEY_FILE is.
 func eidStack(t *testing.T) (*eidtest.Issuer, config.Dev) {
 	iss := eidtest.New(t, "dsrflow-privacy")
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -42,6 +42,7 @@ func eidStack(t *testing.T) (*eidtest.Issuer, config.Dev) {
 		t.Fatal(err)
 	}
 	iss.RequireClientKey(rsaKey.Public())
+	iss.RequireRequestObjects()
 	iss.EncryptTo(rsaKey.Public())
 	dir := t.TempDir()
 	controller := filepath.Join(t.TempDir(), "controller.yaml")

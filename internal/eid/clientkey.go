@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 //
 //   - private_key_jwt client authentication (OpenID Connect Core 1.0 §9, RFC 7523 §2.2): the code is
 //     exchanged with a client assertion signed by this key instead of a secret;
+//   - signed authorization requests (RFC 9101 request objects, OpenID Connect Core 1.0 §6.1), when the
+//     broker's discovery document says it takes them (request_parameter_supported);
 //   - encrypted ID tokens (RFC 7516, nested JWT: signed by the broker, then encrypted to this key's
 //     public half), decrypted here before the signature is checked as for any ID token.
 //
@@ -134,6 +137,40 @@ func (k *ClientKey) assertion(clientID, aud string, now time.Time) (string, erro
 		return "", fmt.Errorf("eid: client assertion: %w", err)
 	}
 	return jws.CompactSerialize()
+}
+
+// RequestObjectTTL is how long a signed authorization request is valid: the browser's trip to the broker.
+const RequestObjectTTL = 5 * time.Minute
+
+// requestObject turns the authorization URL authURL into one that carries its parameters in a signed
+// request object (RFC 9101 §4: iss the client id, aud the broker's issuer), keeping client_id,
+// response_type and scope in the query as OpenID Connect Core 1.0 §6.1 asks.
+func (k *ClientKey) requestObject(authURL, clientID, issuer string, now time.Time) (string, error) {
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return "", fmt.Errorf("eid: authorization URL: %w", err)
+	}
+	q := u.Query()
+	claims := map[string]any{"iss": clientID, "aud": issuer, "jti": random(), "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(RequestObjectTTL).Unix()}
+	for name := range q {
+		claims[name] = q.Get(name)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.signatureAlgorithm(), Key: jose.JSONWebKey{Key: k.key, KeyID: k.KeyID}},
+		(&jose.SignerOptions{}).WithType("oauth-authz-req+jwt"))
+	if err != nil {
+		return "", fmt.Errorf("eid: request object: %w", err)
+	}
+	body, _ := json.Marshal(claims)
+	jws, err := signer.Sign(body)
+	if err != nil {
+		return "", fmt.Errorf("eid: request object: %w", err)
+	}
+	request, err := jws.CompactSerialize()
+	if err != nil {
+		return "", fmt.Errorf("eid: request object: %w", err)
+	}
+	u.RawQuery = url.Values{"client_id": {clientID}, "response_type": q["response_type"], "scope": q["scope"], "request": {request}}.Encode()
+	return u.String(), nil
 }
 
 // isEncrypted reports whether a compact token is a JWE (five parts) rather than a JWS (three).

@@ -121,6 +121,9 @@ type RelyingParty struct {
 
 	mu       sync.Mutex
 	provider *oidc.Provider
+	// requestObjects: the broker takes signed authorization requests (its discovery document's
+	// request_parameter_supported), so they are signed when there is a client key.
+	requestObjects bool
 }
 
 // New returns the relying party of cfg, spending states in ledger (a MemoryLedger when nil).
@@ -158,6 +161,10 @@ func (rp *RelyingParty) discover(ctx context.Context) (*oidc.Provider, *oauth2.C
 			return nil, nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 		rp.provider = p
+		var meta struct {
+			RequestParameterSupported bool `json:"request_parameter_supported"`
+		}
+		rp.requestObjects = p.Claims(&meta) == nil && meta.RequestParameterSupported
 	}
 	scopes := append([]string{oidc.ScopeOpenID}, rp.cfg.Scopes...)
 	oc := &oauth2.Config{ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret, RedirectURL: rp.cfg.RedirectURL,
@@ -176,7 +183,8 @@ func random() string {
 }
 
 // Begin starts a verification for requestID: the broker's authorization URL (code flow, PKCE S256,
-// state, nonce) and the Flow to keep until the callback.
+// state, nonce; in a signed request object when there is a client key and the broker takes one) and
+// the Flow to keep until the callback.
 func (rp *RelyingParty) Begin(ctx context.Context, requestID string) (string, Flow, error) {
 	_, oc, err := rp.discover(ctx)
 	if err != nil {
@@ -184,7 +192,16 @@ func (rp *RelyingParty) Begin(ctx context.Context, requestID string) (string, Fl
 	}
 	now := rp.now()
 	f := Flow{RequestID: requestID, State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Issued: now.Unix(), Expires: now.Add(FlowTTL).Unix()}
-	return oc.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), f, nil
+	authURL := oc.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
+	rp.mu.Lock()
+	signed := rp.requestObjects && rp.cfg.ClientKey != nil
+	rp.mu.Unlock()
+	if signed {
+		if authURL, err = rp.cfg.ClientKey.requestObject(authURL, rp.cfg.ClientID, rp.cfg.Issuer, now); err != nil {
+			return "", Flow{}, err
+		}
+	}
+	return authURL, f, nil
 }
 
 // Complete finishes the verification f from the broker's callback query q: the state must be f's and

@@ -204,9 +204,9 @@ func clientKeyPEM(t *testing.T, ec bool) ([]byte, crypto.PublicKey) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), key.Public()
 }
 
-// A broker for the Finnish Trust Network takes no client secret: the code is exchanged with a client
-// assertion signed by the relying party's key (RFC 7523), and the ID token comes back encrypted to that
-// key. With an RSA key and with an EC key, the person is verified; the assertion names this client and
+// A broker for the Finnish Trust Network takes no client secret: the authorization request is a request
+// object signed by the relying party's key (RFC 9101), the code is exchanged with a client assertion
+// signed by it (RFC 7523), and the ID token comes back encrypted to that key. With an RSA key and with an EC key, the person is verified; the assertion names this client and
 // the token endpoint, and is used once.
 func TestPrivateKeyJWTAndEncryptedIDTokens(t *testing.T) {
 	for _, ec := range []bool{false, true} {
@@ -219,6 +219,7 @@ func TestPrivateKeyJWTAndEncryptedIDTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			iss.RequireClientKey(pub)
+			iss.RequireRequestObjects()
 			iss.EncryptTo(pub)
 			rp := eid.New(eid.Config{Issuer: iss.URL, ClientID: clientID, ClientKey: key, RedirectURL: "https://privacy.example.com/privacy/eid/callback",
 				ClaimNationalID: "nin"}, nil)
@@ -226,6 +227,11 @@ func TestPrivateKeyJWTAndEncryptedIDTokens(t *testing.T) {
 				authURL, flow, err := rp.Begin(context.Background(), "R-1")
 				if err != nil {
 					t.Fatal(err)
+				}
+				// The parameters travel signed: the query holds no state, nonce or PKCE challenge.
+				if u, _ := url.Parse(authURL); u.Query().Get("request") == "" || u.Query().Get("nonce") != "" || u.Query().Get("code_challenge") != "" ||
+					u.Query().Get("client_id") != clientID || u.Query().Get("scope") != "openid" {
+					t.Fatalf("authorization URL %s is not a signed request", authURL)
 				}
 				p, err := rp.Complete(context.Background(), flow, authorize(t, authURL))
 				if err != nil {
@@ -271,6 +277,25 @@ func TestClientKeyRefusals(t *testing.T) {
 		_, err = rp.Complete(ctx, flow, authorize(t, authURL))
 		return err
 	}
+	// A request object signed by another key is refused at the broker, before anyone is identified.
+	iss := eidtest.New(t, clientID)
+	iss.RequireClientKey(pub)
+	authURL, _, err := eid.New(eid.Config{Issuer: iss.URL, ClientID: clientID, ClientKey: other, RedirectURL: "https://privacy.example.com/privacy/eid/callback"}, nil).Begin(ctx, "R-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(authURL, "request=") {
+		t.Fatalf("a request object signed by another key: %s", resp.Status)
+	}
+	// Without a key, the broker is asked in the query, as before (no request object).
+	if authURL, _, _ := eid.New(eid.Config{Issuer: iss.URL, ClientID: clientID}, nil).Begin(ctx, "R-1"); strings.Contains(authURL, "request=") {
+		t.Fatalf("a request object without a client key: %s", authURL)
+	}
 	for _, tc := range []struct {
 		name  string
 		setup func(*eidtest.Issuer)
@@ -278,9 +303,9 @@ func TestClientKeyRefusals(t *testing.T) {
 		want  error
 	}{
 		{"a secret where a key is required", func(iss *eidtest.Issuer) { iss.RequireClientKey(pub) }, eid.Config{ClientSecret: "s3cret"}, eid.ErrExchange},
-		{"an assertion signed by another key", func(iss *eidtest.Issuer) { iss.RequireClientKey(pub) }, eid.Config{ClientKey: other}, eid.ErrExchange},
+		{"an assertion signed by another key", func(iss *eidtest.Issuer) { iss.RequireClientKey(pub); iss.TakesNoRequestObjects() }, eid.Config{ClientKey: other}, eid.ErrExchange},
 		{"an encrypted token and no key", func(iss *eidtest.Issuer) { iss.EncryptTo(pub) }, eid.Config{ClientSecret: "s3cret"}, eid.ErrDecrypt},
-		{"a token encrypted to another key", func(iss *eidtest.Issuer) { iss.EncryptTo(otherPub) }, eid.Config{ClientKey: key}, eid.ErrDecrypt},
+		{"a token encrypted to another key", func(iss *eidtest.Issuer) { iss.RequireClientKey(pub); iss.EncryptTo(otherPub) }, eid.Config{ClientKey: key}, eid.ErrDecrypt},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := run(tc.setup, tc.cfg); !errors.Is(err, tc.want) {

@@ -178,7 +178,7 @@ func eidReason(err error) string {
 		err  error
 		name string
 	}{{eid.ErrState, "state"}, {eid.ErrExpired, "expired"}, {eid.ErrReplayed, "replayed"}, {eid.ErrRefused, "refused_at_broker"},
-		{eid.ErrExchange, "code_exchange"}, {eid.ErrToken, "id_token"}, {eid.ErrNonce, "nonce"}, {eid.ErrNoID, "no_national_id"}, {eid.ErrUnavailable, "unavailable"}} {
+		{eid.ErrExchange, "code_exchange"}, {eid.ErrDecrypt, "decrypt"}, {eid.ErrToken, "id_token"}, {eid.ErrNonce, "nonce"}, {eid.ErrNoID, "no_national_id"}, {eid.ErrUnavailable, "unavailable"}} {
 		if errors.Is(err, e.err) {
 			return e.name
 		}

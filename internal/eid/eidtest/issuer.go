@@ -42,8 +42,11 @@ type Issuer struct {
 	// clientKey, when set, is the public key client assertions must be signed with (private_key_jwt);
 	// encryptTo, when set, the key ID tokens are encrypted to.
 	clientKey, encryptTo crypto.PublicKey
-	jtis                 map[string]bool
-	assertions           []map[string]any
+	// requestObjects: authorization requests must come as request objects signed by clientKey;
+	// plainRequests: the discovery document says request objects are not supported.
+	requestObjects, plainRequests bool
+	jtis                          map[string]bool
+	assertions                    []map[string]any
 }
 
 // Tamper spoils the next ID token in one way.
@@ -70,12 +73,17 @@ func New(t testing.TB, clientID string) *Issuer {
 	iss := &Issuer{key: key, ClientID: clientID, codes: map[string]issued{}, jtis: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		iss.mu.Lock()
+		requestObjects := !iss.plainRequests
+		iss.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"issuer": iss.URL, "authorization_endpoint": iss.URL + "/authorize", "token_endpoint": iss.URL + "/token",
 			"jwks_uri": iss.URL + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"},
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"pairwise"},
 			"code_challenge_methods_supported":                 []string{"S256"},
 			"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+			"request_parameter_supported":                      requestObjects,
+			"request_object_signing_alg_values_supported":      []string{"RS256", "ES256"},
 			"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "ES256"},
 			"id_token_encryption_alg_values_supported":         []string{"RSA-OAEP", "RSA-OAEP-256", "ECDH-ES"},
 			"id_token_encryption_enc_values_supported":         []string{"A128CBC-HS256", "A256GCM"},
@@ -88,7 +96,11 @@ func New(t testing.TB, clientID string) *Issuer {
 		}}})
 	})
 	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
+		q, err := iss.authorizeParams(r.URL.Query())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("nonce") == "" || q.Get("state") == "" {
 			http.Error(w, "PKCE (S256), state and a nonce are required", http.StatusBadRequest)
 			return
@@ -188,6 +200,69 @@ func (iss *Issuer) RequireClientKey(pub crypto.PublicKey) {
 	iss.mu.Lock()
 	defer iss.mu.Unlock()
 	iss.clientKey = pub
+}
+
+// RequireRequestObjects makes the authorization endpoint accept only signed request objects (RFC 9101),
+// signed by the key RequireClientKey registered, as the Finnish Trust Network's profile does.
+func (iss *Issuer) RequireRequestObjects() {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	iss.requestObjects = true
+}
+
+// TakesNoRequestObjects makes the discovery document say the broker takes no request objects
+// (request_parameter_supported false), before the relying party first reads it.
+func (iss *Issuer) TakesNoRequestObjects() {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	iss.plainRequests = true
+}
+
+// authorizeParams are an authorization request's parameters: from its request object when it has one
+// (checked against the client's key: iss the client id, aud this issuer, unexpired, the query's
+// client_id and response_type the object's), else from the query.
+func (iss *Issuer) authorizeParams(q url.Values) (url.Values, error) {
+	iss.mu.Lock()
+	pub, required := iss.clientKey, iss.requestObjects
+	iss.mu.Unlock()
+	raw := q.Get("request")
+	if raw == "" {
+		if required {
+			return nil, errors.New("a signed request object is required")
+		}
+		return q, nil
+	}
+	if pub == nil {
+		return nil, errors.New("request objects need the client's registered key")
+	}
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.ES384, jose.ES512})
+	if err != nil {
+		return nil, errors.New("request is not a signed JWT")
+	}
+	body, err := jws.Verify(pub)
+	if err != nil {
+		return nil, errors.New("request is not signed by the registered key")
+	}
+	var c map[string]any
+	if err := json.Unmarshal(body, &c); err != nil {
+		return nil, errors.New("request's claims are not JSON")
+	}
+	exp, _ := c["exp"].(float64)
+	switch {
+	case c["iss"] != iss.ClientID || c["aud"] != iss.URL:
+		return nil, errors.New("request's iss must be the client id and aud this issuer")
+	case int64(exp) < time.Now().Unix():
+		return nil, errors.New("request has expired")
+	case c["client_id"] != q.Get("client_id") || c["response_type"] != q.Get("response_type"):
+		return nil, errors.New("the query's client_id and response_type must be the request object's")
+	}
+	out := url.Values{}
+	for k, v := range c {
+		if s, ok := v.(string); ok {
+			out.Set(k, s)
+		}
+	}
+	return out, nil
 }
 
 // EncryptTo makes the broker encrypt its ID tokens to pub (a nested JWT: signed, then encrypted with
