@@ -1,9 +1,10 @@
 // Package eid is the privacy center's OpenID Connect relying party for electronic identification:
 // BankID, MitID and the Finnish Trust Network reached through a broker that issues national-id claims.
 // It runs the authorization code flow with PKCE (S256), state and nonce, authenticates with a client
-// secret or a private key (private_key_jwt), decrypts an encrypted ID token with that key, verifies the
-// ID token (issuer, audience, expiry, nonce) and maps the configured claims to a Person. It knows nothing of requests or
-// cookies: the front door keeps the Flow between Begin and Complete, and a Ledger spends each state once.
+// secret or a private key (private_key_jwt, signed request objects, encrypted ID tokens: clientkey.go),
+// verifies the ID token (issuer, audience, expiry, nonce) and maps the configured claims to a Person. It
+// knows nothing of requests or cookies: the front door keeps the Flow between Begin and Complete, and a
+// Ledger spends each state once.
 //
 // Nothing of a person's claims goes into an error or a log: errors name what failed, never a value.
 package eid
