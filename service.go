@@ -29,6 +29,12 @@ type RequestService interface {
 	StartRequest(ctx context.Context, id string)
 	// VerifyRequest checks a verification code (counting the attempt) and tells the workflow.
 	VerifyRequest(ctx context.Context, id, code string) (RequestState, error)
+	// VerifyEID verifies a request with what an eID verification confirmed about its subject (the
+	// privacy center's callback, after the broker's ID token was checked): the national identity number
+	// becomes its keyed hash at once, and the request is verified with method eid. EINVALID without a
+	// national id. Only the privacy center has an eID verification to give: there is no API route, and
+	// the API client refuses it (EFORBIDDEN), so no token holder can claim one.
+	VerifyEID(ctx context.Context, id string, p EIDPerson) (RequestState, error)
 	// ResendCode sends the subject a new code.
 	ResendCode(ctx context.Context, id string) (RequestState, error)
 	// Decide decides a pending review: an objection's decision, or a vote on an authority disclosure.
@@ -580,4 +586,13 @@ type RegisterRow struct {
 	Received            time.Time  `json:"received"`
 	Decided             *time.Time `json:"decided,omitempty"`
 	Disclosed           *time.Time `json:"disclosed,omitempty"`
+}
+
+// EIDPerson is what an eID verification confirmed about a request's subject (RequestService.VerifyEID):
+// the national identity number in clear, the name and the birth date (YYYY-MM-DD). The number is hashed
+// by the service and never kept, logged or sent: it has no JSON form.
+type EIDPerson struct {
+	NationalID string `json:"-"`
+	Name       string `json:"-"`
+	Birthdate  string `json:"-"`
 }

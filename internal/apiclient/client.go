@@ -140,6 +140,12 @@ func (c *Client) VerifyRequest(ctx context.Context, id, code string) (dsrflow.Re
 	return out, c.post(ctx, requestPath(id, "verify"), nil, map[string]string{"code": code}, &out)
 }
 
+// VerifyEID implements dsrflow.RequestService: an eID verification is the broker's answer to the
+// subject's browser, checked by the privacy center only; no API route takes one.
+func (c *Client) VerifyEID(context.Context, string, dsrflow.EIDPerson) (dsrflow.RequestState, error) {
+	return dsrflow.RequestState{}, dsrflow.Errorf(dsrflow.EFORBIDDEN, "an eID verification is made by the subject in the privacy center")
+}
+
 // ResendCode implements dsrflow.RequestService.
 func (c *Client) ResendCode(ctx context.Context, id string) (dsrflow.RequestState, error) {
 	var out dsrflow.RequestState

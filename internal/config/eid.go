@@ -2,15 +2,22 @@ package config
 
 import (
 	"net/url"
+	"os"
 	"strings"
+
+	"github.com/dsrflow/dsrflow/internal/eid"
 )
 
 // EID is verification with an electronic ID (BankID, MitID, the Finnish Trust Network) through an
 // OpenID Connect broker, offered by the privacy center. The zero value means it is off.
 type EID struct {
 	Issuer, ClientID, ClientSecret string
-	// Label is the privacy center's button, e.g. "Verify with BankID / MitID / Finnish bank ID".
+	// Label names the eID brands on the privacy center's button ("Verify with {label}" in the subject's
+	// language); "" for the default, which names BankID, MitID and Finnish bank ID in that language.
 	Label string
+	// ClientKey, from DSR_EID_CLIENT_KEY_FILE, authenticates with private_key_jwt and decrypts
+	// encrypted ID tokens; nil for a client secret.
+	ClientKey *eid.ClientKey
 	// Scopes are asked for beside openid.
 	Scopes []string
 	// The claims carrying the national identity number, the name and the birth date.
@@ -21,7 +28,8 @@ type EID struct {
 func (e EID) Enabled() bool { return e.Issuer != "" }
 
 // eidVars are the eID settings, read only when DSR_EID_ISSUER is set.
-var eidVars = []string{"DSR_EID_CLIENT_ID", "DSR_EID_CLIENT_SECRET", "DSR_EID_LABEL", "DSR_EID_SCOPES", "DSR_EID_CLAIM_NATIONAL_ID", "DSR_EID_CLAIM_NAME", "DSR_EID_CLAIM_BIRTHDATE"}
+var eidVars = []string{"DSR_EID_CLIENT_ID", "DSR_EID_CLIENT_SECRET", "DSR_EID_LABEL", "DSR_EID_SCOPES", "DSR_EID_CLAIM_NATIONAL_ID", "DSR_EID_CLAIM_NAME", "DSR_EID_CLAIM_BIRTHDATE",
+	"DSR_EID_CLIENT_KEY_FILE", "DSR_EID_CLIENT_KEY_ID"}
 
 // eid reads the DSR_EID_* variables. The redirect is DSR_PUBLIC_URL's /privacy/eid/callback; the front
 // door needs DSR_PUBLIC_URL anyway.
@@ -63,8 +71,17 @@ func (r *reader) eid() EID {
 	if e.ClaimBirthdate == "" {
 		e.ClaimBirthdate = "birthdate"
 	}
-	if e.Label == "" {
-		e.Label = "Verify with BankID / MitID / Finnish bank ID"
+	if path := r.str("DSR_EID_CLIENT_KEY_FILE"); path != "" {
+		if e.ClientSecret != "" {
+			r.fail("DSR_EID_CLIENT_KEY_FILE", "set either it (private_key_jwt) or DSR_EID_CLIENT_SECRET, not both")
+		}
+		if b, err := os.ReadFile(path); err != nil {
+			r.fail("DSR_EID_CLIENT_KEY_FILE", "cannot read file %q: %v", path, err)
+		} else if e.ClientKey, err = eid.ParseClientKey(b, r.str("DSR_EID_CLIENT_KEY_ID")); err != nil {
+			r.fail("DSR_EID_CLIENT_KEY_FILE", "%q: %v", path, err)
+		}
+	} else if r.str("DSR_EID_CLIENT_KEY_ID") != "" {
+		r.fail("DSR_EID_CLIENT_KEY_ID", "names the key of DSR_EID_CLIENT_KEY_FILE, which is not set")
 	}
 	return e
 }

@@ -2,7 +2,11 @@ package devstack_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"html"
 	"net/http"
@@ -14,6 +18,7 @@ import (
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/config"
+	"github.com/dsrflow/dsrflow/internal/eid"
 	"github.com/dsrflow/dsrflow/internal/eid/eidtest"
 	"github.com/dsrflow/dsrflow/internal/payload"
 	"github.com/dsrflow/dsrflow/internal/store"
@@ -22,9 +27,23 @@ import (
 )
 
 // eidStack starts a dev stack whose privacy center verifies with the in-process broker, under a
-// controller that marks portability sensitive.
+// controller that marks portability sensitive. The broker is set up as the Finnish Trust Network's are:
+// signed request objects, private_key_jwt client authentication and encrypted ID tokens, with the
+// client key read from PEM as DSR_EID_CLIENT_KEY_FILE is.
 func eidStack(t *testing.T) (*eidtest.Issuer, config.Dev) {
 	iss := eidtest.New(t, "dsrflow-privacy")
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(rsaKey)
+	clientKey, err := eid.ParseClientKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss.RequireClientKey(rsaKey.Public())
+	iss.RequireRequestObjects()
+	iss.EncryptTo(rsaKey.Public())
 	dir := t.TempDir()
 	controller := filepath.Join(t.TempDir(), "controller.yaml")
 	if err := os.WriteFile(controller, append(append([]byte{}, dsrflow.DemoController...), "\nverification:\n  sensitive: [portability]\n"...), 0o600); err != nil {
@@ -33,7 +52,7 @@ func eidStack(t *testing.T) (*eidtest.Issuer, config.Dev) {
 	cfg := testConfig(t, dir)
 	cfg.MasterKeys = keySpec("e", 3)
 	cfg.Controller = controller
-	cfg.EID = config.EID{Issuer: iss.URL, ClientID: "dsrflow-privacy", ClientSecret: "s3cret", Label: "Verify with BankID / MitID / Finnish bank ID",
+	cfg.EID = config.EID{Issuer: iss.URL, ClientID: "dsrflow-privacy", ClientKey: clientKey,
 		ClaimNationalID: "nin", ClaimName: "name", ClaimBirthdate: "birthdate"}
 	return iss, cfg
 }
@@ -99,7 +118,7 @@ func TestEIDVerifiedAccessRequestCompletes(t *testing.T) {
 	}
 	token := link[strings.Index(link, "?t=")+3:]
 	_, page := subject.get(link)
-	if !strings.Contains(page, "Enter the code from our email") || !strings.Contains(page, "Verify with BankID / MitID / Finnish bank ID") {
+	if !strings.Contains(page, "Enter the code from our email") || !strings.Contains(page, "Verify with BankID, MitID or Finnish bank ID") {
 		t.Fatal("the status page of an access request does not offer both the code and eID")
 	}
 
@@ -199,7 +218,7 @@ func TestSensitiveTypeRefusesAnEmailedCode(t *testing.T) {
 	}
 	link := html.UnescapeString(statusLink.FindString(mail.Body))
 	_, page := newBrowser(t, s).get(link)
-	if strings.Contains(page, "Enter the code from our email") || !strings.Contains(page, "Verify with BankID / MitID / Finnish bank ID") {
+	if strings.Contains(page, "Enter the code from our email") || !strings.Contains(page, "Verify with BankID, MitID or Finnish bank ID") {
 		t.Fatal("the status page of a sensitive request offers a code, or no eID")
 	}
 	// An agent's attestation still verifies a sensitive type.

@@ -1,8 +1,10 @@
 // Package eid is the privacy center's OpenID Connect relying party for electronic identification:
 // BankID, MitID and the Finnish Trust Network reached through a broker that issues national-id claims.
-// It runs the authorization code flow with PKCE (S256), state and nonce, verifies the ID token (issuer,
-// audience, expiry, nonce) and maps the configured claims to a Person. It knows nothing of requests or
-// cookies: the front door keeps the Flow between Begin and Complete, and a Ledger spends each state once.
+// It runs the authorization code flow with PKCE (S256), state and nonce, authenticates with a client
+// secret or a private key (private_key_jwt, signed request objects, encrypted ID tokens: clientkey.go),
+// verifies the ID token (issuer, audience, expiry, nonce) and maps the configured claims to a Person. It
+// knows nothing of requests or cookies: the front door keeps the Flow between Begin and Complete, and a
+// Ledger spends each state once.
 //
 // Nothing of a person's claims goes into an error or a log: errors name what failed, never a value.
 package eid
@@ -45,6 +47,9 @@ type Config struct {
 	Scopes []string
 	// Claims carrying the national identity number, the name and the birth date.
 	ClaimNationalID, ClaimName, ClaimBirthdate string
+	// ClientKey, when set, authenticates this client with private_key_jwt instead of ClientSecret and
+	// decrypts encrypted ID tokens (clientkey.go); brokers for the Finnish Trust Network require both.
+	ClientKey *ClientKey
 	// Now is the clock ID tokens' expiry is checked against; time.Now when nil.
 	Now func() time.Time
 }
@@ -57,6 +62,7 @@ var (
 	ErrRefused     = errors.New("eid: the broker refused the verification")
 	ErrExchange    = errors.New("eid: the broker's token endpoint refused the code")
 	ErrToken       = errors.New("eid: the ID token is not valid (issuer, audience, signature or expiry)")
+	ErrDecrypt     = errors.New("eid: the ID token is encrypted and the client key (DSR_EID_CLIENT_KEY_FILE) does not open it")
 	ErrNonce       = errors.New("eid: the ID token's nonce is not this verification's")
 	ErrNoID        = errors.New("eid: the ID token carries no national identity number")
 	ErrUnavailable = errors.New("eid: the broker cannot be reached")
@@ -116,6 +122,9 @@ type RelyingParty struct {
 
 	mu       sync.Mutex
 	provider *oidc.Provider
+	// requestObjects: the broker takes signed authorization requests (its discovery document's
+	// request_parameter_supported), so they are signed when there is a client key.
+	requestObjects bool
 }
 
 // New returns the relying party of cfg, spending states in ledger (a MemoryLedger when nil).
@@ -153,10 +162,19 @@ func (rp *RelyingParty) discover(ctx context.Context) (*oidc.Provider, *oauth2.C
 			return nil, nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 		rp.provider = p
+		var meta struct {
+			RequestParameterSupported bool `json:"request_parameter_supported"`
+		}
+		rp.requestObjects = p.Claims(&meta) == nil && meta.RequestParameterSupported
 	}
 	scopes := append([]string{oidc.ScopeOpenID}, rp.cfg.Scopes...)
-	return rp.provider, &oauth2.Config{ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret, RedirectURL: rp.cfg.RedirectURL,
-		Endpoint: rp.provider.Endpoint(), Scopes: scopes}, nil
+	oc := &oauth2.Config{ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret, RedirectURL: rp.cfg.RedirectURL,
+		Endpoint: rp.provider.Endpoint(), Scopes: scopes}
+	if rp.cfg.ClientKey != nil {
+		// private_key_jwt: client_id and the assertion in the form, no secret anywhere.
+		oc.ClientSecret, oc.Endpoint.AuthStyle = "", oauth2.AuthStyleInParams
+	}
+	return rp.provider, oc, nil
 }
 
 func random() string {
@@ -166,7 +184,8 @@ func random() string {
 }
 
 // Begin starts a verification for requestID: the broker's authorization URL (code flow, PKCE S256,
-// state, nonce) and the Flow to keep until the callback.
+// state, nonce; in a signed request object when there is a client key and the broker takes one) and
+// the Flow to keep until the callback.
 func (rp *RelyingParty) Begin(ctx context.Context, requestID string) (string, Flow, error) {
 	_, oc, err := rp.discover(ctx)
 	if err != nil {
@@ -174,7 +193,16 @@ func (rp *RelyingParty) Begin(ctx context.Context, requestID string) (string, Fl
 	}
 	now := rp.now()
 	f := Flow{RequestID: requestID, State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Issued: now.Unix(), Expires: now.Add(FlowTTL).Unix()}
-	return oc.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), f, nil
+	authURL := oc.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
+	rp.mu.Lock()
+	signed := rp.requestObjects && rp.cfg.ClientKey != nil
+	rp.mu.Unlock()
+	if signed {
+		if authURL, err = rp.cfg.ClientKey.requestObject(authURL, rp.cfg.ClientID, rp.cfg.Issuer, now); err != nil {
+			return "", Flow{}, err
+		}
+	}
+	return authURL, f, nil
 }
 
 // Complete finishes the verification f from the broker's callback query q: the state must be f's and
@@ -202,11 +230,27 @@ func (rp *RelyingParty) Complete(ctx context.Context, f Flow, q url.Values) (Per
 	if err != nil {
 		return Person{}, err
 	}
-	tok, err := oc.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.Verifier))
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(f.Verifier)}
+	if k := rp.cfg.ClientKey; k != nil {
+		assertion, err := k.assertion(rp.cfg.ClientID, oc.Endpoint.TokenURL, rp.now())
+		if err != nil {
+			return Person{}, err
+		}
+		opts = append(opts, oauth2.SetAuthURLParam("client_assertion_type", ClientAssertionType), oauth2.SetAuthURLParam("client_assertion", assertion))
+	}
+	tok, err := oc.Exchange(ctx, q.Get("code"), opts...)
 	if err != nil {
 		return Person{}, ErrExchange
 	}
 	raw, _ := tok.Extra("id_token").(string)
+	if isEncrypted(raw) {
+		if rp.cfg.ClientKey == nil {
+			return Person{}, ErrDecrypt
+		}
+		if raw, err = rp.cfg.ClientKey.decrypt(raw); err != nil {
+			return Person{}, ErrDecrypt
+		}
+	}
 	idt, err := p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID, Now: rp.now}).Verify(ctx, raw)
 	if err != nil {
 		return Person{}, ErrToken

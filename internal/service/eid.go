@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/dsrflow/dsrflow"
-	"github.com/dsrflow/dsrflow/internal/eid"
 	"github.com/dsrflow/dsrflow/internal/store"
 	"github.com/dsrflow/dsrflow/workflows"
 )
@@ -51,7 +50,7 @@ func (s *Service) verificationFor(typ dsrflow.RequestType, method string, def ds
 // center's callback, internal/web/privacy_eid.go): the national identity number becomes its keyed hash
 // here, and only the hash, the name and the birth date reach the workflow (encrypted) and the store
 // (encrypted under the request's data key). The request's record then says it was verified by eid.
-func (s *Service) VerifyEID(ctx context.Context, id string, person eid.Person) (dsrflow.RequestState, error) {
+func (s *Service) VerifyEID(ctx context.Context, id string, person dsrflow.EIDPerson) (dsrflow.RequestState, error) {
 	p, err := caller(ctx, agents...)
 	if err != nil {
 		return dsrflow.RequestState{}, err

@@ -40,6 +40,10 @@ func TestEveryOperationChecksItsRole(t *testing.T) {
 		}},
 		{"verify", agents, func(ctx context.Context) error { _, err := s.VerifyRequest(ctx, "dsr_1", "123456"); return err }},
 		{"resend", agents, func(ctx context.Context) error { _, err := s.ResendCode(ctx, "dsr_1"); return err }},
+		{"verify eid", agents, func(ctx context.Context) error {
+			_, err := s.VerifyEID(ctx, "dsr_1", dsrflow.EIDPerson{NationalID: "010203-1234"})
+			return err
+		}},
 		{"decide", reviewers, func(ctx context.Context) error {
 			_, err := s.Decide(ctx, "dsr_1", dsrflow.ReviewDecision{Decision: "approve"})
 			return err
@@ -122,6 +126,10 @@ func TestBadInputIsRefusedFirst(t *testing.T) {
 				t.Errorf("search by email: %v, want EFORBIDDEN", err)
 			}
 			return dsrflow.Errorf(dsrflow.EINVALID, "")
+		},
+		"eID verification without a national id": func() error {
+			_, err := s.VerifyEID(as(dsrflow.RoleAgent), "dsr_1", dsrflow.EIDPerson{Name: "Jane Smith"})
+			return err
 		},
 		"unknown status": func() error {
 			_, err := s.ListRequests(as(dsrflow.RoleAgent), dsrflow.RequestQuery{Status: "done"})

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -315,6 +316,10 @@ type newData struct {
 	Asks   map[string]bool
 	Laws   []string
 	Verify string
+	// Sensitive: the controller marks the right sensitive (controller.yaml verification.sensitive), so
+	// no emailed code verifies it: the subject verifies with eID through their status link when EID,
+	// else an agent's attestation is required.
+	Sensitive, EID bool
 }
 
 // newRequestData is the new-request form: without a known type, the choice of right (a GET form, so
@@ -333,9 +338,14 @@ func (s *server) newRequestData(in NewRequest, corrections, purposes string, err
 			}
 		}
 		d.Verify = string(right.Type.DefaultVerification())
+		d.Sensitive, d.EID = d.Verify != string(dsrflow.VerifyNone) && s.Sensitive.Has(right.Type), s.EID != nil
 	}
 	if d.Errors == nil {
 		d.Errors = map[string]string{}
+	}
+	if msg, ok := d.Errors["verification"]; ok && d.Errors["attest"] == "" {
+		// The form has no verification field: the attestation is how an agent answers it.
+		d.Errors["attest"] = msg
 	}
 	return d
 }
@@ -362,7 +372,7 @@ func (s *server) handleNewRequest() http.Handler {
 		in := NewRequest{Type: r.PostFormValue("type"), Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Phone: r.PostFormValue("phone"),
 			Country: r.PostFormValue("country"), Jurisdiction: r.PostFormValue("jurisdiction"), Received: r.PostFormValue("received"),
 			Channel: r.PostFormValue("channel"), Attest: r.PostFormValue("attest"), Grounds: r.PostFormValue("grounds"),
-			Ground: r.PostFormValue("ground")}
+			Ground: r.PostFormValue("ground"), Verification: r.PostFormValue("verification")}
 		corrections, purposes := r.PostFormValue("corrections"), formPurposes(r)
 		errs := map[string]string{}
 		var ok bool
@@ -381,7 +391,7 @@ func (s *server) handleNewRequest() http.Handler {
 				if e.Code == dsrflow.ECONFLICT {
 					e.Fields = nil // the message names the open request
 				}
-				s.render(w, r, httpStatus[e.Code], "new", view{Title: "New request", Nav: "new", Error: e.Message, Data: s.newRequestData(in, corrections, purposes, e.Fields)})
+				s.render(w, r, httpStatus[e.Code], "new", view{Title: "New request", Nav: "new", Error: e.Message, Data: s.newRequestData(in, corrections, purposes, maps.Clone(e.Fields))})
 				return
 			}
 			s.renderFailure(w, r, err)

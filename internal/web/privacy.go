@@ -329,7 +329,7 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 		p.Outcomes = companyOutcomes(lang, dsrflow.RequestType(v.Type), v.Jobs)
 	}
 	if s.EID != nil {
-		p.EIDLabel = s.EID.Label
+		p.EIDLabel = s.EID.button(lang)
 	}
 	if p.CanVerify && !p.Code {
 		p.Explain = mustTextIn(lang, "eid.required")

@@ -18,16 +18,45 @@ import (
 )
 
 // eID verification in the privacy center (issue 18): the status page of a request waiting for its
-// subject offers one button, "Verify with BankID / MitID / Finnish bank ID", which starts the code flow
+// subject offers one button, "Verify with BankID, MitID or Finnish bank ID" in the subject's language, which starts the code flow
 // at the broker (internal/eid). The flow is kept in a signed, short-lived cookie bound to the request;
 // the callback spends its state once in the shared store, verifies the ID token and verifies the
-// request with method eid (service.VerifyEID). Nothing of the claims is logged.
+// request with method eid (RequestService.VerifyEID). Nothing of the claims is logged.
 
 // EID is the privacy center's eID verification; nil in Deps when it is off.
 type EID struct {
 	RP *eid.RelyingParty
-	// Label is the button's text (DSR_EID_LABEL).
+	// Label names the eID brands on the button (DSR_EID_LABEL): the button reads "Verify with {label}"
+	// in the subject's language (eid.button); "" names BankID, MitID and Finnish bank ID in that
+	// language (eid.brands).
 	Label string
+	// Key is the relying party's client key (DSR_EID_CLIENT_KEY_FILE), whose public half is published
+	// at /privacy/eid/jwks.json; nil with a client secret.
+	Key *eid.ClientKey
+}
+
+// button is the eID button's text in lang.
+func (e *EID) button(lang string) string {
+	brands := e.Label
+	if brands == "" {
+		brands = mustTextIn(lang, "eid.brands")
+	}
+	return strings.ReplaceAll(mustTextIn(lang, "eid.button"), "{label}", brands)
+}
+
+// handlePrivacyEIDKeys publishes the client key's public half (a JWKS: one key for signatures, one for
+// encryption), for brokers that fetch the relying party's keys rather than have them registered by
+// hand; 404 without a client key.
+func (s *server) handlePrivacyEIDKeys() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.EID == nil || s.EID.Key == nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		_ = json.NewEncoder(w).Encode(s.EID.Key.JWKS())
+	})
 }
 
 // StoreLedger spends eID states in the store, so that a state is used once whichever front door the
@@ -129,7 +158,8 @@ func (s *server) handlePrivacyEIDCallback() http.Handler {
 			s.showStatus(w, r, status, msg, v.Token)
 			return
 		}
-		if _, err := s.core().VerifyEID(dsrflow.WithPrincipal(r.Context(), privacyCenter), id, person); err != nil {
+		confirmed := dsrflow.EIDPerson{NationalID: person.NationalID, Name: person.Name, Birthdate: person.Birthdate}
+		if _, err := s.svc().VerifyEID(dsrflow.WithPrincipal(r.Context(), privacyCenter), id, confirmed); err != nil {
 			code := dsrflow.ErrorCode(err)
 			if code == dsrflow.EINVALID || code == dsrflow.ECONFLICT {
 				s.showStatus(w, r, httpStatus[code], dsrflow.ErrorMessage(err), v.Token)
@@ -148,7 +178,7 @@ func eidReason(err error) string {
 		err  error
 		name string
 	}{{eid.ErrState, "state"}, {eid.ErrExpired, "expired"}, {eid.ErrReplayed, "replayed"}, {eid.ErrRefused, "refused_at_broker"},
-		{eid.ErrExchange, "code_exchange"}, {eid.ErrToken, "id_token"}, {eid.ErrNonce, "nonce"}, {eid.ErrNoID, "no_national_id"}, {eid.ErrUnavailable, "unavailable"}} {
+		{eid.ErrExchange, "code_exchange"}, {eid.ErrDecrypt, "decrypt"}, {eid.ErrToken, "id_token"}, {eid.ErrNonce, "nonce"}, {eid.ErrNoID, "no_national_id"}, {eid.ErrUnavailable, "unavailable"}} {
 		if errors.Is(err, e.err) {
 			return e.name
 		}

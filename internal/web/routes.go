@@ -113,4 +113,5 @@ func (s *server) consoleRoutes() {
 	s.mux.Handle("POST /privacy/lost", s.handlePrivacyLostSubmit())
 	s.mux.Handle("POST /privacy/requests/{id}/eid", s.handlePrivacyEIDStart())
 	s.mux.Handle("GET /privacy/eid/callback", s.handlePrivacyEIDCallback())
+	s.mux.Handle("GET /privacy/eid/jwks.json", s.handlePrivacyEIDKeys())
 }

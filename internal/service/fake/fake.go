@@ -16,6 +16,7 @@ type RequestService struct {
 	CreateRequestFn      func(ctx context.Context, in dsrflow.NewRequest) (dsrflow.CreatedRequest, error)
 	StartRequestFn       func(ctx context.Context, id string)
 	VerifyRequestFn      func(ctx context.Context, id, code string) (dsrflow.RequestState, error)
+	VerifyEIDFn          func(ctx context.Context, id string, p dsrflow.EIDPerson) (dsrflow.RequestState, error)
 	ResendCodeFn         func(ctx context.Context, id string) (dsrflow.RequestState, error)
 	DecideFn             func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error)
 	VoteDisclosureFn     func(ctx context.Context, id string, d dsrflow.ReviewDecision) (dsrflow.Decided, error)
@@ -70,6 +71,14 @@ func (s *RequestService) VerifyRequest(ctx context.Context, id, code string) (ds
 		return dsrflow.RequestState{}, notSet("VerifyRequest")
 	}
 	return s.VerifyRequestFn(ctx, id, code)
+}
+
+// VerifyEID implements dsrflow.RequestService.
+func (s *RequestService) VerifyEID(ctx context.Context, id string, p dsrflow.EIDPerson) (dsrflow.RequestState, error) {
+	if s.VerifyEIDFn == nil {
+		return dsrflow.RequestState{}, notSet("VerifyEID")
+	}
+	return s.VerifyEIDFn(ctx, id, p)
 }
 
 // ResendCode implements dsrflow.RequestService.
