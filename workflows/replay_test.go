@@ -13,7 +13,8 @@ import (
 // against today's workflow code: requests (internal/devstack TestHistoriesReplay) and disclosures
 // (TestDisclosureHistoriesReplay), with a disclosure subject's workflow (disclosure_v2_*_subject), the
 // runs of a request that continued as new (TestContinuedHistoriesReplay), a manual task answered with
-// records (TestTaskRecordsHistoryReplays), retention sweeps (TestRetentionHistoryReplays) and a routed
+// records (TestTaskRecordsHistoryReplays), a refusal closing an open manual task and an extension told in
+// the subject's language (TestTaskHistoriesReplay), retention sweeps (TestRetentionHistoryReplays) and a routed
 // item's own workflow (routed_executed). A change that would break requests already running fails here: put it
 // behind workflow.GetVersion, then record a new history beside the old ones.
 func TestReplayRecordedHistories(t *testing.T) {
@@ -21,8 +22,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 30 {
-		t.Fatalf("found %d recorded histories, want the 30 in testdata", len(files))
+	if len(files) < 32 {
+		t.Fatalf("found %d recorded histories, want the 32 in testdata", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

@@ -84,13 +84,21 @@ func helm(t *testing.T) string {
 	return ""
 }
 
-// render runs helm template with the values files and returns its output, or the error text.
+// render runs helm template with the values files (under testdata) and returns its output, or the error
+// text.
 func render(t *testing.T, values ...string) (string, error) {
 	t.Helper()
-	args := []string{"template", "dsrflow", chart, "--namespace", "privacy"}
+	var args []string
 	for _, v := range values {
 		args = append(args, "-f", filepath.Join("testdata", v))
 	}
+	return renderArgs(t, args...)
+}
+
+// renderArgs runs helm template on the chart with these further arguments (-f FILE, --set K=V).
+func renderArgs(t *testing.T, extra ...string) (string, error) {
+	t.Helper()
+	args := append([]string{"template", "dsrflow", chart, "--namespace", "privacy"}, extra...)
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(helm(t), args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -107,6 +115,12 @@ func objects(t *testing.T, values ...string) map[string]any {
 	if err != nil {
 		t.Fatalf("helm template %v: %v", values, err)
 	}
+	return decode(t, out)
+}
+
+// decode decodes every document of helm template's output strictly, keyed by "Kind/name".
+func decode(t *testing.T, out string) map[string]any {
+	t.Helper()
 	objs := map[string]any{}
 	for _, doc := range strings.Split(out, "\n---") {
 		if strings.TrimSpace(stripComments(doc)) == "" {

@@ -3,8 +3,10 @@ package devstack_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.temporal.io/api/common/v1"
@@ -148,6 +150,69 @@ func TestHistoriesReplay(t *testing.T) {
 		return len(h.Events) > 0 && h.Events[len(h.Events)-1].EventType == enums.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
 	})
 	replayAndRecord(t, s, codec, dir, "routed_callback_handled", workflows.RoutedWorkflowID(handled), workflows.Routed)
+}
+
+// TestTaskHistoriesReplay records the request paths that need a manual connector (the archive team beside
+// the demo subsidiaries): a refusal that closes the team's open task (h15b-refusal-closes-tasks), and an
+// extension while the task waits, its notice written in the subject's language (h18b-extension-language).
+// Both replay on today's code; DSR_RECORD_HISTORIES records them as TestHistoriesReplay does.
+func TestTaskHistoriesReplay(t *testing.T) {
+	cfg := archiveConfig(t)
+	cfg.MasterKeys = keySpec("h", 3)
+	keys, err := payload.ParseKeyRing(cfg.MasterKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, cfg)
+	defer stop(t, s)
+	c := apiClient{t: t, stack: s}
+	codec := payload.NewCodec(keys)
+	dir := os.Getenv("DSR_RECORD_HISTORIES")
+	rev := func(name string) string { return fmt.Sprintf("v%d_%s", workflows.RequestVersion, name) }
+	waitTask := func(id string) {
+		waitFor(t, "the archive task of "+id, func() bool {
+			status, _ := c.call("GET", "/api/v1/tasks/"+id+".archive", nil)
+			return status == http.StatusOK
+		})
+	}
+	waitWorkflowClosed := func(id string) {
+		waitFor(t, "the workflow of "+id+" closed", func() bool {
+			h := historyOf(t, s, id)
+			return len(h.Events) > 0 && h.Events[len(h.Events)-1].EventType == enums.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+		})
+	}
+
+	// Refused while the archive team's task is open: the task closes with the reason.
+	id := c.create(web.NewRequest{Type: "erasure", Email: jane, Attest: "video call"})
+	waitTask(id)
+	refusal := map[string]string{"ground": "manifestly_excessive", "reason": "the fifth erasure asked for this month"}
+	if status, data := c.call("POST", "/api/v1/requests/"+id+"/refusal", refusal); status != http.StatusOK {
+		t.Fatalf("refuse: %d %s", status, data)
+	}
+	if v := c.waitClosed(id); v.Status != "rejected" {
+		t.Fatalf("the refused request ended %s", v.Status)
+	}
+	if task := c.task(id + ".archive"); task.Status != workflows.TaskClosed {
+		t.Fatalf("the refused request's task is %s, want closed", task.Status)
+	}
+	waitWorkflowClosed(id)
+	replayAndRecord(t, s, codec, dir, rev("erasure_refused_task_closed"), id, workflows.Request)
+
+	// Extended while the task waits, for a subject who wrote in Norwegian; then the team answers.
+	id = c.create(web.NewRequest{Type: "access", Email: jane, Attest: "video call", Language: "nb"})
+	waitTask(id)
+	if status, data := c.call("POST", "/api/v1/requests/"+id+"/extend", map[string]string{"reason": "the paper archive is searched by hand"}); status != http.StatusOK {
+		t.Fatalf("extend: %d %s", status, data)
+	}
+	if status, data := c.call("POST", "/api/v1/tasks/"+id+".archive/outcome", map[string]string{"outcome": "nothing_found"}); status != http.StatusOK {
+		t.Fatalf("task outcome: %d %s", status, data)
+	}
+	c.waitStatus(id, "completed")
+	if m := outboxMessage(t, c, id, "extension"); !strings.HasPrefix(m.Subject, "Forespørselen din") {
+		t.Errorf("the extension notice's subject %q is not in Norwegian", m.Subject)
+	}
+	waitWorkflowClosed(id)
+	replayAndRecord(t, s, codec, dir, rev("access_extended_norwegian"), id, workflows.Request)
 }
 
 // replayAndRecord decrypts the history of workflow id, replays it with wf registered, and, when dir is
