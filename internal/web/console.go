@@ -164,12 +164,14 @@ func allowedActions(role string, v RequestView) []string {
 			out = append(out, "decide")
 		}
 		// Once the answer is being sent (responding) the request can no longer be extended, canceled
-		// or refused.
+		// or refused; once fulfilment has started (its jobs run or wait for tasks) it can no longer be
+		// canceled (the workflow refuses it: the jobs may have erased data already), only refused.
 		answering := v.Status == string(dsrflow.StatusResponding)
+		fulfilling := v.Status == string(dsrflow.StatusFulfilling) || v.Status == string(dsrflow.StatusAwaitingTasks)
 		if agent && subjects && v.ExtendedDue == "" && !answering {
 			out = append(out, "extend")
 		}
-		if agent && subjects && !answering {
+		if agent && subjects && !answering && !fulfilling {
 			out = append(out, "cancel")
 		}
 		if reviewer && subjects && !answering {
