@@ -79,6 +79,8 @@ func TestBrowserSubjectOnAPhone(t *testing.T) {
 	if text := pageText(t, ctx); !strings.Contains(text, "a new code is on its way") {
 		t.Errorf("after asking for a new code: %q", text)
 	}
+	checkPage(t, ctx, "phone-privacy-resent")
+	onPhone(t, ctx)
 	code := newestCode(t, s, id, 2)
 	act(t, ctx, "enter the code", chromedp.SendKeys(chromedp.CSS("#code"), code), chromedp.Click(chromedp.CSS(`form[action$="/verify"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash")))

@@ -89,6 +89,8 @@ type view struct {
 	// the console. Langs is the privacy center's language switch.
 	Lang  string
 	Langs []langLink
+	// Page is the template's name, on <body data-page>: the browser tests count the pages they check.
+	Page string
 }
 
 // securityHeaders are set on every HTML page and on the static files.
@@ -112,6 +114,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if v.Public && v.Langs == nil {
 		v.Langs = languageSwitch(r, v.Lang)
 	}
+	v.Page = page
 	t, ok := pages()[v.Lang][page]
 	if !ok {
 		panic("no page " + page)
