@@ -10,6 +10,8 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/workflows"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 )
 
 // The support console (/console): agents start and follow requests, reviewers decide, admins see the
@@ -319,6 +321,10 @@ type newData struct {
 	Verify string
 }
 
+// Countries are the handling countries dsrflow computes deadlines for (deadline.Countries), a select
+// with the form's country chosen.
+func (d newData) Countries() []countryChoice { return handlingCountries(d.In.Country) }
+
 // newRequestData is the new-request form: without a known type, the choice of right (a GET form, so
 // that no JavaScript is needed); with one, only the fields the right needs or accepts.
 func (s *server) newRequestData(in NewRequest, corrections, purposes string, errs map[string]string) newData {
@@ -340,6 +346,24 @@ func (s *server) newRequestData(in NewRequest, corrections, purposes string, err
 		d.Errors = map[string]string{}
 	}
 	return d
+}
+
+// handlingCountries are the new-request form's choices of country, named in English, with selected
+// chosen; a value that is none of them (a refused form's) stays offered, so that its error is readable.
+func handlingCountries(selected string) []countryChoice {
+	namer := display.Regions(language.English)
+	var out []countryChoice
+	for _, code := range deadline.Countries() {
+		name := code
+		if region, err := language.ParseRegion(code); err == nil {
+			name = namer.Name(region) + " (" + code + ")"
+		}
+		out = append(out, countryChoice{Code: code, Name: name, Selected: code == selected})
+	}
+	if selected != "" && !slices.ContainsFunc(out, func(c countryChoice) bool { return c.Selected }) {
+		out = append([]countryChoice{{Code: selected, Name: selected, Selected: true}}, out...)
+	}
+	return out
 }
 
 func (s *server) handleNewRequestPage() http.Handler {
