@@ -374,7 +374,13 @@ func (s *server) showStatusOf(w http.ResponseWriter, r *http.Request, status int
 	case "resent":
 		flash = mustTextIn(lang, "status.resent")
 	}
-	s.render(w, r, status, "privacy_status", view{Title: mustTextIn(lang, "status.title"), Public: true, Lang: lang, Flash: flash, Error: errMsg, Data: p})
+	page := view{Title: mustTextIn(lang, "status.title"), Public: true, Lang: lang, Flash: flash, Error: errMsg, Data: p}
+	if p.CanVerify && p.EIDLabel != "" {
+		if o := s.EID.formOrigin(); o != "" {
+			page.FormTargets = []string{o}
+		}
+	}
+	s.render(w, r, status, "privacy_status", page)
 }
 
 // statusLinkEnd is when a request's status link stops working, as the answer's mail says: when the

@@ -28,6 +28,19 @@ type EID struct {
 	RP *eid.RelyingParty
 	// Label is the button's text (DSR_EID_LABEL).
 	Label string
+	// Issuer is the broker's issuer URL (DSR_EID_ISSUER). The status page that offers the button allows
+	// its origin as a form target: Chromium and Safari hold the redirect a form's answer makes (the start's
+	// 303 to the broker) to the page's CSP form-action, which is otherwise 'self'.
+	Issuer string
+}
+
+// formOrigin is the origin of the broker's issuer (scheme://host[:port]), or "" when it has none.
+func (e *EID) formOrigin() string {
+	u, err := url.Parse(e.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // StoreLedger spends eID states in the store, so that a state is used once whichever front door the
