@@ -105,6 +105,11 @@ type requestPage struct {
 	Routed []dsrflow.RoutedItem
 }
 
+// ActionBox: the Actions box has something in it (the notes have their own section).
+func (p requestPage) ActionBox() bool {
+	return slices.ContainsFunc(p.Actions, func(a string) bool { return a != "note" })
+}
+
 func (s *server) handleConsoleRequest() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.showRequestPage(w, r, http.StatusOK, "")
