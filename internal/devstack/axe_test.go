@@ -60,6 +60,13 @@ func checkPage(t *testing.T, ctx context.Context, name string) {
 	if strings.ContainsAny(name, "/ ") {
 		t.Fatalf("screenshot name %q", name)
 	}
+	// The template the server rendered the page from (<body data-page>); the export's summary.html is
+	// opened from a file.
+	page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.page || (location.protocol == "file:" && location.pathname.endsWith("/summary.html") ? "export:summary.html" : "")`))
+	if err != nil || page == "" {
+		t.Fatalf("%s: the page names no template (<body data-page>): %v", name, err)
+	}
+	recordPage(page, name)
 	for _, v := range axeViolations(t, ctx) {
 		t.Errorf("%s: axe-core: %s", name, v)
 	}

@@ -44,6 +44,7 @@ func chromiumPath(t *testing.T) string {
 // tab opens a fresh browser (its own cookie jar) for one person.
 func tab(t *testing.T) context.Context {
 	t.Helper()
+	recordTest(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath(t)), chromedp.Headless, chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -130,12 +131,25 @@ func TestBrowserAgentReviewerAndSubject(t *testing.T) {
 	})
 
 	t.Run("reviewer approves an objection and meets the role checks", func(t *testing.T) {
-		id := c.create(webObjection())
+		objection := webObjection()
+		objection.Purposes = []string{"support_and_improvement"}
+		id := c.create(objection)
 		c.waitStatus(id, "in_review")
 		ctx := tab(t)
 		act(t, ctx, "sign in", chromedp.Navigate(s.URL()+"/console/requests/"+id), chromedp.WaitVisible(chromedp.CSS("#token")),
 			chromedp.SetValue(chromedp.CSS("#token"), reviewerTok),
 			chromedp.Click(chromedp.CSS("form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#decide-reason")))
+		// The reviewer decides from what the page shows: the grounds, the purposes objected to and the
+		// systems involved, never who the subject is.
+		text := strings.Join(strings.Fields(pageText(t, ctx)), " ")
+		for _, want := range []string{"What the subject objects to", "Grounds no longer a customer", "Purposes support and improvement", "Systems involved"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the objection's page lacks %q: %q", want, text)
+			}
+		}
+		if strings.Contains(text, jane) {
+			t.Error("the reviewer's page names the subject")
+		}
 		checkPage(t, ctx, "console-objection")
 		act(t, ctx, "approve", chromedp.SendKeys(chromedp.CSS("#decide-reason"), "no compelling grounds of ours"),
 			chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
@@ -336,7 +350,8 @@ func TestBrowserEveryAgentAndReviewerTask(t *testing.T) {
 	dpo := signInTab(t, s, "dpo-1", "dpo")
 	act(t, dpo, "register", chromedp.Click(chromedp.CSS(`nav a[href="/console/disclosures"]`)), chromedp.WaitVisible(chromedp.CSS("table.list")))
 	checkPage(t, dpo, "console-register")
-	if text := pageText(t, dpo); !strings.Contains(text, "2026/0099") || !strings.Contains(text, "complied") {
+	// The team found nothing: the complied row says so rather than leaving "Disclosed" empty.
+	if text := pageText(t, dpo); !strings.Contains(text, "2026/0099") || !strings.Contains(text, "complied") || !strings.Contains(text, "nothing: no data was found about the subjects named") {
 		t.Errorf("register: %q", text)
 	}
 	act(t, dpo, "report", chromedp.Click(chromedp.CSS(`a[href^="/console/reports/transparency"]`)), chromedp.WaitVisible(chromedp.CSS("table.list")))

@@ -18,8 +18,9 @@ import (
 // TestBrowserConsoleDisclosurePage: a supervisory authority's order (GDPR Art. 58(1)(a)) as two legal
 // reviewers meet it in Chromium. Each sees the kind and its basis, the authority, the case, the order
 // and its document's hash, the categories asked for and how many subjects (never who); each votes on the
-// page, after which the vote form is gone and the vote shown; the second sees the first's vote, and once
-// both approved the register line names them.
+// page (the first approves, the second narrows to one of the two categories asked for), after which the
+// vote form is gone and the vote shown; the second sees the first's vote, and once both approved the
+// register line names them.
 func TestBrowserConsoleDisclosurePage(t *testing.T) {
 	chromiumPath(t)
 	s := startReviewed(t, archiveConfig(t), legalAndDPO)
@@ -32,7 +33,7 @@ func TestBrowserConsoleDisclosurePage(t *testing.T) {
 		Kind: "supervisory_authority", Authority: "Datatilsynet", Country: "NO", CaseRef: "26/01234",
 		LegalBasis: "GDPR Art. 58(1)(a)", CourtOrder: "DT-2026-77", OrderDate: time.Now().AddDate(0, 0, -1).Format(time.DateOnly),
 		OrderDocument: base64.StdEncoding.EncodeToString(doc),
-		Emails:        []string{jane, "nobody@example.com"}, Categories: []string{"user.contact.email"},
+		Emails:        []string{jane, "nobody@example.com"}, Categories: []string{"user.contact.email", "user.name"},
 	})
 	if status != http.StatusCreated {
 		t.Fatalf("disclosure: %d %s", status, data)
@@ -59,8 +60,15 @@ func TestBrowserConsoleDisclosurePage(t *testing.T) {
 		if i == 1 && !strings.Contains(text, "legal-1 — approve") {
 			t.Errorf("legal-2 does not see legal-1's vote:\n%s", text)
 		}
-		act(t, reviewer, name+" approves", chromedp.SendKeys(chromedp.CSS("#vote-reason"), "the order is within Art. 58(1)(a)"),
-			chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		if i == 0 {
+			act(t, reviewer, name+" approves", chromedp.SendKeys(chromedp.CSS("#vote-reason"), "the order is within Art. 58(1)(a)"),
+				chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		} else {
+			// The second narrows: only the checked category is disclosed.
+			act(t, reviewer, name+" narrows", chromedp.SendKeys(chromedp.CSS("#vote-reason"), "names are not within the order"),
+				chromedp.Click(chromedp.CSS(`input[name="scope"][value="user.contact.email"]`)),
+				chromedp.Click(chromedp.CSS(`button[value="narrow"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		}
 		act(t, reviewer, "reload", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#authority-h")))
 		if gone, err := chromedp.Run(reviewer, chromedp.Evaluate[bool](`document.getElementById("vote-reason") === null && document.querySelector('button[value="approve"]') === null`)); err != nil || !gone {
 			t.Errorf("%s still has the vote form after voting (%v)", name, err)
@@ -82,4 +90,11 @@ func TestBrowserConsoleDisclosurePage(t *testing.T) {
 		return strings.Contains(text, "approved by") && strings.Contains(text, "legal-1") && strings.Contains(text, "legal-2")
 	})
 	screenshot(t, dpo, "console-disclosure")
+	var narrowed bool
+	for _, d := range c.show(id).Decisions {
+		narrowed = narrowed || (d.Reviewer == "token:legal-2" && strings.HasPrefix(d.Reason, "narrowed to user.contact.email."))
+	}
+	if !narrowed {
+		t.Errorf("legal-2's narrowing in the browser is not recorded: %+v", c.show(id).Decisions)
+	}
 }

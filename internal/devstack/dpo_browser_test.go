@@ -71,6 +71,14 @@ func TestBrowserDPODay(t *testing.T) {
 		}
 	}
 	checkPage(t, dpo, "console-stats")
+	// On a 390 px phone the charts' words are readable: at least 12 px as drawn (800-unit-wide charts
+	// scaled their 13-unit text down to about 6 px).
+	act(t, dpo, "a phone", chromedp.EmulateViewport(390, 844))
+	px, err := chromedp.Run(dpo, chromedp.Evaluate[float64](`Math.min(...[...document.querySelectorAll("figure svg text")].map(t => t.getBoundingClientRect().height))`))
+	if err != nil || px < 12 {
+		t.Errorf("the statistics' chart text is %.1f px tall on a 390 px phone, want 12 or more (%v)", px, err)
+	}
+	act(t, dpo, "back to 1280 px", chromedp.EmulateViewport(1280, 900))
 
 	act(t, dpo, "by quarter", chromedp.SetValue(chromedp.CSS(`select[name="period"]`), "quarter"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#stats-periods td[data-label="Quarter"]`)))

@@ -79,7 +79,20 @@ func TestBrowserSubjectOnAPhone(t *testing.T) {
 	if text := pageText(t, ctx); !strings.Contains(text, "a new code is on its way") {
 		t.Errorf("after asking for a new code: %q", text)
 	}
+	checkPage(t, ctx, "phone-privacy-resent")
+	onPhone(t, ctx)
 	code := newestCode(t, s, id, 2)
+	// A mistyped code: the reason by the field, in words, the field marked and focused.
+	act(t, ctx, "a wrong code", chromedp.SendKeys(chromedp.CSS("#code"), wrongCode(code)), chromedp.Click(chromedp.CSS(`form[action$="/verify"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#code-err")))
+	if msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#code-err"))); msg != "That code is not right. You have 4 attempts left." {
+		t.Errorf("a wrong code is answered %q", msg)
+	}
+	if focus, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id + " " + document.activeElement.getAttribute("aria-invalid")`)); err != nil || focus != "code true" {
+		t.Errorf("after a wrong code the focus is on %q, want the code's field marked invalid (%v)", focus, err)
+	}
+	checkPage(t, ctx, "phone-privacy-wrong-code")
+	onPhone(t, ctx)
 	act(t, ctx, "enter the code", chromedp.SendKeys(chromedp.CSS("#code"), code), chromedp.Click(chromedp.CSS(`form[action$="/verify"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash")))
 	c.waitStatus(id, "completed")

@@ -1,27 +1,33 @@
 package devstack_test
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/dsrflow/dsrflow/internal/web"
 )
 
-// An agent's morning: a queue of 30 open requests, two pages of it, the subject masked on each row;
-// the agent takes one (assign to me), writes a note, and finds it under "mine". The queue and the
-// request page reflow at 320 px.
+// An agent's morning: a queue of 30 open requests, two pages of it, earliest due first (a request
+// received by letter 20 days ago heads it; sorted latest due first it is at the end), the subject masked
+// on each row; the agent takes one (assign to me), writes a note, and finds it under "mine". The queue
+// and the request page reflow at 320 px.
 func TestBrowserAgentTriagesTheQueue(t *testing.T) {
 	chromiumPath(t)
 	s := start(t, testConfig(t, t.TempDir()))
 	defer stop(t, s)
 	c := apiClient{t: t, stack: s}
 	tok := createToken(t, s, "agent-queue", "agent")
-	for i := 0; i < 30; i++ {
+	for i := 0; i < 29; i++ {
 		c.create(web.NewRequest{Type: "erasure", Email: fmt.Sprintf("queue%02d@example.com", i), Name: fmt.Sprintf("Queue Person%02d", i)})
 	}
+	byPost := c.create(web.NewRequest{Type: "erasure", Email: "queue29@example.com", Name: "Queue Person29", Channel: "letter",
+		Received: time.Now().AddDate(0, 0, -20).Format(time.DateOnly)})
 
 	ctx := tab(t)
 	act(t, ctx, "sign in", chromedp.Navigate(s.URL()+"/console/signin?next=/console/requests"), chromedp.WaitVisible(chromedp.CSS("#token")),
@@ -33,10 +39,17 @@ func TestBrowserAgentTriagesTheQueue(t *testing.T) {
 	if strings.Contains(text, "queue00@example.com") || strings.Contains(text, "Person00") {
 		t.Error("the queue shows a subject unmasked")
 	}
+	if first := queueIDs(t, ctx); len(first) != 25 || first[0] != byPost {
+		t.Errorf("the queue, earliest due first, does not start with the request received 20 days ago (%s): %v", byPost, first)
+	}
 	checkPage(t, ctx, "console-queue")
+	act(t, ctx, "latest due first", chromedp.Click(chromedp.CSS(`th[aria-sort] a`)), chromedp.WaitVisible(chromedp.CSS(`th[aria-sort="descending"]`)))
+	if text := pageText(t, ctx); !strings.Contains(text, "latest due first") || slices.Contains(queueIDs(t, ctx), byPost) {
+		t.Errorf("sorted latest due first, the first page still holds the earliest due request: %q", text)
+	}
 	act(t, ctx, "next page", chromedp.Click(chromedp.CSS(`a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(`a[rel="prev"]`)))
-	if text := pageText(t, ctx); !strings.Contains(text, "Requests 26 to 30") {
-		t.Errorf("the second page: %q", text)
+	if ids := queueIDs(t, ctx); len(ids) != 5 || ids[4] != byPost || !strings.Contains(pageText(t, ctx), "Requests 26 to 30") {
+		t.Errorf("the second page, latest due first, does not end with %s: %v", byPost, ids)
 	}
 	act(t, ctx, "open a request", chromedp.Click(chromedp.CSS(`table.queue tbody tr:first-child a`)), chromedp.WaitVisible(chromedp.CSS("#note-text")))
 	loc, err := chromedp.Run(ctx, chromedp.Location())
@@ -86,4 +99,14 @@ func TestBrowserAgentTriagesTheQueue(t *testing.T) {
 	if !audited {
 		t.Error("the note is not audited as note_added without its text")
 	}
+}
+
+// queueIDs is the request ids of the queue's rows, top to bottom.
+func queueIDs(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	ids, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.queue tbody tr a[href^='/console/requests/dsr_']")].map(a => a.getAttribute("href").split("/").pop())`))
+	if err != nil {
+		t.Fatalf("read the queue: %v", err)
+	}
+	return ids
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/workflows"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 )
 
 // The support console (/console): agents start and follow requests, reviewers decide, admins see the
@@ -104,6 +106,11 @@ type requestPage struct {
 	Routed []dsrflow.RoutedItem
 }
 
+// ActionBox: the Actions box has something in it (the notes have their own section).
+func (p requestPage) ActionBox() bool {
+	return slices.ContainsFunc(p.Actions, func(a string) bool { return a != "note" })
+}
+
 func (s *server) handleConsoleRequest() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.showRequestPage(w, r, http.StatusOK, "")
@@ -165,12 +172,14 @@ func allowedActions(role string, v RequestView) []string {
 			out = append(out, "decide")
 		}
 		// Once the answer is being sent (responding) the request can no longer be extended, canceled
-		// or refused.
+		// or refused; once fulfilment has started (its jobs run or wait for tasks) it can no longer be
+		// canceled (the workflow refuses it: the jobs may have erased data already), only refused.
 		answering := v.Status == string(dsrflow.StatusResponding)
+		fulfilling := v.Status == string(dsrflow.StatusFulfilling) || v.Status == string(dsrflow.StatusAwaitingTasks)
 		if agent && subjects && v.ExtendedDue == "" && !answering {
 			out = append(out, "extend")
 		}
-		if agent && subjects && !answering {
+		if agent && subjects && !answering && !fulfilling {
 			out = append(out, "cancel")
 		}
 		if reviewer && subjects && !answering {
@@ -322,6 +331,10 @@ type newData struct {
 	Sensitive, EID bool
 }
 
+// Countries are the handling countries dsrflow computes deadlines for (deadline.Countries), a select
+// with the form's country chosen.
+func (d newData) Countries() []countryChoice { return handlingCountries(d.In.Country) }
+
 // newRequestData is the new-request form: without a known type, the choice of right (a GET form, so
 // that no JavaScript is needed); with one, only the fields the right needs or accepts.
 func (s *server) newRequestData(in NewRequest, corrections, purposes string, errs map[string]string) newData {
@@ -348,6 +361,24 @@ func (s *server) newRequestData(in NewRequest, corrections, purposes string, err
 		d.Errors["attest"] = msg
 	}
 	return d
+}
+
+// handlingCountries are the new-request form's choices of country, named in English, with selected
+// chosen; a value that is none of them (a refused form's) stays offered, so that its error is readable.
+func handlingCountries(selected string) []countryChoice {
+	namer := display.Regions(language.English)
+	var out []countryChoice
+	for _, code := range deadline.Countries() {
+		name := code
+		if region, err := language.ParseRegion(code); err == nil {
+			name = namer.Name(region) + " (" + code + ")"
+		}
+		out = append(out, countryChoice{Code: code, Name: name, Selected: code == selected})
+	}
+	if selected != "" && !slices.ContainsFunc(out, func(c countryChoice) bool { return c.Selected }) {
+		out = append([]countryChoice{{Code: selected, Name: selected, Selected: true}}, out...)
+	}
+	return out
 }
 
 func (s *server) handleNewRequestPage() http.Handler {

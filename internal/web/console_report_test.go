@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func TestConsoleTransparencyReportCSV(t *testing.T) {
 	}
 	dpo := ss.signIn(t, ss.createToken(t, "dora", RoleDPO))
 
-	page := body(t, ss.do("GET", "/console/reports/transparency?year=2026", dpo, nil))
+	page := unlabelled(body(t, ss.do("GET", "/console/reports/transparency?year=2026", dpo, nil)))
 	for _, want := range []string{`<a href="/console/reports/transparency.csv?year=2026" download>Download CSV</a>`,
 		`<th scope="col">Open or canceled</th>`,
 		`<tr><td>NO</td><td>4</td><td>1</td><td>0</td><td>1</td><td>2</td><td>user.contact</td><td>2</td></tr>`,
@@ -94,3 +95,9 @@ func TestConsoleTransparencyReportEmpty(t *testing.T) {
 		t.Errorf("empty CSV %q", csv)
 	}
 }
+
+// dataLabel is a stacked table cell's column name (for phones), which the tests of a row's cells leave out.
+var dataLabel = regexp.MustCompile(` data-label="[^"]*"`)
+
+// unlabelled is the page without its cells' data-label attributes.
+func unlabelled(page string) string { return dataLabel.ReplaceAllString(page, "") }

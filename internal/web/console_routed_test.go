@@ -38,7 +38,7 @@ func TestConsoleRequestShowsRoutedItems(t *testing.T) {
 		}, nil
 	}
 	agent := ss.signIn(t, ss.createToken(t, "alice", RoleAgent))
-	page := body(t, ss.do("GET", "/console/requests/dsr_1", agent, nil))
+	page := unlabelled(body(t, ss.do("GET", "/console/requests/dsr_1", agent, nil)))
 	for _, want := range []string{`<h2 id="routed-h">Routed to customers</h2>`,
 		"<td>Acme Industri AS (<code>acme</code>)</td><td><code>t-acme</code></td><td>payroll</td><td>executed</td><td>2026-11-28 23:00 UTC</td><td>execute erase, 2026-11-20 09:30 UTC</td>",
 		"<td><code>globex</code></td><td><code>t-globex</code></td><td>payroll</td><td>escalated</td><td>2026-11-27 23:00 UTC</td><td>none yet</td>"} {
@@ -68,7 +68,7 @@ func TestConsoleReportCountsRoutedItems(t *testing.T) {
 		return dsrflow.TransparencyReport{Year: year, Authorities: []dsrflow.TransparencyRow{}, Routed: routed}, nil
 	}
 	dpo := ss.signIn(t, ss.createToken(t, "dora", RoleDPO))
-	page := body(t, ss.do("GET", "/console/reports/transparency?year=2026", dpo, nil))
+	page := unlabelled(body(t, ss.do("GET", "/console/reports/transparency?year=2026", dpo, nil)))
 	for _, want := range []string{"No authority request was received in 2026.", "Requests routed to business customers",
 		"<td>Acme Industri AS (<code>acme</code>)</td><td>3</td><td>1</td><td>1</td><td>1</td><td>1</td><td>0</td>",
 		"<td><code>globex</code></td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>"} {

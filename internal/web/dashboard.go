@@ -27,20 +27,22 @@ type chart struct {
 }
 
 type chartBar struct {
-	Label, Text          string
-	Y, Width, TextX      int
-	Fill                 string
-	LabelY, TextBaseline int
+	Label, Text      string
+	LabelY, Y, Width int
+	Fill             string
 }
 
+// A chart is drawn for a phone first (issue 17): each bar is two rows, its label and value in words
+// above, the bar below, in a picture 340 units wide, which a 390 px phone shows at about its own size
+// (13 px text), a 320 px one at about 11 px, and a wide screen at most 26rem wide (the stylesheet).
 const (
-	chartLabelW = 150
-	chartBarMax = 320
-	chartRow    = 26
+	chartW      = 340
+	chartBarMax = chartW
+	chartRow    = 40
 )
 
 func newChart(id, title, caption string) chart {
-	return chart{ID: id, Title: title, Caption: caption, Width: chartLabelW + chartBarMax + 330}
+	return chart{ID: id, Title: title, Caption: caption, Width: chartW}
 }
 
 // add draws a bar of value out of max.
@@ -52,9 +54,9 @@ func (c *chart) add(label string, value, max float64, text, fill string) {
 	if value > 0 && w < 2 {
 		w = 2
 	}
-	y := len(c.Bars)*chartRow + 4
-	c.Bars = append(c.Bars, chartBar{Label: label, Text: text, Y: y, Width: w, TextX: chartLabelW + w + 8, Fill: fill, LabelY: y + 14, TextBaseline: y + 14})
-	c.Height = len(c.Bars)*chartRow + 8
+	y := len(c.Bars) * chartRow
+	c.Bars = append(c.Bars, chartBar{Label: label, Text: text, LabelY: y + 14, Y: y + 20, Width: w, Fill: fill})
+	c.Height = len(c.Bars)*chartRow + 4
 }
 
 type dashboardPage struct {

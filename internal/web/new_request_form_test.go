@@ -64,7 +64,7 @@ func TestNewRequestFormShowsTheChosenRightsFields(t *testing.T) {
 	}
 
 	page = get("/console/requests/new?type=do_not_sell")
-	if !strings.Contains(page, `<option value="ccpa" selected>CCPA</option>`) || strings.Contains(page, `value="gdpr"`) || !strings.Contains(page, `id="country" name="country" value="US"`) {
+	if !strings.Contains(page, `<option value="ccpa" selected>CCPA</option>`) || strings.Contains(page, `value="gdpr"`) || !strings.Contains(page, `<option value="US" selected>United States (US)</option>`) {
 		t.Error("do not sell: the form does not offer the CCPA alone, for a US resident")
 	}
 	if page := get("/console/requests/new?type=nonsense"); !strings.Contains(page, "choose one of the rights listed") || !strings.Contains(page, `aria-invalid="true"`) {

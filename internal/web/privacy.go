@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/hmac"
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -277,6 +278,8 @@ type statusPage struct {
 	// GPC is the Global Privacy Control notice: "" without the signal, "recorded" (GPCRef is the
 	// do_not_sell request), or "pending" while the subject has not proven the address.
 	GPC, GPCRef string
+	// CodeError is why the code entered was not taken, in the page's language, by its field.
+	CodeError string
 }
 
 func (s *server) handlePrivacyStatus() http.Handler {
@@ -286,6 +289,12 @@ func (s *server) handlePrivacyStatus() http.Handler {
 }
 
 func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, errMsg, token string) {
+	s.showStatusOf(w, r, status, errMsg, nil, token)
+}
+
+// showStatusOf is showStatus with the service's refusal of a code (VerifyRequest), which the page says
+// by the code's field, in its own words and language (codeError), never as the API's English.
+func (s *server) showStatusOf(w http.ResponseWriter, r *http.Request, status int, errMsg string, codeErr error, token string) {
 	lang := subjectLanguage(w, r)
 	id := r.PathValue("id")
 	if !hmac.Equal([]byte(token), []byte(s.Key.StatusToken(id))) {
@@ -328,6 +337,9 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 	if v.Status == string(dsrflow.StatusCompleted) {
 		p.Outcomes = companyOutcomes(lang, dsrflow.RequestType(v.Type), v.Jobs)
 	}
+	if codeErr != nil {
+		p.CodeError = codeError(lang, codeErr)
+	}
 	if s.EID != nil {
 		p.EIDLabel = s.EID.button(lang)
 	}
@@ -362,7 +374,13 @@ func (s *server) showStatus(w http.ResponseWriter, r *http.Request, status int, 
 	case "resent":
 		flash = mustTextIn(lang, "status.resent")
 	}
-	s.render(w, r, status, "privacy_status", view{Title: mustTextIn(lang, "status.title"), Public: true, Lang: lang, Flash: flash, Error: errMsg, Data: p})
+	page := view{Title: mustTextIn(lang, "status.title"), Public: true, Lang: lang, Flash: flash, Error: errMsg, Data: p}
+	if p.CanVerify && p.EIDLabel != "" {
+		if o := s.EID.formOrigin(); o != "" {
+			page.FormTargets = []string{o}
+		}
+	}
+	s.render(w, r, status, "privacy_status", page)
 }
 
 // statusLinkEnd is when a request's status link stops working, as the answer's mail says: when the
@@ -404,7 +422,7 @@ func (s *server) handlePrivacyVerify() http.Handler {
 		if _, err := s.svc().VerifyRequest(dsrflow.WithPrincipal(r.Context(), privacyCenter), id, r.PostFormValue("code")); err != nil {
 			code := dsrflow.ErrorCode(err)
 			if code == dsrflow.EINVALID || code == dsrflow.ECONFLICT {
-				s.showStatus(w, r, httpStatus[code], dsrflow.ErrorMessage(err), token)
+				s.showStatusOf(w, r, httpStatus[code], "", err, token)
 				return
 			}
 			s.renderFailure(w, r, err)
@@ -484,4 +502,24 @@ func restrictionGrounds() []string {
 		out[i] = string(g)
 	}
 	return out
+}
+
+// codeError says in the page's language why VerifyRequest did not take a code: not six digits, wrong
+// (with the attempts left, or none), expired, or a request that takes no code (any more).
+func codeError(lang string, err error) string {
+	var e *dsrflow.Error
+	if !errors.As(err, &e) {
+		return mustTextIn(lang, "status.code.none")
+	}
+	switch {
+	case e.Code == dsrflow.EINVALID && e.Fields["code"] == "wrong" && e.Fields["attempts_left"] == "0":
+		return mustTextIn(lang, "status.code.dead")
+	case e.Code == dsrflow.EINVALID && e.Fields["code"] == "wrong":
+		return strings.ReplaceAll(mustTextIn(lang, "status.code.wrong"), "{n}", e.Fields["attempts_left"])
+	case e.Code == dsrflow.EINVALID:
+		return mustTextIn(lang, "status.code.digits")
+	case strings.Contains(e.Message, "expired"):
+		return mustTextIn(lang, "status.code.expired")
+	}
+	return mustTextIn(lang, "status.code.none")
 }

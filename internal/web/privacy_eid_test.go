@@ -41,11 +41,16 @@ func TestStatusPageOffersWhatVerifiesTheRequest(t *testing.T) {
 	ss.Service = &fake.RequestService{GetRequestFn: func(_ context.Context, id string) (dsrflow.RequestView, error) {
 		return dsrflow.RequestView{ID: id, Type: "access", Status: string(dsrflow.StatusVerifying), Verification: verification}, nil
 	}}
-	ss.EID = &EID{RP: eid.New(eid.Config{Issuer: "https://broker.example.com", ClientID: "c"}, nil), Label: "BankID"}
+	ss.EID = &EID{RP: eid.New(eid.Config{Issuer: "https://broker.example.com/oidc", ClientID: "c"}, nil), Label: "BankID", Issuer: "https://broker.example.com/oidc"}
 	link := "/privacy/requests/dsr_a?t=" + url.QueryEscape(ss.Key.StatusToken("dsr_a"))
-	page := body(t, ss.do("GET", link, "", nil))
+	resp := ss.do("GET", link, "", nil)
+	page := body(t, resp)
 	if strings.Contains(page, `name="code"`) || !strings.Contains(page, `action="/privacy/requests/dsr_a/eid"`) || !strings.Contains(page, ">Verify with BankID</button>") {
 		t.Fatal("an eID request's status page offers a code, or no eID")
+	}
+	// Chromium holds the start's redirect to the broker to this page's form-action: the broker's origin is allowed.
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://broker.example.com;") {
+		t.Errorf("the eID status page's policy %q does not let its form lead to the broker", csp)
 	}
 	verification = string(dsrflow.VerifyEmailCode)
 	page = body(t, ss.do("GET", link, "", nil))
@@ -53,8 +58,12 @@ func TestStatusPageOffersWhatVerifiesTheRequest(t *testing.T) {
 		t.Fatal("a code request's status page does not offer both the code and eID")
 	}
 	ss.EID = nil
-	if page := body(t, ss.do("GET", link, "", nil)); strings.Contains(page, "/eid") {
+	resp = ss.do("GET", link, "", nil)
+	if page := body(t, resp); strings.Contains(page, "/eid") {
 		t.Fatal("eID offered while it is not configured")
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self';") {
+		t.Errorf("without eID the status page's policy is %q, want form-action 'self' alone", csp)
 	}
 	// A callback without the flow's cookie verifies nothing.
 	if resp := ss.do("GET", "/privacy/eid/callback?state=x&code=y", "", nil); resp.StatusCode != http.StatusBadRequest {

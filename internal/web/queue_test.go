@@ -81,7 +81,7 @@ func TestConsoleRequestAssignAndNote(t *testing.T) {
 	ss := newSessionServer(t)
 	svc := &fake.RequestService{}
 	ss.Service = svc
-	view := dsrflow.RequestView{ID: "dsr_1", Type: "access", Status: "fulfilling", Country: "NO", Due: "2026-12-02",
+	view := dsrflow.RequestView{ID: "dsr_1", Type: "access", Status: "verifying", Country: "NO", Due: "2026-12-02",
 		Subject: &dsrflow.SubjectView{Email: "j***@example.com", Name: "Jane S."}, Channel: "phone", Verification: "agent_attested",
 		Notes: []dsrflow.NoteView{{ID: 1, Author: "token:bob", Time: time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC), Text: "called back <b>twice</b>"}}}
 	svc.GetRequestFn = func(context.Context, string) (dsrflow.RequestView, error) { return view, nil }
@@ -148,7 +148,10 @@ func TestOnlyActionsThatCanSucceed(t *testing.T) {
 		{"completed", RoleAgent, RequestView{Type: "access", Status: "completed", Closed: &closed}, []string{"export", "note"}, []string{"cancel", "extend", "assign"}},
 		{"responding", RoleAgent, RequestView{Type: "erasure", Status: "responding"}, []string{"assign"}, []string{"cancel", "extend"}},
 		{"disclosure", RoleDPO, RequestView{Type: "disclosure", Status: "in_review"}, []string{"assign", "decide"}, []string{"cancel", "extend", "refuse", "note"}},
-		{"extended", RoleAgent, RequestView{Type: "access", Status: "fulfilling", ExtendedDue: "2027-02-01"}, []string{"cancel"}, []string{"extend"}},
+		{"extended", RoleAgent, RequestView{Type: "access", Status: "verifying", ExtendedDue: "2027-02-01"}, []string{"cancel"}, []string{"extend"}},
+		// Fulfilment started: the workflow refuses a cancel ("fulfilment has started"), a refusal still stops the jobs.
+		{"fulfilling", RoleDPO, RequestView{Type: "erasure", Status: "fulfilling"}, []string{"extend", "refuse", "assign"}, []string{"cancel"}},
+		{"awaiting tasks", RoleAgent, RequestView{Type: "access", Status: "awaiting_tasks", ExtendedDue: "2027-02-01"}, []string{"assign", "note"}, []string{"cancel", "extend"}},
 		{"reviewer", RoleReviewer, RequestView{Type: "objection", Status: "in_review"}, []string{"decide", "refuse"}, []string{"assign", "note", "cancel"}},
 	} {
 		got := allowedActions(tc.role, tc.v)

@@ -89,12 +89,19 @@ type view struct {
 	// the console. Langs is the privacy center's language switch.
 	Lang  string
 	Langs []langLink
+	// Page is the template's name, on <body data-page>: the browser tests count the pages they check.
+	Page string
+	// FormTargets are origins besides 'self' that the page's forms may lead to (CSP form-action): the
+	// eID broker, which the eID start redirects to.
+	FormTargets []string
 }
 
-// securityHeaders are set on every HTML page and on the static files.
-func securityHeaders(w http.ResponseWriter) {
+// securityHeaders are set on every HTML page and on the static files; formTargets are origins the
+// page's forms may lead to besides its own (view.FormTargets).
+func securityHeaders(w http.ResponseWriter, formTargets ...string) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	formAction := strings.Join(append([]string{"'self'"}, formTargets...), " ")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -112,6 +119,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if v.Public && v.Langs == nil {
 		v.Langs = languageSwitch(r, v.Lang)
 	}
+	v.Page = page
 	t, ok := pages()[v.Lang][page]
 	if !ok {
 		panic("no page " + page)
@@ -124,7 +132,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 		s.Logger.Error("render page", "page", page, "error", err)
 		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error")
 	}
-	securityHeaders(w)
+	securityHeaders(w, v.FormTargets...)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
