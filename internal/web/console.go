@@ -335,6 +335,28 @@ type newData struct {
 // with the form's country chosen.
 func (d newData) Countries() []countryChoice { return handlingCountries(d.In.Country) }
 
+// Residences are the subject's countries of residence whose supervisory authority the answer can name,
+// after "" (the handling country's: what the API takes for a request that names none).
+func (d newData) Residences() []countryChoice {
+	others := residenceChoices(dsrflow.DefaultLanguage, strings.ToUpper(d.In.Residence))
+	others = others[:len(others)-1] // the privacy center's "another country" is its own country here: ""
+	return append([]countryChoice{{Code: "", Name: "Same as the handling country", Selected: d.In.Residence == ""}}, others...)
+}
+
+// LanguageChoices are the languages the subject can be written to (dsrflow.Languages), named in English;
+// the form's language chosen, else the default the API takes.
+func (d newData) LanguageChoices() []countryChoice {
+	chosen := d.In.Language
+	if chosen == "" {
+		chosen = dsrflow.DefaultLanguage
+	}
+	var out []countryChoice
+	for _, l := range dsrflow.Languages {
+		out = append(out, countryChoice{Code: l, Name: languageName(l), Selected: l == strings.ToLower(chosen)})
+	}
+	return out
+}
+
 // newRequestData is the new-request form: without a known type, the choice of right (a GET form, so
 // that no JavaScript is needed); with one, only the fields the right needs or accepts.
 func (s *server) newRequestData(in NewRequest, corrections, purposes string, errs map[string]string) newData {
@@ -403,7 +425,8 @@ func (s *server) handleNewRequest() http.Handler {
 		in := NewRequest{Type: r.PostFormValue("type"), Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Phone: r.PostFormValue("phone"),
 			Country: r.PostFormValue("country"), Jurisdiction: r.PostFormValue("jurisdiction"), Received: r.PostFormValue("received"),
 			Channel: r.PostFormValue("channel"), Attest: r.PostFormValue("attest"), Grounds: r.PostFormValue("grounds"),
-			Ground: r.PostFormValue("ground"), Verification: r.PostFormValue("verification")}
+			Ground: r.PostFormValue("ground"), Verification: r.PostFormValue("verification"),
+			Residence: r.PostFormValue("residence"), Language: r.PostFormValue("language")}
 		corrections, purposes := r.PostFormValue("corrections"), formPurposes(r)
 		errs := map[string]string{}
 		var ok bool
