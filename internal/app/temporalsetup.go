@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/dsrflow/dsrflow/internal/temporalx"
@@ -26,7 +29,7 @@ func SetupTemporal(ctx context.Context, c client.Client, namespace string) ([]st
 	for _, name := range added {
 		changes = append(changes, fmt.Sprintf("added search attribute %s to namespace %s", name, namespace))
 	}
-	created, err := workflows.EnsureRetentionSchedule(ctx, c)
+	created, err := ensureRetentionSchedule(ctx, c)
 	if err != nil {
 		return changes, err
 	}
@@ -34,6 +37,27 @@ func SetupTemporal(ctx context.Context, c client.Client, namespace string) ([]st
 		changes = append(changes, fmt.Sprintf("created schedule %s (the retention sweep, daily at %02d:00 UTC)", workflows.RetentionScheduleID, workflows.RetentionPolicy.AtHour))
 	}
 	return changes, nil
+}
+
+// ensureRetentionSchedule creates the retention schedule, asking again while the server answers a call
+// with a timeout or as unavailable (a server just started, or a loaded one, where a schedule's own
+// workflow is slow to start), until ctx ends. Asking again is safe: a schedule the timed-out call did
+// create answers AlreadyExists, which EnsureRetentionSchedule takes as present.
+func ensureRetentionSchedule(ctx context.Context, c client.Client) (bool, error) {
+	for {
+		created, err := workflows.EnsureRetentionSchedule(ctx, c)
+		var unavailable *serviceerror.Unavailable
+		var deadline *serviceerror.DeadlineExceeded
+		transient := errors.Is(err, context.DeadlineExceeded) || errors.As(err, &unavailable) || errors.As(err, &deadline)
+		if err == nil || !transient || ctx.Err() != nil {
+			return created, err
+		}
+		select {
+		case <-ctx.Done():
+			return false, err
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // NotSetUpError says what the namespace lacks and how to add it.
