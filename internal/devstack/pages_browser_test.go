@@ -119,7 +119,7 @@ func TestBrowserSubjectVerifiesWithEID(t *testing.T) {
 
 	act(t, ctx, "the status page", chromedp.Navigate(s.URL()+link), chromedp.WaitVisible(chromedp.CSS("#eid button")))
 	text := pageText(t, ctx)
-	if !strings.Contains(text, "with your electronic ID rather than a code") || !strings.Contains(text, "Verify with BankID / MitID / Finnish bank ID") {
+	if !strings.Contains(text, "with your electronic ID rather than a code") || !strings.Contains(text, "Verify with BankID, MitID or Finnish bank ID") {
 		t.Errorf("the status page of a sensitive request: %q", text)
 	}
 	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#code").length`)); n != 0 {
