@@ -34,6 +34,9 @@ func TestBrowserPagesOffTheWalks(t *testing.T) {
 	if inv, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("token").getAttribute("aria-invalid") || ""`)); err != nil || inv != "true" {
 		t.Errorf("the refused token's field is not marked invalid: %q %v", inv, err)
 	}
+	if id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`)); err != nil || id != "token" {
+		t.Errorf("after a refused sign-in the focus is on %q, not the token field (%v)", id, err)
+	}
 	checkPage(t, ctx, "console-signin-refused")
 
 	// A reviewer on an agents' page: the error page says why.

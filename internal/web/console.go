@@ -335,6 +335,20 @@ type newData struct {
 // with the form's country chosen.
 func (d newData) Countries() []countryChoice { return handlingCountries(d.In.Country) }
 
+// newFormOrder is the order of the new-request form's fields that can be refused, as the page shows them.
+var newFormOrder = []string{"email", "country", "residence", "language", "jurisdiction", "received", "attest", "corrections", "ground", "grounds"}
+
+// Focus is the first refused field in the page's order: the one the browser focuses (autofocus), so
+// that a keyboard or screen-reader user lands on what to correct. HTML allows one autofocus per page.
+func (d newData) Focus() string {
+	for _, f := range newFormOrder {
+		if d.Errors[f] != "" {
+			return f
+		}
+	}
+	return ""
+}
+
 // Residences are the subject's countries of residence whose supervisory authority the answer can name,
 // after "" (the handling country's: what the API takes for a request that names none).
 func (d newData) Residences() []countryChoice {

@@ -53,6 +53,16 @@ func TestConsoleFormRecordsResidenceAndLanguage(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `id="language-err"`) || !strings.Contains(string(body), `<option value="FR" selected>France</option>`) {
 		t.Fatalf("language xx: %d, want 400 on the language field keeping the residence:\n%s", resp.StatusCode, body)
 	}
+	// The first refused field takes the focus, and only it (HTML allows one autofocus).
+	if !strings.Contains(string(body), `aria-invalid="true" autofocus aria-describedby="language-err"`) || strings.Count(string(body), "autofocus") != 1 {
+		t.Errorf("the refused language field is not the one focused:\n%s", body)
+	}
+	resp = ss.do("POST", "/console/requests/new", cookie, url.Values{"csrf": {csrf(page)}, "type": {"access"}, "email": {"not-an-address"},
+		"country": {"NO"}, "jurisdiction": {"gdpr"}, "channel": {"phone"}, "language": {"xx"}})
+	body, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `aria-invalid="true" autofocus aria-describedby="email-err"`) || strings.Count(string(body), "autofocus") != 1 {
+		t.Errorf("with email and language refused, the email (first) is not the one focused: %d\n%s", resp.StatusCode, body)
+	}
 	if rows, _ := ss.st.ListRequests(context.Background(), store.RequestFilter{}); len(rows) != 0 {
 		t.Fatalf("a refused form recorded %d requests", len(rows))
 	}
