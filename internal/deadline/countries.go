@@ -165,9 +165,6 @@ func (c *country) isWorkday(d Date) bool {
 	return c.workdays.IsWorkday(d.noonUTC())
 }
 
-// isBusinessDay is isWorkday: the country's holidays where they are known, else Monday to Friday.
-func (c *country) isBusinessDay(d Date) bool { return c.isWorkday(d) }
-
 // nextWorkday returns d if it is a working day, else the first working day after it.
 func (c *country) nextWorkday(d Date) (Date, error) {
 	// No country has more than a handful of days off in a row; the bound only guards against bad data.

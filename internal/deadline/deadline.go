@@ -102,7 +102,7 @@ func ComputeFor(received time.Time, country string, j Jurisdiction, r dsrflow.Ri
 	d := due.Received
 	for n := 0; n < r.BusinessDays; {
 		d = d.AddDays(1)
-		if c.isBusinessDay(d) {
+		if c.isWorkday(d) {
 			n++
 		}
 	}

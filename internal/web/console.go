@@ -352,8 +352,8 @@ func (d newData) Focus() string {
 // Residences are the subject's countries of residence whose supervisory authority the answer can name,
 // after "" (the handling country's: what the API takes for a request that names none).
 func (d newData) Residences() []countryChoice {
-	others := residenceChoices(dsrflow.DefaultLanguage, strings.ToUpper(d.In.Residence))
-	others = others[:len(others)-1] // the privacy center's "another country" is its own country here: ""
+	// The privacy center's "another country" ("") is the handling country's here.
+	others := slices.DeleteFunc(residenceChoices(dsrflow.DefaultLanguage, strings.ToUpper(d.In.Residence)), func(c countryChoice) bool { return c.Code == "" })
 	return append([]countryChoice{{Code: "", Name: "Same as the handling country", Selected: d.In.Residence == ""}}, others...)
 }
 

@@ -117,16 +117,24 @@ func statsCSVHref(q dsrflow.StatsQuery) string {
 	return "/console/stats.csv?" + url.Values{"year": {strconv.Itoa(q.Year)}, "period": {q.Period}}.Encode()
 }
 
+// requestStats reads the statistics the page's query asks for; on a bad query or a failure it has
+// answered the error page, and ok is false.
+func (s *server) requestStats(w http.ResponseWriter, r *http.Request) (st dsrflow.RequestStats, ok bool) {
+	q, err := s.statsQuery(r)
+	if err == nil {
+		st, err = s.svc().RequestStats(r.Context(), q)
+	}
+	if err != nil {
+		s.renderFailure(w, r, err)
+		return st, false
+	}
+	return st, true
+}
+
 func (s *server) handleConsoleStats() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q, err := s.statsQuery(r)
-		if err != nil {
-			s.renderFailure(w, r, err)
-			return
-		}
-		st, err := s.svc().RequestStats(r.Context(), q)
-		if err != nil {
-			s.renderFailure(w, r, err)
+		st, ok := s.requestStats(w, r)
+		if !ok {
 			return
 		}
 		page := statsPage{S: st, Total: newStatsLine(st.Total), Periods: dsrflow.StatsPeriods,
@@ -159,14 +167,8 @@ func capitalize(s string) string {
 // `starter report stats --csv`, as a download.
 func (s *server) handleConsoleStatsCSV() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q, err := s.statsQuery(r)
-		if err != nil {
-			s.renderFailure(w, r, err)
-			return
-		}
-		st, err := s.svc().RequestStats(r.Context(), q)
-		if err != nil {
-			s.renderFailure(w, r, err)
+		st, ok := s.requestStats(w, r)
+		if !ok {
 			return
 		}
 		var buf bytes.Buffer
