@@ -14,6 +14,7 @@ import (
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/activities/act"
 	"github.com/dsrflow/dsrflow/connectors"
+	"github.com/dsrflow/dsrflow/internal/answer"
 	"github.com/dsrflow/dsrflow/internal/deadline"
 	"github.com/dsrflow/dsrflow/internal/store"
 )
@@ -112,7 +113,7 @@ func (a *Routing) OpenRouted(ctx context.Context, in act.OpenRoutedInput) (act.R
 	ref := act.RoutedRef{
 		ID: dsrflow.RoutedID(in.RequestID, in.Connector, in.Tenant), RequestID: in.RequestID, Type: in.Type, Located: in.Located,
 		LegalName: cust.LegalName, Contact: cust.Email, DueAt: days(cust.DeadlineDays), RemindAt: days(max(cust.DeadlineDays-reminderLead, 1)),
-		Callback: cust.CallbackURL != "",
+		Callback: cust.CallbackURL != "", Country: in.Country,
 	}
 	it, err := a.Store.OpenRouted(ctx, dsrflow.RoutedItem{ID: ref.ID, RequestID: in.RequestID, RequestType: in.Type, Customer: in.Customer,
 		Tenant: in.Tenant, Connector: in.Connector, DueAt: ref.DueAt, NotifiedAt: in.Now})
@@ -120,7 +121,7 @@ func (a *Routing) OpenRouted(ctx context.Context, in act.OpenRoutedInput) (act.R
 		return act.RoutedRef{}, err
 	}
 	ref.DueAt = it.DueAt // as first recorded, should a retry compute it again
-	if err := a.mail(ctx, cust, ref, "routed_notice", routedNotice(cust.Language, a.Group, ref)); err != nil {
+	if err := a.mail(ctx, cust, ref, "routed_notice", answer.RoutedNotice(cust.Language, a.customerMail(ref))); err != nil {
 		return act.RoutedRef{}, err
 	}
 	return ref, nil
@@ -135,7 +136,7 @@ func (a *Routing) RecordRouted(ctx context.Context, in act.RecordRoutedInput) er
 		if err != nil {
 			return err
 		}
-		return a.mail(ctx, cust, in.Ref, "routed_reminder", routedReminder(cust.Language, a.Group, in.Ref))
+		return a.mail(ctx, cust, in.Ref, "routed_reminder", answer.RoutedReminder(cust.Language, a.customerMail(in.Ref)))
 	}
 	_, err := a.Store.UpdateRouted(ctx, in.Ref.ID, store.RoutedChange{State: in.State, Instruction: in.Instruction, Action: in.Action,
 		Reason: in.Reason, Actor: in.Actor, At: in.At})
@@ -144,9 +145,9 @@ func (a *Routing) RecordRouted(ctx context.Context, in act.RecordRoutedInput) er
 	}
 	switch in.State {
 	case dsrflow.RoutedEscalated:
-		return a.mail(ctx, cust, in.Ref, "routed_escalated", routedEscalated(cust.Language, a.Group, in.Ref))
+		return a.mail(ctx, cust, in.Ref, "routed_escalated", answer.RoutedEscalated(cust.Language, a.customerMail(in.Ref)))
 	case dsrflow.RoutedDeclined, dsrflow.RoutedHandled:
-		return a.mail(ctx, cust, in.Ref, "routed_recorded", routedRecorded(cust.Language, a.Group, in.Ref, in.State))
+		return a.mail(ctx, cust, in.Ref, "routed_recorded", answer.RoutedRecorded(cust.Language, a.customerMail(in.Ref), in.State))
 	}
 	return nil
 }
@@ -182,7 +183,7 @@ func (a *Routing) ExecuteRouted(ctx context.Context, in act.ExecuteRoutedInput) 
 		return act.ExecuteRoutedResult{}, err
 	}
 	cust, _ := a.Customers.Get(in.Ref.Customer)
-	if err := a.mail(ctx, cust, in.Ref, "routed_executed", routedExecuted(cust.Language, a.Group, in.Ref, in.Action, res.Status)); err != nil {
+	if err := a.mail(ctx, cust, in.Ref, "routed_executed", answer.RoutedExecuted(cust.Language, a.customerMail(in.Ref), in.Action, res.Status)); err != nil {
 		return act.ExecuteRoutedResult{}, err
 	}
 	if activity.IsActivity(ctx) {
@@ -231,85 +232,26 @@ func (a *Routing) CallbackRouted(ctx context.Context, in act.CallbackRoutedInput
 	return aerr
 }
 
-func (a *Routing) mail(ctx context.Context, cust connectors.Customer, ref act.RoutedRef, kind string, text [2]string) error {
+func (a *Routing) mail(ctx context.Context, cust connectors.Customer, ref act.RoutedRef, kind string, m answer.Message) error {
 	if cust.Email == "" {
 		return temporal.NewNonRetryableApplicationError("customer "+ref.Customer+" has no privacy contact", ErrPermanentConnector, nil)
 	}
 	_, err := a.Store.EnqueueMessage(ctx, store.Message{ID: kind + ":" + ref.ID, RequestID: ref.RequestID, Kind: kind, To: cust.Email,
-		Subject: text[0], Body: text[1], CreatedAt: a.now()})
+		Subject: m.Subject, Body: m.Text, CreatedAt: a.now()})
 	if err != nil {
 		return fmt.Errorf("queue %s mail for %s: %w", kind, ref.RequestID, err)
 	}
 	return nil
 }
 
-// The customer mails, in the customer's language (customers.yaml): English, or Norwegian (nb). They
-// name the request's type, the reference and the tenant, never the subject's records.
-
-func routedNotice(lang, group string, ref act.RoutedRef) [2]string {
-	due := ref.DueAt.Format(time.DateOnly)
-	if lang == "nb" {
-		return [2]string{
-			"Henvendelse fra en registrert videresendt til dere (" + ref.ID + ")",
-			fmt.Sprintf("Hei %s,\n\n%s behandler personopplysninger på vegne av dere som databehandler. En person har sendt oss en henvendelse av typen %q, og vi har funnet opplysninger om personen i deres tenant %s hos %s.\n\nDere er behandlingsansvarlig for disse opplysningene, og vi handler bare etter deres instruks. Vi har ikke gitt personen noen av opplysningene i tenanten; vi har fortalt personen at henvendelsen er videresendt til dere.\n\nGi oss instruks innen %s (databehandleravtalens frist), med referanse %s:\n- execute med handlingen vi skal utføre i tenanten (%s),\n- decline med begrunnelse, eller\n- handled om dere har håndtert den selv.\n\nHilsen\n%s\n",
-				ref.LegalName, group, ref.Type, ref.Tenant, ref.Connector, due, ref.ID, ref.Type.Action(), group),
-		}
+// customerMail is what the customer mails about ref name (internal/answer's Routed): the request's
+// type, the reference and the tenant, never the subject's identity or records. The deadline's date is
+// the one in the request's country, where its business days were counted.
+func (a *Routing) customerMail(ref act.RoutedRef) answer.Routed {
+	loc, err := deadline.Location(ref.Country)
+	if err != nil {
+		loc = time.UTC
 	}
-	return [2]string{
-		"Data subject request forwarded to you (" + ref.ID + ")",
-		fmt.Sprintf("Dear %s,\n\n%s processes personal data on your behalf as your processor. A person has sent us a %q request, and we found data about them in your tenant %s of %s.\n\nYou are the controller of that data, and we act on it only on your instruction. We have given the person none of your tenant's data; we told them their request was forwarded to you.\n\nPlease instruct us by %s (your data processing agreement's deadline), quoting reference %s:\n- execute, with the action to run in your tenant (%s),\n- decline, with your reason, or\n- handled, if you dealt with it yourselves.\n\nKind regards,\n%s\n",
-			ref.LegalName, group, ref.Type, ref.Tenant, ref.Connector, due, ref.ID, ref.Type.Action(), group),
-	}
-}
-
-func routedReminder(lang, group string, ref act.RoutedRef) [2]string {
-	due := ref.DueAt.Format(time.DateOnly)
-	if lang == "nb" {
-		return [2]string{"Påminnelse: instruks trengs innen " + due + " (" + ref.ID + ")",
-			fmt.Sprintf("Hei %s,\n\nVi har ennå ikke fått deres instruks om henvendelsen med referanse %s (tenant %s). Fristen etter databehandleravtalen er %s.\n\nHilsen\n%s\n", ref.LegalName, ref.ID, ref.Tenant, due, group)}
-	}
-	return [2]string{"Reminder: your instruction is due by " + due + " (" + ref.ID + ")",
-		fmt.Sprintf("Dear %s,\n\nWe have not yet received your instruction on the request with reference %s (tenant %s). Your data processing agreement's deadline is %s.\n\nKind regards,\n%s\n", ref.LegalName, ref.ID, ref.Tenant, due, group)}
-}
-
-func routedEscalated(lang, group string, ref act.RoutedRef) [2]string {
-	due := ref.DueAt.Format(time.DateOnly)
-	if lang == "nb" {
-		return [2]string{"Fristen er passert: " + ref.ID,
-			fmt.Sprintf("Hei %s,\n\nFristen %s for instruks om henvendelsen med referanse %s (tenant %s) er passert. Saken er eskalert til vårt personvernombud. Dere kan fortsatt gi instruks.\n\nHilsen\n%s\n", ref.LegalName, due, ref.ID, ref.Tenant, group)}
-	}
-	return [2]string{"Deadline passed: " + ref.ID,
-		fmt.Sprintf("Dear %s,\n\nThe deadline of %s for your instruction on the request with reference %s (tenant %s) has passed. We have escalated it to our data protection officer. You can still instruct us.\n\nKind regards,\n%s\n", ref.LegalName, due, ref.ID, ref.Tenant, group)}
-}
-
-func routedRecorded(lang, group string, ref act.RoutedRef, state dsrflow.RoutedState) [2]string {
-	what := map[dsrflow.RoutedState][2]string{
-		dsrflow.RoutedDeclined: {"that you decline to act on it", "at dere avslår å følge den opp"},
-		dsrflow.RoutedHandled:  {"that you handled it yourselves", "at dere har håndtert den selv"},
-	}[state]
-	if lang == "nb" {
-		return [2]string{"Instruks registrert: " + ref.ID,
-			fmt.Sprintf("Hei %s,\n\nVi har registrert for henvendelsen med referanse %s (tenant %s) %s. Vi gjør ingenting i tenanten.\n\nHilsen\n%s\n", ref.LegalName, ref.ID, ref.Tenant, what[1], group)}
-	}
-	return [2]string{"Instruction recorded: " + ref.ID,
-		fmt.Sprintf("Dear %s,\n\nWe have recorded for the request with reference %s (tenant %s) %s. We do nothing in your tenant.\n\nKind regards,\n%s\n", ref.LegalName, ref.ID, ref.Tenant, what[0], group)}
-}
-
-func routedExecuted(lang, group string, ref act.RoutedRef, action dsrflow.Action, status connectors.Status) [2]string {
-	en := map[connectors.Status]string{
-		connectors.StatusCompleted: "done",
-		connectors.StatusNotFound:  "done: the tenant held no data about the person any more",
-		connectors.StatusExempt:    "done, except data the system keeps on a legal basis",
-	}[status]
-	nb := map[connectors.Status]string{
-		connectors.StatusCompleted: "utført",
-		connectors.StatusNotFound:  "utført: tenanten hadde ingen opplysninger om personen lenger",
-		connectors.StatusExempt:    "utført, unntatt opplysninger systemet beholder med rettslig grunnlag",
-	}[status]
-	if lang == "nb" {
-		return [2]string{"Instruks utført: " + ref.ID,
-			fmt.Sprintf("Hei %s,\n\nDeres instruks %s for henvendelsen med referanse %s er %s i tenant %s, og bare der.\n\nHilsen\n%s\n", ref.LegalName, action, ref.ID, nb, ref.Tenant, group)}
-	}
-	return [2]string{"Instruction carried out: " + ref.ID,
-		fmt.Sprintf("Dear %s,\n\nYour instruction to %s for the request with reference %s is %s in tenant %s, and only there.\n\nKind regards,\n%s\n", ref.LegalName, action, ref.ID, en, ref.Tenant, group)}
+	return answer.Routed{Group: a.Group, Customer: ref.LegalName, Ref: ref.ID, Type: ref.Type, System: ref.Connector,
+		Tenant: ref.Tenant, Due: ref.DueAt.In(loc)}
 }

@@ -45,6 +45,9 @@ type RoutedRef struct {
 	// unanswered item is escalated.
 	RemindAt time.Time
 	DueAt    time.Time
+	// Country is the request's (OpenRoutedInput.Country): the customer mails give DueAt's date in its
+	// time zone, as the business days were counted. Empty in items opened before it was kept: UTC.
+	Country string `json:",omitempty"`
 	// Callback says the customer has a callback_url: the Routed workflow posts it each event besides
 	// the mail (Routing.CallbackRouted).
 	Callback bool `json:",omitempty"`
