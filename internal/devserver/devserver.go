@@ -62,7 +62,9 @@ type Options struct {
 	GRPCPort, MembershipPort int
 	// TLS, when set, serves the frontend over TLS, requiring a client certificate when it names a client
 	// CA: the production dial path (TEMPORAL_TLS_*) is tested against it. The server's own services then
-	// reach the frontend through an internal frontend on the same host, without TLS (Ports names it).
+	// reach the frontend through an internal frontend on the same host (Ports names it), which has neither
+	// TLS nor authorization: whoever reaches its port acts as the server itself. Fine on loopback, for
+	// tests; a cluster on a shared network would give it internode TLS.
 	TLS *TLS
 	// APIKey, when set, admits to the frontend only calls that carry `authorization: Bearer APIKey`
 	// (TEMPORAL_API_KEY, as Temporal Cloud takes it), which get the admin role on Namespace; every other
