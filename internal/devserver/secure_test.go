@@ -23,12 +23,13 @@ import (
 	"github.com/dsrflow/dsrflow/internal/temporalx"
 )
 
-// startSecured starts the embedded server with the given TLS and API key on a free port.
-func startSecured(t *testing.T, tlsOpts *devserver.TLS, apiKey string) string {
+// startSecured starts the embedded server with the given TLS and API key on a free port; it returns the
+// frontend's address and the server's log file.
+func startSecured(t *testing.T, tlsOpts *devserver.TLS, apiKey string) (addr, logFile string) {
 	t.Helper()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freeport.MustGetFreePort()))
 	dir := t.TempDir()
-	logFile := filepath.Join(dir, "temporal.log")
+	logFile = filepath.Join(dir, "temporal.log")
 	srv, err := devserver.Start(devserver.Options{DatabaseFile: filepath.Join(dir, "temporal.db"), FrontendAddr: addr,
 		Namespace: "default", LogFile: logFile, TLS: tlsOpts, APIKey: apiKey})
 	if err != nil {
@@ -41,7 +42,7 @@ func startSecured(t *testing.T, tlsOpts *devserver.TLS, apiKey string) string {
 			t.Logf("server log:\n%s", log)
 		}
 	})
-	return addr
+	return addr, logFile
 }
 
 // workerTemporal reads the Temporal settings from env as the production worker reads them (with the
@@ -104,7 +105,7 @@ func TestMTLSOnTheRealFrontend(t *testing.T) {
 	serverCert, serverKey := ca.Server("temporal", "temporal-frontend.temporal.svc")
 	clientCert, clientKey := ca.Client("dsrflow")
 	otherCert, otherKey := certtest.NewCA(t, "other-ca").Client("dsrflow")
-	addr := startSecured(t, &devserver.TLS{CertFile: serverCert, KeyFile: serverKey, ClientCAFile: ca.File}, "")
+	addr, _ := startSecured(t, &devserver.TLS{CertFile: serverCert, KeyFile: serverKey, ClientCAFile: ca.File}, "")
 
 	cfg := workerTemporal(t, map[string]string{"TEMPORAL_ADDRESS": addr, "TEMPORAL_TLS_CERT": clientCert,
 		"TEMPORAL_TLS_KEY": clientKey, "TEMPORAL_TLS_CA": ca.File, "TEMPORAL_TLS_SERVER_NAME": "temporal-frontend.temporal.svc"})
@@ -143,13 +144,13 @@ func TestMTLSOnTheRealFrontend(t *testing.T) {
 
 // TestAPIKeyOnTheRealFrontend: the embedded server's frontend (over TLS, as Temporal Cloud's) admits
 // only calls with its API key. TEMPORAL_API_KEY, read as the worker reads it, runs a workflow through a
-// polling worker; a wrong key and no key are refused at the dial with PermissionDenied, and the error
-// shows neither key.
+// polling worker; a wrong key and no key are refused at the dial with PermissionDenied, and neither the
+// error nor the server's log (which records each refusal) shows either key.
 func TestAPIKeyOnTheRealFrontend(t *testing.T) {
 	const key = "dsr-test-key-5f1c9a"
 	ca := certtest.NewCA(t, "temporal-ca")
 	serverCert, serverKey := ca.Server("temporal")
-	addr := startSecured(t, &devserver.TLS{CertFile: serverCert, KeyFile: serverKey}, key)
+	addr, logFile := startSecured(t, &devserver.TLS{CertFile: serverCert, KeyFile: serverKey}, key)
 
 	c, err := dial(t, workerTemporal(t, map[string]string{"TEMPORAL_ADDRESS": addr, "TEMPORAL_TLS_CA": ca.File, "TEMPORAL_API_KEY": key}))
 	if err != nil {
@@ -179,6 +180,18 @@ func TestAPIKeyOnTheRealFrontend(t *testing.T) {
 				t.Fatalf("error prints a key: %v", err)
 			}
 		})
+	}
+	log, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "Authorization error") {
+		t.Fatalf("the server's log records no refusal:\n%s", log)
+	}
+	for _, k := range []string{key, "dsr-wrong-key-77aa03"} {
+		if strings.Contains(string(log), k) {
+			t.Errorf("the server's log holds the key %s", k)
+		}
 	}
 }
 
