@@ -74,8 +74,9 @@ func secure(cfg *config.Config, opts Options, host string, membershipPort func(s
 		return err
 	}
 	cfg.Services[internalFrontend] = config.Service{RPC: config.RPC{GRPCPort: grpcPort, MembershipPort: membership, BindOnIP: host}}
-	// The server finds the internal frontend through membership when PublicClient is empty (it refuses
-	// both); Internode TLS is unset: it serves in clear on host, as history and matching do.
+	// With PublicClient empty the server's own clients find the internal frontend through membership (it
+	// refuses a PublicClient address beside an internal frontend); Internode TLS is unset, so the
+	// internal frontend serves in clear on host, as history and matching do.
 	cfg.PublicClient = config.PublicClient{}
 	if opts.TLS != nil {
 		server := config.ServerTLS{CertFile: opts.TLS.CertFile, KeyFile: opts.TLS.KeyFile}
