@@ -60,6 +60,17 @@ type Options struct {
 	// the frontend's gRPC port is FrontendAddr's). A restarted process given the ports it had takes its
 	// old place in the membership ring at once, as a pod with a stable address would.
 	GRPCPort, MembershipPort int
+	// TLS, when set, serves the frontend over TLS, requiring a client certificate when it names a client
+	// CA: the production dial path (TEMPORAL_TLS_*) is tested against it. The server's own services then
+	// reach the frontend through an internal frontend on the same host (Ports names it), which has neither
+	// TLS nor authorization: whoever reaches its port acts as the server itself. Fine on loopback, for
+	// tests; a cluster on a shared network would give it internode TLS.
+	TLS *TLS
+	// APIKey, when set, admits to the frontend only calls that carry `authorization: Bearer APIKey`
+	// (TEMPORAL_API_KEY, as Temporal Cloud takes it), which get the admin role on Namespace; every other
+	// call but the gRPC health check is refused (PermissionDenied). As with TLS, the server's own services
+	// go through the internal frontend. Both need all four services in this process.
+	APIKey string
 }
 
 // Server is a running embedded Temporal server.
@@ -95,6 +106,9 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("temporal membership port %d: must be from 1 to 32767", opts.MembershipPort)
 	case opts.HistoryShards < 0:
 		return nil, fmt.Errorf("temporal history shards %d: must be 1 or more", opts.HistoryShards)
+	}
+	if err := checkSecurity(opts, all); err != nil {
+		return nil, err
 	}
 	shards := int32(max(opts.HistoryShards, 1))
 	host, portText, err := net.SplitHostPort(opts.FrontendAddr)
@@ -155,6 +169,12 @@ func Start(opts Options) (*Server, error) {
 		}
 		cfg.Services[services[0]] = svc
 	}
+	if opts.secured() {
+		if err := secure(cfg, opts, host, membershipPort); err != nil {
+			return nil, err
+		}
+		services = append(services, internalFrontend)
+	}
 	ports := map[string][2]int{}
 	for _, name := range services {
 		ports[name] = [2]int{cfg.Services[name].RPC.GRPCPort, cfg.Services[name].RPC.MembershipPort}
@@ -166,6 +186,10 @@ func Start(opts Options) (*Server, error) {
 	claimMapper, err := authorization.GetClaimMapperFromConfig(&cfg.Global.Authorization, logger)
 	if err != nil {
 		return nil, fmt.Errorf("temporal claim mapper: %w", err)
+	}
+	if opts.APIKey != "" {
+		authorizer = apiKeyAuthorizer{authorization.NewDefaultAuthorizer()}
+		claimMapper = apiKeyClaimMapper{bearer: []byte("Bearer " + opts.APIKey), namespace: opts.Namespace}
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),

@@ -78,6 +78,10 @@ func startFrontend(t *testing.T, f *frontend) (addr, caFile string) {
 
 // TEMPORAL_API_KEY reaches the frontend as a bearer token over TLS; a wrong one fails the dial with the
 // address and the server's reason.
+//
+// internal/devserver TestAPIKeyOnTheRealFrontend runs this path against the real Temporal frontend, which
+// refuses with a bare PermissionDenied; this stand-in stays for a server that refuses as some proxies and
+// clouds do, Unauthenticated with a reason of its own, which must reach the error with the hint.
 func TestDialWithAPIKey(t *testing.T) {
 	addr, ca := startFrontend(t, &frontend{key: "good-key"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -91,7 +95,7 @@ func TestDialWithAPIKey(t *testing.T) {
 	c.Close()
 
 	_, err = temporalx.Dial(ctx, config.Temporal{Address: addr, Namespace: "default", TLSCA: ca, APIKey: "wrong-key"}, logger)
-	if err == nil || !strings.Contains(err.Error(), "temporal at "+addr) || !strings.Contains(err.Error(), "invalid API key") {
+	if err == nil || !strings.Contains(err.Error(), "temporal at "+addr) || !strings.Contains(err.Error(), "invalid API key") || !strings.Contains(err.Error(), "check TEMPORAL_API_KEY") {
 		t.Fatalf("dial with a wrong key: %v", err)
 	}
 }

@@ -139,6 +139,11 @@ func startMTLSFrontend(t *testing.T, ca *testCA, server tls.Certificate) string 
 // the client certificate is loaded and presented, the server is verified against the CA, also under
 // TEMPORAL_TLS_SERVER_NAME; without the certificate, or with files that do not hold one, the dial fails
 // naming the cause.
+//
+// internal/devserver TestMTLSOnTheRealFrontend runs this path against the real Temporal frontend. This
+// stand-in stays for what that server cannot show: it tells client certificates apart by subject (the
+// embedded server admits any its CA signed), so the test sees which certificate was presented; and it
+// needs no server start for the cases that fail before any connection (missing or mismatched files).
 func TestDialWithMTLS(t *testing.T) {
 	ca := newTestCA(t)
 	caFile := ca.write("ca.pem", &pem.Block{Type: "CERTIFICATE", Bytes: ca.der})

@@ -21,6 +21,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/dsrflow/dsrflow/internal/config"
 	"github.com/dsrflow/dsrflow/internal/payload"
@@ -67,9 +69,52 @@ func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger, options
 	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("temporal at %s: %w", cfg.Address, err)
+		return nil, fmt.Errorf("temporal at %s: %w%s", cfg.Address, err, refusalHint(cfg, err))
 	}
 	return c, nil
+}
+
+// refusalHint names the setting to look at when the server refused the client's credentials, which
+// the server's own words do not: Temporal answers a wrong or missing API key, or an identity its
+// authorizer does not admit, with a bare "Request unauthorized." (PermissionDenied; Unauthenticated from
+// some proxies and clouds). Under TLS 1.3 a
+// server that requires a client certificate judges it after the client's handshake has finished: the
+// client learns of the refusal when it next reads (the server's alert, "certificate required") or, when
+// the server has already closed the connection, as a broken pipe or a reset that names no cause. Go's
+// client sends no certificate signed by a CA the server does not list as accepted, so a certificate from
+// another CA also ends in "certificate required". Found against the embedded server with mTLS and an API
+// key (internal/devserver TestMTLSOnTheRealFrontend, TestAPIKeyOnTheRealFrontend).
+func refusalHint(cfg config.Temporal, err error) string {
+	var denied *serviceerror.PermissionDenied
+	switch {
+	case !errors.As(err, &denied) && status.Code(err) != codes.Unauthenticated:
+	case cfg.APIKey != "":
+		return "; the server refused the credentials: check TEMPORAL_API_KEY"
+	case cfg.TLSCert != "":
+		return "; the server does not admit the client certificate in TEMPORAL_TLS_CERT (or it wants TEMPORAL_API_KEY)"
+	default:
+		return "; the server requires credentials: TEMPORAL_API_KEY, or a client certificate in TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY"
+	}
+	if !cfg.TLS() && cfg.APIKey == "" {
+		return ""
+	}
+	text := err.Error()
+	required := strings.Contains(text, "tls: certificate required")
+	closed := strings.Contains(text, "broken pipe") || strings.Contains(text, "connection reset by peer")
+	refused := strings.Contains(text, "tls: bad certificate") || strings.Contains(text, "tls: unknown certificate authority")
+	switch {
+	case strings.Contains(text, "x509: certificate signed by unknown authority"):
+		return "; the server's certificate is not signed by a CA in TEMPORAL_TLS_CA (the system's CAs when it is unset)"
+	case cfg.TLSCert == "" && required:
+		return "; the server requires a client certificate: set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY"
+	case cfg.TLSCert == "" && closed:
+		return "; the server closed the connection after the TLS handshake, as one does that requires a client certificate: set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY"
+	case required:
+		return "; the client certificate was not sent: is TEMPORAL_TLS_CERT signed by a CA the server accepts?"
+	case closed || refused:
+		return "; the server closed the connection after the TLS handshake, as one does that refuses the client certificate: is TEMPORAL_TLS_CERT signed by a CA the server accepts?"
+	}
+	return ""
 }
 
 func tlsConfig(cfg config.Temporal) (*tls.Config, error) {
