@@ -97,25 +97,22 @@ func (p *tenantPages) callsSoFar() []string {
 	return slices.Clone(p.calls)
 }
 
-// tenantPagesYAML is a processor whose locate: is the given block; extra goes at the connector's level.
+// tenantPagesYAML is payrollRestYAML with the fake's tenants, the given locate: block, and extra at
+// the connector's level.
 func tenantPagesYAML(url, locate, extra string) string {
-	return `connectors:
-  - id: payroll
-    owner: Example Payroll AS
-    role: processor
-    kind: rest
-    actions: [locate, access]
-    identities: [email]
-    base_url: ` + url + `
-` + extra + `    tenants: {t-a: acme, t-b: nordlys, t-c: fjord, t-d: acme, t-e: vidde, t-f: polar, t-x: other}
-    locate:
-` + locate + `
-    datasets:
-      - name: employees
-        read: {path: "/v1/tenants/{{tenant}}/employees", query: {email: "{{email}}"}}
-        records: items
-        fields: {email: user.contact.email}
-`
+	yaml := payrollRestYAML(url)
+	for _, edit := range [][2]string{
+		{"    tenants:\n      t-acme: acme\n      t-nordlys: nordlys\n",
+			extra + "    tenants: {t-a: acme, t-b: nordlys, t-c: fjord, t-d: acme, t-e: vidde, t-f: polar, t-x: other}\n"},
+		{"    locate:\n      path: /v1/tenants\n      query: {email: \"{{email}}\"}\n      results: data.tenants\n      tenant: id\n",
+			"    locate:\n" + locate + "\n"},
+	} {
+		if !strings.Contains(yaml, edit[0]) {
+			panic("payrollRestYAML changed: " + edit[0])
+		}
+		yaml = strings.Replace(yaml, edit[0], edit[1], 1)
+	}
+	return yaml
 }
 
 // locateBlocks are a locate: request per pagination type, each reading the fake's three pages.
