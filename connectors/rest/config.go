@@ -713,7 +713,7 @@ func (d Dataset) checkRequest(c connectors.Connector, at, dataset, what string, 
 func (p Pagination) check(at, what string, read Request) []connectors.Problem {
 	var ps []connectors.Problem
 	add := func(field, format string, args ...any) {
-		ps = append(ps, connectors.Problemf(at+field, what+"pagination: "+format, args...))
+		ps = append(ps, connectors.Problemf(at+field, "%spagination: "+format, append([]any{what}, args...)...))
 	}
 	need := func(key, v string) {
 		if v == "" {
