@@ -103,7 +103,7 @@ func tenantPagesYAML(url, locate, extra string) string {
 	yaml := payrollRestYAML(url)
 	for _, edit := range [][2]string{
 		{"    tenants:\n      t-acme: acme\n      t-nordlys: nordlys\n",
-			extra + "    tenants: {t-a: acme, t-b: nordlys, t-c: fjord, t-d: acme, t-e: vidde, t-f: polar, t-x: other}\n"},
+			extra + "    tenants: {t-a: acme, t-b: nordlys, t-c: fjord, t-d: acme, t-e: vidde, t-f: polar}\n"},
 		{"    locate:\n      path: /v1/tenants\n      query: {email: \"{{email}}\"}\n      results: data.tenants\n      tenant: id\n",
 			"    locate:\n" + locate + "\n"},
 	} {
