@@ -48,7 +48,8 @@ type Settings struct {
 	// Retries is how many times one call is retried (429, 5xx) within a job before the job fails for
 	// the activity's own retry policy.
 	Retries int `yaml:"retries"`
-	// MaxPages bounds the pages of one read (a dataset may lower or raise it in pagination.max_pages).
+	// MaxPages bounds the pages of one read (a dataset or locate: may lower or raise it in
+	// pagination.max_pages).
 	MaxPages int       `yaml:"max_pages"`
 	Datasets []Dataset `yaml:"datasets"`
 	// Locate is a processor's request finding the customer tenants that hold a subject (role processor).
@@ -60,7 +61,8 @@ type Settings struct {
 
 // Locate is a processor's request that finds which customer tenants hold data about the subject: its
 // templates reference identities only; its answer holds the tenants' ids, which tenants: maps to
-// customers. No record is read.
+// customers. No record is read. Its answer is paged as a dataset's read is: every page is read, and
+// more pages than max_pages fail the job rather than leave tenants out.
 type Locate struct {
 	Request `yaml:",inline"`
 	// Results is the dotted path of the list of tenants in the answer ("data.tenants"); "" when the
@@ -68,7 +70,8 @@ type Locate struct {
 	Results string `yaml:"results"`
 	// Tenant is the dotted path of the tenant's id within an item of the list (default "id"); an item
 	// that is a string or number is the id itself.
-	Tenant string `yaml:"tenant"`
+	Tenant     string     `yaml:"tenant"`
+	Pagination Pagination `yaml:"pagination"`
 }
 
 // Authentication types.
@@ -292,6 +295,7 @@ func (s Settings) Defaults(c connectors.Connector) connectors.Connector {
 		if l.Tenant == "" {
 			l.Tenant = "id"
 		}
+		l.Pagination = l.Pagination.withDefaults(s.MaxPages)
 		s.Locate = &l
 	}
 	for i := range s.Datasets {
@@ -302,18 +306,7 @@ func (s Settings) Defaults(c connectors.Connector) connectors.Connector {
 		if d.Read.Method == "" {
 			d.Read.Method = http.MethodGet
 		}
-		if d.Pagination.Type == "" {
-			d.Pagination.Type = PageNone
-		}
-		if d.Pagination.In == "" {
-			d.Pagination.In = "query"
-		}
-		if d.Pagination.Type == PagePage && d.Pagination.Start == 0 {
-			d.Pagination.Start = 1
-		}
-		if d.Pagination.MaxPages == 0 {
-			d.Pagination.MaxPages = s.MaxPages
-		}
+		d.Pagination = d.Pagination.withDefaults(s.MaxPages)
 		if d.Erase != nil && d.Erase.Mode == ModeDelete && d.Erase.Method == "" {
 			d.Erase.Method = http.MethodDelete
 		}
@@ -335,6 +328,24 @@ func (s Settings) Defaults(c connectors.Connector) connectors.Connector {
 	}
 	c.Settings = s
 	return c
+}
+
+// withDefaults fills in a pagination's type (none), in (query), first page number (1) and max_pages
+// (the connector's).
+func (p Pagination) withDefaults(maxPages int) Pagination {
+	if p.Type == "" {
+		p.Type = PageNone
+	}
+	if p.In == "" {
+		p.In = "query"
+	}
+	if p.Type == PagePage && p.Start == 0 {
+		p.Start = 1
+	}
+	if p.MaxPages == 0 {
+		p.MaxPages = maxPages
+	}
+	return p
 }
 
 // restActions are the actions a rest connector can carry out.
@@ -443,6 +454,7 @@ func (s Settings) checkLocate(c connectors.Connector) []connectors.Problem {
 	if !slices.Contains(methods, l.Method) {
 		add("locate.method", "locate: method must be GET, POST, PUT, PATCH or DELETE")
 	}
+	ps = append(ps, l.Pagination.check("locate.pagination", "locate: ", l.Request)...)
 	if l.Results != "" && !dottedPath.MatchString(l.Results) {
 		add("locate.results", "locate: results must be a dotted path like tenants or data.items")
 	}
@@ -596,7 +608,7 @@ func (d Dataset) check(c connectors.Connector, at string, i int, names map[strin
 	if !slices.Contains(methods, d.Read.Method) {
 		add(".read.method", "read: method must be GET, POST, PUT, PATCH or DELETE")
 	}
-	ps = append(ps, d.Pagination.check(at+".pagination", name, d.Read)...)
+	ps = append(ps, d.Pagination.check(at+".pagination", "dataset "+name+": ", d.Read)...)
 
 	for _, a := range restActions[1:] {
 		r := d.requestFor(a)
@@ -696,10 +708,12 @@ func (d Dataset) checkRequest(c connectors.Connector, at, dataset, what string, 
 	return ps
 }
 
-func (p Pagination) check(at, dataset string, read Request) []connectors.Problem {
+// check checks a pagination of the request read; what names whose it is ("dataset contacts: ",
+// "locate: ").
+func (p Pagination) check(at, what string, read Request) []connectors.Problem {
 	var ps []connectors.Problem
 	add := func(field, format string, args ...any) {
-		ps = append(ps, connectors.Problemf(at+field, "dataset %s: pagination: "+format, append([]any{dataset}, args...)...))
+		ps = append(ps, connectors.Problemf(at+field, "%spagination: "+format, append([]any{what}, args...)...))
 	}
 	need := func(key, v string) {
 		if v == "" {
@@ -727,7 +741,7 @@ func (p Pagination) check(at, dataset string, read Request) []connectors.Problem
 	case "query", "":
 	case "body":
 		if _, ok := read.Body.(map[string]any); !ok {
-			add(".in", "in: body needs the read to have a body mapping")
+			add(".in", "in: body needs the request to have a body mapping")
 		}
 	default:
 		add(".in", "in must be query or body")

@@ -139,10 +139,11 @@ func withTenant(v vars, job connectors.Job) vars {
 	return v
 }
 
-// locateTenants sends a processor's locate request with the job's verified identities and answers the
-// tenants its answer names, each with its customer from tenants:; ids only, never a record. A tenant
-// tenants: does not map fails the job for a person: its customer cannot be told, and leaving it out
-// would be silent.
+// locateTenants sends a processor's locate request with the job's verified identities, page by page
+// as its pagination says, and answers the tenants its answers name, each once with its customer from
+// tenants:; ids only, never a record. A tenant tenants: does not map fails the job for a person: its
+// customer cannot be told, and leaving it out would be silent. So do more pages than max_pages: the
+// tenants on the pages not read would be left out unsaid.
 func (r *Runner) locateTenants(ctx context.Context, job connectors.Job) (connectors.Result, error) {
 	l := r.set.Locate
 	if l == nil {
@@ -154,42 +155,36 @@ func (r *Runner) locateTenants(ctx context.Context, job connectors.Job) (connect
 	if !ok {
 		return notFound, nil // the request needs an identity the subject did not verify
 	}
-	a, err := r.send(ctx, "locate", l.Request, r.locate, v, nil)
+	var tenants []string
+	page := 0
+	truncated, err := r.pages(ctx, "locate", l.Request, r.locate, v, l.Pagination, func(data []byte) (int, any, error) {
+		page++
+		body, items, err := r.list("locate", data, l.Results, "results")
+		if err != nil {
+			return 0, nil, err
+		}
+		for k, item := range items {
+			id, ok := text(item)
+			if m, isObject := item.(map[string]any); isObject {
+				id, ok = text(lookup(m, l.Tenant))
+			}
+			if !ok || id == "" {
+				return 0, nil, r.fail(0, "locate: page %d: tenant %d of the answer has no %s", page, k+1, l.Tenant)
+			}
+			if _, mapped := r.set.Tenants.Holding(id); !mapped {
+				return 0, nil, r.fail(0, "locate: page %d: the answer names a tenant that tenants: does not map to a customer; add it to connectors.yaml", page)
+			}
+			if !slices.Contains(tenants, id) {
+				tenants = append(tenants, id)
+			}
+		}
+		return len(items), body, nil
+	})
 	if err != nil {
 		return connectors.Result{}, err
 	}
-	if a.outcome == outNotFound {
-		return notFound, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(a.body))
-	dec.UseNumber()
-	var body any
-	if err := dec.Decode(&body); err != nil {
-		return connectors.Result{}, r.fail(0, "locate: the answer is not JSON")
-	}
-	list := body
-	if l.Results != "" {
-		list = lookup(body, l.Results)
-	}
-	items, ok := list.([]any)
-	if !ok && list != nil {
-		return connectors.Result{}, r.fail(0, "locate: the answer holds no list at results path %q", l.Results)
-	}
-	var tenants []string
-	for k, item := range items {
-		id, ok := text(item)
-		if m, isObject := item.(map[string]any); isObject {
-			id, ok = text(lookup(m, l.Tenant))
-		}
-		if !ok || id == "" {
-			return connectors.Result{}, r.fail(0, "locate: tenant %d of the answer has no %s", k+1, l.Tenant)
-		}
-		if _, mapped := r.set.Tenants.Holding(id); !mapped {
-			return connectors.Result{}, r.fail(0, "locate: the answer names a tenant that tenants: does not map to a customer; add it to connectors.yaml")
-		}
-		if !slices.Contains(tenants, id) {
-			tenants = append(tenants, id)
-		}
+	if truncated {
+		return connectors.Result{}, r.fail(0, "locate: more tenants than %d pages hold: no tenant was reported (raise pagination.max_pages)", l.Pagination.MaxPages)
 	}
 	if len(tenants) == 0 {
 		return notFound, nil
@@ -612,14 +607,40 @@ func (r *Runner) url(rt requestTemplates, v vars, page *pageState) (*url.URL, er
 // read reads a dataset's records page by page, up to the pagination's max_pages.
 func (r *Runner) read(ctx context.Context, d compiled, op string, rt requestTemplates, req Request, v vars) (found, error) {
 	var f found
-	p := d.Pagination
 	seen := map[string]bool{}
+	truncated, err := r.pages(ctx, op, req, rt, v, d.Pagination, func(data []byte) (int, any, error) {
+		recs, body, err := r.records(op, d, data)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, rec := range recs {
+			if !matches(d, rec, v) {
+				continue
+			}
+			if !seen[rec.id] {
+				seen[rec.id] = true
+				f.records = append(f.records, rec)
+			}
+		}
+		return len(recs), body, nil
+	})
+	if err != nil {
+		return found{}, err
+	}
+	f.truncated = truncated
+	return f, nil
+}
+
+// pages sends a paged request (a dataset's read, a processor's locate) page by page as p says, and
+// hands each page's answer to page, which returns how many items the page held (none, or fewer than
+// the limit, ends) and the decoded answer (where a cursor is). A page not found ends the reading. It
+// reports whether max_pages stopped it with more pages to read.
+func (r *Runner) pages(ctx context.Context, op string, req Request, rt requestTemplates, v vars, p Pagination, page func(data []byte) (items int, body any, err error)) (truncated bool, err error) {
 	state := &pageState{}
 	offset, pageNo := 0, p.Start
 	for n := 0; ; n++ {
 		if n == p.MaxPages {
-			f.truncated = true
-			return f, nil
+			return true, nil
 		}
 		switch p.Type {
 		case PageOffset:
@@ -634,31 +655,22 @@ func (r *Runner) read(ctx context.Context, d compiled, op string, rt requestTemp
 		}
 		a, err := r.sendPage(ctx, op, req, rt, v, state, p)
 		if err != nil {
-			return found{}, err
+			return false, err
 		}
 		if a.outcome == outNotFound {
-			return f, nil
+			return false, nil
 		}
-		recs, body, err := r.records(op, d, a.body)
+		items, body, err := page(a.body)
 		if err != nil {
-			return found{}, err
-		}
-		for _, rec := range recs {
-			if !matches(d, rec, v) {
-				continue
-			}
-			if !seen[rec.id] {
-				seen[rec.id] = true
-				f.records = append(f.records, rec)
-			}
+			return false, err
 		}
 		switch p.Type {
 		case PageNone:
-			return f, nil
+			return false, nil
 		case PageCursor:
 			cur, ok := text(lookup(body, p.Next))
-			if !ok || cur == "" || len(recs) == 0 {
-				return f, nil
+			if !ok || cur == "" || items == 0 {
+				return false, nil
 			}
 			if p.In == "body" {
 				state.bodyParam, state.bodyValue = p.Param, cur
@@ -668,17 +680,17 @@ func (r *Runner) read(ctx context.Context, d compiled, op string, rt requestTemp
 		case PageLink:
 			next, err := r.nextLink(op, a.header)
 			if err != nil || next == nil {
-				return f, err
+				return false, err
 			}
 			state.next = next
 		case PageOffset:
-			if len(recs) < p.Limit {
-				return f, nil
+			if items < p.Limit {
+				return false, nil
 			}
 			offset += p.Limit
 		case PagePage:
-			if len(recs) < p.Limit {
-				return f, nil
+			if items < p.Limit {
+				return false, nil
 			}
 			pageNo++
 		}
@@ -739,26 +751,9 @@ func (r *Runner) nextLink(op string, h http.Header) (*url.URL, error) {
 // records reads a page's records at the dataset's records path. An answer of another shape is a
 // permanent failure.
 func (r *Runner) records(op string, d compiled, data []byte) ([]record, any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var body any
-	if err := dec.Decode(&body); err != nil {
-		return nil, nil, r.fail(0, "%s: the answer is not JSON", op)
-	}
-	list := body
-	if d.Records != "" {
-		list = lookup(body, d.Records)
-	}
-	if list == nil && bytes.Contains(data, []byte("null")) && d.Records != "" && lookupHas(body, d.Records) {
-		list = []any{} // null where the list goes: no records
-	}
-	items, ok := list.([]any)
-	if !ok {
-		where := "records path " + d.Records
-		if d.Records == "" {
-			where = "the top level"
-		}
-		return nil, nil, r.fail(0, "%s: the answer holds no list at %s", op, where)
+	body, items, err := r.list(op, data, d.Records, "records")
+	if err != nil {
+		return nil, nil, err
 	}
 	out := make([]record, 0, len(items))
 	for k, item := range items {
@@ -779,6 +774,35 @@ func (r *Runner) records(op string, d compiled, data []byte) ([]record, any, err
 		out = append(out, record{id: id, fields: m})
 	}
 	return out, body, nil
+}
+
+// list decodes a page's answer and returns it with the list at the dotted path (the setting key names,
+// "" for the answer itself). An answer without a list there is a permanent failure, so that an API
+// that changed its shape never passes for one that found nothing; null where the list goes is an
+// empty list.
+func (r *Runner) list(op string, data []byte, path, key string) (any, []any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var body any
+	if err := dec.Decode(&body); err != nil {
+		return nil, nil, r.fail(0, "%s: the answer is not JSON", op)
+	}
+	list := body
+	if path != "" {
+		list = lookup(body, path)
+		if list == nil && lookupHas(body, path) {
+			list = []any{} // null where the list goes: none
+		}
+	}
+	items, ok := list.([]any)
+	if !ok {
+		where := key + " path " + path
+		if path == "" {
+			where = "the top level"
+		}
+		return nil, nil, r.fail(0, "%s: the answer holds no list at %s", op, where)
+	}
+	return body, items, nil
 }
 
 // matches reports whether the record passes the dataset's match: each match field equals the identity
