@@ -2,7 +2,6 @@ package admincmd
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/app"
 	"github.com/dsrflow/dsrflow/internal/cli"
 	"github.com/dsrflow/dsrflow/internal/config"
@@ -54,11 +52,7 @@ func newReconcileCmd(getenv func(string) string) *cobra.Command {
 			}
 			c, err := temporalx.Dial(cmd.Context(), tcfg, slog.New(slog.DiscardHandler), temporalx.WithEncryption(keys))
 			if err != nil {
-				var cfgErr *config.Error
-				if errors.As(err, &cfgErr) {
-					return err
-				}
-				return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "cannot reach Temporal at %s: %v", tcfg.Address, err)
+				return dialFailed(tcfg.Address, err)
 			}
 			defer c.Close()
 			r := &reconcile.Reconciler{Store: st, Temporal: reconcile.Client{Client: c}, Controller: controller, DryRun: dryRun}

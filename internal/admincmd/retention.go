@@ -139,11 +139,7 @@ func withSchedule(getenv func(string) string, run func(cmd *cobra.Command, c cli
 		defer cancel()
 		c, err := temporalx.Dial(ctx, cfg, slog.New(slog.DiscardHandler))
 		if err != nil {
-			var cfgErr *config.Error
-			if errors.As(err, &cfgErr) {
-				return err
-			}
-			return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "cannot reach Temporal at %s: %v", cfg.Address, err)
+			return dialFailed(cfg.Address, err)
 		}
 		defer c.Close()
 		cmd.SetContext(ctx)

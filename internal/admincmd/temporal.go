@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/app"
@@ -68,14 +71,25 @@ func withTemporal(getenv func(string) string, run func(cmd *cobra.Command, c cli
 		defer cancel()
 		c, err := temporalx.Dial(ctx, cfg, slog.New(slog.DiscardHandler))
 		if err != nil {
-			var cfgErr *config.Error
-			if errors.As(err, &cfgErr) {
-				return err
-			}
-			return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "cannot reach Temporal at %s: %v", cfg.Address, err)
+			return dialFailed(cfg.Address, err)
 		}
 		defer c.Close()
 		cmd.SetContext(ctx)
 		return run(cmd, c, cfg)
 	}
+}
+
+// dialFailed is the error of a dial of Temporal at addr that failed: a settings error as it is, a refusal
+// of the credentials (the server answered, and said no) as EFORBIDDEN, anything else as EUNAVAILABLE.
+// temporalx.Dial's error already ends with the setting to check.
+func dialFailed(addr string, err error) error {
+	var cfgErr *config.Error
+	if errors.As(err, &cfgErr) {
+		return err
+	}
+	var denied *serviceerror.PermissionDenied
+	if errors.As(err, &denied) || status.Code(err) == codes.Unauthenticated {
+		return dsrflow.Errorf(dsrflow.EFORBIDDEN, "Temporal at %s refused the credentials: %v", addr, err)
+	}
+	return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "cannot reach Temporal at %s: %v", addr, err)
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/server/common/testing/freeport"
 
 	"github.com/dsrflow/dsrflow/internal/app"
+	"github.com/dsrflow/dsrflow/internal/cli"
 	"github.com/dsrflow/dsrflow/internal/devserver"
 	"github.com/dsrflow/dsrflow/internal/devserver/certtest"
 )
@@ -81,7 +82,9 @@ func TestTemporalSetupWithAPIKey(t *testing.T) {
 	env := map[string]string{"TEMPORAL_ADDRESS": addr, "TEMPORAL_NAMESPACE": "default", "TEMPORAL_TLS_CA": ca.File, "TEMPORAL_API_KEY": "dsr-wrong-key-9c4d21"}
 
 	code, out, errOut := runAdmin(t, env, "temporal", "setup")
-	if code == 0 || !strings.Contains(errOut, "Request unauthorized") || strings.Contains(errOut+out, "dsr-wrong-key-9c4d21") || strings.Contains(errOut+out, key) {
+	// A refusal is not an outage: exit "denied", and the words say the server answered and said no.
+	if code != cli.ExitDenied || !strings.Contains(errOut, "refused the credentials") || strings.Contains(errOut, "cannot reach") ||
+		!strings.Contains(errOut, "Request unauthorized") || strings.Contains(errOut+out, "dsr-wrong-key-9c4d21") || strings.Contains(errOut+out, key) {
 		t.Fatalf("setup with a wrong key: exit %d, %q %q; want a refusal that shows no key", code, out, errOut)
 	}
 
