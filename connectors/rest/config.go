@@ -57,6 +57,9 @@ type Settings struct {
 	// Tenants map a processor's tenants, as the API names them, to the customers controlling them
 	// (connectors.yaml's tenants:, read by connectors.DecodeTenants).
 	Tenants connectors.Tenants `yaml:"-"`
+	// locateGiven says connectors.yaml has a locate: key, even one Decode reported and left out (so
+	// that the check does not also say it is missing).
+	locateGiven bool
 }
 
 // Locate is a processor's request that finds which customer tenants hold data about the subject: its
@@ -442,11 +445,11 @@ func (s Settings) checkLocate(c connectors.Connector) []connectors.Problem {
 	}
 	l := s.Locate
 	switch {
-	case l == nil && c.Role == connectors.RoleProcessor:
+	case l == nil && c.Role == connectors.RoleProcessor && !s.locateGiven:
 		add("", "a processor of kind rest needs locate: the request that finds the customer tenants holding a subject")
 		return ps
 	case l == nil:
-		return ps
+		return ps // absent, or reported by Decode
 	case c.Role != connectors.RoleProcessor:
 		add("locate", "locate: is for processors (role: processor)")
 		return ps

@@ -44,6 +44,7 @@ func (kind) Decode(sec *connectors.Section) connectors.Settings {
 	decode(sec, "rate_limit", &s.RateLimit)
 	decode(sec, "datasets", &s.Datasets)
 	decode(sec, "locate", &s.Locate)
+	s.locateGiven = sec.Has("locate")
 	s.Tenants = connectors.DecodeTenants(sec)
 	for _, key := range slices.Sorted(maps.Keys(s.Auth.envs())) {
 		env := s.Auth.envs()[key]

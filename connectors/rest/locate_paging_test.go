@@ -304,6 +304,10 @@ func TestRestLocatePaginationConfigErrors(t *testing.T) {
 					t.Errorf("error =\n%v\nwant it to contain\n%s", err, w)
 				}
 			}
+			// A locate: that is there, but refused, is not also reported missing.
+			if err != nil && strings.Contains(err.Error(), "needs locate") {
+				t.Errorf("a refused locate: is also called missing:\n%v", err)
+			}
 			// The same block under the dataset gives the same message, naming the dataset.
 			dyaml := strings.Replace(base, "        records: items\n", "        records: items\n"+strings.ReplaceAll(tc.pagination, "      ", "        "), 1)
 			_, derr := connectors.Parse([]byte(dyaml), func(string) string { return "" })
