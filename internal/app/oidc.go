@@ -33,5 +33,5 @@ func EIDVerification(c config.EID, base string, st *store.Store, key secret.Key)
 	rp := eid.New(eid.Config{Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: c.ClientSecret, ClientKey: c.ClientKey, Scopes: c.Scopes,
 		RedirectURL:     strings.TrimRight(base, "/") + "/privacy/eid/callback",
 		ClaimNationalID: c.ClaimNationalID, ClaimName: c.ClaimName, ClaimBirthdate: c.ClaimBirthdate}, web.StoreLedger{Store: st, Key: key})
-	return &web.EID{RP: rp, Label: c.Label, Key: c.ClientKey, Issuer: c.Issuer}
+	return &web.EID{RP: rp, Label: c.Label, Key: c.ClientKey}
 }

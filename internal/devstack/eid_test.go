@@ -57,11 +57,11 @@ func eidStack(t *testing.T) (*eidtest.Issuer, config.Dev) {
 	return iss, cfg
 }
 
-// eidVerify plays the subject's browser from the status page's button through the broker to the
+// eidVerify plays the subject's browser from the status page's link through the broker to the
 // callback; it returns the callback's answer and the flow cookie the callback was sent with.
 func eidVerify(t *testing.T, b *browser, id, token string) (*http.Response, *http.Cookie, string) {
 	t.Helper()
-	resp, _ := b.do("POST", "/privacy/requests/"+id+"/eid", url.Values{"t": {token}})
+	resp, _ := b.do("GET", "/privacy/requests/"+id+"/eid?t="+url.QueryEscape(token), nil)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("eID start: %d", resp.StatusCode)
 	}

@@ -375,11 +375,6 @@ func (s *server) showStatusOf(w http.ResponseWriter, r *http.Request, status int
 		flash = mustTextIn(lang, "status.resent")
 	}
 	page := view{Title: mustTextIn(lang, "status.title"), Public: true, Lang: lang, Flash: flash, Error: errMsg, Data: p}
-	if p.CanVerify && p.EIDLabel != "" {
-		if o := s.EID.formOrigin(); o != "" {
-			page.FormTargets = []string{o}
-		}
-	}
 	s.render(w, r, status, "privacy_status", page)
 }
 

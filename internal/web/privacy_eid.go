@@ -33,10 +33,6 @@ type EID struct {
 	// Key is the relying party's client key (DSR_EID_CLIENT_KEY_FILE), whose public half is published
 	// at /privacy/eid/jwks.json; nil with a client secret.
 	Key *eid.ClientKey
-	// Issuer is the broker's issuer URL (DSR_EID_ISSUER). The status page that offers the button allows
-	// its origin as a form target: Chromium and Safari hold the redirect a form's answer makes (the start's
-	// 303 to the broker) to the page's CSP form-action, which is otherwise 'self'.
-	Issuer string
 }
 
 // button is the eID button's text in lang.
@@ -61,15 +57,6 @@ func (s *server) handlePrivacyEIDKeys() http.Handler {
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		_ = json.NewEncoder(w).Encode(s.EID.Key.JWKS())
 	})
-}
-
-// formOrigin is the origin of the broker's issuer (scheme://host[:port]), or "" when it has none.
-func (e *EID) formOrigin() string {
-	u, err := url.Parse(e.Issuer)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 // StoreLedger spends eID states in the store, so that a state is used once whichever front door the
@@ -101,6 +88,9 @@ func (s *server) handlePrivacyEIDStart() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		id, token := r.PathValue("id"), r.PostFormValue("t")
+		if r.Method == http.MethodGet {
+			token = r.URL.Query().Get("t")
+		}
 		if !hmac.Equal([]byte(token), []byte(s.Key.StatusToken(id))) {
 			s.renderLinkGone(w, r)
 			return

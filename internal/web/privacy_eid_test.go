@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -41,20 +42,23 @@ func TestStatusPageOffersWhatVerifiesTheRequest(t *testing.T) {
 	ss.Service = &fake.RequestService{GetRequestFn: func(_ context.Context, id string) (dsrflow.RequestView, error) {
 		return dsrflow.RequestView{ID: id, Type: "access", Status: string(dsrflow.StatusVerifying), Verification: verification}, nil
 	}}
-	ss.EID = &EID{RP: eid.New(eid.Config{Issuer: "https://broker.example.com/oidc", ClientID: "c"}, nil), Label: "BankID", Issuer: "https://broker.example.com/oidc"}
-	link := "/privacy/requests/dsr_a?t=" + url.QueryEscape(ss.Key.StatusToken("dsr_a"))
+	ss.EID = &EID{RP: eid.New(eid.Config{Issuer: "https://broker.example.com/oidc", ClientID: "c"}, nil), Label: "BankID"}
+	token := ss.Key.StatusToken("dsr_a")
+	link := "/privacy/requests/dsr_a?t=" + url.QueryEscape(token)
+	// The start is a link, not a form: Chromium holds a form's whole redirect chain (to the broker, and
+	// on to its identity provider's origin) to the page's form-action 'self'.
+	start := `href="/privacy/requests/dsr_a/eid?t=` + html.EscapeString(url.QueryEscape(token)) + `"`
 	resp := ss.do("GET", link, "", nil)
 	page := body(t, resp)
-	if strings.Contains(page, `name="code"`) || !strings.Contains(page, `action="/privacy/requests/dsr_a/eid"`) || !strings.Contains(page, ">Verify with BankID</button>") {
-		t.Fatal("an eID request's status page offers a code, or no eID")
+	if strings.Contains(page, `name="code"`) || !strings.Contains(page, start) || !strings.Contains(page, ">Verify with BankID</a>") {
+		t.Fatalf("an eID request's status page offers a code, or no eID link %s:\n%s", start, page)
 	}
-	// Chromium holds the start's redirect to the broker to this page's form-action: the broker's origin is allowed.
-	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://broker.example.com;") {
-		t.Errorf("the eID status page's policy %q does not let its form lead to the broker", csp)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self';") {
+		t.Errorf("the eID status page's policy is %q, want form-action 'self' alone", csp)
 	}
 	verification = string(dsrflow.VerifyEmailCode)
 	page = body(t, ss.do("GET", link, "", nil))
-	if !strings.Contains(page, `name="code"`) || !strings.Contains(page, `action="/privacy/requests/dsr_a/eid"`) {
+	if !strings.Contains(page, `name="code"`) || !strings.Contains(page, start) {
 		t.Fatal("a code request's status page does not offer both the code and eID")
 	}
 	ss.EID = nil
@@ -80,11 +84,11 @@ func TestEIDButtonInTheSubjectsLanguage(t *testing.T) {
 	}}
 	link := "/privacy/requests/dsr_a?t=" + url.QueryEscape(ss.Key.StatusToken("dsr_a"))
 	for _, tc := range []struct{ label, lang, want string }{
-		{"BankID", "sv", ">Legitimera dig med BankID</button>"},
-		{"BankID", "nb", ">Identifiser deg med BankID</button>"},
-		{"MitID", "da", ">Bekræft din identitet med MitID</button>"},
-		{"", "fi", ">Tunnistaudu: BankID, MitID tai pankkitunnukset</button>"},
-		{"", "en", ">Verify with BankID, MitID or Finnish bank ID</button>"},
+		{"BankID", "sv", ">Legitimera dig med BankID</a>"},
+		{"BankID", "nb", ">Identifiser deg med BankID</a>"},
+		{"MitID", "da", ">Bekræft din identitet med MitID</a>"},
+		{"", "fi", ">Tunnistaudu: BankID, MitID tai pankkitunnukset</a>"},
+		{"", "en", ">Verify with BankID, MitID or Finnish bank ID</a>"},
 	} {
 		ss.EID = &EID{RP: eid.New(eid.Config{Issuer: "https://broker.example.com", ClientID: "c"}, nil), Label: tc.label}
 		if page := body(t, ss.do("GET", link+"&lang="+tc.lang, "", nil)); !strings.Contains(page, tc.want) {
@@ -110,7 +114,15 @@ func TestEIDCallbackVerifiesThroughTheService(t *testing.T) {
 		return dsrflow.RequestState{ID: id, Status: string(dsrflow.StatusFulfilling), Verified: true, EID: true}, nil
 	}}
 	token := ss.Key.StatusToken("dsr_a")
-	start := ss.do("POST", "/privacy/requests/dsr_a/eid", "", url.Values{"t": {token}})
+	// A made-up token starts nothing; the form's POST (pages rendered before the link) still starts.
+	if bad := ss.do("GET", "/privacy/requests/dsr_a/eid?t=made-up", "", nil); bad.StatusCode == http.StatusSeeOther {
+		t.Fatalf("a made-up token started a flow to %s", bad.Header.Get("Location"))
+	}
+	if post := ss.do("POST", "/privacy/requests/dsr_a/eid", "", url.Values{"t": {token}}); post.StatusCode != http.StatusSeeOther ||
+		!strings.HasPrefix(post.Header.Get("Location"), iss.URL+"/authorize?") {
+		t.Fatalf("start by POST: %d to %s", post.StatusCode, post.Header.Get("Location"))
+	}
+	start := ss.do("GET", "/privacy/requests/dsr_a/eid?t="+url.QueryEscape(token), "", nil)
 	if start.StatusCode != http.StatusSeeOther || !strings.HasPrefix(start.Header.Get("Location"), iss.URL+"/authorize?") {
 		t.Fatalf("start: %d to %s", start.StatusCode, start.Header.Get("Location"))
 	}

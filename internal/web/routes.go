@@ -111,6 +111,10 @@ func (s *server) consoleRoutes() {
 	s.mux.Handle("POST /privacy/requests/{id}/resend", s.handlePrivacyResend())
 	s.mux.Handle("GET /privacy/lost", s.handlePrivacyLost())
 	s.mux.Handle("POST /privacy/lost", s.handlePrivacyLostSubmit())
+	// The status page's eID button is a link (GET): a form's redirect chain to the broker, and on to
+	// its identity provider's origin, would be held to the page's CSP form-action. POST stays for
+	// pages rendered before the link.
+	s.mux.Handle("GET /privacy/requests/{id}/eid", s.handlePrivacyEIDStart())
 	s.mux.Handle("POST /privacy/requests/{id}/eid", s.handlePrivacyEIDStart())
 	s.mux.Handle("GET /privacy/eid/callback", s.handlePrivacyEIDCallback())
 	s.mux.Handle("GET /privacy/eid/jwks.json", s.handlePrivacyEIDKeys())

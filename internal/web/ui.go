@@ -91,17 +91,14 @@ type view struct {
 	Langs []langLink
 	// Page is the template's name, on <body data-page>: the browser tests count the pages they check.
 	Page string
-	// FormTargets are origins besides 'self' that the page's forms may lead to (CSP form-action): the
-	// eID broker, which the eID start redirects to.
-	FormTargets []string
 }
 
-// securityHeaders are set on every HTML page and on the static files; formTargets are origins the
-// page's forms may lead to besides its own (view.FormTargets).
-func securityHeaders(w http.ResponseWriter, formTargets ...string) {
+// securityHeaders are set on every HTML page and on the static files. Forms lead only to this origin
+// (form-action 'self'); Chromium and Safari hold a form's whole redirect chain to it, which is why the
+// eID start, which leaves for the broker, is a link.
+func securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
-	formAction := strings.Join(append([]string{"'self'"}, formTargets...), " ")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -132,7 +129,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 		s.Logger.Error("render page", "page", page, "error", err)
 		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error")
 	}
-	securityHeaders(w, v.FormTargets...)
+	securityHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

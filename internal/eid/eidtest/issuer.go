@@ -45,8 +45,11 @@ type Issuer struct {
 	// requestObjects: authorization requests must come as request objects signed by clientKey;
 	// plainRequests: the discovery document says request objects are not supported.
 	requestObjects, plainRequests bool
-	jtis                          map[string]bool
-	assertions                    []map[string]any
+	// loginVia, when set, is the origin of a login page the browser passes through on its way back
+	// (LoginElsewhere).
+	loginVia   string
+	jtis       map[string]bool
+	assertions []map[string]any
 }
 
 // Tamper spoils the next ID token in one way.
@@ -113,8 +116,13 @@ func New(t testing.TB, clientID string) *Issuer {
 		iss.seq++
 		code := "code-" + strconv.Itoa(iss.seq)
 		iss.codes[code] = issued{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), claims: iss.person}
+		via := iss.loginVia
 		iss.mu.Unlock()
-		http.Redirect(w, r, q.Get("redirect_uri")+"?code="+url.QueryEscape(code)+"&state="+url.QueryEscape(q.Get("state")), http.StatusFound)
+		back := q.Get("redirect_uri") + "?code=" + url.QueryEscape(code) + "&state=" + url.QueryEscape(q.Get("state"))
+		if via != "" {
+			back = via + "/login?return=" + url.QueryEscape(back)
+		}
+		http.Redirect(w, r, back, http.StatusFound)
 	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		iss.mu.Lock()
@@ -163,6 +171,20 @@ func New(t testing.TB, clientID string) *Issuer {
 	iss.Server = httptest.NewServer(mux)
 	t.Cleanup(iss.Close)
 	return iss
+}
+
+// LoginElsewhere makes the authorize endpoint send the browser on to a login page on another origin,
+// which then returns it to the relying party: as brokers do that hand over to an identity provider's
+// own domain (a bank's BankID page, MitID's). A browser that holds the start to a CSP form-action of
+// the broker's origin refuses that second hop.
+func (iss *Issuer) LoginElsewhere(t testing.TB) {
+	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Query().Get("return"), http.StatusFound)
+	}))
+	t.Cleanup(login.Close)
+	iss.mu.Lock()
+	iss.loginVia = login.URL
+	iss.mu.Unlock()
 }
 
 // SetPerson sets the claims of whoever is identified next (e.g. {"nin": "...", "name": "Jane Smith"}).
