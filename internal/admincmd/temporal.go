@@ -8,10 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/dsrflow/dsrflow"
 	"github.com/dsrflow/dsrflow/internal/app"
@@ -87,8 +84,7 @@ func dialFailed(addr string, err error) error {
 	if errors.As(err, &cfgErr) {
 		return err
 	}
-	var denied *serviceerror.PermissionDenied
-	if errors.As(err, &denied) || status.Code(err) == codes.Unauthenticated {
+	if temporalx.Refused(err) {
 		return dsrflow.Errorf(dsrflow.EFORBIDDEN, "Temporal at %s refused the credentials: %v", addr, err)
 	}
 	return dsrflow.Errorf(dsrflow.EUNAVAILABLE, "cannot reach Temporal at %s: %v", addr, err)

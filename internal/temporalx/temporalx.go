@@ -85,9 +85,8 @@ func Dial(ctx context.Context, cfg config.Temporal, logger *slog.Logger, options
 // another CA also ends in "certificate required". Found against the embedded server with mTLS and an API
 // key (internal/devserver TestMTLSOnTheRealFrontend, TestAPIKeyOnTheRealFrontend).
 func refusalHint(cfg config.Temporal, err error) string {
-	var denied *serviceerror.PermissionDenied
 	switch {
-	case !errors.As(err, &denied) && status.Code(err) != codes.Unauthenticated:
+	case !Refused(err):
 	case cfg.APIKey != "":
 		return "; the server refused the credentials: check TEMPORAL_API_KEY"
 	case cfg.TLSCert != "":
@@ -115,6 +114,13 @@ func refusalHint(cfg config.Temporal, err error) string {
 		return "; the server closed the connection after the TLS handshake, as one does that refuses the client certificate: is TEMPORAL_TLS_CERT signed by a CA the server accepts?"
 	}
 	return ""
+}
+
+// Refused reports whether err is the server refusing the client's credentials (PermissionDenied, or
+// Unauthenticated from some proxies and clouds): it answered, and said no.
+func Refused(err error) bool {
+	var denied *serviceerror.PermissionDenied
+	return errors.As(err, &denied) || status.Code(err) == codes.Unauthenticated
 }
 
 func tlsConfig(cfg config.Temporal) (*tls.Config, error) {
